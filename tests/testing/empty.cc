@@ -1,0 +1,1 @@
+// Keeps pinpipe_testing non-empty.
