@@ -1,0 +1,64 @@
+// RecordValidator: strict validation of one JSON record against its kind's schema table.
+//
+// The rules (see docs/design.md "Record kinds and schemas"): top-level JSON object; exact JSON
+// types; every required field present; no unknown fields; no duplicate keys; valid UTF-8; no NUL
+// in strings; nothing after the document but whitespace; timestamps in either accepted form and a
+// real calendar date; numeric ranges per the schema table. Keys may come in any order.
+//
+// Thread-safety: an instance owns a simdjson parser and scratch buffers, so it is NOT thread-safe;
+// use one per thread. Validate() does not allocate in the steady state beyond what it writes out.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/record_schema.h"
+
+namespace pinpipe::core {
+
+// One field-level error, rendered by the API as a FastAPI/pydantic v2 detail item:
+//   {"loc":["body", <field>], "msg": msg, "type": type}
+// `field` is empty when the error concerns the whole body (loc is then ["body"]).
+struct FieldError {
+  std::string field;
+  std::string msg;   // human readable, e.g. "Input should be a valid integer"
+  std::string type;  // pydantic v2 error type, e.g. "int_type", "missing", "json_invalid"
+
+  friend bool operator==(const FieldError&, const FieldError&) = default;
+};
+
+struct ValidatedRecord {
+  RecordKind kind = RecordKind::kPin;
+  // The key field's value as a decimal string ("7528"): the Kafka message key.
+  std::string key;
+  // The validated record re-serialised as compact JSON, fields in schema order, strings
+  // byte-exact (only `"`, `\` and control characters escaped). Used as the API's answer.
+  std::string canonical_json;
+};
+
+class RecordValidator {
+ public:
+  RecordValidator();
+  ~RecordValidator();
+  RecordValidator(const RecordValidator&) = delete;
+  RecordValidator& operator=(const RecordValidator&) = delete;
+
+  // Validates `json` (the exact bytes of one record) as a record of `kind`.
+  // Returns true and fills `*out` when valid. Returns false and appends one or more errors to
+  // `*errors` otherwise (all field errors found, not just the first; a JSON syntax error is one
+  // error with type "json_invalid").
+  bool Validate(RecordKind kind, std::string_view json, ValidatedRecord* out,
+                std::vector<FieldError>* errors);
+
+ private:
+  struct Impl;
+  Impl* impl_;  // owned; pimpl keeps simdjson out of this header
+};
+
+// Appends `s` to `out` as a JSON string literal (with quotes), escaping only `"`, `\` and
+// control characters below U+0020; all other bytes (valid UTF-8) are copied as they are.
+void AppendJsonString(std::string_view s, std::string* out);
+
+}  // namespace pinpipe::core
