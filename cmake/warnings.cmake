@@ -1,7 +1,7 @@
 # Warnings live here and only here. PINPIPE_WERROR is turned on by CI (scripts/test).
 add_library(pinpipe_warnings INTERFACE)
 target_compile_options(pinpipe_warnings INTERFACE -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion
-  -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Wnull-dereference)
+  -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual)
 if(PINPIPE_WERROR)
   target_compile_options(pinpipe_warnings INTERFACE -Werror)
 endif()

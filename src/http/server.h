@@ -38,7 +38,7 @@ struct Request {
   std::string_view target;  // "/pin/?x=1": path plus query, as received
   std::string_view path;    // "/pin/": target without the query
   std::string_view query;   // "x=1" or empty
-  std::vector<Header> headers;
+  std::vector<http::Header> headers;  // qualified: the member Header() hides the type
   std::string_view body;    // de-chunked
   bool keep_alive = true;   // HTTP/1.1 default, "Connection: close" or HTTP/1.0 clear it
 

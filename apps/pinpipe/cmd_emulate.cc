@@ -1,0 +1,120 @@
+// `pinpipe emulate`: the user posting emulator (replay mode by default, load mode with --rate,
+// --count, --duration, --concurrency or --batch-size).
+#include <csignal>
+#include <iostream>
+
+#include "command.h"
+#include "emulate/emulator.h"
+#include "pg/connection.h"
+
+namespace pinpipe::app {
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void OnSigint(int) { g_stop.store(true); }
+
+struct EmulateFlags {
+  std::string api_url = "http://127.0.0.1:8000";
+  std::string dsn = "host=127.0.0.1 port=15432 user=pinpipe dbname=pinterest";
+  uint64_t seed = 42;
+  std::string bearer_token;
+  double rate = -1;  // <0: not given (replay mode unless another load flag is given)
+  int concurrency = 0;
+  int64_t count = 0;
+  double duration = 0;
+  int batch_size = 0;
+  bool no_progress = false;
+};
+
+int Run(const EmulateFlags& flags) {
+  auto url = http::ParseHttpUrl(flags.api_url);
+  if (!url.ok()) {
+    std::cerr << "emulate: " << url.status().ToString() << "\n";
+    return 2;
+  }
+  std::vector<emulate::SourcePost> posts;
+  {
+    auto conn = pg::Connection::Open(flags.dsn);
+    if (!conn.ok()) {
+      std::cerr << "emulate: " << conn.status().ToString() << "\n";
+      return 1;
+    }
+    auto loaded = emulate::LoadSourcePosts(*conn);
+    if (!loaded.ok()) {
+      std::cerr << "emulate: loading source rows: " << loaded.status().ToString() << "\n";
+      return 1;
+    }
+    posts = std::move(loaded).value();
+  }
+  std::cerr << "loaded " << posts.size() << " source posts\n";
+
+  struct sigaction action {};
+  action.sa_handler = OnSigint;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+
+  const bool load_mode = flags.rate >= 0 || flags.concurrency > 0 || flags.count > 0 ||
+                         flags.duration > 0 || flags.batch_size > 0;
+  if (!load_mode) {
+    emulate::ReplayOptions options;
+    options.api = *url;
+    options.bearer_token = flags.bearer_token;
+    options.seed = flags.seed;
+    auto stats = emulate::RunReplay(posts, options, g_stop, std::cout);
+    std::cerr << "posted " << stats.posts << " posts: " << stats.records_ok << " records accepted, "
+              << stats.records_failed << " not\n";
+    return stats.records_ok + stats.records_failed > 0 && stats.records_ok == 0 ? 1 : 0;
+  }
+  emulate::LoadOptions options;
+  options.api = *url;
+  options.bearer_token = flags.bearer_token;
+  options.seed = flags.seed;
+  options.rate = flags.rate < 0 ? 0 : flags.rate;
+  options.concurrency = flags.concurrency > 0 ? flags.concurrency : 8;
+  options.count = flags.count;
+  options.duration_s = flags.duration;
+  options.batch_size = flags.batch_size;
+  options.progress = !flags.no_progress;
+  auto summary = emulate::RunLoad(posts, options, g_stop, std::cerr);
+  std::cout << emulate::FormatSummary(summary) << "\n";
+  // Exit 0 unless nothing could be sent at all.
+  return summary.accepted + summary.rejected > 0 ? 0 : 1;
+}
+
+CommandRegistration kEmulate(
+    "emulate", "Post source rows to the ingest API (replay like the original, or generate load)",
+    [](CLI::App& sub) {
+      auto flags = std::make_shared<EmulateFlags>();  // shared: outlives setup, used by the runner
+      sub.add_option("--api-url", flags->api_url, "ingest API base URL")
+          ->envname("PINPIPE_API_URL")
+          ->capture_default_str();
+      sub.add_option("--pg-dsn", flags->dsn, "libpq conninfo of the source database")
+          ->envname("PINPIPE_SOURCE_PG_DSN")
+          ->capture_default_str();
+      sub.add_option("--seed", flags->seed, "random seed for picking posts")
+          ->envname("PINPIPE_EMULATE_SEED")
+          ->capture_default_str();
+      sub.add_option("--bearer-token", flags->bearer_token, "sent as Authorization: Bearer")
+          ->envname("PINPIPE_API_TOKEN");
+      sub.add_option("--rate", flags->rate, "load mode: records/s target (0 = as fast as possible)")
+          ->envname("PINPIPE_EMULATE_RATE")
+          ->check(CLI::NonNegativeNumber);
+      sub.add_option("--concurrency", flags->concurrency, "load mode: connections (default 8)")
+          ->envname("PINPIPE_EMULATE_CONCURRENCY")
+          ->check(CLI::Range(1, 10000));
+      sub.add_option("--count", flags->count, "load mode: records to send")
+          ->envname("PINPIPE_EMULATE_COUNT")
+          ->check(CLI::NonNegativeNumber);
+      sub.add_option("--duration", flags->duration, "load mode: seconds to run")
+          ->envname("PINPIPE_EMULATE_DURATION")
+          ->check(CLI::NonNegativeNumber);
+      sub.add_option("--batch-size", flags->batch_size,
+                     "load mode: NDJSON batches of this many records to /batch/<kind>")
+          ->envname("PINPIPE_EMULATE_BATCH_SIZE")
+          ->check(CLI::Range(0, 100000));
+      sub.add_flag("--no-progress", flags->no_progress, "load mode: no progress line on stderr");
+      return CommandRunner([flags] { return Run(*flags); });
+    });
+
+}  // namespace
+}  // namespace pinpipe::app

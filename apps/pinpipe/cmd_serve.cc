@@ -1,0 +1,155 @@
+// `pinpipe serve`: the ingestion API (HTTP -> validate -> Kafka).
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "command.h"
+#include "core/metrics.h"
+#include "http/server.h"
+#include "ingest/ingest_service.h"
+#include "kafka/producer.h"
+
+namespace pinpipe::app {
+namespace {
+
+struct ServeFlags {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8000;
+  int threads = 2;
+  std::string brokers = "127.0.0.1:19092";
+  std::string topic_pin = "pinterest", topic_geo = "pinterest_geo", topic_user = "pinterest_user";
+  int delivery_timeout_ms = 5000;
+  int linger_ms = 1;
+  std::string compression = "lz4";
+  int queue_max_messages = 500000;
+  size_t max_record_bytes = 1 << 20;
+  size_t max_batch_bytes = 64 << 20;
+  size_t max_batch_items = 100000;
+  int request_timeout_ms = 10000;
+  int idle_timeout_ms = 60000;
+  size_t max_connections = 10000;
+  std::string token;
+  std::string token_file;
+  int retry_after_s = 1;
+};
+
+int RunServe(const ServeFlags& f) {
+  // Block the stop signals before any thread starts, so every thread inherits the mask and the
+  // main thread alone receives them through sigwait().
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::string token = f.token;
+  if (!f.token_file.empty()) {
+    std::ifstream in(f.token_file);
+    if (!in) {
+      std::cerr << "pinpipe serve: cannot read --auth-token-file " << f.token_file << "\n";
+      return 1;
+    }
+    std::getline(in, token);
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  }
+
+  kafka::ProducerOptions po;
+  po.brokers = f.brokers;
+  po.client_id = "pinpipe-ingest";
+  po.delivery_timeout = std::chrono::milliseconds(f.delivery_timeout_ms);
+  po.linger = std::chrono::milliseconds(f.linger_ms);
+  po.compression = f.compression;
+  po.queue_max_messages = f.queue_max_messages;
+  auto producer = kafka::Producer::Create(po);
+  if (!producer.ok()) {
+    std::cerr << "pinpipe serve: " << producer.status().ToString() << "\n";
+    return 1;
+  }
+
+  core::Registry registry;
+  ingest::IngestOptions io;
+  io.topics = {f.topic_pin, f.topic_geo, f.topic_user};
+  io.max_record_bytes = f.max_record_bytes;
+  io.max_batch_bytes = f.max_batch_bytes;
+  io.max_batch_items = f.max_batch_items;
+  io.bearer_token = token;
+  io.retry_after_seconds = f.retry_after_s;
+  ingest::IngestService service(io, producer->get(), &registry);
+
+  http::ServerOptions so;
+  so.host = f.host;
+  so.port = f.port;
+  so.threads = f.threads;
+  so.max_body_bytes = std::max(f.max_batch_bytes, f.max_record_bytes);
+  so.max_connections = f.max_connections;
+  so.request_timeout = std::chrono::milliseconds(f.request_timeout_ms);
+  so.idle_timeout = std::chrono::milliseconds(f.idle_timeout_ms);
+  http::Server server(so, [&service](const http::Request& req, http::Responder respond) {
+    service.Handle(req, std::move(respond));
+  });
+  registry.AddGauge("pinpipe_http_connections", "Open HTTP connections",
+                    [&server] { return static_cast<double>(server.connections()); });
+  if (Status s = server.Start(); !s.ok()) {
+    std::cerr << "pinpipe serve: " << s.ToString() << "\n";
+    return 1;
+  }
+  std::cerr << "pinpipe serve: listening on http://" << f.host << ":" << server.port()
+            << " (docs /docs, metrics /metrics), Kafka " << f.brokers << ", topics "
+            << f.topic_pin << "/" << f.topic_geo << "/" << f.topic_user
+            << (token.empty() ? ", auth off" : ", bearer auth on") << std::endl;
+  if (Status s = (*producer)->CheckReachable(std::chrono::milliseconds(3000)); !s.ok()) {
+    std::cerr << "pinpipe serve: warning: Kafka not reachable yet (" << s.ToString()
+              << "); records will be answered 503 until it is" << std::endl;
+  }
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::cerr << "pinpipe serve: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+            << ", draining: new records get 503, waiting for Kafka acknowledgements" << std::endl;
+  service.StartDraining();
+  // Answers for records already produced are written by the server, so it must still run while
+  // the producer flushes; only then are the connections closed.
+  Status flushed = (*producer)->Flush(std::chrono::milliseconds(f.delivery_timeout_ms + 1000));
+  if (!flushed.ok()) std::cerr << "pinpipe serve: " << flushed.ToString() << std::endl;
+  server.Stop();
+  (*producer)->Close(std::chrono::milliseconds(1000));
+  std::cerr << "pinpipe serve: stopped" << std::endl;
+  return 0;
+}
+
+CommandRegistration kServe(
+    "serve", "Run the ingestion API: validate records and produce them to Kafka",
+    [](CLI::App& sub) {
+      auto f = std::make_shared<ServeFlags>();
+      sub.add_option("--host", f->host, "Address to listen on")->envname("PINPIPE_API_HOST")->capture_default_str();
+      sub.add_option("--port", f->port, "Port to listen on (0 = any free port)")->envname("PINPIPE_API_PORT")->capture_default_str();
+      sub.add_option("--threads", f->threads, "HTTP I/O threads")->envname("PINPIPE_API_THREADS")->check(CLI::Range(1, 64))->capture_default_str();
+      sub.add_option("--kafka-brokers", f->brokers, "Kafka bootstrap servers (host:port,...)")->envname("PINPIPE_KAFKA_BROKERS")->capture_default_str();
+      sub.add_option("--topic-pin", f->topic_pin, "Topic for pin records")->envname("PINPIPE_TOPIC_PIN")->capture_default_str();
+      sub.add_option("--topic-geo", f->topic_geo, "Topic for geo records")->envname("PINPIPE_TOPIC_GEO")->capture_default_str();
+      sub.add_option("--topic-user", f->topic_user, "Topic for user records")->envname("PINPIPE_TOPIC_USER")->capture_default_str();
+      sub.add_option("--delivery-timeout-ms", f->delivery_timeout_ms,
+                     "Bound on waiting for Kafka's acknowledgement (message.timeout.ms); after it the request gets 503")
+          ->envname("PINPIPE_DELIVERY_TIMEOUT_MS")->check(CLI::Range(100, 600000))->capture_default_str();
+      sub.add_option("--linger-ms", f->linger_ms, "Producer batching window (linger.ms)")->envname("PINPIPE_LINGER_MS")->check(CLI::Range(0, 1000))->capture_default_str();
+      sub.add_option("--compression", f->compression, "Producer compression: none, lz4, zstd, snappy, gzip")
+          ->envname("PINPIPE_COMPRESSION")->check(CLI::IsMember({"none", "lz4", "zstd", "snappy", "gzip"}))->capture_default_str();
+      sub.add_option("--queue-max-messages", f->queue_max_messages,
+                     "Producer queue bound; when full, requests get 503 instead of growing memory")
+          ->envname("PINPIPE_QUEUE_MAX_MESSAGES")->check(CLI::Range(1000, 10000000))->capture_default_str();
+      sub.add_option("--max-record-bytes", f->max_record_bytes, "Largest single-record body (413 above)")->envname("PINPIPE_MAX_RECORD_BYTES")->capture_default_str();
+      sub.add_option("--max-batch-bytes", f->max_batch_bytes, "Largest batch body (413 above)")->envname("PINPIPE_MAX_BATCH_BYTES")->capture_default_str();
+      sub.add_option("--max-batch-items", f->max_batch_items, "Most records in one batch (413 above)")->envname("PINPIPE_MAX_BATCH_ITEMS")->capture_default_str();
+      sub.add_option("--request-timeout-ms", f->request_timeout_ms, "A started request must arrive completely within this (408)")
+          ->envname("PINPIPE_REQUEST_TIMEOUT_MS")->capture_default_str();
+      sub.add_option("--idle-timeout-ms", f->idle_timeout_ms, "Idle keep-alive connections close after this")->envname("PINPIPE_IDLE_TIMEOUT_MS")->capture_default_str();
+      sub.add_option("--max-connections", f->max_connections, "Connections above this get 503")->envname("PINPIPE_MAX_CONNECTIONS")->capture_default_str();
+      sub.add_option("--auth-token", f->token, "Require 'Authorization: Bearer <token>' on ingestion routes (off when empty)")->envname("PINPIPE_API_TOKEN");
+      sub.add_option("--auth-token-file", f->token_file, "Read the bearer token from this file")->envname("PINPIPE_API_TOKEN_FILE");
+      sub.add_option("--retry-after", f->retry_after_s, "Seconds in Retry-After on 503 answers")->envname("PINPIPE_RETRY_AFTER")->capture_default_str();
+      return CommandRunner([f] { return RunServe(*f); });
+    });
+
+}  // namespace
+}  // namespace pinpipe::app

@@ -1,0 +1,119 @@
+// `pinpipe topics ensure|describe`: creates the pipeline's Kafka topics / shows the cluster.
+//
+// Exit codes: 0 ok, 1 error (message on stderr), 2 usage (CLI11).
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "command.h"
+#include "kafka/admin.h"
+
+namespace pinpipe::app {
+namespace {
+
+struct TopicsFlags {
+  std::string brokers = "127.0.0.1:19092";
+  std::string topic_pin = "pinterest";
+  std::string topic_geo = "pinterest_geo";
+  std::string topic_user = "pinterest_user";
+  int partitions = 3;
+  int replication_factor = 1;
+  int timeout_ms = 15000;
+};
+
+int RunEnsure(const TopicsFlags& flags) {
+  std::vector<kafka::TopicSpec> specs;
+  for (const std::string& name : {flags.topic_pin, flags.topic_geo, flags.topic_user}) {
+    specs.push_back({name, flags.partitions, flags.replication_factor, {}});
+  }
+  Status s = kafka::EnsureTopics(flags.brokers, specs, std::chrono::milliseconds(flags.timeout_ms));
+  if (!s.ok()) {
+    std::cerr << "pinpipe topics ensure: " << s.ToString() << "\n";
+    return 1;
+  }
+  for (const auto& spec : specs) {
+    std::cout << fmt::format("topic {} ok ({} partitions, replication factor {})\n", spec.name,
+                             spec.partitions, spec.replication_factor);
+  }
+  return 0;
+}
+
+int RunDescribe(const TopicsFlags& flags) {
+  auto info = kafka::Describe(flags.brokers, std::chrono::milliseconds(flags.timeout_ms));
+  if (!info.ok()) {
+    std::cerr << "pinpipe topics describe: " << info.status().ToString() << "\n";
+    return 1;
+  }
+  std::cout << fmt::format("cluster {} (controller {})\n",
+                           info->cluster_id.empty() ? "?" : info->cluster_id,
+                           info->controller_id);
+  std::cout << fmt::format("brokers ({}):\n", info->brokers.size());
+  for (const auto& b : info->brokers) {
+    std::cout << fmt::format("  {:>4}  {}:{}\n", b.id, b.host, b.port);
+  }
+  std::cout << fmt::format("topics ({}):\n", info->topics.size());
+  const std::vector<std::string> pipeline = {flags.topic_pin, flags.topic_geo, flags.topic_user};
+  for (const auto& t : info->topics) {
+    bool ours = std::find(pipeline.begin(), pipeline.end(), t.name) != pipeline.end();
+    std::cout << fmt::format("  {:<40} partitions={:<3} replication={}{}{}\n", t.name,
+                             t.partitions, t.replication_factor, ours ? "  (pipeline)" : "",
+                             t.error.ok() ? "" : "  error: " + t.error.ToString());
+  }
+  for (const std::string& name : pipeline) {
+    bool found = std::any_of(info->topics.begin(), info->topics.end(),
+                             [&](const kafka::TopicInfo& t) { return t.name == name; });
+    if (!found) {
+      std::cout << fmt::format("missing pipeline topic {} (run `pinpipe topics ensure`)\n", name);
+    }
+  }
+  return 0;
+}
+
+CommandRegistration kTopics(
+    "topics", "Create (ensure) or describe the pipeline's Kafka topics", [](CLI::App& sub) {
+      auto flags = std::make_shared<TopicsFlags>();  // shared: outlives setup, used by run
+      sub.require_subcommand(1);
+      sub.add_option("--kafka-brokers", flags->brokers, "Kafka bootstrap servers")
+          ->envname("PINPIPE_KAFKA_BROKERS")
+          ->capture_default_str();
+      sub.add_option("--topic-pin", flags->topic_pin, "Topic for pin records")
+          ->envname("PINPIPE_TOPIC_PIN")
+          ->capture_default_str();
+      sub.add_option("--topic-geo", flags->topic_geo, "Topic for geo records")
+          ->envname("PINPIPE_TOPIC_GEO")
+          ->capture_default_str();
+      sub.add_option("--topic-user", flags->topic_user, "Topic for user records")
+          ->envname("PINPIPE_TOPIC_USER")
+          ->capture_default_str();
+      sub.add_option("--partitions", flags->partitions,
+                     "Partitions per topic (the same for all, so keys line up)")
+          ->envname("PINPIPE_PARTITIONS")
+          ->check(CLI::Range(1, 10000))
+          ->capture_default_str();
+      sub.add_option("--replication-factor", flags->replication_factor, "Replicas per partition")
+          ->envname("PINPIPE_REPLICATION_FACTOR")
+          ->check(CLI::Range(1, 100))
+          ->capture_default_str();
+      sub.add_option("--timeout-ms", flags->timeout_ms, "Timeout for broker requests")
+          ->envname("PINPIPE_KAFKA_TIMEOUT_MS")
+          ->check(CLI::Range(1, 3600000))
+          ->capture_default_str();
+      CLI::App* ensure = sub.add_subcommand(
+          "ensure", "Create the pin/geo/user topics if missing; check existing partition counts");
+      CLI::App* describe = sub.add_subcommand("describe", "Show brokers and topics");
+      ensure->fallthrough();
+      describe->fallthrough();
+      return CommandRunner([flags, ensure, describe] {
+        if (ensure->parsed()) return RunEnsure(*flags);
+        if (describe->parsed()) return RunDescribe(*flags);
+        return 2;
+      });
+    });
+
+}  // namespace
+}  // namespace pinpipe::app

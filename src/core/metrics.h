@@ -1,0 +1,108 @@
+// Metrics: counters, gauges and histograms with labels, rendered in the Prometheus text format.
+//
+// A Registry owns metric families; a family hands out cells for label values. Cells are stable
+// (never freed while the registry lives), so hot paths may look a cell up once and keep the
+// pointer. Increments are lock-free atomics; label lookups take a mutex (cache the cell where the
+// rate matters). Thread-safety: everything here is safe to use from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace pinpipe::core {
+
+class Counter {
+ public:
+  void Inc(int64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
+  int64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> value_{0};
+};
+
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> bounds);
+  void Observe(double value);
+  // Snapshot: cumulative counts per bound (+Inf last), sum and count.
+  struct Snapshot {
+    std::vector<double> bounds;
+    std::vector<int64_t> cumulative;
+    double sum = 0;
+    int64_t count = 0;
+  };
+  Snapshot Take() const;
+  // Estimated quantile q in [0,1] by linear interpolation inside the bucket (for summaries).
+  double Quantile(double q) const;
+
+ private:
+  std::vector<double> bounds_;
+  std::unique_ptr<std::atomic<int64_t>[]> counts_;  // bounds_.size() + 1 (the +Inf bucket)
+  std::atomic<int64_t> sum_micros_{0};              // sum kept in millionths, lock-free
+  std::atomic<int64_t> count_{0};
+};
+
+// A family of counters that differ by label values.
+class CounterFamily {
+ public:
+  CounterFamily(std::string name, std::string help, std::vector<std::string> label_names);
+  Counter* With(const std::vector<std::string>& label_values);
+  void Render(std::string* out) const;
+  // Sum over all cells whose labels match `label_values` where those are non-empty.
+  int64_t Sum(const std::vector<std::string>& label_values) const;
+
+ private:
+  std::string name_, help_;
+  std::vector<std::string> label_names_;
+  mutable std::mutex mu_;
+  std::map<std::vector<std::string>, std::unique_ptr<Counter>> cells_;  // guarded by mu_
+};
+
+class HistogramFamily {
+ public:
+  HistogramFamily(std::string name, std::string help, std::vector<std::string> label_names,
+                  std::vector<double> bounds);
+  Histogram* With(const std::vector<std::string>& label_values);
+  void Render(std::string* out) const;
+
+ private:
+  std::string name_, help_;
+  std::vector<std::string> label_names_;
+  std::vector<double> bounds_;
+  mutable std::mutex mu_;
+  std::map<std::vector<std::string>, std::unique_ptr<Histogram>> cells_;  // guarded by mu_
+};
+
+class Registry {
+ public:
+  CounterFamily* AddCounter(std::string name, std::string help,
+                            std::vector<std::string> label_names = {});
+  HistogramFamily* AddHistogram(std::string name, std::string help,
+                                std::vector<std::string> label_names, std::vector<double> bounds);
+  // A gauge whose value is read when rendering (e.g. a queue depth owned elsewhere).
+  void AddGauge(std::string name, std::string help, std::function<double()> read);
+
+  // The whole registry in Prometheus text exposition format 0.0.4.
+  std::string Render() const;
+
+ private:
+  struct Gauge {
+    std::string name, help;
+    std::function<double()> read;
+  };
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<CounterFamily>> counters_;      // guarded by mu_
+  std::vector<std::unique_ptr<HistogramFamily>> histograms_;  // guarded by mu_
+  std::vector<Gauge> gauges_;                                 // guarded by mu_
+};
+
+// Latency buckets in seconds from 100 us to 10 s, for request and produce latencies.
+std::vector<double> LatencyBuckets();
+
+}  // namespace pinpipe::core

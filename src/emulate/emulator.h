@@ -1,0 +1,82 @@
+// The user posting emulator: replays source posts against the ingest API.
+//
+// Two modes:
+//  * RunReplay reproduces the original user_posting_emulation.py: forever (or `count` posts),
+//    sleep a random 0..max_sleep, pick a random post (with replacement, so posts repeat) and POST
+//    its pin, geo and user records to /pin/, /geo/, /user/ over one keep-alive connection,
+//    printing each briefly.
+//  * RunLoad drives a target rate of records (each pin, geo or user record counts as one) over
+//    many connections (async Asio, at most two I/O threads), optionally as NDJSON batches to
+//    /batch/<kind>, and reports counts, achieved rate and latency percentiles.
+// Both are deterministic in which posts they pick for a given seed. Both return when `stop`
+// becomes true (SIGINT) and are otherwise self-contained; run one at a time per process.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "emulate/source_posts.h"
+#include "http/client.h"
+
+namespace pinpipe::emulate {
+
+struct ReplayOptions {
+  http::HttpUrl api;
+  std::string bearer_token;  // sent as "Authorization: Bearer <token>" when not empty
+  uint64_t seed = 42;
+  int64_t max_sleep_ms = 2000;  // sleep uniform in [0, max_sleep_ms) before each post
+  int64_t count = 0;            // posts to send; 0 = until stopped
+};
+
+struct ReplayStats {
+  int64_t posts = 0;
+  int64_t records_ok = 0;      // 2xx
+  int64_t records_failed = 0;  // non-2xx or transport error
+};
+
+// Errors: none; transport errors are printed and counted, and the loop goes on (as the original,
+// which ignored the response).
+ReplayStats RunReplay(const std::vector<SourcePost>& posts, const ReplayOptions& options,
+                      const std::atomic<bool>& stop, std::ostream& out);
+
+struct LoadOptions {
+  http::HttpUrl api;
+  std::string bearer_token;
+  uint64_t seed = 42;
+  double rate = 0;          // records per second; 0 = as fast as possible
+  int concurrency = 8;      // connections
+  int64_t count = 0;        // records to send; 0 = no limit
+  double duration_s = 0;    // seconds to run; 0 = no limit
+  int batch_size = 0;       // >0: NDJSON batches of this many records to /batch/<kind>
+  bool progress = true;     // live line on the progress stream once per second
+  std::chrono::milliseconds request_timeout{30000};
+};
+
+struct LoadSummary {
+  int64_t sent = 0;      // records sent (attempted)
+  int64_t accepted = 0;  // 2xx
+  int64_t rejected = 0;  // 4xx
+  int64_t failed = 0;    // 5xx or transport error
+  int64_t requests = 0;  // HTTP requests completed (with any outcome)
+  double seconds = 0;
+  double rate = 0;  // records sent per second
+  double latency_p50_ms = 0;
+  double latency_p99_ms = 0;
+  std::string first_error;  // the first transport error, for the summary
+};
+
+LoadSummary RunLoad(const std::vector<SourcePost>& posts, const LoadOptions& options,
+                    const std::atomic<bool>& stop, std::ostream& progress);
+
+// "sent=... accepted=... ..." one-line summary.
+std::string FormatSummary(const LoadSummary& summary);
+
+// The post picked for draw `n` under `seed` (shared by both modes, exposed for tests).
+size_t PickPost(uint64_t seed, uint64_t n, size_t post_count);
+
+}  // namespace pinpipe::emulate

@@ -1,0 +1,108 @@
+#include "kafka/client_config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace pinpipe::kafka {
+namespace {
+
+int ConfiguredLogLevel() {
+  static const int level = [] {
+    const char* env = std::getenv("PINPIPE_KAFKA_LOG_LEVEL");
+    if (env == nullptr || *env == '\0') return 4;  // LOG_WARNING
+    return std::clamp(std::atoi(env), 0, 7);
+  }();
+  return level;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+void LogCallback(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
+  LogLine(level, facility != nullptr ? facility : "", rk != nullptr ? rd_kafka_name(rk) : "",
+          message != nullptr ? message : "");
+}
+
+constexpr const char* kLevelNames[] = {"EMERG",  "ALERT",  "CRIT", "ERROR",
+                                       "WARNING", "NOTICE", "INFO", "DEBUG"};
+
+}  // namespace
+
+bool IsGuaranteeDowngrade(std::string_view facility, std::string_view message) {
+  std::string text = Lower(facility) + " " + Lower(message);
+  bool about_guarantee = text.find("idempot") != std::string::npos ||
+                         text.find("compression") != std::string::npos ||
+                         text.find("compress") != std::string::npos;
+  bool downgraded = text.find("not supported") != std::string::npos ||
+                    text.find("disabl") != std::string::npos ||
+                    text.find("uncompressed") != std::string::npos ||
+                    text.find("unsupported") != std::string::npos;
+  return about_guarantee && downgraded;
+}
+
+void LogLine(int level, std::string_view facility, std::string_view client,
+             std::string_view message) {
+  if (IsGuaranteeDowngrade(facility, message)) {
+    std::fprintf(stderr,
+                 "[kafka] WARNING %.*s: producer guarantee downgraded (idempotence or compression "
+                 "not in effect): %.*s: %.*s\n",
+                 static_cast<int>(client.size()), client.data(), static_cast<int>(facility.size()),
+                 facility.data(), static_cast<int>(message.size()), message.data());
+    return;
+  }
+  if (level > ConfiguredLogLevel()) return;
+  const char* name = kLevelNames[std::clamp(level, 0, 7)];
+  std::fprintf(stderr, "[kafka] %s %.*s: %.*s: %.*s\n", name, static_cast<int>(client.size()),
+               client.data(), static_cast<int>(facility.size()), facility.data(),
+               static_cast<int>(message.size()), message.data());
+}
+
+Status SetConf(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
+  char errstr[512];
+  if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
+      RD_KAFKA_CONF_OK) {
+    return InvalidArgument(fmt::format("kafka setting {}={}: {}", key, value, errstr));
+  }
+  return Status::Ok();
+}
+
+Status SetConf(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& props) {
+  for (const auto& [key, value] : props) RETURN_IF_ERROR(SetConf(conf, key, value));
+  return Status::Ok();
+}
+
+StatusOr<std::string> GetConf(const rd_kafka_conf_t* conf, const std::string& key) {
+  char value[512];
+  size_t size = sizeof(value);
+  if (rd_kafka_conf_get(conf, key.c_str(), value, &size) != RD_KAFKA_CONF_OK) {
+    return NotFound(fmt::format("kafka setting {} is unknown", key));
+  }
+  return std::string(value);
+}
+
+StatusOr<ConfHandle> NewConf(const std::string& brokers, const std::string& client_id) {
+  ConfHandle conf(rd_kafka_conf_new());
+  RETURN_IF_ERROR(SetConf(conf.get(), "bootstrap.servers", brokers));
+  RETURN_IF_ERROR(SetConf(conf.get(), "client.id", client_id));
+  rd_kafka_conf_set_log_cb(conf.get(), &LogCallback);
+  return conf;
+}
+
+StatusOr<KafkaHandle> NewClient(rd_kafka_type_t type, ConfHandle conf) {
+  char errstr[512];
+  KafkaHandle rk(rd_kafka_new(type, conf.get(), errstr, sizeof(errstr)));
+  if (rk == nullptr) return InvalidArgument(fmt::format("creating kafka client: {}", errstr));
+  static_cast<void>(conf.release());  // owned by rk now
+  return rk;
+}
+
+}  // namespace pinpipe::kafka

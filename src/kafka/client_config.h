@@ -1,0 +1,45 @@
+// Building librdkafka configurations and client handles, shared by Producer, Consumer and admin.
+//
+// SetConf/GetConf turn librdkafka's char-buffer API into Status. NewClient() installs the log
+// callback (librdkafka logs -> stderr, filtered by level) and creates the rd_kafka_t.
+// Log level: messages at syslog level <= PINPIPE_KAFKA_LOG_LEVEL (default 4 = warning) are
+// printed; a librdkafka message saying that idempotence or compression is not in effect is
+// always printed, as a WARNING, because it silently weakens the producer's guarantees.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "kafka/handles.h"
+
+namespace pinpipe::kafka {
+
+// Sets `key`=`value`. InvalidArgument naming the key when librdkafka rejects it.
+Status SetConf(rd_kafka_conf_t* conf, const std::string& key, const std::string& value);
+
+// Sets every entry of `props` in order (see SetConf).
+Status SetConf(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& props);
+
+// The current value of `key` (also topic-level keys set on the global conf).
+// NotFound when librdkafka does not know the key.
+StatusOr<std::string> GetConf(const rd_kafka_conf_t* conf, const std::string& key);
+
+// A new conf with bootstrap.servers and client.id set and the log callback installed.
+StatusOr<ConfHandle> NewConf(const std::string& brokers, const std::string& client_id);
+
+// Creates a client of `type`; takes `conf` on success. InvalidArgument with librdkafka's reason.
+StatusOr<KafkaHandle> NewClient(rd_kafka_type_t type, ConfHandle conf);
+
+// Writes one librdkafka log line to stderr if it passes the level filter (see above).
+// Called on librdkafka's threads. Exposed for tests.
+void LogLine(int level, std::string_view facility, std::string_view client,
+             std::string_view message);
+
+// True when `message` (with `facility`) reports that idempotence or compression is disabled.
+bool IsGuaranteeDowngrade(std::string_view facility, std::string_view message);
+
+}  // namespace pinpipe::kafka

@@ -1,0 +1,169 @@
+#include "pg/connection.h"
+
+#include <charconv>
+#include <cstdlib>
+
+#include "pg/sqlstate.h"
+
+namespace pinpipe::pg {
+namespace {
+
+std::string Trimmed(const char* message) {
+  std::string text = message ? message : "";
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+struct ConninfoOptionsDeleter {
+  void operator()(PQconninfoOption* options) const { PQconninfoFree(options); }
+};
+using ConninfoOptions = std::unique_ptr<PQconninfoOption, ConninfoOptionsDeleter>;
+
+StatusOr<ConninfoOptions> ParseConninfo(const std::string& conninfo) {
+  char* error = nullptr;
+  ConninfoOptions options(PQconninfoParse(conninfo.c_str(), &error));
+  if (!options) {
+    std::string message = Trimmed(error);
+    PQfreemem(error);
+    return InvalidArgument("invalid PostgreSQL conninfo: " + message);
+  }
+  return options;
+}
+
+// Conninfo values are quoted so spaces, quotes and backslashes survive.
+void AppendConninfoPair(std::string& out, std::string_view key, std::string_view value) {
+  if (!out.empty()) out += ' ';
+  out += key;
+  out += "='";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '\'';
+}
+
+}  // namespace
+
+int64_t Result::AffectedRows() const {
+  const char* tuples = PQcmdTuples(result_.get());
+  int64_t value = 0;
+  if (tuples == nullptr) return 0;
+  std::string_view text(tuples);
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+StatusOr<Connection> Connection::Open(const std::string& conninfo) {
+  // Parse first so a typo is reported as InvalidArgument instead of a connection failure.
+  {
+    auto parsed = ParseConninfo(conninfo);
+    if (!parsed.ok()) return parsed.status();
+  }
+  ConnPtr conn(PQconnectdb(conninfo.c_str()));
+  if (!conn) return ResourceExhausted("PQconnectdb: out of memory");
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    std::string message = Trimmed(PQerrorMessage(conn.get()));
+    // libpq gives no SQLSTATE for startup failures; the server's FATAL text is stable enough to
+    // tell the two cases a caller can act on (create the database / fix credentials).
+    if (message.find("does not exist") != std::string::npos) {
+      return NotFound("PostgreSQL connect: " + message);
+    }
+    if (message.find("authentication failed") != std::string::npos) {
+      return Unauthenticated("PostgreSQL connect: " + message);
+    }
+    return Unavailable("PostgreSQL connect: " + message);
+  }
+  return Connection(std::move(conn));
+}
+
+std::string Connection::ErrorMessage() const {
+  return conn_ ? Trimmed(PQerrorMessage(conn_.get())) : std::string("no connection");
+}
+
+StatusOr<Result> Connection::Check(PGresult* raw_result, ExecStatusType ok_status_a,
+                                   ExecStatusType ok_status_b) {
+  ResultPtr result(raw_result);
+  if (!result) {
+    if (PQstatus(conn_.get()) == CONNECTION_BAD) {
+      return Unavailable("PostgreSQL connection lost: " + ErrorMessage());
+    }
+    return Internal("PostgreSQL: no result: " + ErrorMessage());
+  }
+  ExecStatusType status = PQresultStatus(result.get());
+  if (status == ok_status_a || status == ok_status_b) return Result(std::move(result));
+  const char* sqlstate = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+  std::string message = Trimmed(PQresultErrorMessage(result.get()));
+  // Errors generated inside libpq (server closed the connection) carry no SQLSTATE.
+  if ((sqlstate == nullptr || *sqlstate == '\0') && PQstatus(conn_.get()) == CONNECTION_BAD) {
+    return Unavailable("PostgreSQL connection lost: " + message);
+  }
+  if (sqlstate == nullptr || *sqlstate == '\0') {
+    return Internal("PostgreSQL: unexpected result " + std::string(PQresStatus(status)) + ": " +
+                    message);
+  }
+  return StatusFromSqlState(sqlstate, message);
+}
+
+StatusOr<Result> Connection::Exec(const std::string& sql) {
+  if (!conn_) return FailedPrecondition("PostgreSQL: connection was moved from");
+  return Check(PQexec(conn_.get(), sql.c_str()), PGRES_COMMAND_OK, PGRES_TUPLES_OK);
+}
+
+Status Connection::Run(const std::string& sql) { return Exec(sql).status(); }
+
+StatusOr<Result> Connection::ExecParams(const std::string& sql, const std::vector<Param>& params) {
+  if (!conn_) return FailedPrecondition("PostgreSQL: connection was moved from");
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
+  return Check(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
+                            values.data(), nullptr, nullptr, 0),
+               PGRES_COMMAND_OK, PGRES_TUPLES_OK);
+}
+
+std::string QuoteIdentifier(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string QuoteLiteral(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+StatusOr<std::string> ConninfoWith(const std::string& conninfo, std::string_view key,
+                                   std::string_view value) {
+  ASSIGN_OR_RETURN(ConninfoOptions options, ParseConninfo(conninfo));
+  std::string out;
+  bool replaced = false;
+  for (PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option) {
+    if (key == option->keyword) {
+      AppendConninfoPair(out, key, value);
+      replaced = true;
+    } else if (option->val != nullptr) {
+      AppendConninfoPair(out, option->keyword, option->val);
+    }
+  }
+  if (!replaced) return InvalidArgument("unknown conninfo keyword: " + std::string(key));
+  return out;
+}
+
+StatusOr<std::string> ConninfoValue(const std::string& conninfo, std::string_view key) {
+  ASSIGN_OR_RETURN(ConninfoOptions options, ParseConninfo(conninfo));
+  for (PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option) {
+    if (key == option->keyword) return std::string(option->val ? option->val : "");
+  }
+  return InvalidArgument("unknown conninfo keyword: " + std::string(key));
+}
+
+}  // namespace pinpipe::pg

@@ -1,0 +1,104 @@
+// Connection and Result: RAII owners of libpq's PGconn and PGresult.
+//
+// A Connection owns one PGconn (closed by PQfinish in the destructor); a Result owns one PGresult
+// (freed by PQclear). Both are move-only. A Connection is not thread-safe: use it from one thread
+// at a time (libpq's own rule). Every error from the server is turned into a Status through the
+// SQLSTATE table in pg/sqlstate.h; a lost connection is Unavailable (retriable: reconnect).
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace pinpipe::pg {
+
+struct PGconnDeleter {
+  void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+struct PGresultDeleter {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using ConnPtr = std::unique_ptr<PGconn, PGconnDeleter>;
+using ResultPtr = std::unique_ptr<PGresult, PGresultDeleter>;
+
+// The successful result of a statement (PGRES_COMMAND_OK or PGRES_TUPLES_OK).
+class Result {
+ public:
+  explicit Result(ResultPtr result) : result_(std::move(result)) {}
+
+  int rows() const { return PQntuples(result_.get()); }
+  int columns() const { return PQnfields(result_.get()); }
+  std::string_view ColumnName(int column) const { return PQfname(result_.get(), column); }
+  // Text value (text format); empty for NULL, so check IsNull where NULL matters.
+  std::string_view GetValue(int row, int column) const {
+    return {PQgetvalue(result_.get(), row, column),
+            static_cast<size_t>(PQgetlength(result_.get(), row, column))};
+  }
+  bool IsNull(int row, int column) const { return PQgetisnull(result_.get(), row, column) != 0; }
+  // Rows affected by INSERT/UPDATE/DELETE/COPY..., 0 if the command reports none.
+  int64_t AffectedRows() const;
+  PGresult* get() const { return result_.get(); }
+
+ private:
+  ResultPtr result_;
+};
+
+// A text parameter for ExecParams; nullopt is SQL NULL.
+using Param = std::optional<std::string>;
+
+class Connection {
+ public:
+  // Connects (blocking) with a libpq conninfo string or URI. Errors: InvalidArgument for a
+  // malformed conninfo; NotFound when the database does not exist; Unauthenticated when the
+  // server rejects the credentials; Unavailable otherwise (server down, refused, ...).
+  static StatusOr<Connection> Open(const std::string& conninfo);
+
+  Connection(Connection&&) noexcept = default;
+  Connection& operator=(Connection&&) noexcept = default;
+
+  // Runs one or more statements without parameters. Errors per the SQLSTATE table;
+  // Unavailable when the connection is lost.
+  StatusOr<Result> Exec(const std::string& sql);
+  // Exec, discarding the result.
+  Status Run(const std::string& sql);
+  // Runs one statement with $1..$n text parameters.
+  StatusOr<Result> ExecParams(const std::string& sql, const std::vector<Param>& params);
+
+  // True while the connection is usable (PQstatus == CONNECTION_OK).
+  bool healthy() const { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
+  // The last libpq error message, trailing newline removed.
+  std::string ErrorMessage() const;
+  // For the wrappers in this folder (CopyIn); do not PQfinish it.
+  PGconn* raw() const { return conn_.get(); }
+
+  // Turns a PGresult into Result or an error Status. A null result or one without SQLSTATE on a
+  // broken connection is Unavailable. `ok_status` is the status that counts as success.
+  StatusOr<Result> Check(PGresult* raw_result, ExecStatusType ok_status_a,
+                         ExecStatusType ok_status_b);
+
+ private:
+  explicit Connection(ConnPtr conn) : conn_(std::move(conn)) {}
+  ConnPtr conn_;
+};
+
+// Quotes an identifier for SQL ("my db" -> "\"my db\""), doubling embedded quotes.
+std::string QuoteIdentifier(std::string_view name);
+// Quotes a string literal for SQL ('it''s'), for the few statements that cannot take parameters
+// (CREATE DATABASE). Standard-conforming strings are assumed (the default since PostgreSQL 9.1).
+std::string QuoteLiteral(std::string_view text);
+
+// Replaces (or adds) `key=value` in a conninfo string or URI and returns a key=value conninfo.
+// Used to connect to the maintenance database "postgres" with the same host/user/port.
+StatusOr<std::string> ConninfoWith(const std::string& conninfo, std::string_view key,
+                                   std::string_view value);
+// The value of `key` in a conninfo string or URI ("" if absent).
+StatusOr<std::string> ConninfoValue(const std::string& conninfo, std::string_view key);
+
+}  // namespace pinpipe::pg

@@ -1,0 +1,166 @@
+// Integration tests of src/pg against a real PostgreSQL (PINPIPE_TEST_PG_DSN).
+#include <gtest/gtest.h>
+
+#include "pg/connection.h"
+#include "pg/copy_in.h"
+#include "pg/transaction.h"
+#include "testing/pg_env.h"
+
+namespace pinpipe::pg {
+namespace {
+
+class PgTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dsn = pinpipe::testing::TestPgDsn();
+    if (!dsn) GTEST_SKIP() << "PINPIPE_TEST_PG_DSN is not set; start PostgreSQL via scripts/test";
+    db_ = std::make_unique<pinpipe::testing::ScratchDatabase>(*dsn);
+    ASSERT_TRUE(db_->ok()) << db_->error();
+    auto conn = Connection::Open(db_->dsn());
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    conn_.emplace(std::move(conn).value());
+  }
+  Connection& conn() { return *conn_; }
+
+  std::unique_ptr<pinpipe::testing::ScratchDatabase> db_;
+  std::optional<Connection> conn_;
+};
+
+TEST_F(PgTest, ExecAndExecParams) {
+  auto result = conn().Exec("SELECT 1 AS one, NULL::text AS nothing, 'x' AS letter");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->rows(), 1);
+  EXPECT_EQ(result->columns(), 3);
+  EXPECT_EQ(result->ColumnName(0), "one");
+  EXPECT_EQ(result->GetValue(0, 0), "1");
+  EXPECT_TRUE(result->IsNull(0, 1));
+  EXPECT_FALSE(result->IsNull(0, 2));
+
+  auto params = conn().ExecParams("SELECT $1::text || $2::text, $3::text IS NULL",
+                                  {"a'b", "\\c", std::nullopt});
+  ASSERT_TRUE(params.ok()) << params.status().ToString();
+  EXPECT_EQ(params->GetValue(0, 0), "a'b\\c");
+  EXPECT_EQ(params->GetValue(0, 1), "t");
+}
+
+TEST_F(PgTest, ErrorsMapThroughSqlState) {
+  EXPECT_EQ(conn().Exec("SELECT * FROM no_such_table").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(conn().Exec("SELEC 1").status().code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(conn().Run("CREATE TABLE t (id int PRIMARY KEY)").ok());
+  ASSERT_TRUE(conn().Run("INSERT INTO t VALUES (1)").ok());
+  Status duplicate = conn().Run("INSERT INTO t VALUES (1)");
+  EXPECT_EQ(duplicate.code(), StatusCode::kAlreadyExists) << duplicate.ToString();
+  EXPECT_NE(duplicate.message().find("23505"), std::string::npos);
+}
+
+TEST_F(PgTest, OpenErrors) {
+  EXPECT_EQ(Connection::Open("host=127.0.0.1 port=1 connect_timeout=2").status().code(),
+            StatusCode::kUnavailable);
+  EXPECT_EQ(Connection::Open("this is not a conninfo").status().code(),
+            StatusCode::kInvalidArgument);
+  auto missing = ConninfoWith(db_->dsn(), "dbname", "pinpipe_no_such_db");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(Connection::Open(*missing).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(PgTest, ConnectionLossIsUnavailable) {
+  auto other = Connection::Open(db_->dsn());
+  ASSERT_TRUE(other.ok());
+  auto pid = conn().Exec("SELECT pg_backend_pid()");
+  ASSERT_TRUE(pid.ok());
+  ASSERT_TRUE(other->ExecParams("SELECT pg_terminate_backend($1::int)",
+                                {std::string(pid->GetValue(0, 0))})
+                  .ok());
+  Status lost = conn().Run("SELECT 1");
+  EXPECT_EQ(lost.code(), StatusCode::kUnavailable) << lost.ToString();
+  EXPECT_TRUE(lost.retriable());
+}
+
+TEST_F(PgTest, CopyRoundTripsTrickyTextByteExact) {
+  ASSERT_TRUE(conn().Run("CREATE TABLE c (id int, body text, n int)").ok());
+  const std::vector<std::string> bodies = {
+      "plain",
+      "tab\there",
+      "new\nline\r\n",
+      "back\\slash \\N \\. \\\\",
+      "\\",
+      "nbsp\xC2\xA0 ellipsis\xE2\x80\xA6\xC2\xA0",
+      "emoji \xF0\x9F\x8E\x84\xE2\x9D\xA4\xEF\xB8\x8F",
+      "\"quoted\" 'single'",
+      "",
+      "\\.",
+      std::string(300000, 'x') + "\t\n\\",  // spans a flush boundary with escapes
+  };
+  {
+    auto copy = CopyIn::Start(conn(), "COPY c (id, body, n) FROM STDIN");
+    ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+    for (int repeat = 0; repeat < 5; ++repeat) {
+      for (size_t i = 0; i < bodies.size(); ++i) {
+        copy->Int(static_cast<int64_t>(repeat * 100 + static_cast<int>(i))).Text(bodies[i]).Null();
+        ASSERT_TRUE(copy->EndRow().ok());
+      }
+    }
+    auto rows = copy->Finish();
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    EXPECT_EQ(*rows, static_cast<int64_t>(bodies.size() * 5));
+  }
+  auto result = conn().Exec("SELECT id, body, n FROM c ORDER BY id");
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(result->rows(), static_cast<int>(bodies.size() * 5));
+  for (int row = 0; row < result->rows(); ++row) {
+    const int id = std::stoi(std::string(result->GetValue(row, 0)));
+    EXPECT_EQ(result->GetValue(row, 1), bodies[static_cast<size_t>(id % 100)]) << id;
+    EXPECT_TRUE(result->IsNull(row, 2));
+  }
+}
+
+TEST_F(PgTest, CopyRejectsNulAndBadValues) {
+  ASSERT_TRUE(conn().Run("CREATE TABLE c (id int, body text)").ok());
+  {
+    auto copy = CopyIn::Start(conn(), "COPY c FROM STDIN");
+    ASSERT_TRUE(copy.ok());
+    copy->Int(1).Text(std::string("a\0b", 3));
+    EXPECT_EQ(copy->EndRow().code(), StatusCode::kInvalidArgument);
+  }  // destroyed unfinished: aborts the COPY
+  {
+    auto copy = CopyIn::Start(conn(), "COPY c FROM STDIN");
+    ASSERT_TRUE(copy.ok());
+    copy->Text("not a number").Text("x");
+    ASSERT_TRUE(copy->EndRow().ok());
+    EXPECT_EQ(copy->Finish().status().code(), StatusCode::kInvalidArgument);
+  }
+  // The connection is usable again and nothing was stored.
+  auto count = conn().Exec("SELECT count(*) FROM c");
+  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  EXPECT_EQ(count->GetValue(0, 0), "0");
+  EXPECT_EQ(CopyIn::Start(conn(), "COPY missing FROM STDIN").status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(PgTest, TransactionRollsBackUnlessCommitted) {
+  ASSERT_TRUE(conn().Run("CREATE TABLE t (id int)").ok());
+  {
+    auto tx = Transaction::Begin(conn());
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(conn().Run("INSERT INTO t VALUES (1)").ok());
+  }  // not committed: rolled back
+  {
+    auto tx = Transaction::Begin(conn());
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(conn().Run("INSERT INTO t VALUES (2)").ok());
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  {
+    auto tx = Transaction::Begin(conn());
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(conn().Run("INSERT INTO t VALUES (3)").ok());
+    EXPECT_FALSE(conn().Run("SELECT 1/0").ok());
+    EXPECT_EQ(tx->Commit().code(), StatusCode::kFailedPrecondition);
+  }
+  auto result = conn().Exec("SELECT string_agg(id::text, ',' ORDER BY id) FROM t");
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->GetValue(0, 0), "2");
+}
+
+}  // namespace
+}  // namespace pinpipe::pg

@@ -1,0 +1,420 @@
+#include "http/server.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "raw_client.h"
+
+namespace pinpipe::http {
+namespace {
+
+using namespace std::chrono_literals;
+using testing_support::RawClient;
+using testing_support::RawResponse;
+
+// Polls `condition` for up to `limit`; tests wait on facts, not on fixed sleeps.
+bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 2s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return condition();
+}
+
+Response Reply(std::string body, int status = 200) {
+  Response response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
+ServerOptions TestOptions() {
+  ServerOptions options;
+  options.port = 0;
+  options.threads = 2;
+  options.max_body_bytes = 1024;
+  options.request_timeout = 300ms;
+  options.idle_timeout = 2s;
+  return options;
+}
+
+// Answers at once: 404 for /missing, else 200 echoing "<method> <path> <body>".
+void EchoHandler(const Request& request, Responder respond) {
+  Response response;
+  if (request.path == "/missing") {
+    response.status = 404;
+    response.body = R"({"detail":"Not Found"})";
+  } else {
+    response.body = std::string(request.method) + " " + std::string(request.path) + " " +
+                    std::string(request.body);
+  }
+  respond(std::move(response));
+}
+
+class ServerTest : public testing::Test {
+ protected:
+  void StartServer(Handler handler, ServerOptions options = TestOptions()) {
+    server_ = std::make_unique<Server>(options, std::move(handler));
+    ASSERT_TRUE(server_->Start().ok());
+    ASSERT_NE(server_->port(), 0);
+  }
+  void TearDown() override {
+    server_.reset();  // stops before helper threads that may still hold responders are joined
+    for (auto& t : threads_) t.join();
+  }
+
+  std::unique_ptr<Server> server_;
+  std::vector<std::thread> threads_;
+};
+
+TEST_F(ServerTest, KeepAliveReusesOneConnection) {
+  StartServer(EchoHandler);
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.connected());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(client.Send("POST /pin/ HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"));
+    auto r = client.Read();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "POST /pin/ hi");
+    EXPECT_TRUE(r->HasHeader("Content-Type: application/json"));
+    EXPECT_FALSE(r->HasHeader("Connection: close"));
+  }
+  EXPECT_EQ(server_->connections(), 1u);
+}
+
+TEST_F(ServerTest, HandlerStatusIsSent) {
+  StartServer(EchoHandler);
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.Send("GET /missing HTTP/1.1\r\n\r\n"));
+  auto r = client.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->head.substr(0, 24), "HTTP/1.1 404 Not Found\r\n");
+  EXPECT_EQ(r->body, R"({"detail":"Not Found"})");
+}
+
+TEST_F(ServerTest, PipelinedRequestsAnsweredInOrderEvenIfFirstIsSlow) {
+  StartServer([this](const Request& request, Responder respond) {
+    std::string path(request.path);
+    if (path == "/slow") {
+      threads_.emplace_back([respond, path] {
+        std::this_thread::sleep_for(100ms);
+        respond(Reply(path));
+      });
+    } else {
+      respond(Reply(path));
+    }
+  });
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.Send(
+      "GET /slow HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nPOST /c HTTP/1.1\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n"));
+  for (const char* expected : {"/slow", "/b", "/c"}) {
+    auto r = client.Read();
+    ASSERT_TRUE(r.has_value()) << expected;
+    EXPECT_EQ(r->body, expected);
+  }
+}
+
+TEST_F(ServerTest, BodyOverLimitAnswered413BeforeTheBodyAndClosed) {
+  std::atomic<int> calls{0};
+  StartServer([&](const Request&, Responder respond) {
+    ++calls;
+    respond(Response{});
+  });
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.Send("POST /pin/ HTTP/1.1\r\nContent-Length: 100000\r\n\r\n"));
+  auto r = client.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 413);
+  EXPECT_TRUE(r->HasHeader("Connection: close"));
+  EXPECT_EQ(r->body, R"({"detail":"request body larger than the body size limit"})");
+  EXPECT_TRUE(client.WaitClosed());
+  EXPECT_EQ(calls.load(), 0);
+}
+
+TEST_F(ServerTest, StalledRequestGets408) {
+  StartServer(EchoHandler);
+  RawClient client(server_->port());
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.Send("POST /pin/ HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"));
+  auto r = client.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 408);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 250ms);
+  EXPECT_TRUE(client.WaitClosed());
+}
+
+TEST_F(ServerTest, SlowlorisHeadersGet408) {
+  StartServer(EchoHandler);
+  RawClient client(server_->port());
+  // Bytes keep trickling in, but the request never completes within request_timeout.
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\n"));
+  for (int i = 0; i < 6; ++i) {
+    std::this_thread::sleep_for(80ms);
+    if (!client.Send("X-Drip: 1\r\n")) break;
+  }
+  auto r = client.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 408);
+}
+
+TEST_F(ServerTest, IdleKeepAliveClosedSilently) {
+  ServerOptions options = TestOptions();
+  options.idle_timeout = 200ms;
+  StartServer(EchoHandler, options);
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(client.Read().has_value());
+  EXPECT_TRUE(client.WaitClosed());
+  EXPECT_TRUE(Eventually([&] { return server_->connections() == 0; }));
+}
+
+TEST_F(ServerTest, ExpectContinueSends100ThenReadsBody) {
+  StartServer(EchoHandler);
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.Send(
+      "POST /pin/ HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"));
+  auto interim = client.Read();
+  ASSERT_TRUE(interim.has_value());
+  EXPECT_EQ(interim->head, "HTTP/1.1 100 Continue\r\n");
+  ASSERT_TRUE(client.Send("hello"));
+  auto r = client.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "POST /pin/ hello");
+}
+
+TEST_F(ServerTest, ExpectContinueOverLimitGets413Directly) {
+  StartServer(EchoHandler);
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.Send(
+      "POST /pin/ HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n"));
+  auto r = client.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 413);
+  EXPECT_TRUE(client.WaitClosed());
+}
+
+TEST_F(ServerTest, ProtocolErrorsAnsweredWithJsonDetailAndClose) {
+  StartServer(EchoHandler);
+  struct {
+    std::string raw;
+    int status;
+  } cases[] = {
+      {"GET / HTTP/2.0\r\n\r\n", 505},
+      {"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
+      {"GET / HTTP/1.1\r\nBad Header\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n", 431},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.status);
+    RawClient client(server_->port());
+    ASSERT_TRUE(client.Send(c.raw));
+    auto r = client.Read();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, c.status);
+    EXPECT_EQ(r->body.rfind("{\"detail\":\"", 0), 0u) << r->body;
+    EXPECT_TRUE(r->HasHeader("Connection: close"));
+    EXPECT_TRUE(client.WaitClosed());
+  }
+}
+
+TEST_F(ServerTest, Http10ClosesUnlessKeepAlive) {
+  StartServer(EchoHandler);
+  {
+    RawClient client(server_->port());
+    ASSERT_TRUE(client.Send("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    auto r = client.Read();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_TRUE(r->HasHeader("Connection: keep-alive"));
+    EXPECT_TRUE(client.Quiet(50ms));
+  }
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.Send("GET /a HTTP/1.0\r\n\r\n"));
+  auto r = client.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->HasHeader("Connection: close"));
+  EXPECT_TRUE(client.WaitClosed());
+}
+
+TEST_F(ServerTest, ResponseCloseAndExtraHeaders) {
+  StartServer([](const Request&, Responder respond) {
+    Response response;
+    response.status = 422;
+    response.headers = {{"X-Request-Id", "7"}, {"X-Evil", "a\r\nInjected: 1"}};
+    response.close = true;
+    respond(std::move(response));
+  });
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\n\r\n"));
+  auto r = client.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->head.substr(0, 34), "HTTP/1.1 422 Unprocessable Entity\r");
+  EXPECT_TRUE(r->HasHeader("X-Request-Id: 7"));
+  EXPECT_EQ(r->head.find("Injected"), std::string::npos);
+  EXPECT_TRUE(r->HasHeader("Connection: close"));
+  EXPECT_TRUE(client.WaitClosed());
+}
+
+TEST_F(ServerTest, AsyncResponderFromAnotherThread) {
+  StartServer([this](const Request& request, Responder respond) {
+    std::string body(request.body);  // the request is valid only until respond() is called
+    threads_.emplace_back([respond, body] {
+      std::this_thread::sleep_for(50ms);
+      respond(Reply(body, 201));
+    });
+  });
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.Send("POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"));
+  auto r = client.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 201);
+  EXPECT_EQ(r->body, "abc");
+}
+
+TEST_F(ServerTest, ResponderAfterClientDisconnectIsHarmless) {
+  std::mutex mu;
+  std::vector<Responder> pending;
+  StartServer([&](const Request& request, Responder respond) {
+    if (request.path == "/hold") {
+      std::lock_guard lock(mu);
+      pending.push_back(std::move(respond));
+    } else {
+      EchoHandler(request, std::move(respond));
+    }
+  });
+  {
+    RawClient client(server_->port());
+    ASSERT_TRUE(client.Send("GET /hold HTTP/1.1\r\n\r\n"));
+    ASSERT_TRUE(Eventually([&] {
+      std::lock_guard lock(mu);
+      return pending.size() == 1;
+    }));
+  }  // client gone
+  {
+    std::lock_guard lock(mu);
+    pending[0](Reply("late"));
+    pending[0](Reply("twice"));  // a second call is ignored
+  }
+  EXPECT_TRUE(Eventually([&] { return server_->connections() == 0; }));
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.Send("GET /ok HTTP/1.1\r\n\r\n"));
+  auto r = client.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(ServerTest, ResponderAfterServerDestroyedIsHarmless) {
+  std::mutex mu;
+  Responder held;
+  StartServer([&](const Request&, Responder respond) {
+    std::lock_guard lock(mu);
+    held = std::move(respond);
+  });
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard lock(mu);
+    return held != nullptr;
+  }));
+  server_.reset();
+  std::lock_guard lock(mu);
+  held(Response{});
+  SUCCEED();
+}
+
+TEST_F(ServerTest, StopClosesOpenConnectionsWithoutHanging) {
+  std::atomic<int> held{0};
+  std::vector<Responder> never_answered;
+  std::mutex mu;
+  StartServer([&](const Request&, Responder respond) {
+    std::lock_guard lock(mu);
+    never_answered.push_back(std::move(respond));
+    ++held;
+  });
+  RawClient idle(server_->port());
+  RawClient busy(server_->port());
+  RawClient partial(server_->port());
+  ASSERT_TRUE(busy.Send("GET / HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(partial.Send("GET / HT"));
+  ASSERT_TRUE(Eventually([&] { return held.load() == 1 && server_->connections() == 3; }));
+  auto start = std::chrono::steady_clock::now();
+  server_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_EQ(server_->connections(), 0u);
+  EXPECT_TRUE(idle.WaitClosed());
+  EXPECT_TRUE(busy.WaitClosed());
+  EXPECT_TRUE(partial.WaitClosed());
+  server_->Stop();  // idempotent
+  std::lock_guard lock(mu);
+  never_answered[0](Response{});  // after Stop: dropped
+}
+
+TEST_F(ServerTest, OverConnectionLimitGets503) {
+  ServerOptions options = TestOptions();
+  options.max_connections = 1;
+  StartServer(EchoHandler, options);
+  RawClient first(server_->port());
+  ASSERT_TRUE(first.Send("GET / HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(first.Read().has_value());
+  RawClient second(server_->port());
+  auto r = second.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 503);
+  EXPECT_TRUE(r->HasHeader("Retry-After: 1"));
+  EXPECT_TRUE(r->HasHeader("Connection: close"));
+  EXPECT_TRUE(second.WaitClosed());
+  // The first connection is unaffected.
+  ASSERT_TRUE(first.Send("GET /again HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(first.Read().has_value());
+}
+
+TEST_F(ServerTest, HandlerExceptionBecomes500) {
+  StartServer([](const Request&, Responder) { throw std::runtime_error("boom"); });
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\n\r\n"));
+  auto r = client.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 500);
+}
+
+TEST_F(ServerTest, HeadResponseHasLengthButNoBody) {
+  StartServer(EchoHandler);
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.Send("HEAD /x HTTP/1.1\r\n\r\nGET /y HTTP/1.1\r\n\r\n"));
+  // The raw client would read the HEAD "body" from the next response, so check bytes.
+  auto r = client.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->HasHeader("Content-Length: 8"));
+  EXPECT_EQ(r->body.substr(0, 8), "HTTP/1.1");
+}
+
+TEST(ServerStartTest, BindFailureIsUnavailable) {
+  Server first(TestOptions(), EchoHandler);
+  ASSERT_TRUE(first.Start().ok());
+  ServerOptions options = TestOptions();
+  options.port = first.port();
+  Server second(options, EchoHandler);
+  Status status = second.Start();
+  EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.ToString();
+  EXPECT_EQ(first.Start().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(ReasonPhraseTest, KnownAndUnknown) {
+  EXPECT_EQ(ReasonPhrase(422), "Unprocessable Entity");
+  EXPECT_EQ(ReasonPhrase(413), "Content Too Large");
+  EXPECT_EQ(ReasonPhrase(299), "Unknown");
+}
+
+}  // namespace
+}  // namespace pinpipe::http

@@ -1,0 +1,32 @@
+#include "kafka/client_config.h"
+
+#include <gtest/gtest.h>
+
+namespace pinpipe::kafka {
+namespace {
+
+TEST(ClientConfigTest, DetectsGuaranteeDowngrades) {
+  EXPECT_TRUE(IsGuaranteeDowngrade("COMPRESSION", "LZ4 compression not supported by broker"));
+  EXPECT_TRUE(IsGuaranteeDowngrade("IDEMPSTATE", "Idempotent producer disabled"));
+  EXPECT_TRUE(IsGuaranteeDowngrade("PRODUCE", "sending uncompressed: compression unsupported"));
+  EXPECT_FALSE(IsGuaranteeDowngrade("FAIL", "Connect to ipv4#127.0.0.1:1 failed"));
+  EXPECT_FALSE(IsGuaranteeDowngrade("IDEMPSTATE", "Idempotent producer state change Init"));
+}
+
+TEST(ClientConfigTest, SetConfRejectsUnknownKeysByName) {
+  ConfHandle conf(rd_kafka_conf_new());
+  Status s = SetConf(conf.get(), "no.such.property", "1");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("no.such.property"), std::string::npos) << s.message();
+}
+
+TEST(ClientConfigTest, GetConfReadsTopicLevelKeysSetOnGlobalConf) {
+  ConfHandle conf(rd_kafka_conf_new());
+  ASSERT_TRUE(SetConf(conf.get(), "acks", "all").ok());
+  StatusOr<std::string> acks = GetConf(conf.get(), "acks");
+  ASSERT_TRUE(acks.ok()) << acks.status().ToString();
+  EXPECT_EQ(*acks, "-1");
+}
+
+}  // namespace
+}  // namespace pinpipe::kafka
