@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -179,15 +180,38 @@ Status EnsureTopics(const std::string& brokers, const std::vector<TopicSpec>& to
                           detail != nullptr ? detail : rd_kafka_err2str(err));
     if (!s.ok()) errors.push_back(s);
   }
-  if (raced) {
+  // Metadata lags topic creation a little (KRaft propagates it asynchronously): wait until every
+  // topic is visible, so callers can produce at once, and so that a topic someone else created
+  // meanwhile (TOPIC_ALREADY_EXISTS) is checked like the others.
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
     ASSIGN_OR_RETURN(ClusterInfo now, DescribeWith(rk.get(), brokers, timeout));
+    std::vector<Status> checks;
+    bool all_visible = true;
     for (const TopicSpec* spec : to_create_specs) {
-      auto it = std::find_if(now.topics.begin(), now.topics.end(),
-                             [&](const TopicInfo& t) { return t.name == spec->name; });
-      if (it == now.topics.end()) continue;
-      Status s = CheckExisting(*it, *spec);
-      if (!s.ok()) errors.push_back(s);
+      auto it = std::find_if(now.topics.begin(), now.topics.end(), [&](const TopicInfo& t) {
+        return t.name == spec->name && t.error.ok() && t.partitions > 0;
+      });
+      if (it == now.topics.end()) {
+        all_visible = false;
+        continue;
+      }
+      if (raced) {
+        Status s = CheckExisting(*it, *spec);
+        if (!s.ok()) checks.push_back(s);
+      }
     }
+    if (all_visible) {
+      errors.insert(errors.end(), checks.begin(), checks.end());
+      break;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      errors.push_back(DeadlineExceeded(fmt::format(
+          "created topics do not show up in the metadata of {} within {} ms", brokers,
+          timeout.count())));
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return Combine(errors);
 }

@@ -20,7 +20,7 @@ class Transaction {
   ~Transaction();
 
   // Runs COMMIT. After an error inside the transaction the server answers COMMIT with ROLLBACK;
-  // that is reported as Aborted-like FailedPrecondition so the caller does not believe it stored.
+  // that is reported as FailedPrecondition so the caller does not believe anything was stored.
   Status Commit();
   // Runs ROLLBACK now (instead of at destruction).
   Status Rollback();
