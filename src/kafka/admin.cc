@@ -176,9 +176,13 @@ Status EnsureTopics(const std::string& brokers, const std::vector<TopicSpec>& to
       continue;
     }
     const char* detail = rd_kafka_topic_result_error_string(results[i]);
-    Status s = KafkaError(err, fmt::format("creating topic '{}'", rd_kafka_topic_result_name(results[i])),
+    const char* name = rd_kafka_topic_result_name(results[i]);
+    Status s = KafkaError(err, fmt::format("creating topic '{}'", name),
                           detail != nullptr ? detail : rd_kafka_err2str(err));
-    if (!s.ok()) errors.push_back(s);
+    if (!s.ok()) {
+      errors.push_back(s);
+      std::erase_if(to_create_specs, [&](const TopicSpec* spec) { return spec->name == name; });
+    }
   }
   // Metadata lags topic creation a little (KRaft propagates it asynchronously): wait until every
   // topic is visible, so callers can produce at once, and so that a topic someone else created
