@@ -240,7 +240,7 @@ class Session {
     Next();
   }
 
-  // The batch endpoint answers 200 with {"results":[{"index":i,"status":s,...},...]}; each item
+  // The batch endpoint answers 200 with {"results":[{"position":i,"status":s,...},...]}; each item
   // counts by its own status. Items the body does not account for count as failed.
   void CountBatchItems(const std::string& body) {
     int64_t counted = 0;
