@@ -184,6 +184,14 @@ void IngestService::Handle(const http::Request& request, http::Responder respond
                       ErrorResponse(Unavailable("server is shutting down"),
                                     options_.retry_after_seconds));
       }
+      // While the producer knows every broker is down, answer at once: waiting out the delivery
+      // timeout would hold the client for seconds (librdkafka reports stuck in-flight messages
+      // only several seconds after message.timeout.ms) for the same 503 in the end.
+      if (!producer_->Stats().brokers_up) {
+        return Finish(route, start, respond,
+                      ErrorResponse(Unavailable("kafka: no broker is reachable; nothing was stored"),
+                                    options_.retry_after_seconds));
+      }
       const bool batch = route >= kRouteBatchPin;
       const auto kind = static_cast<RecordKind>(batch ? route - kRouteBatchPin : route);
       if (batch) return HandleBatch(route, kind, request, std::move(respond), start);

@@ -5,8 +5,8 @@
 //   POST /batch/pin|geo|user       NDJSON or JSON array; 200 with a per-item result list
 //   GET  /healthz /readyz /metrics /openapi.json /docs
 // A record is answered 2xx only from the producer's delivery report (acks=all), so an
-// acknowledged record is in Kafka. Kafka down or queue full -> 503 with Retry-After; the bound on
-// the wait is the producer's delivery timeout. The Kafka message value is the exact bytes the
+// acknowledged record is in Kafka. Kafka down or queue full -> 503 with Retry-After: at once while
+// the producer knows all brokers are down, else after the producer's delivery timeout at most. The Kafka message value is the exact bytes the
 // client sent for that record; the key is the record's key field (see docs/design.md).
 //
 // Thread-safety: Handle() runs on the HTTP server's I/O threads (several at once); answers for

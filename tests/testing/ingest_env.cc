@@ -21,6 +21,8 @@ StatusOr<std::unique_ptr<IngestHarness>> IngestHarness::Start(const std::string&
   po.client_id = "pinpipe-test-ingest";
   po.delivery_timeout = options.delivery_timeout;
   ASSIGN_OR_RETURN(h->producer_, kafka::Producer::Create(po));
+  // As `pinpipe serve` does: learn that the broker is up before the first request.
+  RETURN_IF_ERROR(h->producer_->CheckReachable(std::chrono::seconds(30)));
   h->service_ = std::make_unique<ingest::IngestService>(h->options_, h->producer_.get(),
                                                         &h->registry_);
   http::ServerOptions so;

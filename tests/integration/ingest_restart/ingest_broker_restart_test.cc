@@ -38,6 +38,7 @@ TEST(IngestBrokerRestartTest, Answers503WhileDownRecoversAndLosesNothingAcknowle
   ASSERT_EQ(stopped.exit_code, 0) << stopped.output;
   // While the broker is down: 503 with Retry-After, each within the delivery bound (+ slack).
   int unavailable = 0;
+  std::chrono::nanoseconds last_wait{};
   for (int i = 0; i < 5; ++i) {
     auto t0 = Clock::now();
     auto r = client.Post("/pin/", PinRecord(next));
@@ -50,9 +51,14 @@ TEST(IngestBrokerRestartTest, Answers503WhileDownRecoversAndLosesNothingAcknowle
       EXPECT_FALSE(r->Header("Retry-After").empty());
       ++unavailable;
     }
-    EXPECT_LT(waited, std::chrono::milliseconds(4000)) << "request hung past the delivery bound";
+    // Bound: the delivery timeout (2 s) plus librdkafka's lag in failing in-flight messages of a
+    // dead connection (seen up to ~4 s with 2.0.2); once the producer knows the broker is down,
+    // answers come at once.
+    EXPECT_LT(waited, std::chrono::milliseconds(7000)) << "request hung past the delivery bound";
+    last_wait = waited;
     ++next;
   }
+  EXPECT_LT(last_wait, std::chrono::milliseconds(500)) << "known-down broker should fail fast";
   EXPECT_GE(unavailable, 4) << "the broker is stopped; records cannot have been acknowledged";
   auto ready = client.Get("/readyz");
   ASSERT_TRUE(ready.ok());

@@ -123,6 +123,19 @@ TEST_F(IngestServiceTest, QueueFullAnswers503WithRetryAfter) {
   EXPECT_NE(r->body.find("queue full"), std::string::npos);
 }
 
+TEST_F(IngestServiceTest, BrokersKnownDownAnswer503AtOnceWithoutProducing) {
+  auto service = MakeService();
+  producer_.SetBrokersUp(false);
+  auto r = Call(*service, "POST", "/pin/", kPin);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(HeaderOf(*r, "Retry-After"), "1");
+  EXPECT_EQ(Call(*service, "POST", "/batch/pin", kPin)->status, 503);
+  EXPECT_TRUE(producer_.messages().empty());
+  producer_.SetBrokersUp(true);
+  EXPECT_EQ(Call(*service, "POST", "/pin/", kPin)->status, 200);
+}
+
 TEST_F(IngestServiceTest, DeliveryTimeoutAnswers503) {
   auto service = MakeService();
   producer_.FailDeliveries(DeadlineExceeded("message timed out"));
@@ -219,6 +232,7 @@ TEST_F(IngestServiceTest, HealthReadinessMetricsDocs) {
   EXPECT_EQ(Call(*service, "GET", "/readyz", "")->status, 200);
   producer_.SetBrokersUp(false);
   EXPECT_EQ(Call(*service, "GET", "/readyz", "")->status, 503);
+  producer_.SetBrokersUp(true);
   Call(*service, "POST", "/pin/", kPin);
   auto m = Call(*service, "GET", "/metrics", "");
   EXPECT_EQ(m->content_type.rfind("text/plain", 0), 0u);
