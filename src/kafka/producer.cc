@@ -121,7 +121,7 @@ class ProducerImpl final : public Producer {
 
   // Delivery thread only.
   void DeliveryLoop(std::stop_token stop);
-  void OnDelivery(const rd_kafka_message_t& msg);
+  void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t& msg);
   void ReturnFinishedNodes();
   void PurgeAndDrain(rd_kafka_t* rk);
   void RecoverFromFatalError();
@@ -395,7 +395,7 @@ void ProducerImpl::ReturnFinishedNodes() {
   }
 }
 
-void ProducerImpl::OnDelivery(const rd_kafka_message_t& msg) {
+void ProducerImpl::OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t& msg) {
   auto* node = static_cast<PendingMessage*>(msg._private);
   DeliveryResult result;
   result.partition = msg.partition;
@@ -406,7 +406,11 @@ void ProducerImpl::OnDelivery(const rd_kafka_message_t& msg) {
   } else {
     failed_.fetch_add(1, std::memory_order_relaxed);
     std::string context = fmt::format("kafka delivery to '{}'", rd_kafka_topic_name(msg.rkt));
-    if (draining_fatal_ || msg.err == RD_KAFKA_RESP_ERR__FATAL) {
+    // librdkafka purges a fatal handle's queue itself, and those reports may be served before
+    // RecoverFromFatalError() runs: a report from a fatal handle (still current, or already
+    // replaced) is a fatal-error failure, not a cancellation.
+    const bool from_fatal_handle = draining_fatal_ || fatal_.load() || rk != rk_.get();
+    if (from_fatal_handle || msg.err == RD_KAFKA_RESP_ERR__FATAL) {
       result.status = Internal(fmt::format("{}: fatal producer error: {}", context,
                                            fatal_reason_.empty() ? "unknown" : fatal_reason_));
     } else {
@@ -434,9 +438,9 @@ void ProducerImpl::OnDelivery(const rd_kafka_message_t& msg) {
   in_flight_.fetch_sub(1, std::memory_order_acq_rel);
 }
 
-void ProducerImpl::DeliveryReportCallback(rd_kafka_t*, const rd_kafka_message_t* msg,
+void ProducerImpl::DeliveryReportCallback(rd_kafka_t* rk, const rd_kafka_message_t* msg,
                                           void* opaque) {
-  static_cast<ProducerImpl*>(opaque)->OnDelivery(*msg);
+  static_cast<ProducerImpl*>(opaque)->OnDelivery(rk, *msg);
 }
 
 void ProducerImpl::ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
@@ -445,6 +449,8 @@ void ProducerImpl::ErrorCallback(rd_kafka_t* rk, int err, const char* reason, vo
   int level = 3;
   switch (code) {
     case RD_KAFKA_RESP_ERR__FATAL:
+      // Served by rd_kafka_poll() on the delivery thread, like the delivery reports that read it.
+      self->fatal_reason_ = reason;
       self->fatal_.store(true);
       break;
     case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
