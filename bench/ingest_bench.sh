@@ -61,9 +61,11 @@ for port in $BASE_PORT $PIN_PORT; do
   for _ in $(seq 100); do port_open "$port" && break; sleep 0.2; done
   port_open "$port" || die "server on port $port did not start (logs in $PINPIPE_STATE_DIR)"
 done
-# Warm up both (connections, the producer's PID from the broker, Python's caches).
-wrk -t2 -c16 -d2s -s "$BASELINE_DIR/post.lua" "http://127.0.0.1:$BASE_PORT/pin/" >/dev/null
-wrk -t2 -c16 -d2s -s "$BASELINE_DIR/post.lua" "http://127.0.0.1:$PIN_PORT/pin/" >/dev/null
+# Warm up both (connections, the producer's PID from the broker, the broker's JIT, Python's
+# caches): a fresh broker is markedly slower for its first few seconds of load.
+wrk -t2 -c64 -d5s -s "$BASELINE_DIR/post.lua" "http://127.0.0.1:$BASE_PORT/pin/" >/dev/null
+wrk -t2 -c64 -d10s -s "$BASELINE_DIR/post.lua" "http://127.0.0.1:$PIN_PORT/pin/" >/dev/null
+BATCH_SIZE=$BATCH_SIZE wrk -t2 -c4 -d3s -s "$ROOT/bench/batch.lua" "http://127.0.0.1:$PIN_PORT/batch/pin" >/dev/null
 
 to_ms() {  # wrk latency "1.23ms" / "850.00us" / "1.02s" -> milliseconds
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'

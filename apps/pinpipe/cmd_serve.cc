@@ -20,7 +20,7 @@ struct ServeFlags {
   std::string brokers = "127.0.0.1:19092";
   std::string topic_pin = "pinterest", topic_geo = "pinterest_geo", topic_user = "pinterest_user";
   int delivery_timeout_ms = 5000;
-  int linger_ms = 1;
+  double linger_ms = 0.5;  // measured: best req/s at 32-64 connections with p99 < 10 ms (bench/)
   std::string compression = "lz4";
   int queue_max_messages = 500000;
   size_t max_record_bytes = 1 << 20;
@@ -58,7 +58,7 @@ int RunServe(const ServeFlags& f) {
   po.brokers = f.brokers;
   po.client_id = "pinpipe-ingest";
   po.delivery_timeout = std::chrono::milliseconds(f.delivery_timeout_ms);
-  po.linger = std::chrono::milliseconds(f.linger_ms);
+  po.linger = std::chrono::microseconds(static_cast<int64_t>(f.linger_ms * 1000.0));
   po.compression = f.compression;
   po.queue_max_messages = f.queue_max_messages;
   auto producer = kafka::Producer::Create(po);
@@ -132,7 +132,7 @@ CommandRegistration kServe(
       sub.add_option("--delivery-timeout-ms", f->delivery_timeout_ms,
                      "Bound on waiting for Kafka's acknowledgement (message.timeout.ms); after it the request gets 503")
           ->envname("PINPIPE_DELIVERY_TIMEOUT_MS")->check(CLI::Range(100, 600000))->capture_default_str();
-      sub.add_option("--linger-ms", f->linger_ms, "Producer batching window (linger.ms)")->envname("PINPIPE_LINGER_MS")->check(CLI::Range(0, 1000))->capture_default_str();
+      sub.add_option("--linger-ms", f->linger_ms, "Producer batching window in ms (linger.ms; fractions allowed)")->envname("PINPIPE_LINGER_MS")->check(CLI::Range(0.0, 1000.0))->capture_default_str();
       sub.add_option("--compression", f->compression, "Producer compression: none, lz4, zstd, snappy, gzip")
           ->envname("PINPIPE_COMPRESSION")->check(CLI::IsMember({"none", "lz4", "zstd", "snappy", "gzip"}))->capture_default_str();
       sub.add_option("--queue-max-messages", f->queue_max_messages,

@@ -175,7 +175,7 @@ StatusOr<KafkaHandle> ProducerImpl::NewHandle() {
   ASSIGN_OR_RETURN(ConfHandle conf, NewConf(options_.brokers, options_.client_id));
   // Throughput defaults (see docs/design.md, "Producer"); options_.extra may override these.
   const std::map<std::string, std::string> defaults = {
-      {"linger.ms", std::to_string(options_.linger.count())},
+      {"linger.ms", fmt::format("{}", static_cast<double>(options_.linger.count()) / 1000.0)},
       {"batch.num.messages", "10000"},
       {"batch.size", "1000000"},
       {"queue.buffering.max.messages", std::to_string(options_.queue_max_messages)},

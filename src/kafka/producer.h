@@ -32,7 +32,8 @@ struct ProducerOptions {
   std::string brokers = "127.0.0.1:19092";
   std::string client_id = "pinpipe";
   std::chrono::milliseconds delivery_timeout{5000};  // message.timeout.ms
-  std::chrono::milliseconds linger{1};                // linger.ms: batching window
+  // linger.ms, the batching window; librdkafka takes fractions of a millisecond.
+  std::chrono::microseconds linger{1000};
   std::string compression = "lz4";
   int queue_max_messages = 200000;  // queue.buffering.max.messages
   int queue_max_kbytes = 256 * 1024;
