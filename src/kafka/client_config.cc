@@ -28,6 +28,13 @@ std::string Lower(std::string_view s) {
 }
 
 void LogCallback(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
+  // A freshly started broker answers the idempotent producer's PID request with "Coordinator
+  // load in progress" for a second or two; librdkafka retries by itself, so it is not a warning.
+  if (level == 4 && message != nullptr &&
+      std::string_view(message).find("Coordinator load in progress: retrying") !=
+          std::string_view::npos) {
+    level = 6;
+  }
   LogLine(level, facility != nullptr ? facility : "", rk != nullptr ? rd_kafka_name(rk) : "",
           message != nullptr ? message : "");
 }
