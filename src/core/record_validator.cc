@@ -155,6 +155,9 @@ struct RecordValidator::Impl {
   simdjson::dom::parser parser;
   // Per record: the value of each schema field, by schema index.
   std::array<simdjson::dom::element, kMaxFields> slots;
+  // Per record: the decoded value of each schema field (see values()).
+  std::array<FieldValue, kMaxFields> values;
+  size_t value_count = 0;
   // Output is built here and copied to the caller only on success, so `out` is untouched on
   // failure.
   std::string canonical;
@@ -251,8 +254,17 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
   // Drop the set rather than clear() it: after a hostile record its bucket array is huge, and
   // clear() would wipe that array on every later record.
   if (!im.extras_seen.empty()) std::unordered_set<std::string_view>().swap(im.extras_seen);
+  size_t next_in_order = 0;
   for (const simdjson::dom::key_value_pair kv : object) {
-    if (const std::optional<size_t> index = schema.FieldIndex(kv.key)) {
+    // Clients usually send keys in schema order: try the next field first, then search.
+    std::optional<size_t> index;
+    if (next_in_order < schema.fields.size() && schema.fields[next_in_order].name == kv.key) {
+      index = next_in_order;
+    } else {
+      index = schema.FieldIndex(kv.key);
+    }
+    if (index) {
+      next_in_order = *index + 1;
       const uint64_t bit = uint64_t{1} << *index;
       if (seen & bit) duplicated |= bit;
       seen |= bit;
@@ -264,9 +276,13 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
 
   // Pass 2: check and write each field in schema order, so errors come out in a stable order
   // and the output is canonical.
+  // Without `out` nothing is serialised; the canonical appends below all go through `canon`,
+  // which then points at a buffer that is only cleared (cheap, never grows past one record).
   std::string& canon = im.canonical;
   canon.clear();
   canon.push_back('{');
+  const bool build_canonical = out != nullptr;
+  im.value_count = schema.fields.size();
   bool first = true;
   int64_t key_value = 0;
   std::string reason;
@@ -279,15 +295,19 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
       AddError(errors, spec.name, kMsgDuplicate, "duplicate_key");
       continue;
     }
+    FieldValue& field_value = im.values[i];
+    field_value.type = FieldValue::Type::kAbsent;
     if (!(seen & bit)) {
       if (spec.required) AddError(errors, spec.name, kMsgMissing, "missing");
       continue;
     }
     const simdjson::dom::element value = im.slots[i];
     const size_t mark = canon.size();
-    if (!first) canon.push_back(',');
-    AppendJsonString(spec.name, &canon);
-    canon.push_back(':');
+    if (build_canonical) {
+      if (!first) canon.push_back(',');
+      AppendJsonString(spec.name, &canon);
+      canon.push_back(':');
+    }
     bool ok = true;
     switch (spec.type) {
       case FieldType::kInt:
@@ -323,11 +343,18 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
         } else if (type == element_type::INT64) {
           const int64_t v = value.get_int64().value_unsafe();
           if (spec.name == schema.key_field) key_value = v;
-          AppendInt(v, &canon);
+          field_value.type = FieldValue::Type::kInt;
+          field_value.int_value = v;
+          if (build_canonical) AppendInt(v, &canon);
         } else if (type == element_type::UINT64) {
-          AppendInt(value.get_uint64().value_unsafe(), &canon);  // only reachable for wide bounds
+          // Only reachable for wide bounds; exposed as a double.
+          field_value.type = FieldValue::Type::kDouble;
+          field_value.double_value = as_double;
+          if (build_canonical) AppendInt(value.get_uint64().value_unsafe(), &canon);
         } else {
-          AppendDouble(as_double, &canon);
+          field_value.type = FieldValue::Type::kDouble;
+          field_value.double_value = as_double;
+          if (build_canonical) AppendDouble(as_double, &canon);
         }
         break;
       }
@@ -368,7 +395,9 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
             break;
           }
         }
-        AppendJsonString(s, &canon);
+        field_value.type = FieldValue::Type::kString;
+        field_value.string_value = s;
+        if (build_canonical) AppendJsonString(s, &canon);
         break;
       }
     }
@@ -381,12 +410,17 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
   for (std::string_view extra : im.extras) AddError(errors, extra, kMsgExtra, "extra_forbidden");
 
   if (errors->size() != errors_before) return false;
+  if (!build_canonical) return true;
   canon.push_back('}');
   out->kind = kind;
   out->key.clear();
   AppendInt(key_value, &out->key);
   out->canonical_json.assign(canon);
   return true;
+}
+
+std::span<const FieldValue> RecordValidator::values() const {
+  return {impl_->values.data(), impl_->value_count};
 }
 
 }  // namespace pinpipe::core

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,16 @@ struct ValidatedRecord {
   std::string canonical_json;
 };
 
+// The value of one schema field as the last successful Validate() saw it. Strings point into the
+// validator's parser buffer (unescaped, byte-exact): valid until the next Validate() call.
+struct FieldValue {
+  enum class Type : uint8_t { kAbsent, kInt, kDouble, kString };
+  Type type = Type::kAbsent;
+  int64_t int_value = 0;        // kInt
+  double double_value = 0;      // kDouble (a kNumber field written with a fraction or exponent)
+  std::string_view string_value;  // kString (kString, kUuid and kTimestamp fields)
+};
+
 class RecordValidator {
  public:
   RecordValidator();
@@ -49,8 +60,15 @@ class RecordValidator {
   // Returns true and fills `*out` when valid. Returns false and appends one or more errors to
   // `*errors` otherwise (all field errors found, not just the first; a JSON syntax error is one
   // error with type "json_invalid").
+  // `out` may be null: the record is then only checked (no canonical JSON is built), which is
+  // what the transform wants.
   bool Validate(RecordKind kind, std::string_view json, ValidatedRecord* out,
                 std::vector<FieldError>* errors);
+
+  // After Validate() returned true: the value of each schema field, by schema index (size =
+  // SchemaFor(kind).fields.size()); an optional field that was not sent is kAbsent. Lets a caller
+  // read the fields without parsing the JSON a second time. Unspecified after a failed Validate().
+  std::span<const FieldValue> values() const;
 
  private:
   struct Impl;

@@ -51,6 +51,8 @@ struct Timestamp {
 using Cell = std::variant<std::monostate, int64_t, double, std::string, bool, Timestamp,
                           std::vector<double>>;
 
+// Reuse one Row across Apply() calls: cells that keep their alternative (a text column stays
+// text) keep their heap capacity, so the steady state does not allocate.
 struct Row {
   std::vector<Cell> cells;  // one per output column, in table column order
 };
@@ -70,10 +72,14 @@ struct TableDef {
 };
 
 // Data-quality counters. Keys are "<kind>.<column>.<rule>" (rule names as in the file, e.g.
-// "pin.follower_count.null_if", "pin.title.trim"); values count affected records.
+// "pin.follower_count.null_if", "pin.title.trim"; casts count under "cast"); values count
+// affected records. Rules run and count on every valid record, dropped ones included. A key is
+// present only once its counter is non-zero.
 struct QualityStats {
   std::map<std::string, int64_t> changed;  // value changed but not NULL
   std::map<std::string, int64_t> nulled;   // value turned NULL
+  // parse/cast failures ("pin.follower_count.parse"); each is also counted in `nulled`.
+  std::map<std::string, int64_t> unparseable;
   std::map<std::string, int64_t> dropped;  // rows dropped, by "<kind>.<rule>.<column>"
   int64_t rows = 0;                        // rows produced
   int64_t invalid = 0;                     // records that failed validation
@@ -107,7 +113,9 @@ class Transform {
 
   const TableDef& table(core::RecordKind kind) const;
 
-  // See the class comment. `row`, `reason` and `errors` are cleared first.
+  // See the class comment. `reason` and `errors` are cleared first; `row` is resized to the
+  // table's column count (cells keep their capacity) and holds the row only when kRow is
+  // returned. `stats` may be null (no counting).
   Outcome Apply(core::RecordKind kind, std::string_view json, Scratch* scratch, Row* row,
                 std::string* reason, std::vector<core::FieldError>* errors,
                 QualityStats* stats) const;

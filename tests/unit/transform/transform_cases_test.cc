@@ -1,0 +1,127 @@
+// Data-driven tests for the default transform (transforms/pinterest.toml): every
+// tests/data/transform/<kind>/<case>.json is one test, run through Transform::Default().Apply().
+// <case>.expected holds one of:
+//   the COPY text line of the row (tab-separated, without the final newline);
+//   `DROPPED <reason>`;
+//   `INVALID <field>|<type>`, one line per validation error, in order.
+// A new rule or corner case is a new pair of files.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/record_schema.h"
+#include "transform/transform.h"
+
+namespace pinpipe::transform {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TransformCase {
+  core::RecordKind kind;
+  fs::path json_path;
+  std::string name;  // "<kind>_<stem>", a valid gtest name
+};
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<TransformCase> AllCases() {
+  std::vector<TransformCase> cases;
+  for (core::RecordKind kind : core::kAllRecordKinds) {
+    const fs::path dir = fs::path(PINPIPE_SOURCE_DIR) / "tests/data/transform" /
+                         std::string(core::RecordKindName(kind));
+    if (!fs::is_directory(dir)) continue;
+    for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
+      if (entry.path().extension() != ".json") continue;
+      std::string name =
+          std::string(core::RecordKindName(kind)) + "_" + entry.path().stem().string();
+      for (char& c : name) {
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+      }
+      cases.push_back({kind, entry.path(), name});
+    }
+  }
+  std::sort(cases.begin(), cases.end(),
+            [](const TransformCase& a, const TransformCase& b) { return a.name < b.name; });
+  return cases;
+}
+
+class TransformCaseTest : public testing::TestWithParam<TransformCase> {};
+
+TEST_P(TransformCaseTest, MatchesExpected) {
+  const TransformCase& c = GetParam();
+  const std::string json = ReadFile(c.json_path);
+  fs::path expected_path = c.json_path;
+  expected_path.replace_extension(".expected");
+  ASSERT_TRUE(fs::exists(expected_path)) << expected_path;
+  std::string expected = ReadFile(expected_path);
+  if (!expected.empty() && expected.back() == '\n') expected.pop_back();
+
+  const std::shared_ptr<const Transform> transform = Transform::Default();
+  Transform::Scratch scratch;
+  Row row;
+  std::string reason;
+  std::vector<core::FieldError> errors;
+  QualityStats stats;
+  const Outcome outcome = transform->Apply(c.kind, json, &scratch, &row, &reason, &errors, &stats);
+
+  std::string actual;
+  switch (outcome) {
+    case Outcome::kRow:
+      Transform::AppendCopyLine(row, &actual);
+      ASSERT_EQ(actual.back(), '\n');
+      actual.pop_back();
+      EXPECT_EQ(row.cells.size(), transform->table(c.kind).columns.size());
+      break;
+    case Outcome::kDropped: actual = "DROPPED " + reason; break;
+    case Outcome::kInvalid:
+      for (const core::FieldError& e : errors) {
+        if (!actual.empty()) actual += '\n';
+        actual += "INVALID " + e.field + "|" + e.type;
+      }
+      break;
+  }
+  EXPECT_EQ(actual, expected) << c.json_path;
+  EXPECT_EQ(stats.rows, outcome == Outcome::kRow ? 1 : 0);
+  EXPECT_EQ(stats.invalid, outcome == Outcome::kInvalid ? 1 : 0);
+  EXPECT_EQ(stats.dropped.size(), outcome == Outcome::kDropped ? 1u : 0u);
+
+  // The same record through a reused Row and Scratch gives the same answer (capacity reuse
+  // must not leak state between records).
+  std::string again;
+  const Outcome outcome2 =
+      transform->Apply(c.kind, json, &scratch, &row, &reason, &errors, nullptr);
+  EXPECT_EQ(outcome2, outcome);
+  if (outcome2 == Outcome::kRow) {
+    Transform::AppendCopyLine(row, &again);
+    again.pop_back();
+    EXPECT_EQ(again, expected);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, TransformCaseTest, testing::ValuesIn(AllCases()),
+                         [](const testing::TestParamInfo<TransformCase>& param_info) {
+                           return param_info.param.name;
+                         });
+
+TEST(TransformCaseTest, EveryKindHasCases) {
+  size_t per_kind[3] = {0, 0, 0};
+  for (const TransformCase& c : AllCases()) ++per_kind[static_cast<size_t>(c.kind)];
+  EXPECT_GE(per_kind[0], 30u);
+  EXPECT_GE(per_kind[1], 10u);
+  EXPECT_GE(per_kind[2], 5u);
+}
+
+}  // namespace
+}  // namespace pinpipe::transform
