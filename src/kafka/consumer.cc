@@ -28,10 +28,39 @@ StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions& opti
                                           {"auto.offset.reset", options.auto_offset_reset},
                                       }));
   RETURN_IF_ERROR(SetConf(conf.get(), options.extra));
+  auto hook = std::make_unique<Hook>();
+  if (options.on_rebalance) {
+    hook->fn = options.on_rebalance;
+    rd_kafka_conf_set_opaque(conf.get(), hook.get());
+    rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::RebalanceCallback);
+  }
   ASSIGN_OR_RETURN(KafkaHandle rk, NewClient(RD_KAFKA_CONSUMER, std::move(conf)));
   // All events (including errors) through rd_kafka_consumer_poll.
   RETURN_IF_ERROR(KafkaError(rd_kafka_poll_set_consumer(rk.get()), "kafka consumer setup"));
-  return std::unique_ptr<Consumer>(new Consumer(std::move(rk)));
+  return std::unique_ptr<Consumer>(new Consumer(std::move(rk), std::move(hook)));
+}
+
+void Consumer::RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* hook = static_cast<Hook*>(opaque);
+  std::vector<TopicPartitionOffset> list;
+  list.reserve(static_cast<size_t>(partitions->cnt));
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const rd_kafka_topic_partition_t& p = partitions->elems[i];
+    list.push_back({p.topic, p.partition, p.offset});
+  }
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    std::vector<TopicPartitionOffset> start = hook->fn(RebalanceEvent::kAssign, list, false);
+    PartitionListHandle assign(rd_kafka_topic_partition_list_new(static_cast<int>(start.size())));
+    for (const TopicPartitionOffset& p : start) {
+      rd_kafka_topic_partition_list_add(assign.get(), p.topic.c_str(), p.partition)->offset =
+          p.offset;
+    }
+    rd_kafka_assign(rk, assign.get());
+  } else {
+    hook->fn(RebalanceEvent::kRevoke, list, rd_kafka_assignment_lost(rk) != 0);
+    rd_kafka_assign(rk, nullptr);
+  }
 }
 
 Consumer::~Consumer() { Close().IgnoreError(); }
@@ -86,6 +115,28 @@ Status Consumer::Commit(const Message& message) {
   rd_kafka_topic_partition_list_add(list.get(), message.topic.c_str(), message.partition)
       ->offset = message.offset + 1;
   return KafkaError(rd_kafka_commit(rk_.get(), list.get(), 0), "kafka commit");
+}
+
+Status Consumer::CommitAsync(const std::vector<TopicPartitionOffset>& offsets) {
+  if (rk_ == nullptr) return Cancelled("kafka consumer is closed");
+  if (offsets.empty()) return Status::Ok();
+  PartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const TopicPartitionOffset& p : offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset =
+        p.offset;
+  }
+  return KafkaError(rd_kafka_commit(rk_.get(), list.get(), 1), "kafka commit");
+}
+
+int64_t Consumer::CachedHighWatermark(const std::string& topic, int32_t partition) const {
+  if (rk_ == nullptr) return -1;
+  int64_t low = -1;
+  int64_t high = -1;
+  if (rd_kafka_get_watermark_offsets(rk_.get(), topic.c_str(), partition, &low, &high) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return -1;
+  }
+  return high;
 }
 
 StatusOr<std::pair<int64_t, int64_t>> Consumer::WatermarkOffsets(

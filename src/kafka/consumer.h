@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,6 +25,22 @@ inline constexpr int64_t kOffsetBeginning = -2;  // RD_KAFKA_OFFSET_BEGINNING
 inline constexpr int64_t kOffsetEnd = -1;        // RD_KAFKA_OFFSET_END
 inline constexpr int64_t kOffsetStored = -1000;  // RD_KAFKA_OFFSET_STORED (committed)
 
+struct TopicPartitionOffset {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = kOffsetBeginning;
+};
+
+enum class RebalanceEvent : uint8_t { kAssign, kRevoke };
+
+// Group rebalance hook (eager protocol). Called on the thread that calls Poll(), inside Poll().
+// kAssign: `partitions` are the newly assigned partitions; the hook returns them with the offsets
+// to start from, and the consumer assigns exactly that list. kRevoke: the hook finishes whatever
+// it holds for `partitions` (its return value is ignored); the consumer unassigns after it
+// returns. `lost` is true when the assignment was lost (session timeout) rather than revoked.
+using RebalanceHook = std::function<std::vector<TopicPartitionOffset>(
+    RebalanceEvent event, const std::vector<TopicPartitionOffset>& partitions, bool lost)>;
+
 struct ConsumerOptions {
   std::string brokers = "127.0.0.1:19092";
   std::string group_id;  // required
@@ -31,6 +48,7 @@ struct ConsumerOptions {
   bool enable_auto_commit = false;
   std::string auto_offset_reset = "earliest";  // where to start without a committed offset
   std::map<std::string, std::string> extra;    // more librdkafka properties, applied last
+  RebalanceHook on_rebalance;                  // optional; see RebalanceHook
 };
 
 // One consumed message, copied out of librdkafka.
@@ -43,12 +61,6 @@ struct Message {
   int64_t timestamp_ms = -1;       // producer CreateTime, -1 if absent
   bool end_of_partition = false;   // only with enable.partition.eof=true in extra
   Status error;                    // non-OK for a consumer error event (then only topic/partition)
-};
-
-struct TopicPartitionOffset {
-  std::string topic;
-  int32_t partition = 0;
-  int64_t offset = kOffsetBeginning;
 };
 
 class Consumer {
@@ -72,6 +84,13 @@ class Consumer {
   // Synchronously commits `message.offset + 1` for its partition.
   Status Commit(const Message& message);
 
+  // Commits the given next offsets for the group without waiting for the answer (errors are
+  // dropped: for callers that keep offsets elsewhere and commit only for visibility).
+  Status CommitAsync(const std::vector<TopicPartitionOffset>& offsets);
+
+  // The high watermark last seen in a fetch response (no broker round trip); -1 if unknown.
+  int64_t CachedHighWatermark(const std::string& topic, int32_t partition) const;
+
   // Low and high watermark of a partition, asked from the broker.
   StatusOr<std::pair<int64_t, int64_t>> WatermarkOffsets(const std::string& topic,
                                                          int32_t partition,
@@ -81,9 +100,16 @@ class Consumer {
   Status Close();
 
  private:
-  explicit Consumer(KafkaHandle rk) : rk_(std::move(rk)) {}
+  struct Hook {
+    RebalanceHook fn;
+  };
+  Consumer(KafkaHandle rk, std::unique_ptr<Hook> hook)
+      : hook_(std::move(hook)), rk_(std::move(rk)) {}
+  static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                rd_kafka_topic_partition_list_t* partitions, void* opaque);
 
-  KafkaHandle rk_;  // null after Close()
+  std::unique_ptr<Hook> hook_;  // the conf opaque; outlives rk_ (declared first)
+  KafkaHandle rk_;              // null after Close()
 };
 
 }  // namespace pinpipe::kafka

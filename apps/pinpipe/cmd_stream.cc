@@ -1,0 +1,130 @@
+// `pinpipe stream`: the speed layer (Kafka -> transform -> PostgreSQL, exactly once).
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include "command.h"
+#include "core/metrics.h"
+#include "http/server.h"
+#include "stream/stream_worker.h"
+#include "transform/transform.h"
+
+namespace pinpipe::app {
+namespace {
+
+struct StreamFlags {
+  stream::StreamOptions options;
+  std::string transform_file;
+  uint16_t metrics_port = 0;
+  std::string metrics_host = "127.0.0.1";
+  int batch_max_records = 20000;
+  int batch_max_ms = 100;
+  std::string dedup = "direct";
+  std::string instance_id;
+  int session_timeout_ms = 10000;
+};
+
+int RunStream(StreamFlags f) {
+  // Stop signals are taken by a dedicated thread through sigwait(); every other thread
+  // (librdkafka's, the HTTP server's) inherits the blocked mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::shared_ptr<const transform::Transform> transform = transform::Transform::Default();
+  if (!f.transform_file.empty()) {
+    auto loaded = transform::Transform::FromFile(f.transform_file);
+    if (!loaded.ok()) {
+      std::cerr << "pinpipe stream: " << loaded.status().ToString() << "\n";
+      return 2;
+    }
+    transform = *loaded;
+  }
+  f.options.limits.max_records = static_cast<size_t>(f.batch_max_records);
+  f.options.limits.max_age = std::chrono::milliseconds(f.batch_max_ms);
+  f.options.kafka_extra["session.timeout.ms"] = std::to_string(f.session_timeout_ms);
+  f.options.kafka_extra["heartbeat.interval.ms"] =
+      std::to_string(std::max(f.session_timeout_ms / 5, 100));
+  if (!f.instance_id.empty()) f.options.kafka_extra["group.instance.id"] = f.instance_id;
+  f.options.dedup_mode =
+      f.dedup == "staging" ? stream::DedupMode::kStaging : stream::DedupMode::kDirectFirst;
+
+  core::Registry registry;
+  stream::StreamWorker worker(f.options, transform, &registry);
+
+  std::unique_ptr<http::Server> server;
+  if (f.metrics_port != 0) {
+    http::ServerOptions so;
+    so.host = f.metrics_host;
+    so.port = f.metrics_port;
+    so.threads = 1;
+    server = std::make_unique<http::Server>(
+        so, [&registry, &worker](const http::Request& req, http::Responder respond) {
+          http::Response r;
+          if (req.path == "/metrics") {
+            r.content_type = "text/plain; version=0.0.4";
+            r.body = registry.Render() + worker.RenderLag();
+          } else if (req.path == "/healthz") {
+            r.content_type = "text/plain";
+            r.body = "ok\n";
+          } else {
+            r.status = 404;
+            r.body = "{\"detail\":\"Not Found\"}";
+          }
+          respond(std::move(r));
+        });
+    if (Status s = server->Start(); !s.ok()) {
+      std::cerr << "pinpipe stream: metrics server: " << s.ToString() << "\n";
+      return 1;
+    }
+    std::cerr << "pinpipe stream: metrics on http://" << f.metrics_host << ":" << server->port()
+              << "/metrics" << std::endl;
+  }
+
+  std::atomic<bool> stop{false};
+  std::jthread signals([&stop, stop_signals] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    std::cerr << "pinpipe stream: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+              << ", finishing the current batch" << std::endl;
+    stop.store(true);
+  });
+  Status s = worker.Run(stop);
+  if (server) server->Stop();
+  if (!stop.load()) {
+    // Run() returned on its own (fatal error): wake the signal thread so it can be joined.
+    pthread_kill(signals.native_handle(), SIGTERM);
+  }
+  if (!s.ok()) {
+    std::cerr << "pinpipe stream: " << s.ToString() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+CommandRegistration kStream(
+    "stream", "Run the speed layer: consume the topics, clean the records, write them to PostgreSQL exactly once",
+    [](CLI::App& sub) {
+      auto f = std::make_shared<StreamFlags>();
+      stream::StreamOptions& o = f->options;
+      sub.add_option("--kafka-brokers", o.brokers, "Kafka bootstrap servers (host:port,...)")->envname("PINPIPE_KAFKA_BROKERS")->capture_default_str();
+      sub.add_option("--topic-pin", o.topics[0], "Topic of pin records")->envname("PINPIPE_TOPIC_PIN")->capture_default_str();
+      sub.add_option("--topic-geo", o.topics[1], "Topic of geo records")->envname("PINPIPE_TOPIC_GEO")->capture_default_str();
+      sub.add_option("--topic-user", o.topics[2], "Topic of user records")->envname("PINPIPE_TOPIC_USER")->capture_default_str();
+      sub.add_option("--pg-dsn", o.pg_dsn, "PostgreSQL conninfo of the streaming database (created if missing)")->envname("PINPIPE_STREAM_PG_DSN")->capture_default_str();
+      sub.add_option("--group", o.group, "Kafka consumer group (and the key of the offsets in PostgreSQL)")->envname("PINPIPE_STREAM_GROUP")->capture_default_str();
+      sub.add_option("--batch-max-records", f->batch_max_records, "Cut a micro-batch at this many records")->envname("PINPIPE_STREAM_BATCH_MAX_RECORDS")->check(CLI::Range(1, 1000000))->capture_default_str();
+      sub.add_option("--batch-max-ms", f->batch_max_ms, "Cut a micro-batch this long after its first record")->envname("PINPIPE_STREAM_BATCH_MAX_MS")->check(CLI::Range(1, 60000))->capture_default_str();
+      sub.add_option("--dedup", f->dedup, "Pin dedup path: direct (COPY, staging only after a conflict) or staging (always)")->envname("PINPIPE_STREAM_DEDUP")->check(CLI::IsMember({"direct", "staging"}))->capture_default_str();
+      sub.add_option("--instance-id", f->instance_id, "Static group membership id (group.instance.id): a restarted worker with the same id takes its partitions back without a rebalance")->envname("PINPIPE_STREAM_INSTANCE_ID");
+      sub.add_option("--session-timeout-ms", f->session_timeout_ms, "After this long without heartbeats a dead worker's partitions go to the others")->envname("PINPIPE_STREAM_SESSION_TIMEOUT_MS")->check(CLI::Range(1000, 300000))->capture_default_str();
+      sub.add_option("--transform-file", f->transform_file, "Transform rules (TOML); default: the built-in transforms/pinterest.toml")->envname("PINPIPE_TRANSFORM_FILE");
+      sub.add_option("--metrics-port", f->metrics_port, "Serve GET /metrics and /healthz on this port (0 = off)")->envname("PINPIPE_STREAM_METRICS_PORT")->capture_default_str();
+      sub.add_option("--metrics-host", f->metrics_host, "Address of the metrics server")->envname("PINPIPE_STREAM_METRICS_HOST")->capture_default_str();
+      return CommandRunner([f] { return RunStream(*f); });
+    });
+
+}  // namespace
+}  // namespace pinpipe::app

@@ -1,0 +1,178 @@
+#include "stream/batch_builder.h"
+
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "pg/copy_in.h"
+
+namespace pinpipe::stream {
+namespace {
+
+// The dedup key of a cell; empty for NULL (NULLs never conflict in a unique index).
+bool DedupKey(const transform::Cell& cell, std::string* key) {
+  if (const auto* s = std::get_if<std::string>(&cell)) {
+    *key = *s;
+    return true;
+  }
+  if (const auto* i = std::get_if<int64_t>(&cell)) {
+    *key = std::to_string(*i);
+    return true;
+  }
+  return false;
+}
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  out->push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\t': out->append("\\t"); break;
+      case '\r': out->append("\\r"); break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          fmt::format_to(std::back_inserter(*out), "\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendJsonMap(const std::map<std::string, int64_t>& m, std::string* out) {
+  out->push_back('{');
+  bool first = true;
+  for (const auto& [k, v] : m) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonString(k, out);
+    fmt::format_to(std::back_inserter(*out), ":{}", v);
+  }
+  out->push_back('}');
+}
+
+}  // namespace
+
+void AppendTimestampField(int64_t timestamp_ms, std::string* out) {
+  if (timestamp_ms < 0) {
+    out->append("\\N");
+    return;
+  }
+  time_t seconds = static_cast<time_t>(timestamp_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  fmt::format_to(std::back_inserter(*out), "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}+00",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 timestamp_ms % 1000);
+}
+
+void AppendByteaField(std::string_view bytes, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->append("\\\\x");  // COPY text escapes the bytea hex prefix's backslash
+  out->reserve(out->size() + bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out->push_back(kHex[c >> 4]);
+    out->push_back(kHex[c & 15]);
+  }
+}
+
+std::string DeadLetterReason(const std::vector<core::FieldError>& errors,
+                             std::string_view fallback) {
+  if (errors.empty()) return std::string(fallback.empty() ? "invalid record" : fallback);
+  std::string out;
+  for (const core::FieldError& e : errors) {
+    if (!out.empty()) out.append("; ");
+    fmt::format_to(std::back_inserter(out), "{}: {} ({})", e.field.empty() ? "body" : e.field,
+                   e.msg, e.type);
+  }
+  return out;
+}
+
+std::string QualityJson(const transform::QualityStats& stats) {
+  std::string out = "{\"changed\":";
+  AppendJsonMap(stats.changed, &out);
+  out.append(",\"nulled\":");
+  AppendJsonMap(stats.nulled, &out);
+  out.append(",\"unparseable\":");
+  AppendJsonMap(stats.unparseable, &out);
+  out.append(",\"dropped\":");
+  AppendJsonMap(stats.dropped, &out);
+  fmt::format_to(std::back_inserter(out), ",\"rows\":{},\"invalid\":{}}}", stats.rows,
+                 stats.invalid);
+  return out;
+}
+
+BatchBuilder::BatchBuilder(std::shared_ptr<const transform::Transform> transform)
+    : transform_(std::move(transform)) {}
+
+void BatchBuilder::Add(core::RecordKind kind, std::string_view topic, int32_t partition,
+                       int64_t offset, std::string_view value, int64_t timestamp_ms) {
+  ++batch_.records;
+  const size_t k = static_cast<size_t>(kind);
+  transform::Outcome outcome = transform_->Apply(kind, value, &scratch_, &row_, &reason_,
+                                                 &errors_, &batch_.quality);
+  switch (outcome) {
+    case transform::Outcome::kDropped:
+      ++batch_.dropped;
+      return;
+    case transform::Outcome::kInvalid: {
+      ++batch_.dead;
+      std::string& out = batch_.dead_letters;
+      pg::AppendCopyField(out, topic);
+      fmt::format_to(std::back_inserter(out), "\t{}\t{}\t", partition, offset);
+      AppendByteaField(value, &out);
+      out.push_back('\t');
+      std::string reason = DeadLetterReason(errors_, reason_);
+      std::erase(reason, '\0');
+      pg::AppendCopyField(out, reason);
+      out.push_back('\n');
+      return;
+    }
+    case transform::Outcome::kRow:
+      break;
+  }
+  const transform::TableDef& table = transform_->table(kind);
+  if (table.dedup_column && *table.dedup_column < row_.cells.size()) {
+    std::string key;
+    if (DedupKey(row_.cells[*table.dedup_column], &key) && !seen_[k].insert(std::move(key)).second) {
+      ++batch_.dedup_in_batch;
+      return;
+    }
+  }
+  PreparedTable& t = batch_.tables[k];
+  const size_t before = t.copy_data.size();
+  transform::Transform::AppendCopyLine(row_, &t.copy_data);
+  if (t.copy_data.size() > before && t.copy_data.back() == '\n') t.copy_data.pop_back();
+  t.copy_data.push_back('\t');
+  // kafka_ts: the formatted second is cached, most records of a batch share it.
+  if (timestamp_ms >= 0 && timestamp_ms / 1000 == ts_second_) {
+    t.copy_data.append(ts_prefix_);
+    fmt::format_to(std::back_inserter(t.copy_data), "{:03}+00", timestamp_ms % 1000);
+  } else {
+    const size_t at = t.copy_data.size();
+    AppendTimestampField(timestamp_ms, &t.copy_data);
+    if (timestamp_ms >= 0) {
+      ts_second_ = timestamp_ms / 1000;
+      ts_prefix_.assign(t.copy_data, at, 20);  // "YYYY-MM-DD HH:MM:SS."
+    }
+  }
+  t.copy_data.push_back('\n');
+  ++t.rows;
+  ++batch_.rows;
+}
+
+PreparedBatch BatchBuilder::Take() {
+  PreparedBatch out = std::move(batch_);
+  Discard();
+  return out;
+}
+
+void BatchBuilder::Discard() {
+  batch_ = PreparedBatch{};
+  for (auto& s : seen_) s.clear();
+}
+
+}  // namespace pinpipe::stream

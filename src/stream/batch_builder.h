@@ -1,0 +1,84 @@
+// BatchBuilder: turns consumed Kafka records into the COPY payloads of one micro-batch.
+//
+// Each record is transformed as it arrives (so the raw bytes need not be kept) and becomes one
+// of: a COPY text line for its kind's table (the transform's columns plus kafka_ts, the record's
+// Kafka CreateTime, so "acknowledged -> visible" latency can be measured in SQL); nothing, when a
+// row rule dropped it (counted, not dead-lettered); a duplicate of a row already in this batch
+// by the table's dedup column (counted; cross-batch duplicates are removed by PostgreSQL); or a
+// dead letter (raw bytes, topic, partition, offset, reason) when it is not valid JSON or not
+// the schema. Take() hands the batch over and starts a new one. Not thread-safe (one per worker).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "core/record_schema.h"
+#include "stream/offset_book.h"
+#include "transform/transform.h"
+
+namespace pinpipe::stream {
+
+inline constexpr size_t kKinds = 3;
+
+struct PreparedTable {
+  std::string copy_data;  // COPY text lines: transform columns, then kafka_ts
+  int64_t rows = 0;
+};
+
+struct PreparedBatch {
+  std::array<PreparedTable, kKinds> tables;  // indexed by RecordKind
+  std::string dead_letters;  // COPY text lines: topic, partition, kafka_offset, raw, reason
+  int64_t records = 0;       // records consumed (all outcomes)
+  int64_t rows = 0;          // rows in `tables`
+  int64_t dropped = 0;       // removed by row rules (drop_if_null)
+  int64_t dead = 0;          // dead letters
+  int64_t dedup_in_batch = 0;
+  transform::QualityStats quality;
+  std::vector<OffsetUpdate> offsets;  // filled by the worker from its OffsetBook
+};
+
+class BatchBuilder {
+ public:
+  explicit BatchBuilder(std::shared_ptr<const transform::Transform> transform);
+
+  // Transforms one record of `kind` and adds its outcome to the batch in progress.
+  void Add(core::RecordKind kind, std::string_view topic, int32_t partition, int64_t offset,
+           std::string_view value, int64_t timestamp_ms);
+
+  // The batch in progress; the builder starts empty again.
+  PreparedBatch Take();
+  // Forgets the batch in progress.
+  void Discard();
+  int64_t records() const { return batch_.records; }
+
+  const transform::Transform& transform() const { return *transform_; }
+
+ private:
+  std::shared_ptr<const transform::Transform> transform_;
+  transform::Transform::Scratch scratch_;
+  transform::Row row_;
+  std::string reason_;
+  std::vector<core::FieldError> errors_;
+  std::string line_;
+  PreparedBatch batch_;
+  std::array<std::unordered_set<std::string>, kKinds> seen_;  // dedup keys in this batch
+  int64_t ts_second_ = INT64_MIN;  // cache of the formatted second for kafka_ts
+  std::string ts_prefix_;
+};
+
+// Appends a Kafka timestamp (ms since the epoch) as a timestamptz COPY field, "\N" if < 0.
+void AppendTimestampField(int64_t timestamp_ms, std::string* out);
+// Appends `bytes` as a bytea COPY field in hex format ("\\x4142").
+void AppendByteaField(std::string_view bytes, std::string* out);
+// The dead-letter reason for validation errors: "field: msg (type); ...".
+std::string DeadLetterReason(const std::vector<core::FieldError>& errors,
+                             std::string_view fallback);
+// QualityStats as a JSON object for pinpipe_stream_batches.quality.
+std::string QualityJson(const transform::QualityStats& stats);
+
+}  // namespace pinpipe::stream

@@ -1,0 +1,245 @@
+#include "stream/pg_sink.h"
+
+#include <fmt/format.h>
+
+#include "pg/transaction.h"
+
+namespace pinpipe::stream {
+namespace {
+
+constexpr const char* kSchemaLock = "SELECT pg_advisory_xact_lock(7365656401)";
+constexpr size_t kCopyChunk = 1 << 20;
+
+std::string StageName(core::RecordKind kind) {
+  return fmt::format("pinpipe_stage_{}", core::RecordKindName(kind));
+}
+
+std::string ColumnList(const transform::TableDef& table) {
+  std::string cols;
+  for (const transform::ColumnDef& c : table.columns) {
+    cols += pg::QuoteIdentifier(c.name);
+    cols += ", ";
+  }
+  cols += "kafka_ts";
+  return cols;
+}
+
+StatusOr<bool> EnsureDatabase(const std::string& dsn) {
+  ASSIGN_OR_RETURN(std::string database, pg::ConninfoValue(dsn, "dbname"));
+  if (database.empty()) return false;
+  ASSIGN_OR_RETURN(std::string admin_dsn, pg::ConninfoWith(dsn, "dbname", "postgres"));
+  ASSIGN_OR_RETURN(pg::Connection admin, pg::Connection::Open(admin_dsn));
+  ASSIGN_OR_RETURN(pg::Result exists,
+                   admin.ExecParams("SELECT 1 FROM pg_database WHERE datname = $1", {database}));
+  if (exists.rows() > 0) return false;
+  Status created = admin.Run("CREATE DATABASE " + pg::QuoteIdentifier(database));
+  if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
+  return true;
+}
+
+}  // namespace
+
+std::string StreamTablesSql() {
+  return R"sql(
+CREATE TABLE IF NOT EXISTS pinpipe_stream_offsets (
+  consumer_group text NOT NULL,
+  topic text NOT NULL,
+  partition integer NOT NULL,
+  next_offset bigint NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (consumer_group, topic, partition));
+CREATE TABLE IF NOT EXISTS pinpipe_dead_letters (
+  id bigserial PRIMARY KEY,
+  received_at timestamptz NOT NULL DEFAULT now(),
+  topic text NOT NULL,
+  partition integer NOT NULL,
+  kafka_offset bigint NOT NULL,
+  raw bytea NOT NULL,
+  reason text NOT NULL);
+CREATE TABLE IF NOT EXISTS pinpipe_stream_batches (
+  id bigserial PRIMARY KEY,
+  finished_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  consumer_group text NOT NULL,
+  records bigint NOT NULL,
+  rows bigint NOT NULL,
+  dropped bigint NOT NULL,
+  dead bigint NOT NULL,
+  dedup bigint NOT NULL,
+  duration_ms double precision NOT NULL,
+  quality jsonb NOT NULL);
+)sql";
+}
+
+PgSink::PgSink(pg::Connection conn, std::string group,
+               std::shared_ptr<const transform::Transform> t, DedupMode mode)
+    : conn_(std::move(conn)), group_(std::move(group)), transform_(std::move(t)), mode_(mode) {
+  for (core::RecordKind kind : core::kAllRecordKinds) {
+    const transform::TableDef& table = transform_->table(kind);
+    const size_t k = static_cast<size_t>(kind);
+    copy_sql_[k] = fmt::format("COPY {} ({}) FROM STDIN", pg::QuoteIdentifier(table.table),
+                               ColumnList(table));
+    stage_copy_[k] = fmt::format("COPY {} ({}) FROM STDIN", StageName(kind), ColumnList(table));
+  }
+}
+
+StatusOr<std::unique_ptr<PgSink>> PgSink::Open(const std::string& dsn, std::string group,
+                                               std::shared_ptr<const transform::Transform> t,
+                                               DedupMode mode) {
+  auto conn = pg::Connection::Open(dsn);
+  if (!conn.ok() && conn.status().code() == StatusCode::kNotFound) {
+    RETURN_IF_ERROR(EnsureDatabase(dsn).status());
+    conn = pg::Connection::Open(dsn);
+  }
+  if (!conn.ok()) return conn.status();
+  // IF NOT EXISTS notices on every start are noise on the worker's stderr.
+  RETURN_IF_ERROR(conn->Run("SET client_min_messages = warning"));
+  // Commit without waiting for the WAL flush is NOT used: a committed offset must survive a
+  // server crash together with its rows, or the stream would skip them.
+  return std::unique_ptr<PgSink>(new PgSink(std::move(*conn), std::move(group), std::move(t), mode));
+}
+
+Status PgSink::EnsureSchema() {
+  ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(conn_));
+  RETURN_IF_ERROR(conn_.Run(kSchemaLock));
+  for (core::RecordKind kind : core::kAllRecordKinds) {
+    const transform::TableDef& table = transform_->table(kind);
+    RETURN_IF_ERROR(conn_.Run(transform_->CreateTableSql(kind)));
+    RETURN_IF_ERROR(conn_.Run(fmt::format(
+        "ALTER TABLE {} ADD COLUMN IF NOT EXISTS kafka_ts timestamptz, "
+        "ADD COLUMN IF NOT EXISTS loaded_at timestamptz DEFAULT now()",
+        pg::QuoteIdentifier(table.table))));
+  }
+  RETURN_IF_ERROR(conn_.Run(StreamTablesSql()));
+  return tx.Commit();
+}
+
+StatusOr<std::map<PartitionKey, int64_t>> PgSink::LoadOffsets() {
+  ASSIGN_OR_RETURN(pg::Result r,
+                   conn_.ExecParams("SELECT topic, partition, next_offset FROM "
+                                    "pinpipe_stream_offsets WHERE consumer_group = $1",
+                                    {group_}));
+  std::map<PartitionKey, int64_t> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    out[{std::string(r.GetValue(i, 0)), std::stoi(std::string(r.GetValue(i, 1)))}] =
+        std::stoll(std::string(r.GetValue(i, 2)));
+  }
+  return out;
+}
+
+Status PgSink::CopyRaw(const std::string& sql, std::string_view data, int64_t* rows) {
+  auto started = conn_.Check(PQexec(conn_.raw(), sql.c_str()), PGRES_COPY_IN, PGRES_COPY_IN);
+  if (!started.ok()) return started.status();
+  for (size_t at = 0; at < data.size(); at += kCopyChunk) {
+    const size_t n = std::min(kCopyChunk, data.size() - at);
+    if (PQputCopyData(conn_.raw(), data.data() + at, static_cast<int>(n)) != 1) {
+      return Unavailable("COPY: PQputCopyData: " + conn_.ErrorMessage());
+    }
+  }
+  if (PQputCopyEnd(conn_.raw(), nullptr) != 1) {
+    return Unavailable("COPY: PQputCopyEnd: " + conn_.ErrorMessage());
+  }
+  auto result = conn_.Check(PQgetResult(conn_.raw()), PGRES_COMMAND_OK, PGRES_COMMAND_OK);
+  while (PGresult* extra = PQgetResult(conn_.raw())) PQclear(extra);
+  if (!result.ok()) return result.status();
+  if (rows != nullptr) *rows = result->AffectedRows();
+  return Status::Ok();
+}
+
+StatusOr<bool> PgSink::ApplyOffsets(const std::vector<OffsetUpdate>& offsets) {
+  for (const OffsetUpdate& u : offsets) {
+    const std::string partition = std::to_string(u.key.partition);
+    const std::string next = std::to_string(u.next);
+    StatusOr<pg::Result> r =
+        u.expected
+            ? conn_.ExecParams(
+                  "UPDATE pinpipe_stream_offsets SET next_offset = $4, updated_at = now() "
+                  "WHERE consumer_group = $1 AND topic = $2 AND partition = $3 "
+                  "AND next_offset = $5",
+                  {group_, u.key.topic, partition, next, std::to_string(*u.expected)})
+            : conn_.ExecParams(
+                  "INSERT INTO pinpipe_stream_offsets (consumer_group, topic, partition, "
+                  "next_offset) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                  {group_, u.key.topic, partition, next});
+    if (!r.ok()) return r.status();
+    if (r->AffectedRows() != 1) return false;
+  }
+  return true;
+}
+
+Status PgSink::EnsureStaging(core::RecordKind kind) {
+  const size_t k = static_cast<size_t>(kind);
+  if (staging_ready_[k]) return Status::Ok();
+  RETURN_IF_ERROR(conn_.Run(fmt::format(
+      "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+      StageName(kind), pg::QuoteIdentifier(transform_->table(kind).table))));
+  staging_ready_[k] = true;
+  return Status::Ok();
+}
+
+StatusOr<int64_t> PgSink::WriteTable(core::RecordKind kind, const PreparedTable& table,
+                                     WriteResult* result) {
+  const size_t k = static_cast<size_t>(kind);
+  const transform::TableDef& def = transform_->table(kind);
+  int64_t rows = 0;
+  if (!def.dedup_column) {
+    RETURN_IF_ERROR(CopyRaw(copy_sql_[k], table.copy_data, &rows));
+    return rows;
+  }
+  if (mode_ == DedupMode::kDirectFirst) {
+    RETURN_IF_ERROR(conn_.Run("SAVEPOINT pinpipe_direct"));
+    Status direct = CopyRaw(copy_sql_[k], table.copy_data, &rows);
+    if (direct.ok()) {
+      RETURN_IF_ERROR(conn_.Run("RELEASE SAVEPOINT pinpipe_direct"));
+      return rows;
+    }
+    if (direct.code() != StatusCode::kAlreadyExists) return direct;  // 23505 unique_violation
+    RETURN_IF_ERROR(conn_.Run("ROLLBACK TO SAVEPOINT pinpipe_direct"));
+  }
+  // Staging: the TEMP table is created outside any savepoint that could be rolled back.
+  RETURN_IF_ERROR(EnsureStaging(kind));
+  result->used_staging = true;
+  int64_t staged = 0;
+  RETURN_IF_ERROR(CopyRaw(stage_copy_[k], table.copy_data, &staged));
+  ASSIGN_OR_RETURN(pg::Result ins,
+                   conn_.Exec(fmt::format("INSERT INTO {} SELECT * FROM {} ON CONFLICT DO NOTHING",
+                                          pg::QuoteIdentifier(def.table), StageName(kind))));
+  rows = ins.AffectedRows();
+  result->dedup_stored += staged - rows;
+  // ON COMMIT DELETE ROWS empties it at commit; a rollback empties it too.
+  return rows;
+}
+
+StatusOr<WriteResult> PgSink::Write(const PreparedBatch& batch, double duration_ms) {
+  WriteResult result;
+  ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(conn_));
+  ASSIGN_OR_RETURN(bool owned, ApplyOffsets(batch.offsets));
+  if (!owned) {
+    RETURN_IF_ERROR(tx.Rollback());
+    result.conflict = true;
+    return result;
+  }
+  for (core::RecordKind kind : core::kAllRecordKinds) {
+    const size_t k = static_cast<size_t>(kind);
+    if (batch.tables[k].rows == 0) continue;
+    ASSIGN_OR_RETURN(result.inserted[k], WriteTable(kind, batch.tables[k], &result));
+  }
+  if (batch.dead > 0) {
+    RETURN_IF_ERROR(CopyRaw(
+        "COPY pinpipe_dead_letters (topic, partition, kafka_offset, raw, reason) FROM STDIN",
+        batch.dead_letters, nullptr));
+  }
+  RETURN_IF_ERROR(
+      conn_
+          .ExecParams(
+              "INSERT INTO pinpipe_stream_batches (consumer_group, records, rows, dropped, dead, "
+              "dedup, duration_ms, quality) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)",
+              {group_, std::to_string(batch.records), std::to_string(batch.rows),
+               std::to_string(batch.dropped), std::to_string(batch.dead),
+               std::to_string(batch.dedup_in_batch + result.dedup_stored),
+               fmt::format("{:.3f}", duration_ms), QualityJson(batch.quality)})
+          .status());
+  RETURN_IF_ERROR(tx.Commit());
+  return result;
+}
+
+}  // namespace pinpipe::stream

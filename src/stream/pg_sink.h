@@ -1,0 +1,87 @@
+// PgSink: the speed layer's PostgreSQL side: schema, stored offsets, and the one transaction
+// per micro-batch that makes the stream exactly once.
+//
+// Write() runs, in one transaction: the offset compare-and-sets first (so a worker that lost a
+// partition finds out before copying anything, and the row locks serialise two workers on one
+// partition), then one COPY per kind, dead letters, a pinpipe_stream_batches row, COMMIT. Tables
+// with a dedup column (pins: unique_id) must not get a row twice even across batches and
+// restarts: by default the rows are COPYed straight into the table inside a SAVEPOINT, and only
+// when that hits a unique violation (a duplicate from an earlier batch, rare) the savepoint is
+// rolled back and the rows go through a TEMP staging table with INSERT ... ON CONFLICT DO
+// NOTHING. Both paths store each unique key once; the fast one avoids a second copy of every row.
+//
+// Owns one pg::Connection; not thread-safe. Errors are the pg layer's: Unavailable when the
+// connection is lost (the caller reconnects with back-off), others per the SQLSTATE table.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/status.h"
+#include "pg/connection.h"
+#include "stream/batch_builder.h"
+#include "stream/offset_book.h"
+#include "transform/transform.h"
+
+namespace pinpipe::stream {
+
+enum class DedupMode : uint8_t {
+  kDirectFirst,  // COPY into the table under a savepoint; staging only after a conflict
+  kStaging,      // always COPY into a TEMP table and INSERT ... ON CONFLICT DO NOTHING
+};
+
+struct WriteResult {
+  bool conflict = false;  // an offset CAS missed: nothing was written, re-seek
+  std::array<int64_t, kKinds> inserted{};  // rows stored per kind
+  int64_t dedup_stored = 0;  // rows not stored because the key was already in the table
+  bool used_staging = false;
+};
+
+class PgSink {
+ public:
+  // Connects; creates the database named in `dsn` first when it does not exist.
+  // Errors: as pg::Connection::Open.
+  static StatusOr<std::unique_ptr<PgSink>> Open(const std::string& dsn, std::string group,
+                                                std::shared_ptr<const transform::Transform> t,
+                                                DedupMode mode = DedupMode::kDirectFirst);
+
+  // Creates the output tables (transform DDL plus kafka_ts and loaded_at columns), the offsets,
+  // dead-letter and batch tables, if missing. Serialised across workers by an advisory lock.
+  Status EnsureSchema();
+
+  // next_offset of every partition of `topics` stored for the group.
+  StatusOr<std::map<PartitionKey, int64_t>> LoadOffsets();
+
+  // Writes `batch` and advances its offsets in one transaction (see the class comment).
+  // A CAS miss is not an error: result.conflict is set and the transaction rolled back.
+  StatusOr<WriteResult> Write(const PreparedBatch& batch, double duration_ms);
+
+  bool healthy() const { return conn_.healthy(); }
+  pg::Connection& connection() { return conn_; }
+
+ private:
+  PgSink(pg::Connection conn, std::string group, std::shared_ptr<const transform::Transform> t,
+         DedupMode mode);
+  Status CopyRaw(const std::string& sql, std::string_view data, int64_t* rows);
+  StatusOr<bool> ApplyOffsets(const std::vector<OffsetUpdate>& offsets);
+  StatusOr<int64_t> WriteTable(core::RecordKind kind, const PreparedTable& table,
+                               WriteResult* result);
+  Status EnsureStaging(core::RecordKind kind);
+
+  pg::Connection conn_;
+  std::string group_;
+  std::shared_ptr<const transform::Transform> transform_;
+  DedupMode mode_;
+  std::array<std::string, kKinds> copy_sql_;     // COPY <table> (cols..., kafka_ts) FROM STDIN
+  std::array<std::string, kKinds> stage_copy_;   // same into the staging table
+  std::array<bool, kKinds> staging_ready_{};     // TEMP tables live per connection
+};
+
+// The SQL of the speed layer's own tables (offsets, dead letters, batches).
+std::string StreamTablesSql();
+
+}  // namespace pinpipe::stream

@@ -1,0 +1,353 @@
+#include "stream/stream_worker.h"
+
+#include <algorithm>
+#include <iostream>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace pinpipe::stream {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void Log(const std::string& line) { std::cerr << "pinpipe stream: " << line << std::endl; }
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+StreamWorker::StreamWorker(StreamOptions options,
+                           std::shared_ptr<const transform::Transform> transform,
+                           core::Registry* registry)
+    : options_(std::move(options)),
+      transform_(std::move(transform)),
+      backoff_(options_.backoff_initial, options_.backoff_max),
+      builder_(transform_),
+      cutter_(options_.limits) {
+  for (core::RecordKind kind : core::kAllRecordKinds) {
+    kind_of_topic_[options_.topics[static_cast<size_t>(kind)]] = kind;
+  }
+  auto* records = registry->AddCounter("pinpipe_stream_records_total",
+                                       "Records consumed by the speed layer, by outcome",
+                                       {"outcome"});
+  rows_ok_ = records->With({"row"});
+  dropped_ = records->With({"dropped"});
+  dead_ = records->With({"dead_letter"});
+  dedup_ = records->With({"duplicate"});
+  stale_ = records->With({"stale"});
+  auto* batches = registry->AddCounter("pinpipe_stream_batches_total",
+                                       "Micro-batches by result", {"result"});
+  batches_committed_ = batches->With({"committed"});
+  batches_conflict_ = batches->With({"offset_conflict"});
+  batches_failed_ = batches->With({"failed"});
+  reconnects_ = registry->AddCounter("pinpipe_stream_pg_reconnects_total",
+                                     "PostgreSQL reconnections")
+                    ->With({});
+  kafka_errors_ = registry->AddCounter("pinpipe_stream_kafka_errors_total",
+                                       "Consumer error events (broker down, ...)")
+                      ->With({});
+  table_rows_ = registry->AddCounter("pinpipe_stream_rows_total",
+                                     "Rows committed to PostgreSQL, by table", {"table"});
+  quality_ = registry->AddCounter("pinpipe_stream_quality_total",
+                                  "Transform data-quality counters (values changed or nulled, "
+                                  "rows dropped), committed batches only",
+                                  {"rule", "effect"});
+  batch_records_ = registry
+                       ->AddHistogram("pinpipe_stream_batch_records",
+                                      "Records per committed micro-batch", {},
+                                      {1, 10, 100, 1000, 2000, 5000, 10000, 20000, 50000, 100000})
+                       ->With({});
+  commit_seconds_ = registry
+                        ->AddHistogram("pinpipe_stream_commit_seconds",
+                                       "PostgreSQL transaction time per micro-batch", {},
+                                       core::LatencyBuckets())
+                        ->With({});
+  visible_seconds_ = registry
+                         ->AddHistogram("pinpipe_stream_visible_seconds",
+                                        "Kafka CreateTime to committed in PostgreSQL, per row",
+                                        {}, core::LatencyBuckets())
+                         ->With({});
+}
+
+StreamWorker::~StreamWorker() = default;
+
+void StreamWorker::SleepFor(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
+  const auto until = Clock::now() + d;
+  while (!stop.load() && Clock::now() < until) {
+    std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(50),
+                                                          until - Clock::now()));
+  }
+}
+
+StreamWorker::Connect StreamWorker::ConnectPg(const std::atomic<bool>& stop, Status* fatal) {
+  while (!stop.load()) {
+    Status s;
+    auto sink = PgSink::Open(options_.pg_dsn, options_.group, transform_, options_.dedup_mode);
+    if (sink.ok()) {
+      s = schema_ready_ ? Status::Ok() : (*sink)->EnsureSchema();
+      if (s.ok()) {
+        schema_ready_ = true;
+        sink_ = std::move(*sink);
+        if (pg_down_logged_ || backoff_.attempts() > 0) {
+          Log("PostgreSQL connection restored");
+          reconnects_->Inc();
+        }
+        pg_down_logged_ = false;
+        backoff_.Reset();
+        return Connect::kOk;
+      }
+    } else {
+      s = sink.status();
+    }
+    if (sink.ok() && !s.retriable()) {
+      *fatal = s.WithContext("creating the speed layer tables");
+      return Connect::kFatal;
+    }
+    if (!pg_down_logged_) {
+      Log(fmt::format("PostgreSQL unavailable ({}); retrying with back-off", s.ToString()));
+      pg_down_logged_ = true;
+    }
+    SleepFor(backoff_.Next(), stop);
+  }
+  return Connect::kStopped;
+}
+
+bool StreamWorker::Reseek() {
+  auto stored = sink_->LoadOffsets();
+  if (!stored.ok()) {
+    Log("reading offsets: " + stored.status().ToString());
+    sink_.reset();
+    return false;
+  }
+  for (const PartitionKey& key : book_.Owned()) {
+    auto it = stored->find(key);
+    book_.Own(key, it == stored->end() ? std::nullopt : std::optional<int64_t>(it->second));
+  }
+  if (Status s = consumer_->Assign(book_.SeekPositions()); !s.ok()) {
+    Log("re-seeking: " + s.ToString());
+  }
+  return true;
+}
+
+std::vector<kafka::TopicPartitionOffset> StreamWorker::OnRebalance(
+    kafka::RebalanceEvent event, const std::vector<kafka::TopicPartitionOffset>& partitions,
+    bool lost) {
+  if (event == kafka::RebalanceEvent::kRevoke) {
+    // Finish the batch while the partitions are still ours; if they were lost the CAS refuses.
+    Flush();
+    for (const auto& p : partitions) {
+      book_.Release({p.topic, p.partition});
+      std::lock_guard<std::mutex> lock(lag_mu_);
+      lag_.erase({p.topic, p.partition});
+    }
+    Log(fmt::format("{} {} partition(s)", lost ? "lost" : "revoked", partitions.size()));
+    return {};
+  }
+  // Assign: start exactly where PostgreSQL says. Without PostgreSQL there is nothing safe to
+  // start from, so wait for it here (the stop flag still ends the wait).
+  while (!stop_->load()) {
+    if (sink_ == nullptr) {
+      Status fatal;
+      if (ConnectPg(*stop_, &fatal) != Connect::kOk) break;
+    }
+    auto stored = sink_->LoadOffsets();
+    if (!stored.ok()) {
+      Log("reading offsets: " + stored.status().ToString());
+      sink_.reset();
+      continue;
+    }
+    for (const auto& p : partitions) {
+      PartitionKey key{p.topic, p.partition};
+      auto it = stored->find(key);
+      book_.Own(key, it == stored->end() ? std::nullopt : std::optional<int64_t>(it->second));
+    }
+    std::vector<kafka::TopicPartitionOffset> start;
+    for (const auto& p : book_.SeekPositions()) {
+      for (const auto& a : partitions) {
+        if (a.topic == p.topic && a.partition == p.partition) start.push_back(p);
+      }
+    }
+    Log(fmt::format("assigned {} partition(s)", start.size()));
+    return start;
+  }
+  return {};
+}
+
+void StreamWorker::HandleMessage(const kafka::Message& m) {
+  if (!m.error.ok()) {
+    kafka_errors_->Inc();
+    if (!kafka_down_) {
+      Log("Kafka: " + m.error.ToString() + " (waiting for the brokers)");
+      kafka_down_ = true;
+    }
+    return;
+  }
+  if (m.end_of_partition) return;
+  if (kafka_down_) {
+    Log("Kafka: consuming again");
+    kafka_down_ = false;
+  }
+  auto kind = kind_of_topic_.find(m.topic);
+  if (kind == kind_of_topic_.end() || !book_.Accept({m.topic, m.partition}, m.offset)) {
+    stale_->Inc();
+    return;
+  }
+  builder_.Add(kind->second, m.topic, m.partition, m.offset, m.value, m.timestamp_ms);
+  batch_timestamps_.push_back(m.timestamp_ms);
+  cutter_.Add(m.value.size(), Clock::now());
+}
+
+void StreamWorker::Flush() {
+  const auto batch_started = cutter_.started();
+  cutter_.Reset();
+  if (!book_.HasPending()) {
+    builder_.Discard();
+    batch_timestamps_.clear();
+    return;
+  }
+  PreparedBatch batch = builder_.Take();
+  batch.offsets = book_.PendingUpdates();
+  if (sink_ == nullptr) {
+    book_.AbandonPending();
+    batch_timestamps_.clear();
+    return;
+  }
+  const auto started = Clock::now();
+  StatusOr<WriteResult> r = sink_->Write(
+      batch, std::chrono::duration<double, std::milli>(Clock::now() - batch_started).count());
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  if (!r.ok()) {
+    // Nothing of the batch is stored (the transaction did not commit). Reconnect and re-seek.
+    batches_failed_->Inc();
+    book_.AbandonPending();
+    batch_timestamps_.clear();
+    Log(fmt::format("batch of {} records not written ({}); will retry from PostgreSQL's offsets",
+                    batch.records, r.status().ToString()));
+    sink_.reset();
+    return;
+  }
+  if (r->conflict) {
+    batches_conflict_->Inc();
+    book_.AbandonPending();
+    batch_timestamps_.clear();
+    Log("offset conflict: another worker owns a partition now; re-seeking");
+    Reseek();
+    return;
+  }
+  book_.CommitPending();
+  int64_t inserted = 0;
+  for (core::RecordKind kind : core::kAllRecordKinds) {
+    const int64_t n = r->inserted[static_cast<size_t>(kind)];
+    if (n > 0) table_rows_->With({transform_->table(kind).table})->Inc(n);
+    inserted += n;
+  }
+  rows_ok_->Inc(inserted);
+  dropped_->Inc(batch.dropped);
+  dead_->Inc(batch.dead);
+  dedup_->Inc(batch.dedup_in_batch + r->dedup_stored);
+  batches_committed_->Inc();
+  batch_records_->Observe(static_cast<double>(batch.records));
+  commit_seconds_->Observe(seconds);
+  for (const auto& [key, n] : batch.quality.changed) quality_->With({key, "changed"})->Inc(n);
+  for (const auto& [key, n] : batch.quality.nulled) quality_->With({key, "nulled"})->Inc(n);
+  for (const auto& [key, n] : batch.quality.unparseable) {
+    quality_->With({key, "unparseable"})->Inc(n);
+  }
+  for (const auto& [key, n] : batch.quality.dropped) quality_->With({key, "dropped"})->Inc(n);
+  const int64_t now_ms = NowMillis();
+  for (int64_t ts : batch_timestamps_) {
+    if (ts >= 0) visible_seconds_->Observe(static_cast<double>(now_ms - ts) / 1000.0);
+  }
+  batch_timestamps_.clear();
+  committed_rows_ += inserted;
+  ++committed_batches_;
+  if (options_.commit_to_kafka) {
+    std::vector<kafka::TopicPartitionOffset> positions;
+    for (const auto& u : batch.offsets) positions.push_back({u.key.topic, u.key.partition, u.next});
+    consumer_->CommitAsync(positions).IgnoreError();  // visibility only
+  }
+}
+
+void StreamWorker::UpdateLag() {
+  std::map<PartitionKey, int64_t> lag;
+  for (const auto& p : book_.SeekPositions()) {
+    const int64_t high = consumer_->CachedHighWatermark(p.topic, p.partition);
+    if (high < 0) continue;
+    lag[{p.topic, p.partition}] = p.offset >= 0 ? std::max<int64_t>(high - p.offset, 0) : high;
+  }
+  std::lock_guard<std::mutex> lock(lag_mu_);
+  lag_ = std::move(lag);
+}
+
+std::string StreamWorker::RenderLag() const {
+  std::string out =
+      "# HELP pinpipe_stream_lag Records in Kafka not yet committed to PostgreSQL "
+      "(high watermark - next offset)\n# TYPE pinpipe_stream_lag gauge\n";
+  std::lock_guard<std::mutex> lock(lag_mu_);
+  for (const auto& [key, n] : lag_) {
+    fmt::format_to(std::back_inserter(out), "pinpipe_stream_lag{{topic=\"{}\",partition=\"{}\"}} {}\n",
+                   key.topic, key.partition, n);
+  }
+  return out;
+}
+
+Status StreamWorker::Run(const std::atomic<bool>& stop) {
+  stop_ = &stop;
+  Status fatal;
+  switch (ConnectPg(stop, &fatal)) {
+    case Connect::kFatal: return fatal;
+    case Connect::kStopped: return Status::Ok();
+    case Connect::kOk: break;
+  }
+  kafka::ConsumerOptions co;
+  co.brokers = options_.brokers;
+  co.group_id = options_.group;
+  co.client_id = options_.client_id;
+  co.enable_auto_commit = false;
+  co.auto_offset_reset = "earliest";
+  // Bounded prefetch: the default (64 MiB) alone would eat half the memory budget.
+  co.extra = {{"queued.max.messages.kbytes", "16384"},
+              {"fetch.max.bytes", "8388608"},
+              {"enable.auto.offset.store", "false"}};
+  for (const auto& [k, v] : options_.kafka_extra) co.extra[k] = v;
+  co.on_rebalance = [this](kafka::RebalanceEvent e,
+                           const std::vector<kafka::TopicPartitionOffset>& p, bool lost) {
+    return OnRebalance(e, p, lost);
+  };
+  ASSIGN_OR_RETURN(consumer_, kafka::Consumer::Create(co));
+  RETURN_IF_ERROR(consumer_->Subscribe(
+      std::vector<std::string>(options_.topics.begin(), options_.topics.end())));
+  Log(fmt::format("consuming {}/{}/{} from {} as group {}, writing to {}", options_.topics[0],
+                  options_.topics[1], options_.topics[2], options_.brokers, options_.group,
+                  options_.pg_dsn));
+
+  while (!stop.load()) {
+    if (sink_ == nullptr) {
+      Connect c = ConnectPg(stop, &fatal);
+      if (c == Connect::kFatal) return fatal;
+      if (c == Connect::kStopped) break;
+      if (!Reseek()) continue;
+    }
+    const auto timeout = std::min(cutter_.TimeLeft(Clock::now()), std::chrono::milliseconds(200));
+    std::optional<kafka::Message> m = consumer_->Poll(timeout);
+    if (m) HandleMessage(*m);
+    const auto now = Clock::now();
+    if (cutter_.ShouldCut(now)) Flush();
+    if (now - last_lag_update_ > std::chrono::seconds(1)) {
+      UpdateLag();
+      last_lag_update_ = now;
+    }
+  }
+  Flush();
+  Status closed = consumer_->Close();
+  Log(fmt::format("stopped: {} rows in {} batches", committed_rows_.load(),
+                  committed_batches_.load()));
+  return closed;
+}
+
+}  // namespace pinpipe::stream

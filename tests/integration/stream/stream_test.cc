@@ -1,0 +1,203 @@
+// The speed layer against real Kafka and PostgreSQL, in process: records appear exactly once,
+// cleaned per the transform; duplicates collapse; poison records are dead-lettered; a restarted
+// worker resumes from PostgreSQL's offsets; two workers in one group share the partitions.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "kafka/admin.h"
+#include "pg/connection.h"
+#include "stream/stream_worker.h"
+#include "testing/ingest_env.h"
+#include "testing/kafka_env.h"
+#include "testing/pg_env.h"
+#include "testing/stream_env.h"
+
+namespace pinpipe::stream {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::QueryInt;
+
+std::string GeoRecord(int i) {
+  return fmt::format(
+      R"({{"ind": {}, "timestamp": "2021-03-04T05:06:07Z", "latitude": 12.5, "longitude": -3.25, "country": " Chile "}})",
+      i);
+}
+std::string UserRecord(int i) {
+  return fmt::format(
+      R"({{"ind": {}, "first_name": "Ada", "last_name": "Lovelace", "age": 36, "date_joined": "2015-10-27 12:00:00"}})",
+      i);
+}
+
+// A worker on its own thread; Stop() ends it cleanly.
+class RunningWorker {
+ public:
+  RunningWorker(StreamOptions options, core::Registry* registry)
+      : worker_(std::move(options), transform::Transform::Default(), registry),
+        thread_([this] { result_ = worker_.Run(stop_); }) {}
+  ~RunningWorker() { Stop().IgnoreError(); }
+  Status Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return result_;
+  }
+  StreamWorker& worker() { return worker_; }
+
+ private:
+  std::atomic<bool> stop_{false};
+  StreamWorker worker_;
+  Status result_;
+  std::thread thread_;
+};
+
+class StreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    brokers_ = testing::KafkaBrokers();
+    auto dsn = testing::TestPgDsn();
+    if (brokers_.empty() || !dsn) {
+      GTEST_SKIP() << "needs PINPIPE_TEST_KAFKA_BROKERS and PINPIPE_TEST_PG_DSN (scripts/test)";
+    }
+    db_ = std::make_unique<testing::ScratchDatabase>(*dsn);
+    ASSERT_TRUE(db_->ok()) << db_->error();
+    auto topics = testing::CreateStreamTopics(brokers_, testing::UniqueName("stream"), 3);
+    ASSERT_TRUE(topics.ok()) << topics.status().ToString();
+    topics_ = *topics;
+  }
+
+  StreamOptions Options() const {
+    StreamOptions o;
+    o.brokers = brokers_;
+    o.topics = topics_;
+    o.pg_dsn = db_->dsn();
+    o.group = group_;
+    o.limits.max_records = 64;  // many batches: cross-batch dedup and offset CAS get exercised
+    o.limits.max_age = milliseconds(50);
+    o.kafka_extra = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}};
+    return o;
+  }
+
+  int64_t Q(const std::string& sql) {
+    auto v = QueryInt(db_->dsn(), sql);
+    EXPECT_TRUE(v.ok()) << sql << ": " << v.status().ToString();
+    return v.ok() ? *v : -1;
+  }
+
+  // True once PostgreSQL's offsets for the group reach the topics' high watermarks.
+  bool CaughtUp() {
+    auto high = testing::HighWatermarkSum(
+        brokers_, std::vector<std::string>(topics_.begin(), topics_.end()));
+    auto stored = QueryInt(db_->dsn(), "SELECT coalesce(sum(next_offset), 0) FROM "
+                                       "pinpipe_stream_offsets WHERE consumer_group = '" +
+                                           group_ + "'");
+    return high.ok() && stored.ok() && *stored == *high;
+  }
+
+  std::string brokers_;
+  std::unique_ptr<testing::ScratchDatabase> db_;
+  std::array<std::string, 3> topics_;
+  std::string group_ = testing::UniqueName("group");
+};
+
+TEST_F(StreamTest, ExactlyOnceCleanedDedupedAndDeadLettered) {
+  std::vector<std::pair<std::string, std::string>> pins, geos, users;
+  for (int i = 0; i < 500; ++i) pins.emplace_back(std::to_string(i), testing::PinRecord(i));
+  for (int i = 0; i < 100; ++i) pins.emplace_back(std::to_string(i), testing::PinRecord(i));  // dups
+  std::string placeholder = testing::PinRecord(1000);  // title is a placeholder -> NULL
+  {
+    const std::string title_start = "\"title\": \"";
+    size_t a = placeholder.find(title_start) + title_start.size();
+    size_t b = placeholder.find('"', a);
+    placeholder.replace(a, b - a, "No Title Data Available");
+  }
+  pins.emplace_back("1000", placeholder);
+  pins.emplace_back("p1", "this is not json");
+  pins.emplace_back("p2", R"({"index": "seven"})");
+  for (int i = 0; i < 50; ++i) geos.emplace_back(std::to_string(i), GeoRecord(i));
+  geos.emplace_back("p3", R"({"ind": 1, "latitude": 500})");
+  for (int i = 0; i < 50; ++i) users.emplace_back(std::to_string(i), UserRecord(i));
+
+  core::Registry registry;
+  {
+    RunningWorker w(Options(), &registry);
+    ASSERT_TRUE(testing::ProduceAll(brokers_, topics_[0], pins).ok());
+    ASSERT_TRUE(testing::ProduceAll(brokers_, topics_[1], geos).ok());
+    ASSERT_TRUE(testing::ProduceAll(brokers_, topics_[2], users).ok());
+    ASSERT_TRUE(testing::WaitFor([&] { return CaughtUp(); }, seconds(60)));
+    EXPECT_TRUE(w.Stop().ok());
+  }
+  EXPECT_EQ(Q("SELECT count(*) FROM experimental_data"), 501);
+  EXPECT_EQ(Q("SELECT count(DISTINCT unique_id) FROM experimental_data"), 501);
+  EXPECT_EQ(Q("SELECT count(*) FROM geolocation_data_clean"), 50);
+  EXPECT_EQ(Q("SELECT count(*) FROM user_data_clean"), 50);
+  // Cleaned per the transform.
+  EXPECT_EQ(Q("SELECT follower_count FROM experimental_data WHERE ind = 123"), 123000);
+  EXPECT_EQ(Q("SELECT count(*) FROM experimental_data WHERE save_location = '/data/art'"), 501);
+  EXPECT_EQ(Q("SELECT count(*) FROM experimental_data WHERE ind = 1000 AND title IS NULL"), 1);
+  EXPECT_EQ(Q("SELECT count(*) FROM experimental_data WHERE poster_name LIKE 'Poster %' "
+              "AND poster_name NOT LIKE '% '"), 501);
+  EXPECT_EQ(Q("SELECT count(*) FROM experimental_data WHERE description LIKE '%' || chr(160)"), 0);
+  EXPECT_EQ(Q("SELECT count(*) FROM geolocation_data_clean WHERE country = 'Chile'"), 50);
+  EXPECT_EQ(Q("SELECT count(*) FROM user_data_clean WHERE user_name = 'Ada Lovelace'"), 50);
+  EXPECT_EQ(Q("SELECT count(*) FROM experimental_data WHERE kafka_ts IS NULL "
+              "OR loaded_at IS NULL OR loaded_at < kafka_ts - interval '1 minute'"), 0);
+  // Poison records: raw bytes, topic, partition and offset kept, with a reason.
+  EXPECT_EQ(Q("SELECT count(*) FROM pinpipe_dead_letters"), 3);
+  EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM pinpipe_dead_letters WHERE topic = '{}' AND "
+                          "raw = convert_to('this is not json', 'UTF8') AND reason LIKE "
+                          "'%json_invalid%' AND partition >= 0 AND kafka_offset >= 0",
+                          topics_[0])),
+            1);
+  EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM pinpipe_dead_letters WHERE topic = '{}' AND "
+                          "reason LIKE '%int_type%'", topics_[0])), 1);
+  EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM pinpipe_dead_letters WHERE topic = '{}'",
+                          topics_[1])), 1);
+  // Batch bookkeeping adds up.
+  EXPECT_EQ(Q("SELECT sum(records) FROM pinpipe_stream_batches"), 603 + 51 + 50);
+  EXPECT_EQ(Q("SELECT sum(dedup) FROM pinpipe_stream_batches"), 100);
+  EXPECT_EQ(Q("SELECT sum(dead) FROM pinpipe_stream_batches"), 3);
+
+  // A restarted worker resumes from PostgreSQL's offsets: old records are not re-read, new
+  // duplicates of stored pins collapse against the table.
+  std::vector<std::pair<std::string, std::string>> more;
+  for (int i = 400; i < 700; ++i) more.emplace_back(std::to_string(i), testing::PinRecord(i));
+  {
+    RunningWorker w(Options(), &registry);
+    ASSERT_TRUE(testing::ProduceAll(brokers_, topics_[0], more).ok());
+    ASSERT_TRUE(testing::WaitFor([&] { return CaughtUp(); }, seconds(60)));
+    EXPECT_TRUE(w.Stop().ok());
+  }
+  EXPECT_EQ(Q("SELECT count(*) FROM experimental_data"), 701);
+  EXPECT_EQ(Q("SELECT count(DISTINCT unique_id) FROM experimental_data"), 701);
+  EXPECT_EQ(Q("SELECT count(*) FROM pinpipe_dead_letters"), 3);
+  EXPECT_EQ(Q("SELECT sum(records) FROM pinpipe_stream_batches"), 603 + 51 + 50 + 300);
+  const std::string metrics = registry.Render();
+  EXPECT_NE(metrics.find("pinpipe_stream_records_total{outcome=\"dead_letter\"} 3"),
+            std::string::npos)
+      << metrics;
+}
+
+TEST_F(StreamTest, TwoWorkersInOneGroupShareThePartitionsExactlyOnce) {
+  core::Registry r1, r2;
+  std::vector<std::pair<std::string, std::string>> pins;
+  for (int i = 0; i < 20000; ++i) pins.emplace_back(std::to_string(i), testing::PinRecord(i));
+  auto a = std::make_unique<RunningWorker>(Options(), &r1);
+  std::thread producer([&] { ASSERT_TRUE(testing::ProduceAll(brokers_, topics_[0], pins).ok()); });
+  std::this_thread::sleep_for(milliseconds(500));
+  auto b = std::make_unique<RunningWorker>(Options(), &r2);  // joins: rebalance mid-stream
+  producer.join();
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_TRUE(a->Stop().ok());  // leaves: its partitions move to b
+  ASSERT_TRUE(testing::WaitFor([&] { return CaughtUp(); }, seconds(90)));
+  EXPECT_TRUE(b->Stop().ok());
+  EXPECT_EQ(Q("SELECT count(*) FROM experimental_data"), 20000);
+  EXPECT_EQ(Q("SELECT count(DISTINCT unique_id) FROM experimental_data"), 20000);
+  EXPECT_GT(b->worker().committed_rows(), 0);
+}
+
+}  // namespace
+}  // namespace pinpipe::stream

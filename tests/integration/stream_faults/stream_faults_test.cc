@@ -1,0 +1,177 @@
+// Fault tests of the speed layer with `pinpipe stream` as a child process: kill -9 at random
+// moments, PostgreSQL restarted mid-stream, and one of two workers in a group killed. In every
+// case PostgreSQL must end with each record exactly once and offsets at the high watermarks.
+//
+// Needs PINPIPE_TEST_KAFKA_BROKERS, PINPIPE_TEST_PG_DSN, PINPIPE_TEST_PINPIPE_BIN; the PostgreSQL
+// restart test also PINPIPE_TEST_PG_CTL (a command taking `stop` / `start`).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "testing/ingest_env.h"
+#include "testing/kafka_env.h"
+#include "testing/pg_env.h"
+#include "testing/stream_env.h"
+
+namespace pinpipe::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+class StreamFaultsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    brokers_ = KafkaBrokers();
+    bin_ = EnvOrEmpty("PINPIPE_TEST_PINPIPE_BIN");
+    auto dsn = TestPgDsn();
+    if (brokers_.empty() || !dsn || bin_.empty()) {
+      GTEST_SKIP() << "needs PINPIPE_TEST_KAFKA_BROKERS, PINPIPE_TEST_PG_DSN and "
+                      "PINPIPE_TEST_PINPIPE_BIN (scripts/test sets them)";
+    }
+    db_ = std::make_unique<ScratchDatabase>(*dsn);
+    ASSERT_TRUE(db_->ok()) << db_->error();
+    auto topics = CreateStreamTopics(brokers_, UniqueName("faults"), 3);
+    ASSERT_TRUE(topics.ok()) << topics.status().ToString();
+    topics_ = *topics;
+  }
+
+  std::vector<std::string> WorkerArgs(const std::string& instance_id) const {
+    std::vector<std::string> a = {bin_,         "stream",
+                                  "--kafka-brokers", brokers_,
+                                  "--topic-pin", topics_[0],
+                                  "--topic-geo", topics_[1],
+                                  "--topic-user", topics_[2],
+                                  "--pg-dsn",     db_->dsn(),
+                                  "--group",      group_,
+                                  "--session-timeout-ms", "6000"};
+    if (!instance_id.empty()) {
+      a.push_back("--instance-id");
+      a.push_back(instance_id);
+    }
+    return a;
+  }
+  std::string LogPath(const std::string& name) const {
+    return ::testing::TempDir() + "/" + group_ + "-" + name + ".log";
+  }
+
+  void ProducePins(int n) {
+    std::vector<std::pair<std::string, std::string>> pins;
+    pins.reserve(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) pins.emplace_back(std::to_string(i), PinRecord(i));
+    Status s = ProduceAll(brokers_, topics_[0], pins);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  bool CaughtUp() {
+    auto high = HighWatermarkSum(brokers_, {topics_[0], topics_[1], topics_[2]});
+    auto stored = QueryInt(db_->dsn(), "SELECT coalesce(sum(next_offset), 0) FROM "
+                                       "pinpipe_stream_offsets WHERE consumer_group = '" +
+                                           group_ + "'");
+    return high.ok() && stored.ok() && *high > 0 && *stored == *high;
+  }
+
+  void ExpectExactlyOnce(int64_t n) {
+    auto count = QueryInt(db_->dsn(), "SELECT count(*) FROM experimental_data");
+    auto distinct = QueryInt(db_->dsn(), "SELECT count(DISTINCT unique_id) FROM experimental_data");
+    ASSERT_TRUE(count.ok() && distinct.ok());
+    EXPECT_EQ(*count, n);
+    EXPECT_EQ(*distinct, n);
+    // Each record was written once: no batch stored a row that a later one had to dedup.
+    auto dedup = QueryInt(db_->dsn(), "SELECT coalesce(sum(dedup), 0) FROM pinpipe_stream_batches");
+    ASSERT_TRUE(dedup.ok());
+    EXPECT_EQ(*dedup, 0);
+    auto records = QueryInt(db_->dsn(), "SELECT coalesce(sum(records), 0) FROM pinpipe_stream_batches");
+    ASSERT_TRUE(records.ok());
+    EXPECT_EQ(*records, n);
+  }
+
+  std::string brokers_, bin_;
+  std::unique_ptr<ScratchDatabase> db_;
+  std::array<std::string, 3> topics_;
+  std::string group_ = UniqueName("faults-group");
+};
+
+TEST_F(StreamFaultsTest, KillNineTenTimesWhileStreaming) {
+  constexpr int kRecords = 200000;
+  std::thread producer([&] { ProducePins(kRecords); });
+  std::mt19937 rng(std::random_device{}());
+  // Random moments in startup, group join, mid-batch and mid-commit; most runs must have
+  // committed something before dying, or the kills would test only the startup path.
+  std::uniform_int_distribution<int> pause_ms(300, 3000);
+  ChildProcess worker;
+  int kills = 0;
+  int kills_after_progress = 0;
+  auto rows = [&] {
+    auto n = QueryInt(db_->dsn(), "SELECT count(*) FROM experimental_data");
+    return n.ok() ? *n : -1;
+  };
+  for (; kills < 10; ++kills) {
+    const int64_t before = rows();
+    ASSERT_TRUE(worker.Start(WorkerArgs("w1"), LogPath("w1")).ok());
+    std::this_thread::sleep_for(milliseconds(pause_ms(rng)));
+    worker.Signal(SIGKILL);
+    EXPECT_EQ(worker.Wait(seconds(10)), 128 + SIGKILL);
+    if (rows() > before) ++kills_after_progress;
+  }
+  EXPECT_GE(kills_after_progress, 3);
+  producer.join();
+  ASSERT_TRUE(worker.Start(WorkerArgs("w1"), LogPath("w1")).ok());
+  EXPECT_TRUE(WaitFor([&] { return CaughtUp(); }, seconds(120))) << "log: " << LogPath("w1");
+  worker.Signal(SIGTERM);
+  EXPECT_EQ(worker.Wait(seconds(30)), 0);
+  EXPECT_EQ(kills, 10);
+  ExpectExactlyOnce(kRecords);
+}
+
+TEST_F(StreamFaultsTest, PostgresRestartedMidStream) {
+  const std::string ctl = EnvOrEmpty("PINPIPE_TEST_PG_CTL");
+  if (ctl.empty()) {
+    GTEST_SKIP() << "PINPIPE_TEST_PG_CTL is not set: it must name a command taking `stop` and "
+                    "`start` for the test PostgreSQL cluster (scripts/test should write one like "
+                    "kafka-ctl: exec env <test env> scripts/services pg \"$@\")";
+  }
+  constexpr int kRecords = 100000;
+  ChildProcess worker;
+  ASSERT_TRUE(worker.Start(WorkerArgs(""), LogPath("pg")).ok());
+  std::thread producer([&] { ProducePins(kRecords); });
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto n = QueryInt(db_->dsn(), "SELECT count(*) FROM experimental_data");
+        return n.ok() && *n > 0;
+      },
+      seconds(60)));
+  CommandResult stop = RunCommand(ShellQuote(ctl) + " stop");
+  ASSERT_EQ(stop.exit_code, 0) << stop.output;
+  std::this_thread::sleep_for(seconds(3));
+  CommandResult start = RunCommand(ShellQuote(ctl) + " start");
+  ASSERT_EQ(start.exit_code, 0) << start.output;
+  producer.join();
+  EXPECT_TRUE(WaitFor([&] { return CaughtUp(); }, seconds(120))) << "log: " << LogPath("pg");
+  worker.Signal(SIGTERM);
+  EXPECT_EQ(worker.Wait(seconds(30)), 0);
+  ExpectExactlyOnce(kRecords);
+}
+
+TEST_F(StreamFaultsTest, SurvivingWorkerTakesOverFromAKilledOne) {
+  constexpr int kRecords = 100000;
+  ChildProcess a, b;
+  ASSERT_TRUE(a.Start(WorkerArgs(""), LogPath("a")).ok());
+  ASSERT_TRUE(b.Start(WorkerArgs(""), LogPath("b")).ok());
+  std::thread producer([&] { ProducePins(kRecords); });
+  std::this_thread::sleep_for(milliseconds(2500));
+  a.Signal(SIGKILL);
+  EXPECT_EQ(a.Wait(seconds(10)), 128 + SIGKILL);
+  producer.join();
+  EXPECT_TRUE(WaitFor([&] { return CaughtUp(); }, seconds(120))) << "log: " << LogPath("b");
+  b.Signal(SIGTERM);
+  EXPECT_EQ(b.Wait(seconds(30)), 0);
+  ExpectExactlyOnce(kRecords);
+}
+
+}  // namespace
+}  // namespace pinpipe::testing
