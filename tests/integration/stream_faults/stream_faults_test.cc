@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -55,14 +56,26 @@ class StreamFaultsTest : public ::testing::Test {
     }
     return a;
   }
+  // Lines of the worker log that say it is running (signals are handled from then on: a
+  // SIGTERM sent right after exec, before the handler is set up, would just kill it).
+  int StartedCount(const std::string& name) const {
+    std::ifstream in(LogPath(name));
+    int n = 0;
+    for (std::string line; std::getline(in, line);) {
+      if (line.find("pinpipe stream: consuming") != std::string::npos) ++n;
+    }
+    return n;
+  }
+
   std::string LogPath(const std::string& name) const {
     return ::testing::TempDir() + "/" + group_ + "-" + name + ".log";
   }
 
-  void ProducePins(int n) {
+  // Produces pins with indexes [from, to).
+  void ProducePins(int from, int to) {
     std::vector<std::pair<std::string, std::string>> pins;
-    pins.reserve(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) pins.emplace_back(std::to_string(i), PinRecord(i));
+    pins.reserve(static_cast<size_t>(to - from));
+    for (int i = from; i < to; ++i) pins.emplace_back(std::to_string(i), PinRecord(i));
     Status s = ProduceAll(brokers_, topics_[0], pins);
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
@@ -97,12 +110,14 @@ class StreamFaultsTest : public ::testing::Test {
 };
 
 TEST_F(StreamFaultsTest, KillNineTenTimesWhileStreaming) {
-  constexpr int kRecords = 200000;
-  std::thread producer([&] { ProducePins(kRecords); });
+  constexpr int kRecords = 200000, kKills = 10, kChunk = kRecords / kKills;
   std::mt19937 rng(std::random_device{}());
-  // Random moments in startup, group join, mid-batch and mid-commit; most runs must have
-  // committed something before dying, or the kills would test only the startup path.
-  std::uniform_int_distribution<int> pause_ms(300, 3000);
+  // Odd rounds kill at a random early moment (start-up, group join, first fetch); even rounds
+  // wait until the worker has committed rows and then kill at a random moment, which lands
+  // mid-batch or mid-commit. Each round first adds a fresh chunk of records, so there is always
+  // work in flight: the kills cannot all land after the topic was drained, whatever the speed.
+  std::uniform_int_distribution<int> early_ms(50, 1500);
+  std::uniform_int_distribution<int> mid_ms(0, 400);
   ChildProcess worker;
   int kills = 0;
   int kills_after_progress = 0;
@@ -110,17 +125,25 @@ TEST_F(StreamFaultsTest, KillNineTenTimesWhileStreaming) {
     auto n = QueryInt(db_->dsn(), "SELECT count(*) FROM experimental_data");
     return n.ok() ? *n : -1;
   };
-  for (; kills < 10; ++kills) {
+  for (; kills < kKills; ++kills) {
+    ProducePins(kills * kChunk, (kills + 1) * kChunk);
     const int64_t before = rows();
     ASSERT_TRUE(worker.Start(WorkerArgs("w1"), LogPath("w1")).ok());
-    std::this_thread::sleep_for(milliseconds(pause_ms(rng)));
+    if (kills % 2 == 0) {
+      ASSERT_TRUE(WaitFor([&] { return rows() > before; }, seconds(60)))
+          << "no progress within 60 s; log: " << LogPath("w1");
+      std::this_thread::sleep_for(milliseconds(mid_ms(rng)));
+    } else {
+      std::this_thread::sleep_for(milliseconds(early_ms(rng)));
+    }
     worker.Signal(SIGKILL);
     EXPECT_EQ(worker.Wait(seconds(10)), 128 + SIGKILL);
     if (rows() > before) ++kills_after_progress;
   }
-  EXPECT_GE(kills_after_progress, 3);
-  producer.join();
+  EXPECT_GE(kills_after_progress, kKills / 2);
+  const int started = StartedCount("w1");
   ASSERT_TRUE(worker.Start(WorkerArgs("w1"), LogPath("w1")).ok());
+  EXPECT_TRUE(WaitFor([&] { return StartedCount("w1") > started; }, seconds(30)));
   EXPECT_TRUE(WaitFor([&] { return CaughtUp(); }, seconds(120))) << "log: " << LogPath("w1");
   worker.Signal(SIGTERM);
   EXPECT_EQ(worker.Wait(seconds(30)), 0);
@@ -138,7 +161,7 @@ TEST_F(StreamFaultsTest, PostgresRestartedMidStream) {
   constexpr int kRecords = 100000;
   ChildProcess worker;
   ASSERT_TRUE(worker.Start(WorkerArgs(""), LogPath("pg")).ok());
-  std::thread producer([&] { ProducePins(kRecords); });
+  std::thread producer([&] { ProducePins(0, kRecords); });
   ASSERT_TRUE(WaitFor(
       [&] {
         auto n = QueryInt(db_->dsn(), "SELECT count(*) FROM experimental_data");
@@ -162,7 +185,7 @@ TEST_F(StreamFaultsTest, SurvivingWorkerTakesOverFromAKilledOne) {
   ChildProcess a, b;
   ASSERT_TRUE(a.Start(WorkerArgs(""), LogPath("a")).ok());
   ASSERT_TRUE(b.Start(WorkerArgs(""), LogPath("b")).ok());
-  std::thread producer([&] { ProducePins(kRecords); });
+  std::thread producer([&] { ProducePins(0, kRecords); });
   std::this_thread::sleep_for(milliseconds(2500));
   a.Signal(SIGKILL);
   EXPECT_EQ(a.Wait(seconds(10)), 128 + SIGKILL);
