@@ -74,6 +74,21 @@ Status Consumer::Subscribe(const std::vector<std::string>& topics) {
   return KafkaError(rd_kafka_subscribe(rk_.get(), list.get()), "kafka subscribe");
 }
 
+Status Consumer::PrefetchMetadata(const std::vector<std::string>& topics,
+                                  std::chrono::milliseconds timeout) {
+  if (rk_ == nullptr) return Cancelled("kafka consumer is closed");
+  for (const std::string& t : topics) {
+    TopicHandle handle(rd_kafka_topic_new(rk_.get(), t.c_str(), nullptr));
+    if (handle != nullptr) topics_.push_back(std::move(handle));
+  }
+  const rd_kafka_metadata_t* md = nullptr;
+  // all_topics=0, only_rkt=null: the topics this client knows, i.e. the ones just added.
+  RETURN_IF_ERROR(KafkaError(rd_kafka_metadata(rk_.get(), 0, nullptr, &md, ToMillis(timeout)),
+                             "kafka metadata"));
+  MetadataHandle owned(md);
+  return Status::Ok();
+}
+
 Status Consumer::Assign(const std::vector<TopicPartitionOffset>& partitions) {
   if (rk_ == nullptr) return Cancelled("kafka consumer is closed");
   PartitionListHandle list(
@@ -153,6 +168,7 @@ StatusOr<std::pair<int64_t, int64_t>> Consumer::WatermarkOffsets(
 Status Consumer::Close() {
   if (rk_ == nullptr) return Status::Ok();
   Status s = KafkaError(rd_kafka_consumer_close(rk_.get()), "kafka consumer close");
+  topics_.clear();
   rk_.reset();
   return s;
 }

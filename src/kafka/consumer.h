@@ -75,6 +75,11 @@ class Consumer {
   // Joins the group and consumes `topics` (partitions assigned by the group).
   Status Subscribe(const std::vector<std::string>& topics);
 
+  // Looks the topics' partition leaders up now (one metadata request), so that partitions
+  // assigned later start fetching at once instead of after librdkafka's "no leader yet" retry
+  // timer (about a second at startup). Optional; errors only mean that head start is lost.
+  Status PrefetchMetadata(const std::vector<std::string>& topics, std::chrono::milliseconds timeout);
+
   // Consumes exactly these partitions from these offsets (no group rebalancing).
   Status Assign(const std::vector<TopicPartitionOffset>& partitions);
 
@@ -110,6 +115,7 @@ class Consumer {
 
   std::unique_ptr<Hook> hook_;  // the conf opaque; outlives rk_ (declared first)
   KafkaHandle rk_;              // null after Close()
+  std::vector<TopicHandle> topics_;  // from PrefetchMetadata; released before rk_
 };
 
 }  // namespace pinpipe::kafka

@@ -167,6 +167,11 @@ void BatchBuilder::Add(core::RecordKind kind, std::string_view topic, int32_t pa
 PreparedBatch BatchBuilder::Take() {
   PreparedBatch out = std::move(batch_);
   Discard();
+  // The next batch is likely about as large: grow its buffers once instead of by doubling.
+  for (size_t k = 0; k < kKinds; ++k) {
+    batch_.tables[k].copy_data.reserve(out.tables[k].copy_data.size() +
+                                       out.tables[k].copy_data.size() / 8);
+  }
   return out;
 }
 

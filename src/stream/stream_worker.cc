@@ -1,6 +1,7 @@
 #include "stream/stream_worker.h"
 
 #include <algorithm>
+#include <future>
 #include <iostream>
 #include <thread>
 
@@ -140,6 +141,7 @@ std::vector<kafka::TopicPartitionOffset> StreamWorker::OnRebalance(
   if (event == kafka::RebalanceEvent::kRevoke) {
     // Finish the batch while the partitions are still ours; if they were lost the CAS refuses.
     Flush();
+    Drain();
     for (const auto& p : partitions) {
       book_.Release({p.topic, p.partition});
       std::lock_guard<std::mutex> lock(lag_mu_);
@@ -150,6 +152,7 @@ std::vector<kafka::TopicPartitionOffset> StreamWorker::OnRebalance(
   }
   // Assign: start exactly where PostgreSQL says. Without PostgreSQL there is nothing safe to
   // start from, so wait for it here (the stop flag still ends the wait).
+  Drain();  // sink_ is the writer's while a batch is in flight
   while (!stop_->load()) {
     if (sink_ == nullptr) {
       Status fatal;
@@ -178,7 +181,7 @@ std::vector<kafka::TopicPartitionOffset> StreamWorker::OnRebalance(
   return {};
 }
 
-void StreamWorker::HandleMessage(const kafka::Message& m) {
+void StreamWorker::HandleMessage(const kafka::Message& m, Clock::time_point now) {
   if (!m.error.ok()) {
     kafka_errors_->Inc();
     if (!kafka_down_) {
@@ -199,7 +202,7 @@ void StreamWorker::HandleMessage(const kafka::Message& m) {
   }
   builder_.Add(kind->second, m.topic, m.partition, m.offset, m.value, m.timestamp_ms);
   batch_timestamps_.push_back(m.timestamp_ms);
-  cutter_.Add(m.value.size(), Clock::now());
+  cutter_.Add(m.value.size(), now);
 }
 
 void StreamWorker::Flush() {
@@ -210,6 +213,10 @@ void StreamWorker::Flush() {
     batch_timestamps_.clear();
     return;
   }
+  // One batch in flight at most: the previous one must be settled first (its failure or
+  // conflict makes this one's offsets wrong, and Drain() then abandons it).
+  Drain();
+  if (!book_.HasPending()) return;  // abandoned by Drain()
   PreparedBatch batch = builder_.Take();
   batch.offsets = book_.PendingUpdates();
   if (sink_ == nullptr) {
@@ -217,15 +224,42 @@ void StreamWorker::Flush() {
     batch_timestamps_.clear();
     return;
   }
-  const auto started = Clock::now();
-  StatusOr<WriteResult> r = sink_->Write(
-      batch, std::chrono::duration<double, std::milli>(Clock::now() - batch_started).count());
-  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  if (!r.ok()) {
-    // Nothing of the batch is stored (the transaction did not commit). Reconnect and re-seek.
-    batches_failed_->Inc();
+  // Optimistic: the next batch's compare-and-sets expect this one's end.
+  book_.CommitPending();
+  const double duration_ms =
+      std::chrono::duration<double, std::milli>(Clock::now() - batch_started).count();
+  PgSink* sink = sink_.get();
+  std::vector<int64_t> timestamps = std::move(batch_timestamps_);
+  batch_timestamps_.clear();
+  inflight_ = std::async(
+      std::launch::async,
+      [sink, duration_ms](PreparedBatch b, std::vector<int64_t> ts) {
+        Written w;
+        const auto started = Clock::now();
+        w.result = sink->Write(b, duration_ms);
+        w.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+        w.batch = std::move(b);
+        w.timestamps = std::move(ts);
+        return w;
+      },
+      std::move(batch), std::move(timestamps));
+}
+
+void StreamWorker::Drain() {
+  if (!inflight_.valid()) return;
+  Written w = inflight_.get();
+  const PreparedBatch& batch = w.batch;
+  StatusOr<WriteResult>& r = w.result;
+  if (!r.ok() || r->conflict) {
+    // Nothing of the batch is stored (its transaction did not commit), and the batch being
+    // built continued from its optimistic end: drop that too, then restart from PostgreSQL.
     book_.AbandonPending();
+    builder_.Discard();
     batch_timestamps_.clear();
+    cutter_.Reset();
+  }
+  if (!r.ok()) {
+    batches_failed_->Inc();
     Log(fmt::format("batch of {} records not written ({}); will retry from PostgreSQL's offsets",
                     batch.records, r.status().ToString()));
     sink_.reset();
@@ -233,13 +267,10 @@ void StreamWorker::Flush() {
   }
   if (r->conflict) {
     batches_conflict_->Inc();
-    book_.AbandonPending();
-    batch_timestamps_.clear();
     Log("offset conflict: another worker owns a partition now; re-seeking");
     Reseek();
     return;
   }
-  book_.CommitPending();
   int64_t inserted = 0;
   for (core::RecordKind kind : core::kAllRecordKinds) {
     const int64_t n = r->inserted[static_cast<size_t>(kind)];
@@ -252,7 +283,7 @@ void StreamWorker::Flush() {
   dedup_->Inc(batch.dedup_in_batch + r->dedup_stored);
   batches_committed_->Inc();
   batch_records_->Observe(static_cast<double>(batch.records));
-  commit_seconds_->Observe(seconds);
+  commit_seconds_->Observe(w.seconds);
   for (const auto& [key, n] : batch.quality.changed) quality_->With({key, "changed"})->Inc(n);
   for (const auto& [key, n] : batch.quality.nulled) quality_->With({key, "nulled"})->Inc(n);
   for (const auto& [key, n] : batch.quality.unparseable) {
@@ -260,10 +291,9 @@ void StreamWorker::Flush() {
   }
   for (const auto& [key, n] : batch.quality.dropped) quality_->With({key, "dropped"})->Inc(n);
   const int64_t now_ms = NowMillis();
-  for (int64_t ts : batch_timestamps_) {
+  for (int64_t ts : w.timestamps) {
     if (ts >= 0) visible_seconds_->Observe(static_cast<double>(now_ms - ts) / 1000.0);
   }
-  batch_timestamps_.clear();
   committed_rows_ += inserted;
   ++committed_batches_;
   if (options_.commit_to_kafka) {
@@ -311,21 +341,31 @@ Status StreamWorker::Run(const std::atomic<bool>& stop) {
   co.enable_auto_commit = false;
   co.auto_offset_reset = "earliest";
   // Bounded prefetch: the default (64 MiB) alone would eat half the memory budget.
-  co.extra = {{"queued.max.messages.kbytes", "16384"},
-              {"fetch.max.bytes", "8388608"},
-              {"enable.auto.offset.store", "false"}};
+  co.extra = {{"queued.max.messages.kbytes", "8192"},
+              {"fetch.max.bytes", "4194304"},
+              {"enable.auto.offset.store", "false"},
+              // An empty partition in the first fetch would otherwise hold the records of the
+              // others back for the default 500 ms (first rows after startup/assignment).
+              {"fetch.wait.max.ms", "100"},
+              // Bigger fetches per partition: fewer round trips while catching up.
+              {"max.partition.fetch.bytes", "2097152"}};
   for (const auto& [k, v] : options_.kafka_extra) co.extra[k] = v;
   co.on_rebalance = [this](kafka::RebalanceEvent e,
                            const std::vector<kafka::TopicPartitionOffset>& p, bool lost) {
     return OnRebalance(e, p, lost);
   };
   ASSIGN_OR_RETURN(consumer_, kafka::Consumer::Create(co));
+  // Partition leaders known before the group assigns: fetching starts right after assignment.
+  consumer_->PrefetchMetadata(std::vector<std::string>(options_.topics.begin(), options_.topics.end()),
+                              std::chrono::milliseconds(2000))
+      .IgnoreError();
   RETURN_IF_ERROR(consumer_->Subscribe(
       std::vector<std::string>(options_.topics.begin(), options_.topics.end())));
   Log(fmt::format("consuming {}/{}/{} from {} as group {}, writing to {}", options_.topics[0],
                   options_.topics[1], options_.topics[2], options_.brokers, options_.group,
                   options_.pg_dsn));
 
+  auto now = Clock::now();
   while (!stop.load()) {
     if (sink_ == nullptr) {
       Connect c = ConnectPg(stop, &fatal);
@@ -333,17 +373,27 @@ Status StreamWorker::Run(const std::atomic<bool>& stop) {
       if (c == Connect::kStopped) break;
       if (!Reseek()) continue;
     }
-    const auto timeout = std::min(cutter_.TimeLeft(Clock::now()), std::chrono::milliseconds(200));
+    auto timeout = std::min(cutter_.TimeLeft(now), std::chrono::milliseconds(200));
+    // A due batch waiting for the writer: look again soon, without spinning.
+    if (timeout.count() == 0 && WriteInFlight()) timeout = std::chrono::milliseconds(2);
     std::optional<kafka::Message> m = consumer_->Poll(timeout);
-    if (m) HandleMessage(*m);
-    const auto now = Clock::now();
-    if (cutter_.ShouldCut(now)) Flush();
+    now = Clock::now();  // one clock read per record
+    if (m) HandleMessage(*m, now);
+    // While the writer is busy the batch keeps growing (up to its record/byte limits): a
+    // lagging worker writes fewer, larger transactions.
+    if (WriteDone()) Drain();
+    if (cutter_.ShouldCut(now) &&
+        (!WriteInFlight() || cutter_.records() >= cutter_.limits().max_records ||
+         cutter_.bytes() >= cutter_.limits().max_bytes)) {
+      Flush();
+    }
     if (now - last_lag_update_ > std::chrono::seconds(1)) {
       UpdateLag();
       last_lag_update_ = now;
     }
   }
   Flush();
+  Drain();
   Status closed = consumer_->Close();
   Log(fmt::format("stopped: {} rows in {} batches", committed_rows_.load(),
                   committed_batches_.load()));

@@ -14,13 +14,16 @@
 // progress is committed, the consumer leaves the group, Run() returns OK.
 //
 // Threading: Run() owns the consumer and the PostgreSQL connection and uses them on its own
-// (calling) thread; rebalance callbacks run on it too, inside Poll(). RenderLag() and the
-// registry's metrics may be read from any thread.
+// (calling) thread; rebalance callbacks run on it too, inside Poll(). The one exception: while a
+// batch is in flight (see inflight_), a writer thread has the PgSink to itself; Drain() waits
+// for it before the Run() thread touches the sink again (re-seek, assignment, revoke, stop).
+// RenderLag() and the registry's metrics may be read from any thread.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -79,8 +82,17 @@ class StreamWorker {
 
   Connect ConnectPg(const std::atomic<bool>& stop, Status* fatal);
   bool Reseek();  // re-reads offsets for the owned partitions and assigns at them
-  void HandleMessage(const kafka::Message& m);
+  void HandleMessage(const kafka::Message& m, std::chrono::steady_clock::time_point now);
+  // Cuts the batch in progress and hands it to the writer (after the previous one finished).
   void Flush();
+  // Waits for the batch being written (if any) and applies its result. After it returns no
+  // write is in flight and sink_ may be used on the Run() thread again.
+  void Drain();
+  bool WriteInFlight() const { return inflight_.valid(); }
+  bool WriteDone() const {
+    return inflight_.valid() &&
+           inflight_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }
   void UpdateLag();
   void SleepFor(std::chrono::milliseconds d, const std::atomic<bool>& stop);
   std::vector<kafka::TopicPartitionOffset> OnRebalance(
@@ -104,6 +116,18 @@ class StreamWorker {
   bool kafka_down_ = false;
   bool pg_down_logged_ = false;
   std::chrono::steady_clock::time_point last_lag_update_{};
+
+  // Pipelining: batch N is written (one PostgreSQL transaction, on a writer thread) while the
+  // Run() thread consumes and transforms batch N+1. The book's offsets advance optimistically
+  // when N is handed over, so N+1's compare-and-sets expect N's end; if N fails or conflicts,
+  // N+1 is discarded before it is written and the worker re-seeks from PostgreSQL as before.
+  struct Written {
+    PreparedBatch batch;
+    std::vector<int64_t> timestamps;
+    StatusOr<WriteResult> result = WriteResult{};
+    double seconds = 0;
+  };
+  std::future<Written> inflight_;
 
   // Metrics (cells cached; the registry outlives the worker).
   core::Counter* rows_ok_;
