@@ -1,27 +1,13 @@
 #include "pg/copy_in.h"
 
+#include "core/copy_text.h"
+
 #include <charconv>
 
 namespace pinpipe::pg {
 
 void AppendCopyField(std::string& out, std::string_view value) {
-  // Copy runs of ordinary bytes at once; most fields contain nothing to escape.
-  size_t run_start = 0;
-  for (size_t i = 0; i < value.size(); ++i) {
-    char replacement = 0;
-    switch (value[i]) {
-      case '\\': replacement = '\\'; break;
-      case '\t': replacement = 't'; break;
-      case '\n': replacement = 'n'; break;
-      case '\r': replacement = 'r'; break;
-      default: continue;
-    }
-    out.append(value.data() + run_start, i - run_start);
-    out += '\\';
-    out += replacement;
-    run_start = i + 1;
-  }
-  out.append(value.data() + run_start, value.size() - run_start);
+  core::AppendCopyText(value, &out);
 }
 
 StatusOr<CopyIn> CopyIn::Start(Connection& conn, const std::string& copy_sql) {

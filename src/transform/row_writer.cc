@@ -2,6 +2,7 @@
 // layer's cleaned output). Part of Transform (declared in transform.h).
 #include <variant>
 
+#include "core/copy_text.h"
 #include "core/record_validator.h"
 #include "transform/transform.h"
 #include "transform/value_rules.h"
@@ -15,27 +16,6 @@ struct Overloaded : Fs... {
 };
 template <typename... Fs>
 Overloaded(Fs...) -> Overloaded<Fs...>;
-
-// COPY text format: backslash, and the characters that would end the field or the row, are
-// backslash-escaped; everything else (UTF-8 included) is literal.
-void AppendCopyText(std::string_view s, std::string* out) {
-  size_t run_start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const char* escape = nullptr;
-    switch (c) {
-      case '\\': escape = "\\\\"; break;
-      case '\t': escape = "\\t"; break;
-      case '\n': escape = "\\n"; break;
-      case '\r': escape = "\\r"; break;
-      default: continue;
-    }
-    out->append(s.data() + run_start, i - run_start);
-    out->append(escape, 2);
-    run_start = i + 1;
-  }
-  out->append(s.data() + run_start, s.size() - run_start);
-}
 
 // A PostgreSQL array literal of doubles: {1.5,-2}. Numbers need no quoting inside it.
 void AppendArrayLiteral(const std::vector<double>& values, std::string* out) {
@@ -71,7 +51,7 @@ void Transform::AppendCopyLine(const Row& row, std::string* out) {
                    [&](std::monostate) { out->append("\\N"); },
                    [&](int64_t v) { AppendInt64(v, out); },
                    [&](double v) { AppendDouble(v, out); },
-                   [&](const std::string& v) { AppendCopyText(v, out); },
+                   [&](const std::string& v) { core::AppendCopyText(v, out); },
                    [&](bool v) { out->push_back(v ? 't' : 'f'); },
                    [&](Timestamp v) { AppendTimestamp(v.micros, out); },
                    [&](const std::vector<double>& v) { AppendArrayLiteral(v, out); },
