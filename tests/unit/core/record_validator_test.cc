@@ -17,44 +17,18 @@
 #include <vector>
 
 #include "core/record_schema.h"
+#include "testing/record_cases.h"
 
 namespace pinpipe::core {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct RecordCase {
-  RecordKind kind;
-  fs::path json_path;
-  std::string name;  // "<kind>_<stem>", a valid gtest name
-};
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using RecordCase = ::pinpipe::testing::RecordDataCase;
+using ::pinpipe::testing::ReadFile;
 
 std::vector<RecordCase> AllCases() {
-  std::vector<RecordCase> cases;
-  for (RecordKind kind : kAllRecordKinds) {
-    const fs::path dir =
-        fs::path(PINPIPE_SOURCE_DIR) / "tests/data/records" / std::string(RecordKindName(kind));
-    if (!fs::is_directory(dir)) continue;
-    for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
-      if (entry.path().extension() != ".json") continue;
-      std::string name = std::string(RecordKindName(kind)) + "_" + entry.path().stem().string();
-      // gtest names allow only [A-Za-z0-9_].
-      for (char& c : name) {
-        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-      }
-      cases.push_back({kind, entry.path(), name});
-    }
-  }
-  std::sort(cases.begin(), cases.end(),
-            [](const RecordCase& a, const RecordCase& b) { return a.name < b.name; });
-  return cases;
+  return ::pinpipe::testing::RecordDataCases(fs::path(PINPIPE_SOURCE_DIR) / "tests/data/records");
 }
 
 std::vector<std::string> Lines(const std::string& text) {
@@ -66,7 +40,7 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
-class RecordCaseTest : public testing::TestWithParam<RecordCase> {};
+class RecordCaseTest : public ::testing::TestWithParam<RecordCase> {};
 
 TEST_P(RecordCaseTest, MatchesExpected) {
   const RecordCase& c = GetParam();
@@ -116,8 +90,8 @@ TEST_P(RecordCaseTest, MatchesExpected) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Records, RecordCaseTest, testing::ValuesIn(AllCases()),
-                         [](const testing::TestParamInfo<RecordCase>& param_info) {
+INSTANTIATE_TEST_SUITE_P(Records, RecordCaseTest, ::testing::ValuesIn(AllCases()),
+                         [](const ::testing::TestParamInfo<RecordCase>& param_info) {
                            return param_info.param.name;
                          });
 

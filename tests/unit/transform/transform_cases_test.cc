@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/record_schema.h"
+#include "testing/record_cases.h"
 #include "transform/transform.h"
 
 namespace pinpipe::transform {
@@ -23,41 +24,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TransformCase {
-  core::RecordKind kind;
-  fs::path json_path;
-  std::string name;  // "<kind>_<stem>", a valid gtest name
-};
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using TransformCase = ::pinpipe::testing::RecordDataCase;
+using ::pinpipe::testing::ReadFile;
 
 std::vector<TransformCase> AllCases() {
-  std::vector<TransformCase> cases;
-  for (core::RecordKind kind : core::kAllRecordKinds) {
-    const fs::path dir = fs::path(PINPIPE_SOURCE_DIR) / "tests/data/transform" /
-                         std::string(core::RecordKindName(kind));
-    if (!fs::is_directory(dir)) continue;
-    for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
-      if (entry.path().extension() != ".json") continue;
-      std::string name =
-          std::string(core::RecordKindName(kind)) + "_" + entry.path().stem().string();
-      for (char& c : name) {
-        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-      }
-      cases.push_back({kind, entry.path(), name});
-    }
-  }
-  std::sort(cases.begin(), cases.end(),
-            [](const TransformCase& a, const TransformCase& b) { return a.name < b.name; });
-  return cases;
+  return ::pinpipe::testing::RecordDataCases(fs::path(PINPIPE_SOURCE_DIR) / "tests/data/transform");
 }
 
-class TransformCaseTest : public testing::TestWithParam<TransformCase> {};
+class TransformCaseTest : public ::testing::TestWithParam<TransformCase> {};
 
 TEST_P(TransformCaseTest, MatchesExpected) {
   const TransformCase& c = GetParam();
@@ -110,8 +84,8 @@ TEST_P(TransformCaseTest, MatchesExpected) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, TransformCaseTest, testing::ValuesIn(AllCases()),
-                         [](const testing::TestParamInfo<TransformCase>& param_info) {
+INSTANTIATE_TEST_SUITE_P(Cases, TransformCaseTest, ::testing::ValuesIn(AllCases()),
+                         [](const ::testing::TestParamInfo<TransformCase>& param_info) {
                            return param_info.param.name;
                          });
 
