@@ -18,10 +18,11 @@ struct StreamFlags {
   uint16_t metrics_port = 0;
   std::string metrics_host = "127.0.0.1";
   int batch_max_records = 20000;
-  int batch_max_ms = 100;
+  int batch_max_ms = 25;
   std::string dedup = "direct";
   std::string instance_id;
   int session_timeout_ms = 10000;
+  std::vector<std::string> kafka_options;  // key=value, passed to librdkafka as they are
 };
 
 int RunStream(StreamFlags f) {
@@ -48,6 +49,14 @@ int RunStream(StreamFlags f) {
   f.options.kafka_extra["heartbeat.interval.ms"] =
       std::to_string(std::max(f.session_timeout_ms / 5, 100));
   if (!f.instance_id.empty()) f.options.kafka_extra["group.instance.id"] = f.instance_id;
+  for (const std::string& kv : f.kafka_options) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "pinpipe stream: --kafka-option wants key=value, got '" << kv << "'\n";
+      return 2;
+    }
+    f.options.kafka_extra[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
   f.options.dedup_mode =
       f.dedup == "staging" ? stream::DedupMode::kStaging : stream::DedupMode::kDirectFirst;
 
@@ -120,6 +129,7 @@ CommandRegistration kStream(
       sub.add_option("--dedup", f->dedup, "Pin dedup path: direct (COPY, staging only after a conflict) or staging (always)")->envname("PINPIPE_STREAM_DEDUP")->check(CLI::IsMember({"direct", "staging"}))->capture_default_str();
       sub.add_option("--instance-id", f->instance_id, "Static group membership id (group.instance.id): a restarted worker with the same id takes its partitions back without a rebalance")->envname("PINPIPE_STREAM_INSTANCE_ID");
       sub.add_option("--session-timeout-ms", f->session_timeout_ms, "After this long without heartbeats a dead worker's partitions go to the others")->envname("PINPIPE_STREAM_SESSION_TIMEOUT_MS")->check(CLI::Range(1000, 300000))->capture_default_str();
+      sub.add_option("--kafka-option", f->kafka_options, "A librdkafka consumer setting as key=value (repeatable); it overrides pinpipe's own, e.g. queued.max.messages.kbytes=65536")->envname("PINPIPE_STREAM_KAFKA_OPTIONS")->delimiter(',');
       sub.add_option("--transform-file", f->transform_file, "Transform rules (TOML); default: the built-in transforms/pinterest.toml")->envname("PINPIPE_TRANSFORM_FILE");
       sub.add_option("--metrics-port", f->metrics_port, "Serve GET /metrics and /healthz on this port (0 = off)")->envname("PINPIPE_STREAM_METRICS_PORT")->capture_default_str();
       sub.add_option("--metrics-host", f->metrics_host, "Address of the metrics server")->envname("PINPIPE_STREAM_METRICS_HOST")->capture_default_str();

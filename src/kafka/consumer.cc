@@ -29,15 +29,53 @@ StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions& opti
                                       }));
   RETURN_IF_ERROR(SetConf(conf.get(), options.extra));
   auto hook = std::make_unique<Hook>();
+  rd_kafka_conf_set_opaque(conf.get(), hook.get());
+  rd_kafka_conf_set_error_cb(conf.get(), &Consumer::ErrorCallback);
   if (options.on_rebalance) {
     hook->fn = options.on_rebalance;
-    rd_kafka_conf_set_opaque(conf.get(), hook.get());
     rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::RebalanceCallback);
   }
   ASSIGN_OR_RETURN(KafkaHandle rk, NewClient(RD_KAFKA_CONSUMER, std::move(conf)));
   // All events (including errors) through rd_kafka_consumer_poll.
   RETURN_IF_ERROR(KafkaError(rd_kafka_poll_set_consumer(rk.get()), "kafka consumer setup"));
-  return std::unique_ptr<Consumer>(new Consumer(std::move(rk), std::move(hook)));
+  return std::unique_ptr<Consumer>(
+      new Consumer(std::move(rk), std::move(hook), options.fetch_wake_bytes));
+}
+
+Consumer::Consumer(KafkaHandle rk, std::unique_ptr<Hook> hook, size_t fetch_wake_bytes)
+    : hook_(std::move(hook)), rk_(std::move(rk)), fetch_wake_bytes_(fetch_wake_bytes) {
+  if (fetch_wake_bytes_ > 0) waker_ = std::jthread([this](std::stop_token st) { WakerLoop(st); });
+}
+
+void Consumer::WakerLoop(std::stop_token stop) {
+  while (true) {
+    std::set<std::pair<std::string, int32_t>> request;
+    {
+      std::unique_lock<std::mutex> lock(wake_mu_);
+      if (!wake_cv_.wait(lock, stop, [this] { return !wake_request_.empty(); })) return;
+      request.swap(wake_request_);
+      ++fetch_wakes_;
+    }
+    // A ListOffsets request is an op on the leader's broker thread: serving it makes that thread
+    // re-run its fetch decision now instead of at its next 1 s wake-up. The answer is not needed.
+    for (const auto& [topic, partition] : request) {
+      if (stop.stop_requested()) return;
+      int64_t low = -1;
+      int64_t high = -1;
+      rd_kafka_query_watermark_offsets(rk_.get(), topic.c_str(), partition, &low, &high, 1000);
+    }
+  }
+}
+
+void Consumer::StopWaker() {
+  if (!waker_.joinable()) return;
+  waker_.request_stop();
+  waker_.join();
+}
+
+uint64_t Consumer::fetch_wakes() const {
+  std::lock_guard<std::mutex> lock(wake_mu_);
+  return fetch_wakes_;
 }
 
 void Consumer::RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
@@ -61,6 +99,26 @@ void Consumer::RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     hook->fn(RebalanceEvent::kRevoke, list, rd_kafka_assignment_lost(rk) != 0);
     rd_kafka_assign(rk, nullptr);
   }
+}
+
+// Called inside Poll() (rd_kafka_consumer_poll serves error events).
+void Consumer::ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+  auto* hook = static_cast<Hook*>(opaque);
+  auto code = static_cast<rd_kafka_resp_err_t>(err);
+  int level = 3;
+  switch (code) {
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+      hook->all_brokers_down.store(true);
+      level = 4;
+      break;
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__RESOLVE:
+      level = 6;  // librdkafka's own FAIL log line already said it
+      break;
+    default:
+      break;
+  }
+  LogLine(level, rd_kafka_err2name(code), rd_kafka_name(rk), reason != nullptr ? reason : "");
 }
 
 Consumer::~Consumer() { Close().IgnoreError(); }
@@ -116,8 +174,22 @@ std::optional<Message> Consumer::Poll(std::chrono::milliseconds timeout) {
     m.error = KafkaError(raw->err, "kafka consume", rd_kafka_message_errstr(raw.get()));
     return m;
   }
+  if (hook_->all_brokers_down.load(std::memory_order_relaxed)) hook_->all_brokers_down.store(false);
   if (raw->key != nullptr) m.key.emplace(static_cast<const char*>(raw->key), raw->key_len);
   if (raw->payload != nullptr) m.value.assign(static_cast<const char*>(raw->payload), raw->len);
+  if (fetch_wake_bytes_ > 0) {
+    bytes_since_wake_ += raw->len + raw->key_len;
+    if (polled_since_wake_.size() < 64) polled_since_wake_.emplace(m.topic, m.partition);
+    if (bytes_since_wake_ >= fetch_wake_bytes_) {
+      bytes_since_wake_ = 0;
+      {
+        std::lock_guard<std::mutex> lock(wake_mu_);
+        wake_request_.merge(polled_since_wake_);
+      }
+      polled_since_wake_.clear();
+      wake_cv_.notify_one();
+    }
+  }
   rd_kafka_timestamp_type_t type;
   int64_t ts = rd_kafka_message_timestamp(raw.get(), &type);
   m.timestamp_ms = type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : ts;
@@ -167,6 +239,7 @@ StatusOr<std::pair<int64_t, int64_t>> Consumer::WatermarkOffsets(
 
 Status Consumer::Close() {
   if (rk_ == nullptr) return Status::Ok();
+  StopWaker();
   Status s = KafkaError(rd_kafka_consumer_close(rk_.get()), "kafka consumer close");
   topics_.clear();
   rk_.reset();

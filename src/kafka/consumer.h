@@ -6,13 +6,18 @@
 // destructor must not race with Poll().
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -49,6 +54,14 @@ struct ConsumerOptions {
   std::string auto_offset_reset = "earliest";  // where to start without a committed offset
   std::map<std::string, std::string> extra;    // more librdkafka properties, applied last
   RebalanceHook on_rebalance;                  // optional; see RebalanceHook
+  // librdkafka 2.0.2 stops fetching once its prefetch queue holds queued.max.messages.kbytes
+  // and looks again only after a fixed 1 s (fetch.queue.backoff.ms, which makes that tunable,
+  // came in 2.1). A consumer that processes slower than Kafka delivers then gets at most one
+  // queue-full per second. With fetch_wake_bytes > 0, every time the application has taken that
+  // many bytes out of the queue the consumer wakes the fetchers (a watermark query to the
+  // partitions' leaders on a background thread, which makes their broker threads re-decide at
+  // once). A good value is a quarter of the queue limit; 0 = off.
+  size_t fetch_wake_bytes = 0;
 };
 
 // One consumed message, copied out of librdkafka.
@@ -104,18 +117,41 @@ class Consumer {
   // Leaves the group (committing if auto commit is on) and destroys the handle. Idempotent.
   Status Close();
 
+  // How many times the fetchers were woken (see ConsumerOptions::fetch_wake_bytes).
+  uint64_t fetch_wakes() const;
+
+  // True after librdkafka reported that all brokers are down, until the next message arrives.
+  // Any thread.
+  bool all_brokers_down() const { return hook_->all_brokers_down.load(); }
+
  private:
   struct Hook {
     RebalanceHook fn;
+    std::atomic<bool> all_brokers_down{false};
   };
-  Consumer(KafkaHandle rk, std::unique_ptr<Hook> hook)
-      : hook_(std::move(hook)), rk_(std::move(rk)) {}
+  Consumer(KafkaHandle rk, std::unique_ptr<Hook> hook, size_t fetch_wake_bytes);
   static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  static void ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  // Waker thread: waits for a request, then asks each partition in it for its watermarks.
+  void WakerLoop(std::stop_token stop);
+  void StopWaker();
 
   std::unique_ptr<Hook> hook_;  // the conf opaque; outlives rk_ (declared first)
   KafkaHandle rk_;              // null after Close()
   std::vector<TopicHandle> topics_;  // from PrefetchMetadata; released before rk_
+
+  // Poll() thread only.
+  const size_t fetch_wake_bytes_;
+  size_t bytes_since_wake_ = 0;
+  std::set<std::pair<std::string, int32_t>> polled_since_wake_;
+
+  // Shared between Poll() and the waker thread.
+  mutable std::mutex wake_mu_;
+  std::condition_variable_any wake_cv_;
+  std::set<std::pair<std::string, int32_t>> wake_request_;  // guarded by wake_mu_
+  uint64_t fetch_wakes_ = 0;                                // guarded by wake_mu_
+  std::jthread waker_;  // only with fetch_wake_bytes_ > 0; stopped before rk_ is destroyed
 };
 
 }  // namespace pinpipe::kafka

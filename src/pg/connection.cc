@@ -84,6 +84,7 @@ StatusOr<Result> Connection::Check(PGresult* raw_result, ExecStatusType ok_statu
                                    ExecStatusType ok_status_b) {
   ResultPtr result(raw_result);
   if (!result) {
+    last_sqlstate_.clear();
     if (PQstatus(conn_.get()) == CONNECTION_BAD) {
       return Unavailable("PostgreSQL connection lost: " + ErrorMessage());
     }
@@ -92,6 +93,7 @@ StatusOr<Result> Connection::Check(PGresult* raw_result, ExecStatusType ok_statu
   ExecStatusType status = PQresultStatus(result.get());
   if (status == ok_status_a || status == ok_status_b) return Result(std::move(result));
   const char* sqlstate = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+  last_sqlstate_ = sqlstate != nullptr ? sqlstate : "";
   std::string message = Trimmed(PQresultErrorMessage(result.get()));
   // Errors generated inside libpq (server closed the connection) carry no SQLSTATE.
   if ((sqlstate == nullptr || *sqlstate == '\0') && PQstatus(conn_.get()) == CONNECTION_BAD) {

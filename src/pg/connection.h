@@ -83,9 +83,15 @@ class Connection {
   StatusOr<Result> Check(PGresult* raw_result, ExecStatusType ok_status_a,
                          ExecStatusType ok_status_b);
 
+  // The SQLSTATE of the last statement that failed on the server ("" after a client-side or
+  // connection error). For callers that must tell error classes apart beyond the Status code,
+  // e.g. a bad value in one row (class 22/23) from a bad statement (class 42).
+  const std::string& last_sqlstate() const { return last_sqlstate_; }
+
  private:
   explicit Connection(ConnPtr conn) : conn_(std::move(conn)) {}
   ConnPtr conn_;
+  std::string last_sqlstate_;
 };
 
 // Quotes an identifier for SQL ("my db" -> "\"my db\""), doubling embedded quotes.

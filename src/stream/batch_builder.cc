@@ -160,6 +160,8 @@ void BatchBuilder::Add(core::RecordKind kind, std::string_view topic, int32_t pa
     }
   }
   t.copy_data.push_back('\n');
+  if (t.topic.empty()) t.topic.assign(topic);
+  t.origins.push_back({partition, offset});
   ++t.rows;
   ++batch_.rows;
 }

@@ -25,9 +25,17 @@ namespace pinpipe::stream {
 
 inline constexpr size_t kKinds = 3;
 
+// Where a row came from: its Kafka partition and offset (the topic is the table's).
+struct RowOrigin {
+  int32_t partition = -1;
+  int64_t offset = -1;
+};
+
 struct PreparedTable {
   std::string copy_data;  // COPY text lines: transform columns, then kafka_ts
   int64_t rows = 0;
+  std::string topic;               // the topic its records came from
+  std::vector<RowOrigin> origins;  // one per line of copy_data, in order
 };
 
 struct PreparedBatch {

@@ -39,6 +39,11 @@ struct WriteResult {
   std::array<int64_t, kKinds> inserted{};  // rows stored per kind
   int64_t dedup_stored = 0;  // rows not stored because the key was already in the table
   bool used_staging = false;
+  // Rows PostgreSQL itself refused (a value its column type or a constraint rejects, SQLSTATE
+  // class 22 or 23): each is dead-lettered alone with the server's message, the rest of the
+  // batch is stored. `first_rejection` is one of the messages, for the log.
+  int64_t rejected = 0;
+  std::string first_rejection;
 };
 
 class PgSink {
@@ -68,8 +73,17 @@ class PgSink {
          DedupMode mode);
   Status CopyRaw(const std::string& sql, std::string_view data, int64_t* rows);
   StatusOr<bool> ApplyOffsets(const std::vector<OffsetUpdate>& offsets);
-  StatusOr<int64_t> WriteTable(core::RecordKind kind, const PreparedTable& table,
+  StatusOr<int64_t> WriteTable(core::RecordKind kind, std::string_view copy_data,
                                WriteResult* result);
+  // WriteTable under a savepoint; when PostgreSQL rejects a row, finds the rejected rows by
+  // bisection, dead-letters them (into *rejected_letters) and stores the others.
+  StatusOr<int64_t> WriteTableRowSafe(core::RecordKind kind, const PreparedTable& table,
+                                      WriteResult* result, std::string* rejected_letters);
+  StatusOr<int64_t> Bisect(core::RecordKind kind, const PreparedTable& table,
+                           const std::vector<size_t>& starts, size_t lo, size_t hi,
+                           WriteResult* result, std::string* rejected_letters);
+  void Reject(const PreparedTable& table, const std::vector<size_t>& starts, size_t line,
+              const Status& why, WriteResult* result, std::string* rejected_letters);
   Status EnsureStaging(core::RecordKind kind);
 
   pg::Connection conn_;

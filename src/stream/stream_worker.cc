@@ -39,6 +39,7 @@ StreamWorker::StreamWorker(StreamOptions options,
   rows_ok_ = records->With({"row"});
   dropped_ = records->With({"dropped"});
   dead_ = records->With({"dead_letter"});
+  rejected_ = records->With({"rejected_by_postgres"});
   dedup_ = records->With({"duplicate"});
   stale_ = records->With({"stale"});
   auto* batches = registry->AddCounter("pinpipe_stream_batches_total",
@@ -183,18 +184,15 @@ std::vector<kafka::TopicPartitionOffset> StreamWorker::OnRebalance(
 
 void StreamWorker::HandleMessage(const kafka::Message& m, Clock::time_point now) {
   if (!m.error.ok()) {
+    // A consumer error event (e.g. for one partition); librdkafka keeps retrying by itself.
     kafka_errors_->Inc();
-    if (!kafka_down_) {
-      Log("Kafka: " + m.error.ToString() + " (waiting for the brokers)");
-      kafka_down_ = true;
+    if (m.error.ToString() != last_kafka_error_) {
+      last_kafka_error_ = m.error.ToString();
+      Log("Kafka: " + last_kafka_error_);
     }
     return;
   }
   if (m.end_of_partition) return;
-  if (kafka_down_) {
-    Log("Kafka: consuming again");
-    kafka_down_ = false;
-  }
   auto kind = kind_of_topic_.find(m.topic);
   if (kind == kind_of_topic_.end() || !book_.Accept({m.topic, m.partition}, m.offset)) {
     stale_->Inc();
@@ -280,6 +278,11 @@ void StreamWorker::Drain() {
   rows_ok_->Inc(inserted);
   dropped_->Inc(batch.dropped);
   dead_->Inc(batch.dead);
+  rejected_->Inc(r->rejected);
+  if (r->rejected > 0) {
+    Log(fmt::format("{} row(s) rejected by PostgreSQL, dead-lettered with stage 'load' ({})",
+                    r->rejected, r->first_rejection));
+  }
   dedup_->Inc(batch.dedup_in_batch + r->dedup_stored);
   batches_committed_->Inc();
   batch_records_->Observe(static_cast<double>(batch.records));
@@ -341,6 +344,7 @@ Status StreamWorker::Run(const std::atomic<bool>& stop) {
   co.enable_auto_commit = false;
   co.auto_offset_reset = "earliest";
   // Bounded prefetch: the default (64 MiB) alone would eat half the memory budget.
+  co.fetch_wake_bytes = 2u << 20;  // a quarter of the queue below
   co.extra = {{"queued.max.messages.kbytes", "8192"},
               {"fetch.max.bytes", "4194304"},
               {"enable.auto.offset.store", "false"},
@@ -379,6 +383,12 @@ Status StreamWorker::Run(const std::atomic<bool>& stop) {
     std::optional<kafka::Message> m = consumer_->Poll(timeout);
     now = Clock::now();  // one clock read per record
     if (m) HandleMessage(*m, now);
+    if (consumer_->all_brokers_down() != kafka_down_) {
+      kafka_down_ = !kafka_down_;
+      Log(kafka_down_ ? "Kafka: all brokers are down; waiting for them (nothing is lost: "
+                        "the offsets are in PostgreSQL)"
+                      : "Kafka: consuming again");
+    }
     // While the writer is busy the batch keeps growing (up to its record/byte limits): a
     // lagging worker writes fewer, larger transactions.
     if (WriteDone()) Drain();

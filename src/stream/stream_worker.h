@@ -133,6 +133,8 @@ class StreamWorker {
   core::Counter* rows_ok_;
   core::Counter* dropped_;
   core::Counter* dead_;
+  core::Counter* rejected_;
+  std::string last_kafka_error_;  // main thread: the last consumer error logged (no repeats)  // refused by PostgreSQL, dead-lettered with stage 'load'
   core::Counter* dedup_;
   core::Counter* stale_;
   core::Counter* batches_committed_;

@@ -48,6 +48,34 @@ CommandResult RunCommand(const std::string& command);
 // Quotes `s` for /bin/sh.
 std::string ShellQuote(std::string_view s);
 
+// Stops and starts the test broker through `ctl` (PINPIPE_TEST_KAFKA_CTL); a broker it stopped
+// is started again when it goes out of scope, whatever the test did.
+class BrokerRestarter {
+ public:
+  explicit BrokerRestarter(std::string ctl) : ctl_(std::move(ctl)) {}
+  ~BrokerRestarter() {
+    if (stopped_) Start();
+  }
+  BrokerRestarter(const BrokerRestarter&) = delete;
+  BrokerRestarter& operator=(const BrokerRestarter&) = delete;
+  bool Stop() {
+    CommandResult r = RunCommand(ctl_ + " stop");
+    stopped_ = true;
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return r.exit_code == 0;
+  }
+  bool Start() {
+    CommandResult r = RunCommand(ctl_ + " start");
+    stopped_ = r.exit_code != 0;
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return r.exit_code == 0;
+  }
+
+ private:
+  std::string ctl_;
+  bool stopped_ = false;
+};
+
 }  // namespace pinpipe::testing
 
 // Declares `std::string var` with the test broker's address, or skips the test.

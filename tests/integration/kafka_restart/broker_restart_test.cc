@@ -19,31 +19,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-// Restarts the broker when the test ends, whatever happened.
-class BrokerRestarter {
- public:
-  explicit BrokerRestarter(std::string ctl) : ctl_(std::move(ctl)) {}
-  ~BrokerRestarter() {
-    if (stopped_) Start();
-  }
-  bool Stop() {
-    auto r = testing::RunCommand(ctl_ + " stop");
-    stopped_ = true;
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    return r.exit_code == 0;
-  }
-  bool Start() {
-    auto r = testing::RunCommand(ctl_ + " start");
-    stopped_ = r.exit_code != 0;
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    return r.exit_code == 0;
-  }
-
- private:
-  std::string ctl_;
-  bool stopped_ = false;
-};
-
 TEST(KafkaBrokerRestartIT, ProducerFailsWhileDownAndRecoversByItself) {
   PINPIPE_KAFKA_BROKERS_OR_SKIP(brokers);
   const std::string ctl = testing::KafkaCtl();
@@ -81,7 +56,7 @@ TEST(KafkaBrokerRestartIT, ProducerFailsWhileDownAndRecoversByItself) {
   ASSERT_TRUE(producer.Flush(milliseconds(10000)).ok());
   ASSERT_EQ(delivered.size(), 10u);
 
-  BrokerRestarter broker(ctl);
+  testing::BrokerRestarter broker(ctl);
   ASSERT_TRUE(broker.Stop());
   Status reachable = producer.CheckReachable(milliseconds(1000));
   EXPECT_FALSE(reachable.ok());

@@ -3,6 +3,7 @@
 // worker resumes from PostgreSQL's offsets; two workers in one group share the partitions.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include "testing/kafka_env.h"
 #include "testing/pg_env.h"
 #include "testing/stream_env.h"
+#include "transform/transform.h"
 
 namespace pinpipe::stream {
 namespace {
@@ -177,6 +179,55 @@ TEST_F(StreamTest, ExactlyOnceCleanedDedupedAndDeadLettered) {
   EXPECT_EQ(Q("SELECT sum(records) FROM pinpipe_stream_batches"), 603 + 51 + 50 + 300);
   const std::string metrics = registry.Render();
   EXPECT_NE(metrics.find("pinpipe_stream_records_total{outcome=\"dead_letter\"} 3"),
+            std::string::npos)
+      << metrics;
+}
+
+// A row that passes the transform but that PostgreSQL refuses (here: a CHECK constraint the
+// user added to the output table) is dead-lettered alone with the server's message and stage
+// 'load'; the other rows of its batch are stored, and the stream goes on.
+TEST_F(StreamTest, RowsPostgresRefusesAreDeadLetteredAloneAndTheRestIsStored) {
+  {
+    auto conn = pg::Connection::Open(db_->dsn());
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    ASSERT_TRUE(conn->Run(transform::Transform::Default()->CreateTableSql(core::RecordKind::kPin)).ok());
+    ASSERT_TRUE(conn->Run("ALTER TABLE experimental_data ADD CONSTRAINT title_not_reject "
+                          "CHECK (title NOT LIKE 'REJECT%')").ok());
+  }
+  const std::vector<int> bad = {0, 137, 138, 299};  // first, adjacent pair, last
+  std::vector<std::pair<std::string, std::string>> pins;
+  for (int i = 0; i < 300; ++i) {
+    std::string r = testing::PinRecord(i);
+    if (std::find(bad.begin(), bad.end(), i) != bad.end()) {
+      const std::string title_start = "\"title\": \"";
+      r.insert(r.find(title_start) + title_start.size(), "REJECT ");
+    }
+    pins.emplace_back(std::to_string(i), r);
+  }
+  core::Registry registry;
+  {
+    StreamOptions o = Options();
+    o.limits.max_records = 1000;  // bad rows share batches with good ones
+    RunningWorker w(o, &registry);
+    ASSERT_TRUE(testing::ProduceAll(brokers_, topics_[0], pins).ok());
+    ASSERT_TRUE(testing::WaitFor([&] { return CaughtUp(); }, seconds(60)));
+    EXPECT_TRUE(w.Stop().ok());
+  }
+  EXPECT_EQ(Q("SELECT count(*) FROM experimental_data"), 296);
+  EXPECT_EQ(Q("SELECT count(*) FROM experimental_data WHERE ind IN (0, 137, 138, 299)"), 0);
+  EXPECT_EQ(Q("SELECT count(*) FROM pinpipe_dead_letters"), 4);
+  EXPECT_EQ(Q(fmt::format(
+                "SELECT count(*) FROM pinpipe_dead_letters WHERE stage = 'load' AND topic = '{}' "
+                "AND partition >= 0 AND kafka_offset >= 0 AND reason LIKE 'rejected by "
+                "PostgreSQL: %title_not_reject%' AND convert_from(raw, 'UTF8') LIKE '%REJECT Title%'",
+                topics_[0])),
+            4);
+  // The dead letter points at the original record: its offset holds that pin.
+  EXPECT_EQ(Q("SELECT count(DISTINCT (partition, kafka_offset)) FROM pinpipe_dead_letters"), 4);
+  EXPECT_EQ(Q("SELECT sum(rejected) FROM pinpipe_stream_batches"), 4);
+  EXPECT_EQ(Q("SELECT sum(rows) FROM pinpipe_stream_batches"), 296);
+  const std::string metrics = registry.Render();
+  EXPECT_NE(metrics.find("pinpipe_stream_records_total{outcome=\"rejected_by_postgres\"} 4"),
             std::string::npos)
       << metrics;
 }

@@ -3,7 +3,8 @@
 // case PostgreSQL must end with each record exactly once and offsets at the high watermarks.
 //
 // Needs PINPIPE_TEST_KAFKA_BROKERS, PINPIPE_TEST_PG_DSN, PINPIPE_TEST_PINPIPE_BIN; the PostgreSQL
-// restart test also PINPIPE_TEST_PG_CTL (a command taking `stop` / `start`).
+// restart test also PINPIPE_TEST_PG_CTL and the Kafka-down test PINPIPE_TEST_KAFKA_CTL (commands
+// taking `stop` / `start`).
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -178,6 +179,41 @@ TEST_F(StreamFaultsTest, PostgresRestartedMidStream) {
   worker.Signal(SIGTERM);
   EXPECT_EQ(worker.Wait(seconds(30)), 0);
   ExpectExactlyOnce(kRecords);
+}
+
+// Kafka unreachable: a worker started while the broker is down waits for it (no crash loop, no
+// exit) and consumes once it is up; a broker stopped under a running worker is waited for too,
+// and the worker resumes where PostgreSQL's offsets say. The log says what is going on.
+TEST_F(StreamFaultsTest, WaitsForKafkaAndResumesWhenItIsBack) {
+  const std::string ctl = KafkaCtl();
+  if (ctl.empty()) GTEST_SKIP() << "PINPIPE_TEST_KAFKA_CTL is not set (command taking stop|start)";
+  constexpr int kBatch = 3000;
+  BrokerRestarter broker(ctl);
+  ASSERT_TRUE(broker.Stop());
+  ChildProcess worker;
+  ASSERT_TRUE(worker.Start(WorkerArgs(""), LogPath("kafka")).ok());
+  ASSERT_TRUE(WaitFor([&] { return StartedCount("kafka") == 1; }, seconds(30)));
+  // Down at start-up: still waiting after several seconds.
+  EXPECT_EQ(worker.Wait(seconds(5)), -1) << "the worker exited while Kafka was down; log: "
+                                         << LogPath("kafka");
+  ASSERT_TRUE(broker.Start());
+  ProducePins(0, kBatch);
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(); }, seconds(90))) << "log: " << LogPath("kafka");
+
+  // Down under a running worker: it keeps running, stores nothing twice, resumes afterwards.
+  ASSERT_TRUE(broker.Stop());
+  EXPECT_EQ(worker.Wait(seconds(8)), -1) << "the worker exited while Kafka was down; log: "
+                                         << LogPath("kafka");
+  ASSERT_TRUE(broker.Start());
+  ProducePins(kBatch, 2 * kBatch);
+  EXPECT_TRUE(WaitFor([&] { return CaughtUp(); }, seconds(90))) << "log: " << LogPath("kafka");
+  worker.Signal(SIGTERM);
+  EXPECT_EQ(worker.Wait(seconds(30)), 0);
+  ExpectExactlyOnce(2 * kBatch);
+  std::ifstream in(LogPath("kafka"));
+  const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("all brokers are down; waiting for them"), std::string::npos) << log;
+  EXPECT_NE(log.find("consuming again"), std::string::npos) << log;
 }
 
 TEST_F(StreamFaultsTest, SurvivingWorkerTakesOverFromAKilledOne) {
