@@ -179,7 +179,12 @@ std::optional<Message> Consumer::Poll(std::chrono::milliseconds timeout) {
   if (raw->payload != nullptr) m.value.assign(static_cast<const char*>(raw->payload), raw->len);
   if (fetch_wake_bytes_ > 0) {
     bytes_since_wake_ += raw->len + raw->key_len;
-    if (polled_since_wake_.size() < 64) polled_since_wake_.emplace(m.topic, m.partition);
+    // Records come in runs per partition: only a change of partition costs a set insert.
+    if (polled_since_wake_.size() < 64 &&
+        (m.partition != last_polled_.second || m.topic != last_polled_.first)) {
+      last_polled_ = {m.topic, m.partition};
+      polled_since_wake_.insert(last_polled_);
+    }
     if (bytes_since_wake_ >= fetch_wake_bytes_) {
       bytes_since_wake_ = 0;
       {
@@ -187,6 +192,7 @@ std::optional<Message> Consumer::Poll(std::chrono::milliseconds timeout) {
         wake_request_.merge(polled_since_wake_);
       }
       polled_since_wake_.clear();
+      last_polled_ = {"", -1};
       wake_cv_.notify_one();
     }
   }

@@ -145,6 +145,7 @@ class Consumer {
   const size_t fetch_wake_bytes_;
   size_t bytes_since_wake_ = 0;
   std::set<std::pair<std::string, int32_t>> polled_since_wake_;
+  std::pair<std::string, int32_t> last_polled_{"", -1};
 
   // Shared between Poll() and the waker thread.
   mutable std::mutex wake_mu_;
