@@ -1,0 +1,67 @@
+// RunStore: where the history of DAG runs lives (PostgreSQL later; memory in tests). The
+// executor loads the runs of a DAG, lets the Planner decide and change them, and saves every run
+// it changed; task output goes to an append-only log per try.
+//
+// Saves are optimistic: DagRun::version is the version the caller read; a save whose version is
+// not the stored one is refused with FailedPrecondition (someone else changed the run: reload),
+// so two schedulers on one history cannot overwrite each other. The PostgreSQL implementation
+// maps this to `UPDATE ... WHERE version = $read` in the transaction that writes the task rows.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "core/status.h"
+#include "scheduler/run.h"
+
+namespace pinpipe::scheduler {
+
+class RunStore {
+ public:
+  virtual ~RunStore() = default;
+
+  // Every run of the DAG with its task instances, ordered by interval start (an empty vector if
+  // there are none). Unavailable when the store cannot be reached (retriable).
+  virtual StatusOr<std::vector<DagRun>> LoadRuns(std::string_view dag_id) = 0;
+
+  // Inserts the run (run->version 0: AlreadyExists if its id exists) or replaces it (version
+  // must equal the stored one: else FailedPrecondition), with all its task instances, atomically.
+  // On success run->version is the new stored version.
+  virtual Status SaveRun(DagRun* run) = 0;
+
+  // Appends `text` to the log of one try of a task.
+  virtual Status AppendTaskLog(std::string_view dag_id, const RunId& run_id,
+                               std::string_view task_id, int try_number, std::string_view text) = 0;
+  // The log of one try; empty if nothing was appended.
+  virtual StatusOr<std::string> ReadTaskLog(std::string_view dag_id, const RunId& run_id,
+                                            std::string_view task_id, int try_number) = 0;
+};
+
+// RunStore in memory, for tests and dry runs. Thread-safe (one mutex). Fault switch:
+// FailNthSave(n) makes the n-th following SaveRun fail with Unavailable.
+class InMemoryRunStore final : public RunStore {
+ public:
+  StatusOr<std::vector<DagRun>> LoadRuns(std::string_view dag_id) override;
+  Status SaveRun(DagRun* run) override;
+  Status AppendTaskLog(std::string_view dag_id, const RunId& run_id, std::string_view task_id,
+                       int try_number, std::string_view text) override;
+  StatusOr<std::string> ReadTaskLog(std::string_view dag_id, const RunId& run_id,
+                                    std::string_view task_id, int try_number) override;
+
+  void FailNthSave(int n);
+
+ private:
+  using LogKey = std::tuple<std::string, std::string, std::string, int>;
+
+  std::mutex mutex_;
+  // Guarded by mutex_:
+  std::map<std::pair<std::string, RunId>, DagRun> runs_;  // (dag id, run id)
+  std::map<LogKey, std::string> logs_;
+  int fail_save_in_ = 0;  // 0: off; else the save countdown
+};
+
+}  // namespace pinpipe::scheduler
