@@ -37,6 +37,7 @@ while [[ $# -gt 0 ]]; do
     --duration) DURATION=$2; shift 2 ;;
     --engines) ENGINES=$2; shift 2 ;;
     --drain-timeout) DRAIN_TIMEOUT=$2; shift 2 ;;
+    --no-build) NO_BUILD=1; shift ;;
     *) die "unknown option $1" ;;
   esac
 done
@@ -45,7 +46,10 @@ done
 BIN="$ROOT/build/release/apps/pinpipe"
 BUILD_NOTE=""
 # Other work in the tree may not compile at every moment: then bench the last good binary, and say so.
-if ! "$ROOT/scripts/build" release; then
+if [[ ${NO_BUILD:-0} == 1 ]]; then
+  [[ -x $BIN ]] || die "--no-build: there is no $BIN"
+  BUILD_NOTE="--no-build: benchmarked the existing binary ($(date -u -r "$BIN" +%FT%TZ))"
+elif ! "$ROOT/scripts/build" release; then
   [[ -x $BIN ]] || die "scripts/build release failed and there is no $BIN"
   BUILD_NOTE="scripts/build release FAILED; benchmarked the existing binary ($(date -u -r "$BIN" +%FT%TZ))"
   log "warning: $BUILD_NOTE"
@@ -95,7 +99,8 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 # ---- services, topics, source data ----------------------------------------------------------
 "$ROOT/scripts/services" reset --yes >/dev/null 2>&1 || true
 mkdir -p "$S"
-"$ROOT/scripts/services" all start
+"$ROOT/scripts/services" kafka start
+"$ROOT/scripts/services" pg start
 "$BIN" topics ensure --kafka-brokers "$BROKERS" >/dev/null
 "$BIN" topics ensure --kafka-brokers "$BROKERS" --topic-pin "$TOPIC" --topic-geo "$IDLE_GEO" --topic-user "$IDLE_USER" >/dev/null
 log "seeding $RECORDS distinct posts into pinterest, 200000 other ones into pinterest_latency"
