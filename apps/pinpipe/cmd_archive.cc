@@ -1,0 +1,196 @@
+// `pinpipe archive`: the archiver (Kafka -> the lake as zstd JSONL by event date and hour,
+// exactly once, offsets kept in the lake).
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include "batch/archiver.h"
+#include "command.h"
+#include "core/metrics.h"
+#include "http/server.h"
+#include "lake/object_store.h"
+
+namespace pinpipe::app {
+namespace {
+
+struct ArchiveFlags {
+  batch::ArchiverOptions options;
+  std::string lake = ".pinpipe/lake";
+  std::string layout = "hourly";
+  int64_t rotate_records = 100000;
+  int64_t rotate_bytes = 64LL << 20;
+  int64_t rotate_idle_ms = 30000;
+  int64_t rotate_max_age_ms = 300000;
+  int64_t rotate_max_hours = 24;
+  int64_t frame_bytes = 1 << 20;
+  int64_t max_lag_ms = 7LL * 24 * 3600 * 1000;
+  int64_t max_lead_ms = 3600LL * 1000;
+  int64_t lateness_ms = 3600LL * 1000;
+  int64_t watermark_idle_ms = 60000;
+  int64_t stop_timeout_ms = 30000;
+  bool seal = true;
+  std::string s3_endpoint;
+  std::string s3_region;
+  std::string s3_addressing = "auto";
+  uint16_t metrics_port = 0;
+  std::string metrics_host = "127.0.0.1";
+  std::string instance_id;
+  int session_timeout_ms = 10000;
+  std::vector<std::string> kafka_options;  // key=value, passed to librdkafka as they are
+};
+
+// Durations: a number of milliseconds, or with a unit (500ms, 30s, 5min, 1h, 7d).
+CLI::AsNumberWithUnit DurationMs() {
+  return CLI::AsNumberWithUnit(std::map<std::string, int64_t>{{"ms", 1},
+                                                             {"s", 1000},
+                                                             {"min", 60000},
+                                                             {"h", 3600000},
+                                                             {"d", 86400000}},
+                               CLI::AsNumberWithUnit::CASE_SENSITIVE);
+}
+
+int Fail(const std::string& message) {
+  std::cerr << "pinpipe archive: " << message << "\n";
+  return 2;
+}
+
+int RunArchive(ArchiveFlags f) {
+  // Stop signals are taken by a dedicated thread through sigwait(); every other thread
+  // (librdkafka's, the writer's, the HTTP server's) inherits the blocked mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  batch::ArchiverOptions& o = f.options;
+  auto layout = batch::ParseLayout(f.layout);
+  if (!layout) return Fail("--layout must be hourly or original");
+  o.layout = *layout;
+  o.rotation.max_records = f.rotate_records;
+  o.rotation.max_bytes = f.rotate_bytes;
+  o.rotation.idle = std::chrono::milliseconds(f.rotate_idle_ms);
+  o.rotation.max_age = std::chrono::milliseconds(f.rotate_max_age_ms);
+  o.rotation.max_hours = static_cast<size_t>(f.rotate_max_hours);
+  o.frame_bytes = f.frame_bytes;
+  o.event_time.max_lag_ms = f.max_lag_ms;
+  o.event_time.max_lead_ms = f.max_lead_ms;
+  o.lateness = std::chrono::milliseconds(f.lateness_ms);
+  o.watermark_idle = std::chrono::milliseconds(f.watermark_idle_ms);
+  o.stop_timeout = std::chrono::milliseconds(f.stop_timeout_ms);
+  o.seal = f.seal;
+  o.kafka_extra["session.timeout.ms"] = std::to_string(f.session_timeout_ms);
+  o.kafka_extra["heartbeat.interval.ms"] = std::to_string(std::max(f.session_timeout_ms / 5, 100));
+  if (!f.instance_id.empty()) o.kafka_extra["group.instance.id"] = f.instance_id;
+  for (const std::string& kv : f.kafka_options) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Fail("--kafka-option wants key=value, got '" + kv + "'");
+    }
+    o.kafka_extra[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+
+  lake::S3Options s3;
+  s3.endpoint = f.s3_endpoint;
+  s3.region = f.s3_region;
+  s3.addressing = f.s3_addressing == "path"      ? lake::S3Addressing::kPath
+                  : f.s3_addressing == "virtual" ? lake::S3Addressing::kVirtualHosted
+                                                 : lake::S3Addressing::kAuto;
+  auto store = lake::OpenObjectStore(f.lake, s3);
+  if (!store.ok()) return Fail("--lake " + f.lake + ": " + store.status().ToString());
+
+  core::Registry registry;
+  batch::Archiver archiver(o, store->get(), &registry);
+
+  std::unique_ptr<http::Server> server;
+  if (f.metrics_port != 0) {
+    http::ServerOptions so;
+    so.host = f.metrics_host;
+    so.port = f.metrics_port;
+    so.threads = 1;
+    server = std::make_unique<http::Server>(
+        so, [&registry, &archiver](const http::Request& req, http::Responder respond) {
+          http::Response r;
+          if (req.path == "/metrics") {
+            r.content_type = "text/plain; version=0.0.4";
+            r.body = registry.Render() + archiver.RenderGauges();
+          } else if (req.path == "/healthz") {
+            r.content_type = "text/plain";
+            r.body = "ok\n";
+          } else {
+            r.status = 404;
+            r.body = "{\"detail\":\"Not Found\"}";
+          }
+          respond(std::move(r));
+        });
+    if (Status s = server->Start(); !s.ok()) {
+      std::cerr << "pinpipe archive: metrics server: " << s.ToString() << "\n";
+      return 1;
+    }
+    std::cerr << "pinpipe archive: metrics on http://" << f.metrics_host << ":" << server->port()
+              << "/metrics" << std::endl;
+  }
+
+  std::atomic<bool> stop{false};
+  std::jthread signals([&stop, stop_signals] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    std::cerr << "pinpipe archive: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+              << ", writing the open segments" << std::endl;
+    stop.store(true);
+  });
+  Status s = archiver.Run(stop);
+  if (server) server->Stop();
+  if (!stop.load()) {
+    // Run() returned on its own (fatal error): wake the signal thread so it can be joined.
+    pthread_kill(signals.native_handle(), SIGTERM);
+  }
+  if (!s.ok()) {
+    std::cerr << "pinpipe archive: " << s.ToString() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+CommandRegistration kArchive(
+    "archive",
+    "Run the archiver: consume the topics and write them to the lake (zstd JSONL by event date "
+    "and hour) exactly once",
+    [](CLI::App& sub) {
+      auto f = std::make_shared<ArchiveFlags>();
+      batch::ArchiverOptions& o = f->options;
+      sub.add_option("--kafka-brokers", o.brokers, "Kafka bootstrap servers (host:port,...)")->envname("PINPIPE_KAFKA_BROKERS")->capture_default_str();
+      sub.add_option("--topic-pin", o.topics[0], "Topic of pin records")->envname("PINPIPE_TOPIC_PIN")->capture_default_str();
+      sub.add_option("--topic-geo", o.topics[1], "Topic of geo records")->envname("PINPIPE_TOPIC_GEO")->capture_default_str();
+      sub.add_option("--topic-user", o.topics[2], "Topic of user records")->envname("PINPIPE_TOPIC_USER")->capture_default_str();
+      sub.add_option("--lake", f->lake, "Where the archive goes: a directory (file:///abs/dir or a path) or s3://bucket[/prefix]")->envname("PINPIPE_LAKE")->capture_default_str();
+      sub.add_option("--group", o.group, "Kafka consumer group (and the folder of the archiver's manifests in the lake, _archiver/<group>/)")->envname("PINPIPE_ARCHIVE_GROUP")->capture_default_str();
+      sub.add_option("--layout", f->layout, "hourly: <topic>/dt=YYYY-MM-DD/hr=HH/<partition>-<first offset>.jsonl.zst; original: one object per record (pinterest_data_<unique_id>.json, as the original project; slow: one request per record)")->envname("PINPIPE_ARCHIVE_LAYOUT")->check(CLI::IsMember({"hourly", "original"}))->capture_default_str();
+      sub.add_option("--rotate-records", f->rotate_records, "Close a partition's segment (its objects) at this many records")->envname("PINPIPE_ARCHIVE_ROTATE_RECORDS")->check(CLI::Range(int64_t{1}, int64_t{100000000}))->capture_default_str();
+      sub.add_option("--rotate-bytes", f->rotate_bytes, "... or at this many raw record bytes (64MiB, 512KiB, ...)")->envname("PINPIPE_ARCHIVE_ROTATE_BYTES")->transform(CLI::AsSizeValue(false))->default_str("64MiB");
+      sub.add_option("--rotate-idle", f->rotate_idle_ms, "... or when the partition delivered nothing for this long (ms, or 500ms, 30s, 5min, 1h)")->envname("PINPIPE_ARCHIVE_ROTATE_IDLE")->transform(DurationMs())->default_str("30s");
+      sub.add_option("--rotate-max-age", f->rotate_max_age_ms, "... or this long after the segment's first record")->envname("PINPIPE_ARCHIVE_ROTATE_MAX_AGE")->transform(DurationMs())->default_str("5min");
+      sub.add_option("--rotate-max-hours", f->rotate_max_hours, "... or before a record would add an event hour (object) beyond this many")->envname("PINPIPE_ARCHIVE_ROTATE_MAX_HOURS")->check(CLI::Range(int64_t{1}, int64_t{100000}))->capture_default_str();
+      sub.add_option("--zstd-level", o.zstd_level, "zstd compression level (1: fastest with a good ratio; 3: ~25% smaller, ~40% slower)")->envname("PINPIPE_ARCHIVE_ZSTD_LEVEL")->check(CLI::Range(-7, 19))->capture_default_str();
+      sub.add_option("--compress-threads", o.compress_threads, "Threads compressing zstd frames besides the one consuming Kafka (0: compress inline)")->envname("PINPIPE_ARCHIVE_COMPRESS_THREADS")->check(CLI::Range(0, 64))->capture_default_str();
+      sub.add_option("--frame-bytes", f->frame_bytes, "Uncompressed bytes per zstd frame (objects are concatenated frames)")->envname("PINPIPE_ARCHIVE_FRAME_BYTES")->transform(CLI::AsSizeValue(false))->default_str("1MiB");
+      sub.add_option("--event-time-max-lag", f->max_lag_ms, "A record's own timestamp (geo timestamp, user date_joined) is its event time only if at most this much older than its Kafka timestamp, else the Kafka timestamp is (0 = no bound)")->envname("PINPIPE_ARCHIVE_EVENT_TIME_MAX_LAG")->transform(DurationMs())->default_str("7d");
+      sub.add_option("--event-time-max-lead", f->max_lead_ms, "... and at most this much newer (0 = no bound)")->envname("PINPIPE_ARCHIVE_EVENT_TIME_MAX_LEAD")->transform(DurationMs())->default_str("1h");
+      sub.add_option("--seal", f->seal, "Write <topic>/dt=YYYY-MM-DD/_SUCCESS once a day is complete (hourly layout)")->envname("PINPIPE_ARCHIVE_SEAL")->capture_default_str();
+      sub.add_option("--lateness", f->lateness_ms, "Seal a day when the event-time watermark is this far past its end")->envname("PINPIPE_ARCHIVE_LATENESS")->transform(DurationMs())->default_str("1h");
+      sub.add_option("--watermark-idle", f->watermark_idle_ms, "A partition without records for this long does not hold the watermark back")->envname("PINPIPE_ARCHIVE_WATERMARK_IDLE")->transform(DurationMs())->default_str("60s");
+      sub.add_option("--manifest-keep", o.manifest_keep, "Keep the manifests of this many finished segments per partition (older ones are pruned)")->envname("PINPIPE_ARCHIVE_MANIFEST_KEEP")->check(CLI::Range(size_t{1}, size_t{100000000}))->capture_default_str();
+      sub.add_option("--stop-timeout", f->stop_timeout_ms, "On SIGTERM, wait this long for the lake to take the open segments")->envname("PINPIPE_ARCHIVE_STOP_TIMEOUT")->transform(DurationMs())->default_str("30s");
+      sub.add_option("--s3-endpoint", f->s3_endpoint, "S3 endpoint for s3:// lakes (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the AWS profile, else AWS)")->envname("PINPIPE_S3_ENDPOINT");
+      sub.add_option("--s3-region", f->s3_region, "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, else us-east-1)")->envname("PINPIPE_S3_REGION");
+      sub.add_option("--s3-addressing", f->s3_addressing, "S3 addressing: auto, path or virtual")->envname("PINPIPE_S3_ADDRESSING")->check(CLI::IsMember({"auto", "path", "virtual"}))->capture_default_str();
+      sub.add_option("--instance-id", f->instance_id, "Static group membership id (group.instance.id)")->envname("PINPIPE_ARCHIVE_INSTANCE_ID");
+      sub.add_option("--session-timeout-ms", f->session_timeout_ms, "After this long without heartbeats a dead archiver's partitions go to the others")->envname("PINPIPE_ARCHIVE_SESSION_TIMEOUT_MS")->check(CLI::Range(1000, 300000))->capture_default_str();
+      sub.add_option("--kafka-option", f->kafka_options, "A librdkafka consumer setting as key=value (repeatable); it overrides pinpipe's own")->envname("PINPIPE_ARCHIVE_KAFKA_OPTIONS")->delimiter(',');
+      sub.add_option("--metrics-port", f->metrics_port, "Serve GET /metrics and /healthz on this port (0 = off)")->envname("PINPIPE_ARCHIVE_METRICS_PORT")->capture_default_str();
+      sub.add_option("--metrics-host", f->metrics_host, "Address of the metrics server")->envname("PINPIPE_ARCHIVE_METRICS_HOST")->capture_default_str();
+      return CommandRunner([f] { return RunArchive(*f); });
+    });
+
+}  // namespace
+}  // namespace pinpipe::app
