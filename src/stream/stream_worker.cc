@@ -28,8 +28,10 @@ StreamWorker::StreamWorker(StreamOptions options,
     : options_(std::move(options)),
       transform_(std::move(transform)),
       backoff_(options_.backoff_initial, options_.backoff_max),
-      builder_(transform_),
       cutter_(options_.limits) {
+  const int lanes = std::max(options_.writers, 1);
+  for (int i = 0; i < lanes; ++i) builders_.push_back(std::make_unique<BatchBuilder>(transform_));
+  batch_timestamps_.resize(static_cast<size_t>(lanes));
   for (core::RecordKind kind : core::kAllRecordKinds) {
     kind_of_topic_[options_.topics[static_cast<size_t>(kind)]] = kind;
   }
@@ -92,9 +94,25 @@ StreamWorker::Connect StreamWorker::ConnectPg(const std::atomic<bool>& stop, Sta
     auto sink = PgSink::Open(options_.pg_dsn, options_.group, transform_, options_.dedup_mode);
     if (sink.ok()) {
       s = schema_ready_ ? Status::Ok() : (*sink)->EnsureSchema();
+      if (!s.ok() && !s.retriable()) {
+        *fatal = s.WithContext("creating the speed layer tables");
+        return Connect::kFatal;
+      }
+      // The other lanes' connections (the first one made the database and the schema).
+      std::vector<std::unique_ptr<PgSink>> lanes;
+      if (s.ok()) lanes.push_back(std::move(*sink));
+      while (s.ok() && lanes.size() < builders_.size()) {
+        auto more =
+            PgSink::Open(options_.pg_dsn, options_.group, transform_, options_.dedup_mode);
+        if (more.ok()) {
+          lanes.push_back(std::move(*more));
+        } else {
+          s = more.status();
+        }
+      }
       if (s.ok()) {
         schema_ready_ = true;
-        sink_ = std::move(*sink);
+        sinks_ = std::move(lanes);
         if (pg_down_logged_ || backoff_.attempts() > 0) {
           Log("PostgreSQL connection restored");
           reconnects_->Inc();
@@ -106,10 +124,6 @@ StreamWorker::Connect StreamWorker::ConnectPg(const std::atomic<bool>& stop, Sta
     } else {
       s = sink.status();
     }
-    if (sink.ok() && !s.retriable()) {
-      *fatal = s.WithContext("creating the speed layer tables");
-      return Connect::kFatal;
-    }
     if (!pg_down_logged_) {
       Log(fmt::format("PostgreSQL unavailable ({}); retrying with back-off", s.ToString()));
       pg_down_logged_ = true;
@@ -120,10 +134,10 @@ StreamWorker::Connect StreamWorker::ConnectPg(const std::atomic<bool>& stop, Sta
 }
 
 bool StreamWorker::Reseek() {
-  auto stored = sink_->LoadOffsets();
+  auto stored = sinks_.front()->LoadOffsets();
   if (!stored.ok()) {
     Log("reading offsets: " + stored.status().ToString());
-    sink_.reset();
+    sinks_.clear();
     return false;
   }
   for (const PartitionKey& key : book_.Owned()) {
@@ -153,16 +167,16 @@ std::vector<kafka::TopicPartitionOffset> StreamWorker::OnRebalance(
   }
   // Assign: start exactly where PostgreSQL says. Without PostgreSQL there is nothing safe to
   // start from, so wait for it here (the stop flag still ends the wait).
-  Drain();  // sink_ is the writer's while a batch is in flight
+  Drain();  // the sinks are the writers' while a batch is in flight
   while (!stop_->load()) {
-    if (sink_ == nullptr) {
+    if (sinks_.empty()) {
       Status fatal;
       if (ConnectPg(*stop_, &fatal) != Connect::kOk) break;
     }
-    auto stored = sink_->LoadOffsets();
+    auto stored = sinks_.front()->LoadOffsets();
     if (!stored.ok()) {
       Log("reading offsets: " + stored.status().ToString());
-      sink_.reset();
+      sinks_.clear();
       continue;
     }
     for (const auto& p : partitions) {
@@ -198,110 +212,137 @@ void StreamWorker::HandleMessage(const kafka::Message& m, Clock::time_point now)
     stale_->Inc();
     return;
   }
-  builder_.Add(kind->second, m.topic, m.partition, m.offset, m.value, m.timestamp_ms);
-  batch_timestamps_.push_back(m.timestamp_ms);
+  const size_t lane = LaneOf(m.partition);
+  builders_[lane]->Add(kind->second, m.topic, m.partition, m.offset, m.value, m.timestamp_ms);
+  batch_timestamps_[lane].push_back(m.timestamp_ms);
   cutter_.Add(m.value.size(), now);
+}
+
+void StreamWorker::DiscardBatch() {
+  for (auto& b : builders_) b->Discard();
+  for (auto& ts : batch_timestamps_) ts.clear();
 }
 
 void StreamWorker::Flush() {
   const auto batch_started = cutter_.started();
   cutter_.Reset();
   if (!book_.HasPending()) {
-    builder_.Discard();
-    batch_timestamps_.clear();
+    DiscardBatch();
     return;
   }
   // One batch in flight at most: the previous one must be settled first (its failure or
   // conflict makes this one's offsets wrong, and Drain() then abandons it).
   Drain();
   if (!book_.HasPending()) return;  // abandoned by Drain()
-  PreparedBatch batch = builder_.Take();
-  batch.offsets = book_.PendingUpdates();
-  if (sink_ == nullptr) {
+  if (sinks_.empty()) {
     book_.AbandonPending();
-    batch_timestamps_.clear();
+    DiscardBatch();
     return;
   }
+  const std::vector<OffsetUpdate> offsets = book_.PendingUpdates();
   // Optimistic: the next batch's compare-and-sets expect this one's end.
   book_.CommitPending();
   const double duration_ms =
       std::chrono::duration<double, std::milli>(Clock::now() - batch_started).count();
-  PgSink* sink = sink_.get();
-  std::vector<int64_t> timestamps = std::move(batch_timestamps_);
-  batch_timestamps_.clear();
-  inflight_ = std::async(
-      std::launch::async,
-      [sink, duration_ms](PreparedBatch b, std::vector<int64_t> ts) {
-        Written w;
-        const auto started = Clock::now();
-        w.result = sink->Write(b, duration_ms);
-        w.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-        w.batch = std::move(b);
-        w.timestamps = std::move(ts);
-        return w;
-      },
-      std::move(batch), std::move(timestamps));
+  for (size_t lane = 0; lane < builders_.size(); ++lane) {
+    PreparedBatch batch = builders_[lane]->Take();
+    for (const OffsetUpdate& u : offsets) {
+      if (LaneOf(u.key.partition) == lane) batch.offsets.push_back(u);
+    }
+    std::vector<int64_t> timestamps = std::move(batch_timestamps_[lane]);
+    batch_timestamps_[lane].clear();
+    if (batch.offsets.empty()) continue;  // no record of this lane's partitions
+    PgSink* sink = sinks_[lane].get();
+    inflight_.push_back(std::async(
+        std::launch::async,
+        [sink, duration_ms](PreparedBatch b, std::vector<int64_t> ts) {
+          Written w;
+          const auto started = Clock::now();
+          w.result = sink->Write(b, duration_ms);
+          w.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+          w.batch = std::move(b);
+          w.timestamps = std::move(ts);
+          return w;
+        },
+        std::move(batch), std::move(timestamps)));
+  }
 }
 
 void StreamWorker::Drain() {
-  if (!inflight_.valid()) return;
-  Written w = inflight_.get();
-  const PreparedBatch& batch = w.batch;
-  StatusOr<WriteResult>& r = w.result;
-  if (!r.ok() || r->conflict) {
-    // Nothing of the batch is stored (its transaction did not commit), and the batch being
-    // built continued from its optimistic end: drop that too, then restart from PostgreSQL.
+  if (inflight_.empty()) return;
+  std::vector<Written> lanes;
+  for (auto& f : inflight_) lanes.push_back(f.get());
+  inflight_.clear();
+  bool failed = false;
+  bool conflict = false;
+  const int64_t now_ms = NowMillis();
+  std::vector<kafka::TopicPartitionOffset> positions;
+  for (Written& w : lanes) {
+    const PreparedBatch& batch = w.batch;
+    StatusOr<WriteResult>& r = w.result;
+    if (!r.ok()) {
+      failed = true;
+      batches_failed_->Inc();
+      Log(fmt::format(
+          "batch of {} records not written ({}); will retry from PostgreSQL's offsets",
+          batch.records, r.status().ToString()));
+      continue;
+    }
+    if (r->conflict) {
+      conflict = true;
+      batches_conflict_->Inc();
+      continue;
+    }
+    // This lane's transaction committed, whatever happened to the others.
+    int64_t inserted = 0;
+    for (core::RecordKind kind : core::kAllRecordKinds) {
+      const int64_t n = r->inserted[static_cast<size_t>(kind)];
+      if (n > 0) table_rows_->With({transform_->table(kind).table})->Inc(n);
+      inserted += n;
+    }
+    rows_ok_->Inc(inserted);
+    dropped_->Inc(batch.dropped);
+    dead_->Inc(batch.dead);
+    rejected_->Inc(r->rejected);
+    if (r->rejected > 0) {
+      Log(fmt::format("{} row(s) rejected by PostgreSQL, dead-lettered with stage 'load' ({})",
+                      r->rejected, r->first_rejection));
+    }
+    dedup_->Inc(batch.dedup_in_batch + r->dedup_stored);
+    batches_committed_->Inc();
+    batch_records_->Observe(static_cast<double>(batch.records));
+    commit_seconds_->Observe(w.seconds);
+    for (const auto& [key, n] : batch.quality.changed) quality_->With({key, "changed"})->Inc(n);
+    for (const auto& [key, n] : batch.quality.nulled) quality_->With({key, "nulled"})->Inc(n);
+    for (const auto& [key, n] : batch.quality.unparseable) {
+      quality_->With({key, "unparseable"})->Inc(n);
+    }
+    for (const auto& [key, n] : batch.quality.dropped) quality_->With({key, "dropped"})->Inc(n);
+    for (int64_t ts : w.timestamps) {
+      if (ts >= 0) visible_seconds_->Observe(static_cast<double>(now_ms - ts) / 1000.0);
+    }
+    committed_rows_ += inserted;
+    ++committed_batches_;
+    for (const auto& u : batch.offsets) positions.push_back({u.key.topic, u.key.partition, u.next});
+  }
+  if (failed || conflict) {
+    // The failed or refused lanes stored nothing (their transactions did not commit), and the
+    // batch being built continued from the optimistic ends: drop it, then restart every
+    // partition from PostgreSQL (which also holds what the other lanes committed).
     book_.AbandonPending();
-    builder_.Discard();
-    batch_timestamps_.clear();
+    DiscardBatch();
     cutter_.Reset();
   }
-  if (!r.ok()) {
-    batches_failed_->Inc();
-    Log(fmt::format("batch of {} records not written ({}); will retry from PostgreSQL's offsets",
-                    batch.records, r.status().ToString()));
-    sink_.reset();
+  if (failed) {
+    sinks_.clear();  // reconnect (all lanes) with back-off, then re-seek
     return;
   }
-  if (r->conflict) {
-    batches_conflict_->Inc();
+  if (conflict) {
     Log("offset conflict: another worker owns a partition now; re-seeking");
     Reseek();
     return;
   }
-  int64_t inserted = 0;
-  for (core::RecordKind kind : core::kAllRecordKinds) {
-    const int64_t n = r->inserted[static_cast<size_t>(kind)];
-    if (n > 0) table_rows_->With({transform_->table(kind).table})->Inc(n);
-    inserted += n;
-  }
-  rows_ok_->Inc(inserted);
-  dropped_->Inc(batch.dropped);
-  dead_->Inc(batch.dead);
-  rejected_->Inc(r->rejected);
-  if (r->rejected > 0) {
-    Log(fmt::format("{} row(s) rejected by PostgreSQL, dead-lettered with stage 'load' ({})",
-                    r->rejected, r->first_rejection));
-  }
-  dedup_->Inc(batch.dedup_in_batch + r->dedup_stored);
-  batches_committed_->Inc();
-  batch_records_->Observe(static_cast<double>(batch.records));
-  commit_seconds_->Observe(w.seconds);
-  for (const auto& [key, n] : batch.quality.changed) quality_->With({key, "changed"})->Inc(n);
-  for (const auto& [key, n] : batch.quality.nulled) quality_->With({key, "nulled"})->Inc(n);
-  for (const auto& [key, n] : batch.quality.unparseable) {
-    quality_->With({key, "unparseable"})->Inc(n);
-  }
-  for (const auto& [key, n] : batch.quality.dropped) quality_->With({key, "dropped"})->Inc(n);
-  const int64_t now_ms = NowMillis();
-  for (int64_t ts : w.timestamps) {
-    if (ts >= 0) visible_seconds_->Observe(static_cast<double>(now_ms - ts) / 1000.0);
-  }
-  committed_rows_ += inserted;
-  ++committed_batches_;
-  if (options_.commit_to_kafka) {
-    std::vector<kafka::TopicPartitionOffset> positions;
-    for (const auto& u : batch.offsets) positions.push_back({u.key.topic, u.key.partition, u.next});
+  if (options_.commit_to_kafka && !positions.empty()) {
     consumer_->CommitAsync(positions).IgnoreError();  // visibility only
   }
 }
@@ -371,7 +412,7 @@ Status StreamWorker::Run(const std::atomic<bool>& stop) {
 
   auto now = Clock::now();
   while (!stop.load()) {
-    if (sink_ == nullptr) {
+    if (sinks_.empty()) {
       Connect c = ConnectPg(stop, &fatal);
       if (c == Connect::kFatal) return fatal;
       if (c == Connect::kStopped) break;

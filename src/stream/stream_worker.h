@@ -13,11 +13,21 @@
 // keep polling (librdkafka reconnects), logging once per state change. Stop -> the batch in
 // progress is committed, the consumer leaves the group, Run() returns OK.
 //
-// Threading: Run() owns the consumer and the PostgreSQL connection and uses them on its own
+// Writer lanes: the partitions are spread over `writers` PostgreSQL connections by partition
+// number (partition % writers; a post's pin, geo and user records share a partition number, so
+// they share a lane). A micro-batch is written as one transaction per lane, in parallel, each
+// with the rows and the offset compare-and-sets of its own partitions only: a partition's rows
+// and its offset still commit together, which is all exactly once needs. When one lane fails or
+// misses a CAS, the lanes that committed stay committed, and the worker re-seeks every partition
+// from PostgreSQL as before, which is right for both kinds. One COPY stream is the speed layer's
+// ceiling (the table's unique index costs about as much as the COPY itself); lanes let
+// PostgreSQL use more than one core.
+//
+// Threading: Run() owns the consumer and the PostgreSQL connections and uses them on its own
 // (calling) thread; rebalance callbacks run on it too, inside Poll(). The one exception: while a
-// batch is in flight (see inflight_), a writer thread has the PgSink to itself; Drain() waits
-// for it before the Run() thread touches the sink again (re-seek, assignment, revoke, stop).
-// RenderLag() and the registry's metrics may be read from any thread.
+// batch is in flight (see inflight_), one writer thread per lane has that lane's PgSink to
+// itself; Drain() waits for them before the Run() thread touches a sink again (re-seek,
+// assignment, revoke, stop). RenderLag() and the registry's metrics may be read from any thread.
 #pragma once
 
 #include <array>
@@ -28,6 +38,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/metrics.h"
 #include "core/status.h"
@@ -51,6 +62,7 @@ struct StreamOptions {
   DedupMode dedup_mode = DedupMode::kDirectFirst;
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{5000};
+  int writers = 2;  // writer lanes = PostgreSQL connections writing in parallel (>= 1)
   bool commit_to_kafka = true;                    // for lag tools only; never read back
   std::map<std::string, std::string> kafka_extra;  // more consumer properties
 };
@@ -82,16 +94,23 @@ class StreamWorker {
 
   Connect ConnectPg(const std::atomic<bool>& stop, Status* fatal);
   bool Reseek();  // re-reads offsets for the owned partitions and assigns at them
+  size_t LaneOf(int32_t partition) const {
+    return static_cast<size_t>(partition < 0 ? 0 : partition) % builders_.size();
+  }
+  void DiscardBatch();  // forgets the batch being built (all lanes)
   void HandleMessage(const kafka::Message& m, std::chrono::steady_clock::time_point now);
   // Cuts the batch in progress and hands it to the writer (after the previous one finished).
   void Flush();
   // Waits for the batch being written (if any) and applies its result. After it returns no
   // write is in flight and sink_ may be used on the Run() thread again.
   void Drain();
-  bool WriteInFlight() const { return inflight_.valid(); }
+  bool WriteInFlight() const { return !inflight_.empty(); }
   bool WriteDone() const {
-    return inflight_.valid() &&
-           inflight_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+    if (inflight_.empty()) return false;
+    for (const auto& f : inflight_) {
+      if (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
+    }
+    return true;
   }
   void UpdateLag();
   void SleepFor(std::chrono::milliseconds d, const std::atomic<bool>& stop);
@@ -106,18 +125,18 @@ class StreamWorker {
   // Used on the Run() thread only.
   const std::atomic<bool>* stop_ = nullptr;
   std::unique_ptr<kafka::Consumer> consumer_;
-  std::unique_ptr<PgSink> sink_;
+  std::vector<std::unique_ptr<PgSink>> sinks_;  // one per lane; empty = not connected
   bool schema_ready_ = false;
   Backoff backoff_;
-  BatchBuilder builder_;
+  std::vector<std::unique_ptr<BatchBuilder>> builders_;  // one per lane
   BatchCutter cutter_;
   OffsetBook book_;
-  std::vector<int64_t> batch_timestamps_;  // Kafka CreateTime of the batch's records
+  std::vector<std::vector<int64_t>> batch_timestamps_;  // per lane: the records' CreateTime
   bool kafka_down_ = false;
   bool pg_down_logged_ = false;
   std::chrono::steady_clock::time_point last_lag_update_{};
 
-  // Pipelining: batch N is written (one PostgreSQL transaction, on a writer thread) while the
+  // Pipelining: batch N is written (one PostgreSQL transaction per lane, on writer threads) while the
   // Run() thread consumes and transforms batch N+1. The book's offsets advance optimistically
   // when N is handed over, so N+1's compare-and-sets expect N's end; if N fails or conflicts,
   // N+1 is discarded before it is written and the worker re-seeks from PostgreSQL as before.
@@ -127,14 +146,14 @@ class StreamWorker {
     StatusOr<WriteResult> result = WriteResult{};
     double seconds = 0;
   };
-  std::future<Written> inflight_;
+  std::vector<std::future<Written>> inflight_;  // one per lane with records
 
   // Metrics (cells cached; the registry outlives the worker).
   core::Counter* rows_ok_;
   core::Counter* dropped_;
   core::Counter* dead_;
-  core::Counter* rejected_;
-  std::string last_kafka_error_;  // main thread: the last consumer error logged (no repeats)  // refused by PostgreSQL, dead-lettered with stage 'load'
+  core::Counter* rejected_;  // refused by PostgreSQL, dead-lettered with stage 'load'
+  std::string last_kafka_error_;  // main thread: the last consumer error logged (no repeats)
   core::Counter* dedup_;
   core::Counter* stale_;
   core::Counter* batches_committed_;

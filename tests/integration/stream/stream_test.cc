@@ -105,10 +105,29 @@ class StreamTest : public ::testing::Test {
   std::string group_ = testing::UniqueName("group");
 };
 
-TEST_F(StreamTest, ExactlyOnceCleanedDedupedAndDeadLettered) {
+// The same records through 1 writer lane and through 3 (one PostgreSQL connection and
+// transaction per lane, partitions spread over them): the same tables either way.
+class StreamLanesTest : public StreamTest, public ::testing::WithParamInterface<int> {
+ protected:
+  StreamOptions Options() const {
+    StreamOptions o = StreamTest::Options();
+    o.writers = GetParam();
+    return o;
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Writers, StreamLanesTest, ::testing::Values(1, 3),
+                         [](const ::testing::TestParamInfo<int>& param_info) {
+                           return std::to_string(param_info.param) + "_lanes";
+                         });
+
+TEST_P(StreamLanesTest, ExactlyOnceCleanedDedupedAndDeadLettered) {
   std::vector<std::pair<std::string, std::string>> pins, geos, users;
   for (int i = 0; i < 500; ++i) pins.emplace_back(std::to_string(i), testing::PinRecord(i));
   for (int i = 0; i < 100; ++i) pins.emplace_back(std::to_string(i), testing::PinRecord(i));  // dups
+  // Duplicates under other keys: other partitions, so (with lanes) other connections writing
+  // concurrently; the table's unique index still keeps one row per unique_id.
+  for (int i = 200; i < 250; ++i) pins.emplace_back("again-" + std::to_string(i), testing::PinRecord(i));
   std::string placeholder = testing::PinRecord(1000);  // title is a placeholder -> NULL
   {
     const std::string title_start = "\"title\": \"";
@@ -159,8 +178,8 @@ TEST_F(StreamTest, ExactlyOnceCleanedDedupedAndDeadLettered) {
   EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM pinpipe_dead_letters WHERE topic = '{}'",
                           topics_[1])), 1);
   // Batch bookkeeping adds up.
-  EXPECT_EQ(Q("SELECT sum(records) FROM pinpipe_stream_batches"), 603 + 51 + 50);
-  EXPECT_EQ(Q("SELECT sum(dedup) FROM pinpipe_stream_batches"), 100);
+  EXPECT_EQ(Q("SELECT sum(records) FROM pinpipe_stream_batches"), 653 + 51 + 50);
+  EXPECT_EQ(Q("SELECT sum(dedup) FROM pinpipe_stream_batches"), 150);
   EXPECT_EQ(Q("SELECT sum(dead) FROM pinpipe_stream_batches"), 3);
 
   // A restarted worker resumes from PostgreSQL's offsets: old records are not re-read, new
@@ -176,7 +195,7 @@ TEST_F(StreamTest, ExactlyOnceCleanedDedupedAndDeadLettered) {
   EXPECT_EQ(Q("SELECT count(*) FROM experimental_data"), 701);
   EXPECT_EQ(Q("SELECT count(DISTINCT unique_id) FROM experimental_data"), 701);
   EXPECT_EQ(Q("SELECT count(*) FROM pinpipe_dead_letters"), 3);
-  EXPECT_EQ(Q("SELECT sum(records) FROM pinpipe_stream_batches"), 603 + 51 + 50 + 300);
+  EXPECT_EQ(Q("SELECT sum(records) FROM pinpipe_stream_batches"), 653 + 51 + 50 + 300);
   const std::string metrics = registry.Render();
   EXPECT_NE(metrics.find("pinpipe_stream_records_total{outcome=\"dead_letter\"} 3"),
             std::string::npos)
