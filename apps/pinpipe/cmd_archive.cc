@@ -1,13 +1,11 @@
 // `pinpipe archive`: the archiver (Kafka -> the lake as zstd JSONL by event date and hour,
 // exactly once, offsets kept in the lake).
-#include <csignal>
 #include <iostream>
-#include <thread>
 
 #include "batch/archiver.h"
 #include "command.h"
+#include "worker_process.h"
 #include "core/metrics.h"
-#include "http/server.h"
 #include "lake/object_store.h"
 
 namespace pinpipe::app {
@@ -57,11 +55,7 @@ int Fail(const std::string& message) {
 int RunArchive(ArchiveFlags f) {
   // Stop signals are taken by a dedicated thread through sigwait(); every other thread
   // (librdkafka's, the writer's, the HTTP server's) inherits the blocked mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  BlockStopSignals();
 
   batch::ArchiverOptions& o = f.options;
   auto layout = batch::ParseLayout(f.layout);
@@ -102,54 +96,13 @@ int RunArchive(ArchiveFlags f) {
   core::Registry registry;
   batch::Archiver archiver(o, store->get(), &registry);
 
-  std::unique_ptr<http::Server> server;
-  if (f.metrics_port != 0) {
-    http::ServerOptions so;
-    so.host = f.metrics_host;
-    so.port = f.metrics_port;
-    so.threads = 1;
-    server = std::make_unique<http::Server>(
-        so, [&registry, &archiver](const http::Request& req, http::Responder respond) {
-          http::Response r;
-          if (req.path == "/metrics") {
-            r.content_type = "text/plain; version=0.0.4";
-            r.body = registry.Render() + archiver.RenderGauges();
-          } else if (req.path == "/healthz") {
-            r.content_type = "text/plain";
-            r.body = "ok\n";
-          } else {
-            r.status = 404;
-            r.body = "{\"detail\":\"Not Found\"}";
-          }
-          respond(std::move(r));
-        });
-    if (Status s = server->Start(); !s.ok()) {
-      std::cerr << "pinpipe archive: metrics server: " << s.ToString() << "\n";
-      return 1;
-    }
-    std::cerr << "pinpipe archive: metrics on http://" << f.metrics_host << ":" << server->port()
-              << "/metrics" << std::endl;
-  }
-
-  std::atomic<bool> stop{false};
-  std::jthread signals([&stop, stop_signals] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    std::cerr << "pinpipe archive: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
-              << ", writing the open segments" << std::endl;
-    stop.store(true);
-  });
-  Status s = archiver.Run(stop);
-  if (server) server->Stop();
-  if (!stop.load()) {
-    // Run() returned on its own (fatal error): wake the signal thread so it can be joined.
-    pthread_kill(signals.native_handle(), SIGTERM);
-  }
-  if (!s.ok()) {
-    std::cerr << "pinpipe archive: " << s.ToString() << "\n";
-    return 1;
-  }
-  return 0;
+  WorkerProcess process;
+  process.name = "archive";
+  process.on_stop = "writing the open segments";
+  process.metrics_host = f.metrics_host;
+  process.metrics_port = f.metrics_port;
+  process.render_metrics = [&registry, &archiver] { return registry.Render() + archiver.RenderGauges(); };
+  return RunWorkerProcess(process, [&archiver](const std::atomic<bool>& stop) { return archiver.Run(stop); });
 }
 
 CommandRegistration kArchive(

@@ -1,11 +1,9 @@
 // `pinpipe stream`: the speed layer (Kafka -> transform -> PostgreSQL, exactly once).
-#include <csignal>
 #include <iostream>
-#include <thread>
 
 #include "command.h"
+#include "worker_process.h"
 #include "core/metrics.h"
-#include "http/server.h"
 #include "stream/stream_worker.h"
 #include "transform/transform.h"
 
@@ -28,11 +26,7 @@ struct StreamFlags {
 int RunStream(StreamFlags f) {
   // Stop signals are taken by a dedicated thread through sigwait(); every other thread
   // (librdkafka's, the HTTP server's) inherits the blocked mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  BlockStopSignals();
 
   std::shared_ptr<const transform::Transform> transform = transform::Transform::Default();
   if (!f.transform_file.empty()) {
@@ -63,54 +57,13 @@ int RunStream(StreamFlags f) {
   core::Registry registry;
   stream::StreamWorker worker(f.options, transform, &registry);
 
-  std::unique_ptr<http::Server> server;
-  if (f.metrics_port != 0) {
-    http::ServerOptions so;
-    so.host = f.metrics_host;
-    so.port = f.metrics_port;
-    so.threads = 1;
-    server = std::make_unique<http::Server>(
-        so, [&registry, &worker](const http::Request& req, http::Responder respond) {
-          http::Response r;
-          if (req.path == "/metrics") {
-            r.content_type = "text/plain; version=0.0.4";
-            r.body = registry.Render() + worker.RenderLag();
-          } else if (req.path == "/healthz") {
-            r.content_type = "text/plain";
-            r.body = "ok\n";
-          } else {
-            r.status = 404;
-            r.body = "{\"detail\":\"Not Found\"}";
-          }
-          respond(std::move(r));
-        });
-    if (Status s = server->Start(); !s.ok()) {
-      std::cerr << "pinpipe stream: metrics server: " << s.ToString() << "\n";
-      return 1;
-    }
-    std::cerr << "pinpipe stream: metrics on http://" << f.metrics_host << ":" << server->port()
-              << "/metrics" << std::endl;
-  }
-
-  std::atomic<bool> stop{false};
-  std::jthread signals([&stop, stop_signals] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    std::cerr << "pinpipe stream: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
-              << ", finishing the current batch" << std::endl;
-    stop.store(true);
-  });
-  Status s = worker.Run(stop);
-  if (server) server->Stop();
-  if (!stop.load()) {
-    // Run() returned on its own (fatal error): wake the signal thread so it can be joined.
-    pthread_kill(signals.native_handle(), SIGTERM);
-  }
-  if (!s.ok()) {
-    std::cerr << "pinpipe stream: " << s.ToString() << "\n";
-    return 1;
-  }
-  return 0;
+  WorkerProcess process;
+  process.name = "stream";
+  process.on_stop = "finishing the current batch";
+  process.metrics_host = f.metrics_host;
+  process.metrics_port = f.metrics_port;
+  process.render_metrics = [&registry, &worker] { return registry.Render() + worker.RenderLag(); };
+  return RunWorkerProcess(process, [&worker](const std::atomic<bool>& stop) { return worker.Run(stop); });
 }
 
 CommandRegistration kStream(

@@ -1,0 +1,86 @@
+#include "worker_process.h"
+
+#include <pthread.h>
+
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "http/server.h"
+
+namespace pinpipe::app {
+namespace {
+
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+}  // namespace
+
+void BlockStopSignals() {
+  const sigset_t set = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int RunWorkerProcess(const WorkerProcess& process,
+                     const std::function<Status(const std::atomic<bool>& stop)>& run) {
+  const std::string prefix = "pinpipe " + process.name + ": ";
+  BlockStopSignals();  // idempotent; the server's threads below inherit the mask
+
+  std::unique_ptr<http::Server> server;
+  if (process.metrics_port != 0) {
+    http::ServerOptions so;
+    so.host = process.metrics_host;
+    so.port = process.metrics_port;
+    so.threads = 1;
+    server = std::make_unique<http::Server>(
+        so, [&process](const http::Request& req, http::Responder respond) {
+          http::Response r;
+          if (req.path == "/metrics") {
+            r.content_type = "text/plain; version=0.0.4";
+            r.body = process.render_metrics ? process.render_metrics() : std::string();
+          } else if (req.path == "/healthz") {
+            r.content_type = "text/plain";
+            r.body = "ok\n";
+          } else {
+            r.status = 404;
+            r.body = "{\"detail\":\"Not Found\"}";
+          }
+          respond(std::move(r));
+        });
+    if (Status s = server->Start(); !s.ok()) {
+      std::cerr << prefix << "metrics server: " << s.ToString() << "\n";
+      return 1;
+    }
+    std::cerr << prefix << "metrics on http://" << process.metrics_host << ":" << server->port()
+              << "/metrics" << std::endl;
+  }
+
+  std::atomic<bool> stop{false};
+  const sigset_t stop_signals = StopSignals();
+  std::jthread signals([&stop, &prefix, &process, stop_signals] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    std::cerr << prefix << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", " << process.on_stop
+              << std::endl;
+    stop.store(true);
+  });
+  Status s = run(stop);
+  if (server) server->Stop();
+  if (!stop.load()) {
+    // run() returned on its own (fatal error): wake the signal thread so it can be joined.
+    pthread_kill(signals.native_handle(), SIGTERM);
+  }
+  if (!s.ok()) {
+    std::cerr << prefix << s.ToString() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace pinpipe::app

@@ -1,0 +1,33 @@
+// The process shell shared by the long-running workers (`pinpipe stream`, `pinpipe archive`):
+// SIGINT/SIGTERM handling through a dedicated sigwait() thread, and the optional metrics server
+// (GET /metrics, GET /healthz).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+
+namespace pinpipe::app {
+
+struct WorkerProcess {
+  std::string name;             // "stream": log lines start with "pinpipe stream: "
+  std::string on_stop;          // logged after the signal's name, e.g. "finishing the current batch"
+  std::string metrics_host;     // where the metrics server listens
+  uint16_t metrics_port = 0;    // 0 = no metrics server
+  std::function<std::string()> render_metrics;  // the /metrics body (Prometheus text)
+};
+
+// Blocks SIGINT and SIGTERM in the calling thread and every thread it creates afterwards. Call it
+// first in the command, before any thread (librdkafka's, the HTTP server's) exists.
+void BlockStopSignals();
+
+// Starts the metrics server (if asked), runs `run(stop)` until it returns (`stop` turns true on
+// SIGINT/SIGTERM), stops the server and returns the exit code: 0 when `run` returned OK, 1 (with
+// the error on stderr) otherwise or when the metrics server cannot start.
+int RunWorkerProcess(const WorkerProcess& process,
+                     const std::function<Status(const std::atomic<bool>& stop)>& run);
+
+}  // namespace pinpipe::app
