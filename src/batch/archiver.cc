@@ -332,10 +332,7 @@ void Archiver::StartSegment(Part* part, int64_t offset, TimePoint now) {
 void Archiver::HandleMessage(const kafka::Message& m, TimePoint now) {
   if (!m.error.ok()) {
     kafka_errors_->Inc();
-    if (m.error.ToString() != last_kafka_error_) {
-      last_kafka_error_ = m.error.ToString();
-      ArchiveLog("Kafka: " + last_kafka_error_);
-    }
+    kafka_log_.OnError(m.error);
     return;
   }
   if (m.end_of_partition) return;
@@ -686,12 +683,7 @@ Status Archiver::Run(const std::atomic<bool>& stop) {
     if (m) HandleMessage(*m, now);
     if (now < next_deadline_check_) continue;
     next_deadline_check_ = now + milliseconds(50);
-    if (consumer_->all_brokers_down() != kafka_down_) {
-      kafka_down_ = !kafka_down_;
-      ArchiveLog(kafka_down_ ? "Kafka: all brokers are down; waiting for them (nothing is lost: "
-                               "the offsets are in the lake)"
-                             : "Kafka: consuming again");
-    }
+    kafka_log_.Check(*consumer_);
     CheckDeadlines(now);
     ProcessEvents();
     while (!to_reset_.empty() && fatal_.ok()) {

@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "batch/archive_log.h"
 #include "batch/archive_writer.h"
 #include "batch/event_time.h"
 #include "batch/record_fields.h"
@@ -45,6 +46,7 @@
 #include "core/record_schema.h"
 #include "core/status.h"
 #include "kafka/consumer.h"
+#include "kafka/consumer_state_log.h"
 #include "lake/object_store.h"
 
 namespace pinpipe::batch {
@@ -152,8 +154,7 @@ class Archiver {
   TimePoint next_deadline_check_{};
   TimePoint next_seal_tick_{};
   TimePoint next_gauge_update_{};
-  bool kafka_down_ = false;
-  std::string last_kafka_error_;
+  kafka::ConsumerStateLog kafka_log_{[](const std::string& line) { ArchiveLog(line); }, "the lake"};
   std::vector<PartKey> to_reset_;
   std::optional<TimePoint> stop_seen_;
   bool gave_up_ = false;

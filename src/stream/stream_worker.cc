@@ -28,7 +28,8 @@ StreamWorker::StreamWorker(StreamOptions options,
     : options_(std::move(options)),
       transform_(std::move(transform)),
       backoff_(options_.backoff_initial, options_.backoff_max),
-      cutter_(options_.limits) {
+      cutter_(options_.limits),
+      kafka_log_([](const std::string& line) { Log(line); }, "PostgreSQL") {
   const int lanes = std::max(options_.writers, 1);
   for (int i = 0; i < lanes; ++i) builders_.push_back(std::make_unique<BatchBuilder>(transform_));
   batch_timestamps_.resize(static_cast<size_t>(lanes));
@@ -200,10 +201,7 @@ void StreamWorker::HandleMessage(const kafka::Message& m, Clock::time_point now)
   if (!m.error.ok()) {
     // A consumer error event (e.g. for one partition); librdkafka keeps retrying by itself.
     kafka_errors_->Inc();
-    if (m.error.ToString() != last_kafka_error_) {
-      last_kafka_error_ = m.error.ToString();
-      Log("Kafka: " + last_kafka_error_);
-    }
+    kafka_log_.OnError(m.error);
     return;
   }
   if (m.end_of_partition) return;
@@ -424,12 +422,7 @@ Status StreamWorker::Run(const std::atomic<bool>& stop) {
     std::optional<kafka::Message> m = consumer_->Poll(timeout);
     now = Clock::now();  // one clock read per record
     if (m) HandleMessage(*m, now);
-    if (consumer_->all_brokers_down() != kafka_down_) {
-      kafka_down_ = !kafka_down_;
-      Log(kafka_down_ ? "Kafka: all brokers are down; waiting for them (nothing is lost: "
-                        "the offsets are in PostgreSQL)"
-                      : "Kafka: consuming again");
-    }
+    kafka_log_.Check(*consumer_);
     // While the writer is busy the batch keeps growing (up to its record/byte limits): a
     // lagging worker writes fewer, larger transactions.
     if (WriteDone()) Drain();

@@ -43,6 +43,7 @@
 #include "core/metrics.h"
 #include "core/status.h"
 #include "kafka/consumer.h"
+#include "kafka/consumer_state_log.h"
 #include "stream/backoff.h"
 #include "stream/batch_builder.h"
 #include "stream/batch_cutter.h"
@@ -132,7 +133,6 @@ class StreamWorker {
   BatchCutter cutter_;
   OffsetBook book_;
   std::vector<std::vector<int64_t>> batch_timestamps_;  // per lane: the records' CreateTime
-  bool kafka_down_ = false;
   bool pg_down_logged_ = false;
   std::chrono::steady_clock::time_point last_lag_update_{};
 
@@ -153,7 +153,7 @@ class StreamWorker {
   core::Counter* dropped_;
   core::Counter* dead_;
   core::Counter* rejected_;  // refused by PostgreSQL, dead-lettered with stage 'load'
-  std::string last_kafka_error_;  // main thread: the last consumer error logged (no repeats)
+  kafka::ConsumerStateLog kafka_log_;
   core::Counter* dedup_;
   core::Counter* stale_;
   core::Counter* batches_committed_;
