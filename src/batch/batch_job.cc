@@ -321,7 +321,7 @@ DayReport BatchJob::RunDay(const DayPlan& plan) {
       q.dropped = k.dropped;
       q.dead = k.dead;
       q.duplicates = k.duplicates;
-      q.quality_json = QualityStatsJson(k.quality);
+      q.quality_json = k.quality.ToJson();
       rows.push_back(std::move(q));
     }
     if (Status s = loader->Commit(rows); !s.ok()) return fail(s.WithContext("PostgreSQL"));

@@ -8,18 +8,6 @@
 namespace pinpipe::batch {
 namespace {
 
-void AppendCounterMap(const std::map<std::string, int64_t>& m, std::string* out) {
-  out->push_back('{');
-  bool first = true;
-  for (const auto& [key, value] : m) {
-    if (!first) out->push_back(',');
-    first = false;
-    core::AppendJsonString(key, out);
-    fmt::format_to(std::back_inserter(*out), ":{}", value);
-  }
-  out->push_back('}');
-}
-
 template <typename F>
 int64_t Sum(const std::vector<KindReport>& kinds, F field) {
   int64_t total = 0;
@@ -46,20 +34,6 @@ int64_t DayReport::input_bytes() const {
   return Sum(kinds, [](const KindReport& k) { return k.input_bytes; });
 }
 
-std::string QualityStatsJson(const transform::QualityStats& stats) {
-  std::string out = "{\"changed\":";
-  AppendCounterMap(stats.changed, &out);
-  out.append(",\"nulled\":");
-  AppendCounterMap(stats.nulled, &out);
-  out.append(",\"unparseable\":");
-  AppendCounterMap(stats.unparseable, &out);
-  out.append(",\"dropped\":");
-  AppendCounterMap(stats.dropped, &out);
-  fmt::format_to(std::back_inserter(out), ",\"rows\":{},\"invalid\":{}}}", stats.rows,
-                 stats.invalid);
-  return out;
-}
-
 std::string DayQualityJson(const DayReport& report) {
   std::string out = fmt::format("{{\"dt\":\"{}\",\"sealed\":{},\"kinds\":[", DateOfDay(report.day),
                                 report.sealed() ? "true" : "false");
@@ -77,7 +51,7 @@ std::string DayQualityJson(const DayReport& report) {
                    "\"dropped\":{},\"dead\":{},\"duplicates\":{},\"parts\":{},\"quality\":",
                    k.sealed ? "true" : "false", k.objects, k.input_bytes, k.records, k.rows,
                    k.dropped, k.dead, k.duplicates, k.parts);
-    out.append(QualityStatsJson(k.quality));
+    out.append(k.quality.ToJson());
     out.push_back('}');
   }
   out.append("]}\n");

@@ -53,10 +53,6 @@ struct DayReport {
   int64_t input_bytes() const;
 };
 
-// {"changed":{...},"nulled":{...},"unparseable":{...},"dropped":{...},"rows":n,"invalid":n}
-// (the same shape as the speed layer's pinpipe_stream_batches.quality).
-std::string QualityStatsJson(const transform::QualityStats& stats);
-
 // The lake report of a finished day (see the file comment), ending in '\n'.
 std::string DayQualityJson(const DayReport& report);
 

@@ -22,37 +22,6 @@ bool DedupKey(const transform::Cell& cell, std::string* key) {
   return false;
 }
 
-void AppendJsonString(std::string_view s, std::string* out) {
-  out->push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\t': out->append("\\t"); break;
-      case '\r': out->append("\\r"); break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          fmt::format_to(std::back_inserter(*out), "\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
-void AppendJsonMap(const std::map<std::string, int64_t>& m, std::string* out) {
-  out->push_back('{');
-  bool first = true;
-  for (const auto& [k, v] : m) {
-    if (!first) out->push_back(',');
-    first = false;
-    AppendJsonString(k, out);
-    fmt::format_to(std::back_inserter(*out), ":{}", v);
-  }
-  out->push_back('}');
-}
 
 }  // namespace
 
@@ -88,20 +57,6 @@ std::string DeadLetterReason(const std::vector<core::FieldError>& errors,
     fmt::format_to(std::back_inserter(out), "{}: {} ({})", e.field.empty() ? "body" : e.field,
                    e.msg, e.type);
   }
-  return out;
-}
-
-std::string QualityJson(const transform::QualityStats& stats) {
-  std::string out = "{\"changed\":";
-  AppendJsonMap(stats.changed, &out);
-  out.append(",\"nulled\":");
-  AppendJsonMap(stats.nulled, &out);
-  out.append(",\"unparseable\":");
-  AppendJsonMap(stats.unparseable, &out);
-  out.append(",\"dropped\":");
-  AppendJsonMap(stats.dropped, &out);
-  fmt::format_to(std::back_inserter(out), ",\"rows\":{},\"invalid\":{}}}", stats.rows,
-                 stats.invalid);
   return out;
 }
 

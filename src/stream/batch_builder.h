@@ -86,7 +86,5 @@ void AppendByteaField(std::string_view bytes, std::string* out);
 // The dead-letter reason for validation errors: "field: msg (type); ...".
 std::string DeadLetterReason(const std::vector<core::FieldError>& errors,
                              std::string_view fallback);
-// QualityStats as a JSON object for pinpipe_stream_batches.quality.
-std::string QualityJson(const transform::QualityStats& stats);
 
 }  // namespace pinpipe::stream

@@ -337,7 +337,7 @@ StatusOr<WriteResult> PgSink::Write(const PreparedBatch& batch, double duration_
               {group_, std::to_string(batch.records), std::to_string(batch.rows - result.rejected),
                std::to_string(batch.dropped), std::to_string(batch.dead),
                std::to_string(batch.dedup_in_batch + result.dedup_stored),
-               fmt::format("{:.3f}", duration_ms), QualityJson(batch.quality),
+               fmt::format("{:.3f}", duration_ms), batch.quality.ToJson(),
                std::to_string(result.rejected)})
           .status());
   RETURN_IF_ERROR(tx.Commit());

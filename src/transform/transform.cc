@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/check.h"
+#include "core/record_validator.h"
 #include "core/timestamp_parser.h"
 #include "transform/internal/default_transform.h"
 #include "transform/internal/spec.h"
@@ -26,6 +27,35 @@ void QualityStats::Merge(const QualityStats& other) {
   for (const auto& [key, n] : other.dropped) dropped[key] += n;
   rows += other.rows;
   invalid += other.invalid;
+}
+
+namespace {
+
+void AppendCounterMap(const std::map<std::string, int64_t>& m, std::string* out) {
+  out->push_back('{');
+  bool first = true;
+  for (const auto& [key, value] : m) {
+    if (!first) out->push_back(',');
+    first = false;
+    core::AppendJsonString(key, out);
+    fmt::format_to(std::back_inserter(*out), ":{}", value);
+  }
+  out->push_back('}');
+}
+
+}  // namespace
+
+std::string QualityStats::ToJson() const {
+  std::string out = "{\"changed\":";
+  AppendCounterMap(changed, &out);
+  out.append(",\"nulled\":");
+  AppendCounterMap(nulled, &out);
+  out.append(",\"unparseable\":");
+  AppendCounterMap(unparseable, &out);
+  out.append(",\"dropped\":");
+  AppendCounterMap(dropped, &out);
+  fmt::format_to(std::back_inserter(out), ",\"rows\":{},\"invalid\":{}}}", rows, invalid);
+  return out;
 }
 
 struct Transform::Impl {

@@ -84,6 +84,10 @@ struct QualityStats {
   int64_t rows = 0;                        // rows produced
   int64_t invalid = 0;                     // records that failed validation
   void Merge(const QualityStats& other);
+  // {"changed":{key:n,...},"nulled":{...},"unparseable":{...},"dropped":{...},"rows":n,
+  //  "invalid":n}, keys in order: the speed layer's pinpipe_stream_batches.quality and the
+  // batch job's quality report use the same shape.
+  std::string ToJson() const;
 };
 
 enum class Outcome : uint8_t { kRow, kDropped, kInvalid };

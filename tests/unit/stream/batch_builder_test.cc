@@ -116,16 +116,6 @@ TEST_F(BatchBuilderTest, DropIfNullIsCountedNotDeadLettered) {
   EXPECT_EQ(b.quality.dropped.at("pin.drop_if_null.follower_count"), 1);
 }
 
-TEST(QualityJsonTest, RendersAllCounters) {
-  transform::QualityStats s;
-  s.changed["pin.title.trim"] = 2;
-  s.nulled["pin.\"x\""] = 1;
-  s.rows = 5;
-  EXPECT_EQ(QualityJson(s),
-            R"({"changed":{"pin.title.trim":2},"nulled":{"pin.\"x\"":1},"unparseable":{},)"
-            R"("dropped":{},"rows":5,"invalid":0})");
-}
-
 TEST(DeadLetterReasonTest, JoinsFieldErrors) {
   EXPECT_EQ(DeadLetterReason({{"a", "bad", "int_type"}, {"", "broken", "json_invalid"}}, ""),
             "a: bad (int_type); body: broken (json_invalid)");

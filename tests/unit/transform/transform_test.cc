@@ -396,5 +396,15 @@ TEST(TransformTest, RowReuseAcrossKindsAndNulls) {
   EXPECT_EQ(reason, "drop_if_null: follower_count is NULL");
 }
 
+TEST(QualityStatsTest, ToJsonRendersAllCountersWithKeysEscaped) {
+  QualityStats s;
+  s.changed["pin.title.trim"] = 2;
+  s.nulled["pin.\"x\""] = 1;
+  s.rows = 5;
+  EXPECT_EQ(s.ToJson(),
+            R"({"changed":{"pin.title.trim":2},"nulled":{"pin.\"x\"":1},"unparseable":{},)"
+            R"("dropped":{},"rows":5,"invalid":0})");
+}
+
 }  // namespace
 }  // namespace pinpipe::transform
