@@ -40,6 +40,24 @@ class Fields {
     if (object_[name].get_array().get(a) != simdjson::SUCCESS) Fail(name, "an array");
     return a;
   }
+  // Calls `each(element_fields)` for every object of the array `name`; stops at the first
+  // element that is not an object or whose fields fail. Returns the first error.
+  template <typename F>
+  Status EachObject(std::string_view name, std::string_view element_what, F each) {
+    const simdjson::dom::array array = Array(name);
+    RETURN_IF_ERROR(status_);
+    for (simdjson::dom::element e : array) {
+      simdjson::dom::object o;
+      if (e.get_object().get(o) != simdjson::SUCCESS) {
+        Fail(name, "an array of objects");
+        break;
+      }
+      Fields of(o, element_what);
+      each(of);
+      RETURN_IF_ERROR(of.status());
+    }
+    return status_;
+  }
   void Fail(std::string_view name, std::string_view expected) {
     if (status_.ok()) {
       status_ = InvalidArgument(fmt::format("{}: field \"{}\" must be {}", what_, name, expected));
@@ -194,23 +212,13 @@ StatusOr<SegmentManifest> SegmentManifest::Parse(std::string_view json) {
   m.max_event_ms = f.OptionalInt("max_event_ms");
   m.object_count = f.Int("object_count");
   m.keys_digest = f.String("keys_digest");
-  const simdjson::dom::array objects = f.Array("objects");
-  RETURN_IF_ERROR(f.status());
-  for (simdjson::dom::element e : objects) {
-    simdjson::dom::object o;
-    if (e.get_object().get(o) != simdjson::SUCCESS) {
-      f.Fail("objects", "an array of objects");
-      break;
-    }
-    Fields of(o, "segment manifest object");
+  RETURN_IF_ERROR(f.EachObject("objects", "segment manifest object", [&m](Fields& of) {
     ManifestObject mo;
     mo.key = of.String("key");
     mo.records = of.Int("records");
     mo.raw_bytes = of.Int("raw_bytes");
-    RETURN_IF_ERROR(of.status());
     m.objects.push_back(std::move(mo));
-  }
-  RETURN_IF_ERROR(f.status());
+  }));
   if (m.first < 0 || m.end <= m.first) {
     return InvalidArgument(fmt::format("segment manifest: bad range [{}, {})", m.first, m.end));
   }
@@ -254,22 +262,12 @@ StatusOr<DoneMarker> DoneMarker::Parse(std::string_view json) {
   d.objects_written = f.Int("objects_written");
   d.objects_existing = f.Int("objects_existing");
   d.completed_at = f.String("completed_at");
-  const simdjson::dom::array objects = f.Array("objects");
-  RETURN_IF_ERROR(f.status());
-  for (simdjson::dom::element e : objects) {
-    simdjson::dom::object o;
-    if (e.get_object().get(o) != simdjson::SUCCESS) {
-      f.Fail("objects", "an array of objects");
-      break;
-    }
-    Fields of(o, "done marker object");
+  RETURN_IF_ERROR(f.EachObject("objects", "done marker object", [&d](Fields& of) {
     DoneObject dobj;
     dobj.key = of.String("key");
     dobj.size = static_cast<uint64_t>(of.Int("size"));
-    RETURN_IF_ERROR(of.status());
     d.objects.push_back(std::move(dobj));
-  }
-  RETURN_IF_ERROR(f.status());
+  }));
   return d;
 }
 
