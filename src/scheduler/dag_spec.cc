@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "core/toml_errors.h"
 #include "scheduler/duration.h"
 
 namespace pinpipe::scheduler {
@@ -30,16 +31,6 @@ constexpr TaskKind kAllKinds[] = {TaskKind::kWaitSealed, TaskKind::kBatch,
 constexpr int kMaxRetries = 100;
 constexpr int64_t kMaxLimit = 10000;  // max_active_runs / max_active_tasks
 constexpr size_t kMaxTasks = 10000;
-
-template <size_t N>
-std::string JoinNames(const std::string_view (&names)[N]) {
-  std::string out;
-  for (std::string_view name : names) {
-    if (!out.empty()) out += ", ";
-    out += name;
-  }
-  return out;
-}
 
 template <size_t N>
 bool Contains(const std::string_view (&names)[N], std::string_view key) {
@@ -81,31 +72,17 @@ std::optional<TaskKind> ParseKind(std::string_view name) {
 // Builds the messages of one parse; each starts with the file name and names table.key.
 class DagParser {
  public:
-  explicit DagParser(std::string_view source_name) : source_name_(source_name) {}
+  explicit DagParser(std::string_view source_name) : errors_(source_name) {}
 
   StatusOr<DagSpec> Parse(std::string_view text);
 
  private:
   Status Error(std::string_view where, const toml::node* node, std::string_view what) const {
-    std::string message = fmt::format("{}: {}", source_name_, where);
-    if (node != nullptr && node->source().begin.line != 0) {
-      message += fmt::format(" (line {})", node->source().begin.line);
-    }
-    message += ": ";
-    message += what;
-    return InvalidArgument(std::move(message));
+    return errors_.Error(where, node, what);
   }
-
-  template <size_t N>
   Status CheckKeys(std::string_view where, const toml::table& table,
-                   const std::string_view (&allowed)[N]) const {
-    for (auto&& [key, value] : table) {
-      if (!Contains(allowed, key.str())) {
-        return Error(fmt::format("{}.{}", where, key.str()), &value,
-                     fmt::format("unknown key (allowed: {})", JoinNames(allowed)));
-      }
-    }
-    return Status::Ok();
+                   std::span<const std::string_view> allowed) const {
+    return errors_.CheckKeys(where, table, allowed);
   }
 
   Status ParseDag(const toml::table& dag, DagSpec* spec);
@@ -155,7 +132,7 @@ class DagParser {
   StatusOr<Instant> Date(std::string_view where, const toml::node& node,
                          const TimeZone& zone) const;
 
-  std::string_view source_name_;
+  core::TomlErrors errors_;
   RetryPolicy default_retry_;
   std::optional<std::chrono::seconds> default_timeout_;
 };
@@ -423,14 +400,7 @@ Status DagParser::ResolveDependencies(const toml::array& tasks_node, DagSpec* sp
 }
 
 StatusOr<DagSpec> DagParser::Parse(std::string_view text) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source_name_);
-  } catch (const toml::parse_error& e) {
-    return InvalidArgument(fmt::format("{}:{}:{}: TOML syntax error: {}", source_name_,
-                                       e.source().begin.line, e.source().begin.column,
-                                       e.description()));
-  }
+  ASSIGN_OR_RETURN(toml::table root, errors_.Parse(text));
   for (auto&& [key, value] : root) {
     if (!Contains(kTopKeys, key.str())) {
       return Error(key.str(), &value,
@@ -438,7 +408,7 @@ StatusOr<DagSpec> DagParser::Parse(std::string_view text) {
     }
   }
   DagSpec spec;
-  spec.source_name = std::string(source_name_);
+  spec.source_name = std::string(errors_.source_name());
   const toml::node* dag = root.get("dag");
   if (dag == nullptr || !dag->is_table()) return Error("dag", dag, "missing table [dag]");
   RETURN_IF_ERROR(ParseDag(*dag->as_table(), &spec));

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "core/toml_errors.h"
+
 namespace pinpipe::transform::internal {
 namespace {
 
@@ -17,16 +19,6 @@ constexpr ColumnType kAllTypes[] = {ColumnType::kInteger, ColumnType::kBigint,
                                     ColumnType::kDouble,  ColumnType::kText,
                                     ColumnType::kBoolean, ColumnType::kTimestamp,
                                     ColumnType::kDoubleArray};
-
-template <size_t N>
-std::string JoinNames(const std::string_view (&names)[N]) {
-  std::string out;
-  for (std::string_view name : names) {
-    if (!out.empty()) out += ", ";
-    out += name;
-  }
-  return out;
-}
 
 std::string SchemaFieldNames(const core::RecordSchema& schema) {
   std::string out;
@@ -86,19 +78,13 @@ bool CastAllowed(core::FieldType field, ColumnType type) {
 // Builds the error messages of one compilation; every message starts with the file name.
 class Compiler {
  public:
-  explicit Compiler(std::string_view source_name) : source_name_(source_name) {}
+  explicit Compiler(std::string_view source_name) : errors_(source_name) {}
 
   StatusOr<CompiledSpec> Compile(std::string_view text);
 
  private:
   Status Error(std::string_view where, const toml::node* node, std::string_view what) const {
-    std::string message = fmt::format("{}: {}", source_name_, where);
-    if (node != nullptr && node->source().begin.line != 0) {
-      message += fmt::format(" (line {})", node->source().begin.line);
-    }
-    message += ": ";
-    message += what;
-    return InvalidArgument(std::move(message));
+    return errors_.Error(where, node, what);
   }
 
   Status CompileKind(core::RecordKind kind, const toml::node& node, CompiledTable* out);
@@ -111,7 +97,7 @@ class Compiler {
                        const toml::node& node, const std::vector<std::string>& names,
                        std::vector<size_t>* out) const;
 
-  std::string_view source_name_;
+  core::TomlErrors errors_;
 };
 
 bool Compiler::StringArray(const toml::node& node, std::vector<std::string>* out) {
@@ -144,14 +130,7 @@ Status Compiler::ResolveFields(const core::RecordSchema& schema, const std::stri
 
 Status Compiler::CompileColumn(const core::RecordSchema& schema, const std::string& where,
                                const toml::table& column, CompiledColumn* out) {
-  for (auto&& [key, value] : column) {
-    bool known = false;
-    for (std::string_view k : kColumnKeys) known = known || key.str() == k;
-    if (!known) {
-      return Error(where, &value,
-                   fmt::format("unknown key \"{}\" (allowed: {})", key.str(), JoinNames(kColumnKeys)));
-    }
-  }
+  RETURN_IF_ERROR(errors_.CheckKeys(where, column, kColumnKeys));
   // name was checked by the caller.
   const toml::node* type_node = column.get("type");
   if (type_node == nullptr) return Error(where, &column, "missing \"type\"");
@@ -287,14 +266,7 @@ Status Compiler::CompileKind(core::RecordKind kind, const toml::node& node, Comp
   const std::string kind_name(schema.name);
   const toml::table* table = node.as_table();
   if (table == nullptr) return Error(kind_name, &node, "must be a table");
-  for (auto&& [key, value] : *table) {
-    bool known = false;
-    for (std::string_view k : kKindKeys) known = known || key.str() == k;
-    if (!known) {
-      return Error(kind_name, &value,
-                   fmt::format("unknown key \"{}\" (allowed: {})", key.str(), JoinNames(kKindKeys)));
-    }
-  }
+  RETURN_IF_ERROR(errors_.CheckKeys(kind_name, *table, kKindKeys));
   TableDef& def = out->def;
   def.kind = kind;
   const toml::node* name = table->get("table");
@@ -377,14 +349,7 @@ Status Compiler::CompileKind(core::RecordKind kind, const toml::node& node, Comp
 }
 
 StatusOr<CompiledSpec> Compiler::Compile(std::string_view text) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source_name_);
-  } catch (const toml::parse_error& e) {
-    return InvalidArgument(fmt::format("{}:{}:{}: TOML syntax error: {}", source_name_,
-                                       e.source().begin.line, e.source().begin.column,
-                                       e.description()));
-  }
+  ASSIGN_OR_RETURN(toml::table root, errors_.Parse(text));
   for (auto&& [key, value] : root) {
     if (!core::ParseRecordKind(key.str())) {
       return Error(key.str(), &value, "unknown record kind (expected pin, geo or user)");

@@ -83,7 +83,7 @@ TEST(TransformSpecTest, SyntaxError) {
 TEST(TransformSpecTest, UnknownRuleKey) {
   EXPECT_EQ(ErrorOf(WithPinColumn("name = \"title\"\nfrom = \"title\"\ntype = \"text\"\n"
                                   "trimm = true\n")),
-            "t.toml: pin.title (line 23): unknown key \"trimm\" (allowed: name, type, from, "
+            "t.toml: pin.title.trimm (line 23): unknown key (allowed: name, type, from, "
             "concat, separator, trim, null_if, strip_prefix, parse)");
 }
 
@@ -166,7 +166,7 @@ TEST(TransformSpecTest, KindLevelErrors) {
   EXPECT_EQ(ErrorOf("[pin]\ncolumns = []\n"),
             "t.toml: pin (line 1): missing \"table\" (the output table name)");
   EXPECT_EQ(ErrorOf("[pin]\ntable = \"p\"\ndedup = \"ind\"\n"),
-            "t.toml: pin (line 3): unknown key \"dedup\" (allowed: table, columns, dedup_key, "
+            "t.toml: pin.dedup (line 3): unknown key (allowed: table, columns, dedup_key, "
             "drop_if_null)");
   std::string text(kMinimal);
   // Kind-level keys go before the first [[pin.columns]] (TOML puts later keys into that table).

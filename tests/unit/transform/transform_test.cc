@@ -188,7 +188,7 @@ TEST(TransformTest, CompilerRejectsSubtablesInColumns) {
   StatusOr<std::shared_ptr<const Transform>> t = Transform::FromToml(kCasts, "casts.toml");
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().message(),
-            "casts.toml: pin.both (line 44): unknown key \"dummy_never_used\" (allowed: name, "
+            "casts.toml: pin.both.dummy_never_used (line 44): unknown key (allowed: name, "
             "type, from, concat, separator, trim, null_if, strip_prefix, parse)");
 }
 
