@@ -25,7 +25,8 @@
 // keep_going.
 //
 // Memory is bounded independently of the day's size except for the dedup set: per worker one
-// compressed object + the 256 KiB decompression window + one chunk; the reorder buffer
+// compressed object + the 256 KiB decompression window + one frame buffer (at most 8 MiB, ~1 MiB
+// for the archiver's frames) + one chunk; the reorder buffer
 // (reorder_bytes + a chunk per worker); the committer's output buffers (a few MiB, plus the
 // store's writer buffers); the DuplicateHints (at most 4 MiB per worker); and the DedupSet (about
 // 23-46 bytes per distinct key of the day).

@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -31,6 +32,40 @@ void ZstdLineReader::Reset(std::string_view compressed) {
   done_ = false;
 }
 
+bool ZstdLineReader::DecodeWholeFrame(size_t* size) {
+  const char* src = input_.data() + in_pos_;
+  const size_t available = input_.size() - in_pos_;
+  // Only a regular frame with Single_Segment_flag (bit 5 of the descriptor after the magic): its
+  // window is its content size, so the stream would accept it too (the stream refuses windows
+  // above its limit, and both ways must agree). ZSTD_compress2 writes such frames.
+  if (available < 5 || (static_cast<unsigned char>(src[4]) & 0x20) == 0) return false;
+  uint32_t magic = 0;  // little-endian in the format
+  for (int i = 3; i >= 0; --i) magic = (magic << 8) | static_cast<unsigned char>(src[i]);
+  if (magic != ZSTD_MAGICNUMBER) return false;
+  const unsigned long long content = ZSTD_getFrameContentSize(src, available);
+  if (content == ZSTD_CONTENTSIZE_UNKNOWN || content == ZSTD_CONTENTSIZE_ERROR ||
+      content > kMaxDirectFrameBytes) {
+    return false;
+  }
+  const size_t compressed = ZSTD_findFrameCompressedSize(src, available);
+  if (ZSTD_isError(compressed)) return false;  // truncated: the stream reports it
+  const auto bytes = static_cast<size_t>(content);
+  if (frame_ == nullptr || frame_capacity_ < bytes) {
+    frame_capacity_ = std::max({bytes, frame_capacity_ * 2, size_t{1} << 16});
+    frame_.reset(new char[frame_capacity_]);
+  }
+  const size_t n = ZSTD_decompressDCtx(dctx_.get(), frame_.get(), bytes, src, compressed);
+  if (ZSTD_isError(n) || n != bytes) {
+    // Corrupt: stream the frame instead, which returns the lines before the damage and the
+    // error exactly as for any other frame.
+    ZSTD_DCtx_reset(dctx_.get(), ZSTD_reset_session_only);
+    return false;
+  }
+  in_pos_ += compressed;
+  *size = n;
+  return true;
+}
+
 StatusOr<bool> ZstdLineReader::Fill() {
   // Loop because a call may consume input (a frame header, a skippable frame) without output.
   while (true) {
@@ -42,6 +77,14 @@ StatusOr<bool> ZstdLineReader::Fill() {
       }
       return false;
     }
+    if (size_t n = 0; !in_frame_ && DecodeWholeFrame(&n)) {
+      if (n == 0) continue;  // an empty or skippable frame
+      data_ = frame_.get();
+      begin_ = 0;
+      end_ = n;
+      decompressed_ += n;
+      return true;
+    }
     ZSTD_inBuffer in{input_.data(), input_.size(), in_pos_};
     ZSTD_outBuffer out{window_.get(), kWindowBytes, 0};
     const size_t ret = ZSTD_decompressStream(dctx_.get(), &out, &in);
@@ -52,6 +95,7 @@ StatusOr<bool> ZstdLineReader::Fill() {
     in_pos_ = in.pos;
     in_frame_ = ret != 0;  // 0: a frame was completed and flushed
     if (out.pos > 0) {
+      data_ = window_.get();
       begin_ = 0;
       end_ = out.pos;
       decompressed_ += out.pos;
@@ -68,7 +112,7 @@ StatusOr<bool> ZstdLineReader::Next(std::string_view* line) {
   if (done_) return false;
   while (true) {
     if (begin_ < end_) {
-      const char* start = window_.get() + begin_;
+      const char* start = data_ + begin_;
       const auto* nl = static_cast<const char*>(std::memchr(start, '\n', end_ - begin_));
       if (nl != nullptr) {
         const size_t len = static_cast<size_t>(nl - start);

@@ -9,6 +9,7 @@
 #include <limits>
 #include <unordered_set>
 
+#include "core/byte_scan.h"
 #include "core/check.h"
 #include "core/timestamp_parser.h"
 
@@ -124,10 +125,14 @@ size_t EndOfFirstValue(std::string_view s) {
 void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
   // Copy runs of bytes that need no escaping in one append; records are mostly such runs.
+  const auto word_test = [](uint64_t w) {
+    return WordHasByteBelow(w, 0x20) || WordHasByte(w, '"') || WordHasByte(w, '\\');
+  };
+  const auto byte_test = [](unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; };
   size_t run_start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
+  for (size_t i = FindFirstByte(s, 0, word_test, byte_test); i != std::string_view::npos;
+       i = FindFirstByte(s, i + 1, word_test, byte_test)) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
     out->append(s.data() + run_start, i - run_start);
     run_start = i + 1;
     switch (c) {

@@ -2,6 +2,7 @@
 // layer's cleaned output). Part of Transform (declared in transform.h).
 #include <variant>
 
+#include "core/byte_scan.h"
 #include "core/copy_text.h"
 #include "core/record_validator.h"
 #include "transform/transform.h"
@@ -30,15 +31,26 @@ void AppendArrayLiteral(const std::vector<double>& values, std::string* out) {
 void AppendCsvText(std::string_view s, std::string* out) {
   // Quote when needed (RFC 4180) and always for the empty string, so that it differs from NULL
   // (an empty field), as PostgreSQL's CSV format does.
-  if (!s.empty() && s.find_first_of(",\"\r\n") == std::string_view::npos) {
+  const size_t special = core::FindFirstByte(
+      s, 0,
+      [](uint64_t w) {
+        return core::WordHasByte(w, ',') || core::WordHasByte(w, '"') ||
+               core::WordHasByte(w, '\r') || core::WordHasByte(w, '\n');
+      },
+      [](unsigned char c) { return c == ',' || c == '"' || c == '\r' || c == '\n'; });
+  if (!s.empty() && special == std::string_view::npos) {
     out->append(s);
     return;
   }
   out->push_back('"');
-  for (char c : s) {
-    if (c == '"') out->push_back('"');
-    out->push_back(c);
+  // Double every quote: copy up to and including it, then add the second one.
+  size_t run_start = 0;
+  for (size_t q = s.find('"'); q != std::string_view::npos; q = s.find('"', q + 1)) {
+    out->append(s.data() + run_start, q + 1 - run_start);
+    out->push_back('"');
+    run_start = q + 1;
   }
+  out->append(s.data() + run_start, s.size() - run_start);
   out->push_back('"');
 }
 
