@@ -21,8 +21,16 @@ std::optional<size_t> ReorderBuffer::Claim() {
 bool ReorderBuffer::Push(CleanChunk chunk) {
   std::unique_lock lock(mu_);
   const size_t object = chunk.object;
-  workers_cv_.wait(lock,
-                   [&] { return cancelled_ || object == head_ || bytes_ < max_bytes_; });
+  // Over the budget only a chunk of the head is accepted, and only while the head has nothing
+  // buffered (the committer is waiting for it). A head chunk that finds earlier head chunks
+  // still buffered waits too: the committer is taking those, so it cannot deadlock, and a slow
+  // committer no longer lets the head's worker run ahead without bound.
+  workers_cv_.wait(lock, [&] {
+    if (cancelled_ || bytes_ < max_bytes_) return true;
+    if (object != head_) return false;
+    auto it = pending_.find(head_);
+    return it == pending_.end() || it->second.empty();
+  });
   if (cancelled_) return false;
   bytes_ += chunk.ByteSize();
   peak_bytes_ = std::max(peak_bytes_, bytes_);

@@ -6,10 +6,10 @@
 // Bounds, so memory does not grow with the day's size:
 //   * window: a worker may only claim object i while i < head + window (head = the object the
 //     committer is waiting for), so at most `window` objects are in flight;
-//   * bytes: a worker whose object is not the head waits in Push() while the chunks already
-//     buffered reach `max_bytes`. The head's chunks are always accepted (the committer is
-//     waiting for exactly those), so the pipeline cannot deadlock: the head always progresses,
-//     and when it is done the next object becomes the head.
+//   * bytes: a worker waits in Push() while the chunks already buffered reach `max_bytes`,
+//     except with a chunk of the head when none of the head's is buffered (the committer is
+//     waiting for exactly that one), so the pipeline cannot deadlock: the head always
+//     progresses, and when it is done the next object becomes the head.
 // Peak buffered bytes are thus about max_bytes + one chunk per worker.
 //
 // Thread-safety: Claim() and Push() are called by worker threads, Pop() by the one committer
