@@ -67,6 +67,7 @@ struct SchedulerFlags {
   std::vector<std::string> topics;
   std::string poke_interval = "1m";
   std::string timeout;
+  std::string not_before;
 };
 
 int Fail(const std::string& what) {
@@ -134,6 +135,18 @@ std::vector<DagSpec> LoadDags(const std::string& dir, std::vector<std::string>* 
   return dags;
 }
 
+// --not-before: moves every DAG's start_date forward to that day (in the DAG's zone), so a fresh
+// installation does not catch up on days from before it existed. Errors: InvalidArgument.
+Status ApplyNotBefore(const SchedulerFlags& f, std::vector<DagSpec>* dags) {
+  if (f.not_before.empty()) return Status::Ok();
+  for (DagSpec& d : *dags) {
+    StatusOr<Instant> at = ParseInstant(f.not_before, d.timezone);
+    if (!at.ok()) return at.status().WithContext("--not-before");
+    d.start_date = std::max(d.start_date, *at);
+  }
+  return Status::Ok();
+}
+
 StatusOr<DagSpec> FindDag(const SchedulerFlags& f) {
   std::vector<std::string> errors;
   std::vector<DagSpec> dags = LoadDags(f.dags_dir, &errors);
@@ -194,6 +207,7 @@ int RunDaemon(const SchedulerFlags& f) {
   std::vector<DagSpec> dags = LoadDags(f.dags_dir, &errors);
   for (const std::string& e : errors) std::cerr << "pinpipe scheduler: skipping " << e << "\n";
   if (dags.empty()) return Fail(fmt::format("no DAG files (*.toml) to run in {}", f.dags_dir));
+  if (Status s = ApplyNotBefore(f, &dags); !s.ok()) return Fail(s.ToString());
   StatusOr<std::unique_ptr<PgRunStore>> store = OpenStore(f);
   if (!store.ok()) return Fail(store.status().ToString());
   ProcessTaskRunner runner(store->get(), RunnerOptions(f));
@@ -213,6 +227,7 @@ int RunList(const SchedulerFlags& f) {
   std::vector<std::string> errors;
   std::vector<DagSpec> dags = LoadDags(f.dags_dir, &errors);
   for (const std::string& e : errors) std::cerr << "pinpipe scheduler: " << e << "\n";
+  if (Status s = ApplyNotBefore(f, &dags); !s.ok()) return Fail(s.ToString());
   StatusOr<std::unique_ptr<PgRunStore>> store = OpenStore(f);
   if (!store.ok()) return Fail(store.status().ToString());
   const Instant now = Now();
@@ -506,6 +521,13 @@ void AddStoreFlags(CLI::App* c, SchedulerFlags* f) {
       ->capture_default_str();
 }
 
+void AddNotBeforeFlag(CLI::App* c, SchedulerFlags* f) {
+  c->add_option("--not-before", f->not_before,
+                "Schedule no interval starting before this day (YYYY-MM-DD or a date-time, in "
+                "the DAG's zone): a later start_date for every DAG (backfill ignores it)")
+      ->envname("PINPIPE_SCHEDULER_NOT_BEFORE");
+}
+
 void AddRunnerFlags(CLI::App* c, SchedulerFlags* f) {
   c->add_option("--lake", f->lake, "Object store URL of the lake (wait_sealed; passed to batch)")
       ->envname("PINPIPE_LAKE")
@@ -542,8 +564,10 @@ CommandRegistration kScheduler(
       CLI::App* c = add("run", "Run the scheduler daemon over every DAG in --dags-dir", RunDaemon);
       AddStoreFlags(c, f.get());
       AddRunnerFlags(c, f.get());
+      AddNotBeforeFlag(c, f.get());
       c = add("list", "List DAGs with schedule, next run and paused state", RunList);
       AddStoreFlags(c, f.get());
+      AddNotBeforeFlag(c, f.get());
       c = add("trigger", "Queue a manual run of a DAG", RunTrigger);
       AddStoreFlags(c, f.get());
       c->add_option("dag", f->dag, "DAG id")->required();
