@@ -67,6 +67,7 @@ struct TaskInstance {
   std::optional<Instant> ended_at;    // of the last finished try
   std::optional<Instant> retry_at;    // kUpForRetry: the next try may start from then on
   std::string message;                // why the last try failed
+  std::optional<int> exit_code;       // of the last finished try (set by the executor)
 
   bool Done() const {
     return state == TaskState::kSuccess || state == TaskState::kFailed ||

@@ -39,6 +39,19 @@ class RunStore {
   // The log of one try; empty if nothing was appended.
   virtual StatusOr<std::string> ReadTaskLog(std::string_view dag_id, const RunId& run_id,
                                             std::string_view task_id, int try_number) = 0;
+
+  // Per-DAG state outside the runs. The defaults suit a store used by one process (tests):
+  // never paused, pausing unsupported, every DAG lock granted.
+  //
+  // Whether the DAG is paused (no new runs, no new tries; running tries finish).
+  virtual StatusOr<bool> IsPaused(std::string_view /*dag_id*/) { return false; }
+  virtual Status SetPaused(std::string_view /*dag_id*/, bool /*paused*/) {
+    return FailedPrecondition("this run store does not keep pause state");
+  }
+  // Claims the right to execute the DAG's tries for the life of this store object (PostgreSQL:
+  // a session advisory lock), so that a daemon and a foreground backfill never both start tries
+  // of one DAG or declare each other's running tries orphaned. false: someone else holds it.
+  virtual StatusOr<bool> TryLockDag(std::string_view /*dag_id*/) { return true; }
 };
 
 // RunStore in memory, for tests and dry runs. Thread-safe (one mutex). Fault switch:

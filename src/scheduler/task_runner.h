@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -58,6 +59,11 @@ class TaskRunner {
   virtual std::optional<TaskOutcome> Poll(TaskHandle handle) = 0;
   // Ends a running try (timeout or shutdown); no-op if it has ended.
   virtual void Stop(TaskHandle handle) = 0;
+  // Blocks until some try may have ended or `max_wait` passed (the executor's idle wait).
+  // Runners that cannot signal the end of a try simply sleep.
+  virtual void WaitForEnd(std::chrono::milliseconds max_wait) {
+    std::this_thread::sleep_for(max_wait);
+  }
 };
 
 }  // namespace pinpipe::scheduler

@@ -1,0 +1,199 @@
+// The real `pinpipe scheduler` binary (PINPIPE_TEST_PINPIPE_BIN): killed -9 mid-run and
+// restarted, it resumes without re-running finished tasks; and export-airflow loaded by a real
+// Apache Airflow (the venv of scripts/setup --airflow, PINPIPE_TEST_AIRFLOW_PYTHON).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "testing/kafka_env.h"
+#include "testing/pg_env.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string Bin() {
+  const char* bin = std::getenv("PINPIPE_TEST_PINPIPE_BIN");
+  return bin != nullptr ? bin : std::string(PINPIPE_BINARY_DIR) + "/apps/pinpipe";
+}
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int Lines(const std::string& path) {
+  std::ifstream in(path);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(SchedulerCliTest, KilledMidRunAndRestartedResumes) {
+  const std::optional<std::string> admin = pinpipe::testing::TestPgDsn();
+  if (!admin) GTEST_SKIP() << "PINPIPE_TEST_PG_DSN not set";
+  pinpipe::testing::ScratchDatabase db(*admin);
+  ASSERT_TRUE(db.ok()) << db.error();
+  const std::string dir = "/tmp/pinpipe-sched-kill-" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir + "/dags");
+  // first: counts its runs; slow: marks its start, sleeps, counts its completions; last.
+  std::ofstream(dir + "/dags/kill.toml") << "[dag]\nid = \"kill\"\nschedule = \"@daily\"\n"
+      "start_date = 2024-01-01\nend_date = 2024-01-01\n[defaults]\nretries = 2\nretry_delay = \"1s\"\n"
+      "[[tasks]]\nid = \"first\"\nkind = \"shell\"\ncommand = \"echo x >> " + dir + "/first.count\"\n"
+      "[[tasks]]\nid = \"slow\"\nkind = \"shell\"\ndepends_on = [\"first\"]\n"
+      "command = \"echo x >> " + dir + "/slow.started; sleep 4; echo x >> " + dir + "/slow.count\"\n"
+      "[[tasks]]\nid = \"last\"\nkind = \"shell\"\ndepends_on = [\"slow\"]\n"
+      "command = \"echo x >> " + dir + "/last.count\"\n";
+  const std::vector<std::string> run = {Bin(), "scheduler", "run", "--dags-dir", dir + "/dags",
+                                        "--pg-dsn", db.dsn(), "--lake", dir + "/lake"};
+  pid_t pid = Spawn(run, dir + "/scheduler.log");
+  for (int i = 0; i < 200 && Lines(dir + "/slow.started") == 0; ++i) std::this_thread::sleep_for(100ms);
+  ASSERT_EQ(Lines(dir + "/slow.started"), 1) << Slurp(dir + "/scheduler.log");
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  std::this_thread::sleep_for(5s);  // the killed try's sleep would have ended by now
+  EXPECT_EQ(Lines(dir + "/slow.count"), 0);  // it died with the scheduler (PDEATHSIG)
+
+  pid = Spawn(run, dir + "/scheduler.log");
+  for (int i = 0; i < 300 && Lines(dir + "/last.count") == 0; ++i) std::this_thread::sleep_for(100ms);
+  std::this_thread::sleep_for(1s);
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const std::string log = Slurp(dir + "/scheduler.log");
+  EXPECT_EQ(Lines(dir + "/first.count"), 1) << log;  // not re-run
+  EXPECT_EQ(Lines(dir + "/slow.started"), 2) << log;  // try 1 (killed) and try 2
+  EXPECT_EQ(Lines(dir + "/slow.count"), 1) << log;
+  EXPECT_EQ(Lines(dir + "/last.count"), 1) << log;
+  EXPECT_NE(log.find("slow try 1: no live process"), std::string::npos) << log;
+  EXPECT_NE(log.find("run scheduled__2024-01-01T00:00:00+00:00 success"), std::string::npos) << log;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SchedulerCliTest, ExportedDagLoadsInAirflow) {
+  // scripts/test installs Airflow and sets PINPIPE_TEST_AIRFLOW_PYTHON: then a missing or broken
+  // interpreter is a failure. Run by hand without it, the test uses the default venv if there is
+  // one and otherwise skips, saying why.
+  const char* configured = std::getenv("PINPIPE_TEST_AIRFLOW_PYTHON");
+  const std::string python = configured != nullptr && *configured != '\0'
+                                 ? std::string(configured)
+                                 : std::string(PINPIPE_SOURCE_DIR) + "/.pinpipe/airflow-venv/bin/python";
+  if (access(python.c_str(), X_OK) != 0) {
+    if (configured != nullptr && *configured != '\0') {
+      FAIL() << "PINPIPE_TEST_AIRFLOW_PYTHON=" << python << " is not an executable "
+             << "(scripts/setup --airflow installs Apache Airflow there)";
+    }
+    GTEST_SKIP() << "no Apache Airflow venv at " << python
+                 << " and PINPIPE_TEST_AIRFLOW_PYTHON is not set (scripts/setup --airflow "
+                    "installs it; scripts/test sets the variable)";
+  }
+  const std::string dir = "/tmp/pinpipe-sched-airflow-" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir + "/home");
+  // The supported version (scripts/setup --airflow pins it); the last line, after any warnings.
+  const pinpipe::testing::CommandResult version = pinpipe::testing::RunCommand(
+      "AIRFLOW_HOME=" + dir + "/home " + python +
+      " -c 'import airflow; print(\"airflow\", airflow.__version__)'");
+  ASSERT_EQ(version.exit_code, 0) << version.output;
+  EXPECT_TRUE(version.output.ends_with("airflow 2.10.5\n")) << version.output;
+  const std::string out = dir + "/pinterest_daily.py";
+  const std::string export_cmd = Bin() + " scheduler export-airflow pinterest_daily --dags-dir " +
+                                 std::string(PINPIPE_SOURCE_DIR) + "/dags --out " + out +
+                                 " --lake /data/lake --pinpipe-bin /opt/pinpipe/bin/pinpipe";
+  ASSERT_EQ(std::system(export_cmd.c_str()), 0) << export_cmd;
+  std::ofstream(dir + "/check.py") <<
+      "import sys\n"
+      "from airflow.models import DagBag\n"
+      "bag = DagBag(dag_folder=sys.argv[1], include_examples=False)\n"
+      "assert not bag.import_errors, bag.import_errors\n"
+      "d = bag.dags['pinterest_daily']\n"
+      "print('tasks', ','.join(t.task_id for t in d.tasks))\n"
+      "for t in d.tasks: print('down', t.task_id, ','.join(sorted(t.downstream_task_ids)))\n"
+      "print('schedule', d.timetable.summary)\n"
+      "print('catchup', d.catchup, 'max_active_runs', d.max_active_runs)\n"
+      "b = d.get_task('batch')\n"
+      "print('retries', b.retries, int(b.retry_delay.total_seconds()), int(b.execution_timeout.total_seconds()))\n"
+      "print('cmd', b.bash_command)\n";
+  const std::string cmd = "AIRFLOW_HOME=" + dir + "/home AIRFLOW__CORE__LOAD_EXAMPLES=False " +
+                          python + " " + dir + "/check.py " + out + " > " + dir +
+                          "/out.txt 2> " + dir + "/err.txt";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << Slurp(dir + "/err.txt");
+  const std::string got = Slurp(dir + "/out.txt");
+  EXPECT_NE(got.find("tasks wait_sealed,batch,refresh_views\n"), std::string::npos) << got;
+  EXPECT_NE(got.find("down wait_sealed batch\ndown batch refresh_views\ndown refresh_views \n"),
+            std::string::npos) << got;
+  EXPECT_NE(got.find("schedule 0 0 * * *\n"), std::string::npos) << got;
+  EXPECT_NE(got.find("catchup True max_active_runs 1\n"), std::string::npos) << got;
+  EXPECT_NE(got.find("retries 3 300 7200\n"), std::string::npos) << got;
+  EXPECT_NE(got.find("cmd /opt/pinpipe/bin/pinpipe batch --date {{ ds }} --lake /data/lake\n"),
+            std::string::npos) << got;
+  std::filesystem::remove_all(dir);
+}
+
+// "YYYY-MM-DD" (UTC) of now + `days_ahead` days.
+std::string UtcDate(int days_ahead) {
+  const std::time_t t = std::time(nullptr) + static_cast<std::time_t>(days_ahead) * 86400;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+// scripts/run starts the daemon with --not-before <its first day>: the default DAG starts in
+// 2024 with catch-up, so without it a new installation would have hundreds of runs due at once.
+TEST(SchedulerCliTest, NotBeforeKeepsANewInstallationFromCatchingUpOnOldDays) {
+  const std::optional<std::string> admin = pinpipe::testing::TestPgDsn();
+  if (!admin) GTEST_SKIP() << "PINPIPE_TEST_PG_DSN not set";
+  pinpipe::testing::ScratchDatabase db(*admin);
+  ASSERT_TRUE(db.ok()) << db.error();
+  const std::string list = Bin() + " scheduler list --dags-dir " + std::string(PINPIPE_SOURCE_DIR) +
+                           "/dags --pg-dsn " + pinpipe::testing::ShellQuote(db.dsn());
+  const pinpipe::testing::CommandResult all = pinpipe::testing::RunCommand(list);
+  EXPECT_EQ(all.exit_code, 0) << all.output;
+  EXPECT_NE(all.output.find("runs due now"), std::string::npos) << all.output;
+
+  const std::string today = UtcDate(0);
+  const pinpipe::testing::CommandResult from_today =
+      pinpipe::testing::RunCommand(list + " --not-before " + today);
+  EXPECT_EQ(from_today.exit_code, 0) << from_today.output;
+  EXPECT_EQ(from_today.output.find("runs due now"), std::string::npos) << from_today.output;
+  // The first interval is today's, created at the next midnight (UTC).
+  EXPECT_NE(from_today.output.find(UtcDate(1) + " 00:00:00Z"), std::string::npos)
+      << from_today.output;
+
+  const pinpipe::testing::CommandResult bad =
+      pinpipe::testing::RunCommand(list + " --not-before 2024-13-01");
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("--not-before"), std::string::npos) << bad.output;
+}
+
+}  // namespace
