@@ -3,6 +3,7 @@
 #
 #   bench/archive_bench.sh [--records N] [--original-records M] [--bin PATH]
 #                          [--zstd-level L (default: the archiver's)] [--drain-timeout S]
+#                          [--s3 [--s3-records N] [--s3-original-records M]]
 #
 # 1. Starts its own Kafka (state $STATE/bench-archive, wiped at every start; ports 47092/47093,
 #    apart from scripts/run, scripts/test and the other benchmarks) and creates the three topics
@@ -22,6 +23,11 @@
 # 4. The original layout (--layout original: one object per record, the seed's
 #    pinterest_data_<unique_id>.json) on M pins of a separate topic, same local store, for the
 #    ratio. 0 skips it.
+# 5. With --s3: the same two layouts against a real S3 server on loopback (MinIO, as built by
+#    `scripts/setup`; port 47000, bucket pinpipe): the hourly layout on the first --s3-records
+#    records of each topic (default: all), the original layout on --s3-original-records pins
+#    (default: --original-records). Reports records/s and the HTTP requests pinpipe sent
+#    (pinpipe_archive_store_requests_total, retries included) and the ratios.
 # The pinpipe binary: --bin, else build/release/apps/pinpipe after `scripts/build release`.
 # Results: a Markdown table on stdout and in bench/results/archive-<timestamp>.md.
 set -euo pipefail
@@ -30,6 +36,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/lib/common.sh"
 
 RECORDS=3000000 ORIGINAL_RECORDS=20000 BIN="" ZSTD_LEVEL="" DRAIN_TIMEOUT=600
+S3=0 S3_RECORDS="" S3_ORIGINAL_RECORDS=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --records) RECORDS=$2; shift 2 ;;
@@ -37,6 +44,9 @@ while [[ $# -gt 0 ]]; do
     --bin) BIN=$2; shift 2 ;;
     --zstd-level) ZSTD_LEVEL=$2; shift 2 ;;
     --drain-timeout) DRAIN_TIMEOUT=$2; shift 2 ;;
+    --s3) S3=1; shift ;;
+    --s3-records) S3_RECORDS=$2; shift 2 ;;
+    --s3-original-records) S3_ORIGINAL_RECORDS=$2; shift 2 ;;
     *) die "unknown option $1" ;;
   esac
 done
@@ -56,6 +66,7 @@ fi
 export PINPIPE_KAFKA_LIBS="$KAFKA_LIBS"
 export PINPIPE_STATE_DIR="$STATE/bench-archive"
 export PINPIPE_KAFKA_PORT=47092 PINPIPE_KAFKA_CONTROLLER_PORT=47093 PINPIPE_PG_PORT=47432
+export PINPIPE_S3_PORT=47000
 BROKERS="127.0.0.1:$PINPIPE_KAFKA_PORT"
 METRICS_PORT=47091
 S="$PINPIPE_STATE_DIR"
@@ -75,6 +86,7 @@ stop_archiver() {
 cleanup() {
   stop_archiver
   "$ROOT/scripts/services" kafka stop >/dev/null 2>&1 || true
+  ((S3)) && { "$ROOT/scripts/services" s3 stop >/dev/null 2>&1 || true; }
 }
 trap cleanup EXIT
 
@@ -155,6 +167,8 @@ run_archiver() {
   shift 5
   local lake="$S/lake-$name" logf="$S/archive-$name.log"
   rm -rf "$lake"
+  # LAKE_URL (s3://...) replaces the local directory for one call.
+  [[ -n ${LAKE_URL:-} ]] && lake=$LAKE_URL
   log "$name: draining $expected records into $lake"
   local t0 t_assigned="" t_done="" n=0
   t0=$(now)
@@ -177,6 +191,7 @@ run_archiver() {
   R[$name,stored]=$(metric_sum 'pinpipe_archive_bytes_total{topic="[^"]*",kind="stored"}')
   R[$name,objects]=$(metric_sum 'pinpipe_archive_objects_total')
   R[$name,segments]=$(metric_sum 'pinpipe_archive_segments_total')
+  R[$name,requests]=$(metric_sum 'pinpipe_archive_store_requests_total')
   stop_archiver
   R[$name,records]=$n
   if [[ -n $t_done ]]; then
@@ -191,6 +206,7 @@ run_archiver() {
     log "$name: ${R[$name,note]}"
   fi
   R[$name,disk]=$(du -sm "$lake" 2>/dev/null | awk '{ print $1 }')
+  return 0
 }
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -200,6 +216,39 @@ if ((ORIGINAL_RECORDS > 0)); then
   # Distinct names: the payload file has 10,000 pins, so at most that many objects; the rate is
   # per record written (each one a put), which is what the original did per message.
   run_archiver original "$ORIGINAL_RECORDS" "$TOPIC_ORIG" bench_orig_geo bench_orig_user --layout original
+fi
+
+if ((S3)); then
+  "$ROOT/scripts/services" s3 stop >/dev/null 2>&1 || true
+  "$ROOT/scripts/services" s3 start
+  eval "$("$ROOT/scripts/services" s3 env | grep '^export')"
+  S3_FLAGS=(--s3-endpoint "$PINPIPE_S3_ENDPOINT" --s3-addressing path)
+  S3_RECORDS=${S3_RECORDS:-$RECORDS}
+  S3_PER=$((S3_RECORDS / 3))
+  ((S3_PER <= PER)) || die "--s3-records is more than the topics hold ($RECORDS)"
+  S3_RECORDS=$((S3_PER * 3))
+  S3_ORIGINAL_RECORDS=${S3_ORIGINAL_RECORDS:-$ORIGINAL_RECORDS}
+  ((S3_ORIGINAL_RECORDS <= ORIGINAL_RECORDS)) || die "--s3-original-records is more than --original-records"
+  # The first S3_PER records of each topic: topics cut to that length are not possible, so
+  # copies are made (same payload files, same order).
+  if ((S3_PER < PER)); then
+    "$BIN" topics ensure --kafka-brokers "$BROKERS" --topic-pin s3_pin --topic-geo s3_geo --topic-user s3_user >/dev/null
+    produce s3_pin "$S3_PER" "$S/pin.txt"; produce s3_geo "$S3_PER" "$S/geo.txt"; produce s3_user "$S3_PER" "$S/user.txt"
+    S3_TOPICS=(s3_pin s3_geo s3_user)
+  else
+    S3_TOPICS=("$TOPIC_PIN" "$TOPIC_GEO" "$TOPIC_USER")
+  fi
+  LAKE_URL="s3://pinpipe/bench-hourly-$STAMP" run_archiver s3_hourly "$S3_RECORDS" "${S3_TOPICS[@]}" "${S3_FLAGS[@]}"
+  if ((S3_ORIGINAL_RECORDS > 0)); then
+    if ((S3_ORIGINAL_RECORDS < ORIGINAL_RECORDS)); then
+      "$BIN" topics ensure --kafka-brokers "$BROKERS" --topic-pin s3_orig_pin --topic-geo s3_orig_geo --topic-user s3_orig_user >/dev/null
+      produce s3_orig_pin "$S3_ORIGINAL_RECORDS" "$S/pin.txt"
+      ORIG_TOPICS=(s3_orig_pin s3_orig_geo s3_orig_user)
+    else
+      ORIG_TOPICS=("$TOPIC_ORIG" bench_orig_geo bench_orig_user)
+    fi
+    LAKE_URL="s3://pinpipe/bench-original-$STAMP" run_archiver s3_original "$S3_ORIGINAL_RECORDS" "${ORIG_TOPICS[@]}" --layout original "${S3_FLAGS[@]}"
+  fi
 fi
 
 ratio=n/a
@@ -227,6 +276,32 @@ compression=$(awk -v r="${R[hourly,raw]}" -v s="${R[hourly,stored]}" 'BEGIN { if
   echo "| lake size MiB | ${R[hourly,disk]} (compression $compression) | ${R[original,disk]:-} |"
   echo
   echo "Hourly vs original layout, records/s: **$ratio**."
+  if ((S3)); then
+    s3_ratio=n/a req_ratio=n/a
+    if [[ ${R[s3_original,rps_warm]:-n/a} != n/a && ${R[s3_hourly,rps_warm]:-n/a} != n/a ]]; then
+      s3_ratio=$(awk -v a="${R[s3_hourly,rps_warm]}" -v b="${R[s3_original,rps_warm]}" 'BEGIN { printf "%.0fx", a / b }')
+    fi
+    rpr() { awk -v r="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.5f", r / n; else print "n/a" }'; }
+    hourly_rpr=$(rpr "${R[s3_hourly,requests]:-0}" "$S3_RECORDS")
+    original_rpr=$(rpr "${R[s3_original,requests]:-0}" "$S3_ORIGINAL_RECORDS")
+    req_ratio=$(awk -v a="$hourly_rpr" -v b="$original_rpr" 'BEGIN { if (a > 0) printf "%.0fx", b / a; else print "n/a" }')
+    echo
+    echo "## Against S3 (MinIO on loopback, $PINPIPE_S3_ENDPOINT, path-style, SigV4)"
+    echo
+    echo "| | hourly layout (default) | original layout (one object per record) |"
+    echo "|---|---|---|"
+    echo "| records | $S3_RECORDS | $S3_ORIGINAL_RECORDS |"
+    echo "| records/s after assignment | **${R[s3_hourly,rps_warm]:-n/a}** | ${R[s3_original,rps_warm]:-n/a} |"
+    echo "| time (from start / after assignment) | ${R[s3_hourly,all]:-}s / ${R[s3_hourly,warm]:-}s | ${R[s3_original,all]:-}s / ${R[s3_original,warm]:-}s |"
+    echo "| HTTP requests sent by pinpipe | ${R[s3_hourly,requests]:-n/a} | ${R[s3_original,requests]:-n/a} |"
+    echo "| requests per record | $hourly_rpr | $original_rpr |"
+    echo "| CPU seconds / peak RSS MiB | ${R[s3_hourly,cpu]:-} / ${R[s3_hourly,rss]:-} | ${R[s3_original,cpu]:-} / ${R[s3_original,rss]:-} |"
+    echo "| objects | ${R[s3_hourly,objects]:-} | ${R[s3_original,objects]:-} |"
+    echo
+    echo "On S3, hourly vs original layout: **$s3_ratio** the records/s, **$req_ratio** fewer requests per record."
+    [[ -n ${R[s3_hourly,note]:-} ]] && echo "s3 hourly: ${R[s3_hourly,note]}"
+    [[ -n ${R[s3_original,note]:-} ]] && echo "s3 original: ${R[s3_original,note]}"
+  fi
   [[ -n ${R[hourly,note]:-} ]] && echo "hourly: ${R[hourly,note]}"
   [[ -n ${R[original,note]:-} ]] && echo "original: ${R[original,note]}"
   true

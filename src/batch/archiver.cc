@@ -618,6 +618,12 @@ std::string Archiver::RenderGauges() const {
     fmt::format_to(std::back_inserter(out), "pinpipe_archive_watermark_seconds{{topic=\"{}\"}} {}\n",
                    topic, static_cast<double>(ms) / 1000.0);
   }
+  fmt::format_to(std::back_inserter(out),
+                 "# HELP pinpipe_archive_store_requests_total Requests sent to the object store "
+                 "(S3: HTTP requests, retries included; 0 for a local directory)\n"
+                 "# TYPE pinpipe_archive_store_requests_total counter\n"
+                 "pinpipe_archive_store_requests_total {}\n",
+                 store_->requests_sent());
   return out;
 }
 

@@ -96,6 +96,10 @@ class ObjectStore {
 
   // "file:///data/lake" or "s3://bucket/prefix", for logs.
   virtual std::string Describe() const = 0;
+
+  // Network requests sent so far, retries included (S3: HTTP requests); 0 for a store that
+  // sends none (local). For metrics and benchmarks. Any thread.
+  virtual uint64_t requests_sent() const { return 0; }
 };
 
 // Opens a store by URL:

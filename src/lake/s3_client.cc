@@ -121,6 +121,7 @@ StatusOr<S3Response> S3Client::Send(const S3Request& request) {
 }
 
 StatusOr<S3Response> S3Client::SendOnce(const S3Request& request, const std::string& payload_hash) {
+  requests_sent_.fetch_add(1, std::memory_order_relaxed);
   internal::CurlPool::Lease lease = pool_.Acquire();
   CURL* curl = lease.get();
   if (curl == nullptr) return ResourceExhausted(request.operation + ": curl_easy_init failed");

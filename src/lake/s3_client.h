@@ -11,6 +11,8 @@
 // handle from a pool (lake/internal/curl_pool.h), so connections are reused but never shared.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -56,6 +58,8 @@ class S3Client {
 
   const S3Config& config() const { return config_; }
   const std::string& bucket() const { return bucket_; }
+  // HTTP requests sent (every attempt counts). Any thread.
+  uint64_t requests_sent() const { return requests_sent_.load(std::memory_order_relaxed); }
 
   // "http://127.0.0.1:9000/bucket/key?x=y" as sent (for tests and messages).
   std::string Url(const S3Request& request) const;
@@ -70,6 +74,7 @@ class S3Client {
   const std::string bucket_;
   const SigV4Signer signer_;
   internal::CurlPool pool_;
+  std::atomic<uint64_t> requests_sent_{0};
 };
 
 }  // namespace pinpipe::lake

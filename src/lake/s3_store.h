@@ -39,6 +39,7 @@ class S3Store final : public ObjectStore {
   StatusOr<std::unique_ptr<ObjectWriter>> NewWriter(std::string_view key,
                                                     const PutOptions& options) override;
   std::string Describe() const override;
+  uint64_t requests_sent() const override { return bucket_.client().requests_sent(); }
 
   // Keys per ListObjectsV2 page (S3's maximum and default: 1000); tests lower it to force paging.
   void set_list_page_size(int keys) { list_page_size_ = keys; }

@@ -326,8 +326,10 @@ TEST_F(S3FakeServerTest, RoundTripsKeysWithSpecialCharacters) {
 
 TEST_F(S3FakeServerTest, RetriesSlowDownThenSucceeds) {
   fake_.InjectFaults({{503, "SlowDown"}, {500, "InternalError"}});
+  const uint64_t before = store_->requests_sent();
   ASSERT_TRUE(store_->Put("k", "v").ok());
   EXPECT_EQ(CountRequests("PUT"), 3u);
+  EXPECT_EQ(store_->requests_sent() - before, 3u);  // every attempt counts
   EXPECT_EQ(fake_.objects().at("pre/k"), "v");
 }
 
@@ -400,6 +402,8 @@ TEST_F(S3FakeServerTest, MultipartUploadSplitsIntoExactParts) {
   EXPECT_EQ(fake_.objects().at("pre/big"), expected);
   EXPECT_EQ(CountRequests("PUT", "partNumber="), 3u);  // 5 MiB + 5 MiB + 2 MiB
   EXPECT_EQ(CountRequests("POST", "uploads"), 1u);
+  // What the store says it sent is what the server saw (create, 3 parts, complete, ...).
+  EXPECT_EQ(store_->requests_sent(), fake_.requests().size());
   EXPECT_EQ(fake_.open_uploads(), 0u);
 }
 
