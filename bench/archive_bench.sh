@@ -66,7 +66,7 @@ fi
 export PINPIPE_KAFKA_LIBS="$KAFKA_LIBS"
 export PINPIPE_STATE_DIR="$STATE/bench-archive"
 export PINPIPE_KAFKA_PORT=47092 PINPIPE_KAFKA_CONTROLLER_PORT=47093 PINPIPE_PG_PORT=47432
-export PINPIPE_S3_PORT=47000
+export PINPIPE_S3_PORT=47000 PINPIPE_S3_BIN="${PINPIPE_S3_BIN:-$STATE/opt/minio/minio}"
 BROKERS="127.0.0.1:$PINPIPE_KAFKA_PORT"
 METRICS_PORT=47091
 S="$PINPIPE_STATE_DIR"
@@ -205,7 +205,7 @@ run_archiver() {
     R[$name,all]=n/a R[$name,warm]=n/a R[$name,rps]=n/a R[$name,rps_warm]=n/a R[$name,mbps]=n/a
     log "$name: ${R[$name,note]}"
   fi
-  R[$name,disk]=$(du -sm "$lake" 2>/dev/null | awk '{ print $1 }')
+  R[$name,disk]=$(du -sm "$lake" 2>/dev/null | awk '{ print $1 }' || true)
   return 0
 }
 
@@ -219,6 +219,7 @@ if ((ORIGINAL_RECORDS > 0)); then
 fi
 
 if ((S3)); then
+  [[ -x $PINPIPE_S3_BIN ]] || "$ROOT/scripts/setup"  # builds MinIO
   "$ROOT/scripts/services" s3 stop >/dev/null 2>&1 || true
   "$ROOT/scripts/services" s3 start
   eval "$("$ROOT/scripts/services" s3 env | grep '^export')"
