@@ -63,7 +63,9 @@ struct StreamOptions {
   DedupMode dedup_mode = DedupMode::kDirectFirst;
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{5000};
-  int writers = 2;  // writer lanes = PostgreSQL connections writing in parallel (>= 1)
+  // Writer lanes = PostgreSQL connections writing in parallel (>= 1). 3: the default partition
+  // count of `pinpipe topics ensure`, so each partition number gets its own lane.
+  int writers = 3;
   bool commit_to_kafka = true;                    // for lag tools only; never read back
   std::map<std::string, std::string> kafka_extra;  // more consumer properties
 };
