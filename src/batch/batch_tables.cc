@@ -80,8 +80,11 @@ std::string BatchTables::StagingName(core::RecordKind kind, int64_t day) const {
 
 std::string BatchTables::ColumnsSql(core::RecordKind kind) const {
   std::string out;
-  for (const transform::ColumnDef& c : transform_->table(kind).columns) {
-    out += fmt::format("  {} {},\n", Q(c.name), SqlTypeName(c.type));
+  const transform::TableDef& def = transform_->table(kind);
+  for (size_t i = 0; i < def.columns.size(); ++i) {
+    const transform::ColumnDef& c = def.columns[i];
+    out += fmt::format("  {} {}{},\n", Q(c.name), SqlTypeName(c.type),
+                       def.dedup_column == i ? transform::DedupColumnSuffix(c.type) : "");
   }
   return out;
 }

@@ -45,6 +45,10 @@ void AppendCounterMap(const std::map<std::string, int64_t>& m, std::string* out)
 
 }  // namespace
 
+std::string DedupColumnSuffix(ColumnType type) {
+  return type == ColumnType::kText ? " COLLATE \"C\"" : "";
+}
+
 std::string QualityStats::ToJson() const {
   std::string out = "{\"changed\":";
   AppendCounterMap(changed, &out);
@@ -402,7 +406,8 @@ std::string Transform::CreateTableSql(core::RecordKind kind) const {
   for (size_t i = 0; i < def.columns.size(); ++i) {
     sql += fmt::format("  \"{}\" {}{}{}\n", def.columns[i].name,
                        internal::ColumnTypeSqlName(def.columns[i].type),
-                       def.dedup_column == i ? " UNIQUE" : "",
+                       def.dedup_column == i ? DedupColumnSuffix(def.columns[i].type) + " UNIQUE"
+                                             : std::string(),
                        i + 1 < def.columns.size() ? "," : "");
   }
   sql += ");\n";

@@ -332,7 +332,7 @@ TEST(TransformTest, CreateTableSql) {
   EXPECT_EQ(t->CreateTableSql(RecordKind::kPin),
             "CREATE TABLE IF NOT EXISTS \"experimental_data\" (\n"
             "  \"ind\" integer,\n"
-            "  \"unique_id\" text UNIQUE,\n"
+            "  \"unique_id\" text COLLATE \"C\" UNIQUE,\n"
             "  \"title\" text,\n"
             "  \"description\" text,\n"
             "  \"poster_name\" text,\n"
