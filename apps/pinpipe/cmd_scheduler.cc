@@ -29,6 +29,9 @@
 #include <fmt/ranges.h>
 
 #include "command.h"
+#include "core/metrics.h"
+#include "http/server.h"
+#include "worker_process.h"
 #include "lake/object_store.h"
 #include "scheduler/airflow_export.h"
 #include "scheduler/dag_spec.h"
@@ -68,6 +71,8 @@ struct SchedulerFlags {
   std::string poke_interval = "1m";
   std::string timeout;
   std::string not_before;
+  uint16_t metrics_port = 0;
+  std::string metrics_host = "127.0.0.1";
 };
 
 int Fail(const std::string& what) {
@@ -215,10 +220,21 @@ int RunDaemon(const SchedulerFlags& f) {
   for (const DagSpec& d : dags) ids.push_back(d.id + " (" + d.source_name + ")");
   std::cerr << fmt::format("pinpipe scheduler: running {} DAG(s): {}; history in '{}'; lake {}\n",
                            dags.size(), fmt::join(ids, ", "), f.pg_dsn, f.lake);
+  // Run, try and SLA-miss counters (pinpipe_scheduler_*) on --metrics-port.
+  core::Registry registry;
+  WorkerProcess metrics;
+  metrics.name = "scheduler";
+  metrics.metrics_host = f.metrics_host;
+  metrics.metrics_port = f.metrics_port;
+  metrics.render_metrics = [&registry] { return registry.Render(); };
+  std::unique_ptr<http::Server> server;
+  if (Status s = StartMetricsServer(metrics, &server); !s.ok()) return Fail(s.ToString());
   ExecutorOptions options;
   options.drain_timeout = std::chrono::seconds(f.drain_timeout_s);
+  options.metrics = &registry;
   Executor executor(std::move(dags), store->get(), &runner, std::move(options));
   executor.Run(stop.get_token());
+  if (server) server->Stop();
   std::cerr << "pinpipe scheduler: stopped\n";
   return 0;
 }
@@ -565,6 +581,13 @@ CommandRegistration kScheduler(
       AddStoreFlags(c, f.get());
       AddRunnerFlags(c, f.get());
       AddNotBeforeFlag(c, f.get());
+      c->add_option("--metrics-port", f->metrics_port,
+                    "Serve GET /metrics (runs, tries, SLA misses) and /healthz on this port (0 = off)")
+          ->envname("PINPIPE_SCHEDULER_METRICS_PORT")
+          ->capture_default_str();
+      c->add_option("--metrics-host", f->metrics_host, "Address of the metrics server")
+          ->envname("PINPIPE_SCHEDULER_METRICS_HOST")
+          ->capture_default_str();
       c = add("list", "List DAGs with schedule, next run and paused state", RunList);
       AddStoreFlags(c, f.get());
       AddNotBeforeFlag(c, f.get());

@@ -5,10 +5,15 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <cstdint>
 #include <string>
 
 #include "core/status.h"
+
+namespace pinpipe::http {
+class Server;
+}
 
 namespace pinpipe::app {
 
@@ -23,6 +28,11 @@ struct WorkerProcess {
 // Blocks SIGINT and SIGTERM in the calling thread and every thread it creates afterwards. Call it
 // first in the command, before any thread (librdkafka's, the HTTP server's) exists.
 void BlockStopSignals();
+
+// Starts the metrics server of `process` (GET /metrics, /healthz) on its host and port and logs
+// where it listens; *server stays empty when metrics_port is 0. `process` must outlive the
+// server. Errors: the server's (e.g. the port is taken).
+Status StartMetricsServer(const WorkerProcess& process, std::unique_ptr<http::Server>* server);
 
 // Starts the metrics server (if asked), runs `run(stop)` until it returns (`stop` turns true on
 // SIGINT/SIGTERM), stops the server and returns the exit code: 0 when `run` returned OK, 1 (with
