@@ -3,11 +3,18 @@
 #include <simdjson.h>
 
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <unordered_set>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/byte_scan.h"
 #include "core/check.h"
@@ -125,13 +132,9 @@ size_t EndOfFirstValue(std::string_view s) {
 void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
   // Copy runs of bytes that need no escaping in one append; records are mostly such runs.
-  const auto word_test = [](uint64_t w) {
-    return WordHasByteBelow(w, 0x20) || WordHasByte(w, '"') || WordHasByte(w, '\\');
-  };
-  const auto byte_test = [](unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; };
   size_t run_start = 0;
-  for (size_t i = FindFirstByte(s, 0, word_test, byte_test); i != std::string_view::npos;
-       i = FindFirstByte(s, i + 1, word_test, byte_test)) {
+  for (size_t i = FindJsonStringSpecial(s, 0); i != std::string_view::npos;
+       i = FindJsonStringSpecial(s, i + 1)) {
     const auto c = static_cast<unsigned char>(s[i]);
     out->append(s.data() + run_start, i - run_start);
     run_start = i + 1;
@@ -154,15 +157,33 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
+// A schema field's value as either parser found it, before the schema's checks.
+struct RawValue {
+  enum class Type : uint8_t { kInt64, kUint64, kDouble, kString, kOther };
+  Type type = Type::kOther;  // kOther: true, false, null, an array or an object
+  // False when the string came from the fast path, which only takes strings without escapes:
+  // such a string cannot hold a NUL byte (a raw control byte is not valid JSON).
+  bool may_hold_nul = true;
+  int64_t int64_value = 0;
+  uint64_t uint64_value = 0;
+  double double_value = 0;
+  std::string_view string_value;  // unescaped
+};
+
 struct RecordValidator::Impl {
+  explicit Impl(RecordValidator::Parser p) : parser_choice(p) {}
+
+  RecordValidator::Parser parser_choice;
   // Reused across records: after the first few records it has grown to the usual size and
   // parse() no longer allocates (it keeps its padded input copy and tape).
   simdjson::dom::parser parser;
   // Per record: the value of each schema field, by schema index.
-  std::array<simdjson::dom::element, kMaxFields> slots;
+  std::array<RawValue, kMaxFields> slots;
   // Per record: the decoded value of each schema field (see values()).
   std::array<FieldValue, kMaxFields> values;
   size_t value_count = 0;
+  // Each kind's key field (RecordSchema::key_field) as a schema index.
+  std::array<size_t, std::size(kAllRecordKinds)> key_index{};
   // Output is built here and copied to the caller only on success, so `out` is untouched on
   // failure.
   std::string canonical;
@@ -170,9 +191,341 @@ struct RecordValidator::Impl {
   // body may have many thousands). Error path only.
   std::vector<std::string_view> extras;
   std::unordered_set<std::string_view> extras_seen;
+  // FastScan's quote positions (kept for their capacity).
+  std::vector<uint32_t> quotes;
+  RecordValidator::ParserCounts counts;
 
+  bool FastScan(const RecordSchema& schema, std::string_view json, uint64_t* seen);
+  bool DomScan(const RecordSchema& schema, std::string_view json, uint64_t* seen,
+               uint64_t* duplicated, std::vector<FieldError>* errors);
   std::string DescribeParseError(simdjson::error_code error, std::string_view json);
 };
+
+namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// a == b for the short strings of field names, without a call to memcmp.
+bool SameName(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  size_t i = 0;
+  for (; i + 8 <= a.size(); i += 8) {
+    uint64_t x;
+    uint64_t y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) return false;
+  }
+  for (; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+// Scans one JSON number at `*p` (strict RFC 8259 grammar) into `*v`, exactly as simdjson would
+// decode it, and moves `*p` past it. Returns false (the caller then falls back to simdjson) for
+// anything it does not take: not a number, integers of more than 18 digits, "-0", and floats
+// that are zero, subnormal, infinite or not parsed in full.
+bool ScanNumber(const char** p, const char* end, RawValue* v) {
+  const char* const start = *p;
+  const char* q = start;
+  const bool negative = *q == '-';
+  if (negative) ++q;
+  if (q == end) return false;
+  const char* const digits = q;
+  if (*q == '0') {
+    ++q;
+  } else if (IsDigit(*q)) {
+    while (q != end && IsDigit(*q)) ++q;
+  } else {
+    return false;
+  }
+  const char* const int_end = q;
+  bool is_float = false;
+  if (q != end && *q == '.') {
+    is_float = true;
+    ++q;
+    if (q == end || !IsDigit(*q)) return false;
+    while (q != end && IsDigit(*q)) ++q;
+  }
+  if (q != end && (*q == 'e' || *q == 'E')) {
+    is_float = true;
+    ++q;
+    if (q != end && (*q == '+' || *q == '-')) ++q;
+    if (q == end || !IsDigit(*q)) return false;
+    while (q != end && IsDigit(*q)) ++q;
+  }
+  if (!is_float) {
+    const size_t count = static_cast<size_t>(int_end - digits);
+    if (count > 18) return false;  // may not fit in int64: simdjson decides
+    int64_t n = 0;
+    for (const char* d = digits; d != int_end; ++d) n = n * 10 + (*d - '0');
+    if (negative && n == 0) return false;  // "-0"
+    v->type = RawValue::Type::kInt64;
+    v->int64_value = negative ? -n : n;
+  } else {
+    // Both from_chars and simdjson round correctly, so a finite normal result is the same
+    // double; zero, subnormal and overflowing values are left to simdjson's own rules.
+    double d = 0;
+    const auto [ptr, ec] = std::from_chars(start, q, d);
+    if (ec != std::errc() || ptr != q || !std::isnormal(d)) return false;
+    v->type = RawValue::Type::kDouble;
+    v->double_value = d;
+  }
+  *p = q;
+  return true;
+}
+
+// Lists the positions of all `"` bytes of `json` from byte `i` on in `out` (from entry `count`)
+// and folds the rest of what IndexQuotes needs into `*special` and `*high_bits`. The portable
+// tail of each implementation below.
+size_t IndexQuotesTail(std::string_view json, size_t i, uint32_t* out, size_t count,
+                       unsigned* special, unsigned* high_bits) {
+  for (; i < json.size(); ++i) {
+    const auto c = static_cast<unsigned char>(json[i]);
+    *special |= static_cast<unsigned>(c < 0x20 || c == '\\');
+    *high_bits |= c & 0x80u;
+    if (c == '"') out[count++] = static_cast<uint32_t>(i);
+  }
+  return count;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PINPIPE_HAVE_AVX2_PATH 1
+// 32 bytes per step; chosen at run time when the processor has AVX2 (the build targets plain
+// x86-64, so it cannot be assumed).
+__attribute__((target("avx2"))) size_t IndexQuotesAvx2(std::string_view json, uint32_t* out,
+                                                       unsigned* special_out, bool* high_out) {
+  size_t count = 0;
+  size_t i = 0;
+  const char* const data = json.data();
+  unsigned special = 0;
+  unsigned high_bits = 0;
+  const __m256i quote = _mm256_set1_epi8('"');
+  const __m256i slash = _mm256_set1_epi8('\\');
+  const __m256i low = _mm256_set1_epi8(0x1F);
+  for (; i + 32 <= json.size(); i += 32) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + i));
+    special |= static_cast<unsigned>(_mm256_movemask_epi8(_mm256_or_si256(
+        _mm256_cmpeq_epi8(v, slash), _mm256_cmpeq_epi8(_mm256_max_epu8(v, low), low))));
+    high_bits |= static_cast<unsigned>(_mm256_movemask_epi8(v));
+    auto mask = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, quote)));
+    while (mask != 0) {
+      out[count++] = static_cast<uint32_t>(i + static_cast<size_t>(std::countr_zero(mask)));
+      mask &= mask - 1;
+    }
+  }
+  count = IndexQuotesTail(json, i, out, count, &special, &high_bits);
+  *special_out = special;
+  *high_out = high_bits != 0;
+  return count;
+}
+#endif
+
+// Lists the positions of all `"` bytes of `json` in `*quotes` and tells whether the text has
+// a byte above 0x7F (`*high`). Returns false when `json` holds a `\` or a control byte below
+// 0x20 anywhere: the fast path does not take escapes, and outside strings the only control
+// bytes JSON allows are \t, \n and \r (rare in records). Without a backslash every quote
+// opens or closes a string, so the quote list is the string structure of the record. AVX2 (32
+// bytes per step) or SSE2 (16; every x86-64) classify bytes with no branch per byte; elsewhere
+// a byte loop. `*quotes` is only grown (never shrunk, so that it is not zero-filled again for
+// every record); the positions are its first `*count` entries.
+bool IndexQuotes(std::string_view json, std::vector<uint32_t>* quotes, size_t* count_out,
+                 bool* high) {
+  if (quotes->size() < json.size() + 1) quotes->resize(json.size() + 1);
+  uint32_t* out = quotes->data();
+#if defined(PINPIPE_HAVE_AVX2_PATH)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) {
+    unsigned special = 0;
+    *count_out = IndexQuotesAvx2(json, out, &special, high);
+    return special == 0;
+  }
+#endif
+  size_t count = 0;
+  size_t i = 0;
+  unsigned special = 0;
+  unsigned high_bits = 0;
+#if defined(__SSE2__)
+  const char* const data = json.data();
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i slash = _mm_set1_epi8('\\');
+  const __m128i low = _mm_set1_epi8(0x1F);
+  for (; i + 16 <= json.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i));
+    special |= static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(v, slash), _mm_cmpeq_epi8(_mm_max_epu8(v, low), low))));
+    high_bits |= static_cast<unsigned>(_mm_movemask_epi8(v));
+    auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)));
+    while (mask != 0) {
+      out[count++] = static_cast<uint32_t>(i + static_cast<size_t>(std::countr_zero(mask)));
+      mask &= mask - 1;
+    }
+  }
+#endif
+  *count_out = IndexQuotesTail(json, i, out, count, &special, &high_bits);
+  *high = high_bits != 0;
+  return special == 0;
+}
+
+}  // namespace
+
+// The fast path: the common record in one pass for the structure plus a short walk, with no tape
+// and no copy. It returns true only when `json` is a single JSON object (white space around it
+// allowed) whose keys are distinct schema fields and whose values are numbers or strings, with
+// no escapes and no control bytes anywhere, in valid UTF-8; the slots of the fields seen are
+// then filled exactly as DomScan fills them. Anything else (errors, unknown or repeated keys,
+// escapes, literals, nested values) returns false and the record goes through simdjson, so
+// errors and their messages have one source. The fuzz target compares both paths on every input.
+bool RecordValidator::Impl::FastScan(const RecordSchema& schema, std::string_view json,
+                                     uint64_t* seen_out) {
+  if (json.size() >= std::numeric_limits<uint32_t>::max()) return false;
+  bool high = false;
+  size_t quote_count = 0;
+  if (!IndexQuotes(json, &quotes, &quote_count, &high)) return false;
+  const char* const begin = json.data();
+  const char* p = begin;
+  const char* const end = p + json.size();
+  const uint32_t* next_quote = quotes.data();
+  const uint32_t* const quotes_end = next_quote + quote_count;
+  // At `p` == '"': the string's contents, `p` moved past its closing quote. False if the
+  // quotes do not pair up there.
+  std::string_view text;
+  const auto take_string = [&]() -> bool {
+    if (quotes_end - next_quote < 2 || begin + next_quote[0] != p) return false;
+    text = std::string_view(p + 1, next_quote[1] - next_quote[0] - 1);
+    p = begin + next_quote[1] + 1;
+    next_quote += 2;
+    return true;
+  };
+  const auto skip_space = [&] {
+    while (p != end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')) ++p;
+  };
+  skip_space();
+  if (p == end || *p != '{') return false;
+  ++p;
+  skip_space();
+  uint64_t seen = 0;
+  size_t next_in_order = 0;
+  const size_t field_count = schema.fields.size();
+  if (p != end && *p == '}') {
+    ++p;
+  } else {
+    while (true) {
+      if (p == end || *p != '"' || !take_string()) return false;
+      size_t index;
+      if (next_in_order < field_count && SameName(schema.fields[next_in_order].name, text)) {
+        index = next_in_order;
+      } else {
+        const std::optional<size_t> found = schema.FieldIndex(text);
+        if (!found) return false;
+        index = *found;
+      }
+      const uint64_t bit = uint64_t{1} << index;
+      if (seen & bit) return false;
+      seen |= bit;
+      next_in_order = index + 1;
+      skip_space();
+      if (p == end || *p != ':') return false;
+      ++p;
+      skip_space();
+      if (p == end) return false;
+      RawValue& value = slots[index];
+      if (*p == '"') {
+        if (!take_string()) return false;
+        value.type = RawValue::Type::kString;
+        value.may_hold_nul = false;
+        value.string_value = text;
+      } else if (!ScanNumber(&p, end, &value)) {
+        return false;
+      }
+      skip_space();
+      if (p == end) return false;
+      if (*p == ',') {
+        ++p;
+        skip_space();
+        continue;
+      }
+      if (*p != '}') return false;
+      ++p;
+      break;
+    }
+  }
+  skip_space();
+  if (p != end || next_quote != quotes_end) return false;
+  // Bytes above 0x7F can only be inside strings here; their UTF-8 is checked on the whole input.
+  if (high && !simdjson::validate_utf8(json.data(), json.size())) return false;
+  *seen_out = seen;
+  return true;
+}
+
+// The general path: simdjson's DOM parser validates the whole input (structure, UTF-8, escapes,
+// no trailing bytes) before we look at any field, which is what makes "valid JSON" a hard
+// guarantee here. Fills the slots of the fields seen, the duplicate mask and the unknown keys;
+// returns false (with the one error) when the input is not a JSON object.
+bool RecordValidator::Impl::DomScan(const RecordSchema& schema, std::string_view json,
+                                    uint64_t* seen_out, uint64_t* duplicated_out,
+                                    std::vector<FieldError>* errors) {
+  using simdjson::dom::element_type;
+  simdjson::dom::element root;
+  const auto error = json.empty() ? simdjson::EMPTY  // never hand simdjson a null pointer
+                                  : parser.parse(json.data(), json.size()).get(root);
+  if (error) {
+    AddError(errors, "", "JSON decode error: " + DescribeParseError(error, json), "json_invalid");
+    return false;
+  }
+  simdjson::dom::object object;
+  if (root.get_object().get(object) != simdjson::SUCCESS) {
+    AddError(errors, "", kMsgNotObject, "model_attributes_type");
+    return false;
+  }
+
+  // Route each key to its schema slot, in whatever order keys come.
+  uint64_t seen = 0;
+  uint64_t duplicated = 0;
+  size_t next_in_order = 0;
+  for (const simdjson::dom::key_value_pair kv : object) {
+    // Clients usually send keys in schema order: try the next field first, then search.
+    std::optional<size_t> index;
+    if (next_in_order < schema.fields.size() && schema.fields[next_in_order].name == kv.key) {
+      index = next_in_order;
+    } else {
+      index = schema.FieldIndex(kv.key);
+    }
+    if (index) {
+      next_in_order = *index + 1;
+      const uint64_t bit = uint64_t{1} << *index;
+      if (seen & bit) duplicated |= bit;
+      seen |= bit;
+      RawValue& value = slots[*index];
+      value.may_hold_nul = true;
+      switch (kv.value.type()) {
+        case element_type::INT64:
+          value.type = RawValue::Type::kInt64;
+          value.int64_value = kv.value.get_int64().value_unsafe();
+          break;
+        case element_type::UINT64:
+          value.type = RawValue::Type::kUint64;
+          value.uint64_value = kv.value.get_uint64().value_unsafe();
+          break;
+        case element_type::DOUBLE:
+          value.type = RawValue::Type::kDouble;
+          value.double_value = kv.value.get_double().value_unsafe();
+          break;
+        case element_type::STRING:
+          value.type = RawValue::Type::kString;
+          value.string_value = kv.value.get_string().value_unsafe();
+          break;
+        default: value.type = RawValue::Type::kOther;
+      }
+    } else if (extras_seen.insert(kv.key).second) {
+      extras.push_back(kv.key);
+    }
+  }
+  *seen_out = seen;
+  *duplicated_out = duplicated;
+  return true;
+}
 
 std::string RecordValidator::Impl::DescribeParseError(simdjson::error_code error,
                                                       std::string_view json) {
@@ -220,9 +573,13 @@ std::string RecordValidator::Impl::DescribeParseError(simdjson::error_code error
   }
 }
 
-RecordValidator::RecordValidator() : impl_(new Impl) {
+RecordValidator::RecordValidator(Parser parser) : impl_(new Impl(parser)) {
   for (RecordKind kind : kAllRecordKinds) {
-    PINPIPE_CHECK(SchemaFor(kind).fields.size() <= kMaxFields) << "schema too wide";
+    const RecordSchema& schema = SchemaFor(kind);
+    PINPIPE_CHECK(schema.fields.size() <= kMaxFields) << "schema too wide";
+    const std::optional<size_t> key = schema.FieldIndex(schema.key_field);
+    PINPIPE_CHECK(key.has_value()) << "schema " << schema.name << " has no key field";
+    impl_->key_index[static_cast<size_t>(kind)] = *key;
   }
   impl_->canonical.reserve(1024);
 }
@@ -231,52 +588,22 @@ RecordValidator::~RecordValidator() { delete impl_; }
 
 bool RecordValidator::Validate(RecordKind kind, std::string_view json, ValidatedRecord* out,
                                std::vector<FieldError>* errors) {
-  using simdjson::dom::element_type;
   Impl& im = *impl_;
   const RecordSchema& schema = SchemaFor(kind);
   const size_t errors_before = errors->size();
 
-  // The DOM parser validates the whole input (structure, UTF-8, escapes, no trailing bytes)
-  // before we look at any field, which is what makes "valid JSON" a hard guarantee here.
-  simdjson::dom::element root;
-  const auto error = json.empty() ? simdjson::EMPTY  // never hand simdjson a null pointer
-                                  : im.parser.parse(json.data(), json.size()).get(root);
-  if (error) {
-    AddError(errors, "", "JSON decode error: " + im.DescribeParseError(error, json),
-             "json_invalid");
-    return false;
-  }
-  simdjson::dom::object object;
-  if (root.get_object().get(object) != simdjson::SUCCESS) {
-    AddError(errors, "", kMsgNotObject, "model_attributes_type");
-    return false;
-  }
-
-  // Pass 1: route each key to its schema slot, in whatever order keys come.
   uint64_t seen = 0;
   uint64_t duplicated = 0;
   im.extras.clear();
   // Drop the set rather than clear() it: after a hostile record its bucket array is huge, and
   // clear() would wipe that array on every later record.
   if (!im.extras_seen.empty()) std::unordered_set<std::string_view>().swap(im.extras_seen);
-  size_t next_in_order = 0;
-  for (const simdjson::dom::key_value_pair kv : object) {
-    // Clients usually send keys in schema order: try the next field first, then search.
-    std::optional<size_t> index;
-    if (next_in_order < schema.fields.size() && schema.fields[next_in_order].name == kv.key) {
-      index = next_in_order;
-    } else {
-      index = schema.FieldIndex(kv.key);
-    }
-    if (index) {
-      next_in_order = *index + 1;
-      const uint64_t bit = uint64_t{1} << *index;
-      if (seen & bit) duplicated |= bit;
-      seen |= bit;
-      im.slots[*index] = kv.value;
-    } else if (im.extras_seen.insert(kv.key).second) {
-      im.extras.push_back(kv.key);
-    }
+  // Pass 1: find each schema field's value (fast path first; see FastScan).
+  if (im.parser_choice != Parser::kSimdjsonOnly && im.FastScan(schema, json, &seen)) {
+    ++im.counts.fast_path;
+  } else {
+    ++im.counts.simdjson;
+    if (!im.DomScan(schema, json, &seen, &duplicated, errors)) return false;
   }
 
   // Pass 2: check and write each field in schema order, so errors come out in a stable order
@@ -306,7 +633,7 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
       if (spec.required) AddError(errors, spec.name, kMsgMissing, "missing");
       continue;
     }
-    const simdjson::dom::element value = im.slots[i];
+    const RawValue& value = im.slots[i];
     const size_t mark = canon.size();
     if (build_canonical) {
       if (!first) canon.push_back(',');
@@ -317,9 +644,10 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
     switch (spec.type) {
       case FieldType::kInt:
       case FieldType::kNumber: {
-        const element_type type = value.type();
-        const bool is_int = type == element_type::INT64 || type == element_type::UINT64;
-        if (spec.type == FieldType::kInt ? !is_int : !(is_int || type == element_type::DOUBLE)) {
+        const RawValue::Type type = value.type;
+        const bool is_int = type == RawValue::Type::kInt64 || type == RawValue::Type::kUint64;
+        if (spec.type == FieldType::kInt ? !is_int
+                                         : !(is_int || type == RawValue::Type::kDouble)) {
           AddError(errors, spec.name, spec.type == FieldType::kInt ? kMsgIntType : kMsgFloatType,
                    spec.type == FieldType::kInt ? "int_type" : "float_type");
           ok = false;
@@ -328,12 +656,12 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
         // Range checks in double are exact for our bounds (small integers and degrees); a
         // UINT64 above INT64_MAX is far above every bound.
         double as_double = 0;
-        if (type == element_type::INT64) {
-          as_double = static_cast<double>(value.get_int64().value_unsafe());
-        } else if (type == element_type::UINT64) {
-          as_double = static_cast<double>(value.get_uint64().value_unsafe());
+        if (type == RawValue::Type::kInt64) {
+          as_double = static_cast<double>(value.int64_value);
+        } else if (type == RawValue::Type::kUint64) {
+          as_double = static_cast<double>(value.uint64_value);
         } else {
-          as_double = value.get_double().value_unsafe();
+          as_double = value.double_value;
         }
         if (as_double < spec.min) {
           AddError(errors, spec.name,
@@ -345,17 +673,17 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
                    "Input should be less than or equal to " + FormatBound(spec.max),
                    "less_than_equal");
           ok = false;
-        } else if (type == element_type::INT64) {
-          const int64_t v = value.get_int64().value_unsafe();
-          if (spec.name == schema.key_field) key_value = v;
+        } else if (type == RawValue::Type::kInt64) {
+          const int64_t v = value.int64_value;
+          if (i == im.key_index[static_cast<size_t>(kind)]) key_value = v;
           field_value.type = FieldValue::Type::kInt;
           field_value.int_value = v;
           if (build_canonical) AppendInt(v, &canon);
-        } else if (type == element_type::UINT64) {
+        } else if (type == RawValue::Type::kUint64) {
           // Only reachable for wide bounds; exposed as a double.
           field_value.type = FieldValue::Type::kDouble;
           field_value.double_value = as_double;
-          if (build_canonical) AppendInt(value.get_uint64().value_unsafe(), &canon);
+          if (build_canonical) AppendInt(value.uint64_value, &canon);
         } else {
           field_value.type = FieldValue::Type::kDouble;
           field_value.double_value = as_double;
@@ -366,8 +694,7 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
       case FieldType::kString:
       case FieldType::kUuid:
       case FieldType::kTimestamp: {
-        std::string_view s;
-        if (value.get_string().get(s) != simdjson::SUCCESS) {
+        if (value.type != RawValue::Type::kString) {
           if (spec.type == FieldType::kUuid) {
             AddError(errors, spec.name, kMsgUuidType, "uuid_type");
           } else if (spec.type == FieldType::kTimestamp) {
@@ -378,9 +705,10 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
           ok = false;
           break;
         }
+        const std::string_view s = value.string_value;
         // simdjson decodes \u0000 into a real NUL byte; PostgreSQL text rejects it at COPY time,
         // far from the client, so refuse it here.
-        if (std::memchr(s.data(), '\0', s.size()) != nullptr) {
+        if (value.may_hold_nul && std::memchr(s.data(), '\0', s.size()) != nullptr) {
           AddError(errors, spec.name, kMsgNul, "string_nul");
           ok = false;
           break;
@@ -423,6 +751,8 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
   out->canonical_json.assign(canon);
   return true;
 }
+
+RecordValidator::ParserCounts RecordValidator::parser_counts() const { return impl_->counts; }
 
 std::span<const FieldValue> RecordValidator::values() const {
   return {impl_->values.data(), impl_->value_count};

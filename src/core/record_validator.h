@@ -39,8 +39,10 @@ struct ValidatedRecord {
   std::string canonical_json;
 };
 
-// The value of one schema field as the last successful Validate() saw it. Strings point into the
-// validator's parser buffer (unescaped, byte-exact): valid until the next Validate() call.
+// The value of one schema field as the last successful Validate() saw it. Strings are unescaped
+// and byte-exact; they point into the validated `json` itself (a string without escapes, read by
+// the fast path) or into the validator's parser buffer: valid until the next Validate() call and
+// only while `json` is.
 struct FieldValue {
   enum class Type : uint8_t { kAbsent, kInt, kDouble, kString };
   Type type = Type::kAbsent;
@@ -51,7 +53,14 @@ struct FieldValue {
 
 class RecordValidator {
  public:
-  RecordValidator();
+  // How records are parsed. kFastPathFirst (the default): a one-pass scanner takes the common
+  // record (a flat object of schema fields with numbers and strings without escapes) and leaves
+  // everything else, errors included, to simdjson's DOM parser; results and errors are the same
+  // either way (the fuzz target compares the two on every input). kSimdjsonOnly: always the DOM
+  // parser; for tests and comparisons.
+  enum class Parser { kFastPathFirst, kSimdjsonOnly };
+
+  explicit RecordValidator(Parser parser = Parser::kFastPathFirst);
   ~RecordValidator();
   RecordValidator(const RecordValidator&) = delete;
   RecordValidator& operator=(const RecordValidator&) = delete;
@@ -69,6 +78,15 @@ class RecordValidator {
   // SchemaFor(kind).fields.size()); an optional field that was not sent is kAbsent. Lets a caller
   // read the fields without parsing the JSON a second time. Unspecified after a failed Validate().
   std::span<const FieldValue> values() const;
+
+  // How many Validate() calls each parser settled since construction: `fast_path` records the
+  // fast path took whole, `simdjson` the others (failed records included). Lets tests see that
+  // the common record really takes the fast path.
+  struct ParserCounts {
+    uint64_t fast_path = 0;
+    uint64_t simdjson = 0;
+  };
+  ParserCounts parser_counts() const;
 
  private:
   struct Impl;

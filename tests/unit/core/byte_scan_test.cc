@@ -1,5 +1,7 @@
-// FindFirstByte and the word tests against a byte-at-a-time scan: every byte value at every
-// position of texts of 0-40 bytes (words, tails and both at once), for the sets the escapers use.
+// FindFirstByte, FindJsonStringSpecial and the word tests against a byte-at-a-time scan: every
+// byte value at every position of texts of 0-40 bytes (words, tails and both at once), for the
+// sets the escapers use; and texts with several set bytes close together (a borrow in the word
+// tests must not move FindJsonStringSpecial's answer).
 #include "core/byte_scan.h"
 
 #include <gtest/gtest.h>
@@ -38,6 +40,9 @@ TEST(ByteScanTest, FindsTheFirstByteOfTheSetAnywhere) {
           for (size_t from : {size_t{0}, at, at / 2}) {
             ASSERT_EQ(FindFirstByte(s, from, json_word, JsonByte), Naive(s, from, JsonByte))
                 << "json size=" << size << " at=" << at << " byte=" << b << " from=" << from;
+            ASSERT_EQ(FindJsonStringSpecial(s, from), Naive(s, from, JsonByte))
+                << "json string size=" << size << " at=" << at << " byte=" << b
+                << " from=" << from;
             ASSERT_EQ(FindFirstByte(s, from, csv_word, CsvByte), Naive(s, from, CsvByte))
                 << "csv size=" << size << " at=" << at << " byte=" << b << " from=" << from;
             ++checked;
@@ -47,6 +52,28 @@ TEST(ByteScanTest, FindsTheFirstByteOfTheSetAnywhere) {
     }
   }
   EXPECT_GT(checked, 1000000);
+}
+
+TEST(ByteScanTest, JsonStringSpecialIgnoresBorrowsFromAnEarlierMatch) {
+  const char alphabet[] = {'a', '"', '\\', 0x1F, 0x20, 0x21, 0x00, 0x5B, 0x5D, 0x5C,
+                           static_cast<char>(0x80), static_cast<char>(0xFF)};
+  uint64_t state = 12345;
+  int checked = 0;
+  for (int round = 0; round < 200000; ++round) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    const size_t size = (state >> 33) % 41;
+    std::string s;
+    for (size_t i = 0; i < size; ++i) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      // Mostly plain bytes, so that set bytes come in small clusters.
+      const size_t pick = (state >> 33) % 40;
+      s.push_back(pick < sizeof(alphabet) ? alphabet[pick] : 'x');
+    }
+    const size_t from = size == 0 ? 0 : (state >> 20) % (size + 1);
+    ASSERT_EQ(FindJsonStringSpecial(s, from), Naive(s, from, JsonByte)) << "round " << round;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 200000);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -42,6 +43,9 @@ std::vector<std::string> Lines(const std::string& text) {
 
 class RecordCaseTest : public ::testing::TestWithParam<RecordCase> {};
 
+void CheckCase(const RecordCase& c, const std::string& json,
+               const std::vector<std::string>& expected, RecordValidator::Parser parser);
+
 TEST_P(RecordCaseTest, MatchesExpected) {
   const RecordCase& c = GetParam();
   const std::string json = ReadFile(c.json_path);
@@ -50,7 +54,17 @@ TEST_P(RecordCaseTest, MatchesExpected) {
   ASSERT_TRUE(fs::exists(expected_path)) << expected_path;
   const std::vector<std::string> expected = Lines(ReadFile(expected_path));
 
-  RecordValidator validator;
+  // Both parsers: the fast path (which leaves errors to simdjson) and simdjson alone.
+  for (const RecordValidator::Parser parser :
+       {RecordValidator::Parser::kFastPathFirst, RecordValidator::Parser::kSimdjsonOnly}) {
+    SCOPED_TRACE(parser == RecordValidator::Parser::kSimdjsonOnly ? "simdjson only" : "fast path");
+    CheckCase(c, json, expected, parser);
+  }
+}
+
+void CheckCase(const RecordCase& c, const std::string& json,
+               const std::vector<std::string>& expected, RecordValidator::Parser parser) {
+  RecordValidator validator(parser);
   ValidatedRecord out;
   std::vector<FieldError> errors;
   const bool ok = validator.Validate(c.kind, json, &out, &errors);
@@ -174,6 +188,128 @@ TEST(RecordValidatorTest, DeepNestingInExtraFieldIsJsonInvalidNotACrash) {
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].type, "json_invalid");
   EXPECT_EQ(errors[0].field, "");
+}
+
+// Inputs at the fast path's edges: each must give the same verdict, errors, canonical JSON and
+// field values through the fast path as through simdjson alone; `fast` says whether the fast
+// path is expected to take it (the rest it must leave to simdjson).
+struct ParserCase {
+  RecordKind kind;
+  std::string json;
+  bool fast;
+};
+
+constexpr char kGeo[] = R"("timestamp":"2020-01-01 00:00:00","country":"Chile"})";
+
+std::string Geo(std::string_view lat_long) {
+  return std::string(R"({"ind":1,)") + std::string(lat_long) + "," + kGeo;
+}
+
+TEST(RecordValidatorTest, FastPathAndSimdjsonAgreeAtTheEdges) {
+  const std::string pin = kPin;
+  const std::vector<ParserCase> cases = {
+      {RecordKind::kPin, pin, true},
+      {RecordKind::kPin, " \t\r\n" + pin + " \n", false},  // control bytes: left to simdjson
+      {RecordKind::kPin, "  " + pin + "   ", true},
+      {RecordKind::kPin, R"({ "index" : 1 , "unique_id" : "fbe53c66-3442-4773-b19e-d3ec6f54dddf" })",
+       true},  // missing fields: errors from the common second pass
+      {RecordKind::kPin, "{}", true},
+      {RecordKind::kPin, "{ }", true},
+      {RecordKind::kPin, "", false},
+      {RecordKind::kPin, "{", false},
+      {RecordKind::kPin, "[]", false},
+      {RecordKind::kPin, "\xEF\xBB\xBF" + pin, false},
+      {RecordKind::kPin, pin + "x", false},
+      {RecordKind::kPin, pin + "{}", false},
+      {RecordKind::kPin, pin.substr(0, pin.size() - 1), false},
+      {RecordKind::kPin, R"({"index":1,"index":2})", false},
+      {RecordKind::kPin, R"({"index":1,"extra":2})", false},
+      {RecordKind::kPin, R"({"ind\u0065x":1})", false},
+      {RecordKind::kPin, R"({"index":1,"title":"a\"b"})", false},
+      {RecordKind::kPin, R"({"index":1,"title":"a\u0000b"})", false},
+      {RecordKind::kPin, "{\"index\":1,\"title\":\"a\x01b\"}", false},
+      {RecordKind::kPin, R"({"index":1,"title":"caf\u00e9 \u2026"})", false},
+      {RecordKind::kPin, "{\"index\":1,\"title\":\"caf\xC3\xA9 \xE2\x80\xA6\xC2\xA0\"}", true},
+      {RecordKind::kPin, "{\"index\":1,\"title\":\"\xC3\"}", false},          // truncated UTF-8
+      {RecordKind::kPin, "{\"index\":1,\"title\":\"\xED\xA0\x80\"}", false},  // surrogate
+      {RecordKind::kPin, "{\"index\":1,\"title\":\"\xC0\xAF\"}", false},      // overlong
+      {RecordKind::kPin, R"({"index":1,"title":null})", false},
+      {RecordKind::kPin, R"({"index":1,"title":true})", false},
+      {RecordKind::kPin, R"({"index":1,"title":["a"]})", false},
+      {RecordKind::kPin, R"({"index":1,"title":{"a":1}})", false},
+      {RecordKind::kPin, R"({"index":"1"})", true},
+      {RecordKind::kPin, R"({"index":1.0})", true},
+      {RecordKind::kPin, R"({"index":1e2})", true},
+      {RecordKind::kPin, R"({"index":-0})", false},
+      {RecordKind::kPin, R"({"index":-1})", true},
+      {RecordKind::kPin, R"({"index":01})", false},
+      {RecordKind::kPin, R"({"index":1.})", false},
+      {RecordKind::kPin, R"({"index":.5})", false},
+      {RecordKind::kPin, R"({"index":+1})", false},
+      {RecordKind::kPin, R"({"index":1e})", false},
+      {RecordKind::kPin, R"({"index":999999999999999999})", true},
+      {RecordKind::kPin, R"({"index":9223372036854775807})", false},
+      {RecordKind::kPin, R"({"index":9223372036854775808})", false},
+      {RecordKind::kPin, R"({"index":18446744073709551616})", false},
+      {RecordKind::kPin, R"({"index":1 2})", false},
+      {RecordKind::kPin, R"({"index":1,})", false},
+      {RecordKind::kPin, R"({"index" 1})", false},
+      {RecordKind::kPin, R"({index:1})", false},
+      {RecordKind::kPin, R"({'index':1})", false},
+      {RecordKind::kGeo, Geo(R"("latitude":-45.5,"longitude":170.25)"), true},
+      {RecordKind::kGeo, Geo(R"("latitude":-45,"longitude":170)"), true},
+      {RecordKind::kGeo, Geo(R"("latitude":1E-3,"longitude":2.5e+1)"), true},
+      {RecordKind::kGeo, Geo(R"("latitude":0.1,"longitude":0.30000000000000004)"), true},
+      {RecordKind::kGeo, Geo(R"("latitude":0.0,"longitude":-0.0)"), false},
+      {RecordKind::kGeo, Geo(R"("latitude":1e-400,"longitude":0)"), false},
+      {RecordKind::kGeo, Geo(R"("latitude":4.9e-324,"longitude":0)"), false},
+      {RecordKind::kGeo, Geo(R"("latitude":1e400,"longitude":0)"), false},
+      {RecordKind::kGeo, Geo(R"("latitude":90.00000000000000000001,"longitude":0)"), true},
+      {RecordKind::kGeo, Geo(R"("latitude":89.99999999999999999999999999999,"longitude":0)"), true},
+      {RecordKind::kGeo, Geo(R"("latitude":"1","longitude":0)"), true},
+      {RecordKind::kGeo, Geo(R"("latitude":91,"longitude":0)"), true},
+      {RecordKind::kUser,
+       R"({"date_joined":"2015-01-01 00:00:00","age":1,"last_name":"b","first_name":"a","ind":0})",
+       true},
+      {RecordKind::kUser, R"({"ind":0,"first_name":"a","last_name":"b","age":1,"date_joined":"2015-02-30 00:00:00"})",
+       true},
+  };
+  for (const ParserCase& c : cases) {
+    SCOPED_TRACE(std::string(RecordKindName(c.kind)) + " " + c.json);
+    RecordValidator fast;
+    RecordValidator reference(RecordValidator::Parser::kSimdjsonOnly);
+    ValidatedRecord fast_out;
+    ValidatedRecord reference_out;
+    std::vector<FieldError> fast_errors;
+    std::vector<FieldError> reference_errors;
+    const bool fast_ok = fast.Validate(c.kind, c.json, &fast_out, &fast_errors);
+    const bool reference_ok = reference.Validate(c.kind, c.json, &reference_out, &reference_errors);
+    ASSERT_EQ(fast_ok, reference_ok);
+    EXPECT_EQ(fast_errors, reference_errors);
+    EXPECT_EQ(fast.parser_counts().fast_path, c.fast ? 1u : 0u);
+    EXPECT_EQ(fast.parser_counts().simdjson, c.fast ? 0u : 1u);
+    EXPECT_EQ(reference.parser_counts().fast_path, 0u);
+    if (!fast_ok) continue;
+    EXPECT_EQ(fast_out.canonical_json, reference_out.canonical_json);
+    EXPECT_EQ(fast_out.key, reference_out.key);
+    const auto a = fast.values();
+    const auto b = reference.values();
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      SCOPED_TRACE("field " + std::to_string(i));
+      EXPECT_EQ(a[i].type, b[i].type);
+      if (a[i].type == FieldValue::Type::kInt) {
+        EXPECT_EQ(a[i].int_value, b[i].int_value);
+      }
+      if (a[i].type == FieldValue::Type::kDouble) {
+        EXPECT_EQ(std::bit_cast<uint64_t>(a[i].double_value),
+                  std::bit_cast<uint64_t>(b[i].double_value));
+      }
+      if (a[i].type == FieldValue::Type::kString) {
+        EXPECT_EQ(a[i].string_value, b[i].string_value);
+      }
+    }
+  }
 }
 
 struct JsonStringCase {
