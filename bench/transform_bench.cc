@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/record_validator.h"
 #include "transform/transform.h"
 
 namespace {
@@ -61,14 +62,14 @@ void Run(benchmark::State& state, RecordKind kind, const std::vector<std::string
   pinpipe::transform::Row row;
   std::string reason;
   std::vector<pinpipe::core::FieldError> errors;
-  pinpipe::transform::QualityStats stats;
+  pinpipe::transform::QualityTally tally;  // as the batch and speed layers count
   std::string out;
   size_t i = 0;
   int64_t bytes = 0;
   for (auto _ : state) {
     const std::string& record = records[i++ % records.size()];
     bytes += static_cast<int64_t>(record.size());
-    const Outcome outcome = transform->Apply(kind, record, &scratch, &row, &reason, &errors, &stats);
+    const Outcome outcome = transform->ApplyToTally(kind, record, &scratch, &row, &reason, &errors, &tally);
     if (write_copy && outcome == Outcome::kRow) {
       if (out.size() > (1 << 20)) out.clear();
       Transform::AppendCopyLine(row, &out);
@@ -89,6 +90,34 @@ void BM_ApplyGeoAndCopyLine(benchmark::State& state) {
 void BM_ApplyUserAndCopyLine(benchmark::State& state) {
   Run(state, RecordKind::kUser, UserRecords(), true);
 }
+// The validator alone, with its fast path (the default) and with simdjson only.
+void Validate(benchmark::State& state, pinpipe::core::RecordValidator::Parser parser) {
+  const std::vector<std::string> records = PinRecords();
+  pinpipe::core::RecordValidator validator(parser);
+  std::vector<pinpipe::core::FieldError> errors;
+  size_t i = 0;
+  int64_t bytes = 0;
+  for (auto _ : state) {
+    const std::string& record = records[i++ % records.size()];
+    bytes += static_cast<int64_t>(record.size());
+    errors.clear();
+    benchmark::DoNotOptimize(validator.Validate(RecordKind::kPin, record, nullptr, &errors));
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(bytes);
+  state.counters["fast_path_share"] =
+      static_cast<double>(validator.parser_counts().fast_path) /
+      static_cast<double>(validator.parser_counts().fast_path + validator.parser_counts().simdjson);
+}
+void BM_ValidatePin(benchmark::State& state) {
+  Validate(state, pinpipe::core::RecordValidator::Parser::kFastPathFirst);
+}
+void BM_ValidatePinSimdjsonOnly(benchmark::State& state) {
+  Validate(state, pinpipe::core::RecordValidator::Parser::kSimdjsonOnly);
+}
+
+BENCHMARK(BM_ValidatePin);
+BENCHMARK(BM_ValidatePinSimdjsonOnly);
 BENCHMARK(BM_ApplyPin);
 BENCHMARK(BM_ApplyPinAndCopyLine);
 BENCHMARK(BM_ApplyGeoAndCopyLine);

@@ -71,6 +71,7 @@ Status ObjectCleaner::Clean(std::string_view key, size_t object, std::string_vie
   reader_.Reset(compressed);
   StartChunk(object);
   transform::QualityStats quality;
+  tally_.Clear();  // a previous object that failed half-way may have left counts
   uint64_t reported_input = 0;
   const bool has_key = table_.dedup_column.has_value();
   const size_t key_column = table_.dedup_column.value_or(0);
@@ -85,7 +86,7 @@ Status ObjectCleaner::Clean(std::string_view key, size_t object, std::string_vie
     if (!*more) break;
     ++chunk_.records;
     const transform::Outcome outcome =
-        transform_->Apply(kind_, line, &scratch_, &row_, &reason_, &errors_, &quality);
+        transform_->ApplyToTally(kind_, line, &scratch_, &row_, &reason_, &errors_, &tally_);
     if (outcome == transform::Outcome::kDropped) {
       ++chunk_.dropped;
     } else if (outcome == transform::Outcome::kInvalid) {
@@ -122,6 +123,7 @@ Status ObjectCleaner::Clean(std::string_view key, size_t object, std::string_vie
     }
   }
   chunk_.input_bytes = compressed.size() - reported_input;
+  transform_->FoldTally(&tally_, &quality);
   chunk_.quality = std::move(quality);
   chunk_.last = true;
   return emit(std::move(chunk_));

@@ -60,6 +60,7 @@ class ObjectCleaner {
   const transform::TableDef& table_;
   ZstdLineReader reader_;
   transform::Transform::Scratch scratch_;
+  transform::QualityTally tally_;  // the object's rule counts, folded into its last chunk
   transform::Row row_;
   std::string reason_;
   std::vector<core::FieldError> errors_;

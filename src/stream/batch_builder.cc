@@ -67,8 +67,8 @@ void BatchBuilder::Add(core::RecordKind kind, std::string_view topic, int32_t pa
                        int64_t offset, std::string_view value, int64_t timestamp_ms) {
   ++batch_.records;
   const size_t k = static_cast<size_t>(kind);
-  transform::Outcome outcome = transform_->Apply(kind, value, &scratch_, &row_, &reason_,
-                                                 &errors_, &batch_.quality);
+  transform::Outcome outcome =
+      transform_->ApplyToTally(kind, value, &scratch_, &row_, &reason_, &errors_, &tally_);
   switch (outcome) {
     case transform::Outcome::kDropped:
       ++batch_.dropped;
@@ -122,6 +122,7 @@ void BatchBuilder::Add(core::RecordKind kind, std::string_view topic, int32_t pa
 }
 
 PreparedBatch BatchBuilder::Take() {
+  transform_->FoldTally(&tally_, &batch_.quality);
   PreparedBatch out = std::move(batch_);
   Discard();
   // The next batch is likely about as large: grow its buffers once instead of by doubling.
@@ -134,6 +135,7 @@ PreparedBatch BatchBuilder::Take() {
 
 void BatchBuilder::Discard() {
   batch_ = PreparedBatch{};
+  tally_.Clear();
   for (auto& s : seen_) s.clear();
 }
 

@@ -69,6 +69,7 @@ class BatchBuilder {
  private:
   std::shared_ptr<const transform::Transform> transform_;
   transform::Transform::Scratch scratch_;
+  transform::QualityTally tally_;  // the current batch's rule counts, folded into it by Take()
   transform::Row row_;
   std::string reason_;
   std::vector<core::FieldError> errors_;

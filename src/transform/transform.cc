@@ -64,6 +64,29 @@ std::string QualityStats::ToJson() const {
 
 struct Transform::Impl {
   internal::CompiledSpec spec;
+  // QualityTally slots: which map of QualityStats and which key each one counts under.
+  enum class Map : uint8_t { kChanged, kNulled, kUnparseable, kDropped };
+  std::vector<std::pair<Map, const std::string*>> slots;
+
+  // Numbers the tally slots of every column and drop rule.
+  void NumberSlots() {
+    slots.clear();
+    for (internal::CompiledTable& table : spec.tables) {
+      for (CompiledColumn& column : table.columns) {
+        column.tally_slot = slots.size();
+        for (const std::string& key : column.stat_keys) {
+          slots.emplace_back(Map::kChanged, &key);
+          slots.emplace_back(Map::kNulled, &key);
+          slots.emplace_back(Map::kUnparseable, &key);
+        }
+      }
+      table.drop_tally_slots.clear();
+      for (const std::string& key : table.drop_stat_keys) {
+        table.drop_tally_slots.push_back(slots.size());
+        slots.emplace_back(Map::kDropped, &key);
+      }
+    }
+  }
 };
 
 struct Transform::Scratch::Impl {
@@ -74,7 +97,9 @@ struct Transform::Scratch::Impl {
 Transform::Scratch::Scratch() : impl_(std::make_unique<Impl>()) {}
 Transform::Scratch::~Scratch() = default;
 
-Transform::Transform(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Transform::Transform(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
+  impl_->NumberSlots();
+}
 
 StatusOr<std::shared_ptr<const Transform>> Transform::FromToml(std::string_view text,
                                                                std::string_view source_name) {
@@ -111,27 +136,37 @@ const TableDef& Transform::table(core::RecordKind kind) const {
 
 namespace {
 
-// Counts rule outcomes into the caller's QualityStats (null: no counting). The keys were built
-// at compile time, so a lookup does not allocate; an insert happens once per key.
+// Counts rule outcomes into the caller's QualityStats (by key) or QualityTally (by slot); with
+// neither, nothing is counted. The keys were built at compile time, so a map lookup does not
+// allocate; an insert happens once per key.
 class Counter {
  public:
-  explicit Counter(QualityStats* stats) : stats_(stats) {}
-  void Changed(const CompiledColumn& column, Rule rule) {
-    if (stats_ != nullptr) Bump(&stats_->changed, column.stat_keys[static_cast<size_t>(rule)]);
-  }
-  void Nulled(const CompiledColumn& column, Rule rule) {
-    if (stats_ != nullptr) Bump(&stats_->nulled, column.stat_keys[static_cast<size_t>(rule)]);
-  }
+  Counter(QualityStats* stats, int64_t* tally) : stats_(stats), tally_(tally) {}
+  void Changed(const CompiledColumn& column, Rule rule) { Count(column, rule, 0); }
+  void Nulled(const CompiledColumn& column, Rule rule) { Count(column, rule, 1); }
   void Unparseable(const CompiledColumn& column, Rule rule) {
-    if (stats_ == nullptr) return;
-    Bump(&stats_->nulled, column.stat_keys[static_cast<size_t>(rule)]);
-    Bump(&stats_->unparseable, column.stat_keys[static_cast<size_t>(rule)]);
+    Count(column, rule, 1);
+    Count(column, rule, 2);
   }
-  void Dropped(const std::string& key) {
-    if (stats_ != nullptr) Bump(&stats_->dropped, key);
+  void Dropped(const std::string& key, size_t slot) {
+    if (tally_ != nullptr) {
+      ++tally_[slot];
+    } else if (stats_ != nullptr) {
+      Bump(&stats_->dropped, key);
+    }
   }
 
  private:
+  // which: 0 changed, 1 nulled, 2 unparseable (the order of Transform::Impl::NumberSlots).
+  void Count(const CompiledColumn& column, Rule rule, size_t which) {
+    const auto r = static_cast<size_t>(rule);
+    if (tally_ != nullptr) {
+      ++tally_[column.tally_slot + r * 3 + which];
+    } else if (stats_ != nullptr) {
+      Bump(which == 0 ? &stats_->changed : which == 1 ? &stats_->nulled : &stats_->unparseable,
+           column.stat_keys[r]);
+    }
+  }
   static void Bump(std::map<std::string, int64_t>* counters, const std::string& key) {
     const auto it = counters->find(key);
     if (it != counters->end()) {
@@ -141,6 +176,7 @@ class Counter {
     }
   }
   QualityStats* stats_;
+  int64_t* tally_;
 };
 
 // Cell setters that keep a string's or vector's capacity when the cell already holds one.
@@ -301,17 +337,56 @@ void CastNumber(const CompiledColumn& column, const core::FieldValue& value, Cel
 Outcome Transform::Apply(core::RecordKind kind, std::string_view json, Scratch* scratch, Row* row,
                          std::string* reason, std::vector<core::FieldError>* errors,
                          QualityStats* stats) const {
+  const Outcome outcome = ApplyCounting(kind, json, scratch, row, reason, errors, stats, nullptr);
+  if (stats != nullptr) {
+    if (outcome == Outcome::kInvalid) ++stats->invalid;
+    if (outcome == Outcome::kRow) ++stats->rows;
+  }
+  return outcome;
+}
+
+Outcome Transform::ApplyToTally(core::RecordKind kind, std::string_view json, Scratch* scratch,
+                                Row* row, std::string* reason,
+                                std::vector<core::FieldError>* errors, QualityTally* tally) const {
+  if (tally->counts_.size() != impl_->slots.size()) tally->counts_.assign(impl_->slots.size(), 0);
+  const Outcome outcome =
+      ApplyCounting(kind, json, scratch, row, reason, errors, nullptr, tally->counts_.data());
+  if (outcome == Outcome::kInvalid) ++tally->invalid_;
+  if (outcome == Outcome::kRow) ++tally->rows_;
+  return outcome;
+}
+
+void Transform::FoldTally(QualityTally* tally, QualityStats* stats) const {
+  for (size_t i = 0; i < tally->counts_.size() && i < impl_->slots.size(); ++i) {
+    const int64_t n = tally->counts_[i];
+    if (n == 0) continue;
+    tally->counts_[i] = 0;
+    const auto& [map, key] = impl_->slots[i];
+    std::map<std::string, int64_t>* counters = map == Impl::Map::kChanged  ? &stats->changed
+                                               : map == Impl::Map::kNulled ? &stats->nulled
+                                               : map == Impl::Map::kUnparseable
+                                                   ? &stats->unparseable
+                                                   : &stats->dropped;
+    (*counters)[*key] += n;
+  }
+  stats->rows += tally->rows_;
+  stats->invalid += tally->invalid_;
+  tally->rows_ = 0;
+  tally->invalid_ = 0;
+}
+
+Outcome Transform::ApplyCounting(core::RecordKind kind, std::string_view json, Scratch* scratch,
+                                 Row* row, std::string* reason,
+                                 std::vector<core::FieldError>* errors, QualityStats* stats,
+                                 int64_t* tally) const {
   reason->clear();
   errors->clear();
   const CompiledTable& table = impl_->spec.tables[static_cast<size_t>(kind)];
   row->cells.resize(table.columns.size());
   Scratch::Impl& work = *scratch->impl_;
-  if (!work.validator.Validate(kind, json, nullptr, errors)) {
-    if (stats != nullptr) ++stats->invalid;
-    return Outcome::kInvalid;
-  }
+  if (!work.validator.Validate(kind, json, nullptr, errors)) return Outcome::kInvalid;
   const std::span<const core::FieldValue> values = work.validator.values();
-  Counter counter(stats);
+  Counter counter(stats, tally);
 
   for (size_t c = 0; c < table.columns.size(); ++c) {
     const CompiledColumn& column = table.columns[c];
@@ -390,11 +465,10 @@ Outcome Transform::Apply(core::RecordKind kind, std::string_view json, Scratch* 
   for (size_t d = 0; d < table.def.drop_if_null_columns.size(); ++d) {
     if (std::holds_alternative<std::monostate>(row->cells[table.def.drop_if_null_columns[d]])) {
       reason->assign(table.drop_reasons[d]);
-      counter.Dropped(table.drop_stat_keys[d]);
+      counter.Dropped(table.drop_stat_keys[d], table.drop_tally_slots[d]);
       return Outcome::kDropped;
     }
   }
-  if (stats != nullptr) ++stats->rows;
   return Outcome::kRow;
 }
 

@@ -16,6 +16,7 @@
 // Apply() needs a per-thread Scratch (it owns a validator/parser).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -90,6 +91,28 @@ struct QualityStats {
   std::string ToJson() const;
 };
 
+// QualityStats counts by slot, for a caller that applies many records into one QualityStats:
+// ApplyToTally() adds 1 to an array slot for each rule that fires, where Apply() with a
+// QualityStats looks the rule's key up in a map (string comparisons: ~10% of Apply's time).
+// Transform::FoldTally() adds the counts to a QualityStats under the same keys and zeroes the
+// tally. A tally belongs to the Transform that first counted into it.
+class QualityTally {
+ public:
+  QualityTally() = default;
+  // Zeroes the counts (a caller that gives up on what it counted, e.g. after an error).
+  void Clear() {
+    std::fill(counts_.begin(), counts_.end(), 0);
+    rows_ = 0;
+    invalid_ = 0;
+  }
+
+ private:
+  friend class Transform;
+  std::vector<int64_t> counts_;  // sized by the transform on first use
+  int64_t rows_ = 0;
+  int64_t invalid_ = 0;
+};
+
 enum class Outcome : uint8_t { kRow, kDropped, kInvalid };
 
 // What follows a dedup column's type in DDL: ` COLLATE "C"` for text. Equality is byte equality
@@ -129,6 +152,13 @@ class Transform {
   Outcome Apply(core::RecordKind kind, std::string_view json, Scratch* scratch, Row* row,
                 std::string* reason, std::vector<core::FieldError>* errors,
                 QualityStats* stats) const;
+  // The same, counting into `tally` (not null); FoldTally() moves the counts into a
+  // QualityStats. The batch and speed layers use this form.
+  Outcome ApplyToTally(core::RecordKind kind, std::string_view json, Scratch* scratch, Row* row,
+                       std::string* reason, std::vector<core::FieldError>* errors,
+                       QualityTally* tally) const;
+  // Adds `tally`'s counts to `stats` and zeroes `tally`.
+  void FoldTally(QualityTally* tally, QualityStats* stats) const;
 
   // CREATE TABLE IF NOT EXISTS for the kind's table (with a unique index on the dedup column).
   std::string CreateTableSql(core::RecordKind kind) const;
@@ -145,6 +175,11 @@ class Transform {
  private:
   struct Impl;
   explicit Transform(std::unique_ptr<Impl> impl);
+  // Apply() counting into `stats` by key or `tally` by slot (at most one non-null); the
+  // callers count rows and invalid records.
+  Outcome ApplyCounting(core::RecordKind kind, std::string_view json, Scratch* scratch, Row* row,
+                        std::string* reason, std::vector<core::FieldError>* errors,
+                        QualityStats* stats, int64_t* tally) const;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -37,6 +37,9 @@ struct CompiledColumn {
 
   // "<kind>.<column>.<rule>", by Rule: built once so counting does not allocate.
   std::array<std::string, kRuleCount> stat_keys;
+  // First QualityTally slot of this column: slot + rule * 3 + {0 changed, 1 nulled,
+  // 2 unparseable}. Numbered by Transform's constructor.
+  size_t tally_slot = 0;
 };
 
 struct CompiledTable {
@@ -44,6 +47,7 @@ struct CompiledTable {
   std::vector<CompiledColumn> columns;        // parallel to def.columns
   std::vector<std::string> drop_stat_keys;    // parallel to def.drop_if_null_columns
   std::vector<std::string> drop_reasons;      // parallel to def.drop_if_null_columns
+  std::vector<size_t> drop_tally_slots;       // parallel to def.drop_if_null_columns
 };
 
 struct CompiledSpec {

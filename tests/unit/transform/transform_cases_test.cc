@@ -71,6 +71,24 @@ TEST_P(TransformCaseTest, MatchesExpected) {
   EXPECT_EQ(stats.invalid, outcome == Outcome::kInvalid ? 1 : 0);
   EXPECT_EQ(stats.dropped.size(), outcome == Outcome::kDropped ? 1u : 0u);
 
+  // Counting into a tally (the batch and speed layers' form), twice, then folding: the same
+  // counts as counting into QualityStats directly, twice.
+  QualityTally tally;
+  Row tally_row;
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(transform->ApplyToTally(c.kind, json, &scratch, &tally_row, &reason, &errors, &tally),
+              outcome);
+  }
+  QualityStats from_tally;
+  transform->FoldTally(&tally, &from_tally);
+  QualityStats twice;
+  twice.Merge(stats);
+  twice.Merge(stats);
+  EXPECT_EQ(from_tally.ToJson(), twice.ToJson());
+  QualityStats folded_again;
+  transform->FoldTally(&tally, &folded_again);  // the fold zeroed the tally
+  EXPECT_EQ(folded_again.ToJson(), QualityStats().ToJson());
+
   // The same record through a reused Row and Scratch gives the same answer (capacity reuse
   // must not leak state between records).
   std::string again;
