@@ -69,16 +69,32 @@ void AppendInt(Int v, std::string* out) {
   out->append(buf, end);
 }
 
-bool IsHex(char c) {
+constexpr bool IsHex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+// kHexDigit[c] is 1 for [0-9a-fA-F], else 0.
+constexpr std::array<uint8_t, 256> kHexDigit = [] {
+  std::array<uint8_t, 256> table{};
+  for (int c = 0; c < 256; ++c) table[c] = IsHex(static_cast<char>(c)) ? 1 : 0;
+  return table;
+}();
+
 // 8-4-4-4-12 hex digits, any case. On failure sets `*reason` (owned string: it names the byte).
+// The common case (a valid UUID) is checked without a branch per byte; the byte-by-byte loop
+// only runs to name the first wrong byte.
 bool IsUuid(std::string_view s, std::string* reason) {
   if (s.size() != 36) {
     *reason = "invalid length: expected 36 characters, found " + std::to_string(s.size());
     return false;
   }
+  unsigned all = static_cast<unsigned>(s[8] == '-') & static_cast<unsigned>(s[13] == '-') &
+                 static_cast<unsigned>(s[18] == '-') & static_cast<unsigned>(s[23] == '-');
+  static constexpr uint8_t kHexPositions[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11,
+                                                12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25,
+                                                26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
+  for (const uint8_t i : kHexPositions) all &= kHexDigit[static_cast<unsigned char>(s[i])];
+  if (all != 0) return true;
   for (size_t i = 0; i < s.size(); ++i) {
     const bool dash_position = i == 8 || i == 13 || i == 18 || i == 23;
     if (dash_position ? s[i] != '-' : !IsHex(s[i])) {
@@ -205,19 +221,27 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // a == b for the short strings of field names, without a call to memcmp.
 bool SameName(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  size_t i = 0;
-  for (; i + 8 <= a.size(); i += 8) {
-    uint64_t x;
-    uint64_t y;
-    std::memcpy(&x, a.data() + i, 8);
-    std::memcpy(&y, b.data() + i, 8);
-    if (x != y) return false;
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* x = a.data();
+  const char* y = b.data();
+  const auto load8 = [](const char* p) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  };
+  const auto load4 = [](const char* p) {
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    return w;
+  };
+  // Two overlapping words cover 4-16 bytes with no loop, so the branches depend only on the
+  // size (which repeats record after record), not on the bytes.
+  if (n >= 8 && n <= 16) {
+    return ((load8(x) ^ load8(y)) | (load8(x + n - 8) ^ load8(y + n - 8))) == 0;
   }
-  for (; i < a.size(); ++i) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
+  if (n >= 4 && n < 8) return ((load4(x) ^ load4(y)) | (load4(x + n - 4) ^ load4(y + n - 4))) == 0;
+  return std::memcmp(x, y, n) == 0;
 }
 
 // Scans one JSON number at `*p` (strict RFC 8259 grammar) into `*v`, exactly as simdjson would
@@ -307,21 +331,27 @@ bool IndexQuotes(std::string_view json, std::vector<uint32_t>* quotes, size_t* c
   unsigned special = 0;
   unsigned high_bits = 0;
 #if defined(__SSE2__)
+  // The "special" and "high" tests are OR-ed into two vectors and looked at once at the end;
+  // only the quotes need a mask per step.
   const char* const data = json.data();
   const __m128i quote = _mm_set1_epi8('"');
   const __m128i slash = _mm_set1_epi8('\\');
   const __m128i low = _mm_set1_epi8(0x1F);
+  __m128i special_any = _mm_setzero_si128();
+  __m128i high_any = _mm_setzero_si128();
   for (; i + 16 <= json.size(); i += 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i));
-    special |= static_cast<unsigned>(_mm_movemask_epi8(
-        _mm_or_si128(_mm_cmpeq_epi8(v, slash), _mm_cmpeq_epi8(_mm_max_epu8(v, low), low))));
-    high_bits |= static_cast<unsigned>(_mm_movemask_epi8(v));
+    special_any = _mm_or_si128(special_any, _mm_or_si128(_mm_cmpeq_epi8(v, slash),
+                                                         _mm_cmpeq_epi8(_mm_max_epu8(v, low), low)));
+    high_any = _mm_or_si128(high_any, v);
     auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)));
     while (mask != 0) {
       out[count++] = static_cast<uint32_t>(i + static_cast<size_t>(std::countr_zero(mask)));
       mask &= mask - 1;
     }
   }
+  special = static_cast<unsigned>(_mm_movemask_epi8(special_any));
+  high_bits = static_cast<unsigned>(_mm_movemask_epi8(high_any));
 #endif
   *count_out = IndexQuotesTail(json, i, out, count, &special, &high_bits);
   *high = high_bits != 0;

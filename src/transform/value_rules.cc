@@ -96,6 +96,13 @@ void AppendPadded(int64_t v, int width, std::string* out) {
 }  // namespace
 
 std::string_view TrimSpace(std::string_view s) {
+  // Most values start and end with a printable ASCII byte (0x21-0x7E): neither an ASCII space
+  // nor the first or last byte of a multi-byte space. Nothing to trim then.
+  if (!s.empty()) {
+    const auto first = static_cast<unsigned char>(s.front());
+    const auto last = static_cast<unsigned char>(s.back());
+    if (first > 0x20 && first < 0x7F && last > 0x20 && last < 0x7F) return s;
+  }
   for (size_t n = SpaceAtStart(s); n != 0; n = SpaceAtStart(s)) s.remove_prefix(n);
   for (size_t n = SpaceAtEnd(s); n != 0; n = SpaceAtEnd(s)) s.remove_suffix(n);
   return s;
