@@ -4,6 +4,7 @@
 
 #include "batch/archiver.h"
 #include "command.h"
+#include "s3_flags.h"
 #include "worker_process.h"
 #include "core/metrics.h"
 #include "lake/object_store.h"
@@ -27,9 +28,7 @@ struct ArchiveFlags {
   int64_t watermark_idle_ms = 60000;
   int64_t stop_timeout_ms = 30000;
   bool seal = true;
-  std::string s3_endpoint;
-  std::string s3_region;
-  std::string s3_addressing = "auto";
+  S3Flags s3;
   uint16_t metrics_port = 0;
   std::string metrics_host = "127.0.0.1";
   std::string instance_id;
@@ -84,13 +83,7 @@ int RunArchive(ArchiveFlags f) {
     o.kafka_extra[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
 
-  lake::S3Options s3;
-  s3.endpoint = f.s3_endpoint;
-  s3.region = f.s3_region;
-  s3.addressing = f.s3_addressing == "path"      ? lake::S3Addressing::kPath
-                  : f.s3_addressing == "virtual" ? lake::S3Addressing::kVirtualHosted
-                                                 : lake::S3Addressing::kAuto;
-  auto store = lake::OpenObjectStore(f.lake, s3);
+  auto store = lake::OpenObjectStore(f.lake, f.s3.ToOptions());
   if (!store.ok()) return Fail("--lake " + f.lake + ": " + store.status().ToString());
 
   core::Registry registry;
@@ -134,9 +127,7 @@ CommandRegistration kArchive(
       sub.add_option("--watermark-idle", f->watermark_idle_ms, "A partition without records for this long does not hold the watermark back")->envname("PINPIPE_ARCHIVE_WATERMARK_IDLE")->transform(DurationMs())->default_str("60s");
       sub.add_option("--manifest-keep", o.manifest_keep, "Keep the manifests of this many finished segments per partition (older ones are pruned)")->envname("PINPIPE_ARCHIVE_MANIFEST_KEEP")->check(CLI::Range(size_t{1}, size_t{100000000}))->capture_default_str();
       sub.add_option("--stop-timeout", f->stop_timeout_ms, "On SIGTERM, wait this long for the lake to take the open segments")->envname("PINPIPE_ARCHIVE_STOP_TIMEOUT")->transform(DurationMs())->default_str("30s");
-      sub.add_option("--s3-endpoint", f->s3_endpoint, "S3 endpoint for s3:// lakes (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the AWS profile, else AWS)")->envname("PINPIPE_S3_ENDPOINT");
-      sub.add_option("--s3-region", f->s3_region, "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, else us-east-1)")->envname("PINPIPE_S3_REGION");
-      sub.add_option("--s3-addressing", f->s3_addressing, "S3 addressing: auto, path or virtual")->envname("PINPIPE_S3_ADDRESSING")->check(CLI::IsMember({"auto", "path", "virtual"}))->capture_default_str();
+      AddS3Flags(sub, &f->s3);
       sub.add_option("--instance-id", f->instance_id, "Static group membership id (group.instance.id)")->envname("PINPIPE_ARCHIVE_INSTANCE_ID");
       sub.add_option("--session-timeout-ms", f->session_timeout_ms, "After this long without heartbeats a dead archiver's partitions go to the others")->envname("PINPIPE_ARCHIVE_SESSION_TIMEOUT_MS")->check(CLI::Range(1000, 300000))->capture_default_str();
       sub.add_option("--kafka-option", f->kafka_options, "A librdkafka consumer setting as key=value (repeatable); it overrides pinpipe's own")->envname("PINPIPE_ARCHIVE_KAFKA_OPTIONS")->delimiter(',');

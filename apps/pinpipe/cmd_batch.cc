@@ -18,6 +18,7 @@
 #include "batch/archive_layout.h"
 #include "batch/batch_job.h"
 #include "command.h"
+#include "s3_flags.h"
 #include "lake/object_store.h"
 #include "transform/transform.h"
 
@@ -30,9 +31,7 @@ struct BatchFlags {
   std::string from;
   std::string to;
   std::string lake;
-  std::string s3_endpoint;
-  std::string s3_region;
-  std::string s3_addressing = "auto";
+  S3Flags s3;
   std::string transform_file;
   bool no_pg = false;
   bool dry_run = false;
@@ -202,13 +201,7 @@ int RunBatch(BatchFlags f) {
   }
 
   const std::string url = f.lake.empty() ? batch::DefaultLakeUrl() : f.lake;
-  lake::S3Options s3;
-  s3.endpoint = f.s3_endpoint;
-  s3.region = f.s3_region;
-  s3.addressing = f.s3_addressing == "path"      ? lake::S3Addressing::kPath
-                  : f.s3_addressing == "virtual" ? lake::S3Addressing::kVirtualHosted
-                                                 : lake::S3Addressing::kAuto;
-  auto store = lake::OpenObjectStore(url, s3);
+  auto store = lake::OpenObjectStore(url, f.s3.ToOptions());
   if (!store.ok()) {
     std::cerr << "pinpipe batch: lake " << url << ": " << store.status().ToString() << "\n";
     return 1;
@@ -270,9 +263,7 @@ CommandRegistration kBatch(
       sub.add_option("--from", f->from, "First day of a range (YYYY-MM-DD)");
       sub.add_option("--to", f->to, "Last day of a range, inclusive (YYYY-MM-DD)");
       sub.add_option("--lake", f->lake, "Object store URL: file:///dir, a path or s3://bucket/prefix (default: .pinpipe/lake, as pinpipe archive)")->envname("PINPIPE_LAKE");
-      sub.add_option("--s3-endpoint", f->s3_endpoint, "S3 endpoint for s3:// lakes (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the AWS profile, else AWS)")->envname("PINPIPE_S3_ENDPOINT");
-      sub.add_option("--s3-region", f->s3_region, "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, else us-east-1)")->envname("PINPIPE_S3_REGION");
-      sub.add_option("--s3-addressing", f->s3_addressing, "S3 addressing: auto, path or virtual")->envname("PINPIPE_S3_ADDRESSING")->check(CLI::IsMember({"auto", "path", "virtual"}))->capture_default_str();
+      AddS3Flags(sub, &f->s3);
       sub.add_option("--pg-dsn", o.pg_dsn, "PostgreSQL conninfo of the batch database (created if missing)")->envname("PINPIPE_BATCH_PG_DSN")->capture_default_str();
       sub.add_option("--threads", o.threads, "Cleaning workers (0 = one per CPU)")->envname("PINPIPE_BATCH_THREADS")->check(CLI::Range(0, 256))->capture_default_str();
       sub.add_flag("--no-pg", f->no_pg, "Write only the lake output, not PostgreSQL")->envname("PINPIPE_BATCH_NO_PG");

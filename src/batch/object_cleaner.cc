@@ -13,18 +13,6 @@ uint32_t End(const std::string& text) { return static_cast<uint32_t>(text.size()
 
 }  // namespace
 
-std::string DeadLetterReasonText(const std::vector<core::FieldError>& errors,
-                                 std::string_view fallback) {
-  if (errors.empty()) return std::string(fallback.empty() ? "invalid record" : fallback);
-  std::string out;
-  for (const core::FieldError& e : errors) {
-    if (!out.empty()) out.append("; ");
-    fmt::format_to(std::back_inserter(out), "{}: {} ({})", e.field.empty() ? "body" : e.field,
-                   e.msg, e.type);
-  }
-  return out;
-}
-
 ObjectCleaner::ObjectCleaner(std::shared_ptr<const transform::Transform> transform,
                              core::RecordKind kind, CleanerOutputs outputs,
                              DuplicateHints* hints)
@@ -50,7 +38,7 @@ void ObjectCleaner::AddDeadLetter(std::string_view key, int64_t line, std::strin
   out.append("{\"object\":");
   core::AppendJsonString(key, &out);
   fmt::format_to(std::back_inserter(out), ",\"line\":{},\"reason\":", line);
-  core::AppendJsonString(DeadLetterReasonText(errors_, reason_), &out);
+  core::AppendJsonString(core::FieldErrorsText(errors_, reason_), &out);
   if (simdjson::validate_utf8(raw.data(), raw.size())) {
     out.append(",\"raw\":");
     core::AppendJsonString(raw, &out);

@@ -68,9 +68,4 @@ class ObjectCleaner {
   CleanChunk chunk_;
 };
 
-// The dead-letter reason for validation errors: "field: msg (type); ..." (the speed layer's
-// pinpipe_dead_letters.reason format), or `fallback` when there are none.
-std::string DeadLetterReasonText(const std::vector<core::FieldError>& errors,
-                                 std::string_view fallback);
-
 }  // namespace pinpipe::batch

@@ -143,6 +143,21 @@ size_t EndOfFirstValue(std::string_view s) {
 
 }  // namespace
 
+std::string FieldErrorsText(const std::vector<FieldError>& errors, std::string_view fallback) {
+  if (errors.empty()) return std::string(fallback.empty() ? "invalid record" : fallback);
+  std::string out;
+  for (const FieldError& e : errors) {
+    if (!out.empty()) out.append("; ");
+    out.append(e.field.empty() ? std::string_view("body") : std::string_view(e.field));
+    out.append(": ");
+    out.append(e.msg);
+    out.append(" (");
+    out.append(e.type);
+    out.push_back(')');
+  }
+  return out;
+}
+
 void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
   // Copy runs of bytes that need no escaping in one append; records are mostly such runs.

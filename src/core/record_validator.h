@@ -30,6 +30,12 @@ struct FieldError {
   friend bool operator==(const FieldError&, const FieldError&) = default;
 };
 
+// The errors as one line, "field: msg (type); ..." ("body" for whole-body errors), or `fallback`
+// ("invalid record" if empty) when there are none: the dead-letter reason of both layers
+// (pinpipe_dead_letters.reason and the batch job's _rejected files), which the differential
+// test compares, so it is written once here.
+std::string FieldErrorsText(const std::vector<FieldError>& errors, std::string_view fallback);
+
 struct ValidatedRecord {
   RecordKind kind = RecordKind::kPin;
   // The key field's value as a decimal string ("7528"): the Kafka message key.

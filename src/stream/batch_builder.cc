@@ -48,18 +48,6 @@ void AppendByteaField(std::string_view bytes, std::string* out) {
   }
 }
 
-std::string DeadLetterReason(const std::vector<core::FieldError>& errors,
-                             std::string_view fallback) {
-  if (errors.empty()) return std::string(fallback.empty() ? "invalid record" : fallback);
-  std::string out;
-  for (const core::FieldError& e : errors) {
-    if (!out.empty()) out.append("; ");
-    fmt::format_to(std::back_inserter(out), "{}: {} ({})", e.field.empty() ? "body" : e.field,
-                   e.msg, e.type);
-  }
-  return out;
-}
-
 BatchBuilder::BatchBuilder(std::shared_ptr<const transform::Transform> transform)
     : transform_(std::move(transform)) {}
 
@@ -80,7 +68,7 @@ void BatchBuilder::Add(core::RecordKind kind, std::string_view topic, int32_t pa
       fmt::format_to(std::back_inserter(out), "\t{}\t{}\t", partition, offset);
       AppendByteaField(value, &out);
       out.push_back('\t');
-      std::string reason = DeadLetterReason(errors_, reason_);
+      std::string reason = core::FieldErrorsText(errors_, reason_);
       std::erase(reason, '\0');
       pg::AppendCopyField(out, reason);
       out.push_back('\n');

@@ -84,8 +84,5 @@ class BatchBuilder {
 void AppendTimestampField(int64_t timestamp_ms, std::string* out);
 // Appends `bytes` as a bytea COPY field in hex format ("\\x4142").
 void AppendByteaField(std::string_view bytes, std::string* out);
-// The dead-letter reason for validation errors: "field: msg (type); ...".
-std::string DeadLetterReason(const std::vector<core::FieldError>& errors,
-                             std::string_view fallback);
 
 }  // namespace pinpipe::stream

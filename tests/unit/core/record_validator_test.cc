@@ -312,6 +312,13 @@ TEST(RecordValidatorTest, FastPathAndSimdjsonAgreeAtTheEdges) {
   }
 }
 
+TEST(FieldErrorsTextTest, JoinsFieldErrors) {
+  EXPECT_EQ(FieldErrorsText({{"a", "bad", "int_type"}, {"", "broken", "json_invalid"}}, ""),
+            "a: bad (int_type); body: broken (json_invalid)");
+  EXPECT_EQ(FieldErrorsText({}, "why"), "why");
+  EXPECT_EQ(FieldErrorsText({}, ""), "invalid record");
+}
+
 struct JsonStringCase {
   std::string_view in;
   std::string_view want;

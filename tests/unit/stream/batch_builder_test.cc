@@ -116,11 +116,5 @@ TEST_F(BatchBuilderTest, DropIfNullIsCountedNotDeadLettered) {
   EXPECT_EQ(b.quality.dropped.at("pin.drop_if_null.follower_count"), 1);
 }
 
-TEST(DeadLetterReasonTest, JoinsFieldErrors) {
-  EXPECT_EQ(DeadLetterReason({{"a", "bad", "int_type"}, {"", "broken", "json_invalid"}}, ""),
-            "a: bad (int_type); body: broken (json_invalid)");
-  EXPECT_EQ(DeadLetterReason({}, "why"), "why");
-}
-
 }  // namespace
 }  // namespace pinpipe::stream
