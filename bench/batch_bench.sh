@@ -22,7 +22,8 @@
 #    zstd codec; see the baseline's docstring), `--sink noop` (read, infer schema, clean, no
 #    output) and `--sink csv` (also write CSV). Wall time of the whole process (JVM start-up
 #    included) and of the job alone, CPU-seconds and peak RSS of the process session.
-# 4. pinpipe --no-pg on S and on L: peak RSS, to show it does not grow with the input.
+# 4. pinpipe --no-pg on S and on L: peak RSS, to show it does not grow with the input; and
+#    --dry-run with 1 worker on S: records per CPU-second of the mixed archive (pin, geo, user).
 # Results: a Markdown report on stdout and in bench/results/batch-<timestamp>.md.
 # The build directory must hold apps/pinpipe and bench/batch_lake_gen (default: build/release,
 # built with scripts/build release).
@@ -170,6 +171,9 @@ SMALL_GIB=$(awk -v g="$BIG_GIB" 'BEGIN{printf "%g", g/10}')
 LAST_DAY=$(date -u -d "$DAY + $((BIG_DAYS - 1)) days" +%F)
 if [[ " $ENGINES " == *" pinpipe "* && $BIG_GIB != 0 ]]; then
   gen s "$SMALL_GIB" "$BIG_DAYS" pin,geo,user
+  # Per core on the archive as the pipeline writes it (pin, geo and user records in equal
+  # numbers, as every post gives one of each): --dry-run with 1 worker on S.
+  run_pinpipe mixdry1 --from $DAY --to "$LAST_DAY" --lake "file://$WORK/lake-s" --dry-run --threads 1
   run_pinpipe small --from $DAY --to "$LAST_DAY" --lake "file://$WORK/lake-s" --no-pg --threads "$THREADS"
   rm -rf -- "$WORK/lake-s"
   gen l "$BIG_GIB" "$BIG_DAYS" pin,geo,user
@@ -223,6 +227,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.1fx", a/b; else p
     echo "|---|---|---|---|---|---|---|---|"
     echo "| S ($SMALL_GIB GiB, $BIG_DAYS day(s)) | ${R[small,records]} | $(field raw_bytes "$GEN_s") | $(field compressed_bytes "$GEN_s") | ${R[small,wall]} | ${R[small,rps]} | ${R[small,rpc]} | ${R[small,rss]} |"
     echo "| L ($BIG_GIB GiB, $BIG_DAYS day(s)) | ${R[big,records]} | $(field raw_bytes "$GEN_l") | $(field compressed_bytes "$GEN_l") | ${R[big,wall]} | ${R[big,rps]} | ${R[big,rpc]} | ${R[big,rss]} |"
+    echo
+    echo "Per core on the mixed archive (S, --dry-run, 1 worker): ${R[mixdry1,rpc]} records per CPU-second (${R[mixdry1,records]} records, ${R[mixdry1,cpu]} CPU s, peak RSS ${R[mixdry1,rss]} MiB); pins alone (P, above): ${R[dry1,rpc]:-not run}."
     echo
   fi
   echo "Synthetic source rows: $POSTS (every record is a draw with replacement, so most are duplicates)."
