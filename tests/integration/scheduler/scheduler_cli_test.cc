@@ -1,9 +1,12 @@
 // The real `pinpipe scheduler` binary (PINPIPE_TEST_PINPIPE_BIN): killed -9 mid-run and
-// restarted, it resumes without re-running finished tasks; and export-airflow loaded by a real
-// Apache Airflow (the venv of scripts/setup --airflow, PINPIPE_TEST_AIRFLOW_PYTHON).
+// restarted, it resumes without re-running finished tasks, and its --metrics-port serves the run
+// and try counters; and export-airflow loaded by a real Apache Airflow (the venv of scripts/setup
+// --airflow, PINPIPE_TEST_AIRFLOW_PYTHON).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "http/client.h"
 #include "testing/kafka_env.h"
 #include "testing/pg_env.h"
 
@@ -39,6 +43,23 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
     _exit(127);
   }
   return pid;
+}
+
+// A TCP port that was free a moment ago (bound to port 0, then released).
+uint16_t FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (fd >= 0) close(fd);
+    return 0;
+  }
+  close(fd);
+  return ntohs(addr.sin_port);
 }
 
 int Lines(const std::string& path) {
@@ -81,9 +102,31 @@ TEST(SchedulerCliTest, KilledMidRunAndRestartedResumes) {
   std::this_thread::sleep_for(5s);  // the killed try's sleep would have ended by now
   EXPECT_EQ(Lines(dir + "/slow.count"), 0);  // it died with the scheduler (PDEATHSIG)
 
-  pid = Spawn(run, dir + "/scheduler.log");
+  // The restart also serves its counters (this process's own: the run it finishes).
+  const uint16_t port = FreePort();
+  ASSERT_NE(port, 0);
+  std::vector<std::string> rerun = run;
+  rerun.insert(rerun.end(), {"--metrics-port", std::to_string(port)});
+  pid = Spawn(rerun, dir + "/scheduler.log");
   for (int i = 0; i < 300 && Lines(dir + "/last.count") == 0; ++i) std::this_thread::sleep_for(100ms);
   std::this_thread::sleep_for(1s);
+  pinpipe::http::ClientOptions client_options;
+  client_options.port = port;
+  pinpipe::http::Client client(client_options);
+  const auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.status().ToString() << Slurp(dir + "/scheduler.log");
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find(
+                "pinpipe_scheduler_runs_finished_total{dag=\"kill\",state=\"success\"} 1\n"),
+            std::string::npos)
+      << metrics->body;
+  // slow's second try and last succeed in this process (first had succeeded before the kill).
+  EXPECT_NE(metrics->body.find("pinpipe_scheduler_tries_total{dag=\"kill\",result=\"success\"} 2\n"),
+            std::string::npos)
+      << metrics->body;
+  const auto health = client.Get("/healthz");
+  ASSERT_TRUE(health.ok()) << health.status().ToString();
+  EXPECT_EQ(health->status, 200);
   kill(pid, SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
