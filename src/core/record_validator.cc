@@ -327,7 +327,6 @@ size_t IndexQuotesTail(std::string_view json, size_t i, uint32_t* out, size_t co
   return count;
 }
 
-
 // Lists the positions of all `"` bytes of `json` in `*quotes` and tells whether the text has
 // a byte above 0x7F (`*high`). Returns false when `json` holds a `\` or a control byte below
 // 0x20 anywhere: the fast path does not take escapes, and outside strings the only control
@@ -403,8 +402,9 @@ bool RecordValidator::Impl::FastScan(const RecordSchema& schema, std::string_vie
     next_quote += 2;
     return true;
   };
+  // JSON's other white space (\t, \n, \r) is a control byte: IndexQuotes refused it already.
   const auto skip_space = [&] {
-    while (p != end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')) ++p;
+    while (p != end && *p == ' ') ++p;
   };
   skip_space();
   if (p == end || *p != '{') return false;
