@@ -220,8 +220,6 @@ struct RecordValidator::Impl {
   // body may have many thousands). Error path only.
   std::vector<std::string_view> extras;
   std::unordered_set<std::string_view> extras_seen;
-  // FastScan's quote positions (kept for their capacity).
-  std::vector<uint32_t> quotes;
   RecordValidator::ParserCounts counts;
 
   bool FastScan(const RecordSchema& schema, std::string_view json, uint64_t* seen);
@@ -313,44 +311,20 @@ bool ScanNumber(const char** p, const char* end, RawValue* v) {
   return true;
 }
 
-// Lists the positions of all `"` bytes of `json` from byte `i` on in `out` (from entry `count`)
-// and folds the rest of what IndexQuotes needs into `*special` and `*high_bits`: the portable
-// loop, for the tail after the 16-byte steps.
-size_t IndexQuotesTail(std::string_view json, size_t i, uint32_t* out, size_t count,
-                       unsigned* special, unsigned* high_bits) {
-  for (; i < json.size(); ++i) {
-    const auto c = static_cast<unsigned char>(json[i]);
-    *special |= static_cast<unsigned>(c < 0x20 || c == '\\');
-    *high_bits |= c & 0x80u;
-    if (c == '"') out[count++] = static_cast<uint32_t>(i);
-  }
-  return count;
-}
-
-// Lists the positions of all `"` bytes of `json` in `*quotes` and tells whether the text has
-// a byte above 0x7F (`*high`). Returns false when `json` holds a `\` or a control byte below
-// 0x20 anywhere: the fast path does not take escapes, and outside strings the only control
-// bytes JSON allows are \t, \n and \r (rare in records). Without a backslash every quote
-// opens or closes a string, so the quote list is the string structure of the record. SSE2
-// (every x86-64) classifies 16 bytes per step with no branch per byte; elsewhere a byte loop.
-// (An AVX2 variant chosen at run time measured no faster: the quote walk is the larger part.)
-// `*quotes` is only grown (never shrunk, so that it is not zero-filled again for
-// every record); the positions are its first `*count` entries.
-bool IndexQuotes(std::string_view json, std::vector<uint32_t>* quotes, size_t* count_out,
-                 bool* high) {
-  if (quotes->size() < json.size() + 1) quotes->resize(json.size() + 1);
-  uint32_t* out = quotes->data();
-  size_t count = 0;
+// Whether `json` has a `\` or a control byte below 0x20 (returns false then) and a byte above
+// 0x7F (`*high`). The fast path does not take escapes, and outside strings the only control bytes
+// JSON allows are \t, \n and \r (rare in records). SSE2 (every x86-64) tests 16 bytes per step
+// and ORs the results into two vectors that are looked at once, so there is no branch but the
+// loop's; elsewhere a byte loop. (A quote index built in the same pass, an AVX2 variant and
+// unconditional position writes measured no faster than the walk below.)
+bool ScanSpecial(std::string_view json, bool* high) {
   size_t i = 0;
   unsigned special = 0;
   unsigned high_bits = 0;
-#if defined(__SSE2__)
-  // The "special" and "high" tests are OR-ed into two vectors and looked at once at the end;
-  // only the quotes need a mask per step.
   const char* const data = json.data();
-  const __m128i quote = _mm_set1_epi8('"');
+#if defined(__SSE2__)
   const __m128i slash = _mm_set1_epi8('\\');
-  const __m128i low = _mm_set1_epi8(0x1F);
+  const __m128i low = _mm_set1_epi8(0x1F);  // c <= 0x1F is max(c, 0x1F) == 0x1F
   __m128i special_any = _mm_setzero_si128();
   __m128i high_any = _mm_setzero_si128();
   for (; i + 16 <= json.size(); i += 16) {
@@ -358,24 +332,39 @@ bool IndexQuotes(std::string_view json, std::vector<uint32_t>* quotes, size_t* c
     special_any = _mm_or_si128(special_any, _mm_or_si128(_mm_cmpeq_epi8(v, slash),
                                                          _mm_cmpeq_epi8(_mm_max_epu8(v, low), low)));
     high_any = _mm_or_si128(high_any, v);
-    auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)));
-    while (mask != 0) {
-      out[count++] = static_cast<uint32_t>(i + static_cast<size_t>(std::countr_zero(mask)));
-      mask &= mask - 1;
-    }
   }
   special = static_cast<unsigned>(_mm_movemask_epi8(special_any));
   high_bits = static_cast<unsigned>(_mm_movemask_epi8(high_any));
 #endif
-  *count_out = IndexQuotesTail(json, i, out, count, &special, &high_bits);
+  for (; i < json.size(); ++i) {
+    const auto c = static_cast<unsigned char>(data[i]);
+    special |= static_cast<unsigned>(c < 0x20 || c == '\\');
+    high_bits |= c & 0x80u;
+  }
   *high = high_bits != 0;
   return special == 0;
 }
 
+// The first `"` at or after `p` (before `end`), or null; 16 bytes per step with SSE2.
+const char* FindQuote(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  for (; end - p >= 16; p += 16) {
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), quote)));
+    if (mask != 0) return p + std::countr_zero(mask);
+  }
+#endif
+  for (; p != end; ++p) {
+    if (*p == '"') return p;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
-// The fast path: the common record in one pass for the structure plus a short walk, with no tape
-// and no copy. It returns true only when `json` is a single JSON object (white space around it
+// The fast path: the common record in one branch-free pass for escapes, control and high bytes,
+// plus a walk from string to string, with no tape and no copy. It returns true only when `json` is a single JSON object (white space around it
 // allowed) whose keys are distinct schema fields and whose values are numbers or strings, with
 // no escapes and no control bytes anywhere, in valid UTF-8; the slots of the fields seen are
 // then filled exactly as DomScan fills them. Anything else (errors, unknown or repeated keys,
@@ -383,26 +372,21 @@ bool IndexQuotes(std::string_view json, std::vector<uint32_t>* quotes, size_t* c
 // errors and their messages have one source. The fuzz target compares both paths on every input.
 bool RecordValidator::Impl::FastScan(const RecordSchema& schema, std::string_view json,
                                      uint64_t* seen_out) {
-  if (json.size() >= std::numeric_limits<uint32_t>::max()) return false;
   bool high = false;
-  size_t quote_count = 0;
-  if (!IndexQuotes(json, &quotes, &quote_count, &high)) return false;
-  const char* const begin = json.data();
-  const char* p = begin;
+  if (!ScanSpecial(json, &high)) return false;
+  const char* p = json.data();
   const char* const end = p + json.size();
-  const uint32_t* next_quote = quotes.data();
-  const uint32_t* const quotes_end = next_quote + quote_count;
-  // At `p` == '"': the string's contents, `p` moved past its closing quote. False if the
-  // quotes do not pair up there.
+  // At `p` == '"': the string's contents, `p` moved past its closing quote (with no backslash in
+  // the record, the next quote closes it). False if it never closes.
   std::string_view text;
   const auto take_string = [&]() -> bool {
-    if (quotes_end - next_quote < 2 || begin + next_quote[0] != p) return false;
-    text = std::string_view(p + 1, next_quote[1] - next_quote[0] - 1);
-    p = begin + next_quote[1] + 1;
-    next_quote += 2;
+    const char* const close = FindQuote(p + 1, end);
+    if (close == nullptr) return false;
+    text = std::string_view(p + 1, static_cast<size_t>(close - p - 1));
+    p = close + 1;
     return true;
   };
-  // JSON's other white space (\t, \n, \r) is a control byte: IndexQuotes refused it already.
+  // JSON's other white space (\t, \n, \r) is a control byte: ScanSpecial refused it already.
   const auto skip_space = [&] {
     while (p != end && *p == ' ') ++p;
   };
@@ -457,7 +441,7 @@ bool RecordValidator::Impl::FastScan(const RecordSchema& schema, std::string_vie
     }
   }
   skip_space();
-  if (p != end || next_quote != quotes_end) return false;
+  if (p != end) return false;
   // Bytes above 0x7F can only be inside strings here; their UTF-8 is checked on the whole input.
   if (high && !simdjson::validate_utf8(json.data(), json.size())) return false;
   *seen_out = seen;
