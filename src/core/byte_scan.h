@@ -63,11 +63,11 @@ size_t FindFirstByte(std::string_view s, size_t from, WordTest word_test, ByteTe
 }
 
 // The index of the first byte at or after `from` that ends a plain run inside a JSON string:
-// `"`, `\` or a control byte below 0x20; npos if there is none. The record validator's fast
-// path scans every string value with it. Same answer as FindFirstByte with the JSON escaper's
-// tests, but the position inside a word comes from its lowest flag bit: each of the three
-// "has a byte" masks is exact in its lowest set bit (a borrow only runs upwards from a real
-// match), so no byte-by-byte pass is needed. With SSE2, 16 bytes at a time first.
+// `"`, `\` or a control byte below 0x20; npos if there is none: where AppendJsonString must
+// stop to escape. Same answer as FindFirstByte with the JSON escaper's tests, but the position
+// inside a word comes from its lowest flag bit: each of the three "has a byte" masks is exact in
+// its lowest set bit (a borrow only runs upwards from a real match), so no byte-by-byte pass is
+// needed. With SSE2, 16 bytes at a time first.
 inline size_t FindJsonStringSpecial(std::string_view s, size_t from) {
   using namespace byte_scan_internal;
   size_t i = from;

@@ -345,7 +345,10 @@ bool ScanSpecial(std::string_view json, bool* high) {
   return special == 0;
 }
 
-// The first `"` at or after `p` (before `end`), or null; 16 bytes per step with SSE2.
+// The first `"` at or after `p` (before `end`), or null; 16 bytes per step with SSE2. Narrower
+// than core::FindJsonStringSpecial (which also stops at `\` and control bytes): ScanSpecial has
+// ruled those out for the whole record, and the one-byte test made validation ~15% faster than
+// calling that helper here (BM_ValidatePin, alternated runs).
 const char* FindQuote(const char* p, const char* end) {
 #if defined(__SSE2__)
   const __m128i quote = _mm_set1_epi8('"');
