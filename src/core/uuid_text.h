@@ -29,6 +29,13 @@ inline constexpr uint64_t kCaseBits = 0x2020202020202020ULL;
 // True when the valid UUID `uuid` is already in canonical (lower) case.
 inline bool IsLowerCaseUuid(std::string_view uuid) {
   using uuid_text_internal::kCaseBits;
+  const auto word = [&](size_t at) {
+    uint64_t w;
+    std::memcpy(&w, uuid.data() + at, sizeof(w));
+    return ~w & kCaseBits;
+  };
+  // A valid UUID is 36 bytes: five overlapping words, no loop.
+  if (uuid.size() == 36) return (word(0) | word(8) | word(16) | word(24) | word(28)) == 0;
   uint64_t missing = 0;
   size_t i = 0;
   for (; i + 8 <= uuid.size(); i += 8) {
