@@ -24,7 +24,21 @@ struct EmulateFlags {
   double duration = 0;
   int batch_size = 0;
   bool no_progress = false;
+  // Retries (both modes): see emulate/retry_policy.h.
+  bool no_retry = false;
+  int retry_max = emulate::RetryOptions{}.max_retries;
+  double retry_max_wait = 120;   // seconds
+  double retry_max_delay = 30;   // seconds
 };
+
+emulate::RetryOptions RetryOptionsOf(const EmulateFlags& flags) {
+  emulate::RetryOptions retry;
+  retry.enabled = !flags.no_retry;
+  retry.max_retries = flags.retry_max;
+  retry.max_wait = std::chrono::milliseconds(static_cast<int64_t>(flags.retry_max_wait * 1000));
+  retry.max_delay = std::chrono::milliseconds(static_cast<int64_t>(flags.retry_max_delay * 1000));
+  return retry;
+}
 
 int Run(const EmulateFlags& flags) {
   auto url = http::ParseHttpUrl(flags.api_url);
@@ -60,9 +74,11 @@ int Run(const EmulateFlags& flags) {
     options.api = *url;
     options.bearer_token = flags.bearer_token;
     options.seed = flags.seed;
+    options.retry = RetryOptionsOf(flags);
     auto stats = emulate::RunReplay(posts, options, g_stop, std::cout);
     std::cerr << "posted " << stats.posts << " posts: " << stats.records_ok << " records accepted, "
-              << stats.records_failed << " not\n";
+              << stats.records_failed << " not (gave up " << stats.gave_up << "); retried "
+              << stats.retried << "\n";
     return stats.records_ok + stats.records_failed > 0 && stats.records_ok == 0 ? 1 : 0;
   }
   emulate::LoadOptions options;
@@ -75,6 +91,7 @@ int Run(const EmulateFlags& flags) {
   options.duration_s = flags.duration;
   options.batch_size = flags.batch_size;
   options.progress = !flags.no_progress;
+  options.retry = RetryOptionsOf(flags);
   auto summary = emulate::RunLoad(posts, options, g_stop, std::cerr);
   std::cout << emulate::FormatSummary(summary) << "\n";
   // Exit 0 unless nothing could be sent at all.
@@ -113,6 +130,26 @@ CommandRegistration kEmulate(
           ->envname("PINPIPE_EMULATE_BATCH_SIZE")
           ->check(CLI::Range(0, 100000));
       sub.add_flag("--no-progress", flags->no_progress, "load mode: no progress line on stderr");
+      sub.add_flag("--no-retry", flags->no_retry,
+                   "do not send a record again after 503/429 or a connection error (the "
+                   "original's fire-and-forget behaviour)")
+          ->envname("PINPIPE_EMULATE_NO_RETRY");
+      sub.add_option("--retry-max", flags->retry_max,
+                     "retries per record at most (503/429 after Retry-After, connection errors "
+                     "after 1 s); then the record is given up")
+          ->envname("PINPIPE_EMULATE_RETRY_MAX")
+          ->check(CLI::Range(0, 1000000))
+          ->capture_default_str();
+      sub.add_option("--retry-max-wait", flags->retry_max_wait,
+                     "seconds of retry delays per record at most; then the record is given up")
+          ->envname("PINPIPE_EMULATE_RETRY_MAX_WAIT")
+          ->check(CLI::Range(0.0, 86400.0))
+          ->capture_default_str();
+      sub.add_option("--retry-max-delay", flags->retry_max_delay,
+                     "seconds one retry delay may last at most (caps Retry-After; jitter included)")
+          ->envname("PINPIPE_EMULATE_RETRY_MAX_DELAY")
+          ->check(CLI::Range(0.0, 86400.0))
+          ->capture_default_str();
       return CommandRunner([flags] { return Run(*flags); });
     });
 

@@ -2,8 +2,9 @@
 // exactly (no hashing away of information, so two different keys never collide) but compactly,
 // because the set grows with the day's distinct keys:
 //   * integer cells (geo and user `ind`)        -> 16 bytes in an open-addressing table;
-//   * text in canonical lowercase UUID form      -> its 128 bits, 16 bytes (pin `unique_id`);
-//   * any other text (upper-case UUIDs included)  -> the exact string (rare);
+//   * text in canonical lowercase UUID form      -> its 128 bits, 16 bytes (pin `unique_id`:
+//                                                   the transform lowers every uuid field);
+//   * any other text (e.g. an upper-case UUID from a user's string field) -> the exact string;
 //   * other column types (a user's transform)   -> their text form, as text, tagged by type.
 // A table slot costs 16 bytes at a load factor of 0.35-0.7, so about 23-46 bytes per distinct
 // key: 10 million distinct pins per day need about 300 MiB at most. NULL is never a duplicate

@@ -17,6 +17,7 @@
 #include "core/byte_scan.h"
 #include "core/check.h"
 #include "core/timestamp_parser.h"
+#include "core/uuid_text.h"
 
 namespace pinpipe::core {
 namespace {
@@ -722,7 +723,17 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
         }
         field_value.type = FieldValue::Type::kString;
         field_value.string_value = s;
-        if (build_canonical) AppendJsonString(s, &canon);
+        if (build_canonical) {
+          if (spec.type == FieldType::kUuid) {
+            // The answer spells a UUID in lower case, as pydantic's UUID type does (its hex
+            // digits and dashes need no escaping); values() keep the bytes as sent.
+            canon.push_back('"');
+            AppendLowerCaseUuid(s, &canon);
+            canon.push_back('"');
+          } else {
+            AppendJsonString(s, &canon);
+          }
+        }
         break;
       }
     }

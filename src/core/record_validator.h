@@ -41,7 +41,9 @@ struct ValidatedRecord {
   // The key field's value as a decimal string ("7528"): the Kafka message key.
   std::string key;
   // The validated record re-serialised as compact JSON, fields in schema order, strings
-  // byte-exact (only `"`, `\` and control characters escaped). Used as the API's answer.
+  // byte-exact (only `"`, `\` and control characters escaped) except UUIDs, which are written
+  // in lower case as pydantic's UUID type prints them (core/uuid_text.h). Used as the API's
+  // answer.
   std::string canonical_json;
 };
 

@@ -98,6 +98,7 @@ struct LoadShared {
   std::atomic<bool> halt{false};
   std::atomic<uint64_t> next_ticket{0};
   std::atomic<int64_t> sent{0}, accepted{0}, rejected{0}, failed{0}, requests{0};
+  std::atomic<int64_t> retried{0}, gave_up{0};
 
   std::mutex error_mutex;
   std::string first_error;  // guarded by error_mutex
@@ -106,10 +107,11 @@ struct LoadShared {
     std::lock_guard lock(error_mutex);
     if (first_error.empty()) first_error = error;
   }
+  // A final answer (retriable ones are decided by the session first).
   void Count(int status, int64_t n) {
     if (status >= 200 && status < 300) {
       accepted.fetch_add(n, std::memory_order_relaxed);
-    } else if (status >= 400 && status < 500) {
+    } else if (status >= 400 && status < 500 && !IsRetriableStatus(status)) {
       rejected.fetch_add(n, std::memory_order_relaxed);
     } else {
       failed.fetch_add(n, std::memory_order_relaxed);
@@ -119,10 +121,18 @@ struct LoadShared {
 
 // One keep-alive connection sending requests back to back. All handlers run on the owning
 // thread's io_context (one thread per context), so a Session needs no locking of its own.
+// A request whose answer is retriable (503/429, a transport error; emulate/retry_policy.h) is
+// sent again on this session after its delay, before the session takes the next ticket; for a
+// batch only the items still to be stored are sent again.
 class Session {
  public:
-  Session(asio::io_context& io, LoadShared& shared)
-      : shared_(shared), stream_(io), timer_(io), batch_(shared.options.batch_size > 0) {
+  Session(asio::io_context& io, LoadShared& shared, uint64_t id)
+      : shared_(shared),
+        stream_(io),
+        timer_(io),
+        batch_(shared.options.batch_size > 0),
+        retry_(shared.options.retry,
+               shared.options.seed ^ (0x7265747279ULL + id * 0x9e3779b97f4a7c15ULL)) {
     request_.version(11);
     request_.method(bhttp::verb::post);
     request_.set(bhttp::field::host, shared.host_header);
@@ -132,7 +142,8 @@ class Session {
   }
 
   void Start() { Connect(); }
-  // Cuts short a wait for the rate schedule or a reconnect back-off (on this session's thread).
+  // Cuts short a wait for the rate schedule, a retry or a reconnect back-off (on this session's
+  // thread).
   void Wake() { timer_.cancel(); }
   const LatencyHistogram& latencies() const { return latencies_; }
 
@@ -147,12 +158,17 @@ class Session {
   void OnConnect(beast::error_code ec) {
     if (ec) {
       shared_.NoteError("connect: " + ec.message());
-      // Back off a little so a refused connection does not spin a core.
+      Close();
+      // A record waiting to be sent again spends its retry budget (an API restarting refuses
+      // connections for a while); otherwise back off a little so a refused connection does not
+      // spin a core.
+      if (has_record_) return RetryLater(std::nullopt);
       timer_.expires_after(std::chrono::milliseconds(100));
       timer_.async_wait([this](beast::error_code) { Connect(); });
       return;
     }
     stream_.socket().set_option(tcp::no_delay(true), ec);
+    if (has_record_) return Send();
     Next();
   }
 
@@ -165,9 +181,15 @@ class Session {
     const uint64_t first_record = ticket * per_ticket;
     const auto count = static_cast<uint64_t>(options.count);
     if (options.count > 0 && first_record >= count) return Close();
-    records_ = static_cast<int64_t>(
-        options.count > 0 ? std::min(per_ticket, count - first_record) : per_ticket);
-    BuildRequest(ticket, static_cast<uint64_t>(records_));
+    const uint64_t records =
+        options.count > 0 ? std::min(per_ticket, count - first_record) : per_ticket;
+    ticket_ = ticket;
+    has_record_ = true;
+    first_send_ = true;
+    retry_.Reset();
+    pending_.resize(records);
+    for (uint64_t j = 0; j < records; ++j) pending_[j] = static_cast<uint32_t>(j);
+    BuildRequest();
     if (options.rate > 0) {
       const auto due = shared_.start + std::chrono::duration_cast<Clock::duration>(
                                            std::chrono::duration<double>(
@@ -181,26 +203,25 @@ class Session {
     Send();
   }
 
-  // Single records cycle pin, geo, user over consecutive posts (as the original posted all
-  // three for each post). Batches cycle the kind per ticket: three consecutive batches carry
-  // the pin, geo and user records of the same posts.
-  void BuildRequest(uint64_t ticket, uint64_t records) {
+  // The request for ticket_'s records still pending. Single records cycle pin, geo, user over
+  // consecutive posts (as the original posted all three for each post). Batches cycle the kind
+  // per ticket: three consecutive batches carry the pin, geo and user records of the same posts.
+  void BuildRequest() {
     const auto& posts = shared_.posts;
     const uint64_t seed = shared_.options.seed;
     std::string& body = request_.body();
     body.clear();
-    size_t kind;
+    const size_t kind = ticket_ % 3;
     if (!batch_) {
-      kind = ticket % 3;
-      body = KindJson(posts[PickPost(seed, ticket / 3, posts.size())], kind);
+      body = KindJson(posts[PickPost(seed, ticket_ / 3, posts.size())], kind);
     } else {
-      kind = ticket % 3;
-      const uint64_t first_post = (ticket / 3) * static_cast<uint64_t>(shared_.options.batch_size);
-      for (uint64_t j = 0; j < records; ++j) {
+      const uint64_t first_post = (ticket_ / 3) * static_cast<uint64_t>(shared_.options.batch_size);
+      for (const uint32_t j : pending_) {
         body += KindJson(posts[PickPost(seed, first_post + j, posts.size())], kind);
         body += '\n';
       }
     }
+    records_ = static_cast<int64_t>(pending_.size());
     target_ = shared_.options.api.base_path + (batch_ ? "/batch/" : "/") + kKindNames[kind] +
               (batch_ ? "" : "/");
     request_.target(target_);
@@ -209,7 +230,8 @@ class Session {
 
   void Send() {
     if (shared_.halt.load(std::memory_order_relaxed)) return Close();
-    shared_.sent.fetch_add(records_, std::memory_order_relaxed);
+    (first_send_ ? shared_.sent : shared_.retried).fetch_add(records_, std::memory_order_relaxed);
+    first_send_ = false;
     sent_at_ = Clock::now();
     stream_.expires_after(shared_.options.request_timeout);
     bhttp::async_write(stream_, request_, [this](beast::error_code ec, size_t) {
@@ -228,30 +250,48 @@ class Session {
     shared_.requests.fetch_add(1, std::memory_order_relaxed);
     auto& response = parser_->get();
     const int status = static_cast<int>(response.result_int());
+    const auto retry_after_header = response[bhttp::field::retry_after];
+    const std::optional<std::chrono::seconds> retry_after = ParseRetryAfter(
+        std::string_view(retry_after_header.data(), retry_after_header.size()));
+    bool retry = false;
     if (batch_ && status == 200) {
-      CountBatchItems(response.body());
+      retry = CountBatchItems(response.body());
+    } else if (IsRetriableStatus(status)) {
+      retry = true;
     } else {
       shared_.Count(status, records_);
     }
-    if (!response.keep_alive()) {
-      Close();
-      return Connect();
-    }
-    Next();
+    if (!response.keep_alive()) Close();
+    if (retry) return RetryLater(retry_after);
+    Done();
   }
 
   // The batch endpoint answers 200 with {"results":[{"position":i,"status":s,...},...]}; each item
-  // counts by its own status. Items the body does not account for count as failed.
-  void CountBatchItems(const std::string& body) {
+  // counts by its own status, except retriable ones, which stay in pending_ (returns whether
+  // there are any). Items the body does not account for count as failed.
+  bool CountBatchItems(const std::string& body) {
     int64_t counted = 0;
+    retry_positions_.clear();
     simdjson::dom::element doc;
     simdjson::dom::array results;
     if (json_.parse(body).get(doc) == simdjson::SUCCESS &&
         doc["results"].get_array().get(results) == simdjson::SUCCESS) {
+      size_t order = 0;
       for (simdjson::dom::element item : results) {
+        // "position" is the item's line in the request; without it, the order of the results.
+        uint64_t position = 0;
+        if (item["position"].get_uint64().get(position) != simdjson::SUCCESS) position = order;
+        ++order;
         int64_t status = 0;
-        if (item["status"].get_int64().get(status) != simdjson::SUCCESS) continue;
-        shared_.Count(static_cast<int>(status), 1);
+        if (item["status"].get_int64().get(status) != simdjson::SUCCESS ||
+            position >= pending_.size()) {
+          continue;
+        }
+        if (IsRetriableStatus(static_cast<int>(status))) {
+          retry_positions_.push_back(pending_[position]);
+        } else {
+          shared_.Count(static_cast<int>(status), 1);
+        }
         ++counted;
       }
     }
@@ -260,44 +300,103 @@ class Session {
                                           Preview(body, 200));
       shared_.failed.fetch_add(records_ - counted, std::memory_order_relaxed);
     }
+    pending_.swap(retry_positions_);
+    records_ = static_cast<int64_t>(pending_.size());
+    return !pending_.empty();
   }
 
   void OnTransportError(beast::error_code ec, const char* what) {
     shared_.requests.fetch_add(1, std::memory_order_relaxed);
-    shared_.failed.fetch_add(records_, std::memory_order_relaxed);
     shared_.NoteError(std::string(what) + ": " + ec.message());
     Close();
-    Connect();
+    RetryLater(std::nullopt);
+  }
+
+  // The records of the request in flight (records_) got a retriable answer: send them again
+  // after the policy's delay, or give them up.
+  void RetryLater(std::optional<std::chrono::seconds> retry_after) {
+    const std::optional<std::chrono::milliseconds> delay = retry_.Next(retry_after);
+    if (!delay) {
+      shared_.failed.fetch_add(records_, std::memory_order_relaxed);
+      if (shared_.options.retry.enabled) {
+        shared_.gave_up.fetch_add(records_, std::memory_order_relaxed);
+      }
+      return Done();
+    }
+    timer_.expires_after(*delay);
+    timer_.async_wait([this](beast::error_code) {
+      if (shared_.halt.load(std::memory_order_relaxed)) return Close();
+      BuildRequest();
+      if (!stream_.socket().is_open()) return Connect();
+      Send();
+    });
+  }
+
+  // The ticket is settled: on to the next one (over a new connection if this one is closed).
+  void Done() {
+    has_record_ = false;
+    if (!stream_.socket().is_open()) return Connect();
+    Next();
   }
 
   void Close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
+    // Bytes of a half-read answer must not be parsed as the start of the next connection's.
+    buffer_.consume(buffer_.size());
   }
 
   LoadShared& shared_;
   beast::tcp_stream stream_;
   asio::steady_timer timer_;
   const bool batch_;
+  RetryBudget retry_;
   bhttp::request<bhttp::string_body> request_;
   std::string target_;
   std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
   beast::flat_buffer buffer_;
   simdjson::dom::parser json_;
-  int64_t records_ = 0;  // records in the request in flight
+  // The ticket in hand: set by Next(), cleared by Done().
+  bool has_record_ = false;
+  bool first_send_ = false;  // its next Send() is the first (counts as sent, not retried)
+  uint64_t ticket_ = 0;
+  std::vector<uint32_t> pending_;          // its records not settled yet (indexes in the ticket)
+  std::vector<uint32_t> retry_positions_;  // scratch for CountBatchItems
+  int64_t records_ = 0;  // records in the request in flight (= pending_.size())
   Clock::time_point sent_at_;
   LatencyHistogram latencies_;
 };
 
 std::string ProgressLine(const LoadShared& shared, double rate) {
   char line[256];
-  std::snprintf(line, sizeof(line), "sent %lld  accepted %lld  rejected %lld  failed %lld  %.0f rec/s",
+  std::snprintf(line, sizeof(line),
+                "sent %lld  accepted %lld  rejected %lld  failed %lld  retried %lld  gave up %lld  "
+                "%.0f rec/s",
                 static_cast<long long>(shared.sent.load()),
                 static_cast<long long>(shared.accepted.load()),
                 static_cast<long long>(shared.rejected.load()),
-                static_cast<long long>(shared.failed.load()), rate);
+                static_cast<long long>(shared.failed.load()),
+                static_cast<long long>(shared.retried.load()),
+                static_cast<long long>(shared.gave_up.load()), rate);
   return line;
+}
+
+// Sleeps `duration` in small steps; false (early) when `stop` became true.
+bool SleepUnlessStopped(Clock::duration duration, const std::atomic<bool>& stop) {
+  const auto wake = Clock::now() + duration;
+  while (!stop.load() && Clock::now() < wake) {
+    std::this_thread::sleep_for(
+        std::min<Clock::duration>(wake - Clock::now(), std::chrono::milliseconds(50)));
+  }
+  return !stop.load();
+}
+
+// Whether a failed exchange of http::Client may succeed when tried again: it could not connect,
+// lost the connection or timed out (not: a malformed answer).
+bool IsRetriableTransportError(const Status& status) {
+  return status.code() == StatusCode::kUnavailable ||
+         status.code() == StatusCode::kDeadlineExceeded;
 }
 
 }  // namespace
@@ -315,36 +414,58 @@ ReplayStats RunReplay(const std::vector<SourcePost>& posts, const ReplayOptions&
     headers.emplace_back("Authorization", "Bearer " + options.bearer_token);
   }
   Prng sleeps(options.seed ^ 0x736c656570ULL);
+  RetryBudget retry(options.retry, options.seed ^ 0x7265747279ULL);
   for (uint64_t n = 0; !stop.load(); ++n) {
     if (options.count > 0 && stats.posts >= options.count) break;
     // Sleep in small steps so SIGINT is honoured promptly.
-    const auto wake = Clock::now() + std::chrono::milliseconds(
-                                         options.max_sleep_ms > 0
-                                             ? sleeps.Uniform(0, options.max_sleep_ms - 1)
-                                             : 0);
-    while (!stop.load() && Clock::now() < wake) {
-      std::this_thread::sleep_for(std::min<Clock::duration>(wake - Clock::now(),
-                                                            std::chrono::milliseconds(50)));
-    }
-    if (stop.load()) break;
+    const int64_t sleep_ms =
+        options.max_sleep_ms > 0 ? sleeps.Uniform(0, options.max_sleep_ms - 1) : 0;
+    if (!SleepUnlessStopped(std::chrono::milliseconds(sleep_ms), stop)) break;
     const SourcePost& post = posts[PickPost(options.seed, n, posts.size())];
     ++stats.posts;
     for (size_t kind = 0; kind < 3; ++kind) {
       const std::string& body = KindJson(post, kind);
-      auto response = client.Post(options.api.base_path + "/" + kKindNames[kind] + "/", body,
-                                  "application/json", headers);
-      std::string outcome;
-      if (!response.ok()) {
-        ++stats.records_failed;
-        outcome = response.status().ToString();
-      } else {
-        const bool ok = response->status >= 200 && response->status < 300;
+      retry.Reset();
+      while (true) {
+        auto response = client.Post(options.api.base_path + "/" + kKindNames[kind] + "/", body,
+                                    "application/json", headers);
+        std::string outcome;
+        bool ok = false;
+        bool retriable = false;
+        std::optional<std::chrono::seconds> retry_after;
+        if (!response.ok()) {
+          outcome = response.status().ToString();
+          retriable = IsRetriableTransportError(response.status());
+        } else {
+          ok = response->status >= 200 && response->status < 300;
+          retriable = IsRetriableStatus(response->status);
+          retry_after = ParseRetryAfter(response->Header("Retry-After"));
+          outcome = std::to_string(response->status);
+          if (!ok) outcome += " " + Preview(response->body, 160);
+        }
+        out << kKindNames[kind] << " " << post.index << " -> " << outcome;
+        std::optional<std::chrono::milliseconds> delay;
+        if (retriable) delay = retry.Next(retry_after);
+        if (delay) {
+          char line[96];
+          std::snprintf(line, sizeof(line), "; retry %d in %.2f s\n", retry.retries(),
+                        std::chrono::duration<double>(*delay).count());
+          out << line;
+          out.flush();
+          ++stats.retried;
+          if (SleepUnlessStopped(*delay, stop)) continue;
+          ++stats.records_failed;  // stopped while waiting
+          break;
+        }
+        if (retriable && options.retry.enabled) {
+          ++stats.gave_up;
+          out << "; gave up after " << retry.retries() << " retries";
+        }
         ++(ok ? stats.records_ok : stats.records_failed);
-        outcome = std::to_string(response->status);
-        if (!ok) outcome += " " + Preview(response->body, 160);
+        out << "  " << Preview(body, 120) << "\n";
+        break;
       }
-      out << kKindNames[kind] << " " << post.index << " -> " << outcome << "  "
-          << Preview(body, 120) << "\n";
+      if (stop.load()) break;
     }
     out.flush();
   }
@@ -378,7 +499,8 @@ LoadSummary RunLoad(const std::vector<SourcePost>& posts, const LoadOptions& opt
   for (int t = 0; t < thread_count; ++t) contexts.push_back(std::make_unique<asio::io_context>(1));
   for (int c = 0; c < connections; ++c) {
     const auto t = static_cast<size_t>(c % thread_count);
-    sessions[t].push_back(std::make_unique<Session>(*contexts[t], shared));
+    sessions[t].push_back(
+        std::make_unique<Session>(*contexts[t], shared, static_cast<uint64_t>(c)));
   }
   shared.start = Clock::now();
   for (auto& thread_sessions : sessions) {
@@ -439,6 +561,8 @@ LoadSummary RunLoad(const std::vector<SourcePost>& posts, const LoadOptions& opt
   summary.rejected = shared.rejected.load();
   // Records sent but cut off by the stop (no answer) count as failed.
   summary.failed = summary.sent - summary.accepted - summary.rejected;
+  summary.retried = shared.retried.load();
+  summary.gave_up = shared.gave_up.load();
   summary.requests = shared.requests.load();
   summary.rate = summary.seconds > 0 ? static_cast<double>(summary.sent) / summary.seconds : 0;
   summary.latency_p50_ms = latencies.QuantileMs(0.50);
@@ -451,10 +575,12 @@ std::string FormatSummary(const LoadSummary& summary) {
   char line[512];
   std::snprintf(line, sizeof(line),
                 "sent %lld records in %.2f s (%.0f rec/s, %lld requests): accepted %lld, "
-                "rejected %lld, failed %lld; latency p50 %.2f ms, p99 %.2f ms",
+                "rejected %lld, failed %lld (gave up %lld); retried %lld; latency p50 %.2f ms, "
+                "p99 %.2f ms",
                 static_cast<long long>(summary.sent), summary.seconds, summary.rate,
                 static_cast<long long>(summary.requests), static_cast<long long>(summary.accepted),
                 static_cast<long long>(summary.rejected), static_cast<long long>(summary.failed),
+                static_cast<long long>(summary.gave_up), static_cast<long long>(summary.retried),
                 summary.latency_p50_ms, summary.latency_p99_ms);
   std::string out = line;
   if (!summary.first_error.empty()) out += "; first error: " + summary.first_error;

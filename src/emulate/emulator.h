@@ -10,6 +10,10 @@
 //    /batch/<kind>, and reports counts, achieved rate and latency percentiles.
 // Both are deterministic in which posts they pick for a given seed. Both return when `stop`
 // becomes true (SIGINT) and are otherwise self-contained; run one at a time per process.
+// Both send a record again when the API answers 503 or 429 or the connection fails, after the
+// answer's Retry-After (emulate/retry_policy.h: capped, with jitter, bounded per record, counted
+// as retried and gave_up); a 422 or any other answer is final. RetryOptions::enabled = false is
+// the original's fire-and-forget behaviour.
 #pragma once
 
 #include <atomic>
@@ -20,6 +24,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "emulate/retry_policy.h"
 #include "emulate/source_posts.h"
 #include "http/client.h"
 
@@ -31,16 +36,19 @@ struct ReplayOptions {
   uint64_t seed = 42;
   int64_t max_sleep_ms = 2000;  // sleep uniform in [0, max_sleep_ms) before each post
   int64_t count = 0;            // posts to send; 0 = until stopped
+  RetryOptions retry;
 };
 
 struct ReplayStats {
   int64_t posts = 0;
   int64_t records_ok = 0;      // 2xx
-  int64_t records_failed = 0;  // non-2xx or transport error
+  int64_t records_failed = 0;  // non-2xx or transport error, after any retries
+  int64_t retried = 0;         // requests sent again (a record sent 3 times counts 2)
+  int64_t gave_up = 0;         // records failed after retries ran out (part of records_failed)
 };
 
-// Errors: none; transport errors are printed and counted, and the loop goes on (as the original,
-// which ignored the response).
+// Errors: none; every answer and transport error is printed and counted, retried when
+// retriable (see above), and the loop goes on.
 ReplayStats RunReplay(const std::vector<SourcePost>& posts, const ReplayOptions& options,
                       const std::atomic<bool>& stop, std::ostream& out);
 
@@ -55,13 +63,18 @@ struct LoadOptions {
   int batch_size = 0;       // >0: NDJSON batches of this many records to /batch/<kind>
   bool progress = true;     // live line on the progress stream once per second
   std::chrono::milliseconds request_timeout{30000};
+  // A session retries its own request (a batch: only the items answered 503/429) before it takes
+  // the next one, so an outage slows the load down instead of losing records.
+  RetryOptions retry;
 };
 
 struct LoadSummary {
-  int64_t sent = 0;      // records sent (attempted)
+  int64_t sent = 0;      // records sent (attempted; each record once, however often retried)
   int64_t accepted = 0;  // 2xx
-  int64_t rejected = 0;  // 4xx
-  int64_t failed = 0;    // 5xx or transport error
+  int64_t rejected = 0;  // 4xx other than 429
+  int64_t failed = 0;    // the rest: 5xx or transport error after any retries, or cut off by stop
+  int64_t retried = 0;   // records sent again (a record sent 3 times counts 2)
+  int64_t gave_up = 0;   // records failed after retries ran out (part of `failed`)
   int64_t requests = 0;  // HTTP requests completed (with any outcome)
   double seconds = 0;
   double rate = 0;  // records sent per second

@@ -9,6 +9,7 @@
 #include "core/check.h"
 #include "core/record_validator.h"
 #include "core/timestamp_parser.h"
+#include "core/uuid_text.h"
 #include "transform/internal/default_transform.h"
 #include "transform/internal/spec.h"
 #include "transform/value_rules.h"
@@ -92,6 +93,7 @@ struct Transform::Impl {
 struct Transform::Scratch::Impl {
   core::RecordValidator validator;
   std::string concat;  // concat columns are joined here before their rules run
+  std::string uuid;    // a uuid field lowered to its canonical case, when it was not already
 };
 
 Transform::Scratch::Scratch() : impl_(std::make_unique<Impl>()) {}
@@ -398,6 +400,14 @@ Outcome Transform::ApplyCounting(core::RecordKind kind, std::string_view json, S
           SetNull(cell);
         } else if (value.type == core::FieldValue::Type::kString) {
           std::string_view v = value.string_value;
+          // A uuid field is read in its canonical (lower-case) spelling, before any rule: the
+          // same UUID in another case is the same post (dedup_key), as pydantic's UUID type sees
+          // it (transforms/pinterest.toml, core/uuid_text.h).
+          if (column.field_type == core::FieldType::kUuid && !core::IsLowerCaseUuid(v)) {
+            work.uuid.clear();
+            core::AppendLowerCaseUuid(v, &work.uuid);
+            v = work.uuid;
+          }
           if (TextRules(column, column.trim, &v, &counter)) {
             CastText(column, v, cell, &counter);
           } else {
@@ -427,6 +437,7 @@ Outcome Transform::ApplyCounting(core::RecordKind kind, std::string_view json, S
         break;
       }
       case SourceKind::kConcat: {
+        const core::RecordSchema& schema = core::SchemaFor(kind);
         std::string& joined = work.concat;
         joined.clear();
         bool absent = false;
@@ -444,7 +455,11 @@ Outcome Transform::ApplyCounting(core::RecordKind kind, std::string_view json, S
             part = t;
           }
           if (i > 0) joined += column.separator;
-          joined += part;
+          if (schema.fields[column.fields[i]].type == core::FieldType::kUuid) {
+            core::AppendLowerCaseUuid(part, &joined);  // canonical case, as for a `from` source
+          } else {
+            joined += part;
+          }
         }
         if (absent) {
           SetNull(cell);

@@ -3,7 +3,8 @@
 // fixed point, i.e. a record that validates re-validates from its canonical JSON to the same
 // canonical JSON and key (so the API's answer is itself a valid request); and the validator's
 // fast path (the default) gives exactly what the simdjson-only path gives: the same verdict, the
-// same errors, the same canonical JSON and the same field values, bit for bit.
+// same errors, the same canonical JSON and the same field values, bit for bit; and a UUID comes
+// back in canonical (lower) case.
 // Seed corpus: tests/fuzz/corpus/record_validator/ (one kind byte + a tests/data/records file).
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include "core/check.h"
 #include "core/record_schema.h"
 #include "core/record_validator.h"
+#include "core/uuid_text.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using pinpipe::core::FieldError;
@@ -78,5 +80,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       << "canonical JSON is not a fixed point: " << first.canonical_json << " -> "
       << second.canonical_json;
   PINPIPE_CHECK(second.key == first.key && second.kind == first.kind) << "key changed";
+  // A UUID comes back as the one sent, in canonical (lower) case.
+  const auto& fields = pinpipe::core::SchemaFor(kind).fields;
+  const std::span<const pinpipe::core::FieldValue> sent = reference->values();  // of `copy`
+  const std::span<const pinpipe::core::FieldValue> answered = validator->values();
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].type != pinpipe::core::FieldType::kUuid) continue;
+    std::string lowered;
+    pinpipe::core::AppendLowerCaseUuid(sent[i].string_value, &lowered);
+    PINPIPE_CHECK(answered[i].string_value == lowered &&
+                  pinpipe::core::IsLowerCaseUuid(answered[i].string_value))
+        << "UUID not canonical in the answer: " << sent[i].string_value << " -> "
+        << answered[i].string_value;
+  }
   return 0;
 }

@@ -1,7 +1,8 @@
 // The batch job against the real PostgreSQL (PINPIPE_TEST_PG_DSN, a scratch database per test)
 // and the local object store in a temporary directory: a day loaded and re-loaded
 // (idempotent), a range backfilled, a failed day that leaves the old one, concurrent runs of a
-// day, and the analytics views on a hand-checked data set.
+// day, a unique_id sent in several cases (one row), and the analytics views on a hand-checked
+// data set.
 #include <thread>
 
 #include "batch/analytics_sql.h"
@@ -81,6 +82,45 @@ TEST_F(BatchJobPgTest, BackfillsARangeAndReplacesOnlyTheDayThatIsRerun) {
   ASSERT_TRUE(Run("2024-02-01", "2024-02-03").status.ok());
   EXPECT_EQ(Digest("geolocation_data_clean"), geo);
   EXPECT_EQ(Digest("experimental_data"), before);
+}
+
+// Issue 11, item 5: the same post with its unique_id in upper, lower and mixed case, in one
+// object and across objects, is ONE row (the transform reads uuid fields in lower case), the
+// first occurrence in key order; and across days the posts view counts it once.
+TEST_F(BatchJobPgTest, UniqueIdInAnyCaseIsOneRow) {
+  const std::string lower = "fbe53c66-3442-4773-b19e-d3ec6f54dddf";
+  const std::string upper = "FBE53C66-3442-4773-B19E-D3EC6F54DDDF";
+  const std::string mixed = "FbE53c66-3442-4773-b19E-d3eC6F54dddf";
+  ASSERT_TRUE(PutSegment(store_.get(), kTopics[0], "2024-04-01", 0, 0, 0,
+                         {testing::PinJson(1, upper, "Ann", "10k", "art"),
+                          testing::PinJson(1, lower, "Ann", "10k", "beauty"),
+                          testing::PinJson(2, Uuid(2), "Bob", "500", "art")})
+                  .ok());
+  ASSERT_TRUE(PutSegment(store_.get(), kTopics[0], "2024-04-01", 1, 1, 0,
+                         {testing::PinJson(1, mixed, "Ann", "10k", "travel")})
+                  .ok());
+  ASSERT_TRUE(PutSegment(store_.get(), kTopics[0], "2024-04-02", 0, 0, 10,
+                         {testing::PinJson(1, lower, "Ann", "10k", "finance")})
+                  .ok());
+  for (const char* date : {"2024-04-01", "2024-04-02"}) {
+    ASSERT_TRUE(PutSegment(store_.get(), kTopics[1], date, 0, 0, 0,
+                           {testing::GeoJson(1, "2020-01-01 00:00:00", "Peru"),
+                            testing::GeoJson(2, "2020-01-01 00:00:00", "Peru")})
+                    .ok());
+    ASSERT_TRUE(PutSegment(store_.get(), kTopics[2], date, 0, 0, 0,
+                           {testing::UserJson(1, "Ann", "Lee", 30, "2015-01-01 00:00:00"),
+                            testing::UserJson(2, "Bob", "Lee", 30, "2015-01-01 00:00:00")})
+                    .ok());
+    for (const char* topic : kTopics) ASSERT_TRUE(PutSuccess(store_.get(), topic, date).ok());
+  }
+  BatchRunResult r = Run("2024-04-01", "2024-04-02");
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(Rows("SELECT dt, unique_id, category FROM batch.experimental_data WHERE ind = 1 "
+                 "ORDER BY dt"),
+            (std::vector<std::string>{"2024-04-01|" + lower + "|art",
+                                      "2024-04-02|" + lower + "|finance"}));
+  EXPECT_EQ(Q("SELECT count(*) FROM batch.experimental_data WHERE dt = '2024-04-01'"), 2);
+  EXPECT_EQ(Q("SELECT count(*) FROM batch.posts WHERE ind = 1"), 1);
 }
 
 TEST_F(BatchJobPgTest, AFailedDayKeepsThePreviousLoadAndLeavesNothingBehind) {

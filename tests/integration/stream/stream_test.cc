@@ -1,6 +1,7 @@
 // The speed layer against real Kafka and PostgreSQL, in process: records appear exactly once,
 // cleaned per the transform; duplicates collapse; poison records are dead-lettered; a restarted
-// worker resumes from PostgreSQL's offsets; two workers in one group share the partitions.
+// worker resumes from PostgreSQL's offsets; two workers in one group share the partitions; a
+// unique_id in upper and lower case is one row.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -249,6 +250,43 @@ TEST_F(StreamTest, RowsPostgresRefusesAreDeadLetteredAloneAndTheRestIsStored) {
   EXPECT_NE(metrics.find("pinpipe_stream_records_total{outcome=\"rejected_by_postgres\"} 4"),
             std::string::npos)
       << metrics;
+}
+
+// Issue 11, item 5: the same post with its unique_id in upper, lower and mixed case is ONE row
+// (the transform reads uuid fields in lower case): within a batch (the batch builder's set) and
+// across batches (the UNIQUE index), whichever case came first.
+TEST_F(StreamTest, UniqueIdInAnyCaseIsOneRow) {
+  constexpr int kIndex = 0xabcdef;  // PinRecord's unique_id: "00abcdef-...-000000abcdef"
+  const std::string lower = testing::PinRecord(kIndex);
+  const std::string lower_id = "00abcdef-0000-4000-8000-000000abcdef";
+  ASSERT_NE(lower.find(lower_id), std::string::npos) << lower;
+  auto with_id = [&](const std::string& id) {
+    std::string r = lower;
+    r.replace(r.find(lower_id), lower_id.size(), id);
+    return r;
+  };
+  const std::string key = std::to_string(kIndex);
+  core::Registry registry;
+  {
+    RunningWorker w(Options(), &registry);
+    // Upper case first: the row is stored in lower case all the same.
+    ASSERT_TRUE(testing::ProduceAll(brokers_, topics_[0],
+                                    {{key, with_id("00ABCDEF-0000-4000-8000-000000ABCDEF")},
+                                     {key, lower}})
+                    .ok());
+    ASSERT_TRUE(testing::WaitFor([&] { return CaughtUp(); }, seconds(60)));
+    ASSERT_TRUE(testing::ProduceAll(brokers_, topics_[0],
+                                    {{key, with_id("00AbCdEf-0000-4000-8000-000000aBcDeF")}})
+                    .ok());
+    ASSERT_TRUE(testing::WaitFor([&] { return CaughtUp(); }, seconds(60)));
+    EXPECT_TRUE(w.Stop().ok());
+  }
+  EXPECT_EQ(Q("SELECT count(*) FROM experimental_data"), 1);
+  EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM experimental_data WHERE unique_id = '{}'",
+                          lower_id)),
+            1);
+  EXPECT_EQ(Q("SELECT sum(records) FROM pinpipe_stream_batches"), 3);
+  EXPECT_EQ(Q("SELECT sum(dedup) FROM pinpipe_stream_batches"), 2);
 }
 
 TEST_F(StreamTest, TwoWorkersInOneGroupShareThePartitionsExactlyOnce) {

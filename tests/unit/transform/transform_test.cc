@@ -245,6 +245,56 @@ TEST(TransformTest, CastsOfTheSourceTypes) {
   EXPECT_EQ(stats.unparseable.at("user.age_bool.cast"), 1);
 }
 
+// A uuid field is read in canonical (lower) case wherever it is a source: alone (before its
+// rules, so null_if compares the lower-case text) and as a concat part; the default file's
+// unique_id is covered by tests/data/transform/pin/unique_id_*_case_lowered.
+TEST(TransformTest, UuidFieldsAreReadInLowerCase) {
+  constexpr std::string_view kUuids = R"(
+[pin]
+table = "pins"
+[[pin.columns]]
+name = "id"
+from = "unique_id"
+type = "text"
+null_if = ["00000000-0000-4000-8000-00000000000a"]
+[[pin.columns]]
+name = "id_and_category"
+concat = ["unique_id", "category"]
+separator = "/"
+type = "text"
+[[pin.columns]]
+name = "title"
+from = "title"
+type = "text"
+[geo]
+table = "geo"
+[[geo.columns]]
+name = "ind"
+from = "ind"
+type = "integer"
+[user]
+table = "users"
+[[user.columns]]
+name = "ind"
+from = "ind"
+type = "integer"
+)";
+  StatusOr<std::shared_ptr<const Transform>> t = Transform::FromToml(kUuids, "uuids.toml");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  std::string pin = Pin("Keep THIS Case", "1");
+  const std::string lower = "fbe53c66-3442-4773-b19e-d3ec6f54dddf";
+  pin.replace(pin.find(lower), lower.size(), "FBE53C66-3442-4773-b19e-D3eC6f54dddf");
+  EXPECT_EQ(ApplyOne(**t, RecordKind::kPin, pin, nullptr).text,
+            lower + "\t" + lower + "/art\tKeep THIS Case\n");
+  pin.replace(pin.find("FBE53C66-3442-4773-b19e-D3eC6f54dddf"), lower.size(),
+              "00000000-0000-4000-8000-00000000000A");
+  QualityStats stats;
+  EXPECT_EQ(ApplyOne(**t, RecordKind::kPin, pin, &stats).text,
+            "\\N\t00000000-0000-4000-8000-00000000000a/art\tKeep THIS Case\n");
+  EXPECT_EQ(stats.nulled.at("pin.id.null_if"), 1);
+  EXPECT_TRUE(stats.changed.empty());  // canonical case is how the field is read, not a rule
+}
+
 Row SampleRow() {
   Row row;
   row.cells.emplace_back(int64_t{7});
