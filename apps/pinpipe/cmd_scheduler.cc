@@ -35,7 +35,7 @@
 #include "lake/object_store.h"
 #include "scheduler/airflow_export.h"
 #include "scheduler/dag_spec.h"
-#include "scheduler/duration.h"
+#include "core/duration.h"
 #include "scheduler/executor.h"
 #include "scheduler/pg_run_store.h"
 #include "scheduler/planner.h"
@@ -325,7 +325,7 @@ std::vector<std::vector<std::string>> RunRows(const std::vector<DagRun>& runs, c
     std::string duration = "-";
     if (r.started_at) {
       const auto secs = (r.ended_at.value_or(Now()) - *r.started_at).count();
-      duration = FormatDuration(std::chrono::seconds(secs));
+      duration = core::FormatDuration(std::chrono::seconds(secs));
     }
     rows.push_back({r.id.str(), std::string(RunKindName(r.kind)),
                     FormatDate(r.interval.start, d.timezone), std::string(RunStateName(r.state)),
@@ -511,11 +511,11 @@ int RunWaitSealed(const SchedulerFlags& f) {
   interval = {*a, *b + std::chrono::hours(24)};
   SealWaitOptions o;
   if (!f.topics.empty()) o.topics = f.topics;
-  StatusOr<std::chrono::seconds> poke = ParseDuration(f.poke_interval);
+  StatusOr<std::chrono::seconds> poke = core::ParseDuration(f.poke_interval);
   if (!poke.ok()) return Fail("--poke-interval: " + poke.status().message());
   o.poke_interval = *poke;
   if (!f.timeout.empty()) {
-    StatusOr<std::chrono::seconds> t = ParseDuration(f.timeout);
+    StatusOr<std::chrono::seconds> t = core::ParseDuration(f.timeout);
     if (!t.ok()) return Fail("--timeout: " + t.status().message());
     o.timeout = *t;
   }
