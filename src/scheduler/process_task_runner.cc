@@ -99,6 +99,7 @@ StatusOr<TaskHandle> ProcessTaskRunner::Start(const TaskRequest& request) {
   if (request.kind == TaskKind::kWaitSealed) {
     std::string lake_url = options_.lake_url;
     t->seal.poke_interval = request.poke_interval;
+    if (!options_.seal_topics.empty()) t->seal.topics = options_.seal_topics;
     if (request.timeout) t->seal.timeout = *request.timeout;
     RETURN_IF_ERROR(ParseSealArgs(request.argv, &t->seal, &lake_url));
     if (lake_url.empty()) {

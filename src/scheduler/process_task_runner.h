@@ -46,6 +46,9 @@ struct ProcessRunnerOptions {
   std::string pinpipe_bin;      // empty: this executable (/proc/self/exe)
   std::string lake_url;         // for wait_sealed and passed to batch as --lake (empty: not)
   std::vector<std::string> batch_args;  // extra arguments for every batch / refresh_views
+  // The topics wait_sealed waits for unless its args name some (empty: the pipeline's default
+  // topics); `scheduler run` sets them from --topic-pin/-geo/-user (PINPIPE_TOPIC_*).
+  std::vector<std::string> seal_topics;
   std::chrono::milliseconds kill_grace = std::chrono::seconds(10);
   size_t log_chunk_bytes = 64 * 1024;
   std::chrono::milliseconds log_flush_interval = std::chrono::seconds(1);
