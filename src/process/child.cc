@@ -209,6 +209,16 @@ std::optional<ExitStatus> Child::Poll() {
   return exit_status_;
 }
 
+std::optional<ExitStatus> Child::PollKillingGroup() {
+  if (exit_status_ || pid_ <= 0) return exit_status_;
+  siginfo_t info{};
+  if (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+      info.si_pid == pid_) {
+    KillGroup();
+  }
+  return Poll();
+}
+
 void Child::SignalGroup(int sig) const {
   if (pid_ > 0) kill(-pid_, sig);
 }
@@ -229,14 +239,13 @@ bool Child::EscalateStop(Steady::time_point now, std::chrono::milliseconds grace
 
 ExitStatus Child::Stop(std::chrono::milliseconds grace) {
   PINPIPE_CHECK(pid_ > 0) << "Stop() of a moved-from Child";
-  if (!Poll()) {
+  if (!exit_status_) {
     BeginStop(Steady::now());
-    while (!Poll()) {
+    while (!PollKillingGroup()) {
       EscalateStop(Steady::now(), grace);
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
-  KillGroup();
   return *exit_status_;
 }
 

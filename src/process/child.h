@@ -94,6 +94,10 @@ class Child {
 
   // Reaps the child if it has exited (does not block); its status from then on.
   std::optional<ExitStatus> Poll();
+  // As Poll, but once the child has exited SIGKILLs what is left of its process group first,
+  // while the unreaped child still holds the group id (so the signal cannot reach a new group
+  // that reused the number).
+  std::optional<ExitStatus> PollKillingGroup();
   const std::optional<ExitStatus>& exit_status() const { return exit_status_; }
 
   // `sig` to the child's process group (the child and what it started). A no-op for a child
@@ -107,8 +111,8 @@ class Child {
   // True once SIGKILL was sent.
   bool EscalateStop(std::chrono::steady_clock::time_point now, std::chrono::milliseconds grace);
   bool killed() const { return killed_; }
-  // BeginStop, then waits for the exit (polling every 20 ms), SIGKILL after `grace`; then kills
-  // what is left of the group. Returns the exit status.
+  // BeginStop, then waits for the exit (polling every 20 ms), SIGKILL after `grace`, and kills
+  // what is left of the group (PollKillingGroup). Returns the exit status.
   ExitStatus Stop(std::chrono::milliseconds grace);
   // SIGKILL to the group (for what is left of it once the leader exited).
   void KillGroup() const { SignalGroup(SIGKILL); }

@@ -21,11 +21,8 @@ StatusOr<int> ProcessLauncher::Start(const WorkerSpec& spec) {
 std::optional<process::ExitStatus> ProcessLauncher::Poll(int pid) {
   const auto it = children_.find(pid);
   PINPIPE_CHECK(it != children_.end()) << "Poll of pid " << pid << ", not a worker";
-  std::optional<process::ExitStatus> status = it->second.Poll();
-  if (status) {
-    it->second.KillGroup();
-    children_.erase(it);
-  }
+  std::optional<process::ExitStatus> status = it->second.PollKillingGroup();
+  if (status) children_.erase(it);
   return status;
 }
 

@@ -1,6 +1,5 @@
-// Helpers for the tests of `pinpipe supervise` and scripts/run: free ports, the supervisor's status
-// file, GET of a local HTTP endpoint, and the speed layer's and the archiver's exactly-once
-// bookkeeping checked against Kafka.
+// Helpers for the tests of `pinpipe supervise` and scripts/run: the supervisor's status file, and
+// the speed layer's exactly-once bookkeeping to check against Kafka.
 #pragma once
 
 #include <cstdint>
@@ -10,16 +9,6 @@
 #include "core/status.h"
 
 namespace pinpipe::testing {
-
-// A TCP port on 127.0.0.1 that nothing listens on right now (bound to port 0, then closed).
-uint16_t FreePort();
-
-// The whole file, or "" when it cannot be read.
-std::string ReadWholeFile(const std::string& path);
-
-// The body of GET http://127.0.0.1:<port><path> when it answers 200. Errors: the client's;
-// FailedPrecondition for another status.
-StatusOr<std::string> HttpGet(uint16_t port, const std::string& path);
 
 // The supervisor's status file (src/supervisor/status.h), the fields tests look at.
 struct SupervisedWorker {

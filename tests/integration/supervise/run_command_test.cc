@@ -19,6 +19,7 @@
 #include "supervisor/workers_file.h"
 #include "testing/archive_env.h"
 #include "testing/kafka_env.h"
+#include "testing/local_env.h"
 #include "testing/pg_env.h"
 #include "testing/stream_env.h"
 #include "testing/supervise_env.h"

@@ -14,9 +14,11 @@
 
 #include <fmt/format.h>
 
+#include "kafka/producer.h"
 #include "process/child.h"
 #include "testing/ingest_env.h"
 #include "testing/kafka_env.h"
+#include "testing/local_env.h"
 #include "testing/pg_env.h"
 #include "testing/stream_env.h"
 #include "testing/supervise_env.h"
@@ -141,17 +143,25 @@ TEST_F(SuperviseTest, StaticMembershipGivesARestartedSpeedLayerItsPartitionsAtOn
   auto topics = CreateStreamTopics(brokers, UniqueName("membership"), 3);
   ASSERT_TRUE(topics.ok()) << topics.status().ToString();
 
-  // A steady flow of pins while the workers run and restart.
+  // A steady flow of pins (about 500 a second, one producer) while the workers run and restart.
+  kafka::ProducerOptions po;
+  po.brokers = brokers;
+  po.client_id = "pinpipe-test-membership";
+  po.linger = milliseconds(5);
+  auto producer = kafka::Producer::Create(po);
+  ASSERT_TRUE(producer.ok()) << producer.status().ToString();
   std::atomic<bool> stop_producing{false};
-  std::atomic<int> produced{0};
-  std::thread producer([&] {
-    while (!stop_producing.load()) {
-      std::vector<std::pair<std::string, std::string>> pins;
-      for (int i = 0; i < 20; ++i, ++produced) {
-        pins.emplace_back(std::to_string(produced.load()), PinRecord(produced.load()));
+  std::atomic<int> failed{0};
+  std::thread producing([&] {
+    for (int n = 0; !stop_producing.load();) {
+      for (int i = 0; i < 10; ++i, ++n) {
+        const pinpipe::Status s = (*producer)->Produce((*topics)[0], std::to_string(n), PinRecord(n),
+                                              [&](const kafka::DeliveryResult& r) {
+                                                if (!r.status.ok()) ++failed;
+                                              });
+        if (!s.ok()) ++failed;
       }
-      EXPECT_TRUE(ProduceAll(brokers, (*topics)[0], pins).ok());
-      std::this_thread::sleep_for(milliseconds(50));
+      std::this_thread::sleep_for(milliseconds(20));
     }
   });
 
@@ -176,11 +186,13 @@ TEST_F(SuperviseTest, StaticMembershipGivesARestartedSpeedLayerItsPartitionsAtOn
       return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
           .count();
     };
-    // Consuming steadily: batches keep coming for a few seconds.
-    EXPECT_TRUE(WaitFor([&] { return batches_since(now_epoch() - 0.5) > 0; }, seconds(60)))
+    // Consuming steadily: batches keep coming, for a few seconds.
+    EXPECT_TRUE(WaitFor([&] { return batches_since(now_epoch() - 1) > 0; }, seconds(60)))
         << ReadWholeFile(log);
-    std::this_thread::sleep_for(seconds(3));
-    EXPECT_GT(batches_since(now_epoch() - 0.5), 0);
+    for (int i = 0; i < 3; ++i) {
+      std::this_thread::sleep_for(seconds(1));
+      EXPECT_GT(batches_since(now_epoch() - 1), 0) << ReadWholeFile(log);
+    }
     const SupervisedWorker* w = Status().Find("stream");
     EXPECT_NE(w, nullptr);
     const int pid = w != nullptr ? w->pid : 0;
@@ -207,7 +219,9 @@ TEST_F(SuperviseTest, StaticMembershipGivesARestartedSpeedLayerItsPartitionsAtOn
   const double with_id = measure(UniqueName("stream-0"));
   const double without_id = measure("");
   stop_producing.store(true);
-  producer.join();
+  producing.join();
+  EXPECT_TRUE((*producer)->Flush(seconds(30)).ok());
+  EXPECT_EQ(failed.load(), 0);
   std::cerr << fmt::format(
       "kill -9 of the speed layer to its first batch after the restart (back-off 1 s, session "
       "timeout 10 s): {:.2f} s with static membership, {:.2f} s without\n",

@@ -39,6 +39,14 @@ std::string ReadAll(int fd) {
   return out;
 }
 
+// One line of output (without the newline).
+std::string ReadLine(int fd) {
+  std::string line;
+  char c;
+  while (read(fd, &c, 1) == 1 && c != '\n') line += c;
+  return line;
+}
+
 std::string Slurp(const std::string& path) {
   std::ifstream in(path);
   std::ostringstream s;
@@ -131,10 +139,7 @@ TEST(ChildTest, StopEscalatesToSigkillAfterTheGraceAndKillsTheGroup) {
   o.argv = {"/bin/sh", "-c", "trap '' TERM; sleep 60 & echo $!; wait"};
   auto child = Child::Spawn(o);
   ASSERT_TRUE(child.ok());
-  std::string line;
-  char c;
-  while (read(child->output_fd(), &c, 1) == 1 && c != '\n') line += c;
-  const pid_t grandchild = std::stoi(line);
+  const pid_t grandchild = std::stoi(ReadLine(child->output_fd()));
   ASSERT_TRUE(Alive(grandchild));
   const auto begin = Steady::now();
   const ExitStatus status = child->Stop(milliseconds(300));
@@ -156,6 +161,31 @@ TEST(ChildTest, StopEscalatesToSigkillAfterTheGraceAndKillsTheGroup) {
   std::string pid, comm, state;
   stat >> pid >> comm >> state;
   EXPECT_TRUE(!stat || state == "Z") << "grandchild " << grandchild << " state " << state;
+}
+
+// A worker that exited on its own leaves nothing behind when polled with PollKillingGroup (the
+// supervisor's way); plain Poll leaves a background grandchild alone (a shell task's).
+TEST(ChildTest, PollKillingGroupRemovesWhatTheExitedChildLeftBehind) {
+  for (const bool kill_group : {false, true}) {
+    SpawnOptions o;
+    o.argv = {"/bin/sh", "-c", "sleep 60 & echo $!"};
+    auto child = Child::Spawn(o);
+    ASSERT_TRUE(child.ok());
+    const pid_t grandchild = std::stoi(ReadLine(child->output_fd()));
+    std::optional<ExitStatus> status;
+    for (int i = 0; i < 500 && !status; ++i) {
+      status = kill_group ? child->PollKillingGroup() : child->Poll();
+      if (!status) std::this_thread::sleep_for(milliseconds(10));
+    }
+    EXPECT_EQ(status, ExitStatus::Exited(0));
+    std::this_thread::sleep_for(milliseconds(50));
+    std::ifstream stat("/proc/" + std::to_string(grandchild) + "/stat");
+    std::string pid, comm, state;
+    stat >> pid >> comm >> state;
+    const bool gone = !stat || state == "Z";
+    EXPECT_EQ(gone, kill_group) << "grandchild " << grandchild << " state " << state;
+    kill(grandchild, SIGKILL);
+  }
 }
 
 TEST(ChildTest, StopOfAProcessThatHonoursSigtermIsQuick) {
