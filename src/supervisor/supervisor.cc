@@ -76,12 +76,12 @@ void Supervisor::OnExit(Worker* w, const std::string& what, bool success, millis
       w->state = WorkerState::kFailed;
       gave_up_ = true;
       std::string tail = launcher_->LogTail(w->spec, options_.log_tail_lines);
-      if (!tail.empty() && tail.back() != '\n') tail += '\n';
+      while (!tail.empty() && tail.back() == '\n') tail.pop_back();  // the sink ends the line
       log_(fmt::format(
           "{}; that is {} failed starts in a row (each exit within {} of the start): giving up "
           "and stopping everything. The last lines of {}:\n{}",
           what, w->tracker.failed_starts(), FormatSpan(options_.startup_window), w->spec.log_file,
-          tail.empty() ? "(empty)\n" : tail));
+          tail.empty() ? "(empty)" : tail));
       return;
     }
   }

@@ -99,7 +99,7 @@ TEST_F(ProcessLauncherTest, GivesUpOnAWorkerThatFailsAtStartupAndShowsItsLog) {
   EXPECT_NE(last.find(") exited with status 3 after 0."), std::string::npos) << last;
   EXPECT_NE(last.find("3 failed starts in a row"), std::string::npos) << last;
   EXPECT_EQ(last.substr(last.find("The last lines of")),
-            "The last lines of " + dir_ + "/bad.log:\ntry\nerror: no database\n");
+            "The last lines of " + dir_ + "/bad.log:\ntry\nerror: no database");
   const int ok = s.Snapshot().workers[0].pid;
   s.StopAll();
   EXPECT_NE(kill(ok, 0), 0);

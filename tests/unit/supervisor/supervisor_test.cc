@@ -321,7 +321,7 @@ TEST_F(SupervisorTest, GivesUpOnAWorkerThatKeepsFailingAtStartAndStopsTheOthers)
             "ingest API (pid " + std::to_string(last_pid) +
                 ") exited with status 2 after 0.3 s; that is 3 failed starts in a row (each exit "
                 "within 10 s of the start): giving up and stopping everything. The last lines of "
-                "/logs/api.log:\napi line 1\napi line 20\n");
+                "/logs/api.log:\napi line 1\napi line 20");
   EXPECT_EQ(Worker(*s, "api").state, WorkerState::kFailed);
   EXPECT_EQ(Worker(*s, "api").failed_starts, 3);
   s->StopAll();
