@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -29,13 +30,13 @@
 #include <fmt/ranges.h>
 
 #include "command.h"
+#include "core/duration.h"
 #include "core/metrics.h"
 #include "http/server.h"
 #include "worker_process.h"
 #include "lake/object_store.h"
 #include "scheduler/airflow_export.h"
 #include "scheduler/dag_spec.h"
-#include "scheduler/duration.h"
 #include "scheduler/executor.h"
 #include "scheduler/pg_run_store.h"
 #include "scheduler/planner.h"
@@ -68,6 +69,7 @@ struct SchedulerFlags {
   int kill_grace_s = 10;
   int drain_timeout_s = 60;
   std::vector<std::string> topics;
+  std::array<std::string, 3> pipeline_topics = {"pinterest", "pinterest_geo", "pinterest_user"};
   std::string poke_interval = "1m";
   std::string timeout;
   std::string not_before;
@@ -174,6 +176,7 @@ ProcessRunnerOptions RunnerOptions(const SchedulerFlags& f) {
   o.lake_url = f.lake;
   o.batch_args = f.batch_args;
   o.kill_grace = std::chrono::seconds(f.kill_grace_s);
+  o.seal_topics.assign(f.pipeline_topics.begin(), f.pipeline_topics.end());
   return o;
 }
 
@@ -325,7 +328,7 @@ std::vector<std::vector<std::string>> RunRows(const std::vector<DagRun>& runs, c
     std::string duration = "-";
     if (r.started_at) {
       const auto secs = (r.ended_at.value_or(Now()) - *r.started_at).count();
-      duration = FormatDuration(std::chrono::seconds(secs));
+      duration = core::FormatDuration(std::chrono::seconds(secs));
     }
     rows.push_back({r.id.str(), std::string(RunKindName(r.kind)),
                     FormatDate(r.interval.start, d.timezone), std::string(RunStateName(r.state)),
@@ -511,11 +514,11 @@ int RunWaitSealed(const SchedulerFlags& f) {
   interval = {*a, *b + std::chrono::hours(24)};
   SealWaitOptions o;
   if (!f.topics.empty()) o.topics = f.topics;
-  StatusOr<std::chrono::seconds> poke = ParseDuration(f.poke_interval);
+  StatusOr<std::chrono::seconds> poke = core::ParseDuration(f.poke_interval);
   if (!poke.ok()) return Fail("--poke-interval: " + poke.status().message());
   o.poke_interval = *poke;
   if (!f.timeout.empty()) {
-    StatusOr<std::chrono::seconds> t = ParseDuration(f.timeout);
+    StatusOr<std::chrono::seconds> t = core::ParseDuration(f.timeout);
     if (!t.ok()) return Fail("--timeout: " + t.status().message());
     o.timeout = *t;
   }
@@ -563,6 +566,17 @@ void AddRunnerFlags(CLI::App* c, SchedulerFlags* f) {
   c->add_option("--drain-timeout", f->drain_timeout_s,
                 "On SIGTERM, seconds to let running tries finish before stopping them")
       ->envname("PINPIPE_SCHEDULER_DRAIN_TIMEOUT")
+      ->capture_default_str();
+  c->add_option("--topic-pin", f->pipeline_topics[0],
+                "Topic of pin records (wait_sealed waits for the three unless a task names its "
+                "own --topic)")
+      ->envname("PINPIPE_TOPIC_PIN")
+      ->capture_default_str();
+  c->add_option("--topic-geo", f->pipeline_topics[1], "Topic of geo records")
+      ->envname("PINPIPE_TOPIC_GEO")
+      ->capture_default_str();
+  c->add_option("--topic-user", f->pipeline_topics[2], "Topic of user records")
+      ->envname("PINPIPE_TOPIC_USER")
       ->capture_default_str();
 }
 

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "scheduler/duration.h"
+#include "core/duration.h"
 
 namespace pinpipe::scheduler {
 namespace {
@@ -117,7 +117,7 @@ std::string AirflowBashCommand(const DagSpec& spec, const TaskSpec& task,
     case TaskKind::kWaitSealed:
       cmd = bin + " scheduler wait-sealed " + DayRange(spec);
       if (!options.lake_url.empty()) cmd += " --lake " + ShellQuote(options.lake_url);
-      cmd += " --poke-interval " + FormatDuration(task.poke_interval);
+      cmd += " --poke-interval " + core::FormatDuration(task.poke_interval);
       add_args(task.args);
       return cmd;
     case TaskKind::kBatch:

@@ -8,8 +8,9 @@
 
 #include <fmt/format.h>
 
+#include "core/duration.h"
 #include "core/toml_errors.h"
-#include "scheduler/duration.h"
+#include "process/child.h"
 
 namespace pinpipe::scheduler {
 namespace {
@@ -46,17 +47,6 @@ bool IsId(std::string_view s) {
   for (char c : s) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '_' || c == '-' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-bool IsEnvName(std::string_view s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
-                    (i > 0 && c >= '0' && c <= '9');
     if (!ok) return false;
   }
   return true;
@@ -107,7 +97,7 @@ class DagParser {
   StatusOr<std::chrono::seconds> Duration(std::string_view where, const toml::node& node,
                                           bool allow_zero) const {
     ASSIGN_OR_RETURN(std::string text, String(where, node));
-    StatusOr<std::chrono::seconds> d = ParseDuration(text);
+    StatusOr<std::chrono::seconds> d = core::ParseDuration(text);
     if (!d.ok()) return Error(where, &node, d.status().message());
     if (!allow_zero && d->count() == 0) return Error(where, &node, "must be longer than 0s");
     return *d;
@@ -324,7 +314,7 @@ Status DagParser::ParseTask(const std::string& where, const toml::table& table,
       }
       for (auto&& [name, value] : *env_table) {
         const std::string key = fmt::format("{}.env.{}", where, name.str());
-        if (!IsEnvName(name.str())) {
+        if (!process::IsEnvName(name.str())) {
           return Error(key, &value, "is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
         }
         ASSIGN_OR_RETURN(TaskTemplate t, Template(key, value));

@@ -1,63 +1,22 @@
 #include "scheduler/process_task_runner.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "lake/object_store.h"
+#include "process/child.h"
 #include "scheduler/seal_waiter.h"
-
-extern char** environ;
 
 namespace pinpipe::scheduler {
 namespace {
 
 using Steady = std::chrono::steady_clock;
-
-// "a b 'c d'": a command line as a shell would need it, for the log header.
-std::string ShellQuote(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const std::string& arg : argv) {
-    if (!out.empty()) out += ' ';
-    const bool plain = !arg.empty() && arg.find_first_not_of(
-                                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                           "0123456789-_./=:,+@%") == std::string::npos;
-    if (plain) {
-      out += arg;
-    } else {
-      out += '\'';
-      for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-      out += '\'';
-    }
-  }
-  return out;
-}
-
-// PATH lookup in the parent: after fork only async-signal-safe calls are allowed.
-std::string ResolveProgram(const std::string& name) {
-  if (name.find('/') != std::string::npos) return name;
-  const char* path = std::getenv("PATH");
-  std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
-  size_t begin = 0;
-  while (begin <= dirs.size()) {
-    size_t end = dirs.find(':', begin);
-    if (end == std::string::npos) end = dirs.size();
-    const std::string dir = dirs.substr(begin, end - begin);
-    const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-    begin = end + 1;
-  }
-  return name;  // execve fails with ENOENT, reported as such
-}
 
 std::string Seconds(Steady::duration d) {
   return fmt::format("{:.1f}s", std::chrono::duration<double>(d).count());
@@ -68,14 +27,13 @@ std::string Seconds(Steady::duration d) {
 struct ProcessTaskRunner::Try {
   TaskRequest request;
   Steady::time_point started = Steady::now();
-  pid_t pid = -1;  // also the process group id; -1 for in-process tries
-  int out_fd = -1;
+  std::optional<process::Child> child;  // empty for in-process tries (wait_sealed)
   std::unique_ptr<lake::ObjectStore> lake;
   std::unique_ptr<SealWaiter> waiter;
   SealWaitOptions seal;
   // Guarded by the runner's mutex_:
+  // (also the child: the pump polls it, Stop() signals it)
   bool stop_requested = false;
-  Steady::time_point stop_at{};
   std::optional<TaskOutcome> outcome;
   // Last: joined (destroyed) first, before the fields it uses.
   std::jthread thread;
@@ -93,8 +51,7 @@ ProcessTaskRunner::~ProcessTaskRunner() {
     for (auto& [handle, t] : tries_) {
       if (t->outcome) continue;
       t->stop_requested = true;
-      t->stop_at = Steady::now();
-      if (t->pid > 0) kill(-t->pid, SIGTERM);
+      if (t->child) t->child->BeginStop(Steady::now());
       if (t->waiter) t->waiter->Cancel();
     }
     tries.swap(tries_);
@@ -142,6 +99,7 @@ StatusOr<TaskHandle> ProcessTaskRunner::Start(const TaskRequest& request) {
   if (request.kind == TaskKind::kWaitSealed) {
     std::string lake_url = options_.lake_url;
     t->seal.poke_interval = request.poke_interval;
+    if (!options_.seal_topics.empty()) t->seal.topics = options_.seal_topics;
     if (request.timeout) t->seal.timeout = *request.timeout;
     RETURN_IF_ERROR(ParseSealArgs(request.argv, &t->seal, &lake_url));
     if (lake_url.empty()) {
@@ -154,86 +112,19 @@ StatusOr<TaskHandle> ProcessTaskRunner::Start(const TaskRequest& request) {
   } else {
     const std::vector<std::string> argv = CommandLine(request);
     if (argv.empty()) return InvalidArgument("shell task without command or argv");
-    // Everything the child needs, built before fork (only async-signal-safe calls after it).
-    const std::string program = ResolveProgram(argv[0]);
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) {
-      const std::string_view entry(*e);
-      bool overridden = false;
-      for (const auto& [name, value] : request.env) {
-        overridden = overridden || (entry.starts_with(name) && entry.size() > name.size() &&
-                                    entry[name.size()] == '=');
-      }
-      if (!overridden) env_strings.emplace_back(entry);
-    }
-    for (const auto& [name, value] : request.env) env_strings.push_back(name + "=" + value);
-    env_strings.push_back("PINPIPE_DAG_ID=" + request.dag_id);
-    env_strings.push_back("PINPIPE_RUN_ID=" + request.run_id.str());
-    env_strings.push_back("PINPIPE_TASK_ID=" + request.task_id);
-    env_strings.push_back("PINPIPE_TRY_NUMBER=" + std::to_string(request.try_number));
-    std::vector<char*> child_argv;
-    for (const std::string& a : argv) child_argv.push_back(const_cast<char*>(a.c_str()));
-    child_argv.push_back(nullptr);
-    std::vector<char*> child_env;
-    for (const std::string& e : env_strings) child_env.push_back(const_cast<char*>(e.c_str()));
-    child_env.push_back(nullptr);
-
-    int out[2];
-    int exec_error[2];
-    if (pipe2(out, O_CLOEXEC) != 0) return Internal(fmt::format("pipe: {}", strerror(errno)));
-    if (pipe2(exec_error, O_CLOEXEC) != 0) {
-      close(out[0]);
-      close(out[1]);
-      return Internal(fmt::format("pipe: {}", strerror(errno)));
-    }
-    const pid_t parent = getpid();
-    const pid_t pid = fork();
-    if (pid < 0) {
-      const int err = errno;
-      for (int fd : {out[0], out[1], exec_error[0], exec_error[1]}) close(fd);
-      return Internal(fmt::format("fork: {}", strerror(err)));
-    }
-    if (pid == 0) {
-      // Child: async-signal-safe calls only.
-      setpgid(0, 0);
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(137);  // the scheduler died before prctl took effect
-      struct sigaction dfl {};
-      dfl.sa_handler = SIG_DFL;
-      for (int sig = 1; sig < NSIG; ++sig) {
-        if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr);
-      }
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      const int null_fd = open("/dev/null", O_RDONLY);
-      if (null_fd >= 0) dup2(null_fd, 0);
-      dup2(out[1], 1);
-      dup2(out[1], 2);
-      execve(program.c_str(), child_argv.data(), child_env.data());
-      const int err = errno;
-      [[maybe_unused]] ssize_t n = write(exec_error[1], &err, sizeof err);
-      _exit(127);
-    }
-    setpgid(pid, pid);  // also from the parent, so a Stop() right away finds the group
-    close(out[1]);
-    close(exec_error[1]);
-    int err = 0;
-    ssize_t n;
-    do {
-      n = read(exec_error[0], &err, sizeof err);
-    } while (n < 0 && errno == EINTR);
-    close(exec_error[0]);
-    if (n == static_cast<ssize_t>(sizeof err)) {
-      close(out[0]);
-      waitpid(pid, nullptr, 0);
-      const std::string what = fmt::format("cannot run {}: {}", program, strerror(err));
-      return err == ENOENT ? NotFound(what) : Internal(what);
-    }
-    t->pid = pid;
-    t->out_fd = out[0];
+    process::SpawnOptions spawn;
+    spawn.argv = argv;
+    spawn.env = {request.env.begin(), request.env.end()};
+    spawn.env.emplace_back("PINPIPE_DAG_ID", request.dag_id);
+    spawn.env.emplace_back("PINPIPE_RUN_ID", request.run_id.str());
+    spawn.env.emplace_back("PINPIPE_TASK_ID", request.task_id);
+    spawn.env.emplace_back("PINPIPE_TRY_NUMBER", std::to_string(request.try_number));
+    spawn.death_signal = SIGKILL;
+    ASSIGN_OR_RETURN(process::Child child, process::Child::Spawn(spawn));
+    t->child.emplace(std::move(child));
     log(fmt::format("[pinpipe] try {} of {}.{} ({}): $ {}\n", request.try_number,
-                    request.dag_id, request.task_id, request.run_id.str(), ShellQuote(argv)));
+                    request.dag_id, request.task_id, request.run_id.str(),
+                    process::ShellQuote(argv)));
   }
 
   std::lock_guard lock(mutex_);
@@ -272,16 +163,16 @@ void ProcessTaskRunner::Pump(Try* t) {
   std::string buffer;
   Steady::time_point last_flush = Steady::now();
   bool eof = false;
-  bool exited = false;
+  std::optional<process::ExitStatus> status;
   bool killed = false;
-  int status = 0;
   Steady::time_point exited_at{};
+  const int out_fd = t->child->output_fd();
   char chunk[16384];
   while (true) {
     if (!eof) {
-      pollfd p{t->out_fd, POLLIN, 0};
+      pollfd p{out_fd, POLLIN, 0};
       if (poll(&p, 1, 100) > 0) {
-        const ssize_t n = read(t->out_fd, chunk, sizeof chunk);
+        const ssize_t n = read(out_fd, chunk, sizeof chunk);
         if (n > 0) {
           buffer.append(chunk, static_cast<size_t>(n));
         } else if (n == 0 || errno != EINTR) {
@@ -292,24 +183,18 @@ void ProcessTaskRunner::Pump(Try* t) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     const Steady::time_point now = Steady::now();
-    if (!exited) {
-      const pid_t w = waitpid(t->pid, &status, WNOHANG);
-      if (w == t->pid || (w < 0 && errno == ECHILD)) {
-        exited = true;
-        exited_at = now;
-      }
-    }
-    bool stopping = false;
     {
       std::lock_guard lock(mutex_);
-      stopping = t->stop_requested;
-      if (stopping && !exited && !killed && now >= t->stop_at + options_.kill_grace) {
-        kill(-t->pid, SIGKILL);
-        killed = true;
+      if (!status) {
+        status = t->child->Poll();
+        if (status) exited_at = now;
+      }
+      if (t->stop_requested) {
+        killed = t->child->EscalateStop(now, options_.kill_grace);
+        // Once stopped, nothing of the tree may outlive the try.
+        if (status) t->child->KillGroup();
       }
     }
-    // Once stopped, nothing of the tree may outlive the try.
-    if (stopping && exited) kill(-t->pid, SIGKILL);
     if (buffer.size() >= options_.log_chunk_bytes ||
         (!buffer.empty() && now - last_flush >= options_.log_flush_interval)) {
       append(buffer);
@@ -317,26 +202,25 @@ void ProcessTaskRunner::Pump(Try* t) {
       last_flush = now;
     }
     // A background grandchild may keep the pipe open: stop reading 2s after the exit.
-    if (exited && (eof || now - exited_at > std::chrono::seconds(2))) break;
+    if (status && (eof || now - exited_at > std::chrono::seconds(2))) break;
   }
-  close(t->out_fd);
-  t->out_fd = -1;
-
-  TaskOutcome outcome;
   bool stopped = false;
   {
     std::lock_guard lock(mutex_);
+    t->child->CloseOutput();
     stopped = t->stop_requested;
   }
-  if (WIFEXITED(status)) {
-    outcome.exit_code = WEXITSTATUS(status);
+
+  TaskOutcome outcome;
+  if (status->exited()) {
+    outcome.exit_code = status->code();
     outcome.result = outcome.exit_code == 0 ? TryResult::kSuccess : TryResult::kFailed;
     if (outcome.exit_code != 0) outcome.message = fmt::format("exit code {}", outcome.exit_code);
-  } else if (WIFSIGNALED(status)) {
-    outcome.exit_code = 128 + WTERMSIG(status);
+  } else if (status->signaled()) {
+    outcome.exit_code = status->ShellCode();
     outcome.result = TryResult::kFailed;
-    outcome.message = fmt::format("killed by signal {} ({})", WTERMSIG(status),
-                                  strsignal(WTERMSIG(status)));
+    outcome.message = fmt::format("killed by signal {} ({})", status->signal(),
+                                  strsignal(status->signal()));
   }
   if (stopped) {
     outcome.result = TryResult::kTimedOut;
@@ -380,8 +264,7 @@ void ProcessTaskRunner::Stop(TaskHandle handle) {
   Try* t = it->second.get();
   if (t->outcome || t->stop_requested) return;
   t->stop_requested = true;
-  t->stop_at = Steady::now();
-  if (t->pid > 0) kill(-t->pid, SIGTERM);
+  if (t->child) t->child->BeginStop(Steady::now());
   if (t->waiter) t->waiter->Cancel();
 }
 

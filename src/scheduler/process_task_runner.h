@@ -7,15 +7,16 @@
 //                  several UTC days) [--lake L] <batch_args> <task args>
 //   refresh_views  <pinpipe> batch --views-only <batch_args> <task args>
 //
-// Children: fork/exec from the calling thread; each child leads its own process group, so Stop()
-// signals the whole tree (SIGTERM to the group, SIGKILL after `kill_grace`, and SIGKILL to
-// what is left of the group once the leader exited). The child gets PR_SET_PDEATHSIG=SIGKILL:
-// if the scheduler dies (kill -9), its direct children die with it instead of running on
-// unsupervised (grandchildren of a shell may survive; see docs/design.md). Because the death
-// signal follows the *thread* that forked, Start() must be called from a long-lived thread (the
-// executor's). stdout and stderr share one pipe; a pump thread per try appends the output to
-// the RunStore's log of that try in chunks (at `log_chunk_bytes` or every `log_flush_interval`),
-// so a running task's log can be read while it runs.
+// Children: process::Child (src/process/), spawned from the calling thread; each child leads its
+// own session and process group, so Stop() signals the whole tree (SIGTERM to the group, SIGKILL
+// after `kill_grace`, and SIGKILL to what is left of the group once the leader exited). The
+// child gets PR_SET_PDEATHSIG=SIGKILL: if the scheduler dies (kill -9), its direct children die
+// with it instead of running on unsupervised (grandchildren of a shell may survive; see
+// docs/design.md). Because the death signal follows the *thread* that forked, Start() must be
+// called from a long-lived thread (the executor's). stdout and stderr share one pipe; a pump
+// thread per try appends the output to the RunStore's log of that try in chunks (at
+// `log_chunk_bytes` or every `log_flush_interval`), so a running task's log can be read while
+// it runs.
 //
 // Outcome: exit 0 -> success; exit N -> failed ("exit code N"); killed by a signal -> failed
 // (exit code 128+N); stopped by Stop() -> timed out.
@@ -45,6 +46,9 @@ struct ProcessRunnerOptions {
   std::string pinpipe_bin;      // empty: this executable (/proc/self/exe)
   std::string lake_url;         // for wait_sealed and passed to batch as --lake (empty: not)
   std::vector<std::string> batch_args;  // extra arguments for every batch / refresh_views
+  // The topics wait_sealed waits for unless its args name some (empty: the pipeline's default
+  // topics); `scheduler run` sets them from --topic-pin/-geo/-user (PINPIPE_TOPIC_*).
+  std::vector<std::string> seal_topics;
   std::chrono::milliseconds kill_grace = std::chrono::seconds(10);
   size_t log_chunk_bytes = 64 * 1024;
   std::chrono::milliseconds log_flush_interval = std::chrono::seconds(1);

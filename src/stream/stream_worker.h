@@ -44,7 +44,7 @@
 #include "core/status.h"
 #include "kafka/consumer.h"
 #include "kafka/consumer_state_log.h"
-#include "stream/backoff.h"
+#include "core/backoff.h"
 #include "stream/batch_builder.h"
 #include "stream/batch_cutter.h"
 #include "stream/offset_book.h"
@@ -130,7 +130,7 @@ class StreamWorker {
   std::unique_ptr<kafka::Consumer> consumer_;
   std::vector<std::unique_ptr<PgSink>> sinks_;  // one per lane; empty = not connected
   bool schema_ready_ = false;
-  Backoff backoff_;
+  core::Backoff backoff_;
   std::vector<std::unique_ptr<BatchBuilder>> builders_;  // one per lane
   BatchCutter cutter_;
   OffsetBook book_;

@@ -1,9 +1,6 @@
 #include "testing/stream_env.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -95,48 +92,29 @@ bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeou
   }
 }
 
-ChildProcess::~ChildProcess() {
-  if (pid_ > 0) {
-    kill(pid_, SIGKILL);
-    Wait(std::chrono::seconds(10));
-  }
-}
+ChildProcess::~ChildProcess() = default;  // process::Child kills and reaps a running child
 
 Status ChildProcess::Start(const std::vector<std::string>& argv, const std::string& log_path) {
-  if (pid_ > 0) return FailedPrecondition("child already running");
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) return Internal("fork failed");
-  if (pid == 0) {
-    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  pid_ = pid;
+  if (running()) return FailedPrecondition("child already running");
+  process::SpawnOptions options;
+  options.argv = argv;
+  options.output_file = log_path;
+  ASSIGN_OR_RETURN(process::Child child, process::Child::Spawn(options));
+  child_.emplace(std::move(child));
   return Status::Ok();
 }
 
 void ChildProcess::Signal(int sig) {
-  if (pid_ > 0) kill(pid_, sig);
+  if (running()) kill(child_->pid(), sig);
 }
 
 int ChildProcess::Wait(std::chrono::milliseconds timeout) {
-  if (pid_ <= 0) return -1;
+  if (!running()) return -1;
   const auto until = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    int status = 0;
-    pid_t r = waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      pid_ = -1;
-      if (WIFEXITED(status)) return WEXITSTATUS(status);
-      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-      return -1;
+    if (const std::optional<process::ExitStatus> status = child_->Poll()) {
+      child_.reset();
+      return status->ShellCode();
     }
     if (std::chrono::steady_clock::now() > until) return -1;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -11,11 +11,13 @@
 #include <array>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/status.h"
+#include "process/child.h"
 
 namespace pinpipe::testing {
 
@@ -39,7 +41,8 @@ StatusOr<int64_t> HighWatermarkSum(const std::string& brokers,
 // Polls `done` every 100 ms until it is true or `timeout` passes; returns its last answer.
 bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 
-// `pinpipe stream` as a child process, output appended to `log_path`.
+// A pinpipe command (`pinpipe stream`, ...) as a child process (process::Child: its own session,
+// SIGKILLed if the test dies), output appended to `log_path`.
 class ChildProcess {
  public:
   ChildProcess() = default;
@@ -47,14 +50,16 @@ class ChildProcess {
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
+  // Errors: process::Child::Spawn's (NotFound for a missing program).
   Status Start(const std::vector<std::string>& argv, const std::string& log_path);
+  // `sig` to the child (not its group).
   void Signal(int sig);
   // Waits for exit; the exit code, or 128+signal when killed. -1 on timeout.
   int Wait(std::chrono::milliseconds timeout);
-  bool running() const { return pid_ > 0; }
+  bool running() const { return child_.has_value(); }
 
  private:
-  pid_t pid_ = -1;
+  std::optional<process::Child> child_;
 };
 
 }  // namespace pinpipe::testing

@@ -174,5 +174,31 @@ TEST(ProcessTaskRunnerTest, WaitSealedPollsTheLake) {
   std::filesystem::remove_all(lake);
 }
 
+// The runner's seal_topics (the scheduler's --topic-pin/-geo/-user, PINPIPE_TOPIC_*) replace the
+// default topics of a wait_sealed task without --topic args.
+TEST(ProcessTaskRunnerTest, WaitSealedWaitsForTheConfiguredTopics) {
+  InMemoryRunStore logs;
+  const std::string lake = "/tmp/pinpipe-ptr-topics-" + std::to_string(getpid());
+  ProcessRunnerOptions o = Options();
+  o.lake_url = lake;
+  o.seal_topics = {"renamed-pin"};
+  ProcessTaskRunner runner(&logs, o);
+  TaskRequest r;
+  r.dag_id = "d";
+  r.run_id = RunId("y");
+  r.task_id = "wait";
+  r.kind = TaskKind::kWaitSealed;
+  r.poke_interval = 1s;
+  r.interval = {*ParseInstant("2024-01-01", TimeZone::Utc()),
+                *ParseInstant("2024-01-02", TimeZone::Utc())};
+  std::filesystem::create_directories(lake + "/renamed-pin/dt=2024-01-01");
+  std::ofstream(lake + "/renamed-pin/dt=2024-01-01/_SUCCESS") << "";
+  const TaskHandle h = *runner.Start(r);
+  EXPECT_EQ(WaitFor(runner, h).result, TryResult::kSuccess);
+  const std::string log = *logs.ReadTaskLog("d", r.run_id, "wait", 1);
+  EXPECT_NE(log.find("every day is sealed"), std::string::npos) << log;
+  std::filesystem::remove_all(lake);
+}
+
 }  // namespace
 }  // namespace pinpipe::scheduler

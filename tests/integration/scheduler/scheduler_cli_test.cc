@@ -4,10 +4,6 @@
 // --airflow, PINPIPE_TEST_AIRFLOW_PYTHON).
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -19,7 +15,9 @@
 
 #include "http/client.h"
 #include "testing/kafka_env.h"
+#include "testing/local_env.h"
 #include "testing/pg_env.h"
+#include "testing/stream_env.h"
 
 namespace {
 
@@ -28,38 +26,6 @@ using namespace std::chrono_literals;
 std::string Bin() {
   const char* bin = std::getenv("PINPIPE_TEST_PINPIPE_BIN");
   return bin != nullptr ? bin : std::string(PINPIPE_BINARY_DIR) + "/apps/pinpipe";
-}
-
-pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-// A TCP port that was free a moment ago (bound to port 0, then released).
-uint16_t FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    if (fd >= 0) close(fd);
-    return 0;
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 int Lines(const std::string& path) {
@@ -94,20 +60,21 @@ TEST(SchedulerCliTest, KilledMidRunAndRestartedResumes) {
       "command = \"echo x >> " + dir + "/last.count\"\n";
   const std::vector<std::string> run = {Bin(), "scheduler", "run", "--dags-dir", dir + "/dags",
                                         "--pg-dsn", db.dsn(), "--lake", dir + "/lake"};
-  pid_t pid = Spawn(run, dir + "/scheduler.log");
+  pinpipe::testing::ChildProcess scheduler;
+  ASSERT_TRUE(scheduler.Start(run, dir + "/scheduler.log").ok());
   for (int i = 0; i < 200 && Lines(dir + "/slow.started") == 0; ++i) std::this_thread::sleep_for(100ms);
   ASSERT_EQ(Lines(dir + "/slow.started"), 1) << Slurp(dir + "/scheduler.log");
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
+  scheduler.Signal(SIGKILL);
+  EXPECT_EQ(scheduler.Wait(10s), 128 + SIGKILL);
   std::this_thread::sleep_for(5s);  // the killed try's sleep would have ended by now
   EXPECT_EQ(Lines(dir + "/slow.count"), 0);  // it died with the scheduler (PDEATHSIG)
 
   // The restart also serves its counters (this process's own: the run it finishes).
-  const uint16_t port = FreePort();
+  const uint16_t port = pinpipe::testing::FreePort();
   ASSERT_NE(port, 0);
   std::vector<std::string> rerun = run;
   rerun.insert(rerun.end(), {"--metrics-port", std::to_string(port)});
-  pid = Spawn(rerun, dir + "/scheduler.log");
+  ASSERT_TRUE(scheduler.Start(rerun, dir + "/scheduler.log").ok());
   for (int i = 0; i < 300 && Lines(dir + "/last.count") == 0; ++i) std::this_thread::sleep_for(100ms);
   std::this_thread::sleep_for(1s);
   pinpipe::http::ClientOptions client_options;
@@ -127,10 +94,8 @@ TEST(SchedulerCliTest, KilledMidRunAndRestartedResumes) {
   const auto health = client.Get("/healthz");
   ASSERT_TRUE(health.ok()) << health.status().ToString();
   EXPECT_EQ(health->status, 200);
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  scheduler.Signal(SIGTERM);
+  EXPECT_EQ(scheduler.Wait(60s), 0);
   const std::string log = Slurp(dir + "/scheduler.log");
   EXPECT_EQ(Lines(dir + "/first.count"), 1) << log;  // not re-run
   EXPECT_EQ(Lines(dir + "/slow.started"), 2) << log;  // try 1 (killed) and try 2

@@ -1,13 +1,14 @@
-// Backoff: the exponential retry schedule of the speed layer (PostgreSQL reconnects).
+// Backoff: an exponential retry schedule (the speed layer's PostgreSQL reconnects, the
+// supervisor's worker restarts).
 //
 // Next() returns initial, initial*2, initial*4, ... capped at `max`; Reset() after a success
-// starts over. Deterministic (no jitter): a single worker per process has nobody to stampede
+// starts over. Deterministic (no jitter): each user is a single loop with nobody to stampede
 // with, and tests can assert the exact schedule. Not thread-safe.
 #pragma once
 
 #include <chrono>
 
-namespace pinpipe::stream {
+namespace pinpipe::core {
 
 class Backoff {
  public:
@@ -30,4 +31,4 @@ class Backoff {
   int attempts_ = 0;
 };
 
-}  // namespace pinpipe::stream
+}  // namespace pinpipe::core

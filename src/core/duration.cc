@@ -1,8 +1,8 @@
-#include "scheduler/duration.h"
+#include "core/duration.h"
 
 #include <fmt/format.h>
 
-namespace pinpipe::scheduler {
+namespace pinpipe::core {
 namespace {
 
 // Ten years: longer is surely a mistake, and sums stay far from overflowing.
@@ -63,4 +63,4 @@ std::string FormatDuration(std::chrono::seconds d) {
   return out;
 }
 
-}  // namespace pinpipe::scheduler
+}  // namespace pinpipe::core

@@ -1,8 +1,8 @@
-#include "stream/backoff.h"
+#include "core/backoff.h"
 
 #include <gtest/gtest.h>
 
-namespace pinpipe::stream {
+namespace pinpipe::core {
 namespace {
 
 using std::chrono::milliseconds;
@@ -31,4 +31,4 @@ TEST(BackoffTest, InitialAboveCapIsCapped) {
 }
 
 }  // namespace
-}  // namespace pinpipe::stream
+}  // namespace pinpipe::core

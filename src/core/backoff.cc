@@ -1,8 +1,8 @@
-#include "stream/backoff.h"
+#include "core/backoff.h"
 
 #include <algorithm>
 
-namespace pinpipe::stream {
+namespace pinpipe::core {
 
 std::chrono::milliseconds Backoff::Next() {
   std::chrono::milliseconds delay = std::min(next_, max_);
@@ -11,4 +11,4 @@ std::chrono::milliseconds Backoff::Next() {
   return delay;
 }
 
-}  // namespace pinpipe::stream
+}  // namespace pinpipe::core
