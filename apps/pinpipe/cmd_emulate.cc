@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "command.h"
+#include "emulate/distinct_ids.h"
 #include "emulate/emulator.h"
 #include "pg/connection.h"
 
@@ -23,6 +24,7 @@ struct EmulateFlags {
   int64_t count = 0;
   double duration = 0;
   int batch_size = 0;
+  int64_t distinct_from = -1;
   bool no_progress = false;
   // Retries (both modes): see emulate/retry_policy.h.
   bool no_retry = false;
@@ -74,6 +76,7 @@ int Run(const EmulateFlags& flags) {
     options.api = *url;
     options.bearer_token = flags.bearer_token;
     options.seed = flags.seed;
+    options.distinct_from = flags.distinct_from;
     options.retry = RetryOptionsOf(flags);
     auto stats = emulate::RunReplay(posts, options, g_stop, std::cout);
     std::cerr << "posted " << stats.posts << " posts: " << stats.records_ok << " records accepted, "
@@ -90,6 +93,7 @@ int Run(const EmulateFlags& flags) {
   options.count = flags.count;
   options.duration_s = flags.duration;
   options.batch_size = flags.batch_size;
+  options.distinct_from = flags.distinct_from;
   options.progress = !flags.no_progress;
   options.retry = RetryOptionsOf(flags);
   auto summary = emulate::RunLoad(posts, options, g_stop, std::cerr);
@@ -129,6 +133,12 @@ CommandRegistration kEmulate(
                      "load mode: NDJSON batches of this many records to /batch/<kind>")
           ->envname("PINPIPE_EMULATE_BATCH_SIZE")
           ->check(CLI::Range(0, 100000));
+      sub.add_option("--distinct-from", flags->distinct_from,
+                     "send every post as a new one: the n-th post drawn gets index/ind N+n and a "
+                     "unique_id derived from it (the rest of its records from the source post), "
+                     "so nothing is de-duplicated downstream; for exact accounting in benchmarks")
+          ->envname("PINPIPE_EMULATE_DISTINCT_FROM")
+          ->check(CLI::Range(int64_t{0}, emulate::kMaxDistinctIndex));
       sub.add_flag("--no-progress", flags->no_progress, "load mode: no progress line on stderr");
       sub.add_flag("--no-retry", flags->no_retry,
                    "do not send a record again after 503/429 or a connection error (the "

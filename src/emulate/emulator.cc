@@ -18,6 +18,8 @@
 #include <simdjson.h>
 #include <thread>
 
+#include "core/check.h"
+#include "emulate/distinct_ids.h"
 #include "emulate/prng.h"
 
 namespace pinpipe::emulate {
@@ -41,6 +43,19 @@ constexpr std::array<const char*, 3> kKindNames = {"pin", "geo", "user"};
 
 const std::string& KindJson(const SourcePost& post, size_t kind) {
   return kind == 0 ? post.pin_json : kind == 1 ? post.geo_json : post.user_json;
+}
+
+// Appends the record of `kind` of post number `n` (the n-th draw): the source post's record, or
+// with --distinct-from its distinct-id version.
+void AppendRecord(const std::vector<SourcePost>& posts, uint64_t seed, int64_t distinct_from,
+                  uint64_t n, size_t kind, std::string* out) {
+  const std::string& json = KindJson(posts[PickPost(seed, n, posts.size())], kind);
+  if (distinct_from < 0) {
+    out->append(json);
+    return;
+  }
+  PINPIPE_CHECK(AppendWithDistinctIds(json, distinct_from + static_cast<int64_t>(n), out))
+      << "source record not in record_json's layout: " << json.substr(0, 40);
 }
 
 std::string Preview(std::string_view json, size_t limit) {
@@ -212,12 +227,13 @@ class Session {
     std::string& body = request_.body();
     body.clear();
     const size_t kind = ticket_ % 3;
+    const int64_t distinct_from = shared_.options.distinct_from;
     if (!batch_) {
-      body = KindJson(posts[PickPost(seed, ticket_ / 3, posts.size())], kind);
+      AppendRecord(posts, seed, distinct_from, ticket_ / 3, kind, &body);
     } else {
       const uint64_t first_post = (ticket_ / 3) * static_cast<uint64_t>(shared_.options.batch_size);
       for (const uint32_t j : pending_) {
-        body += KindJson(posts[PickPost(seed, first_post + j, posts.size())], kind);
+        AppendRecord(posts, seed, distinct_from, first_post + j, kind, &body);
         body += '\n';
       }
     }
@@ -421,10 +437,13 @@ ReplayStats RunReplay(const std::vector<SourcePost>& posts, const ReplayOptions&
     const int64_t sleep_ms =
         options.max_sleep_ms > 0 ? sleeps.Uniform(0, options.max_sleep_ms - 1) : 0;
     if (!SleepUnlessStopped(std::chrono::milliseconds(sleep_ms), stop)) break;
-    const SourcePost& post = posts[PickPost(options.seed, n, posts.size())];
+    const int64_t index = options.distinct_from >= 0
+                              ? options.distinct_from + static_cast<int64_t>(n)
+                              : posts[PickPost(options.seed, n, posts.size())].index;
     ++stats.posts;
     for (size_t kind = 0; kind < 3; ++kind) {
-      const std::string& body = KindJson(post, kind);
+      std::string body;
+      AppendRecord(posts, options.seed, options.distinct_from, n, kind, &body);
       retry.Reset();
       while (true) {
         auto response = client.Post(options.api.base_path + "/" + kKindNames[kind] + "/", body,
@@ -443,7 +462,7 @@ ReplayStats RunReplay(const std::vector<SourcePost>& posts, const ReplayOptions&
           outcome = std::to_string(response->status);
           if (!ok) outcome += " " + Preview(response->body, 160);
         }
-        out << kKindNames[kind] << " " << post.index << " -> " << outcome;
+        out << kKindNames[kind] << " " << index << " -> " << outcome;
         std::optional<std::chrono::milliseconds> delay;
         if (retriable) delay = retry.Next(retry_after);
         if (delay) {

@@ -36,6 +36,7 @@ struct ReplayOptions {
   uint64_t seed = 42;
   int64_t max_sleep_ms = 2000;  // sleep uniform in [0, max_sleep_ms) before each post
   int64_t count = 0;            // posts to send; 0 = until stopped
+  int64_t distinct_from = -1;   // >=0: the n-th post gets index distinct_from + n (distinct_ids.h)
   RetryOptions retry;
 };
 
@@ -61,6 +62,7 @@ struct LoadOptions {
   int64_t count = 0;        // records to send; 0 = no limit
   double duration_s = 0;    // seconds to run; 0 = no limit
   int batch_size = 0;       // >0: NDJSON batches of this many records to /batch/<kind>
+  int64_t distinct_from = -1;  // >=0: the n-th post gets index distinct_from + n (distinct_ids.h)
   bool progress = true;     // live line on the progress stream once per second
   std::chrono::milliseconds request_timeout{30000};
   // A session retries its own request (a batch: only the items answered 503/429) before it takes
