@@ -1,4 +1,7 @@
 // `pinpipe serve`: the ingestion API (HTTP -> validate -> Kafka).
+#include <malloc.h>
+
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -13,6 +16,16 @@
 namespace pinpipe::app {
 namespace {
 
+// glibc raises its mmap threshold each time a large mmap'ed block is freed (up to 32 MiB), after
+// which such blocks come from the heap and, freed, stay in the process. Request bodies are large
+// and short-lived, so after a burst of them the idle API would keep hundreds of MB. Setting the
+// thresholds explicitly turns that adjustment off: blocks from 256 KiB up are mmap'ed and go
+// back to the kernel when freed, and free heap tops are trimmed above 1 MiB.
+void PinMallocThresholds() {
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+}
+
 struct ServeFlags {
   std::string host = "127.0.0.1";
   uint16_t port = 8000;
@@ -26,6 +39,7 @@ struct ServeFlags {
   size_t max_record_bytes = 1 << 20;
   size_t max_batch_bytes = 64 << 20;
   size_t max_batch_items = 100000;
+  size_t max_buffered_body_bytes = 256 << 20;
   int request_timeout_ms = 10000;
   int idle_timeout_ms = 60000;
   size_t max_connections = 10000;
@@ -35,6 +49,14 @@ struct ServeFlags {
 };
 
 int RunServe(const ServeFlags& f) {
+  if (f.max_buffered_body_bytes < std::max(f.max_batch_bytes, f.max_record_bytes)) {
+    std::cerr << "pinpipe serve: --max-buffered-body-bytes (" << f.max_buffered_body_bytes
+              << ") is below the largest body a route accepts (" 
+              << std::max(f.max_batch_bytes, f.max_record_bytes)
+              << "); such a body could never be taken\n";
+    return 1;
+  }
+  PinMallocThresholds();
   // Block the stop signals before any thread starts, so every thread inherits the mask and the
   // main thread alone receives them through sigwait().
   sigset_t stop_signals;
@@ -75,6 +97,7 @@ int RunServe(const ServeFlags& f) {
   io.max_batch_items = f.max_batch_items;
   io.bearer_token = token;
   io.retry_after_seconds = f.retry_after_s;
+  io.delivery_deadline = std::chrono::milliseconds(f.delivery_timeout_ms);
   ingest::IngestService service(io, producer->get(), &registry);
 
   http::ServerOptions so;
@@ -82,14 +105,26 @@ int RunServe(const ServeFlags& f) {
   so.port = f.port;
   so.threads = f.threads;
   so.max_body_bytes = std::max(f.max_batch_bytes, f.max_record_bytes);
+  so.max_buffered_body_bytes = f.max_buffered_body_bytes;
+  so.retry_after_seconds = f.retry_after_s;
   so.max_connections = f.max_connections;
   so.request_timeout = std::chrono::milliseconds(f.request_timeout_ms);
   so.idle_timeout = std::chrono::milliseconds(f.idle_timeout_ms);
-  http::Server server(so, [&service](const http::Request& req, http::Responder respond) {
-    service.Handle(req, std::move(respond));
-  });
+  http::Server server(
+      so,
+      [&service](const http::Request& req, http::Responder respond) {
+        service.Handle(req, std::move(respond));
+      },
+      [&service](const http::Request& head) { return service.OnHead(head); });
   registry.AddGauge("pinpipe_http_connections", "Open HTTP connections",
                     [&server] { return static_cast<double>(server.connections()); });
+  registry.AddGauge("pinpipe_http_buffered_body_bytes",
+                    "Request body bytes reserved against --max-buffered-body-bytes",
+                    [&server] { return static_cast<double>(server.buffered_body_bytes()); });
+  registry.AddCounterFunction(
+      "pinpipe_http_body_budget_refusals_total",
+      "Requests answered 503 because --max-buffered-body-bytes was reached",
+      [&server] { return static_cast<double>(server.budget_refusals()); });
   if (Status s = server.Start(); !s.ok()) {
     std::cerr << "pinpipe serve: " << s.ToString() << "\n";
     return 1;
@@ -130,7 +165,7 @@ CommandRegistration kServe(
       sub.add_option("--topic-geo", f->topic_geo, "Topic for geo records")->envname("PINPIPE_TOPIC_GEO")->capture_default_str();
       sub.add_option("--topic-user", f->topic_user, "Topic for user records")->envname("PINPIPE_TOPIC_USER")->capture_default_str();
       sub.add_option("--delivery-timeout-ms", f->delivery_timeout_ms,
-                     "Bound on waiting for Kafka's acknowledgement (message.timeout.ms); after it the request gets 503")
+                     "Bound on waiting for Kafka's acknowledgement (message.timeout.ms); a request still waiting after it gets 503")
           ->envname("PINPIPE_DELIVERY_TIMEOUT_MS")->check(CLI::Range(100, 600000))->capture_default_str();
       sub.add_option("--linger-ms", f->linger_ms, "Producer batching window in ms (linger.ms; fractions allowed)")->envname("PINPIPE_LINGER_MS")->check(CLI::Range(0.0, 1000.0))->capture_default_str();
       sub.add_option("--compression", f->compression, "Producer compression: none, lz4, zstd, snappy, gzip")
@@ -141,6 +176,9 @@ CommandRegistration kServe(
       sub.add_option("--max-record-bytes", f->max_record_bytes, "Largest single-record body (413 above)")->envname("PINPIPE_MAX_RECORD_BYTES")->capture_default_str();
       sub.add_option("--max-batch-bytes", f->max_batch_bytes, "Largest batch body (413 above)")->envname("PINPIPE_MAX_BATCH_BYTES")->capture_default_str();
       sub.add_option("--max-batch-items", f->max_batch_items, "Most records in one batch (413 above)")->envname("PINPIPE_MAX_BATCH_ITEMS")->capture_default_str();
+      sub.add_option("--max-buffered-body-bytes", f->max_buffered_body_bytes,
+                     "Request bodies buffered by all connections together; a body that would pass it gets 503 with Retry-After before it is read")
+          ->envname("PINPIPE_MAX_BUFFERED_BODY_BYTES")->capture_default_str();
       sub.add_option("--request-timeout-ms", f->request_timeout_ms, "A started request must arrive completely within this (408)")
           ->envname("PINPIPE_REQUEST_TIMEOUT_MS")->capture_default_str();
       sub.add_option("--idle-timeout-ms", f->idle_timeout_ms, "Idle keep-alive connections close after this")->envname("PINPIPE_IDLE_TIMEOUT_MS")->capture_default_str();

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "kafka/admin.h"
 
 namespace pinpipe::testing {
@@ -23,16 +25,21 @@ StatusOr<std::unique_ptr<IngestHarness>> IngestHarness::Start(const std::string&
   ASSIGN_OR_RETURN(h->producer_, kafka::Producer::Create(po));
   // As `pinpipe serve` does: learn that the broker is up before the first request.
   RETURN_IF_ERROR(h->producer_->CheckReachable(std::chrono::seconds(30)));
+  h->options_.delivery_deadline = options.delivery_timeout;
   h->service_ = std::make_unique<ingest::IngestService>(h->options_, h->producer_.get(),
                                                         &h->registry_);
+  // Wired as `pinpipe serve` wires it (apps/pinpipe/cmd_serve.cc).
   http::ServerOptions so;
   so.port = 0;
   so.threads = options.threads;
+  so.max_body_bytes = std::max(h->options_.max_batch_bytes, h->options_.max_record_bytes);
   ingest::IngestService* service = h->service_.get();
   h->server_ = std::make_unique<http::Server>(
-      so, [service](const http::Request& r, http::Responder respond) {
+      so,
+      [service](const http::Request& r, http::Responder respond) {
         service->Handle(r, std::move(respond));
-      });
+      },
+      [service](const http::Request& head) { return service->OnHead(head); });
   RETURN_IF_ERROR(h->server_->Start());
   return h;
 }
