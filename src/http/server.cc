@@ -68,6 +68,7 @@ struct ServerState {
   std::atomic<size_t> open_connections{0};
   std::atomic<size_t> buffered_body_bytes{0};  // reserved by all connections (the budget)
   std::atomic<uint64_t> budget_refusals{0};
+  std::atomic<uint64_t> body_bytes_reserved_total{0};
 };
 
 std::string EscapeJson(std::string_view s) {
@@ -273,6 +274,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (n > budget || current > budget - n) return false;
     } while (!server_.buffered_body_bytes.compare_exchange_weak(current, current + n,
                                                                 std::memory_order_relaxed));
+    server_.body_bytes_reserved_total.fetch_add(n, std::memory_order_relaxed);
     reserved_ += n;
     return true;
   }
@@ -743,6 +745,10 @@ size_t Server::buffered_body_bytes() const {
 
 uint64_t Server::budget_refusals() const {
   return impl_->state.budget_refusals.load(std::memory_order_relaxed);
+}
+
+uint64_t Server::body_bytes_reserved_total() const {
+  return impl_->state.body_bytes_reserved_total.load(std::memory_order_relaxed);
 }
 
 std::string_view ReasonPhrase(int status) {

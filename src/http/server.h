@@ -120,6 +120,9 @@ class Server {
   size_t buffered_body_bytes() const;
   // Requests refused with 503 because of max_buffered_body_bytes, since start.
   uint64_t budget_refusals() const;
+  // Body bytes ever reserved, since start (grows by each body; a caller can tell a burst of
+  // large bodies from it).
+  uint64_t body_bytes_reserved_total() const;
 
  private:
   struct Impl;

@@ -52,6 +52,7 @@ class ChildProcess {
   // Waits for exit; the exit code, or 128+signal when killed. -1 on timeout.
   int Wait(std::chrono::milliseconds timeout);
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "raw_client.h"
+#include "testing/raw_client.h"
 
 namespace pinpipe::http {
 namespace {
