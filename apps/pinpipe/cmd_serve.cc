@@ -93,7 +93,7 @@ struct ServeFlags {
 int RunServe(const ServeFlags& f) {
   if (f.max_buffered_body_bytes < std::max(f.max_batch_bytes, f.max_record_bytes)) {
     std::cerr << "pinpipe serve: --max-buffered-body-bytes (" << f.max_buffered_body_bytes
-              << ") is below the largest body a route accepts (" 
+              << ") is below the largest body a route accepts ("
               << std::max(f.max_batch_bytes, f.max_record_bytes)
               << "); such a body could never be taken\n";
     return 1;
