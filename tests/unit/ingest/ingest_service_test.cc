@@ -292,6 +292,18 @@ TEST_F(IngestServiceTest, BatchReportsFailedDeliveriesForRetry) {
   EXPECT_EQ(HeaderOf(*r, "Retry-After"), "1");
 }
 
+TEST_F(IngestServiceTest, BatchDeliveryFailuresAre503PerItemWithTheKafkaError) {
+  auto service = MakeService();
+  producer_.FailDeliveries(Unavailable("broker connection lost"));
+  auto r = Call(*service, "POST", "/batch/geo", kGeo + "\n" + kGeo + "\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find(R"({"accepted":0,"rejected":0,"failed":2,"results":[{"position":0,"status":503,"detail":"kafka: broker connection lost"},)"),
+            std::string::npos)
+      << r->body;
+  EXPECT_EQ(HeaderOf(*r, "Retry-After"), "1");
+}
+
 TEST_F(IngestServiceTest, BatchWithBrokenFramingIs422AndTooManyItems413) {
   IngestOptions options;
   options.max_batch_items = 2;
