@@ -193,7 +193,13 @@ HistogramFamily* Registry::AddHistogram(std::string name, std::string help,
 
 void Registry::AddGauge(std::string name, std::string help, std::function<double()> read) {
   std::lock_guard lock(mu_);
-  gauges_.push_back({std::move(name), std::move(help), std::move(read)});
+  gauges_.push_back({std::move(name), std::move(help), std::move(read), "gauge"});
+}
+
+void Registry::AddCounterFunction(std::string name, std::string help,
+                                  std::function<double()> read) {
+  std::lock_guard lock(mu_);
+  gauges_.push_back({std::move(name), std::move(help), std::move(read), "counter"});
 }
 
 std::string Registry::Render() const {
@@ -202,7 +208,7 @@ std::string Registry::Render() const {
   for (const auto& c : counters_) c->Render(&out);
   for (const auto& h : histograms_) h->Render(&out);
   for (const auto& g : gauges_) {
-    AppendHeader(g.name, g.help, "gauge", &out);
+    AppendHeader(g.name, g.help, g.type, &out);
     out += g.name + ' ';
     AppendNumber(g.read(), &out);
     out += '\n';

@@ -87,6 +87,9 @@ class Registry {
                                 std::vector<std::string> label_names, std::vector<double> bounds);
   // A gauge whose value is read when rendering (e.g. a queue depth owned elsewhere).
   void AddGauge(std::string name, std::string help, std::function<double()> read);
+  // A counter kept elsewhere (e.g. an atomic of the HTTP server), read when rendering; `read`
+  // must never decrease.
+  void AddCounterFunction(std::string name, std::string help, std::function<double()> read);
 
   // The whole registry in Prometheus text exposition format 0.0.4.
   std::string Render() const;
@@ -95,6 +98,7 @@ class Registry {
   struct Gauge {
     std::string name, help;
     std::function<double()> read;
+    const char* type = "gauge";  // or "counter" (AddCounterFunction)
   };
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<CounterFamily>> counters_;      // guarded by mu_

@@ -30,6 +30,14 @@ struct FieldError {
   friend bool operator==(const FieldError&, const FieldError&) = default;
 };
 
+// Every FieldError::type that RecordValidator produces: a closed set, so a metric may use the
+// type as a label (tests check each error the validator reports against this list).
+inline constexpr std::string_view kFieldErrorTypes[] = {
+    "json_invalid", "model_attributes_type", "missing",        "extra_forbidden",
+    "duplicate_key", "int_type",             "float_type",     "greater_than_equal",
+    "less_than_equal", "string_type",        "string_nul",     "uuid_type",
+    "uuid_parsing",  "datetime_type",        "datetime_parsing"};
+
 // The errors as one line, "field: msg (type); ..." ("body" for whole-body errors), or `fallback`
 // ("invalid record" if empty) when there are none: the dead-letter reason of both layers
 // (pinpipe_dead_letters.reason and the batch job's _rejected files), which the differential

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 
@@ -13,8 +14,6 @@ namespace {
 constexpr size_t kNpos = std::string_view::npos;
 // First allocation; enough for any ordinary API request so steady state never grows.
 constexpr size_t kInitialBuffer = 8 * 1024;
-// A connection that once received a huge body gives the memory back afterwards.
-constexpr size_t kShrinkAbove = 1024 * 1024;
 // A chunk-size line is a few hex digits; extensions are ignored but bounded.
 constexpr size_t kMaxChunkLine = 4 * 1024;
 
@@ -22,6 +21,7 @@ enum CharClass : uint8_t {
   kToken = 1,        // tchar (RFC 9110 5.6.2)
   kFieldValue = 2,   // VCHAR / SP / HTAB / obs-text
   kTargetChar = 4,   // visible ASCII: no space, no CTL, no obs-text
+  kHostChar = 8,     // uri-host [":" port] (RFC 3986: unreserved, pct-encoded, sub-delims, []:)
 };
 
 constexpr std::array<uint8_t, 256> MakeCharTable() {
@@ -35,6 +35,10 @@ constexpr std::array<uint8_t, 256> MakeCharTable() {
     }
     if (c == '\t' || (c >= 0x20 && c != 0x7f)) bits |= kFieldValue;
     if (c > 0x20 && c < 0x7f) bits |= kTargetChar;
+    if (alnum || (c != 0 && std::string_view("-._~%!$&'()*+,;=:[]").find(static_cast<char>(c)) !=
+                                std::string_view::npos)) {
+      bits |= kHostChar;
+    }
     table[static_cast<size_t>(c)] = bits;
   }
   return table;
@@ -80,7 +84,7 @@ std::string_view Request::Header(std::string_view name) const {
   return {};
 }
 
-RequestParser::RequestParser(ParserLimits limits) : limits_(limits) {}
+RequestParser::RequestParser(ParserLimits limits) : limits_(limits), body_limit_(limits.max_body_bytes) {}
 
 RequestParser::Result RequestParser::Feed(std::string_view bytes) {
   if (state_ == State::kError) return Result::kError;
@@ -93,7 +97,12 @@ RequestParser::Result RequestParser::Feed(std::string_view bytes) {
 }
 
 std::span<char> RequestParser::PrepareWrite(size_t min_bytes) {
-  size_t tail = buffer_.size() - begin_ - len_;
+  // A Content-Length body needs exactly its missing bytes: asking for more would grow a buffer
+  // sized to the request by one more (copying) step just before the end.
+  if (state_ == State::kBody && body_begin_ + content_length_ > len_) {
+    min_bytes = std::min(min_bytes, body_begin_ + content_length_ - len_);
+  }
+  size_t tail = capacity_ - begin_ - len_;
   if (tail < min_bytes) {
     bool moved = false;
     // Chunk framing already consumed sits between the de-chunked body and the parse point;
@@ -109,22 +118,43 @@ std::span<char> RequestParser::PrepareWrite(size_t min_bytes) {
     }
     // Bytes of requests already answered precede begin_; drop them.
     if (begin_ > 0) {
-      std::memmove(buffer_.data(), base(), len_);
+      std::memmove(buffer_.get(), base(), len_);
       begin_ = 0;
       moved = true;
     }
-    tail = buffer_.size() - len_;
+    tail = capacity_ - len_;
     if (tail < min_bytes) {
-      buffer_.resize(std::max({buffer_.size() * 2, len_ + min_bytes, kInitialBuffer}));
+      const size_t want = len_ + min_bytes;
+      size_t grow = std::max({capacity_ * 2, want, kInitialBuffer});
+      if (state_ == State::kBody) {
+        // The request's size is known: grow once, to exactly that.
+        grow = std::max(want, body_begin_ + content_length_);
+      } else if (in_chunks || state_ == State::kTrailers) {
+        // Doubling must not overshoot what the body limit allows (plus framing and trailers).
+        const size_t framing = headers_end_ + kMaxChunkLine + limits_.max_header_bytes;
+        const size_t most = body_limit_ > SIZE_MAX - framing ? SIZE_MAX : body_limit_ + framing;
+        grow = std::max(want, std::min(grow, most));
+      }
+      Reallocate(grow);
       moved = true;
     }
-    if (moved && state_ == State::kComplete) Materialize();
+    if (moved && (state_ == State::kComplete || state_ == State::kHeadersDone)) Materialize();
   }
-  return {base() + len_, buffer_.size() - begin_ - len_};
+  return {base() + len_, capacity_ - begin_ - len_};
+}
+
+void RequestParser::Reallocate(size_t capacity) {
+  // new char[] leaves the bytes uninitialised: a large body's pages are touched only as data
+  // arrives, and nothing is zero-filled just to be overwritten.
+  std::unique_ptr<char[]> bigger(new char[capacity]);
+  if (len_ > 0) std::memcpy(bigger.get(), base(), len_);
+  buffer_ = std::move(bigger);
+  capacity_ = capacity;
+  begin_ = 0;
 }
 
 void RequestParser::Commit(size_t n) {
-  PINPIPE_CHECK(begin_ + len_ + n <= buffer_.size()) << "Commit past PrepareWrite";
+  PINPIPE_CHECK(begin_ + len_ + n <= capacity_) << "Commit past PrepareWrite";
   len_ += n;
 }
 
@@ -136,6 +166,7 @@ RequestParser::Result RequestParser::Fail(int status, std::string_view detail) {
 }
 
 size_t RequestParser::FindLineEnd(bool* bare_lf) {
+  if (scan_ == len_) return kNpos;  // also: no buffer yet (memchr must not see a null pointer)
   const void* found = std::memchr(base() + scan_, '\n', len_ - scan_);
   if (found == nullptr) {
     scan_ = len_;
@@ -153,6 +184,9 @@ RequestParser::Result RequestParser::Parse() {
         return Result::kComplete;
       case State::kError:
         return Result::kError;
+      case State::kHeadersDone:
+        if (BeginBody() == Result::kError) return Result::kError;
+        break;
 
       case State::kRequestLine:
       case State::kHeaders: {
@@ -167,7 +201,7 @@ RequestParser::Result RequestParser::Parse() {
         if (lf == kNpos) return Result::kNeedMore;
         if (bare_lf) return Fail(400, "line ends in a bare LF; expected CRLF");
         Result r = state_ == State::kRequestLine ? ParseRequestLine(lf) : ParseHeaderLine(lf);
-        if (r == Result::kError) return r;
+        if (r != Result::kNeedMore) return r;
         break;
       }
 
@@ -300,7 +334,14 @@ RequestParser::Result RequestParser::ParseHeaderLine(size_t lf) {
   // Headers that decide framing and connection handling are interpreted here, once.
   std::string_view name = View(header.name);
   std::string_view value = View(header.value);
-  if (EqualsIgnoreCase(name, "content-length")) {
+  if (EqualsIgnoreCase(name, "host")) {
+    ++host_count_;
+    for (char c : value) {
+      if (!Is(c, kHostChar)) host_invalid_ = true;
+    }
+  } else if (EqualsIgnoreCase(name, "authorization")) {
+    ++authorization_count_;
+  } else if (EqualsIgnoreCase(name, "content-length")) {
     if (value.empty()) return Fail(400, "Content-Length must be a non-negative decimal integer");
     size_t length = 0;
     bool too_big = false;
@@ -348,6 +389,12 @@ RequestParser::Result RequestParser::ParseHeaderLine(size_t lf) {
 }
 
 RequestParser::Result RequestParser::OnHeadersComplete() {
+  // RFC 9112 3.2: the Host rules are MUSTs for a server; two Authorization headers would let
+  // the first or the last decide, depending on who reads them.
+  if (host_count_ > 1) return Fail(400, "more than one Host header");
+  if (host_count_ == 0 && version_minor_ == 1) return Fail(400, "HTTP/1.1 request without Host");
+  if (host_invalid_) return Fail(400, "invalid Host header value");
+  if (authorization_count_ > 1) return Fail(400, "more than one Authorization header");
   if (transfer_encoding_count_ > 0) {
     // RFC 9112 6.1: chunked framing in HTTP/1.0, or TE next to Content-Length, are classic
     // request-smuggling vectors; refuse them rather than guess which framing a proxy used.
@@ -359,11 +406,21 @@ RequestParser::Result RequestParser::OnHeadersComplete() {
     if (transfer_encoding_count_ > 1) return Fail(400, "Transfer-Encoding given more than once");
   }
   if (unsupported_expectation_) return Fail(417, "only Expect: 100-continue is supported");
-  if (content_length_too_big_ || content_length_ > limits_.max_body_bytes) {
-    return Fail(413, "request body larger than the body size limit");
-  }
+  if (content_length_too_big_) return Fail(413, "request body larger than the body size limit");
   body_begin_ = pos_;
   body_end_ = pos_;
+  if (pause_after_headers_) {
+    state_ = State::kHeadersDone;
+    Materialize();
+    return Result::kHeaders;
+  }
+  return BeginBody();
+}
+
+RequestParser::Result RequestParser::BeginBody() {
+  if (content_length_ > body_limit_) {
+    return Fail(413, "request body larger than the body size limit");
+  }
   if (chunked_) {
     state_ = State::kChunkSize;
   } else if (content_length_ > 0) {
@@ -383,7 +440,7 @@ RequestParser::Result RequestParser::ParseChunkSize(size_t lf) {
   while (i < n && HexValue(p[i]) >= 0) {
     size = size * 16 + static_cast<size_t>(HexValue(p[i]));
     // Checked per digit, so the value cannot overflow before it is rejected.
-    if (size > limits_.max_body_bytes - body_so_far) {
+    if (size > body_limit_ - body_so_far) {
       return Fail(413, "request body larger than the body size limit");
     }
     ++i;
@@ -459,12 +516,9 @@ void RequestParser::NextRequest() {
   begin_ += pos_;
   len_ -= pos_;
   if (len_ == 0) begin_ = 0;
-  if (buffer_.size() > kShrinkAbove && len_ <= kInitialBuffer) {
-    std::string smaller(kInitialBuffer, '\0');
-    std::memcpy(smaller.data(), base(), len_);
-    buffer_.swap(smaller);
-    begin_ = 0;
-  }
+  // Keep-alive connections keep a small buffer for speed; one that a large request grew gives
+  // the memory back now (pipelined bytes beyond the small size are rare and keep it).
+  if (capacity_ > kKeepBytes && len_ <= kInitialBuffer) Reallocate(kInitialBuffer);
   pos_ = 0;
   scan_ = 0;
   ResetRequestState();
@@ -473,6 +527,10 @@ void RequestParser::NextRequest() {
 void RequestParser::Reset() {
   begin_ = 0;
   len_ = 0;
+  if (capacity_ > kKeepBytes) {
+    buffer_.reset();
+    capacity_ = 0;
+  }
   pos_ = 0;
   scan_ = 0;
   ResetRequestState();
@@ -487,6 +545,10 @@ void RequestParser::ResetRequestState() {
   version_minor_ = 1;
   header_spans_.clear();
   headers_end_ = 0;
+  body_limit_ = limits_.max_body_bytes;
+  host_count_ = 0;
+  host_invalid_ = false;
+  authorization_count_ = 0;
   has_content_length_ = false;
   content_length_ = 0;
   content_length_too_big_ = false;

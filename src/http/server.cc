@@ -22,6 +22,7 @@
 #include <boost/asio/write.hpp>
 #pragma GCC diagnostic pop
 
+#include "core/check.h"
 #include "http/request_parser.h"
 
 namespace pinpipe::http {
@@ -61,9 +62,13 @@ struct Slot {
 struct ServerState {
   ServerOptions options;
   Handler handler;
+  HeadHandler head_handler;  // may be empty
   ParserLimits limits;
   std::shared_ptr<Gate> gate = std::make_shared<Gate>();
   std::atomic<size_t> open_connections{0};
+  std::atomic<size_t> buffered_body_bytes{0};  // reserved by all connections (the budget)
+  std::atomic<uint64_t> budget_refusals{0};
+  std::atomic<uint64_t> body_bytes_reserved_total{0};
 };
 
 std::string EscapeJson(std::string_view s) {
@@ -102,7 +107,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         socket_(std::move(socket)),
         timer_(slot.context),
         parser_(server.limits),
-        rejected_(rejected) {}
+        rejected_(rejected) {
+    parser_.PauseAfterHeaders(true);
+  }
 
   // On the slot thread.
   void Start() {
@@ -129,6 +136,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Close() {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
+    ReleaseBudget();
     ErrorCode ec;
     timer_.cancel();
     socket_.close(ec);
@@ -150,11 +158,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Process() {
     while (phase_ == Phase::kReading) {
       switch (parser_.Parse()) {
+        case RequestParser::Result::kHeaders:
+          if (!OnHeaders()) return;
+          break;
         case RequestParser::Result::kComplete:
           if (!Dispatch()) return;
           break;
         case RequestParser::Result::kError:
-          RespondError(parser_.error_status(), parser_.error_detail());
+          if (parser_.error_status() == 413) {
+            // Say which limit: it may be the route's, not the server's.
+            RespondError(413, "request body larger than the limit of " +
+                                  std::to_string(parser_.body_limit()) +
+                                  " bytes for this request");
+          } else {
+            RespondError(parser_.error_status(), parser_.error_detail());
+          }
           return;
         case RequestParser::Result::kNeedMore:
           if (!request_started_ && parser_.started()) {
@@ -180,6 +198,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Read() {
     std::span<char> space = parser_.PrepareWrite(kReadSize);
+    // A chunked body's size is unknown up front: its buffer is reserved as it grows.
+    if (parser_.headers_complete() && parser_.chunked() && parser_.capacity() > reserved_ &&
+        !Reserve(parser_.capacity() - reserved_)) {
+      RefuseOverBudget();
+      return;
+    }
     socket_.async_read_some(asio::buffer(space.data(), space.size()),
                             [self = shared_from_this()](const ErrorCode& ec, size_t n) {
                               self->OnRead(ec, n);
@@ -197,15 +221,90 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Process();
   }
 
+  // The header block is complete and no body byte has been looked at: the head handler decides
+  // the body limit or answers; then the body is reserved against the server-wide budget.
+  // Returns true when parsing may go on.
+  bool OnHeaders() {
+    size_t limit = server_.options.max_body_bytes;
+    if (server_.head_handler) {
+      HeadDecision decision;
+      try {
+        decision = server_.head_handler(parser_.request());
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "pinpipe http: head handler threw: %s\n", e.what());
+        RespondError(500, "internal error while handling the request");
+        return false;
+      }
+      if (decision.answer) return AnswerHead(std::move(*decision.answer));
+      limit = std::min(limit, decision.max_body_bytes);
+    }
+    parser_.SetBodyLimit(limit);
+    // Over the limit: the next Parse() answers 413. Within it: the whole body is reserved now,
+    // before it is read, so a burst of large bodies is refused instead of buffered.
+    const size_t length = parser_.content_length();
+    if (length > 0 && length <= limit && !Reserve(length)) {
+      RefuseOverBudget();
+      return false;
+    }
+    return true;
+  }
+
+  // Sends the head handler's answer. Without a body the request is complete and the connection
+  // goes on as after any answer; with one, the body is not read and the connection closes.
+  bool AnswerHead(Response response) {
+    phase_ = Phase::kHandling;
+    ++seq_;  // a Responder of an earlier request can never answer this one
+    TakeRequestFlags();
+    if (parser_.has_body()) {
+      response.close = true;
+      Respond(std::move(response));
+      return false;
+    }
+    // No body: the request completes at once (nothing can exceed a limit).
+    RequestParser::Result r = parser_.Parse();
+    PINPIPE_CHECK(r == RequestParser::Result::kComplete) << "bodiless request not complete";
+    return Respond(std::move(response));
+  }
+
+  // Reserves `n` body bytes against the server-wide budget. False (nothing reserved) if over.
+  bool Reserve(size_t n) {
+    const size_t budget = server_.options.max_buffered_body_bytes;
+    size_t current = server_.buffered_body_bytes.load(std::memory_order_relaxed);
+    do {
+      if (n > budget || current > budget - n) return false;
+    } while (!server_.buffered_body_bytes.compare_exchange_weak(current, current + n,
+                                                                std::memory_order_relaxed));
+    server_.body_bytes_reserved_total.fetch_add(n, std::memory_order_relaxed);
+    reserved_ += n;
+    return true;
+  }
+
+  void ReleaseBudget() {
+    if (reserved_ == 0) return;
+    server_.buffered_body_bytes.fetch_sub(reserved_, std::memory_order_relaxed);
+    reserved_ = 0;
+  }
+
+  void RefuseOverBudget() {
+    server_.budget_refusals.fetch_add(1, std::memory_order_relaxed);
+    RespondError(503, "the server is buffering too many request bodies; retry later",
+                 /*retry_after=*/true);
+  }
+
+  void TakeRequestFlags() {
+    const Request& request = parser_.request();
+    head_request_ = request.method == "HEAD";
+    keep_alive_ = request.keep_alive;
+    http10_ = parser_.version_minor() == 0;
+  }
+
   // Hands the complete request to the handler. Returns true when the response has already
   // been written and the caller may go on with the next buffered request.
   bool Dispatch() {
     phase_ = Phase::kHandling;
     const uint64_t seq = ++seq_;
     const Request& request = parser_.request();
-    head_request_ = request.method == "HEAD";
-    keep_alive_ = request.keep_alive;
-    http10_ = parser_.version_minor() == 0;
+    TakeRequestFlags();
     bool threw = false;
     in_handler_ = true;
     try {
@@ -263,7 +362,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Response response;
     response.status = status;
     response.body = "{\"detail\":\"" + EscapeJson(detail) + "\"}";
-    if (retry_after) response.headers.emplace_back("Retry-After", "1");
+    if (retry_after) {
+      response.headers.emplace_back("Retry-After",
+                                    std::to_string(server_.options.retry_after_seconds));
+    }
     response.close = true;
     head_request_ = false;
     Respond(std::move(response));
@@ -360,7 +462,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       GracefulClose();
       return false;
     }
-    parser_.NextRequest();
+    parser_.NextRequest();  // also releases a receive buffer this request grew
+    ReleaseBudget();
+    // A large response (a batch's result list) is not kept for the next one.
+    if (body_.capacity() > RequestParser::kKeepBytes) std::string().swap(body_);
     request_started_ = false;
     continue_sent_ = false;
     phase_ = Phase::kReading;
@@ -371,6 +476,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // which can destroy the response (e.g. a 413) before the client reads it.
   void GracefulClose() {
     phase_ = Phase::kLingering;
+    ReleaseBudget();  // the drain below drops the buffered body (RequestParser::Reset)
+    std::string().swap(body_);
     ErrorCode ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
     if (ec) {
@@ -435,6 +542,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::steady_timer timer_;
   RequestParser parser_;
   const bool rejected_;  // over max_connections: answer 503, not counted as open
+  size_t reserved_ = 0;  // body bytes this connection holds of the server-wide budget
 
   // Slot list links and the list's reference to this connection (dropped by Close()).
   Connection* prev_ = nullptr;
@@ -494,9 +602,10 @@ void RunLoop(asio::io_context& context) {
 }  // namespace
 
 struct Server::Impl {
-  Impl(ServerOptions options, Handler handler) {
+  Impl(ServerOptions options, Handler handler, HeadHandler head_handler) {
     state.options = std::move(options);
     state.handler = std::move(handler);
+    state.head_handler = std::move(head_handler);
     state.limits.max_body_bytes = state.options.max_body_bytes;
     state.limits.max_header_bytes = state.options.max_header_bytes;
   }
@@ -546,8 +655,9 @@ struct Server::Impl {
   bool stopped = false;  // guarded by lifecycle_mu
 };
 
-Server::Server(ServerOptions options, Handler handler)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+Server::Server(ServerOptions options, Handler handler, HeadHandler head_handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler),
+                                   std::move(head_handler))) {}
 
 Server::~Server() { Stop(); }
 
@@ -628,6 +738,18 @@ void Server::Stop() {
 uint16_t Server::port() const { return impl_->port; }
 
 size_t Server::connections() const { return impl_->state.open_connections.load(); }
+
+size_t Server::buffered_body_bytes() const {
+  return impl_->state.buffered_body_bytes.load(std::memory_order_relaxed);
+}
+
+uint64_t Server::budget_refusals() const {
+  return impl_->state.budget_refusals.load(std::memory_order_relaxed);
+}
+
+uint64_t Server::body_bytes_reserved_total() const {
+  return impl_->state.body_bytes_reserved_total.load(std::memory_order_relaxed);
+}
 
 std::string_view ReasonPhrase(int status) {
   switch (status) {

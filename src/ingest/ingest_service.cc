@@ -1,7 +1,9 @@
 #include "ingest/ingest_service.h"
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "core/record_validator.h"
@@ -20,6 +22,19 @@ constexpr std::string_view kRouteNames[] = {
     "/readyz", "/metrics", "/openapi.json", "/docs", "/", "unknown"};
 constexpr int kAccepted = 0, kRejected = 1, kFailed = 2;
 constexpr std::string_view kOutcomeNames[] = {"accepted", "rejected", "failed"};
+constexpr std::string_view kLateNames[] = {"stored", "failed"};
+
+// pinpipe_validation_failures_total label slots (see validation_cells_ in the header).
+constexpr std::string_view kBodyField = "(body)";
+constexpr std::string_view kUnknownLabel = "_unknown";
+constexpr size_t kTypeSlots = std::size(core::kFieldErrorTypes) + 1;
+
+size_t MaxSchemaFields() {
+  size_t most = 0;
+  for (RecordKind kind : core::kAllRecordKinds) most = std::max(most, core::SchemaFor(kind).fields.size());
+  return most;
+}
+size_t FieldSlots() { return MaxSchemaFields() + 2; }  // + "(body)" + "_unknown"
 
 double SecondsSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -61,7 +76,12 @@ bool SafeEquals(std::string_view a, std::string_view b) {
 
 IngestService::IngestService(IngestOptions options, kafka::Producer* producer,
                              core::Registry* metrics)
-    : options_(std::move(options)), producer_(producer), registry_(metrics) {
+    : options_(std::move(options)),
+      producer_(producer),
+      registry_(metrics),
+      validation_cells_(new std::atomic<core::Counter*>[3 * FieldSlots() * kTypeSlots]),
+      deadlines_(options_.delivery_deadline) {
+  for (size_t i = 0; i < 3 * FieldSlots() * kTypeSlots; ++i) validation_cells_[i] = nullptr;
   ApiDescription api{.auth_required = !options_.bearer_token.empty(),
                      .max_record_bytes = options_.max_record_bytes,
                      .max_batch_bytes = options_.max_batch_bytes,
@@ -76,9 +96,15 @@ IngestService::IngestService(IngestOptions options, kafka::Producer* producer,
       "pinpipe_ingest_records_total",
       "Records by kind and outcome (accepted by Kafka, rejected by validation, failed)",
       {"kind", "outcome"});
-  validation_failures_ = registry_->AddCounter("pinpipe_validation_failures_total",
-                                               "Validation errors by kind, field and error type",
-                                               {"kind", "field", "type"});
+  validation_failures_ = registry_->AddCounter(
+      "pinpipe_validation_failures_total",
+      "Validation errors by kind, field (a schema field, (body), or _unknown) and error type",
+      {"kind", "field", "type"});
+  late_deliveries_ = registry_->AddCounter(
+      "pinpipe_ingest_late_deliveries_total",
+      "Delivery reports that came after the request was answered 503 at its deadline, by kind "
+      "and result (stored: the record is in Kafka although the client was told to retry)",
+      {"kind", "result"});
   request_seconds_ = registry_->AddHistogram("pinpipe_http_request_duration_seconds",
                                              "Time from a complete request to its answer",
                                              {"route"}, core::LatencyBuckets());
@@ -94,6 +120,7 @@ IngestService::IngestService(IngestOptions options, kafka::Producer* producer,
     std::string name(core::RecordKindName(kind));
     produce_hist_[k] = produce_seconds_->With({name});
     for (int o = 0; o < 3; ++o) record_cells_[k][o] = records_->With({name, std::string(kOutcomeNames[o])});
+    for (int l = 0; l < 2; ++l) late_cells_[k][l] = late_deliveries_->With({name, std::string(kLateNames[l])});
   }
   kafka::Producer* p = producer_;
   registry_->AddGauge("pinpipe_producer_queue_depth",
@@ -101,7 +128,13 @@ IngestService::IngestService(IngestOptions options, kafka::Producer* producer,
                       [p] { return static_cast<double>(p->Stats().in_flight); });
   registry_->AddGauge("pinpipe_kafka_brokers_up", "1 when a Kafka broker connection is up",
                       [p] { return p->Stats().brokers_up ? 1.0 : 0.0; });
+  DeadlineQueue* deadlines = &deadlines_;
+  registry_->AddGauge("pinpipe_ingest_requests_waiting",
+                      "Requests (records or batches) waiting for Kafka under the delivery deadline",
+                      [deadlines] { return static_cast<double>(deadlines->size()); });
 }
+
+IngestService::~IngestService() = default;
 
 IngestService::Route IngestService::Classify(std::string_view path) {
   // Both "/pin/" (the original's path) and "/pin" are accepted.
@@ -136,9 +169,7 @@ bool IngestService::Authorized(const http::Request& request) const {
   return SafeEquals(auth.substr(kPrefix.size()), options_.bearer_token);
 }
 
-void IngestService::Finish(Route route, Clock::time_point start, const http::Responder& respond,
-                           http::Response response) {
-  int status = response.status;
+void IngestService::CountRequest(Route route, Clock::time_point start, int status) {
   if (status >= 0 && status < 600) {
     auto& cell = request_cells_[route][static_cast<size_t>(status)];
     core::Counter* counter = cell.load(std::memory_order_acquire);
@@ -149,20 +180,62 @@ void IngestService::Finish(Route route, Clock::time_point start, const http::Res
     counter->Inc();
   }
   request_hist_[route]->Observe(SecondsSince(start));
+}
+
+void IngestService::Finish(Route route, Clock::time_point start, const http::Responder& respond,
+                           http::Response response) {
+  CountRequest(route, start, response.status);
   respond(std::move(response));
 }
 
 void IngestService::CountValidationErrors(RecordKind kind, std::span<const FieldError> errors) {
-  std::string name(core::RecordKindName(kind));
+  const core::RecordSchema& schema = core::SchemaFor(kind);
+  const size_t field_slots = FieldSlots();
+  const size_t k = static_cast<size_t>(kind);
   for (const auto& e : errors) {
-    validation_failures_->With({name, e.field.empty() ? "(body)" : e.field, e.type})->Inc();
+    // Field: a schema field, the whole body, or (an unknown key, anything else) _unknown.
+    size_t field = field_slots - 1;
+    std::string_view field_name = kUnknownLabel;
+    if (e.field.empty()) {
+      field = field_slots - 2;
+      field_name = kBodyField;
+    } else if (std::optional<size_t> i = schema.FieldIndex(e.field)) {
+      field = *i;
+      field_name = schema.fields[*i].name;
+    }
+    size_t type = kTypeSlots - 1;
+    std::string_view type_name = kUnknownLabel;
+    for (size_t t = 0; t + 1 < kTypeSlots; ++t) {
+      if (core::kFieldErrorTypes[t] == e.type) {
+        type = t;
+        type_name = core::kFieldErrorTypes[t];
+        break;
+      }
+    }
+    auto& cell = validation_cells_[(k * field_slots + field) * kTypeSlots + type];
+    core::Counter* counter = cell.load(std::memory_order_acquire);
+    if (counter == nullptr) {
+      // Racing threads get the same cell from the family; either store is right.
+      counter = validation_failures_->With({std::string(core::RecordKindName(kind)),
+                                            std::string(field_name), std::string(type_name)});
+      cell.store(counter, std::memory_order_release);
+    }
+    counter->Inc();
   }
 }
 
-void IngestService::Handle(const http::Request& request, http::Responder respond) {
-  const Clock::time_point start = Clock::now();
-  const Route route = Classify(request.path);
-  const bool is_post = request.method == "POST";
+void IngestService::CountLateDelivery(size_t kind, bool stored) {
+  late_cells_[kind][stored ? 0 : 1]->Inc();
+}
+
+Status IngestService::DeadlineStatus() const {
+  return DeadlineExceeded("kafka: no acknowledgement within the delivery deadline of " +
+                          std::to_string(options_.delivery_deadline.count()) +
+                          " ms; the record may or may not be stored, retry");
+}
+
+std::optional<http::Response> IngestService::Precheck(Route route,
+                                                      const http::Request& request) const {
   switch (route) {
     case kRoutePin:
     case kRouteGeo:
@@ -170,43 +243,82 @@ void IngestService::Handle(const http::Request& request, http::Responder respond
     case kRouteBatchPin:
     case kRouteBatchGeo:
     case kRouteBatchUser: {
-      if (!is_post) {
+      if (request.method != "POST") {
         http::Response r = Detail(405, "Method Not Allowed");
         r.headers.emplace_back("Allow", "POST");
-        return Finish(route, start, respond, std::move(r));
+        return r;
       }
       if (!Authorized(request)) {
-        return Finish(route, start, respond,
-                      ErrorResponse(Unauthenticated("missing or wrong bearer token"), 0));
+        return ErrorResponse(Unauthenticated("missing or wrong bearer token"), 0);
       }
       if (draining_.load(std::memory_order_relaxed)) {
-        return Finish(route, start, respond,
-                      ErrorResponse(Unavailable("server is shutting down"),
-                                    options_.retry_after_seconds));
+        return ErrorResponse(Unavailable("server is shutting down"), options_.retry_after_seconds);
       }
       // While the producer knows every broker is down, answer at once: waiting out the delivery
-      // timeout would hold the client for seconds (librdkafka reports stuck in-flight messages
-      // only several seconds after message.timeout.ms) for the same 503 in the end.
+      // deadline would hold the client for seconds for the same 503 in the end.
       if (!producer_->Stats().brokers_up) {
-        return Finish(route, start, respond,
-                      ErrorResponse(Unavailable("kafka: no broker is reachable; nothing was stored"),
-                                    options_.retry_after_seconds));
+        return ErrorResponse(Unavailable("kafka: no broker is reachable; nothing was stored"),
+                             options_.retry_after_seconds);
       }
-      const bool batch = route >= kRouteBatchPin;
-      const auto kind = static_cast<RecordKind>(batch ? route - kRouteBatchPin : route);
-      if (batch) return HandleBatch(route, kind, request, std::move(respond), start);
-      return HandleRecord(route, kind, request, std::move(respond), start);
+      return std::nullopt;
     }
+    case kRouteUnknown:
+      return Detail(404, "Not Found");
     default:
-      break;
+      if (request.method != "GET" && request.method != "HEAD") {
+        http::Response r = Detail(405, "Method Not Allowed");
+        r.headers.emplace_back("Allow", "GET");
+        return r;
+      }
+      return std::nullopt;
   }
-  if (route == kRouteUnknown) return Finish(route, start, respond, Detail(404, "Not Found"));
-  if (request.method != "GET" && request.method != "HEAD") {
-    http::Response r = Detail(405, "Method Not Allowed");
-    r.headers.emplace_back("Allow", "GET");
-    return Finish(route, start, respond, std::move(r));
+}
+
+size_t IngestService::BodyLimit(Route route) const {
+  switch (route) {
+    case kRoutePin:
+    case kRouteGeo:
+    case kRouteUser:
+      return options_.max_record_bytes;
+    case kRouteBatchPin:
+    case kRouteBatchGeo:
+    case kRouteBatchUser:
+      return options_.max_batch_bytes;
+    default:
+      return 0;  // the GET routes take no body
+  }
+}
+
+http::HeadDecision IngestService::OnHead(const http::Request& head) {
+  const Clock::time_point start = Clock::now();
+  const Route route = Classify(head.path);
+  http::HeadDecision decision;
+  decision.answer = Precheck(route, head);
+  if (decision.answer) {
+    CountRequest(route, start, decision.answer->status);
+  } else {
+    decision.max_body_bytes = BodyLimit(route);
+  }
+  return decision;
+}
+
+void IngestService::Handle(const http::Request& request, http::Responder respond) {
+  const Clock::time_point start = Clock::now();
+  const Route route = Classify(request.path);
+  if (std::optional<http::Response> answer = Precheck(route, request)) {
+    return Finish(route, start, respond, std::move(*answer));
   }
   switch (route) {
+    case kRoutePin:
+    case kRouteGeo:
+    case kRouteUser:
+      return HandleRecord(route, static_cast<RecordKind>(route), request, std::move(respond),
+                          start);
+    case kRouteBatchPin:
+    case kRouteBatchGeo:
+    case kRouteBatchUser:
+      return HandleBatch(route, static_cast<RecordKind>(route - kRouteBatchPin), request,
+                         std::move(respond), start);
     case kRouteHealthz:
       return Finish(route, start, respond, Json(200, R"({"status":"ok"})"));
     case kRouteReadyz: {
@@ -236,6 +348,49 @@ void IngestService::Handle(const http::Request& request, http::Responder respond
   }
 }
 
+// One record waiting for Kafka: answered by its delivery report or at its deadline, whichever
+// comes first (`answered` decides); the loser only counts.
+struct IngestService::PendingRecord final : Expirable {
+  PendingRecord(IngestService* s, Route r, size_t k, Clock::time_point t, http::Responder done,
+                std::string a)
+      : service(s), route(r), kind(k), start(t), respond(std::move(done)), answer(std::move(a)) {}
+
+  bool Answered() const override { return answered.load(std::memory_order_acquire); }
+
+  void Expire() override {
+    if (answered.exchange(true, std::memory_order_acq_rel)) return;
+    service->record_cells_[kind][kFailed]->Inc();
+    service->Finish(route, start, respond,
+                    ErrorResponse(service->DeadlineStatus(), service->options_.retry_after_seconds));
+  }
+
+  void Deliver(const kafka::DeliveryResult& result) {
+    service->produce_hist_[kind]->Observe(SecondsSince(produced_at));
+    if (answered.exchange(true, std::memory_order_acq_rel)) {
+      service->CountLateDelivery(kind, result.status.ok());
+      return;
+    }
+    if (result.status.ok()) {
+      service->record_cells_[kind][kAccepted]->Inc();
+      service->Finish(route, start, respond, Json(200, std::move(answer)));
+    } else {
+      service->record_cells_[kind][kFailed]->Inc();
+      service->Finish(route, start, respond,
+                      ErrorResponse(result.status.WithContext("kafka"),
+                                    service->options_.retry_after_seconds));
+    }
+  }
+
+  IngestService* const service;
+  const Route route;
+  const size_t kind;
+  const Clock::time_point start;
+  const http::Responder respond;
+  std::string answer;  // the canonical record, sent on success
+  Clock::time_point produced_at = Clock::now();
+  std::atomic<bool> answered{false};
+};
+
 void IngestService::HandleRecord(Route route, RecordKind kind, const http::Request& request,
                                  http::Responder respond, Clock::time_point start) {
   const auto k = static_cast<size_t>(kind);
@@ -252,36 +407,130 @@ void IngestService::HandleRecord(Route route, RecordKind kind, const http::Reque
   if (!ThreadValidator().Validate(kind, request.body, &record, &errors)) {
     CountValidationErrors(kind, errors);
     record_cells_[k][kRejected]->Inc();
-    return Finish(route, start, respond, ValidationErrorResponse(errors));
+    Finish(route, start, respond, ValidationErrorResponse(errors));
+    // A hostile record can produce thousands of errors; do not keep their memory per thread.
+    if (errors.capacity() > 64) std::vector<FieldError>().swap(errors);
+    return;
   }
-  // Shared between this frame and the delivery callback: if Produce() fails fast the callback is
-  // never called and we still have to answer from here.
-  struct Pending {
-    http::Responder respond;
-    std::string answer;
-    Clock::time_point produced_at;
-  };
-  auto pending = std::make_shared<Pending>(
-      Pending{std::move(respond), std::move(record.canonical_json), Clock::now()});
+  auto pending = std::make_shared<PendingRecord>(this, route, k, start, std::move(respond),
+                                                 std::move(record.canonical_json));
   Status s = producer_->Produce(
       options_.topics[k], record.key, request.body,
-      [this, pending, route, start, k](const kafka::DeliveryResult& result) {
-        produce_hist_[k]->Observe(SecondsSince(pending->produced_at));
-        if (result.status.ok()) {
-          record_cells_[k][kAccepted]->Inc();
-          Finish(route, start, pending->respond, Json(200, std::move(pending->answer)));
-        } else {
-          record_cells_[k][kFailed]->Inc();
-          Finish(route, start, pending->respond,
-                 ErrorResponse(result.status.WithContext("kafka"), options_.retry_after_seconds));
-        }
-      });
+      [pending](const kafka::DeliveryResult& result) { pending->Deliver(result); });
   if (!s.ok()) {
+    // Fail-fast: the delivery callback will never run.
+    pending->answered.store(true, std::memory_order_release);
     record_cells_[k][kFailed]->Inc();
     Finish(route, start, pending->respond,
            ErrorResponse(s.WithContext("kafka"), options_.retry_after_seconds));
+    return;
   }
+  deadlines_.Add(std::move(pending));
 }
+
+// A batch waiting for Kafka. Each item's status is written once: by the I/O thread while the
+// batch is handed out (422, 413, fail-fast 503), or by the delivery thread. The answer is built
+// once, by whoever comes first: the last delivery report (`remaining` reaches 0) or the deadline;
+// both build it under `mu`, which also guards failure details written by the delivery thread.
+struct IngestService::PendingBatch final : Expirable {
+  PendingBatch(IngestService* s, Route r, size_t k, Clock::time_point t, http::Responder done,
+               size_t n)
+      : service(s),
+        route(r),
+        kind(k),
+        start(t),
+        respond(std::move(done)),
+        items(n),
+        status(new std::atomic<int>[n]),
+        detail(n),
+        remaining(n + 1) {  // +1: held by HandleBatch until every item is handed out
+    for (size_t i = 0; i < n; ++i) status[i].store(0, std::memory_order_relaxed);
+  }
+
+  bool Answered() const override { return answered.load(std::memory_order_acquire); }
+
+  void Expire() override { Answer(/*at_deadline=*/true); }
+
+  // Drops one hold; the last one answers.
+  void Release() {
+    if (remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) Answer(/*at_deadline=*/false);
+  }
+
+  void Deliver(size_t i, const kafka::DeliveryResult& result) {
+    service->produce_hist_[kind]->Observe(SecondsSince(produced_at));
+    if (answered.load(std::memory_order_acquire)) {
+      service->CountLateDelivery(kind, result.status.ok());
+    } else if (result.status.ok()) {
+      status[i].store(200, std::memory_order_release);
+    } else {
+      std::string text;
+      core::AppendJsonString("kafka: " + result.status.message(), &text);
+      std::lock_guard lock(mu);
+      detail[i] = std::move(text);
+      status[i].store(HttpStatusFor(result.status), std::memory_order_release);
+    }
+    Release();
+  }
+
+  void Answer(bool at_deadline) {
+    std::unique_lock lock(mu);
+    if (answered.exchange(true, std::memory_order_acq_rel)) return;
+    std::string deadline_detail;
+    if (at_deadline) core::AppendJsonString(service->DeadlineStatus().message(), &deadline_detail);
+    size_t accepted = 0, rejected = 0, failed = 0;
+    std::string results;
+    results.reserve(items * 28);
+    for (size_t i = 0; i < items; ++i) {
+      int st = status[i].load(std::memory_order_acquire);
+      std::string_view text = detail[i];
+      if (st == 0) {  // not acknowledged by the deadline
+        st = 503;
+        text = deadline_detail;
+      }
+      if (st == 200) {
+        ++accepted;
+      } else if (st == 422 || st == 413) {
+        ++rejected;
+      } else {
+        ++failed;
+      }
+      if (i) results += ',';
+      results += "{\"position\":" + std::to_string(i) + ",\"status\":" + std::to_string(st);
+      if (!text.empty()) {
+        results += ",\"detail\":";
+        results += text;
+      }
+      results += '}';
+    }
+    lock.unlock();
+    service->record_cells_[kind][kAccepted]->Inc(static_cast<int64_t>(accepted));
+    service->record_cells_[kind][kRejected]->Inc(static_cast<int64_t>(rejected));
+    service->record_cells_[kind][kFailed]->Inc(static_cast<int64_t>(failed));
+    std::string body = "{\"accepted\":" + std::to_string(accepted) +
+                       ",\"rejected\":" + std::to_string(rejected) +
+                       ",\"failed\":" + std::to_string(failed) + ",\"results\":[";
+    body += results;
+    body += "]}";
+    http::Response r = Json(200, std::move(body));
+    if (failed > 0) {
+      r.headers.emplace_back("Retry-After", std::to_string(service->options_.retry_after_seconds));
+    }
+    service->Finish(route, start, respond, std::move(r));
+  }
+
+  IngestService* const service;
+  const Route route;
+  const size_t kind;
+  const Clock::time_point start;
+  const http::Responder respond;
+  const size_t items;
+  std::unique_ptr<std::atomic<int>[]> status;  // per item: 0 (waiting), 200, 413, 422, 503, ...
+  std::mutex mu;
+  std::vector<std::string> detail;  // per item: JSON for "detail" (empty when none); see above
+  std::atomic<size_t> remaining;
+  std::atomic<bool> answered{false};
+  Clock::time_point produced_at = Clock::now();
+};
 
 void IngestService::HandleBatch(Route route, RecordKind kind, const http::Request& request,
                                 http::Responder respond, Clock::time_point start) {
@@ -301,100 +550,49 @@ void IngestService::HandleBatch(Route route, RecordKind kind, const http::Reques
     return Finish(route, start, respond, ValidationErrorResponse(std::span(&e, 1)));
   }
   const std::vector<std::string_view>& items = split->items;
-
-  // The batch's state lives until the last delivery report; each item's slot is written by
-  // exactly one party (this thread for rejected/fail-fast items, the delivery thread otherwise),
-  // and `remaining` orders those writes before the final read.
-  struct Batch {
-    http::Responder respond;
-    std::vector<int> status;           // per item: 200, 422, 503, ...
-    std::vector<std::string> detail;   // per item: JSON for "detail" (empty when none)
-    std::atomic<size_t> remaining;
-    Clock::time_point produced_at;
-  };
-  auto batch = std::make_shared<Batch>();
-  batch->respond = std::move(respond);
-  batch->status.assign(items.size(), 0);
-  batch->detail.resize(items.size());
-  batch->remaining.store(items.size() + 1);  // +1: held by this frame until all are handed out
-  batch->produced_at = Clock::now();
-
-  auto finish_if_last = [this, route, start, k](const std::shared_ptr<Batch>& b) {
-    if (b->remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    size_t accepted = 0, rejected = 0, failed = 0;
-    std::string results;
-    results.reserve(b->status.size() * 28);
-    for (size_t i = 0; i < b->status.size(); ++i) {
-      int st = b->status[i];
-      if (st == 200) {
-        ++accepted;
-      } else if (st == 422) {
-        ++rejected;
-      } else {
-        ++failed;
-      }
-      if (i) results += ',';
-      results += "{\"position\":" + std::to_string(i) + ",\"status\":" + std::to_string(st);
-      if (!b->detail[i].empty()) {
-        results += ",\"detail\":";
-        results += b->detail[i];
-      }
-      results += '}';
-    }
-    record_cells_[k][kAccepted]->Inc(static_cast<int64_t>(accepted));
-    record_cells_[k][kRejected]->Inc(static_cast<int64_t>(rejected));
-    record_cells_[k][kFailed]->Inc(static_cast<int64_t>(failed));
-    std::string body = "{\"accepted\":" + std::to_string(accepted) +
-                       ",\"rejected\":" + std::to_string(rejected) +
-                       ",\"failed\":" + std::to_string(failed) + ",\"results\":[";
-    body += results;
-    body += "]}";
-    http::Response r = Json(200, std::move(body));
-    if (failed > 0) {
-      r.headers.emplace_back("Retry-After", std::to_string(options_.retry_after_seconds));
-    }
-    Finish(route, start, b->respond, std::move(r));
-  };
+  auto batch = std::make_shared<PendingBatch>(this, route, k, start, std::move(respond),
+                                              items.size());
 
   core::RecordValidator& validator = ThreadValidator();
   core::ValidatedRecord record;
   std::vector<FieldError> errors;
   const std::string& topic = options_.topics[k];
   for (size_t i = 0; i < items.size(); ++i) {
+    // An item is held to the single-record limit too (Kafka's message size is about that), and
+    // the validator never sees (nor keeps buffers for) anything larger.
+    if (items[i].size() > options_.max_record_bytes) {
+      core::AppendJsonString("record is " + std::to_string(items[i].size()) +
+                                 " bytes; the limit is " + std::to_string(options_.max_record_bytes),
+                             &batch->detail[i]);
+      batch->status[i].store(413, std::memory_order_relaxed);
+      batch->Release();
+      continue;
+    }
     errors.clear();
     if (!validator.Validate(kind, items[i], &record, &errors)) {
       CountValidationErrors(kind, errors);
-      batch->status[i] = 422;
       std::string detail = "[";
       AppendErrorDetails(errors, "\"body\"," + std::to_string(i), &detail);
       detail += ']';
       batch->detail[i] = std::move(detail);
-      finish_if_last(batch);
+      batch->status[i].store(422, std::memory_order_relaxed);
+      batch->Release();
       continue;
     }
     Status s = producer_->Produce(
         topic, record.key, items[i],
-        [this, batch, i, k, finish_if_last](const kafka::DeliveryResult& result) {
-          produce_hist_[k]->Observe(SecondsSince(batch->produced_at));
-          if (result.status.ok()) {
-            batch->status[i] = 200;
-          } else {
-            batch->status[i] = HttpStatusFor(result.status);
-            std::string detail;
-            core::AppendJsonString("kafka: " + result.status.message(), &detail);
-            batch->detail[i] = std::move(detail);
-          }
-          finish_if_last(batch);
-        });
+        [batch, i](const kafka::DeliveryResult& result) { batch->Deliver(i, result); });
     if (!s.ok()) {
-      batch->status[i] = HttpStatusFor(s);
-      std::string detail;
-      core::AppendJsonString("kafka: " + s.message(), &detail);
-      batch->detail[i] = std::move(detail);
-      finish_if_last(batch);
+      core::AppendJsonString("kafka: " + s.message(), &batch->detail[i]);
+      batch->status[i].store(HttpStatusFor(s), std::memory_order_relaxed);
+      batch->Release();
     }
   }
-  finish_if_last(batch);
+  // The deadline counts from the last item handed to the producer, as each item's own
+  // message.timeout.ms does. Added before the hold is released, so the queue may see an
+  // answered batch (dropped) but never misses an unanswered one.
+  deadlines_.Add(batch);
+  batch->Release();
 }
 
 }  // namespace pinpipe::ingest

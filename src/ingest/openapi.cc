@@ -92,10 +92,10 @@ std::string BuildOpenApiJson(const ApiDescription& api) {
         R"("401":{{"description":"Missing or wrong bearer token"}},)"
         R"("413":{{"description":"Body over {3} bytes"}},)"
         R"("422":{{"description":"Validation error","content":{{"application/json":{{"schema":{{"$ref":"#/components/schemas/HTTPValidationError"}}}}}}}},)"
-        R"("503":{{"description":"Kafka unavailable or producer queue full; retry after Retry-After seconds"}}}}}}}},)"
+        R"("503":{{"description":"Kafka unavailable, producer queue full or server busy (not stored), or no acknowledgement within the delivery timeout (may be stored: a retry may duplicate it); retry after Retry-After seconds"}}}}}}}},)"
         R"("/batch/{0}":{{"post":{{"summary":"Ingest many {0} records: NDJSON or a JSON array","operationId":"batch_{0}"{1},)"
         R"("requestBody":{{"required":true,"content":{{"application/x-ndjson":{{"schema":{{"type":"string"}}}},"application/json":{{"schema":{{"type":"array","items":{2}}}}}}}}},)"
-        R"("responses":{{"200":{{"description":"Per-item results: position, status (200/422/503), detail","content":{{"application/json":{{"schema":{{"$ref":"#/components/schemas/BatchResult"}}}}}}}},)"
+        R"("responses":{{"200":{{"description":"Per-item results: position, status (200/413/422/503), detail","content":{{"application/json":{{"schema":{{"$ref":"#/components/schemas/BatchResult"}}}}}}}},)"
         R"("413":{{"description":"Body over {4} bytes or more than {5} items"}},)"
         R"("422":{{"description":"Body is not NDJSON nor a JSON array"}}}}}}}})",
         name, security, ref, api.max_record_bytes, api.max_batch_bytes, api.max_batch_items);
@@ -162,9 +162,9 @@ Health: <a href="/healthz">/healthz</a>, readiness (Kafka reachable): <a href="/
 <tr><td>200</td><td>Kafka has the record; the body is the validated record.</td></tr>
 <tr><td>401</td><td>Authentication is on{auth} and the <code>Authorization: Bearer</code> token is missing or wrong.</td></tr>
 <tr><td>404 / 405</td><td>Unknown path / wrong method.</td></tr>
-<tr><td>413</td><td>Body larger than {rec} bytes (single record) or {batch} bytes (batch).</td></tr>
+<tr><td>413</td><td>Body larger than {rec} bytes (single record, and each record of a batch) or {batch} bytes (batch); refused from its <code>Content-Length</code>, before it is read.</td></tr>
 <tr><td>422</td><td>Validation failed: <code>{{"detail":[{{"loc":["body","field"],"msg":"...","type":"..."}}]}}</code>, as FastAPI answers.</td></tr>
-<tr><td>503</td><td>Kafka is unreachable or the producer queue is full: nothing was stored; retry after <code>Retry-After</code> seconds.</td></tr>
+<tr><td>503</td><td>Kafka is unreachable, the producer queue is full or the server is buffering too many bodies: nothing was stored. Or Kafka did not acknowledge within the delivery timeout: the record may be stored, and a retry may duplicate it (the pipeline removes duplicates by <code>unique_id</code>). Retry after <code>Retry-After</code> seconds.</td></tr>
 </table>
 <h2>Batches</h2>
 <p><code>POST /batch/&lt;kind&gt;</code> takes NDJSON (one record per line) or a JSON array, at most {items} items.

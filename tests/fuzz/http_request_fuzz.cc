@@ -1,7 +1,9 @@
 // libFuzzer target for RequestParser. The input (after its first byte) is a byte stream of
 // pipelined requests; it is parsed twice, once whole and once in two chunks split at a point
 // derived from the first byte, and both runs must agree request by request. Each complete
-// request is checked against the framing invariants.
+// request is checked against the framing invariants. When the first byte is odd the parser
+// pauses after each header block (as the server runs it) and every other request gets a
+// smaller body limit, which its body must then respect.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -69,14 +71,27 @@ struct Outcome {
 };
 
 // Parses `input` fed as input[0, split) then input[split, end), collecting every request.
-std::vector<Outcome> Run(std::string_view input, size_t split) {
+std::vector<Outcome> Run(std::string_view input, size_t split, bool pause) {
   RequestParser parser(kLimits);
+  parser.PauseAfterHeaders(pause);
   std::vector<Outcome> outcomes;
+  size_t limit = kLimits.max_body_bytes;
   std::string_view pieces[2] = {input.substr(0, split), input.substr(split)};
   for (std::string_view piece : pieces) {
     RequestParser::Result r = parser.Feed(piece);
     while (static_cast<int>(outcomes.size()) < kMaxRequests) {
       if (r == RequestParser::Result::kNeedMore) break;
+      if (r == RequestParser::Result::kHeaders) {
+        Check(pause, "paused without PauseAfterHeaders");
+        Check(parser.headers_complete(), "kHeaders before the header block is complete");
+        Check(parser.request().body.empty(), "a body in the head");
+        Check(!parser.request().method.empty(), "head without a method");
+        limit = outcomes.size() % 2 == 0 ? kLimits.max_body_bytes : kLimits.max_body_bytes / 8;
+        parser.SetBodyLimit(limit);
+        r = parser.Parse();
+        Check(r != RequestParser::Result::kHeaders, "kHeaders twice for one request");
+        continue;
+      }
       Outcome o;
       if (r == RequestParser::Result::kError) {
         o.status = parser.error_status();
@@ -87,6 +102,10 @@ std::vector<Outcome> Run(std::string_view input, size_t split) {
       }
       const Request& request = parser.request();
       CheckRequest(request);
+      Check(request.body.size() <= limit, "body over the request's own limit");
+      Check(request.Header("host").empty() || request.Header("host").find(' ') ==
+                                                  std::string_view::npos,
+            "invalid Host accepted");
       o.method = request.method;
       o.target = request.target;
       o.body = request.body;
@@ -105,8 +124,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
   size_t split = input.size() * data[0] / 255;
-  std::vector<Outcome> whole = Run(input, input.size());
-  std::vector<Outcome> chunked = Run(input, split);
+  const bool pause = (data[0] & 1) != 0;
+  std::vector<Outcome> whole = Run(input, input.size(), pause);
+  std::vector<Outcome> chunked = Run(input, split, pause);
   Check(whole == chunked, "result depends on how the input was split");
   return 0;
 }

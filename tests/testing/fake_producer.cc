@@ -67,6 +67,18 @@ void FakeProducer::ReleaseDeliveries() {
   for (auto& [done, result] : held) done(result);
 }
 
+void FakeProducer::ReleaseDeliveries(size_t count) {
+  std::deque<std::pair<kafka::DeliveryCallback, kafka::DeliveryResult>> released;
+  {
+    std::lock_guard lock(mu_);
+    while (count-- > 0 && !held_.empty()) {
+      released.push_back(std::move(held_.front()));
+      held_.pop_front();
+    }
+  }
+  for (auto& [done, result] : released) done(result);
+}
+
 void FakeProducer::SetBrokersUp(bool up) {
   std::lock_guard lock(mu_);
   brokers_up_ = up;

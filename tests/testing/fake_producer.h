@@ -31,6 +31,7 @@ class FakeProducer : public kafka::Producer {
   void FailDeliveries(Status s);                   // every delivery reports `s` (OK to clear)
   void HoldDeliveries(bool hold);
   void ReleaseDeliveries();
+  void ReleaseDeliveries(size_t count);  // only the `count` oldest held ones
   void SetBrokersUp(bool up);
 
   std::vector<ProducedMessage> messages() const;

@@ -57,6 +57,7 @@ class ChildProcess {
   // Waits for exit; the exit code, or 128+signal when killed. -1 on timeout.
   int Wait(std::chrono::milliseconds timeout);
   bool running() const { return child_.has_value(); }
+  pid_t pid() const { return child_ ? child_->pid() : -1; }
 
  private:
   std::optional<process::Child> child_;

@@ -13,6 +13,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -101,6 +102,10 @@ void CheckCase(const RecordCase& c, const std::string& json,
       EXPECT_NE(errors[i].msg.find(line.substr(bar2 + 1)), std::string::npos) << errors[i].msg;
     }
     EXPECT_FALSE(errors[i].msg.empty());
+    // Metrics label errors by type: every type must be in the closed list.
+    EXPECT_NE(std::find(std::begin(kFieldErrorTypes), std::end(kFieldErrorTypes), errors[i].type),
+              std::end(kFieldErrorTypes))
+        << errors[i].type << " is missing from kFieldErrorTypes";
   }
 }
 
@@ -108,6 +113,25 @@ INSTANTIATE_TEST_SUITE_P(Records, RecordCaseTest, ::testing::ValuesIn(AllCases()
                          [](const ::testing::TestParamInfo<RecordCase>& param_info) {
                            return param_info.param.name;
                          });
+
+// The closed list holds nothing the validator never produces: each type appears in some case.
+TEST(RecordCasesTest, EveryFieldErrorTypeHasACase) {
+  std::set<std::string> seen;
+  for (const RecordCase& c : AllCases()) {
+    fs::path expected_path = c.json_path;
+    expected_path.replace_extension(".expected");
+    if (!c.json_path.stem().string().starts_with("invalid_")) continue;
+    for (const std::string& line : Lines(ReadFile(expected_path))) {
+      const size_t bar1 = line.find('|');
+      const size_t bar2 = line.find('|', bar1 + 1);
+      seen.insert(line.substr(bar1 + 1, bar2 == std::string::npos ? std::string::npos
+                                                                  : bar2 - bar1 - 1));
+    }
+  }
+  for (std::string_view type : kFieldErrorTypes) {
+    EXPECT_TRUE(seen.count(std::string(type))) << "no invalid_* case produces " << type;
+  }
+}
 
 TEST(RecordCasesTest, EveryKindHasCases) {
   const std::vector<RecordCase> cases = AllCases();

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "raw_client.h"
+#include "testing/raw_client.h"
 
 namespace pinpipe::http {
 namespace {
@@ -62,8 +62,9 @@ void EchoHandler(const Request& request, Responder respond) {
 
 class ServerTest : public testing::Test {
  protected:
-  void StartServer(Handler handler, ServerOptions options = TestOptions()) {
-    server_ = std::make_unique<Server>(options, std::move(handler));
+  void StartServer(Handler handler, ServerOptions options = TestOptions(),
+                   HeadHandler head_handler = nullptr) {
+    server_ = std::make_unique<Server>(options, std::move(handler), std::move(head_handler));
     ASSERT_TRUE(server_->Start().ok());
     ASSERT_NE(server_->port(), 0);
   }
@@ -95,7 +96,7 @@ TEST_F(ServerTest, KeepAliveReusesOneConnection) {
 TEST_F(ServerTest, HandlerStatusIsSent) {
   StartServer(EchoHandler);
   RawClient client(server_->port());
-  ASSERT_TRUE(client.Send("GET /missing HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(client.Send("GET /missing HTTP/1.1\r\nHost: h\r\n\r\n"));
   auto r = client.Read();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->head.substr(0, 24), "HTTP/1.1 404 Not Found\r\n");
@@ -116,7 +117,7 @@ TEST_F(ServerTest, PipelinedRequestsAnsweredInOrderEvenIfFirstIsSlow) {
   });
   RawClient client(server_->port());
   ASSERT_TRUE(client.Send(
-      "GET /slow HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nPOST /c HTTP/1.1\r\n"
+      "GET /slow HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\nPOST /c HTTP/1.1\r\nHost: h\r\n"
       "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n"));
   for (const char* expected : {"/slow", "/b", "/c"}) {
     auto r = client.Read();
@@ -132,12 +133,12 @@ TEST_F(ServerTest, BodyOverLimitAnswered413BeforeTheBodyAndClosed) {
     respond(Response{});
   });
   RawClient client(server_->port());
-  ASSERT_TRUE(client.Send("POST /pin/ HTTP/1.1\r\nContent-Length: 100000\r\n\r\n"));
+  ASSERT_TRUE(client.Send("POST /pin/ HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\n"));
   auto r = client.Read();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 413);
   EXPECT_TRUE(r->HasHeader("Connection: close"));
-  EXPECT_EQ(r->body, R"({"detail":"request body larger than the body size limit"})");
+  EXPECT_EQ(r->body, R"({"detail":"request body larger than the limit of 1024 bytes for this request"})");
   EXPECT_TRUE(client.WaitClosed());
   EXPECT_EQ(calls.load(), 0);
 }
@@ -146,7 +147,7 @@ TEST_F(ServerTest, StalledRequestGets408) {
   StartServer(EchoHandler);
   RawClient client(server_->port());
   auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(client.Send("POST /pin/ HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"));
+  ASSERT_TRUE(client.Send("POST /pin/ HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc"));
   auto r = client.Read();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 408);
@@ -158,7 +159,7 @@ TEST_F(ServerTest, SlowlorisHeadersGet408) {
   StartServer(EchoHandler);
   RawClient client(server_->port());
   // Bytes keep trickling in, but the request never completes within request_timeout.
-  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\n"));
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\nHost: h\r\n"));
   for (int i = 0; i < 6; ++i) {
     std::this_thread::sleep_for(80ms);
     if (!client.Send("X-Drip: 1\r\n")) break;
@@ -173,7 +174,7 @@ TEST_F(ServerTest, IdleKeepAliveClosedSilently) {
   options.idle_timeout = 200ms;
   StartServer(EchoHandler, options);
   RawClient client(server_->port());
-  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\nHost: h\r\n\r\n"));
   ASSERT_TRUE(client.Read().has_value());
   EXPECT_TRUE(client.WaitClosed());
   EXPECT_TRUE(Eventually([&] { return server_->connections() == 0; }));
@@ -183,7 +184,7 @@ TEST_F(ServerTest, ExpectContinueSends100ThenReadsBody) {
   StartServer(EchoHandler);
   RawClient client(server_->port());
   ASSERT_TRUE(client.Send(
-      "POST /pin/ HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"));
+      "POST /pin/ HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"));
   auto interim = client.Read();
   ASSERT_TRUE(interim.has_value());
   EXPECT_EQ(interim->head, "HTTP/1.1 100 Continue\r\n");
@@ -198,7 +199,7 @@ TEST_F(ServerTest, ExpectContinueOverLimitGets413Directly) {
   StartServer(EchoHandler);
   RawClient client(server_->port());
   ASSERT_TRUE(client.Send(
-      "POST /pin/ HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n"));
+      "POST /pin/ HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n"));
   auto r = client.Read();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 413);
@@ -212,9 +213,14 @@ TEST_F(ServerTest, ProtocolErrorsAnsweredWithJsonDetailAndClose) {
     int status;
   } cases[] = {
       {"GET / HTTP/2.0\r\n\r\n", 505},
-      {"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
-      {"GET / HTTP/1.1\r\nBad Header\r\n\r\n", 400},
-      {"GET / HTTP/1.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n", 431},
+      {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
+      {"GET / HTTP/1.1\r\nHost: h\r\nBad Header\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\n\r\n", 400},                             // no Host
+      {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},       // two Hosts
+      {"POST / HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer x\r\nAuthorization: Bearer y\r\n"
+       "Content-Length: 2\r\n\r\nhi",
+       400},  // two Authorizations
+      {"GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(20000, 'a') + "\r\n\r\n", 431},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.status);
@@ -256,7 +262,7 @@ TEST_F(ServerTest, ResponseCloseAndExtraHeaders) {
     respond(std::move(response));
   });
   RawClient client(server_->port());
-  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\nHost: h\r\n\r\n"));
   auto r = client.Read();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->head.substr(0, 34), "HTTP/1.1 422 Unprocessable Entity\r");
@@ -275,7 +281,7 @@ TEST_F(ServerTest, AsyncResponderFromAnotherThread) {
     });
   });
   RawClient client(server_->port());
-  ASSERT_TRUE(client.Send("POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"));
+  ASSERT_TRUE(client.Send("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"));
   auto r = client.Read();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 201);
@@ -295,7 +301,7 @@ TEST_F(ServerTest, ResponderAfterClientDisconnectIsHarmless) {
   });
   {
     RawClient client(server_->port());
-    ASSERT_TRUE(client.Send("GET /hold HTTP/1.1\r\n\r\n"));
+    ASSERT_TRUE(client.Send("GET /hold HTTP/1.1\r\nHost: h\r\n\r\n"));
     ASSERT_TRUE(Eventually([&] {
       std::lock_guard lock(mu);
       return pending.size() == 1;
@@ -308,7 +314,7 @@ TEST_F(ServerTest, ResponderAfterClientDisconnectIsHarmless) {
   }
   EXPECT_TRUE(Eventually([&] { return server_->connections() == 0; }));
   RawClient client(server_->port());
-  ASSERT_TRUE(client.Send("GET /ok HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(client.Send("GET /ok HTTP/1.1\r\nHost: h\r\n\r\n"));
   auto r = client.Read();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 200);
@@ -322,7 +328,7 @@ TEST_F(ServerTest, ResponderAfterServerDestroyedIsHarmless) {
     held = std::move(respond);
   });
   RawClient client(server_->port());
-  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\nHost: h\r\n\r\n"));
   ASSERT_TRUE(Eventually([&] {
     std::lock_guard lock(mu);
     return held != nullptr;
@@ -345,7 +351,7 @@ TEST_F(ServerTest, StopClosesOpenConnectionsWithoutHanging) {
   RawClient idle(server_->port());
   RawClient busy(server_->port());
   RawClient partial(server_->port());
-  ASSERT_TRUE(busy.Send("GET / HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(busy.Send("GET / HTTP/1.1\r\nHost: h\r\n\r\n"));
   ASSERT_TRUE(partial.Send("GET / HT"));
   ASSERT_TRUE(Eventually([&] { return held.load() == 1 && server_->connections() == 3; }));
   auto start = std::chrono::steady_clock::now();
@@ -365,7 +371,7 @@ TEST_F(ServerTest, OverConnectionLimitGets503) {
   options.max_connections = 1;
   StartServer(EchoHandler, options);
   RawClient first(server_->port());
-  ASSERT_TRUE(first.Send("GET / HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(first.Send("GET / HTTP/1.1\r\nHost: h\r\n\r\n"));
   ASSERT_TRUE(first.Read().has_value());
   RawClient second(server_->port());
   auto r = second.Read();
@@ -375,14 +381,14 @@ TEST_F(ServerTest, OverConnectionLimitGets503) {
   EXPECT_TRUE(r->HasHeader("Connection: close"));
   EXPECT_TRUE(second.WaitClosed());
   // The first connection is unaffected.
-  ASSERT_TRUE(first.Send("GET /again HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(first.Send("GET /again HTTP/1.1\r\nHost: h\r\n\r\n"));
   ASSERT_TRUE(first.Read().has_value());
 }
 
 TEST_F(ServerTest, HandlerExceptionBecomes500) {
   StartServer([](const Request&, Responder) { throw std::runtime_error("boom"); });
   RawClient client(server_->port());
-  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\nHost: h\r\n\r\n"));
   auto r = client.Read();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 500);
@@ -391,12 +397,189 @@ TEST_F(ServerTest, HandlerExceptionBecomes500) {
 TEST_F(ServerTest, HeadResponseHasLengthButNoBody) {
   StartServer(EchoHandler);
   RawClient client(server_->port());
-  ASSERT_TRUE(client.Send("HEAD /x HTTP/1.1\r\n\r\nGET /y HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(client.Send("HEAD /x HTTP/1.1\r\nHost: h\r\n\r\nGET /y HTTP/1.1\r\nHost: h\r\n\r\n"));
   // The raw client would read the HEAD "body" from the next response, so check bytes.
   auto r = client.Read();
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(r->HasHeader("Content-Length: 8"));
   EXPECT_EQ(r->body.substr(0, 8), "HTTP/1.1");
+}
+
+// --- The head handler: decisions from the request line and headers, before the body.
+
+// Answers /auth with 401 and /nope with 404 from the head; /small may have 10 body bytes.
+HeadDecision TestHeadHandler(const Request& head) {
+  HeadDecision decision;
+  if (head.path == "/auth" && head.Header("Authorization") != "Bearer ok") {
+    Response r = Reply(R"({"detail":"missing or wrong bearer token"})", 401);
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    decision.answer = std::move(r);
+  } else if (head.path == "/nope") {
+    decision.answer = Reply(R"({"detail":"Not Found"})", 404);
+  } else if (head.path == "/small") {
+    decision.max_body_bytes = 10;
+  }
+  return decision;
+}
+
+TEST_F(ServerTest, HeadHandlerAnswersBeforeAnyBodyByteAndCloses) {
+  std::atomic<int> calls{0};
+  StartServer(
+      [&](const Request& request, Responder respond) {
+        ++calls;
+        EchoHandler(request, std::move(respond));
+      },
+      TestOptions(), TestHeadHandler);
+  struct {
+    std::string name, head;
+    int status;
+  } cases[] = {
+      // The body is announced, never sent: the answer must not wait for it.
+      {"NoToken", "POST /auth HTTP/1.1\r\nHost: h\r\nContent-Length: 2000000\r\n\r\n", 401},
+      {"WrongToken",
+       "POST /auth HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer no\r\nContent-Length: 900\r\n\r\n",
+       401},
+      {"ChunkedNoToken", "POST /auth HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", 401},
+      {"ExpectContinueGetsTheAnswerNot100",
+       "POST /auth HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 900\r\n\r\n",
+       401},
+      {"UnknownRouteWithBody", "POST /nope HTTP/1.1\r\nHost: h\r\nContent-Length: 900\r\n\r\n", 404},
+      {"OverTheRouteLimit", "POST /small HTTP/1.1\r\nHost: h\r\nContent-Length: 2000000\r\n\r\n",
+       413},
+      {"JustOverTheRouteLimit", "POST /small HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n",
+       413},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    RawClient client(server_->port());
+    auto t0 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(client.Send(c.head));
+    auto r = client.Read();
+    auto waited = std::chrono::steady_clock::now() - t0;
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, c.status);
+    EXPECT_LT(waited, 250ms) << "the answer waited (for the body?)";
+    EXPECT_TRUE(r->HasHeader("Connection: close"));
+    EXPECT_FALSE(r->head.starts_with("HTTP/1.1 100")) << r->head;
+    EXPECT_TRUE(client.WaitClosed());
+  }
+  EXPECT_EQ(calls.load(), 0);
+}
+
+TEST_F(ServerTest, HeadHandlerAnswerWithoutBodyKeepsTheConnection) {
+  StartServer(EchoHandler, TestOptions(), TestHeadHandler);
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.Send("GET /nope HTTP/1.1\r\nHost: h\r\n\r\nGET /yes HTTP/1.1\r\nHost: h\r\n\r\n"));
+  auto first = client.Read();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->status, 404);
+  EXPECT_FALSE(first->HasHeader("Connection: close"));
+  auto second = client.Read();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(second->body, "GET /yes ");
+}
+
+TEST_F(ServerTest, RouteLimitCutsChunkedBodiesAndAllowsBodiesWithinIt) {
+  StartServer(EchoHandler, TestOptions(), TestHeadHandler);
+  {
+    RawClient client(server_->port());
+    ASSERT_TRUE(client.Send(
+        "POST /small HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n01234567\r\n"));
+    ASSERT_TRUE(client.Quiet(50ms)) << "answered before the limit was passed";
+    ASSERT_TRUE(client.Send("8\r\n"));
+    auto r = client.Read();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 413);
+    EXPECT_NE(r->body.find("limit of 10 bytes"), std::string::npos) << r->body;
+    EXPECT_TRUE(client.WaitClosed());
+  }
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.Send("POST /small HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789"));
+  auto r = client.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "POST /small 0123456789");
+}
+
+// The server-wide budget of buffered body bytes: a body is reserved in full once its headers
+// are in, so a second large body is refused (503, Retry-After, close) before it is read.
+TEST_F(ServerTest, BufferedBodyBudgetRefusesBodiesOverIt) {
+  ServerOptions options = TestOptions();
+  options.max_body_bytes = 1 << 20;
+  options.max_buffered_body_bytes = 1000;
+  options.retry_after_seconds = 3;
+  StartServer(EchoHandler, options);
+  RawClient first(server_->port());
+  ASSERT_TRUE(first.Send("POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 800\r\n\r\n" +
+                         std::string(100, 'a')));
+  ASSERT_TRUE(Eventually([&] { return server_->buffered_body_bytes() == 800; }));
+  {
+    RawClient second(server_->port());
+    auto t0 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(second.Send("POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 800\r\n\r\n"));
+    auto r = second.Read();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 503);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 250ms);
+    EXPECT_TRUE(r->HasHeader("Retry-After: 3"));
+    EXPECT_TRUE(r->HasHeader("Connection: close"));
+    EXPECT_TRUE(second.WaitClosed());
+  }
+  EXPECT_EQ(server_->budget_refusals(), 1u);
+  // A body that fits the rest of the budget goes through meanwhile.
+  {
+    RawClient small(server_->port());
+    ASSERT_TRUE(small.Send("POST /c HTTP/1.1\r\nHost: h\r\nContent-Length: 200\r\n\r\n" +
+                           std::string(200, 'c')));
+    auto r = small.Read();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 200);
+  }
+  ASSERT_TRUE(first.Send(std::string(700, 'a')));
+  auto r = first.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  // Answered: the reservation is back, so the same body now fits.
+  EXPECT_TRUE(Eventually([&] { return server_->buffered_body_bytes() == 0; }));
+  RawClient third(server_->port());
+  ASSERT_TRUE(third.Send("POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 800\r\n\r\n" +
+                         std::string(800, 'b')));
+  auto again = third.Read();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->status, 200);
+}
+
+TEST_F(ServerTest, BufferedBodyBudgetCountsChunkedBodiesAsTheyGrow) {
+  ServerOptions options = TestOptions();
+  options.max_body_bytes = 1 << 20;
+  options.max_buffered_body_bytes = 100 * 1024;
+  StartServer(EchoHandler, options);
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.Send("POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  std::string chunk = "1000\r\n" + std::string(0x1000, 'z') + "\r\n";
+  std::optional<RawResponse> r;
+  for (int i = 0; i < 64 && client.Send(chunk); ++i) {
+    if (!client.Quiet(5ms)) break;
+  }
+  r = client.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 503);
+  EXPECT_TRUE(r->HasHeader("Retry-After: 1"));
+  EXPECT_EQ(server_->budget_refusals(), 1u);
+  EXPECT_TRUE(Eventually([&] { return server_->buffered_body_bytes() == 0; }));
+}
+
+TEST_F(ServerTest, BudgetReleasedWhenTheClientLeavesMidBody) {
+  ServerOptions options = TestOptions();
+  options.max_body_bytes = 1 << 20;
+  StartServer(EchoHandler, options);
+  {
+    RawClient client(server_->port());
+    ASSERT_TRUE(client.Send("POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5000\r\n\r\nabc"));
+    ASSERT_TRUE(Eventually([&] { return server_->buffered_body_bytes() == 5000; }));
+  }
+  EXPECT_TRUE(Eventually([&] { return server_->buffered_body_bytes() == 0; }));
 }
 
 TEST(ServerStartTest, BindFailureIsUnavailable) {

@@ -1,6 +1,8 @@
-// RawClient: a minimal blocking TCP client for the server tests. Plain POSIX sockets with a
-// receive timeout, so a misbehaving server fails a test instead of hanging it; it parses just
-// enough HTTP (status, headers, Content-Length body) to check responses.
+// RawClient: a minimal blocking TCP client for the HTTP server and ingest API tests. Plain POSIX
+// sockets with a receive timeout, so a misbehaving server fails a test instead of hanging it; it
+// parses just enough HTTP (status, headers, Content-Length body) to check responses, and sends
+// exactly the bytes it is given (so a test can announce a body and never send it). Send() and
+// Read() may run on two threads at once (a large upload while the answer is awaited).
 #pragma once
 
 #include <arpa/inet.h>
@@ -57,6 +59,11 @@ class RawClient {
   void Close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
+  }
+
+  // Shuts the socket down both ways, so a Send() blocked on another thread returns (false).
+  void Abort() {
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
   }
 
   // Reads one response; nullopt on timeout or EOF before a full response.
