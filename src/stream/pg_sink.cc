@@ -37,21 +37,8 @@ std::string ColumnList(const transform::TableDef& table) {
     cols += pg::QuoteIdentifier(c.name);
     cols += ", ";
   }
-  cols += "kafka_ts";
+  cols += kLineageColumns;
   return cols;
-}
-
-StatusOr<bool> EnsureDatabase(const std::string& dsn) {
-  ASSIGN_OR_RETURN(std::string database, pg::ConninfoValue(dsn, "dbname"));
-  if (database.empty()) return false;
-  ASSIGN_OR_RETURN(std::string admin_dsn, pg::ConninfoWith(dsn, "dbname", "postgres"));
-  ASSIGN_OR_RETURN(pg::Connection admin, pg::Connection::Open(admin_dsn));
-  ASSIGN_OR_RETURN(pg::Result exists,
-                   admin.ExecParams("SELECT 1 FROM pg_database WHERE datname = $1", {database}));
-  if (exists.rows() > 0) return false;
-  Status created = admin.Run("CREATE DATABASE " + pg::QuoteIdentifier(database));
-  if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
-  return true;
 }
 
 }  // namespace
@@ -108,7 +95,7 @@ StatusOr<std::unique_ptr<PgSink>> PgSink::Open(const std::string& dsn, std::stri
                                                DedupMode mode) {
   auto conn = pg::Connection::Open(dsn);
   if (!conn.ok() && conn.status().code() == StatusCode::kNotFound) {
-    RETURN_IF_ERROR(EnsureDatabase(dsn).status());
+    RETURN_IF_ERROR(pg::EnsureDatabase(dsn).status());
     conn = pg::Connection::Open(dsn);
   }
   if (!conn.ok()) return conn.status();
@@ -119,18 +106,56 @@ StatusOr<std::unique_ptr<PgSink>> PgSink::Open(const std::string& dsn, std::stri
   return std::unique_ptr<PgSink>(new PgSink(std::move(*conn), std::move(group), std::move(t), mode));
 }
 
-Status PgSink::EnsureSchema() {
-  ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(conn_));
-  RETURN_IF_ERROR(conn_.Run(kSchemaLock));
+Status PgSink::EnsureSchema() { return EnsureSpeedTables(conn_, *transform_); }
+
+Status EnsureSpeedTables(pg::Connection& conn, const transform::Transform& transform) {
   for (core::RecordKind kind : core::kAllRecordKinds) {
-    const transform::TableDef& table = transform_->table(kind);
-    RETURN_IF_ERROR(conn_.Run(transform_->CreateTableSql(kind)));
-    RETURN_IF_ERROR(conn_.Run(fmt::format(
+    const transform::TableDef& table = transform.table(kind);
+    for (const transform::ColumnDef& c : table.columns) {
+      for (std::string_view lineage : {"kafka_ts", "loaded_at", "dt", "kafka_partition",
+                                       "kafka_offset"}) {
+        if (c.name == lineage) {
+          return InvalidArgument(fmt::format(
+              "table '{}' has a column named '{}', which the speed layer adds to every row; "
+              "rename it in the transform file",
+              table.table, c.name));
+        }
+      }
+    }
+  }
+  RETURN_IF_ERROR(conn.Run("SET client_min_messages = warning"));
+  ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(conn));
+  RETURN_IF_ERROR(conn.Run(kSchemaLock));
+  for (core::RecordKind kind : core::kAllRecordKinds) {
+    const transform::TableDef& table = transform.table(kind);
+    const std::string name = pg::QuoteIdentifier(table.table);
+    RETURN_IF_ERROR(conn.Run(transform.CreateTableSql(kind)));
+    RETURN_IF_ERROR(conn.Run(fmt::format(
         "ALTER TABLE {} ADD COLUMN IF NOT EXISTS kafka_ts timestamptz, "
         "ADD COLUMN IF NOT EXISTS loaded_at timestamptz DEFAULT now()",
-        pg::QuoteIdentifier(table.table))));
+        name)));
+    // dt came later: a table of an earlier version gets it filled with the UTC day of kafka_ts
+    // (the event day for pins and for most geo and user rows; see docs/design.md).
+    ASSIGN_OR_RETURN(pg::Result has_dt,
+                     conn.ExecParams("SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass "
+                                     "AND attname = 'dt' AND NOT attisdropped",
+                                     {name}));
+    if (has_dt.rows() == 0) {
+      RETURN_IF_ERROR(conn.Run(fmt::format(
+          "ALTER TABLE {0} ADD COLUMN dt date;\n"
+          "UPDATE {0} SET dt = coalesce((kafka_ts AT TIME ZONE 'UTC')::date, DATE '1970-01-01');\n"
+          "ALTER TABLE {0} ALTER COLUMN dt SET NOT NULL",
+          name)));
+    }
+    RETURN_IF_ERROR(conn.Run(fmt::format(
+        "ALTER TABLE {0} ADD COLUMN IF NOT EXISTS kafka_partition integer, "
+        "ADD COLUMN IF NOT EXISTS kafka_offset bigint;\n"
+        // The cursor of readers that take new rows once (kafka_offset grows with insertion
+        // order, so block ranges summarise it well); BRIN costs next to nothing per insert.
+        "CREATE INDEX IF NOT EXISTS {1} ON {0} USING brin (kafka_offset)",
+        name, pg::QuoteIdentifier(table.table + "_kafka_offset_brin"))));
   }
-  RETURN_IF_ERROR(conn_.Run(StreamTablesSql()));
+  RETURN_IF_ERROR(conn.Run(StreamTablesSql()));
   return tx.Commit();
 }
 
