@@ -14,7 +14,8 @@
 //     whose user record is missing still counts where its country does;
 //   * every question is a SQL function with the shared filters (date range on the post's dt,
 //     category, country, age group; NULL = no filter) and a view of the same name that calls it
-//     without filters, so views and functions cannot disagree;
+//     without filters, so views and functions cannot disagree; the functions plan without
+//     nested loops (see analytics_sql.cc: the planner has no statistics for view columns);
 //   * ties: rank() = 1, so every tied answer is a row, ordered by name;
 //   * median: exact percentile_cont(0.5) (the mean of the two middle values for an even count);
 //   * age groups: 18-24, 25-35, 36-50, 50+ where 50+ means 51 and older (50 is in 36-50, the

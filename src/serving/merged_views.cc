@@ -27,22 +27,23 @@ std::string Columns(const transform::TableDef& def, std::string_view alias) {
   return out;
 }
 
-// The days the batch layer serves: loaded, every kind sealed.
+// The days the batch layer serves (loaded, every kind sealed), as an array: `dt = ANY (...)` /
+// `dt <> ALL (...)` are InitPlans evaluated once, so the batch tables' partitions can be pruned
+// at run time.
 constexpr std::string_view kServedDays =
-    "(SELECT d.dt FROM serving.batch_days d WHERE d.sealed)";
+    "ANY (ARRAY(SELECT d.dt FROM serving.batch_days d WHERE d.sealed))";
+constexpr std::string_view kNotServedDays =
+    "ALL (ARRAY(SELECT d.dt FROM serving.batch_days d WHERE d.sealed))";
 
-// The speed table as the merge reads it: one row per key. The default transform's speed tables
-// have a UNIQUE key column already; a transform without that dedup_key gets the earliest row.
-std::string SpeedSource(const transform::Transform& t, core::RecordKind kind) {
-  const transform::TableDef& def = t.table(kind);
-  const std::string key = MergeKey(kind);
-  if (def.dedup_column && def.columns[*def.dedup_column].name == key) return SpeedTable(t, kind);
-  return fmt::format(
-      "(SELECT DISTINCT ON (u.{0}) u.* FROM {1} u ORDER BY u.{0}, u.dt, u.kafka_ts, "
-      "u.kafka_partition, u.kafka_offset)",
-      Q(key), SpeedTable(t, kind));
-}
-
+// One merged view: the rows of the days each layer serves, then one row per key, the batch copy
+// first ('batch' < 'speed'), the earliest day first. Written as DISTINCT ON over both layers
+// (one sort) rather than "speed rows whose key has no batch row" (an anti-join): the planner
+// then knows the view has one row per key, so the questions' LEFT JOINs to a view whose columns
+// they do not use are removed (Q4 reads no geolocation) and the joins are hash joins. Measured
+// with 1 M speed rows and 3 batch days of 100 k posts (+ 20 k replays each): Q1 8-9 s vs 14-18 s
+// with the anti-join (whose merge joins sorted 1 M rows per join), count(*) of the pins 2.8 s vs
+// 1.9 s; a first anti-join form (NOT EXISTS against serving.batch_days) took 24 s. It also keeps
+// one row per key when a transform has no dedup_key (speed tables without a UNIQUE key).
 std::string MergedView(const transform::Transform& t, core::RecordKind kind) {
   const transform::TableDef& def = t.table(kind);
   const std::string key = Q(MergeKey(kind));
@@ -50,28 +51,29 @@ std::string MergedView(const transform::Transform& t, core::RecordKind kind) {
   return fmt::format(
       R"sql(
 CREATE OR REPLACE VIEW {view} AS
-SELECT {b_cols}, b.dt, 'batch'::text AS layer
-FROM (SELECT DISTINCT ON (t.{key}) t.*
-      FROM {batch} t
-      WHERE t.dt IN {served}
-      ORDER BY t.{key}, t.dt) b
-UNION ALL
-SELECT {s_cols}, s.dt, 'speed'::text AS layer
-FROM {speed} s
-WHERE NOT EXISTS (SELECT 1 FROM serving.batch_days d WHERE d.sealed AND d.dt = s.dt)
-  AND NOT EXISTS (SELECT 1 FROM {batch} t WHERE t.{key} = s.{key} AND t.dt IN {served});
+SELECT DISTINCT ON (m.{key}) m.*
+FROM (
+  SELECT {b_cols}, b.dt, 'batch'::text AS layer
+  FROM {batch} b
+  WHERE b.dt = {served}
+  UNION ALL
+  SELECT {s_cols}, s.dt, 'speed'::text AS layer
+  FROM {speed} s
+  WHERE s.dt <> {not_served}
+) m
+ORDER BY m.{key}, m.layer, m.dt;
 COMMENT ON VIEW {view} IS {comment};
 )sql",
       fmt::arg("view", view), fmt::arg("b_cols", Columns(def, "b")),
       fmt::arg("s_cols", Columns(def, "s")), fmt::arg("key", key),
-      fmt::arg("batch", BatchTable(t, kind)), fmt::arg("speed", SpeedSource(t, kind)),
-      fmt::arg("served", kServedDays),
+      fmt::arg("batch", BatchTable(t, kind)), fmt::arg("speed", SpeedTable(t, kind)),
+      fmt::arg("served", kServedDays), fmt::arg("not_served", kNotServedDays),
       fmt::arg("comment",
                pg::QuoteLiteral(fmt::format(
                    "{} merged, one row per {}: rows of the days the batch layer serves (sealed "
-                   "loaded days, serving.batch_days) from {}, earliest day first; other days "
-                   "from {} by the row's event day dt. The batch copy of a key wins over the "
-                   "speed copy. layer = batch | speed.",
+                   "loaded days, serving.batch_days) from {}, of the other days from {} by the "
+                   "row's event day dt; of several rows of a key the batch copy wins, then the "
+                   "earliest day. layer = batch | speed.",
                    def.table, MergeKey(kind), BatchTable(t, kind), SpeedTable(t, kind)))));
 }
 

@@ -129,31 +129,50 @@ Status EnsureSpeedTables(pg::Connection& conn, const transform::Transform& trans
   for (core::RecordKind kind : core::kAllRecordKinds) {
     const transform::TableDef& table = transform.table(kind);
     const std::string name = pg::QuoteIdentifier(table.table);
+    const std::string brin = table.table + "_kafka_offset_brin";
     RETURN_IF_ERROR(conn.Run(transform.CreateTableSql(kind)));
-    RETURN_IF_ERROR(conn.Run(fmt::format(
-        "ALTER TABLE {} ADD COLUMN IF NOT EXISTS kafka_ts timestamptz, "
-        "ADD COLUMN IF NOT EXISTS loaded_at timestamptz DEFAULT now()",
-        name)));
-    // dt came later: a table of an earlier version gets it filled with the UTC day of kafka_ts
-    // (the event day for pins and for most geo and user rows; see docs/design.md).
-    ASSIGN_OR_RETURN(pg::Result has_dt,
-                     conn.ExecParams("SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass "
-                                     "AND attname = 'dt' AND NOT attisdropped",
+    // Only what is missing is added: ALTER TABLE takes an exclusive lock even when IF NOT EXISTS
+    // finds nothing to do, and waiting for it (behind a long read) would stall every writer.
+    ASSIGN_OR_RETURN(pg::Result have,
+                     conn.ExecParams("SELECT string_agg(attname, ',') FROM pg_attribute WHERE "
+                                     "attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
                                      {name}));
-    if (has_dt.rows() == 0) {
+    const std::string columns = "," + std::string(have.GetValue(0, 0)) + ",";
+    auto missing = [&](std::string_view column) {
+      return columns.find(fmt::format(",{},", column)) == std::string::npos;
+    };
+    std::string alter;
+    for (const auto& [column, type] : {std::pair<const char*, const char*>{"kafka_ts", "timestamptz"},
+                                       {"loaded_at", "timestamptz DEFAULT now()"},
+                                       {"dt", "date"},
+                                       {"kafka_partition", "integer"},
+                                       {"kafka_offset", "bigint"}}) {
+      if (missing(column)) {
+        alter += fmt::format("{}ADD COLUMN {} {}", alter.empty() ? "" : ", ", column, type);
+      }
+    }
+    if (!alter.empty()) {
+      RETURN_IF_ERROR(conn.Run(fmt::format("ALTER TABLE {} {}", name, alter)));
+    }
+    if (missing("dt")) {
+      // A table of an earlier version: its rows' dt is the UTC day of kafka_ts (the event day
+      // of pins and of most geo and user rows; see docs/design.md "Serving layer").
       RETURN_IF_ERROR(conn.Run(fmt::format(
-          "ALTER TABLE {0} ADD COLUMN dt date;\n"
           "UPDATE {0} SET dt = coalesce((kafka_ts AT TIME ZONE 'UTC')::date, DATE '1970-01-01');\n"
           "ALTER TABLE {0} ALTER COLUMN dt SET NOT NULL",
           name)));
     }
-    RETURN_IF_ERROR(conn.Run(fmt::format(
-        "ALTER TABLE {0} ADD COLUMN IF NOT EXISTS kafka_partition integer, "
-        "ADD COLUMN IF NOT EXISTS kafka_offset bigint;\n"
-        // The cursor of readers that take new rows once (kafka_offset grows with insertion
-        // order, so block ranges summarise it well); BRIN costs next to nothing per insert.
-        "CREATE INDEX IF NOT EXISTS {1} ON {0} USING brin (kafka_offset)",
-        name, pg::QuoteIdentifier(table.table + "_kafka_offset_brin"))));
+    ASSIGN_OR_RETURN(pg::Result has_brin,
+                     conn.ExecParams("SELECT 1 FROM pg_class WHERE relname = $1 AND relkind = 'i' "
+                                     "AND relnamespace = (SELECT relnamespace FROM pg_class "
+                                     "WHERE oid = $2::regclass)",
+                                     {brin, name}));
+    if (has_brin.rows() == 0) {
+      // The cursor of readers that take new rows once (kafka_offset grows with insertion order,
+      // so block ranges summarise it well); a BRIN index costs next to nothing per insert.
+      RETURN_IF_ERROR(conn.Run(fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} USING brin (kafka_offset)",
+                                           pg::QuoteIdentifier(brin), name)));
+    }
   }
   RETURN_IF_ERROR(conn.Run(StreamTablesSql()));
   return tx.Commit();
