@@ -47,7 +47,7 @@ constexpr std::string_view kNotServedDays =
 std::string MergedView(const transform::Transform& t, core::RecordKind kind) {
   const transform::TableDef& def = t.table(kind);
   const std::string key = Q(MergeKey(kind));
-  const std::string view = fmt::format("{}.{}", Q(kSchema), MergedViewName(kind));
+  const std::string view = fmt::format("serving.{}", MergedViewName(kind));
   return fmt::format(
       R"sql(
 CREATE OR REPLACE VIEW {view} AS
