@@ -165,9 +165,10 @@ int RunBatch(BatchFlags f) {
       std::cerr << "pinpipe batch: " << s.ToString() << "\n";
       return 1;
     }
-    std::cout << "pinpipe batch: batch tables and analytics views are in place ("
-              << batch::AnalyticsViewNames().size() << " views in schema "
-              << batch::BatchTables::kSchema << ")\n";
+    std::cout << "pinpipe batch: batch tables and analytics views are in place (schema "
+              << batch::BatchTables::kSchema << ": pins, geo, users, posts and "
+              << batch::AnalyticsFunctionNames().size()
+              << " question views, each also a function with filters)\n";
     return 0;
   }
 

@@ -60,9 +60,16 @@ CREATE TABLE IF NOT EXISTS pinpipe_dead_letters (
   kafka_offset bigint NOT NULL,
   raw bytea NOT NULL,
   reason text NOT NULL);
+-- Columns added later are added only when missing: ALTER TABLE takes an exclusive lock even when
+-- IF NOT EXISTS finds nothing to do (`pinpipe serving ensure` runs this beside a live stream).
 -- stage: 'validate' = not JSON or not the schema (raw holds the Kafka value); 'load' = refused
 -- by PostgreSQL (raw holds the cleaned row as COPY text; the original is at topic/offset).
-ALTER TABLE pinpipe_dead_letters ADD COLUMN IF NOT EXISTS stage text NOT NULL DEFAULT 'validate';
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'pinpipe_dead_letters'::regclass
+                 AND attname = 'stage' AND NOT attisdropped) THEN
+    ALTER TABLE pinpipe_dead_letters ADD COLUMN stage text NOT NULL DEFAULT 'validate';
+  END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS pinpipe_stream_batches (
   id bigserial PRIMARY KEY,
   finished_at timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -74,7 +81,12 @@ CREATE TABLE IF NOT EXISTS pinpipe_stream_batches (
   dedup bigint NOT NULL,
   duration_ms double precision NOT NULL,
   quality jsonb NOT NULL);
-ALTER TABLE pinpipe_stream_batches ADD COLUMN IF NOT EXISTS rejected bigint NOT NULL DEFAULT 0;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'pinpipe_stream_batches'::regclass
+                 AND attname = 'rejected' AND NOT attisdropped) THEN
+    ALTER TABLE pinpipe_stream_batches ADD COLUMN rejected bigint NOT NULL DEFAULT 0;
+  END IF;
+END $$;
 )sql";
 }
 
