@@ -38,12 +38,14 @@ constexpr std::string_view kNotServedDays =
 // One merged view: the rows of the days each layer serves, then one row per key, the batch copy
 // first ('batch' < 'speed'), the earliest day first. Written as DISTINCT ON over both layers
 // (one sort) rather than "speed rows whose key has no batch row" (an anti-join): the planner
-// then knows the view has one row per key, so the questions' LEFT JOINs to a view whose columns
-// they do not use are removed (Q4 reads no geolocation) and the joins are hash joins. Measured
-// with 1 M speed rows and 3 batch days of 100 k posts (+ 20 k replays each): Q1 8-9 s vs 14-18 s
-// with the anti-join (whose merge joins sorted 1 M rows per join), count(*) of the pins 2.8 s vs
-// 1.9 s; a first anti-join form (NOT EXISTS against serving.batch_days) took 24 s. It also keeps
-// one row per key when a transform has no dedup_key (speed tables without a UNIQUE key).
+// then knows the view has one row per key, so a question's LEFT JOIN to a view whose columns it
+// does not read is removed (Q4 reads no geolocation) and the joins are hash joins. Measured
+// with 1 M speed rows per kind and 3 batch days of 100 k posts (+ 20 k replays each), run
+// alternately on this 2-core machine under load: Q1 7 s vs 12 s with the anti-join (whose joins
+// became merge joins sorting 1 M rows each); count(*) of the pins 1.9 s either way. The first
+// anti-join form (NOT EXISTS against serving.batch_days) was estimated at 1 speed row and probed
+// every served day's (dt, key) index per speed row: 24 s. DISTINCT ON also keeps one row per key
+// when a transform has no dedup_key (speed tables without a UNIQUE key).
 std::string MergedView(const transform::Transform& t, core::RecordKind kind) {
   const transform::TableDef& def = t.table(kind);
   const std::string key = Q(MergeKey(kind));
