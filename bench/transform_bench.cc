@@ -1,11 +1,13 @@
 // Transform throughput: Apply() on realistic pin/geo/user records (validation included), and
-// Apply() + AppendCopyLine (what the speed layer does per record). One thread; the batch layer's
+// Apply() + AppendCopyLine (what the speed layer does per record), and the speed layer's per-row
+// event day. One thread; the batch layer's
 // goal is >= 1,000,000 pin records/s per core. Run: build/<preset>/bench/transform_bench
 #include <benchmark/benchmark.h>
 
 #include <string>
 #include <vector>
 
+#include "core/event_time.h"
 #include "core/record_validator.h"
 #include "transform/transform.h"
 
@@ -116,12 +118,30 @@ void BM_ValidatePinSimdjsonOnly(benchmark::State& state) {
   Validate(state, pinpipe::core::RecordValidator::Parser::kSimdjsonOnly);
 }
 
+// The speed layer's dt per row (core::EventTimeExtractor on the raw record, the archiver's rule):
+// an On-Demand lookup of the one field for geo and user records, nothing for pins.
+void EventDay(benchmark::State& state, RecordKind kind, const std::vector<std::string>& records) {
+  pinpipe::core::EventTimeExtractor extractor(pinpipe::core::EventTimePolicy{});
+  const int64_t kafka_ms = 1598586767000;  // 2020-08-28T03:52:47Z: the records' own times count
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(extractor.Day(kind, records[i++ % records.size()], kafka_ms));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+void BM_EventDayPin(benchmark::State& state) { EventDay(state, RecordKind::kPin, PinRecords()); }
+void BM_EventDayGeo(benchmark::State& state) { EventDay(state, RecordKind::kGeo, GeoRecords()); }
+void BM_EventDayUser(benchmark::State& state) { EventDay(state, RecordKind::kUser, UserRecords()); }
+
 BENCHMARK(BM_ValidatePin);
 BENCHMARK(BM_ValidatePinSimdjsonOnly);
 BENCHMARK(BM_ApplyPin);
 BENCHMARK(BM_ApplyPinAndCopyLine);
 BENCHMARK(BM_ApplyGeoAndCopyLine);
 BENCHMARK(BM_ApplyUserAndCopyLine);
+BENCHMARK(BM_EventDayPin);
+BENCHMARK(BM_EventDayGeo);
+BENCHMARK(BM_EventDayUser);
 
 }  // namespace
 

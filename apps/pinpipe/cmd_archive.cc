@@ -4,6 +4,7 @@
 
 #include "batch/archiver.h"
 #include "command.h"
+#include "event_time_flags.h"
 #include "s3_flags.h"
 #include "worker_process.h"
 #include "core/metrics.h"
@@ -22,8 +23,6 @@ struct ArchiveFlags {
   int64_t rotate_max_age_ms = 300000;
   int64_t rotate_max_hours = 24;
   int64_t frame_bytes = 1 << 20;
-  int64_t max_lag_ms = 7LL * 24 * 3600 * 1000;
-  int64_t max_lead_ms = 3600LL * 1000;
   int64_t lateness_ms = 3600LL * 1000;
   int64_t watermark_idle_ms = 60000;
   int64_t stop_timeout_ms = 30000;
@@ -35,16 +34,6 @@ struct ArchiveFlags {
   int session_timeout_ms = 10000;
   std::vector<std::string> kafka_options;  // key=value, passed to librdkafka as they are
 };
-
-// Durations: a number of milliseconds, or with a unit (500ms, 30s, 5min, 1h, 7d).
-CLI::AsNumberWithUnit DurationMs() {
-  return CLI::AsNumberWithUnit(std::map<std::string, int64_t>{{"ms", 1},
-                                                             {"s", 1000},
-                                                             {"min", 60000},
-                                                             {"h", 3600000},
-                                                             {"d", 86400000}},
-                               CLI::AsNumberWithUnit::CASE_SENSITIVE);
-}
 
 int Fail(const std::string& message) {
   std::cerr << "pinpipe archive: " << message << "\n";
@@ -66,8 +55,6 @@ int RunArchive(ArchiveFlags f) {
   o.rotation.max_age = std::chrono::milliseconds(f.rotate_max_age_ms);
   o.rotation.max_hours = static_cast<size_t>(f.rotate_max_hours);
   o.frame_bytes = f.frame_bytes;
-  o.event_time.max_lag_ms = f.max_lag_ms;
-  o.event_time.max_lead_ms = f.max_lead_ms;
   o.lateness = std::chrono::milliseconds(f.lateness_ms);
   o.watermark_idle = std::chrono::milliseconds(f.watermark_idle_ms);
   o.stop_timeout = std::chrono::milliseconds(f.stop_timeout_ms);
@@ -120,8 +107,7 @@ CommandRegistration kArchive(
       sub.add_option("--zstd-level", o.zstd_level, "zstd compression level (1: fastest with a good ratio; 3: ~25% smaller, ~40% slower)")->envname("PINPIPE_ARCHIVE_ZSTD_LEVEL")->check(CLI::Range(-7, 19))->capture_default_str();
       sub.add_option("--compress-threads", o.compress_threads, "Threads compressing zstd frames besides the one consuming Kafka (0: compress inline)")->envname("PINPIPE_ARCHIVE_COMPRESS_THREADS")->check(CLI::Range(0, 64))->capture_default_str();
       sub.add_option("--frame-bytes", f->frame_bytes, "Uncompressed bytes per zstd frame (objects are concatenated frames)")->envname("PINPIPE_ARCHIVE_FRAME_BYTES")->transform(CLI::AsSizeValue(false))->default_str("1MiB");
-      sub.add_option("--event-time-max-lag", f->max_lag_ms, "A record's own timestamp (geo timestamp, user date_joined) is its event time only if at most this much older than its Kafka timestamp, else the Kafka timestamp is (0 = no bound)")->envname("PINPIPE_ARCHIVE_EVENT_TIME_MAX_LAG")->transform(DurationMs())->default_str("7d");
-      sub.add_option("--event-time-max-lead", f->max_lead_ms, "... and at most this much newer (0 = no bound)")->envname("PINPIPE_ARCHIVE_EVENT_TIME_MAX_LEAD")->transform(DurationMs())->default_str("1h");
+      AddEventTimeFlags(sub, &o.event_time);
       sub.add_option("--seal", f->seal, "Write <topic>/dt=YYYY-MM-DD/_SUCCESS once a day is complete (hourly layout)")->envname("PINPIPE_ARCHIVE_SEAL")->capture_default_str();
       sub.add_option("--lateness", f->lateness_ms, "Seal a day when the event-time watermark is this far past its end")->envname("PINPIPE_ARCHIVE_LATENESS")->transform(DurationMs())->default_str("1h");
       sub.add_option("--watermark-idle", f->watermark_idle_ms, "A partition without records for this long does not hold the watermark back")->envname("PINPIPE_ARCHIVE_WATERMARK_IDLE")->transform(DurationMs())->default_str("60s");

@@ -165,9 +165,10 @@ int RunBatch(BatchFlags f) {
       std::cerr << "pinpipe batch: " << s.ToString() << "\n";
       return 1;
     }
-    std::cout << "pinpipe batch: batch tables and analytics views are in place ("
-              << batch::AnalyticsViewNames().size() << " views in schema "
-              << batch::BatchTables::kSchema << ")\n";
+    std::cout << "pinpipe batch: batch tables and analytics views are in place (schema "
+              << batch::BatchTables::kSchema << ": pins, geo, users, posts and "
+              << batch::AnalyticsFunctionNames().size()
+              << " question views, each also a function with filters)\n";
     return 0;
   }
 
@@ -264,7 +265,7 @@ CommandRegistration kBatch(
       sub.add_option("--to", f->to, "Last day of a range, inclusive (YYYY-MM-DD)");
       sub.add_option("--lake", f->lake, "Object store URL: file:///dir, a path or s3://bucket/prefix (default: .pinpipe/lake, as pinpipe archive)")->envname("PINPIPE_LAKE");
       AddS3Flags(sub, &f->s3);
-      sub.add_option("--pg-dsn", o.pg_dsn, "PostgreSQL conninfo of the batch database (created if missing)")->envname("PINPIPE_BATCH_PG_DSN")->capture_default_str();
+      sub.add_option("--pg-dsn", o.pg_dsn, "PostgreSQL conninfo of the database for the batch tables (schema batch; the database is created if missing; by default the speed layer's, so the serving views can merge them)")->envname("PINPIPE_BATCH_PG_DSN")->capture_default_str();
       sub.add_option("--threads", o.threads, "Cleaning workers (0 = one per CPU)")->envname("PINPIPE_BATCH_THREADS")->check(CLI::Range(0, 256))->capture_default_str();
       sub.add_flag("--no-pg", f->no_pg, "Write only the lake output, not PostgreSQL")->envname("PINPIPE_BATCH_NO_PG");
       sub.add_flag("--dry-run", f->dry_run, "Read, clean and count only: write nothing (for measuring)")->envname("PINPIPE_BATCH_DRY_RUN");

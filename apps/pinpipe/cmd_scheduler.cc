@@ -50,7 +50,7 @@ using namespace pinpipe::scheduler;  // NOLINT: this file is the scheduler's CLI
 
 struct SchedulerFlags {
   std::string dags_dir = "dags";
-  std::string pg_dsn = "host=127.0.0.1 port=15432 user=pinpipe dbname=pinterest_scheduler";
+  std::string pg_dsn = "host=127.0.0.1 port=15432 user=pinpipe dbname=pinterest_streaming";
   std::string lake = ".pinpipe/lake";
   std::vector<std::string> batch_args;
   std::string dag;
@@ -535,7 +535,7 @@ void AddStoreFlags(CLI::App* c, SchedulerFlags* f) {
       ->envname("PINPIPE_SCHEDULER_DAGS_DIR")
       ->capture_default_str();
   c->add_option("--pg-dsn", f->pg_dsn,
-                "PostgreSQL conninfo of the run history (the database is created if missing)")
+                "PostgreSQL conninfo of the run history (schema scheduler; the database is created if missing)")
       ->envname("PINPIPE_SCHEDULER_PG_DSN")
       ->capture_default_str();
 }

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "command.h"
+#include "event_time_flags.h"
 #include "worker_process.h"
 #include "core/metrics.h"
 #include "stream/stream_worker.h"
@@ -84,6 +85,7 @@ CommandRegistration kStream(
       sub.add_option("--instance-id", f->instance_id, "Static group membership id (group.instance.id): a restarted worker with the same id takes its partitions back without a rebalance")->envname("PINPIPE_STREAM_INSTANCE_ID");
       sub.add_option("--session-timeout-ms", f->session_timeout_ms, "After this long without heartbeats a dead worker's partitions go to the others")->envname("PINPIPE_STREAM_SESSION_TIMEOUT_MS")->check(CLI::Range(1000, 300000))->capture_default_str();
       sub.add_option("--kafka-option", f->kafka_options, "A librdkafka consumer setting as key=value (repeatable); it overrides pinpipe's own, e.g. queued.max.messages.kbytes=65536")->envname("PINPIPE_STREAM_KAFKA_OPTIONS")->delimiter(',');
+      AddEventTimeFlags(sub, &o.event_time);
       sub.add_option("--transform-file", f->transform_file, "Transform rules (TOML); default: the built-in transforms/pinterest.toml")->envname("PINPIPE_TRANSFORM_FILE");
       sub.add_option("--metrics-port", f->metrics_port, "Serve GET /metrics and /healthz on this port (0 = off)")->envname("PINPIPE_STREAM_METRICS_PORT")->capture_default_str();
       sub.add_option("--metrics-host", f->metrics_host, "Address of the metrics server")->envname("PINPIPE_STREAM_METRICS_HOST")->capture_default_str();

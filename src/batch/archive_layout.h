@@ -9,8 +9,7 @@
 //   _archiver/<group>/<topic>/<partition>/<first offset, 20 digits>.json.done        done
 //   _archiver/<group>/<topic>/_open_days/YYYY-MM-DD                                  day to seal
 //
-// Times are UTC. Hours and days are counted from the Unix epoch (floor division, so times before
-// 1970 work too). Pure functions; thread-safe.
+// Times are UTC; hours and days as in core/civil_day.h. Pure functions; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -18,23 +17,20 @@
 #include <string>
 #include <string_view>
 
+#include "core/civil_day.h"
 #include "core/record_schema.h"
 
 namespace pinpipe::batch {
 
-inline constexpr int64_t kMillisPerHour = 3600LL * 1000;
-inline constexpr int64_t kMillisPerDay = 24 * kMillisPerHour;
-
-// Hours / days since 1970-01-01T00:00Z of an epoch time in milliseconds.
-int64_t HourOf(int64_t epoch_ms);
-int64_t DayOfHour(int64_t hour);
-inline int64_t DayOf(int64_t epoch_ms) { return DayOfHour(HourOf(epoch_ms)); }
-
-// "2024-01-31" for a day number; "2024-01-31T05:00:00Z"-style ISO text for an epoch time.
-std::string DateOfDay(int64_t day);
-std::string IsoTime(int64_t epoch_ms);
-// Day number of "YYYY-MM-DD", or nullopt when malformed or not a real date.
-std::optional<int64_t> ParseDate(std::string_view date);
+// The day math the names are made of (core/civil_day.h), under the names the archive code uses.
+using core::DateOfDay;
+using core::DayOf;
+using core::DayOfHour;
+using core::HourOf;
+using core::IsoTime;
+using core::kMillisPerDay;
+using core::kMillisPerHour;
+using core::ParseDate;
 
 // An offset as exactly 20 decimal digits (int64 fits), so that names sort like the offsets.
 std::string OffsetDigits(int64_t offset);

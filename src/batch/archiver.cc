@@ -29,7 +29,7 @@ struct Archiver::Part {
   // archived yet; the first record's offset starts the first segment).
   std::optional<int64_t> position;
   std::optional<SegmentManifest> redo;          // the intent being redone, if any
-  std::unique_ptr<EventTimeExtractor> extractor;  // a redo with other event-time bounds
+  std::unique_ptr<core::EventTimeExtractor> extractor;  // a redo with other event-time bounds
   std::unique_ptr<SegmentBuilder> builder;
   std::set<int64_t> pending_days;  // days of the open segment, registered with the planner
   TimePoint first_record{};
@@ -229,7 +229,7 @@ bool Archiver::Recover(Part* part) {
     settings.event_time = intent.event_time;
     part->builder = NewBuilder(*part, &settings);
     if (intent.event_time != options_.event_time) {
-      part->extractor = std::make_unique<EventTimeExtractor>(intent.event_time);
+      part->extractor = std::make_unique<core::EventTimeExtractor>(intent.event_time);
     }
     ArchiveLog(fmt::format("{}[{}]: redoing the unfinished segment [{}, {}) ({} records)",
                            part->topic, part->partition, intent.first, intent.end,
@@ -356,12 +356,12 @@ void Archiver::HandleMessage(const kafka::Message& m, TimePoint now) {
   }
   SegmentBuilder* builder = part->builder.get();
   if (!builder->started()) StartSegment(part, m.offset, now);
-  EventTimeExtractor& extractor = part->extractor ? *part->extractor : extractor_;
-  const EventTime et = extractor.Extract(builder->settings().kind, m.value, m.timestamp_ms);
+  core::EventTimeExtractor& extractor = part->extractor ? *part->extractor : extractor_;
+  const core::EventTime et = extractor.Extract(builder->settings().kind, m.value, m.timestamp_ms);
   switch (et.source) {
-    case EventTimeSource::kRecord: part->from_record->Inc(); break;
-    case EventTimeSource::kKafka: part->from_kafka->Inc(); break;
-    case EventTimeSource::kNone: part->from_none->Inc(); break;
+    case core::EventTimeSource::kRecord: part->from_record->Inc(); break;
+    case core::EventTimeSource::kKafka: part->from_kafka->Inc(); break;
+    case core::EventTimeSource::kNone: part->from_none->Inc(); break;
   }
   std::optional<std::string> id;
   if (builder->settings().layout == Layout::kHourly) {

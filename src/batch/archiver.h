@@ -36,8 +36,8 @@
 
 #include "batch/archive_log.h"
 #include "batch/archive_writer.h"
-#include "batch/event_time.h"
-#include "batch/record_fields.h"
+#include "core/event_time.h"
+#include "core/record_fields.h"
 #include "batch/rotation_policy.h"
 #include "batch/seal_planner.h"
 #include "batch/segment_builder.h"
@@ -63,7 +63,7 @@ struct ArchiverOptions {
   int zstd_level = 1;
   int64_t frame_bytes = 1 << 20;
   int compress_threads = 1;  // frames are compressed off the consuming thread (0: inline)
-  EventTimePolicy event_time;
+  core::EventTimePolicy event_time;
   bool seal = true;
   std::chrono::milliseconds lateness{3600 * 1000};
   std::chrono::milliseconds watermark_idle{60 * 1000};
@@ -146,8 +146,8 @@ class Archiver {
   std::unique_ptr<kafka::Consumer> consumer_;
   std::unique_ptr<ArchiveWriter> writer_;
   SealPlanner planner_;
-  EventTimeExtractor extractor_;
-  RecordFieldReader ids_;
+  core::EventTimeExtractor extractor_;
+  core::RecordFieldReader ids_;
   std::map<int, std::unique_ptr<FramePool>> pools_;  // by zstd level; outlive the builders
   std::map<PartKey, std::unique_ptr<Part>> parts_;
   Part* last_part_ = nullptr;  // cache: consecutive messages usually share a partition

@@ -28,21 +28,6 @@ double SecondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// Creates the DSN's database when it does not exist (as `pinpipe stream` does for its own).
-Status EnsureDatabase(const std::string& dsn) {
-  ASSIGN_OR_RETURN(std::string database, pg::ConninfoValue(dsn, "dbname"));
-  if (database.empty()) return Status::Ok();
-  ASSIGN_OR_RETURN(std::string admin_dsn, pg::ConninfoWith(dsn, "dbname", "postgres"));
-  ASSIGN_OR_RETURN(pg::Connection admin, pg::Connection::Open(admin_dsn));
-  ASSIGN_OR_RETURN(pg::Result exists,
-                   admin.ExecParams("SELECT 1 FROM pg_database WHERE datname = $1", {database}));
-  if (exists.rows() > 0) return Status::Ok();
-  // CREATE DATABASE takes no parameters and cannot run in a transaction block.
-  Status created = admin.Run("CREATE DATABASE " + pg::QuoteIdentifier(database));
-  if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
-  return Status::Ok();
-}
-
 std::string RejectedKey(const std::string& prefix, core::RecordKind kind, int64_t day) {
   return fmt::format("{}_rejected/dt={}/{}.jsonl", prefix, DateOfDay(day),
                      core::RecordKindName(kind));
@@ -126,7 +111,7 @@ Status BatchJob::ConnectPg() {
   conn_.reset();
   auto conn = pg::Connection::Open(options_.pg_dsn);
   if (!conn.ok() && conn.status().code() == StatusCode::kNotFound) {
-    RETURN_IF_ERROR(EnsureDatabase(options_.pg_dsn));
+    RETURN_IF_ERROR(pg::EnsureDatabase(options_.pg_dsn).status());
     conn = pg::Connection::Open(options_.pg_dsn);
   }
   if (!conn.ok()) return conn.status().WithContext("PostgreSQL");

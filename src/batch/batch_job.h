@@ -66,7 +66,7 @@ struct BatchJobOptions {
   int threads = 0;          // cleaning workers; 0: std::thread::hardware_concurrency()
   bool write_lake = true;   // cleaned CSV/JSONL parts, dead letters and quality report
   bool write_pg = true;     // the batch tables
-  std::string pg_dsn = "host=127.0.0.1 port=15432 user=pinpipe dbname=pinterest_batch";
+  std::string pg_dsn = "host=127.0.0.1 port=15432 user=pinpipe dbname=pinterest_streaming";
   bool require_sealed = false;  // a day without _SUCCESS is an error (else a warning)
   bool keep_going = false;      // after a failed day, go on with the next ones
   PartsOptions parts;           // lake prefix and part size

@@ -1,9 +1,10 @@
 // BatchTables: the batch layer's tables in PostgreSQL and the SQL that loads a day into them.
 //
-// Everything lives in the schema `batch` (of database pinterest_batch by default), so the
+// Everything lives in the schema `batch` (of database pinterest_streaming by default), so the
 // batch tables keep the transform's table names (batch.experimental_data,
-// batch.geolocation_data_clean, batch.user_data_clean) and could even share a database with the
-// speed layer's tables of the same names without clashing:
+// batch.geolocation_data_clean, batch.user_data_clean) and share the database with the speed
+// layer's tables of the same names (schema public) without clashing; the serving views
+// (src/serving/) merge the two:
 //   * one table per kind: the transform's columns plus `dt date NOT NULL` (the archive day),
 //     PARTITION BY LIST (dt), one partition per day named <table>_dYYYYMMDD, and
 //     UNIQUE (dt, <dedup column>) (the speed layer's UNIQUE, per day);

@@ -44,7 +44,7 @@ struct SegmentSettings {
   Layout layout = Layout::kHourly;
   int zstd_level = 3;
   int64_t frame_bytes = 1 << 20;
-  EventTimePolicy event_time;
+  core::EventTimePolicy event_time;
 };
 
 struct SegmentObject {

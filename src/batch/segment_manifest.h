@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "batch/event_time.h"
+#include "core/event_time.h"
 #include "core/status.h"
 
 namespace pinpipe::batch {
@@ -45,7 +45,7 @@ struct SegmentManifest {
   Layout layout = Layout::kHourly;
   int zstd_level = 3;
   int64_t frame_bytes = 0;
-  EventTimePolicy event_time;
+  core::EventTimePolicy event_time;
   std::optional<int64_t> min_event_ms;
   std::optional<int64_t> max_event_ms;
   // Hourly layout: every object, in key order. Original layout: empty (one object per record

@@ -76,6 +76,15 @@ StatusOr<Connection> Connection::Open(const std::string& conninfo) {
   return Connection(std::move(conn));
 }
 
+StatusOr<std::string> Connection::EncryptPassword(const std::string& password,
+                                                  const std::string& user) {
+  char* hashed = PQencryptPasswordConn(conn_.get(), password.c_str(), user.c_str(), nullptr);
+  if (hashed == nullptr) return Internal("PQencryptPasswordConn: " + ErrorMessage());
+  std::string out(hashed);
+  PQfreemem(hashed);
+  return out;
+}
+
 std::string Connection::ErrorMessage() const {
   return conn_ ? Trimmed(PQerrorMessage(conn_.get())) : std::string("no connection");
 }
@@ -166,6 +175,21 @@ StatusOr<std::string> ConninfoValue(const std::string& conninfo, std::string_vie
     if (key == option->keyword) return std::string(option->val ? option->val : "");
   }
   return InvalidArgument("unknown conninfo keyword: " + std::string(key));
+}
+
+StatusOr<bool> EnsureDatabase(const std::string& conninfo) {
+  ASSIGN_OR_RETURN(std::string name, ConninfoValue(conninfo, "dbname"));
+  if (name.empty()) return false;
+  ASSIGN_OR_RETURN(std::string admin_dsn, ConninfoWith(conninfo, "dbname", "postgres"));
+  ASSIGN_OR_RETURN(Connection admin, Connection::Open(admin_dsn));
+  ASSIGN_OR_RETURN(Result exists,
+                   admin.ExecParams("SELECT 1 FROM pg_database WHERE datname = $1", {name}));
+  if (exists.rows() > 0) return false;
+  // CREATE DATABASE takes no parameters and cannot run in a transaction block.
+  Status created = admin.Run("CREATE DATABASE " + QuoteIdentifier(name));
+  if (created.code() == StatusCode::kAlreadyExists) return false;  // a concurrent creator
+  RETURN_IF_ERROR(created);
+  return true;
 }
 
 }  // namespace pinpipe::pg

@@ -71,6 +71,11 @@ class Connection {
   // Runs one statement with $1..$n text parameters.
   StatusOr<Result> ExecParams(const std::string& sql, const std::vector<Param>& params);
 
+  // `password` hashed for ALTER ROLE `user` ... PASSWORD, by libpq with the server's
+  // password_encryption (SCRAM-SHA-256 by default), so the clear text never reaches the server or
+  // its logs. Errors: Internal with libpq's message.
+  StatusOr<std::string> EncryptPassword(const std::string& password, const std::string& user);
+
   // True while the connection is usable (PQstatus == CONNECTION_OK).
   bool healthy() const { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
   // The last libpq error message, trailing newline removed.
@@ -106,5 +111,12 @@ StatusOr<std::string> ConninfoWith(const std::string& conninfo, std::string_view
                                    std::string_view value);
 // The value of `key` in a conninfo string or URI ("" if absent).
 StatusOr<std::string> ConninfoValue(const std::string& conninfo, std::string_view key);
+
+// Creates the database named in `conninfo` when it does not exist, connecting to the maintenance
+// database "postgres" with the same host, port and user (who needs CREATEDB then). True when
+// this call created it; false when it existed, a concurrent caller created it, or the conninfo
+// names no database (libpq's default is assumed to exist). Errors: as Open for "postgres", and
+// the server's answer to CREATE DATABASE.
+StatusOr<bool> EnsureDatabase(const std::string& conninfo);
 
 }  // namespace pinpipe::pg

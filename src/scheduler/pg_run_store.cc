@@ -124,27 +124,13 @@ Status CreateSchema(pg::Connection& conn) {
   return tx.Commit();
 }
 
-Status EnsureDatabase(const std::string& dsn) {
-  ASSIGN_OR_RETURN(std::string name, pg::ConninfoValue(dsn, "dbname"));
-  if (name.empty()) return Status::Ok();  // libpq's default database: assume it exists
-  ASSIGN_OR_RETURN(std::string admin_dsn, pg::ConninfoWith(dsn, "dbname", "postgres"));
-  ASSIGN_OR_RETURN(pg::Connection admin, pg::Connection::Open(admin_dsn));
-  ASSIGN_OR_RETURN(pg::Result exists,
-                   admin.ExecParams("SELECT 1 FROM pg_database WHERE datname = $1", {name}));
-  if (exists.rows() > 0) return Status::Ok();
-  // CREATE DATABASE takes no parameters and cannot run in a transaction block.
-  Status created = admin.Run("CREATE DATABASE " + pg::QuoteIdentifier(name));
-  if (created.code() == StatusCode::kAlreadyExists) return Status::Ok();  // a concurrent creator
-  return created;
-}
-
 }  // namespace
 
 const char* PgRunStore::SchemaSql() { return kSchema; }
 
 StatusOr<std::unique_ptr<PgRunStore>> PgRunStore::Open(const std::string& dsn,
                                                        bool create_database) {
-  if (create_database) RETURN_IF_ERROR(EnsureDatabase(dsn).WithContext("creating the database"));
+  if (create_database) RETURN_IF_ERROR(pg::EnsureDatabase(dsn).status().WithContext("creating the database"));
   ASSIGN_OR_RETURN(pg::Connection conn, pg::Connection::Open(dsn));
   RETURN_IF_ERROR(CreateSchema(conn).WithContext("creating schema scheduler"));
   return std::unique_ptr<PgRunStore>(new PgRunStore(dsn, std::move(conn)));

@@ -48,8 +48,9 @@ void AppendByteaField(std::string_view bytes, std::string* out) {
   }
 }
 
-BatchBuilder::BatchBuilder(std::shared_ptr<const transform::Transform> transform)
-    : transform_(std::move(transform)) {}
+BatchBuilder::BatchBuilder(std::shared_ptr<const transform::Transform> transform,
+                           core::EventTimePolicy event_time)
+    : transform_(std::move(transform)), event_time_(event_time) {}
 
 void BatchBuilder::Add(core::RecordKind kind, std::string_view topic, int32_t partition,
                        int64_t offset, std::string_view value, int64_t timestamp_ms) {
@@ -102,7 +103,16 @@ void BatchBuilder::Add(core::RecordKind kind, std::string_view topic, int32_t pa
       ts_prefix_.assign(t.copy_data, at, 20);  // "YYYY-MM-DD HH:MM:SS."
     }
   }
-  t.copy_data.push_back('\n');
+  // dt: only rows pay for it (one On-Demand lookup of geo `timestamp` / user `date_joined`;
+  // nothing for pins), and most rows of a batch share the day.
+  const int64_t day = event_time_.Day(kind, value, timestamp_ms);
+  if (day != dt_day_) {
+    dt_day_ = day;
+    dt_text_ = core::DateOfDay(day);
+  }
+  t.copy_data.push_back('\t');
+  t.copy_data.append(dt_text_);
+  fmt::format_to(std::back_inserter(t.copy_data), "\t{}\t{}\n", partition, offset);
   if (t.topic.empty()) t.topic.assign(topic);
   t.origins.push_back({partition, offset});
   ++t.rows;

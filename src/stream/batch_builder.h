@@ -1,8 +1,11 @@
 // BatchBuilder: turns consumed Kafka records into the COPY payloads of one micro-batch.
 //
 // Each record is transformed as it arrives (so the raw bytes need not be kept) and becomes one
-// of: a COPY text line for its kind's table (the transform's columns plus kafka_ts, the record's
-// Kafka CreateTime, so "acknowledged -> visible" latency can be measured in SQL); nothing, when a
+// of: a COPY text line for its kind's table (the transform's columns plus the row's lineage:
+// kafka_ts, the record's Kafka CreateTime, so "acknowledged -> visible" latency can be measured
+// in SQL; dt, the UTC day of the record's event time by the archiver's rule
+// (core::EventTimeExtractor on the raw value and the Kafka timestamp), so a row is on the day
+// the batch layer files its record under; kafka_partition and kafka_offset); nothing, when a
 // row rule dropped it (counted, not dead-lettered); a duplicate of a row already in this batch
 // by the table's dedup column (counted; cross-batch duplicates are removed by PostgreSQL); or a
 // dead letter (raw bytes, topic, partition, offset, reason) when it is not valid JSON or not
@@ -17,6 +20,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/event_time.h"
 #include "core/record_schema.h"
 #include "stream/offset_book.h"
 #include "transform/transform.h"
@@ -25,6 +29,9 @@ namespace pinpipe::stream {
 
 inline constexpr size_t kKinds = 3;
 
+// The columns every speed-layer row has after the transform's, in COPY order.
+inline constexpr std::string_view kLineageColumns = "kafka_ts, dt, kafka_partition, kafka_offset";
+
 // Where a row came from: its Kafka partition and offset (the topic is the table's).
 struct RowOrigin {
   int32_t partition = -1;
@@ -32,7 +39,7 @@ struct RowOrigin {
 };
 
 struct PreparedTable {
-  std::string copy_data;  // COPY text lines: transform columns, then kafka_ts
+  std::string copy_data;  // COPY text lines: transform columns, then kLineageColumns
   int64_t rows = 0;
   std::string topic;               // the topic its records came from
   std::vector<RowOrigin> origins;  // one per line of copy_data, in order
@@ -52,7 +59,8 @@ struct PreparedBatch {
 
 class BatchBuilder {
  public:
-  explicit BatchBuilder(std::shared_ptr<const transform::Transform> transform);
+  BatchBuilder(std::shared_ptr<const transform::Transform> transform,
+               core::EventTimePolicy event_time = {});
 
   // Transforms one record of `kind` and adds its outcome to the batch in progress.
   void Add(core::RecordKind kind, std::string_view topic, int32_t partition, int64_t offset,
@@ -78,6 +86,9 @@ class BatchBuilder {
   std::array<std::unordered_set<std::string>, kKinds> seen_;  // dedup keys in this batch
   int64_t ts_second_ = INT64_MIN;  // cache of the formatted second for kafka_ts
   std::string ts_prefix_;
+  core::EventTimeExtractor event_time_;
+  int64_t dt_day_ = INT64_MIN;  // cache of the formatted day for dt
+  std::string dt_text_;
 };
 
 // Appends a Kafka timestamp (ms since the epoch) as a timestamptz COPY field, "\N" if < 0.

@@ -37,21 +37,8 @@ std::string ColumnList(const transform::TableDef& table) {
     cols += pg::QuoteIdentifier(c.name);
     cols += ", ";
   }
-  cols += "kafka_ts";
+  cols += kLineageColumns;
   return cols;
-}
-
-StatusOr<bool> EnsureDatabase(const std::string& dsn) {
-  ASSIGN_OR_RETURN(std::string database, pg::ConninfoValue(dsn, "dbname"));
-  if (database.empty()) return false;
-  ASSIGN_OR_RETURN(std::string admin_dsn, pg::ConninfoWith(dsn, "dbname", "postgres"));
-  ASSIGN_OR_RETURN(pg::Connection admin, pg::Connection::Open(admin_dsn));
-  ASSIGN_OR_RETURN(pg::Result exists,
-                   admin.ExecParams("SELECT 1 FROM pg_database WHERE datname = $1", {database}));
-  if (exists.rows() > 0) return false;
-  Status created = admin.Run("CREATE DATABASE " + pg::QuoteIdentifier(database));
-  if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
-  return true;
 }
 
 }  // namespace
@@ -73,9 +60,16 @@ CREATE TABLE IF NOT EXISTS pinpipe_dead_letters (
   kafka_offset bigint NOT NULL,
   raw bytea NOT NULL,
   reason text NOT NULL);
+-- Columns added later are added only when missing: ALTER TABLE takes an exclusive lock even when
+-- IF NOT EXISTS finds nothing to do (`pinpipe serving ensure` runs this beside a live stream).
 -- stage: 'validate' = not JSON or not the schema (raw holds the Kafka value); 'load' = refused
 -- by PostgreSQL (raw holds the cleaned row as COPY text; the original is at topic/offset).
-ALTER TABLE pinpipe_dead_letters ADD COLUMN IF NOT EXISTS stage text NOT NULL DEFAULT 'validate';
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'pinpipe_dead_letters'::regclass
+                 AND attname = 'stage' AND NOT attisdropped) THEN
+    ALTER TABLE pinpipe_dead_letters ADD COLUMN stage text NOT NULL DEFAULT 'validate';
+  END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS pinpipe_stream_batches (
   id bigserial PRIMARY KEY,
   finished_at timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -87,7 +81,12 @@ CREATE TABLE IF NOT EXISTS pinpipe_stream_batches (
   dedup bigint NOT NULL,
   duration_ms double precision NOT NULL,
   quality jsonb NOT NULL);
-ALTER TABLE pinpipe_stream_batches ADD COLUMN IF NOT EXISTS rejected bigint NOT NULL DEFAULT 0;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'pinpipe_stream_batches'::regclass
+                 AND attname = 'rejected' AND NOT attisdropped) THEN
+    ALTER TABLE pinpipe_stream_batches ADD COLUMN rejected bigint NOT NULL DEFAULT 0;
+  END IF;
+END $$;
 )sql";
 }
 
@@ -108,7 +107,7 @@ StatusOr<std::unique_ptr<PgSink>> PgSink::Open(const std::string& dsn, std::stri
                                                DedupMode mode) {
   auto conn = pg::Connection::Open(dsn);
   if (!conn.ok() && conn.status().code() == StatusCode::kNotFound) {
-    RETURN_IF_ERROR(EnsureDatabase(dsn).status());
+    RETURN_IF_ERROR(pg::EnsureDatabase(dsn).status());
     conn = pg::Connection::Open(dsn);
   }
   if (!conn.ok()) return conn.status();
@@ -119,18 +118,75 @@ StatusOr<std::unique_ptr<PgSink>> PgSink::Open(const std::string& dsn, std::stri
   return std::unique_ptr<PgSink>(new PgSink(std::move(*conn), std::move(group), std::move(t), mode));
 }
 
-Status PgSink::EnsureSchema() {
-  ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(conn_));
-  RETURN_IF_ERROR(conn_.Run(kSchemaLock));
+Status PgSink::EnsureSchema() { return EnsureSpeedTables(conn_, *transform_); }
+
+Status EnsureSpeedTables(pg::Connection& conn, const transform::Transform& transform) {
   for (core::RecordKind kind : core::kAllRecordKinds) {
-    const transform::TableDef& table = transform_->table(kind);
-    RETURN_IF_ERROR(conn_.Run(transform_->CreateTableSql(kind)));
-    RETURN_IF_ERROR(conn_.Run(fmt::format(
-        "ALTER TABLE {} ADD COLUMN IF NOT EXISTS kafka_ts timestamptz, "
-        "ADD COLUMN IF NOT EXISTS loaded_at timestamptz DEFAULT now()",
-        pg::QuoteIdentifier(table.table))));
+    const transform::TableDef& table = transform.table(kind);
+    for (const transform::ColumnDef& c : table.columns) {
+      for (std::string_view lineage : {"kafka_ts", "loaded_at", "dt", "kafka_partition",
+                                       "kafka_offset"}) {
+        if (c.name == lineage) {
+          return InvalidArgument(fmt::format(
+              "table '{}' has a column named '{}', which the speed layer adds to every row; "
+              "rename it in the transform file",
+              table.table, c.name));
+        }
+      }
+    }
   }
-  RETURN_IF_ERROR(conn_.Run(StreamTablesSql()));
+  RETURN_IF_ERROR(conn.Run("SET client_min_messages = warning"));
+  ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(conn));
+  RETURN_IF_ERROR(conn.Run(kSchemaLock));
+  for (core::RecordKind kind : core::kAllRecordKinds) {
+    const transform::TableDef& table = transform.table(kind);
+    const std::string name = pg::QuoteIdentifier(table.table);
+    const std::string brin = table.table + "_kafka_offset_brin";
+    RETURN_IF_ERROR(conn.Run(transform.CreateTableSql(kind)));
+    // Only what is missing is added: ALTER TABLE takes an exclusive lock even when IF NOT EXISTS
+    // finds nothing to do, and waiting for it (behind a long read) would stall every writer.
+    ASSIGN_OR_RETURN(pg::Result have,
+                     conn.ExecParams("SELECT string_agg(attname, ',') FROM pg_attribute WHERE "
+                                     "attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
+                                     {name}));
+    const std::string columns = "," + std::string(have.GetValue(0, 0)) + ",";
+    auto missing = [&](std::string_view column) {
+      return columns.find(fmt::format(",{},", column)) == std::string::npos;
+    };
+    std::string alter;
+    for (const auto& [column, type] : {std::pair<const char*, const char*>{"kafka_ts", "timestamptz"},
+                                       {"loaded_at", "timestamptz DEFAULT now()"},
+                                       {"dt", "date"},
+                                       {"kafka_partition", "integer"},
+                                       {"kafka_offset", "bigint"}}) {
+      if (missing(column)) {
+        alter += fmt::format("{}ADD COLUMN {} {}", alter.empty() ? "" : ", ", column, type);
+      }
+    }
+    if (!alter.empty()) {
+      RETURN_IF_ERROR(conn.Run(fmt::format("ALTER TABLE {} {}", name, alter)));
+    }
+    if (missing("dt")) {
+      // A table of an earlier version: its rows' dt is the UTC day of kafka_ts (the event day
+      // of pins and of most geo and user rows; see docs/design.md "Serving layer").
+      RETURN_IF_ERROR(conn.Run(fmt::format(
+          "UPDATE {0} SET dt = coalesce((kafka_ts AT TIME ZONE 'UTC')::date, DATE '1970-01-01');\n"
+          "ALTER TABLE {0} ALTER COLUMN dt SET NOT NULL",
+          name)));
+    }
+    ASSIGN_OR_RETURN(pg::Result has_brin,
+                     conn.ExecParams("SELECT 1 FROM pg_class WHERE relname = $1 AND relkind = 'i' "
+                                     "AND relnamespace = (SELECT relnamespace FROM pg_class "
+                                     "WHERE oid = $2::regclass)",
+                                     {brin, name}));
+    if (has_brin.rows() == 0) {
+      // The cursor of readers that take new rows once (kafka_offset grows with insertion order,
+      // so block ranges summarise it well); a BRIN index costs next to nothing per insert.
+      RETURN_IF_ERROR(conn.Run(fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} USING brin (kafka_offset)",
+                                           pg::QuoteIdentifier(brin), name)));
+    }
+  }
+  RETURN_IF_ERROR(conn.Run(StreamTablesSql()));
   return tx.Commit();
 }
 

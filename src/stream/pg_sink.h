@@ -54,8 +54,7 @@ class PgSink {
                                                 std::shared_ptr<const transform::Transform> t,
                                                 DedupMode mode = DedupMode::kDirectFirst);
 
-  // Creates the output tables (transform DDL plus kafka_ts and loaded_at columns), the offsets,
-  // dead-letter and batch tables, if missing. Serialised across workers by an advisory lock.
+  // EnsureSpeedTables() on this sink's connection.
   Status EnsureSchema();
 
   // next_offset of every partition of `topics` stored for the group.
@@ -97,5 +96,13 @@ class PgSink {
 
 // The SQL of the speed layer's own tables (offsets, dead letters, batches).
 std::string StreamTablesSql();
+
+// Creates the speed layer's tables if missing, in schema public of `conn`'s database: one per
+// kind (the transform's columns, then kafka_ts, loaded_at, dt, kafka_partition, kafka_offset and
+// a BRIN index on kafka_offset; a table of an earlier version gets the missing columns, its rows'
+// dt from kafka_ts), the offsets, dead-letter and batch tables. One transaction, serialised
+// across workers by an advisory lock. Errors: InvalidArgument when a transform column is named
+// like a lineage column; the connection's (e.g. a table with incompatible columns).
+Status EnsureSpeedTables(pg::Connection& conn, const transform::Transform& transform);
 
 }  // namespace pinpipe::stream

@@ -31,7 +31,7 @@ StreamWorker::StreamWorker(StreamOptions options,
       cutter_(options_.limits),
       kafka_log_([](const std::string& line) { Log(line); }, "PostgreSQL") {
   const int lanes = std::max(options_.writers, 1);
-  for (int i = 0; i < lanes; ++i) builders_.push_back(std::make_unique<BatchBuilder>(transform_));
+  for (int i = 0; i < lanes; ++i) builders_.push_back(std::make_unique<BatchBuilder>(transform_, options_.event_time));
   batch_timestamps_.resize(static_cast<size_t>(lanes));
   for (core::RecordKind kind : core::kAllRecordKinds) {
     kind_of_topic_[options_.topics[static_cast<size_t>(kind)]] = kind;

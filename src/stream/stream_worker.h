@@ -40,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "core/event_time.h"
 #include "core/metrics.h"
 #include "core/status.h"
 #include "kafka/consumer.h"
@@ -60,6 +61,9 @@ struct StreamOptions {
   std::string group = "pinpipe-stream";
   std::string client_id = "pinpipe-stream";
   BatchLimits limits;
+  // The row's `dt`: the UTC day of this event time, the archiver's rule and window (so a record is
+  // on the same day in both layers; `pinpipe stream` and `pinpipe archive` share the flags).
+  core::EventTimePolicy event_time;
   DedupMode dedup_mode = DedupMode::kDirectFirst;
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{5000};

@@ -7,7 +7,7 @@
 
 #include "batch/archive_layout.h"
 #include "batch/partition_recovery.h"
-#include "batch/record_fields.h"
+#include "core/record_fields.h"
 #include "batch/segment_manifest.h"
 #include "batch/zstd_codec.h"
 #include "kafka/consumer.h"
@@ -73,7 +73,7 @@ StatusOr<std::vector<ArchivedLine>> ReadArchivedLines(lake::ObjectStore* store,
 
 std::map<std::string, int> IdCounts(const std::vector<ArchivedLine>& lines,
                                     const std::string& field) {
-  batch::RecordFieldReader reader;
+  core::RecordFieldReader reader;
   std::map<std::string, int> counts;
   for (const ArchivedLine& l : lines) {
     std::string id = "<no id>";

@@ -18,7 +18,7 @@
 
 #include "batch/archive_layout.h"
 #include "batch/archiver.h"
-#include "batch/event_time.h"
+#include "core/event_time.h"
 #include "lake/local_store.h"
 #include "testing/archive_env.h"
 #include "testing/kafka_env.h"

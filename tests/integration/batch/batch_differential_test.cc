@@ -12,6 +12,7 @@
 #include "batch/copy_streamer.h"
 #include "batch_pg_fixture.h"
 #include "stream/batch_builder.h"
+#include "stream/pg_sink.h"
 #include "testing/record_cases.h"
 
 namespace pinpipe::batch {
@@ -96,16 +97,15 @@ class BatchDifferentialTest : public BatchJobPgTest {
     stream::PreparedBatch speed = builder.Take();
     auto conn = pg::Connection::Open(dsn);
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    // The speed layer's own tables (schema public), as `pinpipe stream` creates them.
+    ASSERT_TRUE(stream::EnsureSpeedTables(*conn, *t).ok());
     for (RecordKind kind : core::kAllRecordKinds) {
       const transform::TableDef& def = t->table(kind);
-      ASSERT_TRUE(conn->Run(t->CreateTableSql(kind)).ok());
-      ASSERT_TRUE(conn->Run(fmt::format("ALTER TABLE public.{} ADD COLUMN kafka_ts timestamptz",
-                                        def.table))
-                      .ok());
       std::string columns;
       for (const transform::ColumnDef& c : def.columns) columns += pg::QuoteIdentifier(c.name) + ", ";
-      auto copy = CopyStreamer::Start(&*conn, fmt::format("COPY public.{} ({}kafka_ts) FROM STDIN",
-                                                          def.table, columns));
+      auto copy = CopyStreamer::Start(&*conn, fmt::format("COPY public.{} ({}{}) FROM STDIN",
+                                                          def.table, columns,
+                                                          stream::kLineageColumns));
       ASSERT_TRUE(copy.ok()) << copy.status().ToString();
       ASSERT_TRUE((*copy)->Write(speed.tables[static_cast<size_t>(kind)].copy_data).ok());
       auto stored = (*copy)->Finish();

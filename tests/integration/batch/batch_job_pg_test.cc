@@ -183,7 +183,8 @@ TEST_F(BatchJobPgTest, ViewsAnswerTheEightQuestions) {
       {8, "Hal", "100", "education", "Chile", "2017-12-31 23:00:00", 60, "2019-06-06 00:00:00", "Hal", "Jordan"},
       {9, "Ivy", "2M", "art", "Denmark", "2023-01-01 00:00:00", 17, "2014-12-31 00:00:00", "Ivy", "Lee"},
       {10, "Jon", "40", "travel", "Denmark", "2020-02-02 00:00:00", 30, "2020-12-31 23:59:59", "Jon", "Snow"},
-      // No geolocation: not a post of the views; its user is Ada again (same person).
+      // No geolocation: not in the country and post-year questions (1-3), but in the age and
+      // join-year ones (4, 5, 7, 8); its user is Ada again (same person).
       {11, "Kay", "9M", "art", "", "", 20, "2015-05-01 00:00:00", "Ada", "Lovelace"},
       // Dropped by the transform (follower_count NULL); its user still joined in 2016.
       {12, "User Info Error", "User Info Error", "art", "Albania", "2019-01-01 00:00:00", 28, "2016-07-07 00:00:00", "Kim", "Possible"},
@@ -212,7 +213,8 @@ TEST_F(BatchJobPgTest, ViewsAnswerTheEightQuestions) {
   BatchRunResult r = Run("2024-03-01", "2024-03-02");
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
 
-  EXPECT_EQ(Q("SELECT count(*) FROM batch.posts"), 10);
+  EXPECT_EQ(Q("SELECT count(*) FROM batch.posts"), 11);
+  EXPECT_EQ(Q("SELECT count(*) FROM batch.posts WHERE country IS NULL"), 1);
   EXPECT_EQ(Rows("SELECT * FROM batch.q1_popular_category_by_country"),
             (std::vector<std::string>{"Albania|art|2", "Brazil|finance|1", "Brazil|travel|1",
                                       "Chile|education|3", "Denmark|art|1", "Denmark|travel|1"}));
@@ -229,26 +231,31 @@ TEST_F(BatchJobPgTest, ViewsAnswerTheEightQuestions) {
   EXPECT_EQ(Rows("SELECT * FROM batch.q3_top_country"),
             (std::vector<std::string>{"Albania|Cat|2000000", "Denmark|Ivy|2000000"}));
   EXPECT_EQ(Rows("SELECT * FROM batch.q4_popular_category_by_age_group"),
-            (std::vector<std::string>{"18-24|art|2", "25-35|travel|2", "36-50|education|1",
+            (std::vector<std::string>{"18-24|art|3", "25-35|travel|2", "36-50|education|1",
                                       "36-50|finance|1", "50+|education|2"}));
   EXPECT_EQ(Rows("SELECT * FROM batch.q5_median_follower_count_by_age_group"),
-            (std::vector<std::string>{"18-24|5250|2", "25-35|300|3", "36-50|4250|2",
+            (std::vector<std::string>{"18-24|10000|3", "25-35|300|3", "36-50|4250|2",
                                       "50+|3550|2"}));
   EXPECT_EQ(Rows("SELECT * FROM batch.q6_users_joined_by_year"),
             (std::vector<std::string>{"2015|2", "2016|3", "2017|2", "2018|1", "2019|1",
                                       "2020|1"}));
   EXPECT_EQ(Rows("SELECT * FROM batch.q7_median_follower_count_by_join_year"),
-            (std::vector<std::string>{"2015|5250|2", "2016|1000150|2", "2017|4250|2",
+            (std::vector<std::string>{"2015|10000|3", "2016|1000150|2", "2017|4250|2",
                                       "2018|7000|1", "2019|100|1", "2020|40|1"}));
   EXPECT_EQ(Rows("SELECT * FROM batch.q8_median_follower_count_by_join_year_and_age_group"),
-            (std::vector<std::string>{"2015|18-24|5250|2", "2016|25-35|1000150|2",
+            (std::vector<std::string>{"2015|18-24|10000|3", "2016|25-35|1000150|2",
                                       "2017|36-50|4250|2", "2018|50+|7000|1", "2019|50+|100|1",
                                       "2020|25-35|40|1"}));
-  // The rules are in the views' comments too.
-  EXPECT_EQ(Q("SELECT count(*) FROM pg_description d JOIN pg_class c ON c.oid = d.objoid "
-              "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'batch' AND "
-              "c.relkind = 'v'"),
-            static_cast<int64_t>(AnalyticsViewNames().size()));
+  // The rules are in the views' and functions' comments too.
+  EXPECT_EQ(Q("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+              "WHERE n.nspname = 'batch' AND c.relkind = 'v' AND obj_description(c.oid) IS NULL"),
+            0);
+  EXPECT_EQ(Q("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+              "WHERE n.nspname = 'batch' AND c.relkind = 'v'"),
+            static_cast<int64_t>(AnalyticsViewNames().size()) + 3);  // + pins, geo, users
+  EXPECT_EQ(Q("SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+              "WHERE n.nspname = 'batch' AND obj_description(p.oid) IS NOT NULL"),
+            static_cast<int64_t>(AnalyticsFunctionNames().size()) + 1);  // + age_group
 }
 
 }  // namespace

@@ -167,6 +167,30 @@ TEST_P(StreamLanesTest, ExactlyOnceCleanedDedupedAndDeadLettered) {
   EXPECT_EQ(Q("SELECT count(*) FROM user_data_clean WHERE user_name = 'Ada Lovelace'"), 50);
   EXPECT_EQ(Q("SELECT count(*) FROM experimental_data WHERE kafka_ts IS NULL "
               "OR loaded_at IS NULL OR loaded_at < kafka_ts - interval '1 minute'"), 0);
+  // Lineage: each row's Kafka partition and offset (unique per table), and dt = the UTC day of
+  // its event time by the archiver's rule: Kafka's for pins, and for these geo and user records
+  // too (their own times, 2021 and 2015, are outside the window around Kafka's).
+  for (const char* table : {"experimental_data", "geolocation_data_clean", "user_data_clean"}) {
+    SCOPED_TRACE(table);
+    EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM {} WHERE kafka_partition NOT BETWEEN 0 AND 2 "
+                            "OR kafka_offset < 0 OR kafka_offset IS NULL",
+                            table)),
+              0);
+    EXPECT_EQ(Q(fmt::format("SELECT count(*) - count(DISTINCT (kafka_partition, kafka_offset)) "
+                            "FROM {}",
+                            table)),
+              0);
+    EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM {} WHERE dt <> (kafka_ts AT TIME ZONE 'UTC')::date",
+                            table)),
+              0);
+  }
+  // The cursor a reader uses: rows and offsets commit together, so every row is below its
+  // partition's stored next_offset.
+  EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM experimental_data e JOIN pinpipe_stream_offsets o "
+                          "ON o.topic = '{}' AND o.partition = e.kafka_partition "
+                          "WHERE e.kafka_offset >= o.next_offset",
+                          topics_[0])),
+            0);
   // Poison records: raw bytes, topic, partition and offset kept, with a reason.
   EXPECT_EQ(Q("SELECT count(*) FROM pinpipe_dead_letters"), 3);
   EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM pinpipe_dead_letters WHERE topic = '{}' AND "
@@ -287,6 +311,59 @@ TEST_F(StreamTest, UniqueIdInAnyCaseIsOneRow) {
             1);
   EXPECT_EQ(Q("SELECT sum(records) FROM pinpipe_stream_batches"), 3);
   EXPECT_EQ(Q("SELECT sum(dedup) FROM pinpipe_stream_batches"), 2);
+// Tables of an earlier version (no dt, kafka_partition, kafka_offset) get the columns when a
+// worker starts: the old rows' dt is their kafka_ts's UTC day (1970-01-01 without one), their
+// partition and offset stay NULL; new rows get all three.
+TEST_F(StreamTest, TablesOfAnEarlierVersionGetTheLineageColumns) {
+  const auto t = transform::Transform::Default();
+  {
+    auto conn = pg::Connection::Open(db_->dsn());
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    for (core::RecordKind kind : core::kAllRecordKinds) {
+      ASSERT_TRUE(conn->Run(t->CreateTableSql(kind)).ok());
+      ASSERT_TRUE(conn->Run(fmt::format("ALTER TABLE {} ADD COLUMN kafka_ts timestamptz, ADD "
+                                        "COLUMN loaded_at timestamptz DEFAULT now()",
+                                        t->table(kind).table))
+                      .ok());
+    }
+    ASSERT_TRUE(conn->Run("INSERT INTO experimental_data (ind, unique_id, kafka_ts) VALUES "
+                          "(1, 'old-1', '2024-01-01 23:30:00-05'), "
+                          "(2, 'old-2', '2024-01-01 00:00:00+00'), (3, 'old-3', NULL)")
+                    .ok());
+  }
+  std::vector<std::pair<std::string, std::string>> pins;
+  for (int i = 0; i < 20; ++i) pins.emplace_back(std::to_string(i), testing::PinRecord(i));
+  core::Registry registry;
+  {
+    RunningWorker w(Options(), &registry);
+    ASSERT_TRUE(testing::ProduceAll(brokers_, topics_[0], pins).ok());
+    ASSERT_TRUE(testing::WaitFor([&] { return CaughtUp(); }, seconds(60)));
+    EXPECT_TRUE(w.Stop().ok());
+  }
+  auto conn = pg::Connection::Open(db_->dsn());
+  ASSERT_TRUE(conn.ok());
+  auto old = conn->Exec("SELECT unique_id, dt, kafka_partition IS NULL AND kafka_offset IS NULL "
+                        "FROM experimental_data WHERE unique_id LIKE 'old-%' ORDER BY 1");
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  ASSERT_EQ(old->rows(), 3);
+  EXPECT_EQ(old->GetValue(0, 1), "2024-01-02");  // 23:30 at UTC-5 is the next UTC day
+  EXPECT_EQ(old->GetValue(1, 1), "2024-01-01");
+  EXPECT_EQ(old->GetValue(2, 1), "1970-01-01");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(old->GetValue(i, 2), "t");
+  EXPECT_EQ(Q("SELECT count(*) FROM experimental_data WHERE unique_id NOT LIKE 'old-%' AND "
+              "kafka_offset IS NOT NULL AND kafka_partition IS NOT NULL"),
+            20);
+  for (const char* table : {"experimental_data", "geolocation_data_clean", "user_data_clean"}) {
+    SCOPED_TRACE(table);
+    EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM pg_attribute WHERE attrelid = '{}'::regclass "
+                            "AND attname = 'dt' AND attnotnull",
+                            table)),
+              1);
+    EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM pg_indexes WHERE tablename = '{}' AND "
+                            "indexdef LIKE '%USING brin (kafka_offset)%'",
+                            table)),
+              1);
+  }
 }
 
 TEST_F(StreamTest, TwoWorkersInOneGroupShareThePartitionsExactlyOnce) {

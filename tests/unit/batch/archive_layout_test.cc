@@ -2,13 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "batch/event_time.h"
+#include "core/event_time.h"
 #include "lake/object_key.h"
 
 namespace pinpipe::batch {
 namespace {
 
-int64_t Ms(const char* text) { return *RecordTimestampToEpochMs(text); }
+int64_t Ms(const char* text) { return *core::RecordTimestampToEpochMs(text); }
 
 TEST(ArchiveLayoutTest, SegmentObjectKeyIsTopicDateHourPartitionAndPaddedFirstOffset) {
   const int64_t hour = HourOf(Ms("2024-01-31 05:59:59"));

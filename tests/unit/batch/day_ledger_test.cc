@@ -5,7 +5,7 @@
 #include <simdjson.h>
 
 #include "batch/archive_layout.h"
-#include "batch/event_time.h"
+#include "core/event_time.h"
 #include "batch/segment_writer.h"
 #include "testing/fake_object_store.h"
 
@@ -14,7 +14,7 @@ namespace {
 
 using testing::FakeObjectStore;
 
-int64_t Ms(const char* text) { return *RecordTimestampToEpochMs(text); }
+int64_t Ms(const char* text) { return *core::RecordTimestampToEpochMs(text); }
 int64_t Day(const char* date) { return *ParseDate(date); }
 
 // A segment of partition `partition` with `per_day` records on each of `days`.

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "batch/archive_layout.h"
-#include "batch/event_time.h"
+#include "core/event_time.h"
 
 namespace pinpipe::batch {
 namespace {
@@ -12,7 +12,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using TimePoint = SealPlanner::TimePoint;
 
-int64_t Ms(const char* text) { return *RecordTimestampToEpochMs(text); }
+int64_t Ms(const char* text) { return *core::RecordTimestampToEpochMs(text); }
 int64_t Day(const char* date) { return *ParseDate(date); }
 
 // A fake clock: tests move `now` by hand.

@@ -3,12 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "batch/archive_layout.h"
-#include "batch/event_time.h"
+#include "core/event_time.h"
 
 namespace pinpipe::batch {
 namespace {
 
-int64_t Ms(const char* text) { return *RecordTimestampToEpochMs(text); }
+int64_t Ms(const char* text) { return *core::RecordTimestampToEpochMs(text); }
 
 SegmentSettings Settings(Layout layout = Layout::kHourly, int64_t frame_bytes = 1 << 20) {
   SegmentSettings s;

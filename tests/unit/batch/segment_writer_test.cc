@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "batch/archive_layout.h"
-#include "batch/event_time.h"
+#include "core/event_time.h"
 #include "testing/fake_object_store.h"
 
 namespace pinpipe::batch {
@@ -11,7 +11,7 @@ namespace {
 
 using testing::FakeObjectStore;
 
-int64_t Ms(const char* text) { return *RecordTimestampToEpochMs(text); }
+int64_t Ms(const char* text) { return *core::RecordTimestampToEpochMs(text); }
 
 // A segment of `n` geo records spread over three event hours, partition 0, [first, first+n).
 Segment MakeSegment(int64_t first, int n, int zstd_level = 3) {

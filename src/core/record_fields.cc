@@ -1,10 +1,10 @@
-#include "batch/record_fields.h"
+#include "core/record_fields.h"
 
 #include <simdjson.h>
 
 #include <string>
 
-namespace pinpipe::batch {
+namespace pinpipe::core {
 
 struct RecordFieldReader::Impl {
   simdjson::ondemand::parser parser;
@@ -44,4 +44,4 @@ std::optional<int64_t> RecordFieldReader::Int(std::string_view json, std::string
   return v;
 }
 
-}  // namespace pinpipe::batch
+}  // namespace pinpipe::core

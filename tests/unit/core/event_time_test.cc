@@ -1,6 +1,6 @@
 // Data-driven: the cases are in testdata/event_time_cases.tsv, one per line (a new rule is a new
 // line there, not new code here).
-#include "batch/event_time.h"
+#include "core/event_time.h"
 
 #include <gtest/gtest.h>
 
@@ -8,9 +8,9 @@
 #include <sstream>
 #include <vector>
 
-#include "batch/archive_layout.h"
+#include "core/civil_day.h"
 
-namespace pinpipe::batch {
+namespace pinpipe::core {
 namespace {
 
 struct Case {
@@ -18,7 +18,7 @@ struct Case {
 };
 
 std::vector<Case> LoadCases() {
-  std::ifstream in(std::string(PINPIPE_SOURCE_DIR) + "/tests/unit/batch/testdata/event_time_cases.tsv");
+  std::ifstream in(std::string(PINPIPE_SOURCE_DIR) + "/tests/unit/core/testdata/event_time_cases.tsv");
   std::vector<Case> cases;
   for (std::string line; std::getline(in, line);) {
     if (line.empty() || line[0] == '#') continue;
@@ -67,18 +67,18 @@ TEST(EventTimeTest, ReusedExtractorGivesTheSameAnswerEveryTime) {
   EventTimeExtractor extractor(EventTimePolicy{});
   const std::string geo = R"({"ind":1,"timestamp":"2024-03-01 10:00:00"})";
   const int64_t kafka = *RecordTimestampToEpochMs("2024-03-01 10:00:05");
-  const EventTime first = extractor.Extract(core::RecordKind::kGeo, geo, kafka);
+  const EventTime first = extractor.Extract(RecordKind::kGeo, geo, kafka);
   for (int i = 0; i < 100; ++i) {
-    EXPECT_EQ(extractor.Extract(core::RecordKind::kGeo, "not json", kafka).source,
+    EXPECT_EQ(extractor.Extract(RecordKind::kGeo, "not json", kafka).source,
               EventTimeSource::kKafka);
-    EXPECT_EQ(extractor.Extract(core::RecordKind::kGeo, geo, kafka), first);
+    EXPECT_EQ(extractor.Extract(RecordKind::kGeo, geo, kafka), first);
   }
 }
 
 TEST(EventTimeTest, FieldPerKind) {
-  EXPECT_EQ(EventTimeField(core::RecordKind::kPin), "");
-  EXPECT_EQ(EventTimeField(core::RecordKind::kGeo), "timestamp");
-  EXPECT_EQ(EventTimeField(core::RecordKind::kUser), "date_joined");
+  EXPECT_EQ(EventTimeField(RecordKind::kPin), "");
+  EXPECT_EQ(EventTimeField(RecordKind::kGeo), "timestamp");
+  EXPECT_EQ(EventTimeField(RecordKind::kUser), "date_joined");
 }
 
 TEST(EventTimeTest, TimestampToEpochMs) {
@@ -91,4 +91,4 @@ TEST(EventTimeTest, TimestampToEpochMs) {
 }
 
 }  // namespace
-}  // namespace pinpipe::batch
+}  // namespace pinpipe::core

@@ -1,24 +1,24 @@
-#include "batch/event_time.h"
+#include "core/event_time.h"
 
 #include <chrono>
 
 #include "core/timestamp_parser.h"
 
-namespace pinpipe::batch {
+namespace pinpipe::core {
 
-std::string_view EventTimeField(core::RecordKind kind) {
+std::string_view EventTimeField(RecordKind kind) {
   switch (kind) {
-    case core::RecordKind::kPin: return "";
-    case core::RecordKind::kGeo: return "timestamp";
-    case core::RecordKind::kUser: return "date_joined";
+    case RecordKind::kPin: return "";
+    case RecordKind::kGeo: return "timestamp";
+    case RecordKind::kUser: return "date_joined";
   }
   return "";
 }
 
 std::optional<int64_t> RecordTimestampToEpochMs(std::string_view text) {
-  core::CivilTimestamp t;
+  CivilTimestamp t;
   std::string_view reason;
-  if (!core::ParseTimestamp(text, &t, &reason)) return std::nullopt;
+  if (!ParseTimestamp(text, &t, &reason)) return std::nullopt;
   const std::chrono::year_month_day ymd(std::chrono::year(t.year),
                                         std::chrono::month(static_cast<unsigned>(t.month)),
                                         std::chrono::day(static_cast<unsigned>(t.day)));
@@ -28,7 +28,7 @@ std::optional<int64_t> RecordTimestampToEpochMs(std::string_view text) {
   return seconds * 1000 + t.nanos / 1000000;
 }
 
-EventTime EventTimeExtractor::Extract(core::RecordKind kind, std::string_view value,
+EventTime EventTimeExtractor::Extract(RecordKind kind, std::string_view value,
                                       int64_t kafka_timestamp_ms) {
   const std::string_view field = EventTimeField(kind);
   if (!field.empty()) {
@@ -47,4 +47,4 @@ EventTime EventTimeExtractor::Extract(core::RecordKind kind, std::string_view va
   return {0, EventTimeSource::kNone};
 }
 
-}  // namespace pinpipe::batch
+}  // namespace pinpipe::core

@@ -1,6 +1,7 @@
-// RecordFieldReader: reads one top-level field of a raw JSON record (the archiver's event time and
-// record ids) without validating the record: the archiver stores records as they came and the
-// batch job validates them later, so a malformed record only means "no such field here".
+// RecordFieldReader: reads one top-level field of a raw JSON record (the event time of the archiver
+// and the speed layer, the archiver's record ids) without validating the record: the archiver
+// stores records as they came and the batch job validates them later, so a malformed record only
+// means "no such field here".
 //
 // Uses simdjson On-Demand over a reused padded copy of the record, so a lookup costs a copy of
 // the record and a partial parse, no allocation in the steady state. With duplicate keys the
@@ -13,7 +14,7 @@
 #include <optional>
 #include <string_view>
 
-namespace pinpipe::batch {
+namespace pinpipe::core {
 
 class RecordFieldReader {
  public:
@@ -33,4 +34,4 @@ class RecordFieldReader {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace pinpipe::batch
+}  // namespace pinpipe::core

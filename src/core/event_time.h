@@ -1,5 +1,6 @@
-// EventTimeExtractor: the event time the archiver files a record under (its dt=/hr= folder and
-// the day-sealing watermark).
+// EventTimeExtractor: the event time of a raw record. The archiver files a record under it (its
+// dt=/hr= folder and the day-sealing watermark) and the speed layer stores its UTC day as the
+// row's `dt`, so both layers put a record on the same day (docs/design.md "Serving layer").
 //
 // Rule (docs/design.md "Archiver / event time"): the record's own timestamp field when it is
 // present and valid, else the Kafka timestamp (the producer's CreateTime, i.e. ingestion time).
@@ -21,10 +22,11 @@
 #include <optional>
 #include <string_view>
 
-#include "batch/record_fields.h"
+#include "core/civil_day.h"
+#include "core/record_fields.h"
 #include "core/record_schema.h"
 
-namespace pinpipe::batch {
+namespace pinpipe::core {
 
 struct EventTimePolicy {
   int64_t max_lag_ms = 7 * 24 * 3600 * 1000LL;  // record time at most this far before Kafka's
@@ -41,7 +43,7 @@ struct EventTime {
 };
 
 // The record field holding a kind's event time ("" for pins).
-std::string_view EventTimeField(core::RecordKind kind);
+std::string_view EventTimeField(RecordKind kind);
 
 // A record timestamp ("2020-08-28 03:52:47", ISO 8601 with T, fraction, Z or offset) as UTC
 // epoch milliseconds (fraction truncated); nullopt when it does not parse.
@@ -51,13 +53,19 @@ class EventTimeExtractor {
  public:
   explicit EventTimeExtractor(EventTimePolicy policy) : policy_(policy) {}
 
-  EventTime Extract(core::RecordKind kind, std::string_view value, int64_t kafka_timestamp_ms);
+  EventTime Extract(RecordKind kind, std::string_view value, int64_t kafka_timestamp_ms);
 
   const EventTimePolicy& policy() const { return policy_; }
+
+  // The UTC day (days since 1970-01-01) of Extract()'s event time: the archive's dt= folder and
+  // the speed layer's dt column.
+  int64_t Day(RecordKind kind, std::string_view value, int64_t kafka_timestamp_ms) {
+    return DayOf(Extract(kind, value, kafka_timestamp_ms).epoch_ms);
+  }
 
  private:
   EventTimePolicy policy_;
   RecordFieldReader reader_;
 };
 
-}  // namespace pinpipe::batch
+}  // namespace pinpipe::core
