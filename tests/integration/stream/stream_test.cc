@@ -311,6 +311,8 @@ TEST_F(StreamTest, UniqueIdInAnyCaseIsOneRow) {
             1);
   EXPECT_EQ(Q("SELECT sum(records) FROM pinpipe_stream_batches"), 3);
   EXPECT_EQ(Q("SELECT sum(dedup) FROM pinpipe_stream_batches"), 2);
+}
+
 // Tables of an earlier version (no dt, kafka_partition, kafka_offset) get the columns when a
 // worker starts: the old rows' dt is their kafka_ts's UTC day (1970-01-01 without one), their
 // partition and offset stay NULL; new rows get all three.
