@@ -554,7 +554,8 @@ def cmd_finish(args):
     w("")
     w("**Accounting: " + ("all {} checks PASS**".format(len(checks.items)) if not failed else
                           "{} of {} checks FAIL**".format(len(failed), len(checks.items))) +
-      "; **memory: " + ("flat" if not grew else "grows: " + ", ".join(grew)) +
+      "; **memory: " + ("grows: " + ", ".join(grew) if grew else "flat" if judged else
+                        "not judged (no pid lived long enough)") +
       f"** ({judged} pid series judged, warm-up {mmss(args.warmup)}, flat = growth at most "
       f"max({args.flat_pct:g}%, {args.flat_mib:g} MiB)).")
     w("")
