@@ -384,13 +384,18 @@ StatusOr<WriteResult> PgSink::Write(const PreparedBatch& batch, double duration_
         "COPY pinpipe_dead_letters (topic, partition, kafka_offset, raw, reason, stage) FROM STDIN",
         rejected_letters, nullptr));
   }
+  // rows = what the tables got: not the batch's rows refused by PostgreSQL (dead letters) nor
+  // those the staging path's ON CONFLICT DO NOTHING skipped (counted in dedup), so that
+  // rows + dropped + dead + dedup + rejected = records.
+  int64_t stored = 0;
+  for (const int64_t n : result.inserted) stored += n;
   RETURN_IF_ERROR(
       conn_
           .ExecParams(
               "INSERT INTO pinpipe_stream_batches (consumer_group, records, rows, dropped, dead, "
               "dedup, duration_ms, quality, rejected) "
               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)",
-              {group_, std::to_string(batch.records), std::to_string(batch.rows - result.rejected),
+              {group_, std::to_string(batch.records), std::to_string(stored),
                std::to_string(batch.dropped), std::to_string(batch.dead),
                std::to_string(batch.dedup_in_batch + result.dedup_stored),
                fmt::format("{:.3f}", duration_ms), batch.quality.ToJson(),
