@@ -39,18 +39,23 @@ void PinMallocThresholds() {
 // delivery thread: hundreds of thousands of small blocks spread over the I/O threads' malloc
 // arenas, which glibc trims only from the top of each heap, so a burst left ~80 MB resident
 // in the idle process. malloc_trim(0) returns every free page of every arena (measured: 104 MB
-// -> 21 MB after 2 x 60 MB batches; see PinMallocThresholds for the combination). It walks all arenas, so it runs only after a burst
-// (kTrimAfterBytes of bodies reserved since the last trim) and once it is over (no body
-// buffered, nothing waiting for Kafka; or kTrimWait after the burst at the latest), on this
-// thread, never on an I/O thread.
+// -> 21 MB after 2 x 60 MB batches; see PinMallocThresholds for the combination). It walks all
+// arenas, so it runs only after a burst (kTrimAfterBytes of bodies reserved since the last
+// trim), on this thread, never on an I/O thread. A burst ends when the process has been quiet
+// (no body buffered, nothing waiting for Kafka) for kQuietPolls polls in a row: the delivery
+// thread frees the last records just after the queue empties, so one quiet poll is too early
+// (seen in CI on a slow machine: 38 MB idle). While a burst lasts, a trim every kTrimWait keeps
+// a long burst from holding everything; the burst still ends with a quiet trim.
 void TrimAfterBursts(std::stop_token stop, const http::Server& server,
                      const kafka::Producer& producer) {
   constexpr uint64_t kTrimAfterBytes = 32 << 20;
   constexpr auto kPoll = std::chrono::milliseconds(200);
+  constexpr int kQuietPolls = 3;
   constexpr auto kTrimWait = std::chrono::seconds(5);
   uint64_t trimmed_at = server.body_bytes_reserved_total();
-  // When the current burst was first seen; max(): no burst pending.
-  auto burst_seen = std::chrono::steady_clock::time_point::max();
+  int quiet_polls = 0;
+  // The last trim of the current burst, or when it was first seen.
+  auto last_trim = std::chrono::steady_clock::time_point::max();
   std::mutex mu;
   std::condition_variable_any cv;
   std::unique_lock lock(mu);
@@ -59,12 +64,18 @@ void TrimAfterBursts(std::stop_token stop, const http::Server& server,
     const uint64_t total = server.body_bytes_reserved_total();
     if (total - trimmed_at < kTrimAfterBytes) continue;
     const auto now = std::chrono::steady_clock::now();
-    burst_seen = std::min(burst_seen, now);
+    last_trim = std::min(last_trim, now);
     const bool quiet = server.buffered_body_bytes() == 0 && producer.Stats().in_flight == 0;
-    if (!quiet && now - burst_seen < kTrimWait) continue;
-    malloc_trim(0);
-    trimmed_at = total;
-    burst_seen = std::chrono::steady_clock::time_point::max();
+    quiet_polls = quiet ? quiet_polls + 1 : 0;
+    if (quiet_polls >= kQuietPolls) {
+      malloc_trim(0);  // the burst is over
+      trimmed_at = server.body_bytes_reserved_total();
+      quiet_polls = 0;
+      last_trim = std::chrono::steady_clock::time_point::max();
+    } else if (now - last_trim >= kTrimWait) {
+      malloc_trim(0);  // a long burst: give back what it has freed so far
+      last_trim = now;
+    }
   }
 }
 

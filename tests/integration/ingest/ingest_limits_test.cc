@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <thread>
@@ -89,6 +90,17 @@ void WarmUp(ServeProcess& serve) {
 
 // Waits up to 15 s for the idle process to be within 2x of `start` (glibc and librdkafka free
 // asynchronously); returns the last RSS seen.
+// The lines of /proc/<pid>/status that say what the resident set is made of (anonymous memory,
+// file pages, threads), for the failure messages of the idle checks.
+std::string RssBreakdown(const ServeProcess& serve) {
+  std::ifstream in("/proc/" + std::to_string(serve.pid()) + "/status");
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("Rss", 0) == 0 || line.rfind("Threads:", 0) == 0) out += line + "; ";
+  }
+  return out;
+}
+
 int64_t IdleRssAfterBurst(ServeProcess& serve, int64_t start) {
   int64_t rss = 0;
   const auto deadline = Clock::now() + 15s;
@@ -195,7 +207,7 @@ TEST(IngestLimitsTest, ConcurrentHugeRecordUploadsKeepMemoryLow) {
   EXPECT_LT(*peak, 128 * kMiB) << "peak RSS " << Mib(*peak) << " MiB";
   const int64_t idle = IdleRssAfterBurst(serve, *start);
   EXPECT_LE(idle, 2 * *start) << "idle RSS " << Mib(idle) << " MiB after the burst, "
-                              << Mib(*start) << " MiB at start";
+                              << Mib(*start) << " MiB at start (" << RssBreakdown(serve) << ")";
   std::fprintf(stderr, "pin burst: start %lld MiB, peak %lld MiB, idle after %lld MiB\n",
                static_cast<long long>(Mib(*start)), static_cast<long long>(Mib(*peak)),
                static_cast<long long>(Mib(idle)));
@@ -252,7 +264,7 @@ TEST(IngestLimitsTest, BatchBurstOverTheBodyBudgetIsRefusedAndMemoryBounded) {
   EXPECT_LT(*peak, kBudget + 160 * kMiB) << "peak RSS " << Mib(*peak) << " MiB";
   const int64_t idle = IdleRssAfterBurst(serve, *start);
   EXPECT_LE(idle, 2 * *start) << "idle RSS " << Mib(idle) << " MiB after the burst, "
-                              << Mib(*start) << " MiB at start";
+                              << Mib(*start) << " MiB at start (" << RssBreakdown(serve) << ")";
   std::fprintf(stderr,
                "batch burst: %d accepted, %d refused; start %lld MiB, peak %lld MiB, idle after "
                "%lld MiB\n",
