@@ -13,20 +13,27 @@ const FLAGS = [
   '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
 ];
 
-// A fresh user-data dir per launch, removed by close().
+// A fresh user-data dir per launch, removed by close(). newPage() opens a tab that records
+// console errors and uncaught page errors in its `problems`.
 export async function launch({ viewport = { width: 1440, height: 900 } } = {}) {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run scripts/setup (it installs Debian's chromium)`);
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pinpipe-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM, headless: true, args: FLAGS, viewport, acceptDownloads: true,
   });
-  const page = context.pages()[0] || (await context.newPage());
-  const problems = [];
-  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  const first = context.pages()[0];
   return {
-    context, page, problems,
+    context,
+    async newPage() {
+      const page = await context.newPage();
+      const problems = [];
+      page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
+      page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+      page.problems = problems;
+      return page;
+    },
     async close() {
+      if (first) await first.close().catch(() => {});
       await context.close();
       fs.rmSync(userDataDir, { recursive: true, force: true });
     },
@@ -110,4 +117,39 @@ export function artifactsDir() {
     path.join(process.env.PINPIPE_STATE_DIR || path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../.pinpipe'), 'test', 'artifacts');
   fs.mkdirSync(base, { recursive: true });
   return base;
+}
+
+// Every data table on the page (their data-testid), in page order.
+export async function tableIds(page) {
+  return page.evaluate(() => [...document.querySelectorAll('table[data-testid]')].map((t) => t.dataset.testid));
+}
+
+// Exports a table as CSV and compares the file with the table's cells; returns the mismatch
+// (a string) or null.
+export async function csvMismatch(page, testid) {
+  const table = await readTable(page, testid);
+  if (!table) return `${testid}: no such table`;
+  const { text } = await downloadCsv(page, testid);
+  let parsed;
+  try {
+    parsed = parseCsv(text);
+  } catch (e) {
+    return `${testid}: ${e.message}`;
+  }
+  const expected = [table.columns, ...table.rows];
+  const a = JSON.stringify(parsed);
+  const b = JSON.stringify(expected);
+  return a === b ? null : `${testid}: CSV ${a.slice(0, 400)} != table ${b.slice(0, 400)}`;
+}
+
+// A headline number such as kpi-kafka-records ("12,345" -> 12345; NaN when not a number).
+export async function kpiNumber(page, testid) {
+  const text = await page.textContent(`[data-testid="${testid}-value"]`);
+  return Number(String(text).replace(/,/g, ''));
+}
+
+export async function screenshot(page, name) {
+  const file = path.join(artifactsDir(), name);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
 }
