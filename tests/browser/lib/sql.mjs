@@ -18,10 +18,8 @@ export function query(dsn, sql) {
     '-X', '-q', '-v', 'ON_ERROR_STOP=1', '--no-psqlrc', '-A', '-F', '\u001f', '-R', '\u001e', '-P', 'null=', '-P', 'footer=off',
     '-c', 'SET enable_nestloop = off', '-c', sql, dsn,
   ], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 300_000 });
-  const records = out.split('\u001e');
-  if (records.at(-1) === '' || records.at(-1) === '\n') records.pop();
-  const cleaned = records.map((r) => r.replace(/^\n/, ''));
-  const [header, ...rows] = cleaned;
+  // Records end with the record separator, except the last, which psql ends with one newline.
+  const [header, ...rows] = (out.endsWith('\n') ? out.slice(0, -1) : out).split('\u001e');
   return { columns: header.split('\u001f'), rows: rows.map((r) => r.split('\u001f')) };
 }
 
