@@ -69,8 +69,14 @@ describe('dashboard page against the fixture server', { timeout: 240_000 }, () =
     const records = await kpiNumber(page, 'kpi-kafka-records');
     const rows = await kpiNumber(page, 'kpi-speed-rows');
     assert.ok(records > 0 && rows > 0);
+    // A table scrolled by the reader stays scrolled through refreshes.
+    const box = '[data-testid="table-kafka-consumers-block"] .table-scroll';
+    await page.$eval(box, (el) => { el.scrollTop = 60; });
+    const kafkaVersion = Number(await page.getAttribute('[data-testid="panel-kafka"]', 'data-version'));
     const n = await refreshCount(page);
     await waitForRefreshAfter(page, n + 1);
+    assert.ok(Number(await page.getAttribute('[data-testid="panel-kafka"]', 'data-version')) > kafkaVersion);
+    assert.equal(await page.$eval(box, (el) => el.scrollTop), 60);
     assert.ok(await kpiNumber(page, 'kpi-kafka-records') > records, 'records in Kafka grow');
     assert.ok(await kpiNumber(page, 'kpi-speed-rows') > rows, 'speed rows grow');
     assert.equal(await page.getAttribute('[data-testid="refresh-status"]', 'data-mode'), 'live');

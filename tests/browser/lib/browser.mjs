@@ -129,7 +129,12 @@ export async function tableIds(page) {
 export async function csvMismatch(page, testid) {
   const table = await readTable(page, testid);
   if (!table) return `${testid}: no such table`;
-  const { text } = await downloadCsv(page, testid);
+  let text;
+  try {
+    ({ text } = await downloadCsv(page, testid));
+  } catch (e) {
+    return `${testid}: no download (${e.message.split('\n')[0]})`;
+  }
   let parsed;
   try {
     parsed = parseCsv(text);

@@ -23,12 +23,16 @@ export class Panel {
     intro ? h('p', { class: 'muted intro' }, intro) : null,
     this.errorBox, this.body, this.footer);
     replace(this.body, h('p', { class: 'muted' }, 'Loading…'));
+    this.track();
   }
 
-  // Runs render(); marks the panel ok or shows the error.
+  // Runs render(); marks the panel ok or shows the error. Scroll positions of the panel's tables
+  // and the focused control (by data-testid) survive the re-render, so a refresh every few
+  // seconds does not move what the reader is looking at.
   async run(render) {
     try {
       const generatedAt = await render();
+      this.restore();
       this.errorBox.hidden = true;
       this.errorBox.textContent = '';
       this.element.classList.remove('stale');
@@ -47,9 +51,41 @@ export class Panel {
         (this.version > 0 ? ' (showing the last data received)' : '');
     }
   }
+
+  // Remembers where the reader is (table scroll positions, the focused control), as it happens:
+  // a refresh's fetch takes time, during which they may still move.
+  track() {
+    this.scroll = new Map();
+    this.focusId = null;
+    this.element.addEventListener('scroll', (e) => {
+      const box = e.target;
+      if (!(box instanceof Element) || !box.classList.contains('table-scroll')) return;
+      const id = box.querySelector('table[data-testid]')?.dataset.testid;
+      if (id) this.scroll.set(id, [box.scrollTop, box.scrollLeft]);
+    }, true);
+    this.element.addEventListener('focusin', (e) => { this.focusId = e.target.getAttribute('data-testid'); });
+    this.element.addEventListener('focusout', (e) => {
+      if (e.relatedTarget && !this.element.contains(e.relatedTarget)) this.focusId = null;
+    });
+  }
+
+  restore() {
+    for (const [id, [top, left]] of this.scroll) {
+      const box = this.element.querySelector(`table[data-testid="${CSS.escape(id)}"]`)?.closest('.table-scroll');
+      if (box) {
+        box.scrollTop = top;
+        box.scrollLeft = left;
+      }
+    }
+    const active = document.activeElement;
+    if (this.focusId && (!active || active === document.body)) {
+      const matches = this.element.querySelectorAll(`[data-testid="${CSS.escape(this.focusId)}"]`);
+      if (matches.length === 1) matches[0].focus({ preventScroll: true });
+    }
+  }
 }
 
-// A span showing "N s ago" that keeps counting (see tickAgo in main.js): ref = the time at which
+// A span showing "N s ago" that keeps counting (main.js updates it every second): ref = the time at which
 // the age was zero, in ms since the epoch.
 export function agoSpan(secondsAgo, receivedAtMs, props = {}) {
   if (secondsAgo === null || secondsAgo === undefined) return h('span', props, 'never');
