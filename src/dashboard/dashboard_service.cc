@@ -1,7 +1,7 @@
 #include "dashboard/dashboard_service.h"
 
 #include "core/json_writer.h"
-#include "dashboard/assets.h"
+#include "dashboard/asset_lookup.h"
 #include "dashboard/openapi.h"
 #include "http/bearer_auth.h"
 
@@ -131,7 +131,7 @@ void DashboardService::Finish(RouteId route, Clock::time_point start,
 http::Response DashboardService::Static(RouteId route, const http::Request& request) const {
   switch (route) {
     case RouteId::kIndex: {
-      const Asset* page = FindAsset("index.html");
+      const Asset* page = FindAsset("/");
       if (page == nullptr) return DetailResponse(404, "this binary has no page");
       http::Response r;
       r.content_type = std::string(page->content_type);
@@ -140,7 +140,7 @@ http::Response DashboardService::Static(RouteId route, const http::Request& requ
       return r;
     }
     case RouteId::kAsset: {
-      const std::string_view name = request.path.substr(1);  // "assets/..."
+      const std::string_view name = request.path;  // "/assets/..."
       const Asset* asset = FindAsset(name);
       if (asset == nullptr) return DetailResponse(404, "no such asset");
       http::Response r;

@@ -1,4 +1,4 @@
-#include "dashboard/assets.h"
+#include "dashboard/asset_lookup.h"
 
 namespace pinpipe::dashboard {
 namespace {
