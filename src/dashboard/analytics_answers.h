@@ -26,17 +26,10 @@
 #include <variant>
 #include <vector>
 
+#include "dashboard/analytics.h"  // AnalyticsFilters
 #include "dashboard/post_facts.h"
 
 namespace pinpipe::dashboard {
-
-// Filters of the analytics and lambda endpoints; nullopt = no filter. Parsed and validated by
-// the server; the engine trusts them (a category, country or age group that no post has simply
-// matches nothing).
-struct AnalyticsFilters {
-  std::optional<std::chrono::sys_days> from, to;  // inclusive, on the post's dt
-  std::optional<std::string> category, country, age_group;  // age_group: "18-24" ... "50+"
-};
 
 // One value: NULL, integer, double precision or text.
 using Cell = std::variant<std::monostate, int64_t, double, std::string_view>;

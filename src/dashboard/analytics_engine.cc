@@ -189,6 +189,11 @@ std::string AnalyticsEngine::PinDaysJson(const AnalyticsFilters& filters) const 
   return out;
 }
 
+size_t AnalyticsEngine::bytes() const {
+  std::lock_guard lock(mu_);
+  return static_cast<size_t>(stats_.bytes_held);
+}
+
 AnalyticsEngine::Stats AnalyticsEngine::stats() const {
   std::lock_guard lock(mu_);
   return stats_;

@@ -36,6 +36,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "dashboard/analytics.h"
 #include "dashboard/analytics_answers.h"
 #include "dashboard/fact_loader.h"
 #include "dashboard/post_facts.h"
@@ -53,7 +54,7 @@ struct EngineOptions {
   int64_t max_poll_records = 200000;
 };
 
-class AnalyticsEngine {
+class AnalyticsEngine final : public Analytics {
  public:
   // What readers see: immutable once published.
   struct Snapshot {
@@ -91,7 +92,7 @@ class AnalyticsEngine {
 
   // Writer side (one thread; see the class comment). Errors: the connection's; InvalidArgument
   // when the options name no transform or topics.
-  Status Refresh(pg::Connection& conn);
+  Status Refresh(pg::Connection& conn) override;
 
   // Reader side, any thread:
   // {"boundary":"YYYY-MM-DD"|null,"as_of":{...},"tables":[...]} (dashboard_api.md, without
@@ -99,12 +100,14 @@ class AnalyticsEngine {
   // snapshot the facts equal), "loaded_at" (the last full load's snapshot), "posts",
   // "waiting_for_geo", "waiting_for_user", "speed_offsets": {"<topic>": {"<partition>":
   // next_offset}}}.
-  std::string AnalyticsJson(const AnalyticsFilters& filters) const;
+  std::string AnalyticsJson(const AnalyticsFilters& filters) const override;
   // {"categories":[..],"countries":[..],"age_groups":[..],"days":{"min":..,"max":..}}
-  std::string FiltersJson() const;
+  std::string FiltersJson() const override;
   // The merged pins per day and layer among the posts the filters keep:
   // [{"dt":"YYYY-MM-DD","batch":n,"speed":n},...]
-  std::string PinDaysJson(const AnalyticsFilters& filters) const;
+  std::string PinDaysJson(const AnalyticsFilters& filters) const override;
+  // stats().bytes_held (Analytics).
+  size_t bytes() const override;
   Stats stats() const;
   // The published snapshot (for tests and benchmarks).
   std::shared_ptr<const Snapshot> snapshot() const;
