@@ -173,9 +173,11 @@ void Q2(const FactsView& facts, const PostFilter& filter, std::vector<AnswerTabl
     const uint8_t year = PostYearOf(c.codes[i]);
     if (year != 0 && c.category[i] != kNullId) ++counts[(year - 1u) * categories + c.category[i]];
   });
-  AnswerTable& all = out->emplace_back();
+  // Both tables first: a reference taken before the second emplace_back would dangle.
+  out->resize(out->size() + 2);
+  AnswerTable& all = (*out)[out->size() - 2];
   all.spec = &Spec(1);
-  AnswerTable& top = out->emplace_back();
+  AnswerTable& top = out->back();
   top.spec = &Spec(2);
   for (size_t y = 0; y < kYears; ++y) {
     const int64_t year = kPostYearFirst + static_cast<int64_t>(y);
@@ -214,9 +216,10 @@ void Q3(const FactsView& facts, const PostFilter& filter, std::vector<AnswerTabl
     return facts.posters[a[1]] < facts.posters[b[1]];
   });
   winners.erase(std::unique(winners.begin(), winners.end()), winners.end());
-  AnswerTable& per_country = out->emplace_back();
+  out->resize(out->size() + 2);
+  AnswerTable& per_country = (*out)[out->size() - 2];
   per_country.spec = &Spec(3);
-  AnswerTable& top = out->emplace_back();
+  AnswerTable& top = out->back();
   top.spec = &Spec(4);
   int64_t overall = kNone;
   for (const auto& [country, poster] : winners) overall = std::max(overall, best[country]);
