@@ -103,7 +103,10 @@ StatusOr<std::unique_ptr<MetricsSource>> MetricsSource::Create(
     options.max_body_bytes = source->limits_.max_bytes;
     Target target{t, url.base_path.empty() ? "/" : url.base_path,
                   std::make_unique<http::Client>(options)};
-    source->status_.push_back({t.name, t.url});
+    TargetStatus status;
+    status.name = t.name;
+    status.url = t.url;
+    source->status_.push_back(std::move(status));
     source->targets_.push_back(std::move(target));
   }
   return source;

@@ -20,7 +20,7 @@ void ParamSchema(const ParamSpec& p, std::span<const std::string> topics, core::
       break;
     case ParamKind::kAgeGroup:
       j.Key("type").String("string").Key("enum").BeginArray();
-      for (std::string_view g : kAgeGroups) j.String(g);
+      for (std::string_view g : kAgeGroupNames) j.String(g);
       j.EndArray();
       break;
     case ParamKind::kTopic:

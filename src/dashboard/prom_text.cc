@@ -212,8 +212,8 @@ StatusOr<PromSample> ParseSample(LineParser& p, const PromLimits& limits) {
 }  // namespace
 
 std::optional<std::string_view> PromSample::Label(std::string_view label) const {
-  for (const auto& [name, value] : labels) {
-    if (name == label) return std::string_view(value);
+  for (const auto& [label_name, label_value] : labels) {
+    if (label_name == label) return std::string_view(label_value);
   }
   return std::nullopt;
 }

@@ -227,7 +227,7 @@ std::optional<QueryError> CheckValue(const ParamSpec& spec, const std::string& v
       if (HasControl(value)) return bad(400, "holds control characters");
       return std::nullopt;
     case ParamKind::kAgeGroup:
-      if (std::find(kAgeGroups.begin(), kAgeGroups.end(), value) == kAgeGroups.end()) {
+      if (std::find(kAgeGroupNames.begin(), kAgeGroupNames.end(), value) == kAgeGroupNames.end()) {
         return bad(422, fmt::format("must be one of 18-24, 25-35, 36-50, 50+ (got {})", quoted(value)));
       }
       return std::nullopt;

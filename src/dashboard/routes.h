@@ -90,7 +90,7 @@ RouteId ClassifyPath(std::string_view path);
 std::string_view RouteLabel(RouteId id);
 
 // The age groups of the analytics (the order the page shows them in).
-inline constexpr std::array<std::string_view, 4> kAgeGroups = {"18-24", "25-35", "36-50", "50+"};
+inline constexpr std::array<std::string_view, 4> kAgeGroupNames = {"18-24", "25-35", "36-50", "50+"};
 
 // A request's parameters, validated, with defaults filled in.
 struct Query {
