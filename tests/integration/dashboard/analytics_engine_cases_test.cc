@@ -141,8 +141,8 @@ TEST_P(AnalyticsEngineCasesTest, SpeedLayerThenBatchDays) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, AnalyticsEngineCasesTest,
                          ::testing::Range(size_t{0}, Cases().size()),
-                         [](const ::testing::TestParamInfo<size_t>& info) {
-                           std::string name = Cases()[info.param].name;
+                         [](const ::testing::TestParamInfo<size_t>& param_info) {
+                           std::string name = Cases()[param_info.param].name;
                            for (char& ch : name) {
                              if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            }
