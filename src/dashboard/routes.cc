@@ -339,7 +339,8 @@ QueryResult ParseQuery(RouteId route, std::string_view raw_query,
       std::optional<std::string> name = DecodeQueryComponent(pair.substr(0, eq));
       std::optional<std::string> value =
           eq == std::string_view::npos ? std::string() : DecodeQueryComponent(pair.substr(eq + 1));
-      if (!name || !value) return fail(400, "malformed percent-encoding in the query string");
+      if (!name) return fail(400, "malformed percent-encoding in a parameter name");
+      if (!value) return fail(400, fmt::format("{}: malformed percent-encoding", *name));
       if (name->empty()) return fail(400, "a query parameter without a name");
       const auto it = std::find_if(spec.params.begin(), spec.params.end(),
                                    [&](const ParamSpec& p) { return p.name == *name; });

@@ -13,6 +13,7 @@
 
 #include "dashboard/assets.h"
 #include "dashboard/dashboard_server.h"
+#include "dashboard/pg_source.h"
 #include "dashboard/routes.h"
 #include "integration/dashboard/analytics_engine_fixture.h"
 #include "testing/ingest_env.h"
@@ -262,6 +263,66 @@ TEST_F(DashboardServerTest, TokenAndParametersAreChecked) {
   EXPECT_EQ(post->Header("Allow"), "GET, HEAD");
 }
 
+// Dead letters appear with their bytes shown safely (invalid UTF-8 replaced, markup as text in
+// JSON); a scheduler run's tasks and a task's log appear; the reader role cannot write.
+TEST_F(DashboardServerTest, DeadLettersSchedulerRunsAndLogs) {
+  ASSERT_TRUE(conn_->Run(
+      "INSERT INTO pinpipe_dead_letters (topic, partition, kafka_offset, raw, reason, stage) "
+      "VALUES ('t', 2, 41, '\\x3c623e61ff62'::bytea, 'not JSON', 'validate')").ok());
+  ASSERT_TRUE(conn_->Run(
+      "INSERT INTO scheduler.dag_runs (dag_id, run_id, kind, interval_start, interval_end, state, "
+      "queued_at, started_at, ended_at, version) VALUES ('daily', 'scheduled__2024-07-01', "
+      "'scheduled', '2024-07-01', '2024-07-02', 'success', now(), now() - interval '5 s', now(), 1)")
+                  .ok());
+  ASSERT_TRUE(conn_->Run(
+      "INSERT INTO scheduler.task_instances (dag_id, run_id, task_id, position, state, "
+      "try_number, max_tries, started_at, ended_at) VALUES ('daily', 'scheduled__2024-07-01', "
+      "'load', 0, 'success', 2, 3, now() - interval '4 s', now() - interval '1 s')").ok());
+  ASSERT_TRUE(conn_->Run(
+      "INSERT INTO scheduler.task_logs (dag_id, run_id, task_id, try_number, chunk) VALUES "
+      "('daily', 'scheduled__2024-07-01', 'load', 2, 'loaded day 2024-07-01\n'::bytea)").ok());
+  StartServer(Config());
+  const std::string quality = WaitFor("/api/quality", [](simdjson::dom::element d) {
+    return d["dead_letters"]["latest"].get_array().size() == 1;
+  });
+  {
+    simdjson::dom::parser parser;
+    simdjson::dom::element d = parser.parse(quality);
+    auto letter = d["dead_letters"]["latest"].at(0);
+    EXPECT_EQ(std::string_view(letter["raw"].get_string()), "<b>a\xEF\xBF\xBD" "b");
+    EXPECT_EQ(int64_t(letter["raw_bytes"]), 6);
+    EXPECT_EQ(int64_t(letter["offset"]), 41);
+    EXPECT_EQ(std::string_view(letter["reason"].get_string()), "not JSON");
+  }
+  const std::string scheduler = WaitFor("/api/scheduler?from=2024-07-01&to=2024-07-01",
+                                        [](simdjson::dom::element d) {
+                                          return d["runs"].get_array().size() == 1;
+                                        });
+  {
+    simdjson::dom::parser parser;
+    simdjson::dom::element d = parser.parse(scheduler);
+    auto run = d["runs"].at(0);
+    EXPECT_EQ(std::string_view(run["state"].get_string()), "success");
+    auto task = run["tasks"].at(0);
+    EXPECT_EQ(std::string_view(task["task_id"].get_string()), "load");
+    EXPECT_EQ(int64_t(task["tries"]), 2);
+    EXPECT_NEAR(double(task["duration_s"]), 3.0, 0.5);
+  }
+  http::ClientResponse log =
+      Get("/api/scheduler/log?dag_id=daily&run_id=scheduled__2024-07-01&task_id=load");
+  EXPECT_EQ(log.status, 200) << log.body;
+  EXPECT_EQ(log.body, "loaded day 2024-07-01\n");
+  EXPECT_EQ(log.Header("Content-Type"), "text/plain; charset=utf-8");
+  EXPECT_EQ(Get("/api/scheduler/log?dag_id=daily&run_id=scheduled__2024-07-01&task_id=load&try=3")
+                .status,
+            404);
+  // The dashboard's role reads and cannot write.
+  auto reader = OpenReaderConnection(reader_dsn_, "", std::chrono::seconds(5));
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_FALSE(reader->Run("DELETE FROM pinpipe_dead_letters").ok());
+  EXPECT_FALSE(reader->Run("CREATE TABLE dash_probe (x int)").ok());
+}
+
 // Ten concurrent pollers cost PostgreSQL what one costs: the statements per refresh cycle do
 // not depend on the number of clients (answers come from the cache).
 TEST_F(DashboardServerTest, TenPollersCostWhatOneCosts) {
@@ -292,6 +353,7 @@ TEST_F(DashboardServerTest, TenPollersCostWhatOneCosts) {
   };
   const double one = measure(1);
   const double ten = measure(10);
+  std::printf("PostgreSQL statements per refresh cycle: 1 poller %.2f, 10 pollers %.2f\n", one, ten);
   EXPECT_GT(one, 0);
   // The slow lane's whole-table statements run on their own schedule: allow one per cycle.
   EXPECT_LE(ten, one + 1.0) << "statements per cycle: 1 poller " << one << ", 10 pollers " << ten;
