@@ -8,10 +8,10 @@
 #include <mutex>
 #include <stop_token>
 #include <thread>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
+#include "auth_flags.h"
 #include "command.h"
 #include "core/metrics.h"
 #include "http/server.h"
@@ -96,8 +96,7 @@ struct ServeFlags {
   int request_timeout_ms = 10000;
   int idle_timeout_ms = 60000;
   size_t max_connections = 10000;
-  std::string token;
-  std::string token_file;
+  AuthTokenFlags auth;
   int retry_after_s = 1;
 };
 
@@ -118,16 +117,12 @@ int RunServe(const ServeFlags& f) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  std::string token = f.token;
-  if (!f.token_file.empty()) {
-    std::ifstream in(f.token_file);
-    if (!in) {
-      std::cerr << "pinpipe serve: cannot read --auth-token-file " << f.token_file << "\n";
-      return 1;
-    }
-    std::getline(in, token);
-    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  StatusOr<std::string> resolved = ResolveAuthToken(f.auth);
+  if (!resolved.ok()) {
+    std::cerr << "pinpipe serve: " << resolved.status().ToString() << "\n";
+    return 1;
   }
+  const std::string token = *resolved;
 
   kafka::ProducerOptions po;
   po.brokers = f.brokers;
@@ -239,8 +234,7 @@ CommandRegistration kServe(
           ->envname("PINPIPE_REQUEST_TIMEOUT_MS")->capture_default_str();
       sub.add_option("--idle-timeout-ms", f->idle_timeout_ms, "Idle keep-alive connections close after this")->envname("PINPIPE_IDLE_TIMEOUT_MS")->capture_default_str();
       sub.add_option("--max-connections", f->max_connections, "Connections above this get 503")->envname("PINPIPE_MAX_CONNECTIONS")->capture_default_str();
-      sub.add_option("--auth-token", f->token, "Require 'Authorization: Bearer <token>' on ingestion routes (off when empty)")->envname("PINPIPE_API_TOKEN");
-      sub.add_option("--auth-token-file", f->token_file, "Read the bearer token from this file")->envname("PINPIPE_API_TOKEN_FILE");
+      AddAuthTokenFlags(sub, &f->auth, "PINPIPE_API_TOKEN", "PINPIPE_API_TOKEN_FILE", "ingestion routes");
       sub.add_option("--retry-after", f->retry_after_s, "Seconds in Retry-After on 503 answers")->envname("PINPIPE_RETRY_AFTER")->capture_default_str();
       return CommandRunner([f] { return RunServe(*f); });
     });

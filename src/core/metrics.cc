@@ -83,19 +83,29 @@ Histogram::Snapshot Histogram::Take() const {
 
 double Histogram::Quantile(double q) const {
   Snapshot s = Take();
-  if (s.count == 0) return 0;
-  double rank = q * static_cast<double>(s.count);
-  for (size_t i = 0; i < s.cumulative.size(); ++i) {
-    if (static_cast<double>(s.cumulative[i]) >= rank) {
-      if (i == s.bounds.size()) return s.bounds.empty() ? 0 : s.bounds.back();
-      double lo = i == 0 ? 0 : s.bounds[i - 1];
-      double below = i == 0 ? 0 : static_cast<double>(s.cumulative[i - 1]);
-      double in_bucket = static_cast<double>(s.cumulative[i]) - below;
-      double frac = in_bucket > 0 ? (rank - below) / in_bucket : 1;
-      return lo + (s.bounds[i] - lo) * frac;
+  std::vector<double> cumulative(s.cumulative.begin(), s.cumulative.end());
+  return BucketQuantile(s.bounds, cumulative, q).value_or(0);
+}
+
+std::optional<double> BucketQuantile(std::span<const double> bounds,
+                                     std::span<const double> cumulative, double q) {
+  if (cumulative.size() != bounds.size() + 1) return std::nullopt;
+  const double total = cumulative.back();
+  if (!(total > 0)) return std::nullopt;
+  const double rank = std::clamp(q, 0.0, 1.0) * total;
+  for (size_t i = 0; i < cumulative.size(); ++i) {
+    if (cumulative[i] < rank) continue;
+    if (i == bounds.size()) {
+      if (bounds.empty()) return std::nullopt;
+      return bounds.back();
     }
+    const double lo = i == 0 ? 0 : bounds[i - 1];
+    const double below = i == 0 ? 0 : cumulative[i - 1];
+    const double in_bucket = cumulative[i] - below;
+    const double frac = in_bucket > 0 ? (rank - below) / in_bucket : 1;
+    return lo + (bounds[i] - lo) * frac;
   }
-  return s.bounds.back();
+  return bounds.empty() ? std::nullopt : std::optional<double>(bounds.back());
 }
 
 CounterFamily::CounterFamily(std::string name, std::string help,

@@ -12,6 +12,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -108,5 +110,15 @@ class Registry {
 
 // Latency buckets in seconds from 100 us to 10 s, for request and produce latencies.
 std::vector<double> LatencyBuckets();
+
+// The q-quantile (q in [0,1]) of a histogram given as cumulative counts per bucket, by
+// Prometheus' histogram_quantile rule: the first bucket whose cumulative count reaches q * total,
+// with linear interpolation inside it (its lower bound is the previous bound, 0 for the first);
+// when that is the +Inf bucket, the largest finite bound. `bounds` are the finite upper bounds in
+// increasing order; `cumulative` has one more entry (the +Inf bucket, the total) and must not
+// decrease. nullopt when the total is 0 (no observations) or the shapes do not fit. Used by
+// Histogram::Quantile and by readers of scraped histograms (the dashboard), so both agree.
+std::optional<double> BucketQuantile(std::span<const double> bounds,
+                                     std::span<const double> cumulative, double q);
 
 }  // namespace pinpipe::core

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <charconv>
 #include <cstdio>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -46,6 +47,13 @@ constexpr std::chrono::milliseconds kAcceptBackoff{50};
 struct Gate {
   std::mutex mu;
   bool open = true;  // guarded by mu
+};
+
+// Shared by a streaming connection and its sink: whether the stream ended, and how many bytes
+// are queued for writing (Send() counts them in, the writes out).
+struct StreamState {
+  std::atomic<bool> closed{false};
+  std::atomic<size_t> queued{0};
 };
 
 class Connection;
@@ -136,6 +144,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Close() {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
+    if (stream_) stream_->closed.store(true);
     ReleaseBudget();
     ErrorCode ec;
     timer_.cancel();
@@ -150,8 +159,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Connection* next() const { return next_; }
 
+  // On the slot thread: a piece of a streaming response, queued by a StreamSink.
+  void StreamBytes(std::string bytes) {
+    if (phase_ != Phase::kStreaming) return;
+    stream_queue_.push_back(std::move(bytes));
+    if (!stream_writing_) WriteNextPiece();
+  }
+  // On the slot thread: the sink was closed; end once the queue is written.
+  void EndStream() {
+    if (phase_ != Phase::kStreaming) return;
+    stream_ending_ = true;
+    if (!stream_writing_) Close();
+  }
+  Slot& slot() { return slot_; }
+
  private:
-  enum class Phase { kReading, kHandling, kWriting, kLingering, kClosed };
+  enum class Phase { kReading, kHandling, kWriting, kLingering, kStreaming, kClosed };
 
   // Parses what is buffered and acts on it: dispatches complete requests (looping through
   // pipelined ones answered synchronously), answers protocol errors, or reads more.
@@ -377,6 +400,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool close = response.close || !keep_alive_;
     // 1xx, 204 and 304 have no body (RFC 9110 6.4.1); HEAD gets the length but no body.
     bool bodiless = response.status < 200 || response.status == 204 || response.status == 304;
+    // A streaming body has no length: it ends when the connection closes.
+    const bool streaming = response.on_stream && !bodiless && !head_request_;
+    if (streaming) {
+      stream_start_ = std::move(response.on_stream);
+      response.body.clear();
+      close = true;
+    }
     out_.clear();
     out_.append("HTTP/1.1 ");
     AppendNumber(out_, static_cast<size_t>(std::clamp(response.status, 100, 999)));
@@ -387,9 +417,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (!response.content_type.empty() && SafeHeaderText(response.content_type)) {
         out_.append("Content-Type: ").append(response.content_type).append("\r\n");
       }
-      out_.append("Content-Length: ");
-      AppendNumber(out_, response.body.size());
-      out_.append("\r\n");
+      if (!streaming) {
+        out_.append("Content-Length: ");
+        AppendNumber(out_, response.body.size());
+        out_.append("\r\n");
+      }
     }
     if (close) {
       out_.append("Connection: close\r\n");
@@ -458,6 +490,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       phase_ = Phase::kReading;
       return true;
     }
+    if (stream_start_) {
+      BeginStream();
+      return false;
+    }
     if (close_after_write_) {
       GracefulClose();
       return false;
@@ -470,6 +506,45 @@ class Connection : public std::enable_shared_from_this<Connection> {
     continue_sent_ = false;
     phase_ = Phase::kReading;
     return true;
+  }
+
+  // The head of a streaming response is written: hand the application its sink, and read on
+  // only to notice the client going away (what it sends is dropped).
+  void BeginStream();
+
+  void ReadWhileStreaming() {
+    parser_.Reset();
+    std::span<char> space = parser_.PrepareWrite(kReadSize);
+    socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                            [self = shared_from_this()](const ErrorCode& ec, size_t) {
+                              if (self->phase_ != Phase::kStreaming) return;
+                              if (ec) {
+                                self->Close();
+                              } else {
+                                self->ReadWhileStreaming();
+                              }
+                            });
+  }
+
+  void WriteNextPiece() {
+    if (stream_queue_.empty()) {
+      stream_writing_ = false;
+      if (stream_ending_) Close();
+      return;
+    }
+    stream_writing_ = true;
+    SetDeadline(Clock::now() + server_.options.request_timeout);
+    asio::async_write(socket_, asio::buffer(stream_queue_.front()),
+                      [self = shared_from_this()](const ErrorCode& ec, size_t) {
+                        if (self->phase_ != Phase::kStreaming) return;
+                        if (ec) {
+                          self->Close();
+                          return;
+                        }
+                        self->stream_->queued.fetch_sub(self->stream_queue_.front().size());
+                        self->stream_queue_.pop_front();
+                        self->WriteNextPiece();
+                      });
   }
 
   // Half-closes and drains: closing a socket with unread input makes the kernel send RST,
@@ -523,6 +598,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // No deadline while the handler works (a Kafka delivery may take seconds); reading or
     // writing again sets a new one.
     if (phase_ == Phase::kHandling) return;
+    // A stream has a deadline only while a piece is being written (a client that stopped
+    // reading); an idle stream waits for the application's next piece.
+    if (phase_ == Phase::kStreaming && !stream_writing_) return;
     if (Clock::now() < deadline_) {
       SetDeadline(deadline_);
       return;
@@ -569,12 +647,84 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t written_ = 0;
   bool close_after_write_ = false;
 
+  // A streaming response (see BeginStream): the application's callback until the head is
+  // written, then the shared state and the pieces waiting to be written.
+  std::function<void(std::shared_ptr<StreamSink>)> stream_start_;
+  std::shared_ptr<StreamState> stream_;
+  std::deque<std::string> stream_queue_;
+  bool stream_writing_ = false;
+  bool stream_ending_ = false;
+
   // Timer state (see SetDeadline).
   Clock::time_point deadline_;
   Clock::time_point timer_expiry_;
   bool timer_armed_ = false;
   uint64_t timer_generation_ = 0;
 };
+
+// The StreamSink of one streaming connection: hands pieces to the connection's I/O thread.
+class ConnectionSink final : public StreamSink {
+ public:
+  ConnectionSink(std::shared_ptr<Gate> gate, std::weak_ptr<Connection> connection,
+                 std::shared_ptr<StreamState> state, size_t max_queued)
+      : gate_(std::move(gate)),
+        connection_(std::move(connection)),
+        state_(std::move(state)),
+        max_queued_(max_queued) {}
+
+  bool Send(std::string bytes) override {
+    std::lock_guard lock(gate_->mu);
+    if (!gate_->open || state_->closed.load()) return false;
+    std::shared_ptr<Connection> self = connection_.lock();
+    if (self == nullptr) return false;
+    const size_t size = bytes.size();
+    if (state_->queued.load() + size > max_queued_) {
+      // The client does not read: give up on it rather than buffer without end.
+      state_->closed.store(true);
+      asio::post(self->slot().context, [self] { self->EndStream(); });
+      return false;
+    }
+    state_->queued.fetch_add(size);
+    asio::post(self->slot().context, [self, bytes = std::move(bytes)]() mutable {
+      self->StreamBytes(std::move(bytes));
+    });
+    return true;
+  }
+
+  void Close() override {
+    std::lock_guard lock(gate_->mu);
+    if (!gate_->open || state_->closed.exchange(true)) return;
+    if (std::shared_ptr<Connection> self = connection_.lock()) {
+      asio::post(self->slot().context, [self] { self->EndStream(); });
+    }
+  }
+
+  bool closed() const override { return state_->closed.load(); }
+
+ private:
+  std::shared_ptr<Gate> gate_;
+  std::weak_ptr<Connection> connection_;
+  std::shared_ptr<StreamState> state_;
+  const size_t max_queued_;
+};
+
+void Connection::BeginStream() {
+  phase_ = Phase::kStreaming;
+  ReleaseBudget();
+  std::string().swap(body_);
+  stream_ = std::make_shared<StreamState>();
+  auto start = std::move(stream_start_);
+  stream_start_ = nullptr;
+  ReadWhileStreaming();
+  auto sink = std::make_shared<ConnectionSink>(server_.gate, weak_from_this(), stream_,
+                                               server_.options.max_stream_queue_bytes);
+  try {
+    start(std::move(sink));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pinpipe http: stream handler threw: %s\n", e.what());
+    Close();
+  }
+}
 
 void CloseAll(Slot& slot) {
   slot.stopping = true;

@@ -24,6 +24,14 @@
 //   closes). Idle keep-alive connections are closed after idle_timeout.
 //   `Expect: 100-continue` is honoured. Chunked request bodies are supported.
 //
+// Streaming responses (server-sent events): a Response with `on_stream` set gets its status line
+// and headers written without a Content-Length (and with `Connection: close`); then the server
+// hands the handler's `on_stream` a StreamSink through which any thread writes the body, piece
+// by piece, for as long as it likes. The connection reads no further request: it closes when the
+// client goes away, when the sink is closed, when a piece stalls longer than request_timeout, when
+// more than max_stream_queue_bytes wait to be written (a client that does not read), or when the
+// server stops. A HEAD request gets the headers only, and no stream.
+//
 // Memory: a connection keeps a small receive buffer between requests; one that a request grew
 // past RequestParser::kKeepBytes, and a large response buffer, are released once the request
 // has been answered.
@@ -62,12 +70,27 @@ struct Request {
   std::string_view Header(std::string_view name) const;
 };
 
+// The writing end of a streaming response (see the class comment of Server). Any thread.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // Queues `bytes` to be written in order. False when the stream is closed (the client went away,
+  // Close() was called, the queue limit was passed, the server stopped): drop the sink then.
+  virtual bool Send(std::string bytes) = 0;
+  // Ends the response once what is queued is written; the connection closes.
+  virtual void Close() = 0;
+  virtual bool closed() const = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers, e.g. Retry-After
   bool close = false;  // ask the server to close the connection after writing
+  // Set: a streaming response (see the class comment of Server); `body` is ignored. Called once,
+  // on an I/O thread, after the head was written; must not block.
+  std::function<void(std::shared_ptr<StreamSink>)> on_stream;
 };
 
 using Responder = std::function<void(Response)>;
@@ -99,6 +122,7 @@ struct ServerOptions {
   int retry_after_seconds = 1;  // in the server's own 503 answers
   std::chrono::milliseconds request_timeout{10000};  // a started request must complete in this
   std::chrono::milliseconds idle_timeout{60000};     // keep-alive idle limit
+  size_t max_stream_queue_bytes = 1 << 20;  // per streaming response: bytes waiting to be written
 };
 
 class Server {

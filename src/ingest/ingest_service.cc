@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/record_validator.h"
+#include "http/bearer_auth.h"
 #include "ingest/batch_splitter.h"
 #include "ingest/errors.h"
 #include "ingest/openapi.h"
@@ -59,17 +60,6 @@ http::Response Detail(int status, std::string_view detail) {
   core::AppendJsonString(detail, &body);
   body += '}';
   return Json(status, std::move(body));
-}
-
-// Constant-time comparison so the token cannot be guessed byte by byte from response timing.
-bool SafeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff = static_cast<unsigned char>(diff | (static_cast<unsigned char>(a[i]) ^
-                                              static_cast<unsigned char>(b[i])));
-  }
-  return diff == 0;
 }
 
 }  // namespace
@@ -155,18 +145,7 @@ IngestService::Route IngestService::Classify(std::string_view path) {
 }
 
 bool IngestService::Authorized(const http::Request& request) const {
-  if (options_.bearer_token.empty()) return true;
-  std::string_view auth = request.Header("Authorization");
-  constexpr std::string_view kPrefix = "Bearer ";
-  if (auth.size() <= kPrefix.size()) return false;
-  // The scheme is case-insensitive (RFC 6750 / 7235).
-  for (size_t i = 0; i < kPrefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(auth[i])) !=
-        std::tolower(static_cast<unsigned char>(kPrefix[i]))) {
-      return false;
-    }
-  }
-  return SafeEquals(auth.substr(kPrefix.size()), options_.bearer_token);
+  return http::BearerTokenMatches(request, options_.bearer_token);
 }
 
 void IngestService::CountRequest(Route route, Clock::time_point start, int status) {

@@ -26,6 +26,9 @@ struct KafkaDeleter {
     rd_kafka_topic_partition_list_destroy(p);
   }
   void operator()(const rd_kafka_metadata_t* p) const { rd_kafka_metadata_destroy(p); }
+  void operator()(rd_kafka_ListConsumerGroupOffsets_t* p) const {
+    rd_kafka_ListConsumerGroupOffsets_destroy(p);
+  }
 };
 
 using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
@@ -39,5 +42,6 @@ using AdminOptionsHandle = std::unique_ptr<rd_kafka_AdminOptions_t, KafkaDeleter
 using NewTopicHandle = std::unique_ptr<rd_kafka_NewTopic_t, KafkaDeleter>;
 using PartitionListHandle = std::unique_ptr<rd_kafka_topic_partition_list_t, KafkaDeleter>;
 using MetadataHandle = std::unique_ptr<const rd_kafka_metadata_t, KafkaDeleter>;
+using ListGroupOffsetsHandle = std::unique_ptr<rd_kafka_ListConsumerGroupOffsets_t, KafkaDeleter>;
 
 }  // namespace pinpipe::kafka

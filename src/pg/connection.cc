@@ -132,6 +132,41 @@ StatusOr<Result> Connection::ExecParams(const std::string& sql, const std::vecto
                PGRES_COMMAND_OK, PGRES_TUPLES_OK);
 }
 
+Status Connection::SendQuery(const std::string& sql, const std::vector<Param>& params) {
+  if (!conn_) return FailedPrecondition("PostgreSQL: connection was moved from");
+  if (in_flight_) return FailedPrecondition("PostgreSQL: a query is already in flight");
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
+  if (PQsendQueryParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
+                        values.data(), nullptr, nullptr, 0) != 1) {
+    if (PQstatus(conn_.get()) == CONNECTION_BAD) {
+      return Unavailable("PostgreSQL connection lost: " + ErrorMessage());
+    }
+    return Internal("PostgreSQL: cannot send a query: " + ErrorMessage());
+  }
+  in_flight_ = true;
+  return Status::Ok();
+}
+
+std::optional<StatusOr<Result>> Connection::PollResult() {
+  if (!in_flight_) return StatusOr<Result>(FailedPrecondition("PostgreSQL: no query in flight"));
+  if (PQconsumeInput(conn_.get()) != 1) {
+    in_flight_ = false;
+    return StatusOr<Result>(Unavailable("PostgreSQL connection lost: " + ErrorMessage()));
+  }
+  if (PQisBusy(conn_.get()) != 0) return std::nullopt;
+  // The statement is done: its result, then a null result. Reading on does not block now.
+  std::optional<StatusOr<Result>> out;
+  while (PGresult* raw = PQgetResult(conn_.get())) {
+    StatusOr<Result> checked = Check(raw, PGRES_COMMAND_OK, PGRES_TUPLES_OK);
+    if (!out || (out->ok() && !checked.ok())) out.emplace(std::move(checked));
+  }
+  in_flight_ = false;
+  if (!out) return StatusOr<Result>(Internal("PostgreSQL: a query ended without a result"));
+  return out;
+}
+
 std::string QuoteIdentifier(std::string_view name) {
   std::string out = "\"";
   for (char c : name) {

@@ -71,6 +71,18 @@ class Connection {
   // Runs one statement with $1..$n text parameters.
   StatusOr<Result> ExecParams(const std::string& sql, const std::vector<Param>& params);
 
+  // Asynchronous queries, for a caller that must not block on a slow statement (the
+  // dashboard's refresher runs whole-table views beside its cheap queries): SendQuery() sends
+  // one statement with $1..$n text parameters and returns at once; PollResult() never blocks: it
+  // reads what the server sent so far and returns nullopt while the statement runs, then its
+  // result (or error) exactly once. Between the two the connection must not be used otherwise.
+  // Errors of SendQuery: FailedPrecondition while a query is in flight; Unavailable when the
+  // connection is lost.
+  Status SendQuery(const std::string& sql, const std::vector<Param>& params);
+  std::optional<StatusOr<Result>> PollResult();
+  // True between SendQuery() and the PollResult() that returned its result.
+  bool query_in_flight() const { return in_flight_; }
+
   // `password` hashed for ALTER ROLE `user` ... PASSWORD, by libpq with the server's
   // password_encryption (SCRAM-SHA-256 by default), so the clear text never reaches the server or
   // its logs. Errors: Internal with libpq's message.
@@ -97,6 +109,7 @@ class Connection {
   explicit Connection(ConnPtr conn) : conn_(std::move(conn)) {}
   ConnPtr conn_;
   std::string last_sqlstate_;
+  bool in_flight_ = false;
 };
 
 // Quotes an identifier for SQL ("my db" -> "\"my db\""), doubling embedded quotes.

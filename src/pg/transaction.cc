@@ -1,11 +1,17 @@
 #include "pg/transaction.h"
 
 #include <cstring>
+#include <string>
 
 namespace pinpipe::pg {
 
 StatusOr<Transaction> Transaction::Begin(Connection& conn) {
   RETURN_IF_ERROR(conn.Run("BEGIN"));
+  return Transaction(&conn);
+}
+
+StatusOr<Transaction> Transaction::Begin(Connection& conn, std::string_view modes) {
+  RETURN_IF_ERROR(conn.Run("BEGIN " + std::string(modes)));
   return Transaction(&conn);
 }
 

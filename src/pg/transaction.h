@@ -4,6 +4,8 @@
 // transaction leaves it aborted on the server; the guard still rolls it back.
 #pragma once
 
+#include <string_view>
+
 #include "core/status.h"
 #include "pg/connection.h"
 
@@ -13,6 +15,9 @@ class Transaction {
  public:
   // Runs BEGIN. Errors: as Connection::Exec.
   static StatusOr<Transaction> Begin(Connection& conn);
+  // Runs BEGIN with transaction modes, e.g. "ISOLATION LEVEL REPEATABLE READ, READ ONLY" (a
+  // reader that needs every statement to see one snapshot). Errors: as Connection::Exec.
+  static StatusOr<Transaction> Begin(Connection& conn, std::string_view modes);
 
   Transaction(Transaction&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
   Transaction& operator=(Transaction&&) = delete;

@@ -1,0 +1,127 @@
+// `pinpipe dashboard`: the pipeline's web dashboard (the page and its read-only JSON API; see
+// docs/design.md, "Dashboard").
+#include <csignal>
+#include <iostream>
+#include <memory>
+
+#include "auth_flags.h"
+#include "command.h"
+#include "dashboard/dashboard_server.h"
+#include "event_time_flags.h"
+#include "lake/object_store.h"
+#include "s3_flags.h"
+
+namespace pinpipe::app {
+namespace {
+
+struct DashboardFlags {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  int threads = 2;
+  int64_t refresh_interval_ms = 2000;
+  int64_t scrape_timeout_ms = 1000;
+  int64_t views_interval_ms = 60000;
+  std::vector<std::string> metrics_urls;
+  std::string brokers = "127.0.0.1:19092";
+  std::string pg_dsn = "host=127.0.0.1 port=15432 user=pinpipe dbname=pinterest_streaming";
+  std::string pg_role = "pinpipe_reader";
+  bool no_analytics = false;
+  std::string lake;
+  std::string transform_file;
+  std::string topic_pin = "pinterest", topic_geo = "pinterest_geo", topic_user = "pinterest_user";
+  AuthTokenFlags auth;
+  S3Flags s3;
+};
+
+int Fail(const std::string& message) {
+  std::cerr << "pinpipe dashboard: " << message << "\n";
+  return 1;
+}
+
+int RunDashboard(const DashboardFlags& f) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  dashboard::DashboardConfig c;
+  StatusOr<std::string> token = ResolveAuthToken(f.auth);
+  if (!token.ok()) return Fail(token.status().ToString());
+  c.bearer_token = *token;
+  c.host = f.host;
+  c.port = f.port;
+  c.threads = f.threads;
+  c.refresh_interval = std::chrono::milliseconds(f.refresh_interval_ms);
+  c.scrape_timeout = std::chrono::milliseconds(f.scrape_timeout_ms);
+  c.slow_interval = std::chrono::milliseconds(f.views_interval_ms);
+  for (const std::string& spec : f.metrics_urls) {
+    const size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Fail("--metrics-url " + spec + ": expected name=URL (name: api, speed, archiver, "
+                  "scheduler or supervisor)");
+    }
+    c.metrics.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+  }
+  c.kafka_brokers = f.brokers;
+  c.pg_dsn = f.pg_dsn;
+  c.pg_role = f.pg_role;
+  c.analytics = !f.no_analytics;
+  c.topics = {f.topic_pin, f.topic_geo, f.topic_user};
+  if (!f.transform_file.empty()) {
+    auto loaded = transform::Transform::FromFile(f.transform_file);
+    if (!loaded.ok()) return Fail(loaded.status().ToString());
+    c.transform = *loaded;
+  }
+  if (!f.lake.empty()) {
+    auto store = lake::OpenObjectStore(f.lake, f.s3.ToOptions());
+    if (!store.ok()) return Fail("--lake " + f.lake + ": " + store.status().ToString());
+    c.lake = std::move(*store);
+  }
+  const bool auth = !c.bearer_token.empty();
+  dashboard::DashboardServer server(std::move(c));
+  if (Status s = server.Start(); !s.ok()) return Fail(s.ToString());
+  std::cerr << "pinpipe dashboard: listening on http://" << f.host << ":" << server.port()
+            << "/ (API /api/*, docs /openapi.json, metrics /metrics), "
+            << (auth ? "bearer auth on /api" : "auth off") << std::endl;
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::cerr << "pinpipe dashboard: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping"
+            << std::endl;
+  server.Stop();
+  return 0;
+}
+
+CommandRegistration kDashboard(
+    "dashboard", "Run the web dashboard: the page and its read-only JSON API over the pipeline",
+    [](CLI::App& sub) {
+      auto f = std::make_shared<DashboardFlags>();
+      sub.add_option("--host", f->host, "Address to listen on")->envname("PINPIPE_DASHBOARD_HOST")->capture_default_str();
+      sub.add_option("--port", f->port, "Port to listen on (0 = any free port)")->envname("PINPIPE_DASHBOARD_PORT")->capture_default_str();
+      sub.add_option("--threads", f->threads, "HTTP I/O threads")->envname("PINPIPE_DASHBOARD_THREADS")->check(CLI::Range(1, 16))->capture_default_str();
+      sub.add_option("--refresh-interval", f->refresh_interval_ms, "How often the sources are read and the cached answers recomputed")
+          ->envname("PINPIPE_DASHBOARD_REFRESH_INTERVAL")->transform(DurationMs())->default_str("2s");
+      sub.add_option("--scrape-timeout", f->scrape_timeout_ms, "Timeout of each /metrics scrape and Kafka request")
+          ->envname("PINPIPE_DASHBOARD_SCRAPE_TIMEOUT")->transform(DurationMs())->default_str("1s");
+      sub.add_option("--views-interval", f->views_interval_ms, "How often the whole-table views (serving.layer_days, serving.reconciliation) are read")
+          ->envname("PINPIPE_DASHBOARD_VIEWS_INTERVAL")->transform(DurationMs())->default_str("60s");
+      sub.add_option("--metrics-url", f->metrics_urls, "name=URL of a process's /metrics (name: api, speed, archiver, scheduler, supervisor); repeatable")
+          ->envname("PINPIPE_DASHBOARD_METRICS_URLS")->delimiter(',');
+      sub.add_option("--kafka-brokers", f->brokers, "Kafka bootstrap servers (empty: no Kafka panel)")->envname("PINPIPE_KAFKA_BROKERS")->capture_default_str();
+      sub.add_option("--pg-dsn", f->pg_dsn, "PostgreSQL conninfo of the pipeline's database (empty: no PostgreSQL panels)")->envname("PINPIPE_DASHBOARD_PG_DSN")->capture_default_str();
+      sub.add_option("--pg-role", f->pg_role, "Role to SET after connecting (the SELECT-only reader `pinpipe serving ensure` creates; empty: the login role)")
+          ->envname("PINPIPE_DASHBOARD_PG_ROLE")->capture_default_str();
+      sub.add_flag("--no-analytics", f->no_analytics, "Do not run the in-memory analytics engine (/api/analytics and /api/filters answer 503)")
+          ->envname("PINPIPE_DASHBOARD_NO_ANALYTICS");
+      sub.add_option("--lake", f->lake, "The archiver's lake, for the last sealed day (a directory or s3://bucket[/prefix]; empty: unknown)")->envname("PINPIPE_LAKE");
+      sub.add_option("--transform-file", f->transform_file, "Transform rules (TOML); default: the built-in transforms/pinterest.toml")->envname("PINPIPE_TRANSFORM_FILE");
+      sub.add_option("--topic-pin", f->topic_pin, "Topic of pin records")->envname("PINPIPE_TOPIC_PIN")->capture_default_str();
+      sub.add_option("--topic-geo", f->topic_geo, "Topic of geo records")->envname("PINPIPE_TOPIC_GEO")->capture_default_str();
+      sub.add_option("--topic-user", f->topic_user, "Topic of user records")->envname("PINPIPE_TOPIC_USER")->capture_default_str();
+      AddAuthTokenFlags(sub, &f->auth, "PINPIPE_DASHBOARD_TOKEN", "PINPIPE_DASHBOARD_TOKEN_FILE", "/api/*");
+      AddS3Flags(sub, &f->s3);
+      return CommandRunner([f] { return RunDashboard(*f); });
+    });
+
+}  // namespace
+}  // namespace pinpipe::app

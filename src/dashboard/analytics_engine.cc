@@ -1,0 +1,202 @@
+#include "dashboard/analytics_engine.h"
+
+#include <malloc.h>
+
+#include <fmt/format.h>
+
+#include "core/civil_day.h"
+#include "core/record_validator.h"
+#include "pg/transaction.h"
+
+namespace pinpipe::dashboard {
+namespace {
+
+double MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+void AppendTime(std::optional<int64_t> ms, std::string* out) {
+  if (ms) {
+    core::AppendJsonString(core::IsoTime(*ms), out);
+  } else {
+    *out += "null";
+  }
+}
+
+const transform::Transform& TransformOf(const EngineOptions& options) {
+  PINPIPE_CHECK(options.transform != nullptr) << "EngineOptions.transform is required";
+  return *options.transform;
+}
+
+}  // namespace
+
+AnalyticsEngine::AnalyticsEngine(EngineOptions options)
+    : options_(std::move(options)),
+      loader_(TransformOf(options_), options_.topics, options_.stream_group) {
+  Publish("empty", nullptr, true);
+}
+
+Status AnalyticsEngine::Refresh(pg::Connection& conn) {
+  const auto start = std::chrono::steady_clock::now();
+  Status status = RefreshLocked(conn);
+  std::lock_guard lock(mu_);
+  stats_.last_refresh_ms = MillisSince(start);
+  stats_.last_error = status.ok() ? "" : status.ToString();
+  if (!status.ok()) ++stats_.refresh_errors;
+  return status;
+}
+
+Status AnalyticsEngine::RefreshLocked(pg::Connection& conn) {
+  for (const std::string& topic : options_.topics) {
+    if (topic.empty()) return InvalidArgument("analytics engine: EngineOptions.topics is required");
+  }
+  ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(conn, FactLoader::kTransactionModes));
+  ASSIGN_OR_RETURN(RefreshHeader header, loader_.ReadHeader(conn));
+  bool full = !loaded_ || header.batch_signature != batch_signature_;
+  std::optional<int64_t> backlog;
+  if (!full) {
+    backlog = FactLoader::Backlog(cursor_, header.offsets);
+    full = !backlog || *backlog > options_.max_poll_records;
+  }
+  if (full) {
+    RETURN_IF_ERROR(FullLoad(conn, header));
+    return tx.Commit();
+  }
+  FactLoader::Staged staged;
+  if (*backlog > 0) {
+    ASSIGN_OR_RETURN(staged, loader_.ReadNew(conn, header, cursor_));
+  }
+  // Read-only: a failed COMMIT (lost connection) changes nothing that was read.
+  RETURN_IF_ERROR(tx.Commit());
+  const LoadCounts counts = FactLoader::Apply(staged, &facts_);
+  cursor_ = header.offsets;
+  snapshot_ms_ = header.snapshot_ms;
+  Publish("ready", &header, counts.pins + counts.geo + counts.users > 0);
+  std::lock_guard lock(mu_);
+  ++stats_.polls;
+  stats_.skipped_rows += counts.skipped;
+  return Status::Ok();
+}
+
+Status AnalyticsEngine::FullLoad(pg::Connection& conn, const RefreshHeader& header) {
+  const auto start = std::chrono::steady_clock::now();
+  // Free the old facts first: readers that hold the old snapshot keep it until they finish;
+  // new readers see "loading".
+  loaded_ = false;
+  Publish("loading", nullptr, true);
+  facts_.Clear();
+  malloc_trim(0);
+  auto counts = loader_.FullLoad(conn, header, &facts_);
+  if (!counts.ok()) {
+    facts_.Clear();
+    malloc_trim(0);
+    Publish("failed", nullptr, true);
+    return counts.status().WithContext("analytics engine: full load");
+  }
+  loaded_ = true;
+  cursor_ = header.offsets;
+  batch_signature_ = header.batch_signature;
+  boundary_ = header.boundary;
+  loaded_at_ms_ = header.snapshot_ms;
+  snapshot_ms_ = header.snapshot_ms;
+  Publish("ready", &header, true);
+  std::lock_guard lock(mu_);
+  ++stats_.full_loads;
+  stats_.skipped_rows += counts->skipped;
+  stats_.last_full_load_ms = MillisSince(start);
+  return Status::Ok();
+}
+
+void AnalyticsEngine::Publish(const std::string& state, const RefreshHeader* header,
+                              bool facts_changed) {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->state = state;
+  if (state == "ready") {
+    snapshot->facts = facts_.View();
+    snapshot->boundary = boundary_;
+  }
+  if (facts_changed) ++version_;
+  snapshot->version = version_;
+  std::string& as_of = snapshot->as_of_json;
+  as_of = "{\"state\":";
+  core::AppendJsonString(state, &as_of);
+  as_of += ",\"snapshot_at\":";
+  AppendTime(state == "ready" ? snapshot_ms_ : std::nullopt, &as_of);
+  as_of += ",\"loaded_at\":";
+  AppendTime(state == "ready" ? loaded_at_ms_ : std::nullopt, &as_of);
+  as_of += fmt::format(",\"posts\":{},\"waiting_for_geo\":{},\"waiting_for_user\":{}",
+                       snapshot->facts.posts.size, state == "ready" ? facts_.waiting_for_geo() : 0,
+                       state == "ready" ? facts_.waiting_for_user() : 0);
+  as_of += ",\"speed_offsets\":{";
+  if (header != nullptr) {
+    for (size_t k = 0; k < options_.topics.size(); ++k) {
+      if (k > 0) as_of += ',';
+      core::AppendJsonString(options_.topics[k], &as_of);
+      as_of += ":{";
+      bool first = true;
+      for (const auto& [partition, next] : header->offsets[k]) {
+        as_of += fmt::format("{}\"{}\":{}", first ? "" : ",", partition, next);
+        first = false;
+      }
+      as_of += '}';
+    }
+  }
+  as_of += "}}";
+  AppendFiltersJson(snapshot->facts, &snapshot->filters_json);
+
+  std::lock_guard lock(mu_);
+  snapshot_ = std::move(snapshot);
+  stats_.state = state;
+  stats_.posts = static_cast<int64_t>(facts_.posts());
+  stats_.user_records = static_cast<int64_t>(facts_.users());
+  stats_.persons = static_cast<int64_t>(facts_.persons());
+  stats_.waiting_for_geo = static_cast<int64_t>(facts_.waiting_for_geo());
+  stats_.waiting_for_user = static_cast<int64_t>(facts_.waiting_for_user());
+  stats_.bytes_held = static_cast<int64_t>(facts_.bytes());
+  stats_.as_of_ms = state == "ready" ? snapshot_ms_ : std::nullopt;
+  stats_.version = version_;
+}
+
+std::shared_ptr<const AnalyticsEngine::Snapshot> AnalyticsEngine::snapshot() const {
+  std::lock_guard lock(mu_);
+  return snapshot_;
+}
+
+std::string AnalyticsEngine::AnalyticsJson(const AnalyticsFilters& filters) const {
+  const std::shared_ptr<const Snapshot> snap = snapshot();
+  const std::vector<AnswerTable> tables = ComputeAnalytics(snap->facts, filters);
+  std::string out = "{\"boundary\":";
+  if (snap->boundary) {
+    core::AppendJsonString(core::DateOfDay(*snap->boundary), &out);
+  } else {
+    out += "null";
+  }
+  out += ",\"as_of\":";
+  out += snap->as_of_json;
+  out += ",\"tables\":";
+  AppendTablesJson(tables, &out);
+  out += '}';
+  return out;
+}
+
+std::string AnalyticsEngine::FiltersJson() const { return snapshot()->filters_json; }
+
+std::string AnalyticsEngine::PinDaysJson(const AnalyticsFilters& filters) const {
+  const std::shared_ptr<const Snapshot> snap = snapshot();
+  std::string out;
+  AppendPinDaysJson(ComputePinDays(snap->facts, filters), &out);
+  return out;
+}
+
+size_t AnalyticsEngine::bytes() const {
+  std::lock_guard lock(mu_);
+  return static_cast<size_t>(stats_.bytes_held);
+}
+
+AnalyticsEngine::Stats AnalyticsEngine::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+}  // namespace pinpipe::dashboard

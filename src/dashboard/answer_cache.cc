@@ -1,0 +1,108 @@
+#include "dashboard/answer_cache.h"
+
+#include <algorithm>
+
+namespace pinpipe::dashboard {
+
+AnswerCache::Lookup AnswerCache::Get(const Query& query, Clock::time_point now, Waiter waiter,
+                                     std::shared_ptr<const Answer>* answer) {
+  std::unique_lock lock(mu_);
+  auto it = entries_.find(query.key);
+  if (it != entries_.end()) {
+    it->second.last_asked = now;
+    if (it->second.answer != nullptr) {
+      ++stats_.hits;
+      *answer = it->second.answer;
+      return Lookup::kHit;
+    }
+    ++stats_.joined;
+    it->second.waiters.push_back(std::move(waiter));
+    return Lookup::kJoined;
+  }
+  if (!MakeRoom()) {
+    ++stats_.refused;
+    return Lookup::kFull;
+  }
+  Entry entry{query, nullptr, {}, now};
+  entry.waiters.push_back(std::move(waiter));
+  entries_.emplace(query.key, std::move(entry));
+  pending_.push_back(query.key);
+  ++stats_.misses;
+  lock.unlock();
+  pending_cv_.notify_all();
+  return Lookup::kFirstMiss;
+}
+
+bool AnswerCache::MakeRoom() {
+  if (entries_.size() < options_.max_entries) return true;
+  auto victim = entries_.end();
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (it->second.answer == nullptr) continue;  // someone waits for it
+    if (victim == entries_.end() || it->second.last_asked < victim->second.last_asked) victim = it;
+  }
+  if (victim == entries_.end()) return false;
+  bytes_ -= victim->second.answer->body.size();
+  entries_.erase(victim);
+  return true;
+}
+
+std::vector<Query> AnswerCache::TakePending() {
+  std::lock_guard lock(mu_);
+  std::vector<Query> out;
+  for (const std::string& key : pending_) {
+    auto it = entries_.find(key);
+    if (it != entries_.end()) out.push_back(it->second.query);
+  }
+  pending_.clear();
+  return out;
+}
+
+std::vector<Query> AnswerCache::LiveQueries(Clock::time_point since) const {
+  std::lock_guard lock(mu_);
+  std::vector<Query> out;
+  for (const auto& [key, entry] : entries_) {
+    if (entry.answer != nullptr && entry.last_asked >= since) out.push_back(entry.query);
+  }
+  return out;
+}
+
+void AnswerCache::Publish(const Query& query, std::shared_ptr<const Answer> answer) {
+  std::vector<Waiter> waiters;
+  {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(query.key);
+    if (it == entries_.end()) return;  // evicted meanwhile: nobody asked for it lately
+    if (it->second.answer != nullptr) bytes_ -= it->second.answer->body.size();
+    bytes_ += answer->body.size();
+    it->second.answer = answer;
+    waiters.swap(it->second.waiters);
+  }
+  for (Waiter& w : waiters) w(answer);
+}
+
+void AnswerCache::Evict(Clock::time_point since) {
+  std::lock_guard lock(mu_);
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (it->second.answer != nullptr && it->second.last_asked < since) {
+      bytes_ -= it->second.answer->body.size();
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+bool AnswerCache::WaitForPending(std::stop_token stop, Clock::time_point until) {
+  std::unique_lock lock(mu_);
+  return pending_cv_.wait_until(lock, stop, until, [this] { return !pending_.empty(); });
+}
+
+AnswerCache::Stats AnswerCache::stats() const {
+  std::lock_guard lock(mu_);
+  Stats s = stats_;
+  s.entries = entries_.size();
+  s.bytes = bytes_;
+  return s;
+}
+
+}  // namespace pinpipe::dashboard

@@ -1,0 +1,100 @@
+// AnswerCache: the dashboard's answers, one per route and parameters (Query::key), shared by every
+// client. Request threads only read it; the refresher thread computes and publishes.
+//
+// Get() on an I/O thread: a cached answer is returned at once (a hit). Otherwise the request
+// waits for the first answer of its key: its callback is kept and the key is queued for the
+// refresher (a miss); concurrent requests for the same key join the same wait, so one
+// computation answers them all (single flight). The refresher takes the queued keys
+// (TakePending), computes each once and Publish()es the answer, which calls every waiting
+// callback. Each interval it also recomputes every key asked for within `keep_for` (LiveKeys) and
+// forgets the others (Evict). Entries are bounded by `max_entries`: a new key when the cache is
+// full evicts the least recently asked ready entry; when every entry is still waiting, the
+// request is refused (Get returns kFull) rather than growing the cache.
+//
+// Thread-safety: every method may be called from any thread; one mutex guards the map, and the
+// callbacks are called outside it.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "dashboard/routes.h"
+
+namespace pinpipe::dashboard {
+
+struct Answer {
+  int status = 200;
+  std::string content_type = "application/json; charset=utf-8";
+  std::string body;
+  std::string generated_at;  // RFC 3339 UTC: when it was computed
+};
+
+struct AnswerCacheOptions {
+  std::chrono::milliseconds keep_for{60000};  // a key not asked for this long is dropped
+  size_t max_entries = 256;
+};
+
+class AnswerCache {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using Waiter = std::function<void(std::shared_ptr<const Answer>)>;
+
+  explicit AnswerCache(AnswerCacheOptions options) : options_(options) {}
+
+  enum class Lookup { kHit, kJoined, kFirstMiss, kFull };
+  // Hit: *answer is set. Joined / FirstMiss: `waiter` will be called with the first answer
+  // (FirstMiss: this call queued the key). Full: nothing kept; answer 503.
+  Lookup Get(const Query& query, Clock::time_point now, Waiter waiter,
+             std::shared_ptr<const Answer>* answer);
+
+  // Refresher: the queries waiting for a first answer, each once (cleared).
+  std::vector<Query> TakePending();
+  // Refresher: the queries with an answer asked for at or after `since`.
+  std::vector<Query> LiveQueries(Clock::time_point since) const;
+  // Refresher: stores the answer of `query` and answers whoever waits for it.
+  void Publish(const Query& query, std::shared_ptr<const Answer> answer);
+  // Refresher: forgets ready entries not asked for since `since`.
+  void Evict(Clock::time_point since);
+  // Refresher: sleeps until a key is pending, `until` passes or `stop` is requested. True when
+  // a key is pending.
+  bool WaitForPending(std::stop_token stop, Clock::time_point until);
+
+  struct Stats {
+    uint64_t hits = 0;
+    uint64_t misses = 0;   // first misses (a computation was queued)
+    uint64_t joined = 0;   // requests that waited for another's computation
+    uint64_t refused = 0;  // kFull
+    size_t entries = 0;
+    size_t bytes = 0;      // answer bodies held
+  };
+  Stats stats() const;
+
+ private:
+  struct Entry {
+    Query query;
+    std::shared_ptr<const Answer> answer;  // null until the first Publish
+    std::vector<Waiter> waiters;
+    Clock::time_point last_asked;
+  };
+  // Makes room for one more entry; false when every entry is waiting. Caller holds mu_.
+  bool MakeRoom();
+
+  const AnswerCacheOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable_any pending_cv_;
+  // Guarded by mu_:
+  std::map<std::string, Entry> entries_;
+  std::vector<std::string> pending_;
+  size_t bytes_ = 0;
+  Stats stats_;
+};
+
+}  // namespace pinpipe::dashboard

@@ -1,0 +1,81 @@
+// DashboardService: the dashboard's HTTP handler (routes.h): the page and its assets from the
+// binary, /openapi.json, /healthz, /metrics, and the read-only JSON API under /api, answered
+// from the AnswerCache (never by doing I/O on an HTTP thread), plus the server-sent events of
+// /api/events.
+//
+// OnHead() (the server's HeadHandler) answers from the request line and headers what needs no
+// body: 404 for an unknown path, 405 (Allow: GET, HEAD) for any other method, 401 (with
+// WWW-Authenticate: Bearer) on /api/* without the bearer token when one is set; every other
+// request gets a body limit of 0 (no route takes a body). Handle() makes the same checks, then
+// 400/422 for bad query parameters ({"detail": "..."} naming the parameter), then the answer.
+// API answers carry `Cache-Control: no-store` and `X-Pinpipe-Generated-At`; hashed asset names
+// a year-long immutable cache lifetime, the page `no-cache`.
+//
+// Metrics (in the registry given): pinpipe_dashboard_requests_total{route,status} (route: the
+// table's paths, "/assets/*" or "unknown": a closed set), pinpipe_dashboard_request_seconds{route}
+// (until the answer; a first request for new parameters includes its computation), and the
+// answer cache's hits, misses and size.
+//
+// Thread-safety: OnHead and Handle run on the server's I/O threads, several at once; answers
+// that wait for a computation are sent from the refresher thread. The service must outlive the
+// server.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/metrics.h"
+#include "dashboard/answer_cache.h"
+#include "dashboard/event_hub.h"
+#include "dashboard/routes.h"
+#include "http/server.h"
+
+namespace pinpipe::dashboard {
+
+struct ServiceOptions {
+  std::string bearer_token;         // empty: /api is open
+  std::vector<std::string> topics;  // the pipeline's topics (the peek's allowed values)
+  int retry_after_seconds = 1;      // in 503 answers
+};
+
+class DashboardService {
+ public:
+  DashboardService(ServiceOptions options, AnswerCache* cache, EventHub* events,
+                   core::Registry* registry);
+
+  http::HeadDecision OnHead(const http::Request& head);
+  void Handle(const http::Request& request, http::Responder respond);
+
+  // The OpenAPI 3.1 document served at /openapi.json.
+  const std::string& openapi_json() const { return openapi_json_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  // The answer for what the head alone decides (404, 405, 401), or nullopt.
+  std::optional<http::Response> Precheck(RouteId route, const http::Request& request) const;
+  void Finish(RouteId route, Clock::time_point start, const http::Responder& respond,
+              http::Response response);
+  http::Response Static(RouteId route, const http::Request& request) const;
+  void HandleEvents(RouteId route, Clock::time_point start, const http::Responder& respond);
+
+  const ServiceOptions options_;
+  AnswerCache* cache_;
+  EventHub* events_;
+  core::Registry* registry_;
+  std::string openapi_json_;
+
+  core::CounterFamily* requests_;
+  std::array<core::Histogram*, static_cast<size_t>(RouteId::kCount)> seconds_{};
+  // Per route and status code, filled lazily: a lock-free hot path.
+  std::array<std::array<std::atomic<core::Counter*>, 600>, static_cast<size_t>(RouteId::kCount)>
+      cells_{};
+};
+
+// {"detail": "<message>"} with `status`.
+http::Response DetailResponse(int status, std::string_view detail);
+
+}  // namespace pinpipe::dashboard

@@ -1,0 +1,425 @@
+// The analytics engine's storage (src/dashboard/chunked.h, post_facts.h) and the pieces of its
+// answers that need no data set: the promised sizes, the copy-on-write views readers rely on,
+// the dictionaries, the age groups and year ranges at their edges, PostgreSQL's median
+// arithmetic, the JSON shapes, and the poll arithmetic (backlog, offset ranges).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <thread>
+
+#include "core/civil_day.h"
+#include "dashboard/analytics_answers.h"
+#include "dashboard/chunked.h"
+#include "dashboard/fact_loader.h"
+#include "dashboard/post_facts.h"
+
+namespace pinpipe::dashboard {
+namespace {
+
+int64_t Micros(const std::string& date, int64_t seconds_of_day = 0, int64_t micros = 0) {
+  return (*core::ParseDate(date) * 86400 + seconds_of_day) * 1000000 + micros;
+}
+
+int32_t Day(const std::string& date) { return static_cast<int32_t>(*core::ParseDate(date)); }
+
+TEST(EngineFactsTest, EntriesStayWithinTheirByteBudgets) {
+  // docs/design.md "Analytics engine": under 32 bytes per post.
+  EXPECT_EQ(kPostBytes, 24u);
+  EXPECT_EQ(kUserBytes, 11u);
+  PostFacts facts;
+  for (int i = 0; i < 100000; ++i) {
+    PinFields p;
+    p.ind = i;
+    p.day = Day("2024-01-01") + i % 3;
+    p.category = "art";
+    p.poster_name = "Ann";
+    p.follower_count = i;
+    p.geo = GeoFields{"Peru", Micros("2019-01-01")};
+    p.user = UserFields{30, Micros("2016-01-01")};
+    ASSERT_TRUE(facts.AddPin(p).ok());
+    UserRecord u;
+    u.ind = i;
+    u.day = p.day;
+    u.first_name = "Ann";
+    u.last_name = "A";
+    u.fields = *p.user;
+    ASSERT_TRUE(facts.AddUser(u).ok());
+  }
+  // 100,000 posts and user records: whole chunks of each, plus under 1 MiB for the rest
+  // (dictionaries, the person index), whatever the number of posts.
+  const size_t chunks = (100000 + PostChunk::kCapacity - 1) / PostChunk::kCapacity;
+  EXPECT_LT(facts.bytes(), chunks * (sizeof(PostChunk) + sizeof(UserChunk)) + (size_t{1} << 20));
+  EXPECT_EQ(facts.persons(), 1u);
+}
+
+TEST(EngineFactsTest, ViewsNeverSeeLaterAppendsOrResolutions) {
+  PostFacts facts;
+  PinFields p;
+  p.ind = 7;
+  p.day = Day("2024-01-01");
+  p.category = "art";
+  p.follower_count = 5;
+  ASSERT_TRUE(facts.AddPin(p).ok());  // no geo, no user: waits for both
+  const FactsView before = facts.View();
+  EXPECT_EQ(facts.waiting_for_geo(), 1u);
+  EXPECT_EQ(facts.waiting_for_user(), 1u);
+
+  facts.AddGeo(7, GeoFields{"Peru", Micros("2019-06-01")});
+  UserRecord u;
+  u.ind = 7;
+  u.day = p.day;
+  u.first_name = "Ann";
+  u.fields = UserFields{20, Micros("2015-02-01")};
+  ASSERT_TRUE(facts.AddUser(u).ok());
+  for (int i = 0; i < 20000; ++i) ASSERT_TRUE(facts.AddPin(p).ok());  // past one chunk
+  const FactsView after = facts.View();
+
+  EXPECT_EQ(facts.waiting_for_geo(), 20000u);  // the new posts of ind 7 came after its records
+  EXPECT_EQ(before.posts.size, 1u);
+  EXPECT_EQ(after.posts.size, 20001u);
+  auto [old_chunk, at] = before.posts.At(0);
+  EXPECT_EQ(old_chunk->country[at], kNullId);
+  EXPECT_EQ(AgeGroupOf(old_chunk->codes[at]), 0);
+  auto [new_chunk, at2] = after.posts.At(0);
+  EXPECT_EQ(after.countries[new_chunk->country[at2]], "Peru");
+  EXPECT_EQ(AgeGroupOf(new_chunk->codes[at2]), 1);
+  EXPECT_EQ(JoinYearOf(new_chunk->codes[at2]), 1);
+  EXPECT_EQ(PostYearOf(new_chunk->codes[at2]), 2);
+  EXPECT_NE(new_chunk->codes[at2] & kHasGeo, 0);
+  EXPECT_NE(new_chunk->codes[at2] & kHasUser, 0);
+  // The answers of the old view are those of the time it was taken.
+  AnalyticsFilters none;
+  EXPECT_TRUE(ComputeQuestion(before, none, Question::kQ1)[0].rows.empty());
+  EXPECT_EQ(ComputeQuestion(after, none, Question::kQ1)[0].rows.size(), 1u);
+  EXPECT_TRUE(ComputeQuestion(before, none, Question::kQ6)[0].rows.empty());
+}
+
+TEST(EngineFactsTest, ReadersComputeWhileTheWriterAppendsAndResolves) {
+  // The writer appends and resolves while readers compute over views taken earlier; each view
+  // must keep giving the same answers (a data race here would show under TSan, a torn read as a
+  // changed answer).
+  PostFacts facts;
+  auto add = [&](int i) {
+    PinFields p;
+    p.ind = i;
+    p.day = Day("2024-01-01") + i % 5;
+    p.category = i % 2 == 0 ? "art" : "travel";
+    p.poster_name = "P" + std::to_string(i % 97);
+    p.follower_count = i;
+    ASSERT_TRUE(facts.AddPin(p).ok());
+  };
+  for (int i = 0; i < 30000; ++i) add(i);
+  std::vector<std::pair<FactsView, std::string>> published;
+  auto answer = [](const FactsView& v) {
+    std::string out;
+    AppendTablesJson(ComputeAnalytics(v, AnalyticsFilters{}), &out);
+    AppendPinDaysJson(ComputePinDays(v, AnalyticsFilters{}), &out);
+    return out;
+  };
+  FactsView first = facts.View();
+  const std::string first_answer = answer(first);
+  std::atomic<bool> done{false};
+  std::atomic<int> mismatches{0};
+  std::thread reader([&] {
+    while (!done) {
+      if (answer(first) != first_answer) ++mismatches;
+    }
+  });
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 1000; ++i) add(30000 + round * 1000 + i);
+    for (int i = round * 1500; i < (round + 1) * 1500; ++i) {
+      facts.AddGeo(i, GeoFields{"C" + std::to_string(i % 7), Micros("2020-01-01")});
+    }
+    facts.View();
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(mismatches.load(), 0);
+  EXPECT_EQ(answer(first), first_answer);
+}
+
+TEST(EngineFactsTest, DaysOutsideTheStoredRangeAreRefused) {
+  PostFacts facts;
+  PinFields p;
+  p.day = -1;
+  Status s = facts.AddPin(p);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("1969-12-31"), std::string::npos) << s.message();
+  p.day = 0x10000;
+  EXPECT_EQ(facts.AddPin(p).code(), StatusCode::kInvalidArgument);
+  p.day = 0xffff;
+  EXPECT_TRUE(facts.AddPin(p).ok());
+  p.day = 0;
+  EXPECT_TRUE(facts.AddPin(p).ok());
+  EXPECT_EQ(facts.posts(), 2u);
+}
+
+TEST(EngineFactsTest, UserRecordsWithoutIndOrOutsideTheJoinYearsAreNotQ6Facts) {
+  PostFacts facts;
+  UserRecord u;
+  u.day = Day("2024-01-01");
+  u.fields = UserFields{30, Micros("2016-01-01")};
+  ASSERT_TRUE(facts.AddUser(u).ok());  // NULL ind
+  u.ind = 1;
+  u.fields.date_joined_us = Micros("2014-12-31", 86399, 999999);
+  ASSERT_TRUE(facts.AddUser(u).ok());
+  u.ind = 2;
+  u.fields.date_joined_us = std::nullopt;
+  ASSERT_TRUE(facts.AddUser(u).ok());
+  EXPECT_EQ(facts.users(), 0u);
+  u.ind = 3;
+  u.fields.date_joined_us = Micros("2020-12-31", 86399, 999999);
+  ASSERT_TRUE(facts.AddUser(u).ok());
+  EXPECT_EQ(facts.users(), 1u);
+}
+
+TEST(EngineFactsTest, PostsWithoutIndWaitForNothing) {
+  PostFacts facts;
+  PinFields p;
+  p.day = Day("2024-01-01");
+  ASSERT_TRUE(facts.AddPin(p).ok());
+  EXPECT_EQ(facts.waiting_for_geo(), 0u);
+  EXPECT_EQ(facts.waiting_for_user(), 0u);
+}
+
+struct AgeCase {
+  std::optional<int32_t> age;
+  uint8_t code;
+};
+
+TEST(EngineFactsTest, AgeGroupsAtTheirEdges) {
+  // analytics_sql.cc's age_group(): 50 is in 36-50, 50+ means 51 and older.
+  const AgeCase cases[] = {{std::nullopt, 0}, {0, 0},  {17, 0}, {18, 1}, {24, 1},
+                           {25, 2},           {35, 2}, {36, 3}, {50, 3}, {51, 4},
+                           {150, 4}};
+  for (const AgeCase& c : cases) {
+    EXPECT_EQ(AgeGroupCode(c.age), c.code) << c.age.value_or(-1);
+  }
+  EXPECT_EQ(AgeGroupLabel(1), "18-24");
+  EXPECT_EQ(AgeGroupLabel(4), "50+");
+  EXPECT_EQ(AgeGroupFromLabel("36-50"), 3);
+  EXPECT_EQ(AgeGroupFromLabel("50"), std::nullopt);
+  EXPECT_EQ(AgeGroupFromLabel(""), std::nullopt);
+}
+
+struct YearCase {
+  std::optional<int64_t> micros;
+  uint8_t post;
+  uint8_t join;
+};
+
+TEST(EngineFactsTest, YearRangesAtTheirEdges) {
+  const int64_t last_of_2017 = Micros("2017-12-31", 86399, 999999);
+  const YearCase cases[] = {
+      {std::nullopt, 0, 0},
+      {Micros("2014-12-31", 86399, 999999), 0, 0},
+      {Micros("2015-01-01"), 0, 1},
+      {last_of_2017, 0, 3},
+      {Micros("2018-01-01"), 1, 4},
+      {Micros("2020-12-31", 86399, 999999), 3, 6},
+      {Micros("2021-01-01"), 4, 0},
+      {Micros("2022-12-31", 86399, 999999), 5, 0},
+      {Micros("2023-01-01"), 0, 0},
+      {std::numeric_limits<int64_t>::max(), 0, 0},  // infinity
+      {std::numeric_limits<int64_t>::min(), 0, 0},  // -infinity
+  };
+  for (const YearCase& c : cases) {
+    EXPECT_EQ(PostYearCode(c.micros), c.post) << c.micros.value_or(-1);
+    EXPECT_EQ(JoinYearCode(c.micros), c.join) << c.micros.value_or(-1);
+  }
+}
+
+TEST(EngineFactsTest, DictionaryKeepsIdsAndBytesStableAcrossGrowth) {
+  Dictionary dict;
+  const std::string long_name(Dictionary::kArenaBlock + 10, 'x');
+  EXPECT_EQ(dict.Intern("art"), 0u);
+  EXPECT_EQ(dict.Intern(""), 1u);
+  const DictView early = dict.View();
+  for (int i = 0; i < 50000; ++i) dict.Intern("name" + std::to_string(i));
+  const uint32_t long_id = dict.Intern(long_name);
+  EXPECT_EQ(dict.Intern("art"), 0u);
+  EXPECT_EQ(dict.Find("name49999"), 50001u);
+  EXPECT_EQ(dict.Find("nobody"), std::nullopt);
+  const DictView late = dict.View();
+  EXPECT_EQ(early.size(), 2u);
+  EXPECT_EQ(early[0], "art");
+  EXPECT_EQ(early[1], "");
+  EXPECT_EQ(late[long_id], long_name);
+  EXPECT_EQ(late[2], "name0");
+  dict.Clear();
+  EXPECT_EQ(dict.size(), 0u);
+  EXPECT_EQ(late[2], "name0");  // the view keeps its bytes
+}
+
+TEST(EngineFactsTest, ChunkedTableCopiesOnlyPublishedChunksOnWrite) {
+  ChunkedTable<PostChunk> table;
+  for (size_t i = 0; i < PostChunk::kCapacity + 1; ++i) table.Append().first->day[0] = 1;
+  const ChunkedView<PostChunk> view = table.View();
+  auto [chunk, at] = table.Mutable(3);
+  EXPECT_NE(chunk, view.chunks[0].get());  // copied
+  chunk->follower[at] = 42;
+  auto [again, at2] = table.Mutable(4);
+  EXPECT_EQ(again, chunk);  // copied once per publication
+  EXPECT_EQ(view.chunk(0).follower[3], 0);
+  EXPECT_EQ(view.CountIn(0), PostChunk::kCapacity);
+  EXPECT_EQ(view.CountIn(1), 1u);
+  auto [tail, at3] = table.Append();
+  EXPECT_EQ(tail, view.chunks[1].get());  // appends go in place, past the view's size
+  EXPECT_EQ(at3, 1u);
+}
+
+// percentile_cont(0.5) as PostgreSQL computes it, on small sets (through Q5 over one group).
+TEST(EngineFactsTest, MedianIsPercentileContWithPostgresArithmetic) {
+  struct MedianCase {
+    std::vector<int32_t> values;
+    double median;
+  };
+  const MedianCase cases[] = {
+      {{7}, 7},
+      {{1, 2}, 1.5},
+      {{3, 1, 2}, 2},
+      {{4, 1, 3, 2}, 2.5},
+      {{-5, 5}, 0},
+      {{2147483647, 2147483646}, 2147483646.5},
+      {{-2147483647 - 1, 2147483647}, -0.5},
+      {{10, 10, 10, 11}, 10},
+  };
+  for (const MedianCase& c : cases) {
+    PostFacts facts;
+    for (size_t i = 0; i < c.values.size(); ++i) {
+      PinFields p;
+      p.ind = static_cast<int32_t>(i);
+      p.day = Day("2024-01-01");
+      p.follower_count = c.values[i];
+      p.user = UserFields{20, Micros("2016-01-01")};
+      ASSERT_TRUE(facts.AddPin(p).ok());
+    }
+    const auto tables = ComputeQuestion(facts.View(), AnalyticsFilters{}, Question::kQ5);
+    ASSERT_EQ(tables[0].rows.size(), 1u);
+    EXPECT_EQ(std::get<double>(tables[0].rows[0][1]), c.median) << ::testing::PrintToString(c.values);
+    EXPECT_EQ(std::get<int64_t>(tables[0].rows[0][2]), static_cast<int64_t>(c.values.size()));
+  }
+}
+
+TEST(EngineFactsTest, TablesMatchTheSqlFunctionsInOrder) {
+  // batch::AnalyticsFunctionNames() in analytics_sql.cc; the integration test also compares the
+  // columns with the functions' result columns in PostgreSQL.
+  const char* ids[] = {"q1_popular_category_by_country",
+                       "q2_posts_by_category_and_year",
+                       "q2_top_category_by_year",
+                       "q3_top_poster_by_country",
+                       "q3_top_country",
+                       "q4_popular_category_by_age_group",
+                       "q5_median_follower_count_by_age_group",
+                       "q6_users_joined_by_year",
+                       "q7_median_follower_count_by_join_year",
+                       "q8_median_follower_count_by_join_year_and_age_group"};
+  ASSERT_EQ(AnalyticsTables().size(), std::size(ids));
+  for (size_t i = 0; i < std::size(ids); ++i) EXPECT_EQ(AnalyticsTables()[i].id, ids[i]);
+  PostFacts facts;
+  const auto all = ComputeAnalytics(facts.View(), AnalyticsFilters{});
+  ASSERT_EQ(all.size(), std::size(ids));
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].spec->id, ids[i]);
+}
+
+TEST(EngineFactsTest, JsonShapes) {
+  PostFacts facts;
+  PinFields p;
+  p.ind = 1;
+  p.day = Day("2024-03-01");
+  p.batch = true;
+  p.category = "a\"rt";
+  p.poster_name = "Ann\n";
+  p.follower_count = 1000000;
+  p.geo = GeoFields{"Cote d'Ivoire", Micros("2019-01-01")};
+  p.user = UserFields{20, Micros("2016-01-01")};
+  ASSERT_TRUE(facts.AddPin(p).ok());
+  p.follower_count = 1000001;
+  ASSERT_TRUE(facts.AddPin(p).ok());
+  const FactsView view = facts.View();
+  std::string json;
+  AppendTablesJson(ComputeQuestion(view, AnalyticsFilters{}, Question::kQ5), &json);
+  EXPECT_EQ(json,
+            "[{\"id\":\"q5_median_follower_count_by_age_group\",\"title\":\"Median follower "
+            "count per age group\",\"columns\":[\"age_group\",\"median_follower_count\","
+            "\"posts\"],\"rows\":[[\"18-24\",1000000.5,2]]}]");
+  json.clear();
+  AppendTablesJson(ComputeQuestion(view, AnalyticsFilters{}, Question::kQ3), &json);
+  EXPECT_NE(json.find("[\"Cote d'Ivoire\",\"Ann\\n\",1000001]"), std::string::npos) << json;
+  json.clear();
+  AppendFiltersJson(view, &json);
+  EXPECT_EQ(json,
+            "{\"categories\":[\"a\\\"rt\"],\"countries\":[\"Cote d'Ivoire\"],\"age_groups\":"
+            "[\"18-24\",\"25-35\",\"36-50\",\"50+\"],\"days\":{\"min\":\"2024-03-01\",\"max\":"
+            "\"2024-03-01\"}}");
+  json.clear();
+  AppendPinDaysJson(ComputePinDays(view, AnalyticsFilters{}), &json);
+  EXPECT_EQ(json, "[{\"dt\":\"2024-03-01\",\"batch\":2,\"speed\":0}]");
+  json.clear();
+  PostFacts empty;
+  AppendFiltersJson(empty.View(), &json);
+  EXPECT_EQ(json,
+            "{\"categories\":[],\"countries\":[],\"age_groups\":[\"18-24\",\"25-35\",\"36-50\","
+            "\"50+\"],\"days\":{\"min\":null,\"max\":null}}");
+}
+
+TEST(EngineFactsTest, TextSortsByItsBytes) {
+  // COLLATE "C" / C.UTF-8: upper case before lower case, and UTF-8 by code point.
+  PostFacts facts;
+  for (const char* country : {"peru", "Peru", "\xc3\x85land", "Zambia", "Albania"}) {
+    PinFields p;
+    p.ind = 1;
+    p.day = Day("2024-03-01");
+    p.category = "art";
+    p.geo = GeoFields{std::string_view(country), std::nullopt};
+    ASSERT_TRUE(facts.AddPin(p).ok());
+  }
+  const auto q1 = ComputeQuestion(facts.View(), AnalyticsFilters{}, Question::kQ1);
+  std::vector<std::string> countries;
+  for (const auto& row : q1[0].rows) countries.push_back(CellText(row[0]));
+  EXPECT_EQ(countries, (std::vector<std::string>{"Albania", "Peru", "Zambia", "peru",
+                                                 "\xc3\x85land"}));
+}
+
+TEST(EngineFactsTest, BacklogCountsNewOffsetsAndDetectsResets) {
+  SpeedCursor cursor;
+  cursor[0] = {{0, 10}, {1, 20}};
+  SpeedCursor offsets;
+  offsets[0] = {{0, 15}, {1, 20}, {2, 3}};  // partition 2 is new: from 0
+  offsets[2] = {{0, 1}};
+  EXPECT_EQ(FactLoader::Backlog(cursor, offsets), 5 + 3 + 1);
+  EXPECT_EQ(FactLoader::Backlog(cursor, cursor), 0);
+  SpeedCursor reset = offsets;
+  reset[0][1] = 19;
+  EXPECT_EQ(FactLoader::Backlog(cursor, reset), std::nullopt);
+  SpeedCursor gone = offsets;
+  gone[0].erase(1);
+  EXPECT_EQ(FactLoader::Backlog(cursor, gone), std::nullopt);
+}
+
+TEST(EngineFactsTest, PollSqlReadsExactlyTheNewOffsetRanges) {
+  auto transform = transform::Transform::Default();
+  FactLoader loader(*transform, {"pin", "geo", "user"}, "g");
+  RefreshHeader header;
+  header.served_days = {Day("2024-03-01"), Day("2024-03-02")};
+  header.offsets[0] = {{0, 15}, {1, 20}};
+  header.offsets[1] = {{0, 4}};
+  SpeedCursor cursor;
+  cursor[0] = {{0, 10}, {1, 20}};
+  cursor[1] = {{0, 4}};
+  const std::string pins = loader.NewPinsSql(header, cursor);
+  EXPECT_NE(pins.find("(s.kafka_partition = 0 AND s.kafka_offset >= 10 AND s.kafka_offset < 15)"),
+            std::string::npos)
+      << pins;
+  EXPECT_EQ(pins.find("s.kafka_partition = 1"), std::string::npos) << pins;
+  EXPECT_NE(pins.find("s.dt <> ALL ('{2024-03-01,2024-03-02}'::date[])"), std::string::npos);
+  EXPECT_NE(pins.find("\"batch\".\"experimental_data\" b WHERE b.dt = ANY"), std::string::npos);
+  EXPECT_EQ(loader.NewGeoSql(header, cursor), "");   // nothing new
+  EXPECT_EQ(loader.NewUsersSql(header, cursor), "");  // no offsets at all
+}
+
+}  // namespace
+}  // namespace pinpipe::dashboard

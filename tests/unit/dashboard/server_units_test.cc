@@ -1,0 +1,296 @@
+// Unit tests of the dashboard server's parts: the Prometheus text parser, query parsing (status
+// codes and messages), the answer cache's single flight, the time series (rates, downsampling,
+// histogram quantiles), the bytes shown of messages and dead letters, the asset lookup.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "core/utf8_text.h"
+#include "dashboard/answer_cache.h"
+#include "dashboard/asset_lookup.h"
+#include "dashboard/prom_text.h"
+#include "dashboard/routes.h"
+#include "dashboard/time_series.h"
+
+namespace pinpipe::dashboard {
+namespace {
+
+struct PromCase {
+  std::string text;
+  bool ok;
+  size_t samples = 0;
+};
+
+TEST(PromTextTest, AcceptsTheFormatAndRefusesAnythingElse) {
+  const std::vector<PromCase> cases = {
+      {"", true, 0},
+      {"# HELP a_total Records\n# TYPE a_total counter\na_total 3\n", true, 1},
+      {"a{k=\"v\",l=\"w\"} 1.5e3 1700000000000\n", true, 1},
+      {"a{k=\"v\",} 1\n", true, 1},
+      {"a{k=\"\\\"q\\\\ \\n\"} +Inf\nb NaN\nc -Inf\n", true, 3},
+      {"a\t2\n\nb 3\n", true, 2},
+      {"a 1", false},                      // not newline-terminated (truncated)
+      {"a\n", false},                      // no value
+      {"a x\n", false},                    // not a number
+      {"1a 1\n", false},                   // bad name
+      {"a{k=\"v\" 1\n", false},            // unclosed braces
+      {"a{k=\"\\x\"} 1\n", false},         // unknown escape
+      {"a{k=\"v\",k=\"w\"} 1\n", false},   // label twice
+      {"a 1\r\n", false},                  // CR
+      {"a{k=\"\xff\"} 1\n", false},        // not UTF-8
+      {"# TYPE a wrong\n", false},         // unknown type
+      {"a 1 2 3\n", false},                // text after the timestamp
+  };
+  for (const PromCase& c : cases) {
+    auto r = ParsePromText(c.text);
+    EXPECT_EQ(r.ok(), c.ok) << c.text << ": " << (r.ok() ? "ok" : r.status().ToString());
+    if (r.ok()) {
+      EXPECT_EQ(r->size(), c.samples) << c.text;
+    }
+  }
+  auto parsed = ParsePromText("m{route=\"/pin/\",le=\"0.5\"} 7\n");
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ((*parsed)[0].name, "m");
+  EXPECT_EQ((*parsed)[0].Label("route"), "/pin/");
+  EXPECT_EQ((*parsed)[0].Label("le"), "0.5");
+  EXPECT_EQ((*parsed)[0].value, 7);
+}
+
+TEST(PromTextTest, BoundsAreResourceExhausted) {
+  PromLimits limits;
+  limits.max_samples = 2;
+  auto r = ParsePromText("a 1\nb 2\nc 3\n", limits);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+  limits = PromLimits{};
+  limits.max_bytes = 10;
+  r = ParsePromText("a_long_name 1\n", limits);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+  limits = PromLimits{};
+  limits.max_labels = 1;
+  r = ParsePromText("a{x=\"1\",y=\"2\"} 1\n", limits);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+}
+
+struct QueryCase {
+  RouteId route;
+  std::string query;
+  int status;           // 0: accepted
+  std::string mention;  // in the detail (the parameter's name) or the canonical key
+};
+
+TEST(RoutesTest, ParametersAreValidatedWithTheirStatus) {
+  const std::vector<std::string> topics = {"pinterest", "pinterest_geo", "pinterest_user"};
+  const std::vector<QueryCase> cases = {
+      {RouteId::kOverview, "", 0, "window=5m"},
+      {RouteId::kOverview, "window=1h", 0, "window=1h"},
+      {RouteId::kOverview, "window=", 0, "window=5m"},
+      {RouteId::kOverview, "window=7d", 422, "window"},
+      {RouteId::kOverview, "window=5m&window=1h", 400, "window"},
+      {RouteId::kOverview, "extra=1", 422, "extra"},
+      {RouteId::kLambda, "from=2024-13-01", 400, "from"},
+      {RouteId::kLambda, "from=2024-02-30", 400, "from"},
+      {RouteId::kLambda, "from=2024-07-02&to=2024-07-01", 422, "from"},
+      {RouteId::kLambda, "from=2024-07-01&to=2024-07-02", 0, "from=2024-07-01"},
+      {RouteId::kAnalytics, "age_group=50%2B", 0, "age_group=50+"},
+      {RouteId::kAnalytics, "age_group=99", 422, "age_group"},
+      {RouteId::kAnalytics, "country=C%C3%B4te+d%27Ivoire", 0, "country="},
+      {RouteId::kAnalytics, "country=%ZZ", 400, "country"},
+      {RouteId::kAnalytics, "country=%FF", 400, "country"},
+      {RouteId::kAnalytics, "country=" + std::string(201, 'x'), 400, "country"},
+      {RouteId::kKafkaMessages, "", 422, "topic"},
+      {RouteId::kKafkaMessages, "topic=other", 422, "topic"},
+      {RouteId::kKafkaMessages, "topic=pinterest", 0, "limit=20"},
+      {RouteId::kKafkaMessages, "topic=pinterest&limit=0", 422, "limit"},
+      {RouteId::kKafkaMessages, "topic=pinterest&limit=101", 422, "limit"},
+      {RouteId::kKafkaMessages, "topic=pinterest&limit=x", 400, "limit"},
+      {RouteId::kKafkaMessages, "topic=pinterest&partition=-1", 422, "partition"},
+      {RouteId::kKafkaMessages, "topic=pinterest&partition=one", 400, "partition"},
+      {RouteId::kSchedulerLog, "dag_id=d&run_id=r", 422, "task_id"},
+      {RouteId::kSchedulerLog, "dag_id=d&run_id=r&task_id=t&try=0", 422, "try"},
+      {RouteId::kSchedulerLog, "dag_id=d&run_id=r&task_id=t", 0, "task_id=t"},
+  };
+  for (const QueryCase& c : cases) {
+    QueryResult r = ParseQuery(c.route, c.query, topics);
+    if (c.status == 0) {
+      ASSERT_TRUE(r.query.has_value()) << c.query << ": " << r.error->detail;
+      EXPECT_NE(r.query->key.find(c.mention), std::string::npos) << c.query << " -> " << r.query->key;
+    } else {
+      ASSERT_TRUE(r.error.has_value()) << c.query;
+      EXPECT_EQ(r.error->status, c.status) << c.query << ": " << r.error->detail;
+      EXPECT_NE(r.error->detail.find(c.mention), std::string::npos) << r.error->detail;
+    }
+  }
+  // A value holding '&' or '=' cannot spell another query's key.
+  EXPECT_NE(ParseQuery(RouteId::kAnalytics, "category=a%26country%3Db", topics).query->key,
+            ParseQuery(RouteId::kAnalytics, "category=a&country=b", topics).query->key);
+  // The same parameters spelled differently share one cache key.
+  EXPECT_EQ(ParseQuery(RouteId::kLambda, "to=2024-07-02&from=2024-07-01", topics).query->key,
+            ParseQuery(RouteId::kLambda, "from=2024-07-01&to=2024-07-02", topics).query->key);
+}
+
+TEST(RoutesTest, PathsAreClassified) {
+  EXPECT_EQ(ClassifyPath("/"), RouteId::kIndex);
+  EXPECT_EQ(ClassifyPath("/assets/app-ABCDEFGH.js"), RouteId::kAsset);
+  EXPECT_EQ(ClassifyPath("/api/kafka/messages"), RouteId::kKafkaMessages);
+  EXPECT_EQ(ClassifyPath("/api/kafka/"), RouteId::kUnknown);
+  EXPECT_EQ(ClassifyPath("/api/nothing"), RouteId::kUnknown);
+  EXPECT_EQ(RouteLabel(RouteId::kUnknown), "unknown");
+}
+
+Query MakeQuery(RouteId route, const std::string& raw) {
+  const std::vector<std::string> topics = {"pinterest"};
+  return *ParseQuery(route, raw, topics).query;
+}
+
+TEST(AnswerCacheTest, ConcurrentRequestsShareOneComputation) {
+  AnswerCache cache(AnswerCacheOptions{std::chrono::seconds(60), 4});
+  const Query q = MakeQuery(RouteId::kOverview, "window=1h");
+  const auto now = AnswerCache::Clock::now();
+  int answered = 0;
+  std::vector<AnswerCache::Lookup> lookups;
+  for (int i = 0; i < 10; ++i) {
+    std::shared_ptr<const Answer> a;
+    lookups.push_back(cache.Get(q, now, [&](std::shared_ptr<const Answer>) { ++answered; }, &a));
+  }
+  EXPECT_EQ(lookups[0], AnswerCache::Lookup::kFirstMiss);
+  for (int i = 1; i < 10; ++i) EXPECT_EQ(lookups[i], AnswerCache::Lookup::kJoined);
+  std::vector<Query> pending = cache.TakePending();
+  ASSERT_EQ(pending.size(), 1u);  // one computation for ten requests
+  EXPECT_TRUE(cache.TakePending().empty());
+  auto answer = std::make_shared<Answer>();
+  answer->body = "{}";
+  cache.Publish(pending[0], answer);
+  EXPECT_EQ(answered, 10);
+  std::shared_ptr<const Answer> hit;
+  EXPECT_EQ(cache.Get(q, now, nullptr, &hit), AnswerCache::Lookup::kHit);
+  EXPECT_EQ(hit->body, "{}");
+  EXPECT_EQ(cache.stats().misses, 1u);
+  EXPECT_EQ(cache.stats().joined, 9u);
+  // Not asked for within keep_for: evicted; still asked for: live.
+  EXPECT_EQ(cache.LiveQueries(now).size(), 1u);
+  cache.Evict(now + std::chrono::seconds(1));
+  EXPECT_EQ(cache.stats().entries, 0u);
+}
+
+TEST(AnswerCacheTest, FullOfWaitingEntriesRefuses) {
+  AnswerCache cache(AnswerCacheOptions{std::chrono::seconds(60), 2});
+  const auto now = AnswerCache::Clock::now();
+  std::shared_ptr<const Answer> a;
+  auto noop = [](std::shared_ptr<const Answer>) {};
+  EXPECT_EQ(cache.Get(MakeQuery(RouteId::kOverview, "window=5m"), now, noop, &a),
+            AnswerCache::Lookup::kFirstMiss);
+  EXPECT_EQ(cache.Get(MakeQuery(RouteId::kOverview, "window=1h"), now, noop, &a),
+            AnswerCache::Lookup::kFirstMiss);
+  EXPECT_EQ(cache.Get(MakeQuery(RouteId::kOverview, "window=24h"), now, noop, &a),
+            AnswerCache::Lookup::kFull);
+}
+
+TEST(SeriesStoreTest, RatesDownsamplingAndQuantiles) {
+  SeriesStore store(SeriesStoreOptions{std::chrono::milliseconds(2000), 16});
+  // A counter growing 10 per 2 s sample, for 10 minutes.
+  const double t0 = 1'700'000'000;
+  for (int i = 0; i <= 300; ++i) {
+    store.BeginSample(t0 + 2.0 * i);
+    ASSERT_TRUE(store.Set("c", SeriesKind::kCounter, 10.0 * i).ok());
+    ASSERT_TRUE(store.Set("g", SeriesKind::kGauge, i % 7).ok());
+  }
+  // 5m: every sample, capacity 5 min / 2 s.
+  const std::vector<double> t5 = store.Times(Window::k5m);
+  EXPECT_EQ(t5.size(), 150u);
+  for (double r : store.Rates("c", Window::k5m)) EXPECT_DOUBLE_EQ(r, 5.0);
+  // 1h: one point per 15 s; rates stay exact.
+  const std::vector<double> t1 = store.Times(Window::k1h);
+  ASSERT_GE(t1.size(), 39u);
+  ASSERT_LE(t1.size(), 42u);
+  const std::vector<double> r1 = store.Rates("c", Window::k1h);
+  for (size_t i = 1; i < r1.size(); ++i) EXPECT_NEAR(r1[i], 5.0, 1e-9) << i;
+  // A gauge downsampled keeps its peak (every complete 15 s step saw a 6; the first step began
+  // mid-way and the newest is still filling).
+  const std::vector<double> g1 = store.Values("g", Window::k1h);
+  for (size_t i = 1; i + 1 < g1.size(); ++i) {
+    if (!std::isnan(g1[i])) {
+      EXPECT_EQ(g1[i], 6.0) << i;
+    }
+  }
+  EXPECT_NEAR(*store.Increase("c", Window::k5m), 1500.0, 1e-9);
+  EXPECT_NEAR(*store.RecentRate("c", std::chrono::seconds(60)), 5.0, 1e-9);
+  // A reset (process restart) counts the value after it as the increase.
+  store.BeginSample(t0 + 602);
+  ASSERT_TRUE(store.Set("c", SeriesKind::kCounter, 4).ok());
+  EXPECT_DOUBLE_EQ(store.Rates("c", Window::k5m).back(), 2.0);
+  // The store's bound.
+  for (int i = 0; i < 14; ++i) {
+    ASSERT_TRUE(store.Set("s" + std::to_string(i), SeriesKind::kGauge, 1).ok());
+  }
+  EXPECT_EQ(store.Set("one_too_many", SeriesKind::kGauge, 1).code(), StatusCode::kResourceExhausted);
+}
+
+TEST(SeriesStoreTest, HistogramQuantilesPerInterval) {
+  SeriesStore store(SeriesStoreOptions{std::chrono::milliseconds(1000), 16});
+  const std::vector<std::string> buckets = {"b0.01", "b0.1", "b1", "binf"};
+  const std::vector<double> bounds = {0.01, 0.1, 1};
+  // Interval 1: 100 observations <= 0.01 s. Interval 2: 100 in (0.1, 1].
+  const double cumulative[3][4] = {{0, 0, 0, 0}, {100, 100, 100, 100}, {100, 100, 200, 200}};
+  for (int i = 0; i < 3; ++i) {
+    store.BeginSample(1000 + i);
+    for (size_t b = 0; b < 4; ++b) {
+      ASSERT_TRUE(store.Set(buckets[b], SeriesKind::kCounter, cumulative[i][b]).ok());
+    }
+  }
+  const std::vector<double> p50 = store.Quantiles(buckets, bounds, 0.5, Window::k5m);
+  ASSERT_EQ(p50.size(), 3u);
+  EXPECT_TRUE(std::isnan(p50[0]));
+  EXPECT_GT(p50[1], 0.0);
+  EXPECT_LE(p50[1], 0.01);
+  EXPECT_GT(p50[2], 0.1);
+  EXPECT_LE(p50[2], 1.0);
+  const std::optional<double> all = store.WindowQuantile(buckets, bounds, 0.99, Window::k5m);
+  ASSERT_TRUE(all.has_value());
+  EXPECT_GT(*all, 0.1);
+}
+
+struct ShownCase {
+  std::string bytes;
+  size_t max;
+  std::string text;
+  bool truncated;
+};
+
+TEST(ShowableTextTest, InvalidUtf8IsReplacedAndLengthCapped) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  const std::vector<ShownCase> cases = {
+      {"plain", 100, "plain", false},
+      {"a\xff" "b", 100, "a" + fffd + "b", false},
+      {"\xC3", 100, fffd, false},                        // truncated sequence: one U+FFFD
+      {"\xE2\x82", 100, fffd, false},                    // truncated 3-byte prefix: one
+      {"\xC0\xAF", 100, fffd + fffd, false},             // overlong: each byte
+      {"\xED\xA0\x80", 100, fffd + fffd + fffd, false},  // surrogate
+      {"\xC3\xA9t\xC3\xA9", 3, "\xC3\xA9t", true},       // cut between characters
+      {"\xC3\xA9t\xC3\xA9", 4, "\xC3\xA9t", true},       // never inside one
+      {std::string("a\0b", 3), 100, std::string("a\0b", 3), false},
+  };
+  for (const ShownCase& c : cases) {
+    core::ShownText shown = core::ShowableText(c.bytes, c.max);
+    EXPECT_EQ(shown.text, c.text);
+    EXPECT_EQ(shown.truncated, c.truncated);
+    EXPECT_TRUE(core::IsValidUtf8(shown.text));
+    EXPECT_LE(shown.text.size(), c.max);
+  }
+}
+
+TEST(AssetLookupTest, PageAndHashedNames) {
+  ASSERT_NE(FindAsset("/"), nullptr);
+  EXPECT_EQ(FindAsset("/nothing"), nullptr);
+  EXPECT_TRUE(IsHashedAssetName("/assets/app-O7AQWADC.js"));
+  EXPECT_FALSE(IsHashedAssetName("/assets/app.js"));
+  EXPECT_FALSE(IsHashedAssetName("/assets/app-short.js"));
+  EXPECT_FALSE(IsHashedAssetName("/"));
+}
+
+}  // namespace
+}  // namespace pinpipe::dashboard
