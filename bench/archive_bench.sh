@@ -219,7 +219,7 @@ if ((ORIGINAL_RECORDS > 0)); then
 fi
 
 if ((S3)); then
-  [[ -x $PINPIPE_S3_BIN ]] || "$ROOT/scripts/setup"  # builds MinIO
+  [[ -x $PINPIPE_S3_BIN ]] || "$ROOT/scripts/setup" --s3  # builds MinIO
   "$ROOT/scripts/services" s3 stop >/dev/null 2>&1 || true
   "$ROOT/scripts/services" s3 start
   eval "$("$ROOT/scripts/services" s3 env | grep '^export')"
