@@ -269,16 +269,23 @@ void PrintDatabase(const StatusFlags& f) {
         boundary->GetValue(0, 0), boundary->GetValue(0, 2), boundary->GetValue(0, 1),
         boundary->GetValue(0, 3), boundary->GetValue(0, 4), boundary->GetValue(0, 5));
   }
+  // The last micro-batch the speed layer committed (one row per batch, newest by id) and the
+  // planner's estimate of its rows (an exact count(*) would scan the table).
   auto speed = conn->Exec(
-      "SELECT to_char(max(loaded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-      "(SELECT reltuples::bigint FROM pg_class WHERE oid = 'public.experimental_data'::regclass) "
-      "FROM pinpipe_stream_batches");
-  if (speed.ok() && speed->rows() == 1 && !speed->IsNull(0, 0)) {
-    std::cout << fmt::format("  speed layer: last batch committed {}, about {} pin rows\n",
-                             speed->GetValue(0, 0),
-                             std::max<int64_t>(0, std::atoll(std::string(speed->GetValue(0, 1)).c_str())));
-  } else if (speed.ok()) {
+      "SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+      "records, rows, "
+      "(SELECT greatest(reltuples, 0)::bigint FROM pg_class "
+      " WHERE oid = 'public.experimental_data'::regclass) "
+      "FROM pinpipe_stream_batches ORDER BY id DESC LIMIT 1");
+  if (!speed.ok()) {
+    std::cout << "  speed layer: unavailable (" << speed.status().ToString() << ")\n";
+  } else if (speed->rows() == 0) {
     std::cout << "  speed layer: no batch committed yet\n";
+  } else {
+    std::cout << fmt::format(
+        "  speed layer: last batch committed {} ({} records, {} rows); about {} pin rows\n",
+        speed->GetValue(0, 0), speed->GetValue(0, 1), speed->GetValue(0, 2),
+        speed->GetValue(0, 3));
   }
   std::cout << "\nscheduler\n";
   auto runs = conn->Exec(
@@ -354,6 +361,8 @@ int Run(StatusFlags f) {
       why = sup.error;
     } else if (!sup.found) {
       why = "no status file at " + status_file;
+    } else if (sup.state == "stopped") {
+      why = "the last run was stopped";
     } else if (!ProcessAlive(sup.pid)) {
       why = fmt::format("its supervisor (pid {}) is gone; the status file says '{}'", sup.pid,
                         sup.state);

@@ -10,6 +10,7 @@
 
 #include "core/civil_day.h"
 #include "core/record_validator.h"
+#include "emulate/distinct_ids.h"
 #include "emulate/emulator.h"
 #include "emulate/synthetic.h"
 #include "testing/fake_producer.h"
@@ -85,7 +86,9 @@ TEST(HistoryScheduleTest, WholeDaysGetTheRateTimes24AndTodayItsPart) {
     }
     // Today until 08:30: 8.5 hours.
     EXPECT_GT(per_day.at("2026-12-06"), 0);
-    if (swing == 0.0) EXPECT_NEAR(static_cast<double>(per_day.at("2026-12-06")), 850.0, 1.0);
+    if (swing == 0.0) {
+      EXPECT_NEAR(static_cast<double>(per_day.at("2026-12-06")), 850.0, 1.0);
+    }
 
     const std::vector<HistoryPost> posts = All(*schedule);
     ASSERT_EQ(static_cast<int64_t>(posts.size()), schedule->total_posts());
@@ -96,7 +99,9 @@ TEST(HistoryScheduleTest, WholeDaysGetTheRateTimes24AndTodayItsPart) {
       ASSERT_EQ(p.index, kHistoryFirstIndex + p.n);
       ASSERT_GE(p.timestamp_ms, period.start_ms);
       ASSERT_LT(p.timestamp_ms, period.end_ms);
-      if (i > 0) ASSERT_GE(p.timestamp_ms, posts[i - 1].timestamp_ms) << "time order";
+      if (i > 0) {
+        ASSERT_GE(p.timestamp_ms, posts[i - 1].timestamp_ms) << "time order";
+      }
       ASSERT_LT(p.source, 50u);
       ASSERT_EQ(p.source, PickPost(7, static_cast<uint64_t>(p.n), 50));
       ++counted[core::DateOfDay(core::DayOf(p.timestamp_ms))];
