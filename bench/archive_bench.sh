@@ -24,7 +24,7 @@
 #    pinterest_data_<unique_id>.json) on M pins of a separate topic, same local store, for the
 #    ratio. 0 skips it.
 # 5. With --s3: the same two layouts against a real S3 server on loopback (MinIO, as built by
-#    `scripts/setup`; port 47000, bucket pinpipe): the hourly layout on the first --s3-records
+#    `scripts/setup --s3`; port 47000, bucket pinpipe): the hourly layout on the first --s3-records
 #    records of each topic (default: all), the original layout on --s3-original-records pins
 #    (default: --original-records). Reports records/s and the HTTP requests pinpipe sent
 #    (pinpipe_archive_store_requests_total, retries included) and the ratios.
