@@ -271,8 +271,9 @@ CommandRegistration kEmulate(
                      "back-dated timestamps, then exit. A whole number of days (3d) covers those "
                      "UTC days before today and today until now; another span (6h) the last "
                      "span. Posts are new (index/ind from 1000000000, unique_id derived), "
-                     "validated like the API does (invalid records are counted, not produced)")
-          ->envname("PINPIPE_EMULATE_HISTORY");
+                     "validated like the API does (invalid records are counted, not produced). "
+                     "No environment variable on purpose: scripts/run's live emulator inherits "
+                     "the environment (scripts/run takes PINPIPE_RUN_HISTORY)");
       sub.add_option("--history-posts-per-hour", flags->history_posts_per_hour,
                      "history: posts per hour on average (each is a pin, a geo and a user "
                      "record)")
