@@ -282,10 +282,12 @@ void PrintDatabase(const StatusFlags& f) {
   } else if (speed->rows() == 0) {
     std::cout << "  speed layer: no batch committed yet\n";
   } else {
-    std::cout << fmt::format(
-        "  speed layer: last batch committed {} ({} records, {} rows); about {} pin rows\n",
-        speed->GetValue(0, 0), speed->GetValue(0, 1), speed->GetValue(0, 2),
-        speed->GetValue(0, 3));
+    // reltuples is 0 (or -1) until the table was first analyzed: then no estimate.
+    const std::string estimate(speed->GetValue(0, 3));
+    std::cout << fmt::format("  speed layer: last batch committed {} ({} records, {} rows){}\n",
+                             speed->GetValue(0, 0), speed->GetValue(0, 1), speed->GetValue(0, 2),
+                             estimate == "0" ? std::string()
+                                             : fmt::format("; about {} pin rows", estimate));
   }
   std::cout << "\nscheduler\n";
   auto runs = conn->Exec(
