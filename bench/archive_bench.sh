@@ -24,7 +24,7 @@
 #    pinterest_data_<unique_id>.json) on M pins of a separate topic, same local store, for the
 #    ratio. 0 skips it.
 # 5. With --s3: the same two layouts against a real S3 server on loopback (MinIO, as built by
-#    `scripts/setup`; port 47000, bucket pinpipe): the hourly layout on the first --s3-records
+#    `scripts/setup --s3`; port 47000, bucket pinpipe): the hourly layout on the first --s3-records
 #    records of each topic (default: all), the original layout on --s3-original-records pins
 #    (default: --original-records). Reports records/s and the HTTP requests pinpipe sent
 #    (pinpipe_archive_store_requests_total, retries included) and the ratios.
@@ -219,7 +219,7 @@ if ((ORIGINAL_RECORDS > 0)); then
 fi
 
 if ((S3)); then
-  [[ -x $PINPIPE_S3_BIN ]] || "$ROOT/scripts/setup"  # builds MinIO
+  [[ -x $PINPIPE_S3_BIN ]] || "$ROOT/scripts/setup" --s3  # builds MinIO
   "$ROOT/scripts/services" s3 stop >/dev/null 2>&1 || true
   "$ROOT/scripts/services" s3 start
   eval "$("$ROOT/scripts/services" s3 env | grep '^export')"

@@ -1,11 +1,20 @@
 // `pinpipe emulate`: the user posting emulator (replay mode by default, load mode with --rate,
-// --count, --duration, --concurrency or --batch-size).
+// --count, --duration, --concurrency or --batch-size), or with --history a back-dated past
+// produced straight into Kafka (emulate/history.h), after which it exits.
+#include <charconv>
 #include <csignal>
 #include <iostream>
+
+#include <fmt/format.h>
+
+#include "core/duration.h"
+#include "core/civil_day.h"
 
 #include "command.h"
 #include "emulate/distinct_ids.h"
 #include "emulate/emulator.h"
+#include "emulate/history.h"
+#include "kafka/admin.h"
 #include "pg/connection.h"
 
 namespace pinpipe::app {
@@ -31,7 +40,123 @@ struct EmulateFlags {
   int retry_max = emulate::RetryOptions{}.max_retries;
   double retry_max_wait = 120;   // seconds
   double retry_max_delay = 30;   // seconds
+  // --history: straight into Kafka.
+  std::string history;
+  double history_posts_per_hour = 400;
+  double history_daily_swing = 0.5;
+  std::string brokers = "127.0.0.1:19092";
+  std::string topic_pin = "pinterest";
+  std::string topic_geo = "pinterest_geo";
+  std::string topic_user = "pinterest_user";
 };
+
+std::optional<int64_t> ConfigInt(const std::map<std::string, kafka::TopicConfigEntry>& configs,
+                                 const std::string& name) {
+  auto it = configs.find(name);
+  if (it == configs.end()) return std::nullopt;
+  int64_t value = 0;
+  const std::string& text = it->second.value;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// The topics must keep the history: their retention (by the records' own, back-dated
+// timestamps) must outlast its oldest record by a day, CreateTime must be kept (not replaced by
+// the broker's append time), and the broker must accept timestamps that old.
+Status CheckTopicsKeepHistory(const EmulateFlags& flags, const emulate::HistoryPeriod& period) {
+  const int64_t age_ms = period.end_ms - period.start_ms;
+  const int64_t needed_ms = age_ms + 24 * 3600 * 1000LL;
+  for (const std::string& topic : {flags.topic_pin, flags.topic_geo, flags.topic_user}) {
+    ASSIGN_OR_RETURN(auto configs, kafka::DescribeTopicConfigs(flags.brokers, topic,
+                                                               std::chrono::seconds(15)));
+    auto type = configs.find("message.timestamp.type");
+    if (type != configs.end() && type->second.value != "CreateTime") {
+      return FailedPrecondition(fmt::format(
+          "topic {} has message.timestamp.type={}: the broker would replace the history's "
+          "timestamps with the time it appends them; set it to CreateTime",
+          topic, type->second.value));
+    }
+    std::optional<int64_t> retention = ConfigInt(configs, "retention.ms");
+    if (retention && *retention >= 0 && *retention < needed_ms) {
+      return FailedPrecondition(fmt::format(
+          "topic {} keeps records for {} ms (retention.ms), but a history of {} needs more than "
+          "{} ms (its oldest record plus a day), or Kafka deletes it by its back-dated "
+          "timestamps: run `pinpipe topics ensure --retention 14d` (or longer), or shorten "
+          "--history",
+          topic, *retention, flags.history, needed_ms));
+    }
+    for (const char* name : {"message.timestamp.before.max.ms",
+                             "message.timestamp.difference.max.ms"}) {
+      std::optional<int64_t> limit = ConfigInt(configs, name);
+      if (limit && *limit < age_ms) {
+        return FailedPrecondition(fmt::format(
+            "topic {} refuses records more than {} ms older than now ({}); the history's oldest "
+            "is {} ms old: raise it or shorten --history",
+            topic, *limit, name, age_ms));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+int RunHistory(const EmulateFlags& flags, const std::vector<emulate::SourcePost>& posts) {
+  StatusOr<std::chrono::seconds> span = core::ParseDuration(flags.history);
+  if (!span.ok()) {
+    std::cerr << "emulate: --history: " << span.status().message() << "\n";
+    return 2;
+  }
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  auto period = emulate::HistoryPeriodOf(now_ms, *span);
+  if (!period.ok()) {
+    std::cerr << "emulate: " << period.status().message() << "\n";
+    return 2;
+  }
+  emulate::HistoryOptions options;
+  options.period = *period;
+  options.posts_per_hour = flags.history_posts_per_hour;
+  options.daily_swing = flags.history_daily_swing;
+  options.seed = flags.seed;
+  auto schedule = emulate::HistorySchedule::Create(options, posts.size());
+  if (!schedule.ok()) {
+    std::cerr << "emulate: " << schedule.status().message() << "\n";
+    return 2;
+  }
+  if (Status s = CheckTopicsKeepHistory(flags, *period); !s.ok()) {
+    std::cerr << "emulate: " << s.ToString() << "\n";
+    return 1;
+  }
+  std::cerr << fmt::format("history: {} posts from {} to {} into {} ({}, {}, {})\n",
+                           schedule->total_posts(), core::IsoTime(period->start_ms),
+                           core::IsoTime(period->end_ms), flags.brokers, flags.topic_pin,
+                           flags.topic_geo, flags.topic_user);
+  kafka::ProducerOptions producer_options;
+  producer_options.brokers = flags.brokers;
+  producer_options.client_id = "pinpipe-history";
+  producer_options.delivery_timeout = std::chrono::seconds(30);
+  producer_options.linger = std::chrono::milliseconds(5);
+  auto producer = kafka::Producer::Create(producer_options);
+  if (!producer.ok()) {
+    std::cerr << "emulate: " << producer.status().ToString() << "\n";
+    return 1;
+  }
+  emulate::HistoryTopics topics{flags.topic_pin, flags.topic_geo, flags.topic_user};
+  auto stats = emulate::LoadHistory(posts, *schedule, topics, **producer, g_stop,
+                                    std::chrono::seconds(60), &std::cerr);
+  (*producer)->Close(std::chrono::seconds(5));
+  if (!stats.ok()) {
+    std::cerr << "emulate: " << stats.status().ToString() << "\n";
+    return 1;
+  }
+  std::cout << emulate::FormatHistorySummary(options, *schedule, *stats) << "\n";
+  if (g_stop.load()) {
+    std::cerr << "emulate: stopped before the history was complete\n";
+    return 1;
+  }
+  return stats->records_failed() == 0 ? 0 : 1;
+}
 
 emulate::RetryOptions RetryOptionsOf(const EmulateFlags& flags) {
   emulate::RetryOptions retry;
@@ -68,6 +193,8 @@ int Run(const EmulateFlags& flags) {
   action.sa_handler = OnSigint;
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+
+  if (!flags.history.empty()) return RunHistory(flags, posts);
 
   const bool load_mode = flags.rate >= 0 || flags.concurrency > 0 || flags.count > 0 ||
                          flags.duration > 0 || flags.batch_size > 0;
@@ -139,6 +266,38 @@ CommandRegistration kEmulate(
                      "so nothing is de-duplicated downstream; for exact accounting in benchmarks")
           ->envname("PINPIPE_EMULATE_DISTINCT_FROM")
           ->check(CLI::Range(int64_t{0}, emulate::kMaxDistinctIndex));
+      sub.add_option("--history", flags->history,
+                     "instead of posting to the API: produce the past straight into Kafka with "
+                     "back-dated timestamps, then exit. A whole number of days (3d) covers those "
+                     "UTC days before today and today until now; another span (6h) the last "
+                     "span. Posts are new (index/ind from 1000000000, unique_id derived), "
+                     "validated like the API does (invalid records are counted, not produced). "
+                     "No environment variable on purpose: scripts/run's live emulator inherits "
+                     "the environment (scripts/run takes PINPIPE_RUN_HISTORY)");
+      sub.add_option("--history-posts-per-hour", flags->history_posts_per_hour,
+                     "history: posts per hour on average (each is a pin, a geo and a user "
+                     "record)")
+          ->envname("PINPIPE_EMULATE_HISTORY_POSTS_PER_HOUR")
+          ->check(CLI::Range(0.0, 1e7))
+          ->capture_default_str();
+      sub.add_option("--history-daily-swing", flags->history_daily_swing,
+                     "history: the daily cycle's amplitude relative to the mean (peak 20:00 UTC, "
+                     "low 08:00; 0 = flat)")
+          ->envname("PINPIPE_EMULATE_HISTORY_DAILY_SWING")
+          ->check(CLI::Range(0.0, 1.0))
+          ->capture_default_str();
+      sub.add_option("--kafka-brokers", flags->brokers, "history: Kafka bootstrap servers")
+          ->envname("PINPIPE_KAFKA_BROKERS")
+          ->capture_default_str();
+      sub.add_option("--topic-pin", flags->topic_pin, "history: topic for pin records")
+          ->envname("PINPIPE_TOPIC_PIN")
+          ->capture_default_str();
+      sub.add_option("--topic-geo", flags->topic_geo, "history: topic for geo records")
+          ->envname("PINPIPE_TOPIC_GEO")
+          ->capture_default_str();
+      sub.add_option("--topic-user", flags->topic_user, "history: topic for user records")
+          ->envname("PINPIPE_TOPIC_USER")
+          ->capture_default_str();
       sub.add_flag("--no-progress", flags->no_progress, "load mode: no progress line on stderr");
       sub.add_flag("--no-retry", flags->no_retry,
                    "do not send a record again after 503/429 or a connection error (the "

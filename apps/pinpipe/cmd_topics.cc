@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "command.h"
+#include "core/duration.h"
 #include "kafka/admin.h"
 
 namespace pinpipe::app {
@@ -24,21 +25,50 @@ struct TopicsFlags {
   int partitions = 3;
   int replication_factor = 1;
   int timeout_ms = 15000;
+  std::string retention = "14d";
 };
 
+// --retention: the duration, or 0 for the broker's default (retention.ms is then not set).
+StatusOr<int64_t> RetentionMs(const std::string& text) {
+  if (text == "0") return int64_t{0};
+  ASSIGN_OR_RETURN(std::chrono::seconds d, core::ParseDuration(text));
+  if (d.count() <= 0) return InvalidArgument("--retention must be positive (or 0)");
+  return static_cast<int64_t>(d.count()) * 1000;
+}
+
 int RunEnsure(const TopicsFlags& flags) {
+  StatusOr<int64_t> retention_ms = RetentionMs(flags.retention);
+  if (!retention_ms.ok()) {
+    std::cerr << "pinpipe topics ensure: " << retention_ms.status().ToString() << "\n";
+    return 2;
+  }
+  const auto timeout = std::chrono::milliseconds(flags.timeout_ms);
   std::vector<kafka::TopicSpec> specs;
   for (const std::string& name : {flags.topic_pin, flags.topic_geo, flags.topic_user}) {
-    specs.push_back({name, flags.partitions, flags.replication_factor, {}});
+    kafka::TopicSpec spec{name, flags.partitions, flags.replication_factor, {}};
+    if (*retention_ms > 0) spec.configs["retention.ms"] = std::to_string(*retention_ms);
+    specs.push_back(std::move(spec));
   }
-  Status s = kafka::EnsureTopics(flags.brokers, specs, std::chrono::milliseconds(flags.timeout_ms));
+  Status s = kafka::EnsureTopics(flags.brokers, specs, timeout);
   if (!s.ok()) {
     std::cerr << "pinpipe topics ensure: " << s.ToString() << "\n";
     return 1;
   }
   for (const auto& spec : specs) {
-    std::cout << fmt::format("topic {} ok ({} partitions, replication factor {})\n", spec.name,
-                             spec.partitions, spec.replication_factor);
+    std::string retention = "broker default retention";
+    if (*retention_ms > 0) {
+      // A topic that existed before may keep records for less: raise it (never lower it).
+      auto raised = kafka::EnsureMinRetention(flags.brokers, spec.name, *retention_ms, timeout);
+      if (!raised.ok()) {
+        std::cerr << "pinpipe topics ensure: " << raised.status().ToString() << "\n";
+        return 1;
+      }
+      retention = raised->has_value()
+                      ? fmt::format("retention.ms raised from {} to {}", **raised, *retention_ms)
+                      : fmt::format("retention at least {}", flags.retention);
+    }
+    std::cout << fmt::format("topic {} ok ({} partitions, replication factor {}, {})\n",
+                             spec.name, spec.partitions, spec.replication_factor, retention);
   }
   return 0;
 }
@@ -102,6 +132,13 @@ CommandRegistration kTopics(
       sub.add_option("--timeout-ms", flags->timeout_ms, "Timeout for broker requests")
           ->envname("PINPIPE_KAFKA_TIMEOUT_MS")
           ->check(CLI::Range(1, 3600000))
+          ->capture_default_str();
+      sub.add_option("--retention", flags->retention,
+                     "ensure: keep records at least this long (retention.ms of new topics; an "
+                     "existing topic that keeps them for less is raised, never lowered); 0 = the "
+                     "broker's default. Back-dated history (`pinpipe emulate --history`) falls "
+                     "under retention by its own timestamps, so this must exceed its span")
+          ->envname("PINPIPE_TOPICS_RETENTION")
           ->capture_default_str();
       CLI::App* ensure = sub.add_subcommand(
           "ensure", "Create the pin/geo/user topics if missing; check existing partition counts");

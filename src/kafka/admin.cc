@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 #include <thread>
 #include <utility>
@@ -218,6 +219,198 @@ Status EnsureTopics(const std::string& brokers, const std::vector<TopicSpec>& to
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return Combine(errors);
+}
+
+namespace {
+
+// Options for one admin request of `op` with `timeout`.
+StatusOr<AdminOptionsHandle> AdminOptionsFor(rd_kafka_t* rk, rd_kafka_admin_op_t op,
+                                             std::chrono::milliseconds timeout) {
+  AdminOptionsHandle options(rd_kafka_AdminOptions_new(rk, op));
+  char errstr[512];
+  RETURN_IF_ERROR(KafkaError(rd_kafka_AdminOptions_set_request_timeout(
+                                 options.get(), ToMillis(timeout), errstr, sizeof(errstr)),
+                             "admin request timeout", errstr));
+  return options;
+}
+
+// Waits for the answer of an admin request sent to `queue`.
+StatusOr<EventHandle> AwaitAdminResult(rd_kafka_queue_t* queue, const std::string& what,
+                                       const std::string& brokers,
+                                       std::chrono::milliseconds timeout) {
+  EventHandle event(rd_kafka_queue_poll(queue, ToMillis(timeout) + 2000));
+  if (event == nullptr) {
+    return DeadlineExceeded(
+        fmt::format("{}: no answer from {} within {} ms", what, brokers, timeout.count()));
+  }
+  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaError(rd_kafka_event_error(event.get()), what,
+                      rd_kafka_event_error_string(event.get()));
+  }
+  return event;
+}
+
+StatusOr<std::map<std::string, TopicConfigEntry>> DescribeTopicConfigsWith(
+    rd_kafka_t* rk, const std::string& brokers, const std::string& topic,
+    std::chrono::milliseconds timeout) {
+  const std::string what = fmt::format("describing the configuration of topic '{}'", topic);
+  ConfigResourceHandle resource(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
+  ASSIGN_OR_RETURN(AdminOptionsHandle options,
+                   AdminOptionsFor(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout));
+  QueueHandle queue(rd_kafka_queue_new(rk));
+  rd_kafka_ConfigResource_t* raw = resource.get();
+  rd_kafka_DescribeConfigs(rk, &raw, 1, options.get(), queue.get());
+  ASSIGN_OR_RETURN(EventHandle event, AwaitAdminResult(queue.get(), what, brokers, timeout));
+  const rd_kafka_DescribeConfigs_result_t* result = rd_kafka_event_DescribeConfigs_result(event.get());
+  size_t count = 0;
+  const rd_kafka_ConfigResource_t** resources =
+      rd_kafka_DescribeConfigs_result_resources(result, &count);
+  if (count != 1) return Internal(fmt::format("{}: {} resources in the answer", what, count));
+  const rd_kafka_resp_err_t err = rd_kafka_ConfigResource_error(resources[0]);
+  if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+    return NotFound(fmt::format("topic '{}' does not exist on {}", topic, brokers));
+  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* detail = rd_kafka_ConfigResource_error_string(resources[0]);
+    return KafkaError(err, what, detail != nullptr ? detail : rd_kafka_err2str(err));
+  }
+  std::map<std::string, TopicConfigEntry> out;
+  size_t entries = 0;
+  const rd_kafka_ConfigEntry_t** configs = rd_kafka_ConfigResource_configs(resources[0], &entries);
+  for (size_t i = 0; i < entries; ++i) {
+    const char* value = rd_kafka_ConfigEntry_value(configs[i]);
+    TopicConfigEntry entry;
+    entry.value = value != nullptr ? value : "";
+    entry.is_default = rd_kafka_ConfigEntry_source(configs[i]) !=
+                       RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG;
+    out[rd_kafka_ConfigEntry_name(configs[i])] = std::move(entry);
+  }
+  return out;
+}
+
+std::optional<int64_t> ParseInt64(std::string_view text) {
+  int64_t value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+StatusOr<std::map<std::string, TopicConfigEntry>> DescribeTopicConfigs(
+    const std::string& brokers, const std::string& topic, std::chrono::milliseconds timeout) {
+  ASSIGN_OR_RETURN(KafkaHandle rk, NewAdminClient(brokers));
+  return DescribeTopicConfigsWith(rk.get(), brokers, topic, timeout);
+}
+
+Status AlterTopicConfigs(const std::string& brokers, const std::string& topic,
+                         const std::map<std::string, std::string>& configs,
+                         std::chrono::milliseconds timeout) {
+  ASSIGN_OR_RETURN(KafkaHandle rk, NewAdminClient(brokers));
+  ASSIGN_OR_RETURN(auto current, DescribeTopicConfigsWith(rk.get(), brokers, topic, timeout));
+  std::map<std::string, std::string> all;
+  for (const auto& [name, entry] : current) {
+    if (!entry.is_default) all[name] = entry.value;
+  }
+  for (const auto& [name, value] : configs) all[name] = value;
+  const std::string what = fmt::format("altering the configuration of topic '{}'", topic);
+  ConfigResourceHandle resource(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
+  for (const auto& [name, value] : all) {
+    RETURN_IF_ERROR(KafkaError(
+        rd_kafka_ConfigResource_set_config(resource.get(), name.c_str(), value.c_str()),
+        fmt::format("{}: {}={}", what, name, value)));
+  }
+  ASSIGN_OR_RETURN(AdminOptionsHandle options,
+                   AdminOptionsFor(rk.get(), RD_KAFKA_ADMIN_OP_ALTERCONFIGS, timeout));
+  QueueHandle queue(rd_kafka_queue_new(rk.get()));
+  rd_kafka_ConfigResource_t* raw = resource.get();
+  rd_kafka_AlterConfigs(rk.get(), &raw, 1, options.get(), queue.get());
+  ASSIGN_OR_RETURN(EventHandle event, AwaitAdminResult(queue.get(), what, brokers, timeout));
+  const rd_kafka_AlterConfigs_result_t* result = rd_kafka_event_AlterConfigs_result(event.get());
+  size_t count = 0;
+  const rd_kafka_ConfigResource_t** resources = rd_kafka_AlterConfigs_result_resources(result, &count);
+  for (size_t i = 0; i < count; ++i) {
+    const rd_kafka_resp_err_t err = rd_kafka_ConfigResource_error(resources[i]);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* detail = rd_kafka_ConfigResource_error_string(resources[i]);
+      return KafkaError(err, what, detail != nullptr ? detail : rd_kafka_err2str(err));
+    }
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::optional<int64_t>> EnsureMinRetention(const std::string& brokers,
+                                                     const std::string& topic,
+                                                     int64_t min_retention_ms,
+                                                     std::chrono::milliseconds timeout) {
+  ASSIGN_OR_RETURN(auto configs, DescribeTopicConfigs(brokers, topic, timeout));
+  auto it = configs.find("retention.ms");
+  if (it == configs.end()) {
+    return FailedPrecondition(fmt::format("topic '{}': the broker reports no retention.ms", topic));
+  }
+  std::optional<int64_t> current = ParseInt64(it->second.value);
+  if (!current) {
+    return Internal(fmt::format("topic '{}': retention.ms '{}' is not a number", topic,
+                                it->second.value));
+  }
+  if (*current < 0 || *current >= min_retention_ms) return std::optional<int64_t>();
+  RETURN_IF_ERROR(AlterTopicConfigs(brokers, topic,
+                                    {{"retention.ms", std::to_string(min_retention_ms)}}, timeout));
+  return std::optional<int64_t>(*current);
+}
+
+StatusOr<std::vector<PartitionLag>> GroupLag(const std::string& brokers, const std::string& group,
+                                             const std::vector<std::string>& topics,
+                                             std::chrono::milliseconds timeout) {
+  ASSIGN_OR_RETURN(ConfHandle conf, NewConf(brokers, "pinpipe-status"));
+  char errstr[512];
+  if (rd_kafka_conf_set(conf.get(), "group.id", group.c_str(), errstr, sizeof(errstr)) !=
+      RD_KAFKA_CONF_OK) {
+    return InvalidArgument(fmt::format("group.id '{}': {}", group, errstr));
+  }
+  // Never commits: this client only reads the group's offsets (it does not join the group).
+  rd_kafka_conf_set(conf.get(), "enable.auto.commit", "false", errstr, sizeof(errstr));
+  ASSIGN_OR_RETURN(KafkaHandle rk, NewClient(RD_KAFKA_CONSUMER, std::move(conf)));
+  ASSIGN_OR_RETURN(ClusterInfo cluster, DescribeWith(rk.get(), brokers, timeout));
+  PartitionListHandle list(rd_kafka_topic_partition_list_new(16));
+  for (const std::string& topic : topics) {
+    auto it = std::find_if(cluster.topics.begin(), cluster.topics.end(),
+                           [&](const TopicInfo& t) { return t.name == topic && t.error.ok(); });
+    if (it == cluster.topics.end()) continue;
+    for (int p = 0; p < it->partitions; ++p) {
+      rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p);
+    }
+  }
+  std::vector<PartitionLag> out;
+  if (list->cnt == 0) {
+    rd_kafka_consumer_close(rk.get());
+    return out;
+  }
+  const rd_kafka_resp_err_t err = rd_kafka_committed(rk.get(), list.get(), ToMillis(timeout));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_consumer_close(rk.get());
+    return KafkaError(err, fmt::format("committed offsets of group '{}'", group));
+  }
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = list->elems[i];
+    PartitionLag lag;
+    lag.topic = tp.topic;
+    lag.partition = tp.partition;
+    lag.committed = tp.offset >= 0 ? tp.offset : -1;
+    int64_t low = 0;
+    int64_t high = 0;
+    const rd_kafka_resp_err_t werr = rd_kafka_query_watermark_offsets(
+        rk.get(), tp.topic, tp.partition, &low, &high, ToMillis(timeout));
+    if (werr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_consumer_close(rk.get());
+      return KafkaError(werr, fmt::format("high watermark of {}/{}", tp.topic, tp.partition));
+    }
+    lag.high_watermark = high;
+    lag.lag = high - (lag.committed >= 0 ? lag.committed : low);
+    out.push_back(std::move(lag));
+  }
+  rd_kafka_consumer_close(rk.get());
+  return out;
 }
 
 }  // namespace pinpipe::kafka

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,48 @@ Status EnsureTopics(const std::string& brokers, const std::vector<TopicSpec>& to
 // Brokers and topics (with partition counts) from cluster metadata.
 // Errors: Unavailable when no broker answers within `timeout`.
 StatusOr<ClusterInfo> Describe(const std::string& brokers, std::chrono::milliseconds timeout);
+
+// One topic configuration entry as the broker reports it (DescribeConfigs).
+struct TopicConfigEntry {
+  std::string value;
+  bool is_default = true;  // the broker's default, not set on the topic
+};
+
+// The topic's configuration (every entry the broker reports, by name).
+// Errors: NotFound for an unknown topic, Unavailable / DeadlineExceeded as above.
+StatusOr<std::map<std::string, TopicConfigEntry>> DescribeTopicConfigs(
+    const std::string& brokers, const std::string& topic, std::chrono::milliseconds timeout);
+
+// Sets `configs` on an existing topic and keeps the other settings made on it. librdkafka 2.0
+// has only the non-incremental AlterConfigs, which resets every setting it is not given to the
+// broker's default, so the topic's own (non-default) settings are read first and sent along.
+// Errors: as DescribeTopicConfigs; InvalidArgument for a value the broker refuses.
+Status AlterTopicConfigs(const std::string& brokers, const std::string& topic,
+                         const std::map<std::string, std::string>& configs,
+                         std::chrono::milliseconds timeout);
+
+// What `pinpipe topics ensure` does to an existing topic's retention.ms: a topic that keeps
+// records for less than `min_retention_ms` (and not forever, -1) is raised to it; a longer one is
+// left alone. Returns the old value when it was raised, nullopt when nothing changed.
+StatusOr<std::optional<int64_t>> EnsureMinRetention(const std::string& brokers,
+                                                     const std::string& topic,
+                                                     int64_t min_retention_ms,
+                                                     std::chrono::milliseconds timeout);
+
+// A consumer group's position in one partition (what lag tools show).
+struct PartitionLag {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t committed = -1;       // the group's committed offset; -1: none
+  int64_t high_watermark = -1;  // the partition's end
+  int64_t lag = -1;             // high_watermark - committed (all of it when nothing committed)
+};
+
+// The committed offsets of `group` in every partition of `topics` and the partitions' high
+// watermarks (OffsetFetch + ListOffsets; the group is not joined). Topics that do not exist are
+// left out. Errors: Unavailable / DeadlineExceeded when the cluster does not answer in time.
+StatusOr<std::vector<PartitionLag>> GroupLag(const std::string& brokers, const std::string& group,
+                                             const std::vector<std::string>& topics,
+                                             std::chrono::milliseconds timeout);
 
 }  // namespace pinpipe::kafka

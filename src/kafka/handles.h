@@ -22,6 +22,7 @@ struct KafkaDeleter {
   void operator()(rd_kafka_event_t* p) const { rd_kafka_event_destroy(p); }
   void operator()(rd_kafka_AdminOptions_t* p) const { rd_kafka_AdminOptions_destroy(p); }
   void operator()(rd_kafka_NewTopic_t* p) const { rd_kafka_NewTopic_destroy(p); }
+  void operator()(rd_kafka_ConfigResource_t* p) const { rd_kafka_ConfigResource_destroy(p); }
   void operator()(rd_kafka_topic_partition_list_t* p) const {
     rd_kafka_topic_partition_list_destroy(p);
   }
@@ -40,6 +41,7 @@ using QueueHandle = std::unique_ptr<rd_kafka_queue_t, KafkaDeleter>;
 using EventHandle = std::unique_ptr<rd_kafka_event_t, KafkaDeleter>;
 using AdminOptionsHandle = std::unique_ptr<rd_kafka_AdminOptions_t, KafkaDeleter>;
 using NewTopicHandle = std::unique_ptr<rd_kafka_NewTopic_t, KafkaDeleter>;
+using ConfigResourceHandle = std::unique_ptr<rd_kafka_ConfigResource_t, KafkaDeleter>;
 using PartitionListHandle = std::unique_ptr<rd_kafka_topic_partition_list_t, KafkaDeleter>;
 using MetadataHandle = std::unique_ptr<const rd_kafka_metadata_t, KafkaDeleter>;
 using ListGroupOffsetsHandle = std::unique_ptr<rd_kafka_ListConsumerGroupOffsets_t, KafkaDeleter>;

@@ -104,7 +104,17 @@ class ProducerImpl final : public Producer {
   Status Init();
 
   Status Produce(std::string_view topic, std::string_view key, std::string_view value,
-                 DeliveryCallback done) override;
+                 DeliveryCallback done) override {
+    return Enqueue(topic, key, value, 0, std::move(done));
+  }
+  Status ProduceAt(std::string_view topic, std::string_view key, std::string_view value,
+                   int64_t timestamp_ms, DeliveryCallback done) override {
+    if (timestamp_ms <= 0) {
+      return InvalidArgument(fmt::format("kafka produce: timestamp {} ms is not after the epoch",
+                                         timestamp_ms));
+    }
+    return Enqueue(topic, key, value, timestamp_ms, std::move(done));
+  }
   Status Flush(std::chrono::milliseconds timeout) override;
   Status CheckReachable(std::chrono::milliseconds timeout) override;
   ProducerStats Stats() const override;
@@ -114,6 +124,8 @@ class ProducerImpl final : public Producer {
 
  private:
   StatusOr<KafkaHandle> NewHandle();
+  Status Enqueue(std::string_view topic, std::string_view key, std::string_view value,
+                 int64_t timestamp_ms, DeliveryCallback done);
 
   static void DeliveryReportCallback(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
   static void ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque);
@@ -228,8 +240,9 @@ StatusOr<KafkaHandle> ProducerImpl::NewHandle() {
   return NewClient(RD_KAFKA_PRODUCER, std::move(conf));
 }
 
-Status ProducerImpl::Produce(std::string_view topic, std::string_view key, std::string_view value,
-                             DeliveryCallback done) {
+// timestamp_ms 0: librdkafka stamps the message with the current time.
+Status ProducerImpl::Enqueue(std::string_view topic, std::string_view key, std::string_view value,
+                             int64_t timestamp_ms, DeliveryCallback done) {
   if (topic.empty() || topic.size() > kMaxTopicNameLength) {
     return InvalidArgument(fmt::format("kafka produce: invalid topic name '{}'", topic));
   }
@@ -249,7 +262,7 @@ Status ProducerImpl::Produce(std::string_view topic, std::string_view key, std::
       err = RD_KAFKA_RESP_ERR__FATAL;
     } else {
       // rd_kafka_produceva: the rd_kafka_producev macros need C casts.
-      rd_kafka_vu_t vus[5];
+      rd_kafka_vu_t vus[6];
       vus[0].vtype = RD_KAFKA_VTYPE_TOPIC;
       vus[0].u.cstr = topic_name;
       vus[1].vtype = RD_KAFKA_VTYPE_KEY;
@@ -260,7 +273,9 @@ Status ProducerImpl::Produce(std::string_view topic, std::string_view key, std::
       vus[3].u.i = RD_KAFKA_MSG_F_COPY;
       vus[4].vtype = RD_KAFKA_VTYPE_OPAQUE;
       vus[4].u.ptr = node;
-      rd_kafka_error_t* error = rd_kafka_produceva(rk_.get(), vus, 5);
+      vus[5].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
+      vus[5].u.i64 = timestamp_ms;
+      rd_kafka_error_t* error = rd_kafka_produceva(rk_.get(), vus, 6);
       if (error != nullptr) {
         err = rd_kafka_error_code(error);
         rd_kafka_error_destroy(error);

@@ -64,8 +64,18 @@ class Producer {
   virtual ~Producer() = default;
 
   // Enqueues one message (key and value are copied). See the class comment for the contract.
+  // Its Kafka timestamp (CreateTime) is the time of this call.
   virtual Status Produce(std::string_view topic, std::string_view key, std::string_view value,
                          DeliveryCallback done) = 0;
+
+  // The same with an explicit Kafka timestamp (CreateTime, milliseconds since the epoch, > 0):
+  // `pinpipe emulate --history` back-dates records with it. The broker keeps it as long as the
+  // topic's message.timestamp.type is CreateTime and the time is within its
+  // message.timestamp.before.max.ms / after.max.ms (Kafka 3.9's defaults accept any time);
+  // otherwise the delivery fails with InvalidArgument. InvalidArgument at once for a timestamp
+  // <= 0.
+  virtual Status ProduceAt(std::string_view topic, std::string_view key, std::string_view value,
+                           int64_t timestamp_ms, DeliveryCallback done) = 0;
 
   // Waits until every enqueued message has been reported, or `timeout`. DeadlineExceeded if not.
   virtual Status Flush(std::chrono::milliseconds timeout) = 0;

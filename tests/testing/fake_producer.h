@@ -15,12 +15,15 @@ namespace pinpipe::testing {
 
 struct ProducedMessage {
   std::string topic, key, value;
+  int64_t timestamp_ms = 0;  // ProduceAt's timestamp; 0 for Produce (the broker's "now")
 };
 
 class FakeProducer : public kafka::Producer {
  public:
   Status Produce(std::string_view topic, std::string_view key, std::string_view value,
                  kafka::DeliveryCallback done) override;
+  Status ProduceAt(std::string_view topic, std::string_view key, std::string_view value,
+                   int64_t timestamp_ms, kafka::DeliveryCallback done) override;
   Status Flush(std::chrono::milliseconds) override;
   Status CheckReachable(std::chrono::milliseconds) override;
   kafka::ProducerStats Stats() const override;
@@ -37,6 +40,9 @@ class FakeProducer : public kafka::Producer {
   std::vector<ProducedMessage> messages() const;
 
  private:
+  Status Add(std::string_view topic, std::string_view key, std::string_view value,
+             int64_t timestamp_ms, kafka::DeliveryCallback done);
+
   mutable std::mutex mu_;
   std::vector<ProducedMessage> messages_;
   std::optional<Status> fail_produce_;

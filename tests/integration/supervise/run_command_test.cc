@@ -105,6 +105,10 @@ class RunCommandTest : public ::testing::Test {
         // a lake segment every 2 s instead of every minute, so progress shows within seconds.
         {"PINPIPE_EMULATE_RATE", "300"},
         {"PINPIPE_ARCHIVE_ROTATE_MAX_AGE", "2s"},
+        // The five pipeline workers only: no first-run history (first_run_test.cc covers it)
+        // and no dashboard.
+        {"PINPIPE_RUN_HISTORY", "none"},
+        {"PINPIPE_RUN_DASHBOARD", "0"},
     };
   }
 
