@@ -29,6 +29,7 @@ struct DashboardFlags {
   std::string lake;
   std::string transform_file;
   std::string topic_pin = "pinterest", topic_geo = "pinterest_geo", topic_user = "pinterest_user";
+  std::string stream_group = "pinpipe-stream", archive_group = "pinpipe-archiver";
   AuthTokenFlags auth;
   S3Flags s3;
 };
@@ -68,6 +69,8 @@ int RunDashboard(const DashboardFlags& f) {
   c.pg_role = f.pg_role;
   c.analytics = !f.no_analytics;
   c.topics = {f.topic_pin, f.topic_geo, f.topic_user};
+  c.stream_group = f.stream_group;
+  c.archive_group = f.archive_group;
   if (!f.transform_file.empty()) {
     auto loaded = transform::Transform::FromFile(f.transform_file);
     if (!loaded.ok()) return Fail(loaded.status().ToString());
@@ -118,6 +121,8 @@ CommandRegistration kDashboard(
       sub.add_option("--topic-pin", f->topic_pin, "Topic of pin records")->envname("PINPIPE_TOPIC_PIN")->capture_default_str();
       sub.add_option("--topic-geo", f->topic_geo, "Topic of geo records")->envname("PINPIPE_TOPIC_GEO")->capture_default_str();
       sub.add_option("--topic-user", f->topic_user, "Topic of user records")->envname("PINPIPE_TOPIC_USER")->capture_default_str();
+      sub.add_option("--stream-group", f->stream_group, "The speed layer's consumer group (pinpipe stream --group)")->envname("PINPIPE_STREAM_GROUP")->capture_default_str();
+      sub.add_option("--archive-group", f->archive_group, "The archiver's consumer group (pinpipe archive --group)")->envname("PINPIPE_ARCHIVE_GROUP")->capture_default_str();
       AddAuthTokenFlags(sub, &f->auth, "PINPIPE_DASHBOARD_TOKEN", "PINPIPE_DASHBOARD_TOKEN_FILE", "/api/*");
       AddS3Flags(sub, &f->s3);
       return CommandRunner([f] { return RunDashboard(*f); });

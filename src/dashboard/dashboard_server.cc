@@ -22,7 +22,7 @@ Status DashboardServer::Start() {
     KafkaSourceOptions ko;
     ko.brokers = config_.kafka_brokers;
     ko.topics.assign(config_.topics.begin(), config_.topics.end());
-    ko.groups = config_.consumer_groups;
+    ko.groups = {config_.stream_group, config_.archive_group};
     ko.timeout = std::max(config_.scrape_timeout, std::chrono::milliseconds(500));
     ASSIGN_OR_RETURN(kafka, KafkaSource::Create(std::move(ko)));
   }
@@ -32,12 +32,14 @@ Status DashboardServer::Start() {
       EngineOptions eo;
       eo.transform = config_.transform.get();
       eo.topics = config_.topics;
+      eo.stream_group = config_.stream_group;
       engine_ = std::make_unique<AnalyticsEngine>(std::move(eo));
     }
     PgSourceOptions po;
     po.dsn = config_.pg_dsn;
     po.role = config_.pg_role;
     po.topics = config_.topics;
+    po.stream_group = config_.stream_group;
     for (size_t i = 0; i < 3; ++i) {
       po.tables[i] = config_.transform->table(core::kAllRecordKinds[i]).table;
     }
@@ -54,6 +56,8 @@ Status DashboardServer::Start() {
   PipelineViewOptions vo;
   vo.interval = config_.refresh_interval;
   vo.topics = config_.topics;
+  vo.stream_group = config_.stream_group;
+  vo.archive_group = config_.archive_group;
   view_ = std::make_unique<PipelineView>(vo, std::move(metrics), std::move(kafka), std::move(pg),
                                          std::move(lake), engine_.get());
 

@@ -45,7 +45,10 @@ struct DashboardConfig {
   std::chrono::milliseconds scrape_timeout{1000};
   std::vector<MetricsTarget> metrics;  // may be empty
   std::string kafka_brokers;           // "" = no Kafka source
-  std::vector<std::string> consumer_groups = {"pinpipe-stream", "pinpipe-archiver"};
+  // The speed layer's and the archiver's consumer groups (`pinpipe stream --group`,
+  // `pinpipe archive --group`): their lag, and the speed layer's offsets in PostgreSQL.
+  std::string stream_group = "pinpipe-stream";
+  std::string archive_group = "pinpipe-archiver";
   std::string pg_dsn;                  // "" = no PostgreSQL source (and no analytics)
   std::string pg_role = "pinpipe_reader";
   bool analytics = true;               // run the analytics engine (needs pg_dsn)

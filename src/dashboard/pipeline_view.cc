@@ -224,7 +224,7 @@ Status PipelineView::Overview(const Query& q, core::JsonWriter& j) {
   speed.last_activity_s = since(store_.LastIncrease("speed.rows"));
   speed.restarts = restarts("stream");
   {
-    std::optional<double> lag = store_.Latest("kafka.lag|pinpipe-stream");
+    std::optional<double> lag = store_.Latest("kafka.lag|" + options_.stream_group);
     const std::optional<double> produced_at = store_.LastIncrease("kafka.produced");
     const bool upstream_active = produced_at && now - *produced_at < stale_s;
     const bool idle = !speed.last_activity_s || *speed.last_activity_s > stale_s;
@@ -232,7 +232,8 @@ Status PipelineView::Overview(const Query& q, core::JsonWriter& j) {
       speed.stale = true;
       speed.stale_reason = fmt::format("no rows stored for {:.0f} s while Kafka receives", stale_s);
     } else if (lag && *lag > 0) {
-      const std::vector<double> lags = store_.Values("kafka.lag|pinpipe-stream", Window::k5m);
+      const std::vector<double> lags =
+          store_.Values("kafka.lag|" + options_.stream_group, Window::k5m);
       std::vector<double> known;
       for (double v : lags) if (!std::isnan(v)) known.push_back(v);
       if (known.size() >= 10 && std::is_sorted(known.end() - 10, known.end()) &&
@@ -253,7 +254,7 @@ Status PipelineView::Overview(const Query& q, core::JsonWriter& j) {
   archiver.last_activity_s = since(store_.LastIncrease("archiver.records"));
   archiver.restarts = restarts("archive");
   {
-    std::optional<double> lag = store_.Latest("kafka.lag|pinpipe-archiver");
+    std::optional<double> lag = store_.Latest("kafka.lag|" + options_.archive_group);
     const std::optional<double> produced_at = store_.LastIncrease("kafka.produced");
     const bool upstream_active = produced_at && now - *produced_at < stale_s;
     if (upstream_active && (!archiver.last_activity_s || *archiver.last_activity_s > stale_s)) {

@@ -35,6 +35,8 @@ namespace pinpipe::dashboard {
 struct PipelineViewOptions {
   std::chrono::milliseconds interval{2000};
   std::array<std::string, 3> topics = {"pinterest", "pinterest_geo", "pinterest_user"};
+  std::string stream_group = "pinpipe-stream";     // the speed layer's lag (its stage tile)
+  std::string archive_group = "pinpipe-archiver";  // the archiver's
   // A stage with no activity for this long while its upstream is active is stale.
   std::chrono::seconds stale_after{60};
   size_t max_series = 1024;
