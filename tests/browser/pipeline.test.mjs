@@ -17,6 +17,10 @@
 //   PINPIPE_TEST_EMULATOR_CTL    a command taking `stop` / `start`: with it, the unfiltered
 //                                answers are compared too, with posting paused and the speed
 //                                layer caught up (live data cannot equal a later SQL snapshot)
+//   PINPIPE_STREAM_GROUP         the speed layer's consumer group (default pinpipe-stream), as
+//                                the pipeline was given it
+//   PINPIPE_DASHBOARD_BOUNDARY=1 readiness also waits for the batch layer's boundary (a run
+//                                that loaded a history), and the lambda panel must show it
 //   PINPIPE_TEST_ARTIFACTS       where the screenshot goes ($PINPIPE_STATE_DIR/test/artifacts)
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -31,6 +35,8 @@ const DSN = process.env.PINPIPE_DASHBOARD_PG_DSN || '';
 const READY_S = Number(process.env.PINPIPE_DASHBOARD_READY_S || 180);
 const TOKEN = process.env.PINPIPE_DASHBOARD_TOKEN || '';
 const EMULATOR_CTL = process.env.PINPIPE_TEST_EMULATOR_CTL || '';
+const STREAM_GROUP = process.env.PINPIPE_STREAM_GROUP || 'pinpipe-stream';
+const WANT_BOUNDARY = process.env.PINPIPE_DASHBOARD_BOUNDARY === '1';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const headers = TOKEN ? { Authorization: `Bearer ${TOKEN}` } : {};
@@ -53,8 +59,9 @@ async function waitReady() {
         const records = kafka.topics.reduce((a, t) => a + t.high_watermark, 0);
         const analytics = await api('/api/analytics');
         const q1 = analytics.tables.find((t) => t.id === 'q1_popular_category_by_country');
-        if (records > 0 && q1 && q1.rows.length > 0) return;
-        last = `records in Kafka ${records}, q1 rows ${q1 ? q1.rows.length : 'none'}`;
+        const boundary = WANT_BOUNDARY ? (await api('/api/lambda')).boundary : 'not asked';
+        if (records > 0 && q1 && q1.rows.length > 0 && boundary) return;
+        last = `records in Kafka ${records}, q1 rows ${q1 ? q1.rows.length : 'none'}, boundary ${boundary}`;
       } else {
         last = `/healthz ${health.status}`;
       }
@@ -134,6 +141,10 @@ describe('dashboard on the running pipeline', { timeout: 900_000 }, () => {
     const rows = await kpiNumber(page, 'kpi-speed-rows');
     assert.ok(records > 0, `records in Kafka: ${records}`);
     assert.ok(rows > 0, `speed-layer rows: ${rows}`);
+    if (WANT_BOUNDARY) {
+      // Batch days and live speed rows side by side: the lambda view marks where batch ends.
+      assert.ok(await page.locator('[data-testid="lambda-boundary-mark"]').count() >= 1, 'the lambda view marks the boundary');
+    }
     // The emulator keeps posting: within a few refreshes both counts move.
     const deadline = Date.now() + 60_000;
     let moved = false;
@@ -181,11 +192,12 @@ describe('dashboard on the running pipeline', { timeout: 900_000 }, () => {
         let lag = null;
         while (Date.now() < deadline) {
           const kafka = await api('/api/kafka');
-          lag = kafka.consumers.filter((c) => c.group === 'pinpipe-stream').reduce((a, c) => a + c.lag, 0);
+          const partitions = kafka.consumers.filter((c) => c.group === STREAM_GROUP);
+          lag = partitions.length > 0 ? partitions.reduce((a, c) => a + c.lag, 0) : null;
           if (lag === 0) break;
           await sleep(1000);
         }
-        assert.equal(lag, 0, 'the speed layer caught up after posting stopped');
+        assert.equal(lag, 0, `the speed layer (group ${STREAM_GROUP}) caught up after posting stopped`);
         await sleep(5000); // > one refresh interval of the dashboard after the last row
         await setFilters(page, { clear: true });
         assert.ok(await compareAnalyticsWithSql(page, {}) > 0);
