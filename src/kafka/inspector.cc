@@ -22,9 +22,11 @@ int ToMillis(std::chrono::milliseconds d) {
 
 StatusOr<std::unique_ptr<Inspector>> Inspector::Create(const InspectorOptions& options) {
   ASSIGN_OR_RETURN(ConfHandle conf, NewConf(options.brokers, options.client_id));
-  // No group.id: this client cannot join a group or commit. Small fetches and queues: it reads a
-  // few messages now and then, never a stream.
+  // It never subscribes, so it never joins its group.id (see the header: the id only keeps
+  // librdkafka from crashing on a NOT_COORDINATOR answer) and commits nothing: no offset is
+  // stored. Small fetches and queues: it reads a few messages now and then, never a stream.
   RETURN_IF_ERROR(SetConf(conf.get(), {
+                                          {"group.id", options.client_id},
                                           {"enable.auto.commit", "false"},
                                           {"enable.auto.offset.store", "false"},
                                           {"enable.partition.eof", "true"},

@@ -2,10 +2,13 @@
 // partitions and their watermarks, the offsets consumer groups have committed, and the newest
 // messages of a partition.
 //
-// It never joins a consumer group and never commits: the client has no group.id; committed
-// offsets are read with the Admin API (ListConsumerGroupOffsets, as lag tools do); messages are
-// read with the simple consumer API (start a partition at an offset, read, stop), so the
-// pipeline's groups and the broker's group list are untouched. Memory is bounded by small fetch
+// It never joins a consumer group and never commits: committed offsets are read with the Admin
+// API (ListConsumerGroupOffsets, as lag tools do); messages are read with the simple consumer API
+// (start a partition at an offset, read, stop), so the pipeline's groups and the broker's group
+// list are untouched. The client still has a group.id of its own (`client_id`), never joined:
+// librdkafka 2.0.2 dereferences the client's (absent) group when an OffsetFetch answer is
+// NOT_COORDINATOR, e.g. while the broker creates __consumer_offsets on a fresh cluster, and
+// crashed the dashboard (librdkafka issue #5040). Memory is bounded by small fetch
 // and queue sizes, and a message's value is copied only up to `max_value_bytes` (its full size
 // is reported).
 //
