@@ -349,7 +349,7 @@ void PgSource::PollSlow(double now) {
   const char* sql = nullptr;
   if (round_open_) {
     next = Slow::kReconciliation;
-  } else if (now >= next_views_) {
+  } else if (now >= next_views_ || boundary_.last_loaded_at != views_loaded_at_) {
     next = Slow::kLayerDays;
   } else if (now >= next_count_) {
     next = Slow::kDeadLetterCount;
@@ -360,6 +360,7 @@ void PgSource::PollSlow(double now) {
     case Slow::kLayerDays:
       sql = kLayerDaysSql;
       next_views_ = now + static_cast<double>(options_.slow_interval.count()) / 1000.0;
+      views_loaded_at_ = boundary_.last_loaded_at;
       break;
     case Slow::kReconciliation:
       sql = kReconciliationSql;

@@ -14,7 +14,10 @@
 //   scheduler.dags / dag_runs / task_instances   per DAG: paused, latest run, last activity
 // Whole-table statements run on a second connection, asynchronously (the refresh never waits for
 // them; it only polls), one at a time, each at most every `slow_interval`:
-//   serving.layer_days, serving.reconciliation, count(*) of pinpipe_dead_letters.
+//   serving.layer_days, serving.reconciliation, count(*) of pinpipe_dead_letters;
+// the two views also as soon as the boundary's last_loaded_at moved (a day was loaded), so that
+// the rows per day by layer agree with the boundary shown next to them within a round, not
+// `slow_interval` later.
 // The analytics engine (if any) refreshes on a third connection, which has no statement
 // timeout (its first load reads every merged row).
 // On request: a range of scheduler runs with their tasks, and a task try's log.
@@ -217,6 +220,7 @@ class PgSource {
   double next_count_ = 0;
   std::vector<LayerDay> pending_layer_days_;  // of the round in flight
   bool round_open_ = false;                   // layer_days read, reconciliation next
+  std::optional<double> views_loaded_at_;     // boundary_.last_loaded_at when the round began
 
   PartStatus connection_, serving_, stream_, scheduler_, views_, analytics_status_;
   PartStatus slow_connection_, engine_connection_;
