@@ -1,8 +1,10 @@
 // AnalyticsEngine: the dashboard's answers to the 8 analytics questions over the merged batch +
 // speed views, from an in-memory copy of the merged posts kept up to date incrementally
-// (docs/design.md, "Dashboard / Analytics engine"). The SQL views and functions of the serving
+// (docs/design.md, "Dashboard analytics engine"). The SQL views and functions of the serving
 // schema stay the reference definition (for psql users and the tests); they take seconds per
-// question at a million rows, this takes milliseconds.
+// question at a million rows, this takes milliseconds. It implements the dashboard server's
+// Analytics interface (analytics.h); the server may call every method from its refresher thread
+// only, but the readers below are also safe from any thread.
 //
 //   Refresh()    writer side, ONE thread (the dashboard's refresher). The first call, and any
 //                call after the batch layer changed (serving.batch_days: a day loaded or

@@ -1,5 +1,5 @@
 // PostFacts: the analytics engine's in-memory copy of the merged posts (docs/design.md,
-// "Dashboard / Analytics engine"): one compact entry per merged pin (serving.pins: one per
+// "Dashboard analytics engine"): one compact entry per merged pin (serving.pins: one per
 // unique_id) with what the 8 questions need from the pin and from its geolocation and user
 // record (serving.geo / serving.users, LEFT JOINed on ind as serving.posts does), and one entry
 // per merged user record whose join date is in Q6's years (Q6 counts people among the user

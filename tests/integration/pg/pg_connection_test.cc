@@ -3,6 +3,7 @@
 
 #include "pg/connection.h"
 #include "pg/copy_in.h"
+#include "pg/copy_out.h"
 #include "pg/transaction.h"
 #include "testing/pg_env.h"
 
@@ -160,6 +161,67 @@ TEST_F(PgTest, TransactionRollsBackUnlessCommitted) {
   auto result = conn().Exec("SELECT string_agg(id::text, ',' ORDER BY id) FROM t");
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->GetValue(0, 0), "2");
+}
+
+// CopyOut against the server's binary COPY: every type it decodes, NULLs, the end; an error
+// midway; and a CopyOut abandoned after its first row leaves the connection usable.
+TEST_F(PgTest, CopyOutDecodesTheServersBinaryFormat) {
+  auto copy = CopyOut::Start(
+      conn(),
+      "COPY (SELECT i::int4, (i * 10000000000)::int8, i % 2 = 0, i / 4.0::float8, "
+      "(DATE '2000-01-01' + i)::date, (TIMESTAMP '1970-01-01 00:00:01.5' + i * INTERVAL '1 day')"
+      "::timestamp, 'r' || i FROM generate_series(0, 2) i UNION ALL SELECT NULL, NULL, NULL, "
+      "NULL, NULL, NULL, NULL) TO STDOUT (FORMAT binary)");
+  ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+  BinaryRow row;
+  for (int i = 0; i < 3; ++i) {
+    auto more = copy->Next(&row);
+    ASSERT_TRUE(more.ok() && *more) << more.status().ToString();
+    ASSERT_EQ(row.size(), 7u);
+    EXPECT_EQ(*row.Int4(0), i);
+    EXPECT_EQ(*row.Int8(1), int64_t{i} * 10000000000);
+    EXPECT_EQ(*row.Bool(2), i % 2 == 0);
+    EXPECT_EQ(*row.Float8(3), i / 4.0);
+    EXPECT_EQ(*row.Date(4), 10957 + i);  // 2000-01-01 is day 10957 since 1970-01-01
+    EXPECT_EQ(*row.Timestamp(5), 1500000 + int64_t{i} * 86400 * 1000000);
+    EXPECT_EQ(row.Text(6), "r" + std::to_string(i));
+  }
+  auto more = copy->Next(&row);
+  ASSERT_TRUE(more.ok() && *more);
+  for (size_t c = 0; c < row.size(); ++c) EXPECT_TRUE(row.IsNull(c)) << c;
+  EXPECT_EQ(*row.Int4(0), std::nullopt);
+  more = copy->Next(&row);
+  ASSERT_TRUE(more.ok()) << more.status().ToString();
+  EXPECT_FALSE(*more);
+  EXPECT_EQ(copy->rows(), 4);
+
+  // A query that fails midway (division by zero at the third row).
+  auto failing = CopyOut::Start(
+      conn(), "COPY (SELECT (1 / (2 - i))::int4 FROM generate_series(0, 5) i) TO STDOUT (FORMAT binary)");
+  ASSERT_TRUE(failing.ok()) << failing.status().ToString();
+  Status error = Status::Ok();
+  for (int i = 0; i < 10 && error.ok(); ++i) {
+    auto next = failing->Next(&row);
+    if (!next.ok()) error = next.status();
+    else if (!*next) break;
+  }
+  EXPECT_FALSE(error.ok());
+  EXPECT_NE(error.message().find("22012"), std::string::npos) << error.ToString();
+  EXPECT_EQ(conn().Exec("SELECT 1").value().GetValue(0, 0), "1");
+
+  // Abandoned after one row of a million: cancelled, drained, the connection works again.
+  {
+    auto big = CopyOut::Start(conn(),
+                              "COPY (SELECT i::int4 FROM generate_series(1, 1000000) i) TO STDOUT "
+                              "(FORMAT binary)");
+    ASSERT_TRUE(big.ok()) << big.status().ToString();
+    auto first = big->Next(&row);
+    ASSERT_TRUE(first.ok() && *first);
+    EXPECT_EQ(*row.Int4(0), 1);
+  }
+  auto after = conn().Exec("SELECT 2");
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->GetValue(0, 0), "2");
 }
 
 }  // namespace

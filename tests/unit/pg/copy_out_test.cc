@@ -73,7 +73,8 @@ TEST(BinaryRowTest, TrailerEnds) {
 TEST(BinaryRowTest, WrongLengthForTheTypeIsInvalidArgument) {
   BinaryRow row;
   bool at_end = false;
-  ASSERT_TRUE(row.Parse(Be(1, 2) + Field("abc"), false, &at_end).ok());
+  const std::string message = Be(1, 2) + Field("abc");  // the row points into it
+  ASSERT_TRUE(row.Parse(message, false, &at_end).ok());
   EXPECT_EQ(row.Int4(0).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(row.Timestamp(0).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(*row.Text(0), "abc");
