@@ -69,14 +69,27 @@ describe('dashboard page against the fixture server', { timeout: 240_000 }, () =
     const records = await kpiNumber(page, 'kpi-kafka-records');
     const rows = await kpiNumber(page, 'kpi-speed-rows');
     assert.ok(records > 0 && rows > 0);
-    // A table scrolled by the reader stays scrolled through refreshes.
+    // A table scrolled by the reader stays scrolled through refreshes, and the focused control
+    // keeps the focus although the panel's content is rebuilt.
     const box = '[data-testid="table-kafka-consumers-block"] .table-scroll';
-    await page.$eval(box, (el) => { el.scrollTop = 60; });
+    // (Scrolled, then a frame passes so the scroll event is dispatched; again if a refresh
+    // replaced the table meanwhile.)
+    for (let attempt = 0; ; attempt++) {
+      const kept = await page.$eval(box, async (el) => {
+        el.scrollTop = 60;
+        await new Promise((resolve) => { requestAnimationFrame(() => setTimeout(resolve, 0)); });
+        return el.isConnected && el.scrollTop === 60;
+      });
+      if (kept) break;
+      assert.ok(attempt < 5, 'the consumers table can be scrolled by 60 px');
+    }
+    await page.focus('[data-testid="table-kafka-topics-csv"]');
     const kafkaVersion = Number(await page.getAttribute('[data-testid="panel-kafka"]', 'data-version'));
     const n = await refreshCount(page);
     await waitForRefreshAfter(page, n + 1);
     assert.ok(Number(await page.getAttribute('[data-testid="panel-kafka"]', 'data-version')) > kafkaVersion);
     assert.equal(await page.$eval(box, (el) => el.scrollTop), 60);
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'table-kafka-topics-csv');
     assert.ok(await kpiNumber(page, 'kpi-kafka-records') > records, 'records in Kafka grow');
     assert.ok(await kpiNumber(page, 'kpi-speed-rows') > rows, 'speed rows grow');
     assert.equal(await page.getAttribute('[data-testid="refresh-status"]', 'data-mode'), 'live');

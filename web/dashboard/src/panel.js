@@ -30,6 +30,7 @@ export class Panel {
   // and the focused control (by data-testid) survive the re-render, so a refresh every few
   // seconds does not move what the reader is looking at.
   async run(render) {
+    this.snapshot();
     try {
       const generatedAt = await render();
       this.restore();
@@ -53,7 +54,8 @@ export class Panel {
   }
 
   // Remembers where the reader is (table scroll positions, the focused control), as it happens:
-  // a refresh's fetch takes time, during which they may still move.
+  // a refresh's fetch takes time, during which they may still move. snapshot() reads the
+  // positions when a refresh starts too, so a scroll whose event is still pending is not lost.
   track() {
     this.scroll = new Map();
     this.focusId = null;
@@ -67,6 +69,13 @@ export class Panel {
     this.element.addEventListener('focusout', (e) => {
       if (e.relatedTarget && !this.element.contains(e.relatedTarget)) this.focusId = null;
     });
+  }
+
+  snapshot() {
+    for (const box of this.element.querySelectorAll('.table-scroll')) {
+      const id = box.querySelector('table[data-testid]')?.dataset.testid;
+      if (id) this.scroll.set(id, [box.scrollTop, box.scrollLeft]);
+    }
   }
 
   restore() {
