@@ -358,6 +358,26 @@ TEST_F(DashboardServerTest, EventsStreamRefreshes) {
   EXPECT_NE(client.buffered().find("\"generated_at\":\""), std::string::npos);
 }
 
+// Every source is optional: without metrics URLs, Kafka and the lake, every endpoint still
+// answers (200, or 503 with a detail for what needs the missing source).
+TEST_F(DashboardServerTest, RunsWithoutOptionalSources) {
+  DashboardConfig c = Config();
+  c.metrics.clear();
+  c.kafka_brokers.clear();
+  StartServer(std::move(c));
+  for (const RouteSpec& route : Routes()) {
+    if (!route.api || route.id == RouteId::kEvents) continue;
+    std::string path(route.path);
+    if (route.id == RouteId::kKafkaMessages) path += "?topic=" + ingest_->topic(RecordKind::kPin);
+    if (route.id == RouteId::kSchedulerLog) continue;
+    http::ClientResponse r = Get(path);
+    EXPECT_TRUE(r.status == 200 || r.status == 503) << path << ": " << r.status << " " << r.body;
+    EXPECT_NE(r.body.find(r.status == 200 ? "\"generated_at\"" : "\"detail\""), std::string::npos)
+        << path << ": " << r.body;
+  }
+  EXPECT_EQ(Get("/api/kafka").status, 503);
+}
+
 // Ten concurrent pollers cost PostgreSQL what one costs: the statements per refresh cycle do
 // not depend on the number of clients (answers come from the cache).
 TEST_F(DashboardServerTest, TenPollersCostWhatOneCosts) {
