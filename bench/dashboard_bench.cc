@@ -267,6 +267,7 @@ int PgPart(const std::string& admin_dsn) {
 
 int main(int argc, char** argv) {
   using namespace pinpipe::dashboard;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each figure as soon as it is measured
   std::string pg_dsn;
   std::vector<char*> rest = {argv[0]};
   for (int i = 1; i < argc; ++i) {

@@ -125,7 +125,12 @@ bool PgSource::EnsureConnected(std::optional<pg::Connection>* conn,
 }
 
 StatusOr<pg::Result> PgSource::Query(const std::string& sql, const std::vector<pg::Param>& params) {
-  if (!conn_) return Unavailable("PostgreSQL: not connected");
+  // On-request reads (runs, logs) may come before the first refresh opened the connection.
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  if (!EnsureConnected(&conn_, options_.statement_timeout, &connection_, now)) {
+    return Unavailable("PostgreSQL: not connected (" + connection_.error + ")");
+  }
   ++statements_;
   StatusOr<pg::Result> r = params.empty() ? conn_->Exec(sql) : conn_->ExecParams(sql, params);
   if (!r.ok() && !conn_->healthy()) conn_.reset();
@@ -398,7 +403,6 @@ void PgSource::RefreshAnalytics(double now) {
 
 StatusOr<std::vector<RunRow>> PgSource::Runs(const std::string& from, const std::string& to,
                                              size_t limit) {
-  if (!conn_) return Unavailable("PostgreSQL: not connected (" + connection_.error + ")");
   ASSIGN_OR_RETURN(pg::Result r, Query(R"sql(
 SELECT r.dag_id, r.run_id, r.kind, extract(epoch from r.interval_start), r.state,
        extract(epoch from r.started_at), extract(epoch from r.ended_at), r.sla_missed,
@@ -437,7 +441,6 @@ ORDER BY r.interval_start DESC, r.dag_id, r.run_id, t.position)sql",
 StatusOr<PgSource::TaskLog> PgSource::Log(const std::string& dag_id, const std::string& run_id,
                                           const std::string& task_id,
                                           std::optional<int> try_number, size_t max_bytes) {
-  if (!conn_) return Unavailable("PostgreSQL: not connected (" + connection_.error + ")");
   ASSIGN_OR_RETURN(pg::Result task,
                    Query("SELECT try_number FROM scheduler.task_instances "
                          "WHERE dag_id = $1 AND run_id = $2 AND task_id = $3",

@@ -287,7 +287,7 @@ Status PipelineView::Overview(const Query& q, core::JsonWriter& j) {
     }
     if (!scheduler.last_activity_s) scheduler.last_activity_s = since(last);
     scheduler.detail = fmt::format("{} DAGs, {} failed runs in 7 days", pg_->dags().size(), failed);
-    if (!scheduler.up && !metrics_->configured("scheduler")) {
+    if (!scheduler.up && (!metrics_ || !metrics_->configured("scheduler"))) {
       scheduler.up = pg_->scheduler_status().ok && !pg_->dags().empty();
     }
   }

@@ -98,6 +98,18 @@ class RawClient {
     return n <= 0;
   }
 
+  // Reads until `needle` is among the bytes received and not yet returned by Read() (true), or
+  // the timeout passes or the connection ends (false). For streamed answers (server-sent events).
+  bool ReadUntil(std::string_view needle) {
+    while (buffer_.find(needle) == std::string::npos) {
+      if (!Fill()) return false;
+    }
+    return true;
+  }
+  // Waits for more bytes (false on timeout or end of connection).
+  bool ReadSome() { return Fill(); }
+  const std::string& buffered() const { return buffer_; }
+
   // True if nothing at all arrives within `wait` (the connection stays quietly open).
   bool Quiet(std::chrono::milliseconds wait) {
     pollfd p{fd_, POLLIN, 0};
