@@ -8,7 +8,8 @@
 //    and the RSS growth, then times every question and the pins per day under several filters
 //    (Google Benchmark: one table per question, the whole /api/analytics body, pin days).
 // 2. PostgreSQL part (with --pg-dsn, a superuser conninfo of a scratch server; a database
-//    pinpipe_dashboard_bench is created and dropped): N rows per kind generated with
+//    pinpipe_dashboard_bench is dropped and
+//    re-created at each run, and left for inspection): N rows per kind generated with
 //    generate_series into the real speed tables (`serving ensure`'s schema), with offsets, then
 //    the engine's full load timed (and the RSS it adds), one poll of 5,000 new rows per kind,
 //    and an empty poll. The questions then run on those facts too.

@@ -23,8 +23,10 @@
 //                "as_of":{"state":"loading"} (the dashboard keeps serving its cached answers
 //                meanwhile); after a failed load, "state":"failed" until a load succeeds.
 //
-// Memory: ~24 bytes per post + ~11 per user record in Q6's join years (post_facts.h), plus the
-// dictionaries; stats().bytes_held says what is held.
+// Memory: 24 bytes per post + 11 per user record in Q6's join years + 24 per distinct person
+// and its index slot (post_facts.h), plus the dictionaries: 42.7 MiB for 1 M posts each with
+// its own user record (bench/dashboard_bench.cc); stats().bytes_held (and bytes()) says what is
+// held.
 // Errors of Refresh: the connection's (the engine keeps its last good state and answers from it;
 // after a failed full load there is no state: the next Refresh loads again).
 #pragma once
