@@ -1,0 +1,323 @@
+#!/usr/bin/env bash
+# Dashboard benchmark: what ten open dashboards cost the speed layer, and how fast the dashboard
+# answers on the 3-day demo data plus 1,000,000 speed-layer posts, against the same questions
+# asked in SQL in the same run.
+#
+#   bench/dashboard_bench.sh [--posts 1000000] [--clients 10] [--seconds 60] [--no-build]
+#
+# 1. Runs the whole pipeline with `scripts/run --keep-services` on its own state
+#    ($STATE/bench-dashboard, wiped) and ports (34xxx): the first run's 3-day history, the
+#    scheduler loading those days into the batch layer, the dashboard. Waits until the batch layer
+#    has loaded a day (serving.boundary is set).
+# 2. Speed-layer throughput, with and without the dashboard: --posts distinct posts
+#    (`pinpipe emulate --distinct-from`, 3 records each) are sent in 6 equal bursts. For each burst
+#    the speed layer is paused (SIGSTOP) while the API puts the burst into Kafka, then resumed, and
+#    its throughput is the records of its batches committed in that drain over their span
+#    (pinpipe_stream_batches: finished_at - duration of the first). The bursts run in the order
+#    off, idle, clients, clients, idle, off: "off" = the dashboard process paused (SIGSTOP: no CPU,
+#    no queries), "idle" = the dashboard running with no browser, "clients" = --clients simulated
+#    browsers refreshing every second (bench/lib/dash_clients.py: every /api call the page makes
+#    per refresh). Each variant's figure is the records/s over its two drains.
+# 3. Latency: with every post in the speed layer, --clients browsers refresh every second for
+#    --seconds (a third of the refreshes with random filters on analytics and lambda, so cache
+#    misses count), while the emulator keeps posting 100 records/s. Per endpoint: p50/p99/max.
+#    Baseline in the same run: the 8 analytics questions asked as SQL (serving.q1..q8 functions,
+#    no filter, then with a category filter), each 3 times, median; vs /api/analytics (cached, and with a
+#    filter asked for the first time).
+# 4. The dashboard's RSS (now and peak, /proc), its analytics engine's load, and the page's
+#    JS+CSS gzipped (as served by the dashboard, gzip -9).
+# Report: a Markdown table on stdout and in bench/results/dashboard-<timestamp>.md.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=../scripts/lib/common.sh
+source "$ROOT/scripts/lib/common.sh"
+
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
+
+POSTS=1000000 CLIENTS=10 SECONDS_LAT=60 NO_BUILD=0
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --posts) POSTS=$2; shift 2 ;;
+    --clients) CLIENTS=$2; shift 2 ;;
+    --seconds) SECONDS_LAT=$2; shift 2 ;;
+    --no-build) NO_BUILD=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option $1" ;;
+  esac
+done
+BURSTS=6
+((POSTS >= BURSTS * 1000)) || die "--posts: at least $((BURSTS * 1000))"
+
+"$ROOT/scripts/setup"
+BIN="$ROOT/build/release/apps/pinpipe"
+BUILD_NOTE=""
+if ((NO_BUILD)); then
+  [[ -x $BIN ]] || die "--no-build: there is no $BIN"
+  BUILD_NOTE="--no-build: benchmarked the existing binary ($(date -u -r "$BIN" +%FT%TZ))"
+elif ! "$ROOT/scripts/build" release --target pinpipe; then
+  [[ -x $BIN ]] || die "scripts/build release failed and there is no $BIN"
+  BUILD_NOTE="scripts/build release FAILED; benchmarked the existing binary ($(date -u -r "$BIN" +%FT%TZ))"
+  warn "$BUILD_NOTE"
+fi
+"$BIN" dashboard --help >/dev/null 2>&1 || die "this pinpipe has no dashboard subcommand"
+
+export PINPIPE_KAFKA_LIBS="$KAFKA_LIBS"
+export PINPIPE_STATE_DIR="$STATE/bench-dashboard"
+export PINPIPE_KAFKA_PORT=34092 PINPIPE_KAFKA_CONTROLLER_PORT=34093 PINPIPE_PG_PORT=34432
+export PINPIPE_API_PORT=34080 PINPIPE_STREAM_METRICS_PORT=34191 PINPIPE_ARCHIVE_METRICS_PORT=34192
+export PINPIPE_SCHEDULER_METRICS_PORT=34193 PINPIPE_SUPERVISOR_METRICS_PORT=34194
+export PINPIPE_DASHBOARD_PORT=34088
+export PINPIPE_RUN_BIN="$BIN"
+export PINPIPE_EMULATE_RATE=100 PINPIPE_EMULATE_CONCURRENCY=2 PINPIPE_EMULATE_DISTINCT_FROM=500000000
+S="$PINPIPE_STATE_DIR"
+STATUS="$S/run/status.json"
+WATCH=(python3 "$ROOT/bench/lib/soak_watch.py")
+DASH_URL="http://127.0.0.1:$PINPIPE_DASHBOARD_PORT"
+API_URL="http://127.0.0.1:$PINPIPE_API_PORT"
+PG="host=127.0.0.1 port=$PINPIPE_PG_PORT user=pinpipe"
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+RESULTS="$ROOT/bench/results"
+report="$RESULTS/dashboard-$STAMP.md"
+mkdir -p "$RESULTS"
+
+run_pid="" paused=()
+stop_run() {
+  [[ -n $run_pid ]] || return 0
+  local p
+  for p in "${paused[@]}"; do kill -CONT "$p" 2>/dev/null || true; done
+  kill -TERM "$run_pid" 2>/dev/null || true
+  for _ in $(seq 1200); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+  wait "$run_pid" 2>/dev/null || true
+  run_pid=""
+}
+cleanup() {
+  local rc=$?
+  stop_run
+  "$ROOT/scripts/services" all stop >/dev/null 2>&1 || true
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+psql_q() { psql -X -qAt -h 127.0.0.1 -p "$PINPIPE_PG_PORT" -U pinpipe "$@"; }
+pid_of() { "${WATCH[@]}" state --status "$STATUS" "$1" | awk '$1 == "running" { print $2 }'; }
+pause() { kill -STOP "$1"; paused+=("$1"); }
+resume() {
+  kill -CONT "$1"
+  local p keep=()
+  for p in "${paused[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+  paused=("${keep[@]}")
+}
+# Records the speed layer has committed (its offsets table: sum of next offsets), and the topics'
+# ends: equal when it has caught up.
+committed() { psql_q pinterest_streaming -c "SELECT coalesce(sum(next_offset), 0) FROM pinpipe_stream_offsets" 2>/dev/null || echo 0; }
+topic_total() {
+  "$ROOT/scripts/services" kafka tool org.apache.kafka.tools.GetOffsetShell --exclude-internal-topics 2>/dev/null |
+    grep -E '^(pinterest|pinterest_geo|pinterest_user):' | awk -F: '{ s += $3 } END { print s + 0 }'
+}
+wait_caught_up() {  # max seconds
+  local end=$((SECONDS + $1)) want
+  want=$(topic_total)
+  until (($(committed) >= want)); do
+    ((SECONDS < end)) || return 1
+    sleep 0.5
+  done
+}
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+wait_quiet() {  # pid max-seconds: until it uses < 5% of a core over 2 s
+  local end=$((SECONDS + $2)) a b hz
+  hz=$(getconf CLK_TCK)
+  while ((SECONDS < end)); do
+    a=$(cpu_ticks "$1"); sleep 2; b=$(cpu_ticks "$1")
+    (((b - a) * 100 < 5 * 2 * hz)) && return 0
+  done
+  return 1
+}
+# CPU ticks of PostgreSQL's server processes (the postmaster's children: backends, autovacuum,
+# WAL writer, ...), summed; "pid:ticks" pairs so that a difference counts only processes alive
+# at both ends.
+pg_ticks() {
+  local pm p
+  pm=$(head -n 1 "$S/pg/data/postmaster.pid" 2>/dev/null) || return 0
+  for p in $(pgrep -P "$pm"); do echo "$p:$(cpu_ticks "$p" 2>/dev/null || echo 0)"; done
+}
+pg_ticks_diff() {  # before-list after-list -> ticks
+  awk -F: 'NR == FNR { a[$1] = $2; next } ($1 in a) { s += $2 - a[$1] } END { print s + 0 }' <(echo "$1") <(echo "$2")
+}
+rss_of() { awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { printf "%.1f %.1f\n", r / 1024, h / 1024 }' "/proc/$1/status"; }
+
+# ---- 1. the pipeline -------------------------------------------------------------------------
+log "dashboard bench: state $S (wiped), $POSTS posts in $BURSTS bursts, $CLIENTS clients"
+"$ROOT/scripts/services" reset --yes >/dev/null 2>&1 || true
+rm -rf "$S"
+mkdir -p "$S"
+"$ROOT/scripts/run" --keep-services >"$S/run.log" 2>&1 &
+run_pid=$!
+t_launch=$(now)
+deadline=$((SECONDS + 600))
+until port_open "$PINPIPE_DASHBOARD_PORT" && [[ -n $(pid_of stream) ]]; do
+  kill -0 "$run_pid" 2>/dev/null || { tail -n 40 "$S/run.log" >&2; die "scripts/run exited during start-up (log: $S/run.log)"; }
+  ((SECONDS < deadline)) || die "no dashboard after 600 s (log: $S/run.log)"
+  sleep 0.5
+done
+t_up=$(now)
+log "pipeline up after $(secs "$t_launch" "$t_up")s; waiting for the batch layer's first day"
+until [[ -n $(psql_q pinterest_streaming -c "SELECT boundary FROM serving.boundary" 2>/dev/null) ]]; do
+  ((SECONDS < deadline)) || die "the batch layer loaded no day within 600 s (log: $S/run.log)"
+  sleep 2
+done
+t_boundary=$(now)
+boundary=$(psql_q pinterest_streaming -c "SELECT boundary FROM serving.boundary")
+log "boundary $boundary after $(secs "$t_launch" "$t_boundary")s from the launch"
+SRC_DSN="$PG dbname=pinterest"
+
+# ---- 2. throughput with and without the dashboard -------------------------------------------
+per_burst=$((POSTS / BURSTS))
+declare -A REC SPAN CPU_DASH CPU_KAFKA CPU_CLIENTS CPU_PG
+variants=(off idle clients clients idle off)
+for i in "${!variants[@]}"; do
+  v=${variants[$i]}
+  stream_pid=$(pid_of stream) dash_pid=$(pid_of dashboard)
+  [[ -n $stream_pid && -n $dash_pid ]] || die "stream or dashboard not running (status: $STATUS)"
+  wait_caught_up 300 || die "the speed layer did not catch up before burst $i"
+  pause "$stream_pid"
+  "$BIN" emulate --api-url "$API_URL" --pg-dsn "$SRC_DSN" --rate 0 --batch-size 1000 --concurrency 4 \
+    --count $((per_burst * 3)) --distinct-from $((1000000000 + i * per_burst)) --no-progress \
+    >"$S/burst-$i.log" 2>&1 || die "emulate failed (log: $S/burst-$i.log)"
+  [[ $v == off ]] && pause "$dash_pid"
+  clients_pid=""
+  if [[ $v == clients ]]; then
+    rm -f "$S/burst-$i.stop"
+    python3 "$ROOT/bench/lib/dash_clients.py" --url "$DASH_URL" --clients "$CLIENTS" --interval 1 \
+      --until-file "$S/burst-$i.stop" --out "$S/burst-$i-clients.json" &
+    clients_pid=$!
+    sleep 2
+  fi
+  since=$(psql_q pinterest_streaming -c "SELECT coalesce(max(id), 0) FROM pinpipe_stream_batches")
+  kafka_pid=$(cat "$S/kafka/kafka.pid" 2>/dev/null || echo "")
+  cpu0_dash=$(cpu_ticks "$dash_pid") cpu0_kafka=$(cpu_ticks "$kafka_pid" 2>/dev/null || echo 0)
+  cpu0_clients=$([[ -n $clients_pid ]] && cpu_ticks "$clients_pid" || echo 0)
+  pg0=$(pg_ticks)
+  resume "$stream_pid"
+  wait_caught_up 600 || die "the speed layer did not drain burst $i within 600 s"
+  CPU_PG[$v]=$(( ${CPU_PG[$v]:-0} + $(pg_ticks_diff "$pg0" "$(pg_ticks)") ))
+  CPU_DASH[$v]=$(( ${CPU_DASH[$v]:-0} + $(cpu_ticks "$dash_pid") - cpu0_dash ))
+  CPU_KAFKA[$v]=$(( ${CPU_KAFKA[$v]:-0} + $(cpu_ticks "$kafka_pid" 2>/dev/null || echo 0) - cpu0_kafka ))
+  [[ -n $clients_pid ]] && CPU_CLIENTS[$v]=$(( ${CPU_CLIENTS[$v]:-0} + $(cpu_ticks "$clients_pid") - cpu0_clients ))
+  if [[ -n $clients_pid ]]; then touch "$S/burst-$i.stop"; wait "$clients_pid" || true; fi
+  if [[ $v == off ]]; then
+    resume "$dash_pid"
+    # It resumes behind the whole burst (a full reload of its analytics engine when the burst is
+    # larger than its poll limit): let it finish before the next burst.
+    wait_quiet "$dash_pid" 120 || warn "the dashboard is still busy 120 s after a paused burst"
+  fi
+  read -r rec span < <(psql_q pinterest_streaming -F ' ' -c "
+    SELECT sum(records), extract(epoch FROM max(finished_at) - min(finished_at - duration_ms * interval '1 ms'))
+    FROM pinpipe_stream_batches WHERE id > $since")
+  REC[$v]=$((${REC[$v]:-0} + rec))
+  SPAN[$v]=$(awk -v a="${SPAN[$v]:-0}" -v b="$span" 'BEGIN { printf "%.3f", a + b }')
+  log "burst $((i + 1))/$BURSTS ($v): $rec records drained in ${span}s ($(awk -v r="$rec" -v s="$span" 'BEGIN { printf "%.0f", r / s }') rec/s)"
+done
+rps() { awk -v r="${REC[$1]}" -v s="${SPAN[$1]}" 'BEGIN { printf "%.0f", r / s }'; }
+delta() { awk -v a="$(rps "$1")" -v b="$(rps "$2")" 'BEGIN { printf "%+.1f%%", (a / b - 1) * 100 }'; }
+
+# ---- 3. latency ------------------------------------------------------------------------------
+wait_caught_up 600 || die "the speed layer did not catch up"
+speed_pins=$(psql_q pinterest_streaming -c "SELECT count(*) FROM experimental_data")
+serving_pins=$(psql_q pinterest_streaming -c "SELECT count(*) FROM serving.pins")
+dash_pid=$(pid_of dashboard)
+log "latency: $CLIENTS clients for ${SECONDS_LAT}s ($speed_pins speed-layer pins, $serving_pins merged)"
+python3 "$ROOT/bench/lib/dash_clients.py" --url "$DASH_URL" --clients "$CLIENTS" --interval 1 \
+  --seconds "$SECONDS_LAT" --random-filters 0.33 --out "$S/latency.json"
+read -r rss_now rss_peak < <(rss_of "$dash_pid")
+# SQL baseline: the same 8 questions through the serving functions, as psql users ask them.
+sql_ms() {  # SQL -> median ms of 3 runs (psql \timing)
+  local i out times=()
+  for i in 1 2 3; do
+    out=$(psql -X -qAt -h 127.0.0.1 -p "$PINPIPE_PG_PORT" -U pinpipe pinterest_streaming \
+      -c '\timing on' -c "$1" 2>&1 | awk '/^Time:/ { print $2 }')
+    times+=("$out")
+  done
+  printf '%s\n' "${times[@]}" | sort -n | sed -n 2p
+}
+category=$(psql_q pinterest_streaming -c "SELECT category FROM serving.pins WHERE category IS NOT NULL LIMIT 1")
+sql_all=0 sql_cat=0
+for q in $(psql_q pinterest_streaming -c "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'serving' AND p.proname ~ '^q[1-8]_' ORDER BY 1"); do
+  a=$(sql_ms "SELECT count(*) FROM serving.$q()")
+  b=$(sql_ms "SELECT count(*) FROM serving.$q(p_category => '$category')" 2>/dev/null || echo "")
+  sql_all=$(awk -v s="$sql_all" -v a="$a" 'BEGIN { printf "%.1f", s + a }')
+  [[ -n $b ]] && sql_cat=$(awk -v s="$sql_cat" -v a="$b" 'BEGIN { printf "%.1f", s + a }')
+  log "SQL $q: ${a} ms (category filter: ${b:-n/a} ms)"
+done
+api_ms() {  # path -> "first median" ms of 3 requests (curl total time): the first may be a cache miss
+  local i t=()
+  for i in 1 2 3; do t+=("$(curl -s -o /dev/null -w '%{time_total}' "$DASH_URL$1" | awk '{ printf "%.1f", $1 * 1000 }')"); done
+  echo "${t[0]} $(printf '%s\n' "${t[@]}" | sort -n | sed -n 2p)"
+}
+enc_category=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$category")
+read -r api_all_first api_all < <(api_ms /api/analytics)
+read -r api_cat_first api_cat < <(api_ms "/api/analytics?category=$enc_category&from=2000-01-01")
+
+# ---- 4. bundle -------------------------------------------------------------------------------
+page=$(curl -s "$DASH_URL/")
+bundle_raw=0 bundle_gz=0
+for a in $(grep -oE '/assets/[^"]+\.(js|css)' <<<"$page" | sort -u); do
+  curl -s "$DASH_URL$a" >"$S/asset"
+  bundle_raw=$((bundle_raw + $(stat -c %s "$S/asset")))
+  bundle_gz=$((bundle_gz + $(gzip -9 -c "$S/asset" | wc -c)))
+done
+
+# ---- report ----------------------------------------------------------------------------------
+{
+  echo "# Dashboard benchmark ($(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
+  echo
+  echo "Command: bench/dashboard_bench.sh --posts $POSTS --clients $CLIENTS --seconds $SECONDS_LAT"
+  [[ -n $BUILD_NOTE ]] && echo && echo "**Warning:** $BUILD_NOTE."
+  echo
+  echo "Pipeline (scripts/run, fresh state): up after $(secs "$t_launch" "$t_up") s; batch layer's first day ($boundary) after $(secs "$t_launch" "$t_boundary") s."
+  echo
+  echo "## Speed-layer throughput with the dashboard"
+  echo
+  echo "| dashboard | records drained | seconds | records/s | vs paused | CPU s during the drains: dashboard / PostgreSQL (all server processes) / Kafka broker / the simulated browsers |"
+  echo "|---|---|---|---|---|---|"
+  hz=$(getconf CLK_TCK)
+  for v in off idle clients; do
+    echo "| $v | ${REC[$v]} | ${SPAN[$v]} | $(rps "$v") | $(delta "$v" off) | $(awk -v a="${CPU_DASH[$v]:-0}" -v p="${CPU_PG[$v]:-0}" -v b="${CPU_KAFKA[$v]:-0}" -v c="${CPU_CLIENTS[$v]:-0}" -v hz="$hz" 'BEGIN { printf "%.2f / %.2f / %.2f / %.2f", a / hz, p / hz, b / hz, c / hz }') |"
+  done
+  echo
+  echo "off = dashboard process paused (SIGSTOP); idle = running, no browser; clients = $CLIENTS simulated browsers refreshing every second. Bursts of $per_burst posts ($((per_burst * 3)) records), order off idle clients clients idle off; the speed layer paused while each burst entered Kafka. **10 clients vs idle: $(delta clients idle)**."
+  if [[ -f $S/burst-2-clients.json ]]; then
+    echo
+    echo "Clients during the drains: $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["refreshes"], "refreshes,", sum(e["errors"] for e in r["endpoints"].values()), "errors")' "$S/burst-2-clients.json")."
+  fi
+  echo
+  echo "## API latency: $CLIENTS clients refreshing every second for ${SECONDS_LAT}s"
+  echo
+  echo "$speed_pins pins in the speed layer, $serving_pins merged pins in serving.pins (batch days up to $(psql_q pinterest_streaming -c "SELECT boundary FROM serving.boundary"))."
+  echo "A third of the refreshes ask /api/analytics and /api/lambda with random filters (cache misses)."
+  echo
+  echo "| endpoint | requests | errors | p50 ms | p99 ms | max ms |"
+  echo "|---|---|---|---|---|---|"
+  python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+for name, e in sorted(r["endpoints"].items()):
+    print("| %s | %d | %d | %s | %s | %s |" % (name, e["count"], e["errors"], e["p50_ms"], e["p99_ms"], e["max_ms"]))
+' "$S/latency.json"
+  echo
+  echo "## The 8 questions: dashboard vs SQL (same run, same data)"
+  echo
+  echo "| | SQL: 8 serving functions (sum of medians of 3) | GET /api/analytics: first request | ratio | median of 3 (cached) | ratio |"
+  echo "|---|---|---|---|---|---|"
+  ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { printf (a > 0 && b > 0 ? "%.0fx" : "n/a"), a / b }'; }
+  echo "| no filter | $sql_all ms | $api_all_first ms | $(ratio_of "$sql_all" "$api_all_first") | $api_all ms | $(ratio_of "$sql_all" "$api_all") |"
+  echo "| category = $category (API: and from=2000-01-01, a new cache key) | $sql_cat ms | $api_cat_first ms | $(ratio_of "$sql_cat" "$api_cat_first") | $api_cat ms | $(ratio_of "$sql_cat" "$api_cat") |"
+  echo
+  echo "## Footprint"
+  echo
+  echo "- dashboard RSS: $rss_now MiB now, $rss_peak MiB peak (VmHWM) with $serving_pins merged pins"
+  echo "- page JS+CSS: $bundle_raw bytes, $bundle_gz bytes gzipped (gzip -9)"
+} | tee "$report"
+echo "report: $report" >&2
