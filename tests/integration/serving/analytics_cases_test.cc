@@ -17,121 +17,31 @@
 // (days up to it loaded into the batch tables, the speed layer holding every key once, on the
 // day it first came). So the merge neither loses nor double-counts a row wherever the boundary
 // is, and batch and serving share one definition of the questions.
-#include <filesystem>
-#include <fstream>
 #include <set>
 
 #include "serving_fixture.h"
+#include "testing/analytics_case.h"
 
 namespace pinpipe::serving {
 namespace {
 
-namespace fs = std::filesystem;
+using testing::AnalyticsCase;
+using testing::CaseCheck;
 
-struct Check {
-  bool query = false;         // [query]: compare with `sql`; [expect]: with `expected`
-  std::string expression;     // after "SELECT * FROM <schema>."
-  std::vector<std::string> expected;
-  std::string sql;            // {schema} replaced per arrangement
-  int line = 0;
-};
-
-struct AnalyticsCase {
-  std::string name;
-  fs::path path;
+// The case files are parsed by the parser the dashboard's engine tests share
+// (tests/testing/analytics_case.h); its tables become the fixture's layers.
+Layers LayersOf(const AnalyticsCase& c) {
   Layers layers;
-  std::vector<Check> checks;
-  std::string error;  // a malformed file
-};
-
-std::vector<std::string> Split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    const size_t at = s.find(sep, start);
-    out.push_back(s.substr(start, at == std::string::npos ? std::string::npos : at - start));
-    if (at == std::string::npos) return out;
-    start = at + 1;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    layers[i].columns = c.tables[i].columns;
+    layers[i].rows = c.tables[i].rows;
   }
-}
-
-AnalyticsCase Parse(const fs::path& path) {
-  AnalyticsCase c;
-  c.path = path;
-  c.name = path.stem().string();
-  std::ifstream in(path);
-  std::string line;
-  RowSet* table = nullptr;
-  Check* check = nullptr;
-  bool header = false;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.empty() || line[0] == '#') continue;
-    if (line.front() == '[' && line.back() == ']') {
-      const std::string section = line.substr(1, line.size() - 2);
-      table = nullptr;
-      check = nullptr;
-      if (section == "pins" || section == "geo" || section == "users") {
-        const RecordKind kind = section == "pins"  ? RecordKind::kPin
-                                : section == "geo" ? RecordKind::kGeo
-                                                   : RecordKind::kUser;
-        table = &c.layers[static_cast<size_t>(kind)];
-        header = true;
-      } else if (section.starts_with("expect ") || section.starts_with("query ")) {
-        Check& added = c.checks.emplace_back();
-        added.query = section.starts_with("query ");
-        added.expression = section.substr(section.find(' ') + 1);
-        added.line = n;
-        check = &added;
-      } else {
-        c.error = fmt::format("line {}: unknown section [{}]", n, section);
-        return c;
-      }
-      continue;
-    }
-    if (table != nullptr) {
-      std::vector<std::string> fields = Split(line, '|');
-      if (header) {
-        table->columns = fields;
-        header = false;
-        continue;
-      }
-      if (fields.size() != table->columns.size()) {
-        c.error = fmt::format("line {}: {} fields, the header has {}", n, fields.size(),
-                              table->columns.size());
-        return c;
-      }
-      std::vector<Value> row;
-      for (const std::string& f : fields) row.push_back(f == "NULL" ? Value() : Value(f));
-      table->rows.push_back(std::move(row));
-    } else if (check != nullptr) {
-      if (check->query) {
-        check->sql += line + "\n";
-      } else {
-        check->expected.push_back(line);
-      }
-    } else {
-      c.error = fmt::format("line {}: outside any section", n);
-      return c;
-    }
-  }
-  return c;
-}
-
-std::vector<AnalyticsCase> LoadCases() {
-  std::vector<AnalyticsCase> cases;
-  for (const auto& entry :
-       fs::directory_iterator(fs::path(PINPIPE_SOURCE_DIR) / "tests/data/analytics")) {
-    if (entry.path().extension() == ".case") cases.push_back(Parse(entry.path()));
-  }
-  std::sort(cases.begin(), cases.end(),
-            [](const AnalyticsCase& a, const AnalyticsCase& b) { return a.name < b.name; });
-  return cases;
+  return layers;
 }
 
 const std::vector<AnalyticsCase>& Cases() {
-  static const std::vector<AnalyticsCase> cases = LoadCases();
+  static const std::vector<AnalyticsCase> cases =
+      testing::LoadAnalyticsCases(PINPIPE_SOURCE_DIR "/tests/data/analytics");
   return cases;
 }
 
@@ -146,8 +56,8 @@ class AnalyticsCasesTest : public ServingTest, public ::testing::WithParamInterf
   // Every check of the case in `schema`; `arrangement` names the layout in failures.
   void RunChecks(const AnalyticsCase& c, const std::string& schema,
                  const std::string& arrangement) {
-    for (const Check& check : c.checks) {
-      SCOPED_TRACE(fmt::format("{}:{}: {} ({})", c.path.string(), check.line, check.expression,
+    for (const CaseCheck& check : c.checks) {
+      SCOPED_TRACE(fmt::format("{}:{}: {} ({})", c.path, check.line, check.expression,
                                arrangement));
       const std::vector<std::string> got =
           Rows(fmt::format("SELECT * FROM {}.{}", schema, check.expression));
@@ -170,7 +80,7 @@ TEST(AnalyticsCaseFilesTest, EveryCaseParsesAndChecksSomething) {
   for (const AnalyticsCase& c : Cases()) {
     EXPECT_EQ(c.error, "") << c.path;
     EXPECT_FALSE(c.checks.empty()) << c.path << ": a case must check something";
-    EXPECT_FALSE(c.layers[0].rows.empty()) << c.path << ": no pins";
+    EXPECT_FALSE(c.tables[0].rows.empty()) << c.path << ": no pins";
   }
 }
 
@@ -182,18 +92,19 @@ TEST_P(AnalyticsCasesTest, SameAnswersInEveryArrangementOfTheLayers) {
   ASSERT_NE(found, nullptr);
   const AnalyticsCase& c = *found;
   ASSERT_EQ(c.error, "");
+  const Layers layers = LayersOf(c);
   std::set<std::string> days;
-  for (const RowSet& rows : c.layers) {
+  for (const RowSet& rows : layers) {
     const size_t dt = rows.Column("dt");
     for (const auto& r : rows.rows) {
       ASSERT_LT(dt, r.size()) << c.path << ": every table needs a dt column";
       days.insert(*r[dt]);
     }
   }
-  const Layers speed = SpeedCopy(c.layers);
+  const Layers speed = SpeedCopy(layers);
 
   // Everything in the batch tables: the batch schema, and serving with every day from batch.
-  for (const std::string& day : days) LoadBatchDay(day, c.layers);
+  for (const std::string& day : days) LoadBatchDay(day, layers);
   RunChecks(c, "batch", "batch schema, every day loaded");
   RunChecks(c, "serving", "serving, every day loaded, speed layer empty");
   // Speed layer only: no day loaded.
@@ -203,7 +114,7 @@ TEST_P(AnalyticsCasesTest, SameAnswersInEveryArrangementOfTheLayers) {
   RunChecks(c, "serving", "serving, no batch day: speed layer only");
   // The boundary after each day in turn, the speed layer holding everything.
   for (const std::string& day : days) {
-    LoadBatchDay(day, c.layers);
+    LoadBatchDay(day, layers);
     EXPECT_EQ(Rows("SELECT boundary FROM serving.boundary"), std::vector<std::string>{day});
     RunChecks(c, "serving", "serving, boundary " + day);
   }
