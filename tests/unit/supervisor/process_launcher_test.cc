@@ -62,6 +62,8 @@ TEST_F(ProcessLauncherTest, AKilledWorkerComesBackAndTheOthersKeepRunning) {
   s.Start();
   const int a = s.Snapshot().workers[0].pid, b = s.Snapshot().workers[1].pid;
   ASSERT_GT(a, 0);
+  // Kill it only once it has written its line: killed before, it would leave no line at all.
+  ASSERT_TRUE(RunUntil(s, [&] { return Slurp(dir_ + "/a.log") == "a started\n"; }, seconds(5)));
   ASSERT_EQ(kill(a, SIGKILL), 0);
   ASSERT_TRUE(RunUntil(
       s, [&] { return s.Snapshot().workers[0].pid > 0 && s.Snapshot().workers[0].pid != a; },
