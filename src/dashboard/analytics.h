@@ -5,7 +5,9 @@
 // tests use a fake (tests/testing/fake_analytics.h). The dashboard runs without one: the
 // analytics endpoints then answer 503 and /api/lambda takes its pin counts from the SQL views.
 //
-// Thread-safety: the server calls every method from its refresher thread only.
+// Thread-safety: Refresh() from the refresher thread only; the readers (the JSON bodies,
+// generation(), bytes()) from any thread, several at once, concurrently with Refresh (the server
+// computes analytics answers on its request threads).
 #pragma once
 
 #include <chrono>
@@ -38,6 +40,9 @@ class Analytics {
   virtual std::string FiltersJson() const = 0;
   // The merged pins per day and layer: [{"dt":"YYYY-MM-DD","batch":n,"speed":n},...]
   virtual std::string PinDaysJson(const AnalyticsFilters& filters) const = 0;
+  // Changes whenever what the readers return may have changed (each published refresh), so an
+  // answer computed at one generation can be served until the next.
+  virtual uint64_t generation() const = 0;
   // Bytes held in memory (for the dashboard's /metrics); 0 if unknown.
   virtual size_t bytes() const = 0;
 };

@@ -118,6 +118,7 @@ void AnalyticsEngine::Publish(const std::string& state, const RefreshHeader* hea
   }
   if (facts_changed) ++version_;
   snapshot->version = version_;
+  snapshot->generation = ++generation_;
   std::string& as_of = snapshot->as_of_json;
   as_of = "{\"state\":";
   core::AppendJsonString(state, &as_of);

@@ -68,6 +68,7 @@ class AnalyticsEngine final : public Analytics {
     std::string as_of_json;          // the "as_of" object of the answers
     std::string filters_json;        // FiltersJson()'s body
     uint64_t version = 0;            // changes whenever the facts change
+    uint64_t generation = 0;         // changes with every published snapshot
   };
 
   // Counters for /metrics and the overview.
@@ -110,6 +111,8 @@ class AnalyticsEngine final : public Analytics {
   // The merged pins per day and layer among the posts the filters keep:
   // [{"dt":"YYYY-MM-DD","batch":n,"speed":n},...]
   std::string PinDaysJson(const AnalyticsFilters& filters) const override;
+  // The published snapshot's generation (Analytics).
+  uint64_t generation() const override { return snapshot()->generation; }
   // stats().bytes_held (Analytics).
   size_t bytes() const override;
   Stats stats() const;
@@ -133,6 +136,7 @@ class AnalyticsEngine final : public Analytics {
   std::optional<int64_t> snapshot_ms_;   // snapshot of the last successful refresh
   std::optional<int32_t> boundary_;
   uint64_t version_ = 0;
+  uint64_t generation_ = 0;
 
   // Published state.
   mutable std::mutex mu_;

@@ -33,11 +33,60 @@ AnswerCache::Lookup AnswerCache::Get(const Query& query, Clock::time_point now, 
   return Lookup::kFirstMiss;
 }
 
+AnswerCache::Claim AnswerCache::ClaimOnDemand(const Query& query, Clock::time_point now,
+                                              uint64_t generation, Waiter waiter,
+                                              std::shared_ptr<const Answer>* answer) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(query.key);
+  if (it == entries_.end()) {
+    if (!MakeRoom()) {
+      ++stats_.refused;
+      return Claim::kFull;
+    }
+    it = entries_.emplace(query.key, Entry{query, nullptr, {}, now}).first;
+    it->second.on_demand = true;
+  }
+  Entry& e = it->second;
+  e.last_asked = now;
+  if (e.computing) {
+    ++stats_.joined;
+    e.waiters.push_back(std::move(waiter));
+    return Claim::kJoined;
+  }
+  if (e.answer != nullptr && e.generation == generation) {
+    ++stats_.hits;
+    *answer = e.answer;
+    return Claim::kHit;
+  }
+  ++stats_.misses;
+  e.on_demand = true;
+  e.computing = true;
+  return Claim::kCompute;
+}
+
+void AnswerCache::PublishClaimed(const Query& query, uint64_t generation,
+                                 std::shared_ptr<const Answer> answer) {
+  std::vector<Waiter> waiters;
+  {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(query.key);
+    if (it == entries_.end()) return;  // cannot happen: a computing entry is never evicted
+    Entry& e = it->second;
+    if (e.answer != nullptr) bytes_ -= e.answer->body.size();
+    bytes_ += answer->body.size();
+    e.answer = answer;
+    e.generation = generation;
+    e.computing = false;
+    waiters.swap(e.waiters);
+  }
+  for (Waiter& w : waiters) w(answer);
+}
+
 bool AnswerCache::MakeRoom() {
   if (entries_.size() < options_.max_entries) return true;
   auto victim = entries_.end();
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-    if (it->second.answer == nullptr) continue;  // someone waits for it
+    if (it->second.answer == nullptr || it->second.computing) continue;  // someone waits for it
     if (victim == entries_.end() || it->second.last_asked < victim->second.last_asked) victim = it;
   }
   if (victim == entries_.end()) return false;
@@ -61,7 +110,9 @@ std::vector<Query> AnswerCache::LiveQueries(Clock::time_point since) const {
   std::lock_guard lock(mu_);
   std::vector<Query> out;
   for (const auto& [key, entry] : entries_) {
-    if (entry.answer != nullptr && entry.last_asked >= since) out.push_back(entry.query);
+    if (entry.answer != nullptr && !entry.on_demand && entry.last_asked >= since) {
+      out.push_back(entry.query);
+    }
   }
   return out;
 }
@@ -83,7 +134,7 @@ void AnswerCache::Publish(const Query& query, std::shared_ptr<const Answer> answ
 void AnswerCache::Evict(Clock::time_point since) {
   std::lock_guard lock(mu_);
   for (auto it = entries_.begin(); it != entries_.end();) {
-    if (it->second.answer != nullptr && it->second.last_asked < since) {
+    if (it->second.answer != nullptr && !it->second.computing && it->second.last_asked < since) {
       bytes_ -= it->second.answer->body.size();
       it = entries_.erase(it);
     } else {

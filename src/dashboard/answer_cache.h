@@ -11,6 +11,15 @@
 // full evicts the least recently asked ready entry; when every entry is still waiting, the
 // request is refused (Get returns kFull) rather than growing the cache.
 //
+// On-demand entries (Claim / PublishClaimed) are for answers computed from in-memory state that
+// any thread may read (the analytics engine's immutable snapshot): the refresher never computes
+// them, and no request waits behind its steps. Each answer carries the generation of the state
+// it was computed from; Claim() returns it while the generation is current (a hit), hands the
+// computation to the first request of a new generation (kCompute: that request computes on its
+// own thread and calls PublishClaimed), and lets concurrent requests of the same key join that
+// computation (kJoined). So a key is computed at most once per generation, however many clients
+// ask, and only when asked. An entry being computed or waited for is never evicted.
+//
 // Thread-safety: every method may be called from any thread; one mutex guards the map, and the
 // callbacks are called outside it.
 #pragma once
@@ -55,9 +64,20 @@ class AnswerCache {
   Lookup Get(const Query& query, Clock::time_point now, Waiter waiter,
              std::shared_ptr<const Answer>* answer);
 
+  enum class Claim { kHit, kJoined, kCompute, kFull };
+  // On-demand lookup at `generation`. Hit: *answer is set. Joined: `waiter` will be called with
+  // the answer being computed. Compute: the caller must compute the answer and PublishClaimed
+  // it (then answer its own request; its waiter is not kept). Full: nothing kept; answer 503.
+  Claim ClaimOnDemand(const Query& query, Clock::time_point now, uint64_t generation,
+                      Waiter waiter, std::shared_ptr<const Answer>* answer);
+  // After kCompute: stores the answer computed at `generation` and answers the joined waiters.
+  void PublishClaimed(const Query& query, uint64_t generation,
+                      std::shared_ptr<const Answer> answer);
+
   // Refresher: the queries waiting for a first answer, each once (cleared).
   std::vector<Query> TakePending();
-  // Refresher: the queries with an answer asked for at or after `since`.
+  // Refresher: the queries with an answer asked for at or after `since` (on-demand ones
+  // excepted).
   std::vector<Query> LiveQueries(Clock::time_point since) const;
   // Refresher: stores the answer of `query` and answers whoever waits for it.
   void Publish(const Query& query, std::shared_ptr<const Answer> answer);
@@ -69,7 +89,7 @@ class AnswerCache {
 
   struct Stats {
     uint64_t hits = 0;
-    uint64_t misses = 0;   // first misses (a computation was queued)
+    uint64_t misses = 0;   // first misses (a computation was queued, or claimed on demand)
     uint64_t joined = 0;   // requests that waited for another's computation
     uint64_t refused = 0;  // kFull
     size_t entries = 0;
@@ -83,6 +103,9 @@ class AnswerCache {
     std::shared_ptr<const Answer> answer;  // null until the first Publish
     std::vector<Waiter> waiters;
     Clock::time_point last_asked;
+    bool on_demand = false;
+    bool computing = false;   // on demand: a request is computing it
+    uint64_t generation = 0;  // on demand: of `answer`
   };
   // Makes room for one more entry; false when every entry is waiting. Caller holds mu_.
   bool MakeRoom();

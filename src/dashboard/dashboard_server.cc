@@ -64,7 +64,18 @@ Status DashboardServer::Start() {
   ServiceOptions so;
   so.bearer_token = config_.bearer_token;
   so.topics.assign(config_.topics.begin(), config_.topics.end());
-  service_ = std::make_unique<DashboardService>(so, &cache_, &events_, &registry_);
+  // The engine's answers are computed on the request threads from its snapshot, never behind the
+  // refresher's steps.
+  OnDemandHooks on_demand;
+  on_demand.handles = &PipelineView::FromEngine;
+  const Analytics* analytics = engine_.get();
+  on_demand.generation = [analytics] { return analytics != nullptr ? analytics->generation() : 0; };
+  const PipelineView* view = view_.get();
+  on_demand.compute = [view](const Query& q, const std::string& generated_at) {
+    return view->ComputeFromEngine(q, generated_at);
+  };
+  service_ = std::make_unique<DashboardService>(so, &cache_, &events_, &registry_,
+                                                std::move(on_demand));
 
   RefresherHooks hooks;
   hooks.steps = view_->Steps();

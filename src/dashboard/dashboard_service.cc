@@ -37,8 +37,12 @@ http::Response DetailResponse(int status, std::string_view detail) {
 }
 
 DashboardService::DashboardService(ServiceOptions options, AnswerCache* cache, EventHub* events,
-                                   core::Registry* registry)
-    : options_(std::move(options)), cache_(cache), events_(events), registry_(registry) {
+                                   core::Registry* registry, OnDemandHooks on_demand)
+    : options_(std::move(options)),
+      cache_(cache),
+      events_(events),
+      registry_(registry),
+      on_demand_(std::move(on_demand)) {
   openapi_json_ = BuildDashboardOpenApi(!options_.bearer_token.empty(), options_.topics);
   requests_ = registry_->AddCounter("pinpipe_dashboard_requests_total",
                                     "HTTP requests answered, by route and status",
@@ -210,6 +214,9 @@ void DashboardService::Handle(const http::Request& request, http::Responder resp
     return Finish(route, start, respond, std::move(r));
   }
   if (route == RouteId::kEvents) return HandleEvents(route, start, respond);
+  if (on_demand_.handles && on_demand_.handles(route)) {
+    return HandleOnDemand(route, *parsed.query, start, respond);
+  }
   std::shared_ptr<const Answer> answer;
   // The waiter runs on the refresher thread when the first answer is ready; it holds the
   // responder (which outlives the server safely) and this service (which outlives the server).
@@ -222,14 +229,41 @@ void DashboardService::Handle(const http::Request& request, http::Responder resp
     case AnswerCache::Lookup::kJoined:
     case AnswerCache::Lookup::kFirstMiss:
       return;  // the waiter answers
-    case AnswerCache::Lookup::kFull: {
-      http::Response r = DetailResponse(
-          503, "too many different requests are waiting for a first answer; retry");
-      r.headers.emplace_back("Retry-After", std::to_string(options_.retry_after_seconds));
-      r.headers.emplace_back("Cache-Control", std::string(kNoStore));
-      return Finish(route, start, respond, std::move(r));
-    }
+    case AnswerCache::Lookup::kFull:
+      return RefuseFull(route, start, respond);
   }
+}
+
+void DashboardService::HandleOnDemand(RouteId route, const Query& query, Clock::time_point start,
+                                      const http::Responder& respond) {
+  const uint64_t generation = on_demand_.generation();
+  std::shared_ptr<const Answer> answer;
+  // A joined request is answered by the thread of the request that computes.
+  auto waiter = [this, route, start, respond](std::shared_ptr<const Answer> ready) {
+    Finish(route, start, respond, FromAnswer(*ready));
+  };
+  switch (cache_->ClaimOnDemand(query, start, generation, waiter, &answer)) {
+    case AnswerCache::Claim::kHit:
+      return Finish(route, start, respond, FromAnswer(*answer));
+    case AnswerCache::Claim::kJoined:
+      return;
+    case AnswerCache::Claim::kCompute: {
+      auto computed = std::make_shared<const Answer>(ComputeAnswer(on_demand_.compute, query));
+      cache_->PublishClaimed(query, generation, computed);
+      return Finish(route, start, respond, FromAnswer(*computed));
+    }
+    case AnswerCache::Claim::kFull:
+      return RefuseFull(route, start, respond);
+  }
+}
+
+void DashboardService::RefuseFull(RouteId route, Clock::time_point start,
+                                  const http::Responder& respond) {
+  http::Response r =
+      DetailResponse(503, "too many different requests are waiting for a first answer; retry");
+  r.headers.emplace_back("Retry-After", std::to_string(options_.retry_after_seconds));
+  r.headers.emplace_back("Cache-Control", std::string(kNoStore));
+  Finish(route, start, respond, std::move(r));
 }
 
 }  // namespace pinpipe::dashboard

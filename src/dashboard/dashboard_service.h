@@ -16,14 +16,21 @@
 // (until the answer; a first request for new parameters includes its computation), and the
 // answer cache's hits, misses and size.
 //
+// Routes answered on demand (OnDemandHooks::handles: the analytics engine's, whose state any
+// thread may read) never wait for the refresher: a request whose answer is missing or older than
+// the engine's generation computes it on its own thread (once per generation and key, however
+// many clients ask; answer_cache.h, "On-demand entries"). Every other route is computed by the
+// refresher.
+//
 // Thread-safety: OnHead and Handle run on the server's I/O threads, several at once; answers
-// that wait for a computation are sent from the refresher thread. The service must outlive the
-// server.
+// that wait for a refresher computation are sent from the refresher thread. The service must
+// outlive the server.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +38,7 @@
 #include "core/metrics.h"
 #include "dashboard/answer_cache.h"
 #include "dashboard/event_hub.h"
+#include "dashboard/refresher.h"
 #include "dashboard/routes.h"
 #include "http/server.h"
 
@@ -42,10 +50,16 @@ struct ServiceOptions {
   int retry_after_seconds = 1;      // in 503 answers
 };
 
+struct OnDemandHooks {
+  std::function<bool(RouteId)> handles;  // null: no route is on demand
+  std::function<uint64_t()> generation;  // of the state the answers come from; any thread
+  ComputeFn compute;                     // any thread, several at once
+};
+
 class DashboardService {
  public:
   DashboardService(ServiceOptions options, AnswerCache* cache, EventHub* events,
-                   core::Registry* registry);
+                   core::Registry* registry, OnDemandHooks on_demand = {});
 
   http::HeadDecision OnHead(const http::Request& head);
   void Handle(const http::Request& request, http::Responder respond);
@@ -61,11 +75,15 @@ class DashboardService {
               http::Response response);
   http::Response Static(RouteId route, const http::Request& request) const;
   void HandleEvents(RouteId route, Clock::time_point start, const http::Responder& respond);
+  void HandleOnDemand(RouteId route, const Query& query, Clock::time_point start,
+                      const http::Responder& respond);
+  void RefuseFull(RouteId route, Clock::time_point start, const http::Responder& respond);
 
   const ServiceOptions options_;
   AnswerCache* cache_;
   EventHub* events_;
   core::Registry* registry_;
+  const OnDemandHooks on_demand_;
   std::string openapi_json_;
 
   core::CounterFamily* requests_;

@@ -115,32 +115,39 @@ std::vector<RefreshStep> PipelineView::Steps() {
   return steps;
 }
 
-Answer PipelineView::Compute(const Query& query, const std::string& generated_at) {
+bool PipelineView::FromEngine(RouteId route) {
+  return route == RouteId::kAnalytics || route == RouteId::kFilters;
+}
+
+Answer PipelineView::ComputeFromEngine(const Query& query, const std::string& generated_at) const {
   Answer answer;
-  if (query.route == RouteId::kSchedulerLog) return SchedulerLog(query);
-  if (query.route == RouteId::kAnalytics || query.route == RouteId::kFilters) {
-    if (analytics_ == nullptr) {
-      answer.status = 503;
-      core::JsonWriter(&answer.body)
-          .BeginObject()
-          .Key("detail")
-          .String("this dashboard runs without the analytics engine")
-          .EndObject();
-      return answer;
-    }
-    const std::string body = query.route == RouteId::kAnalytics
-                                 ? analytics_->AnalyticsJson(FiltersOf(query))
-                                 : analytics_->FiltersJson();
-    answer.body = "{\"generated_at\":";
-    core::AppendJsonString(generated_at, &answer.body);
-    if (body.size() > 2) {
-      answer.body += ',';
-      answer.body.append(body, 1);  // the engine's object without its '{'
-    } else {
-      answer.body += '}';
-    }
+  if (analytics_ == nullptr) {
+    answer.status = 503;
+    core::JsonWriter(&answer.body)
+        .BeginObject()
+        .Key("detail")
+        .String("this dashboard runs without the analytics engine")
+        .EndObject();
     return answer;
   }
+  const std::string body = query.route == RouteId::kAnalytics
+                               ? analytics_->AnalyticsJson(FiltersOf(query))
+                               : analytics_->FiltersJson();
+  answer.body = "{\"generated_at\":";
+  core::AppendJsonString(generated_at, &answer.body);
+  if (body.size() > 2) {
+    answer.body += ',';
+    answer.body.append(body, 1);  // the engine's object without its '{'
+  } else {
+    answer.body += '}';
+  }
+  return answer;
+}
+
+Answer PipelineView::Compute(const Query& query, const std::string& generated_at) {
+  if (query.route == RouteId::kSchedulerLog) return SchedulerLog(query);
+  if (FromEngine(query.route)) return ComputeFromEngine(query, generated_at);
+  Answer answer;
   core::JsonWriter j(&answer.body);
   j.BeginObject().Key("generated_at").String(generated_at);
   Status s;

@@ -10,7 +10,8 @@
 // steps left. The peek (/api/kafka/messages), the scheduler's runs and a task's log are read on
 // demand by Compute, once per refresh interval however many clients ask (the answer cache).
 //
-// Thread-safety: the refresher thread only (steps and Compute run there).
+// Thread-safety: the refresher thread only (steps and Compute run there), except
+// ComputeFromEngine, which reads only the analytics engine and may run on any thread.
 #pragma once
 
 #include <chrono>
@@ -55,6 +56,10 @@ class PipelineView {
 
   std::vector<RefreshStep> Steps();
   Answer Compute(const Query& query, const std::string& generated_at);
+  // The routes answered from the analytics engine alone (/api/analytics, /api/filters), and
+  // their answer; any thread.
+  static bool FromEngine(RouteId route);
+  Answer ComputeFromEngine(const Query& query, const std::string& generated_at) const;
 
   const SeriesStore& store() const { return store_; }
   const PgSource* pg() const { return pg_.get(); }

@@ -44,18 +44,23 @@ Refresher::Stats Refresher::stats() const {
   return stats_;
 }
 
-void Refresher::ComputeAndPublish(const Query& query) {
+Answer ComputeAnswer(const ComputeFn& compute, const Query& query) {
   Answer answer;
   const std::string generated_at = Rfc3339(std::chrono::system_clock::now());
   try {
-    answer = hooks_.compute(query, generated_at);
+    answer = compute(query, generated_at);
   } catch (const std::exception& e) {
-    // A bug in one answer must not take the thread (and every other answer) down.
     std::fprintf(stderr, "pinpipe dashboard: computing %s threw: %s\n", query.key.c_str(), e.what());
+    answer = Answer{};
     answer.status = 500;
     answer.body = R"({"detail":"internal error while computing this answer"})";
   }
   answer.generated_at = generated_at;
+  return answer;
+}
+
+void Refresher::ComputeAndPublish(const Query& query) {
+  Answer answer = ComputeAnswer(hooks_.compute, query);
   {
     std::lock_guard lock(stats_mu_);
     ++stats_.computations;

@@ -26,6 +26,9 @@
 
 namespace pinpipe::dashboard {
 
+// Computes one query's answer; `generated_at` (RFC 3339, now) goes into the body.
+using ComputeFn = std::function<Answer(const Query&, const std::string& generated_at)>;
+
 struct RefresherOptions {
   std::chrono::milliseconds interval{2000};
   std::chrono::milliseconds keep_for{60000};  // as the cache's
@@ -40,7 +43,7 @@ struct RefresherHooks {
   std::vector<RefreshStep> steps;  // run in order each cycle
   // Computes one query's answer from the current source state; `generated_at` (RFC 3339, now)
   // goes into the body. The refresher sets Answer::generated_at to it.
-  std::function<Answer(const Query&, const std::string& generated_at)> compute;
+  ComputeFn compute;
   // After each cycle: its number (1, 2, ...) and when it finished (RFC 3339).
   std::function<void(uint64_t cycle, const std::string& generated_at)> after_cycle;
 };
@@ -85,6 +88,11 @@ class Refresher {
 
   std::jthread thread_;  // last: stopped before the members it uses go
 };
+
+// Computes one answer with `compute`, now: its generated_at set, and a 500 answer instead of an
+// exception (a bug in one answer must not take down the thread that computes it). Used by the
+// refresher and by the requests that compute on-demand answers (answer_cache.h).
+Answer ComputeAnswer(const ComputeFn& compute, const Query& query);
 
 // "2024-01-31T05:00:00.123Z" for a time point of the system clock.
 std::string Rfc3339(std::chrono::system_clock::time_point t);

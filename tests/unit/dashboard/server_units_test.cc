@@ -1,15 +1,20 @@
 // Unit tests of the dashboard server's parts: the Prometheus text parser, query parsing (status
-// codes and messages), the answer cache's single flight, the time series (rates, downsampling,
+// codes and messages), the answer cache's single flight (refresher and on-demand entries), the
+// service's on-demand routes, the time series (rates, downsampling,
 // histogram quantiles), the bytes shown of messages and dead letters, the asset lookup.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/utf8_text.h"
 #include "dashboard/answer_cache.h"
 #include "dashboard/asset_lookup.h"
+#include "dashboard/dashboard_service.h"
+#include "dashboard/event_hub.h"
 #include "dashboard/prom_text.h"
 #include "dashboard/routes.h"
 #include "dashboard/time_series.h"
@@ -188,6 +193,124 @@ TEST(AnswerCacheTest, FullOfWaitingEntriesRefuses) {
             AnswerCache::Lookup::kFirstMiss);
   EXPECT_EQ(cache.Get(MakeQuery(RouteId::kOverview, "window=24h"), now, noop, &a),
             AnswerCache::Lookup::kFull);
+}
+
+TEST(AnswerCacheTest, OnDemandEntriesAreComputedOncePerGenerationByTheirFirstRequest) {
+  AnswerCache cache(AnswerCacheOptions{std::chrono::seconds(60), 4});
+  const Query q = MakeQuery(RouteId::kAnalytics, "category=travel");
+  const auto now = AnswerCache::Clock::now();
+  int joined_answered = 0;
+  auto waiter = [&](std::shared_ptr<const Answer> a) {
+    EXPECT_EQ(a->body, "{\"g\":1}");
+    ++joined_answered;
+  };
+  std::shared_ptr<const Answer> a;
+  ASSERT_EQ(cache.ClaimOnDemand(q, now, 1, waiter, &a), AnswerCache::Claim::kCompute);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(cache.ClaimOnDemand(q, now, 1, waiter, &a), AnswerCache::Claim::kJoined);
+  }
+  // The refresher neither computes nor recomputes on-demand entries.
+  EXPECT_TRUE(cache.TakePending().empty());
+  auto first = std::make_shared<Answer>();
+  first->body = "{\"g\":1}";
+  cache.PublishClaimed(q, 1, first);
+  EXPECT_EQ(joined_answered, 5);
+  EXPECT_TRUE(cache.LiveQueries(now).empty());
+  // Same generation: a hit; a new one: computed once more, by the first request that sees it.
+  ASSERT_EQ(cache.ClaimOnDemand(q, now, 1, waiter, &a), AnswerCache::Claim::kHit);
+  EXPECT_EQ(a->body, "{\"g\":1}");
+  EXPECT_EQ(cache.ClaimOnDemand(q, now, 2, waiter, &a), AnswerCache::Claim::kCompute);
+  EXPECT_EQ(cache.ClaimOnDemand(q, now, 2, [](std::shared_ptr<const Answer>) {}, &a),
+            AnswerCache::Claim::kJoined);
+  auto second = std::make_shared<Answer>();
+  second->body = "{\"g\":2}";
+  cache.PublishClaimed(q, 2, second);
+  ASSERT_EQ(cache.ClaimOnDemand(q, now, 2, waiter, &a), AnswerCache::Claim::kHit);
+  EXPECT_EQ(a->body, "{\"g\":2}");
+  const AnswerCache::Stats stats = cache.stats();
+  EXPECT_EQ(stats.misses, 2u);
+  EXPECT_EQ(stats.joined, 6u);
+  EXPECT_EQ(stats.hits, 2u);
+}
+
+TEST(AnswerCacheTest, AnOnDemandEntryBeingComputedIsNeverEvicted) {
+  AnswerCache cache(AnswerCacheOptions{std::chrono::seconds(60), 1});
+  const auto now = AnswerCache::Clock::now();
+  const Query a = MakeQuery(RouteId::kAnalytics, "country=France");
+  const Query b = MakeQuery(RouteId::kAnalytics, "country=Spain");
+  std::shared_ptr<const Answer> out;
+  auto noop = [](std::shared_ptr<const Answer>) {};
+  ASSERT_EQ(cache.ClaimOnDemand(a, now, 1, noop, &out), AnswerCache::Claim::kCompute);
+  EXPECT_EQ(cache.ClaimOnDemand(b, now, 1, noop, &out), AnswerCache::Claim::kFull);
+  auto answer = std::make_shared<Answer>();
+  answer->body = "{}";
+  cache.PublishClaimed(a, 1, answer);
+  // Recomputing at a new generation keeps its old answer but is still not evictable.
+  ASSERT_EQ(cache.ClaimOnDemand(a, now, 2, noop, &out), AnswerCache::Claim::kCompute);
+  cache.Evict(now + std::chrono::hours(1));
+  EXPECT_EQ(cache.ClaimOnDemand(b, now, 2, noop, &out), AnswerCache::Claim::kFull);
+  cache.PublishClaimed(a, 2, answer);
+  // Ready again: the least recently asked ready entry makes room.
+  EXPECT_EQ(cache.ClaimOnDemand(b, now, 2, noop, &out), AnswerCache::Claim::kCompute);
+}
+
+// The service's on-demand routes are answered on the request's own thread (no refresher runs in
+// this test), computed once per generation however many threads ask at once.
+TEST(DashboardServiceTest, OnDemandRoutesAreComputedOnRequestThreadsOncePerGeneration) {
+  AnswerCache cache(AnswerCacheOptions{std::chrono::seconds(60), 16});
+  EventHub events(4, std::chrono::seconds(15), std::chrono::seconds(1));
+  core::Registry registry;
+  std::atomic<uint64_t> generation{1};
+  std::atomic<int> computed{0};
+  OnDemandHooks hooks;
+  hooks.handles = [](RouteId r) { return r == RouteId::kAnalytics; };
+  hooks.generation = [&] { return generation.load(); };
+  hooks.compute = [&](const Query&, const std::string& generated_at) {
+    ++computed;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // others join meanwhile
+    Answer a;
+    a.body = "{\"generated_at\":\"" + generated_at + "\",\"generation\":" +
+             std::to_string(generation.load()) + "}";
+    return a;
+  };
+  DashboardService service(ServiceOptions{}, &cache, &events, &registry, hooks);
+  auto ask = [&](std::string_view path, std::string_view query) {
+    http::Request req;
+    req.method = "GET";
+    req.path = path;
+    req.query = query;
+    req.target = path;
+    std::optional<http::Response> got;
+    std::atomic<bool> done{false};
+    service.Handle(req, [&](http::Response r) {
+      got = std::move(r);
+      done = true;
+    });
+    for (int i = 0; i < 500 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return got;
+  };
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      std::optional<http::Response> r = ask("/api/analytics", "category=travel");
+      if (r && r->status == 200 && r->body.find("\"generation\":1") != std::string::npos) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 8);
+  EXPECT_EQ(computed.load(), 1);
+  EXPECT_EQ(ask("/api/analytics", "category=travel")->status, 200);
+  EXPECT_EQ(computed.load(), 1);
+  generation = 2;
+  std::optional<http::Response> r = ask("/api/analytics", "category=travel");
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find("\"generation\":2"), std::string::npos) << r->body;
+  EXPECT_EQ(computed.load(), 2);
+  // A route that is not on demand waits for the refresher (none runs here): no answer.
+  std::optional<http::Response> waiting = ask("/api/overview", "");
+  EXPECT_FALSE(waiting.has_value());
+  EXPECT_EQ(cache.TakePending().size(), 1u);
 }
 
 TEST(SeriesStoreTest, RatesDownsamplingAndQuantiles) {
