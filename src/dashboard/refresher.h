@@ -1,6 +1,7 @@
 // Refresher: the dashboard's one worker thread. Every `interval` it runs a cycle: the source
 // refresh steps (scrape metrics, read Kafka, query PostgreSQL, ...), then it recomputes the
-// answer of every query asked for within the cache's `keep_for`, forgets the others, and reports
+// answer of every query asked for within the cache's `keep_for` (but the on-demand ones, which
+// requests compute: answer_cache.h), forgets the others, and reports
 // the cycle (the live-update events). Between cycles, and between the steps of a cycle, it
 // computes the first answer of new queries as soon as they are asked (AnswerCache::TakePending),
 // so a new query waits for at most one step, not for the next interval.
