@@ -5,7 +5,9 @@
 // its run history in PostgreSQL and the batch job loading PostgreSQL. Checked: three successful
 // runs, every task's history and log in PostgreSQL, and per day exactly the cleaned rows the
 // records make; a second backfill (skip-done) runs nothing, a third (redo-all) reruns every task
-// and leaves the tables identical.
+// and leaves the tables identical. And the same DAG exported to Apache Airflow and executed by
+// it (`airflow dags test`, Airflow 2.10.5 of scripts/setup --airflow with its own SQLite
+// metadata database) for one sealed day loads exactly the rows `pinpipe scheduler` loaded.
 //
 // Needs PINPIPE_TEST_KAFKA_BROKERS, PINPIPE_TEST_PG_DSN and PINPIPE_TEST_PINPIPE_BIN
 // (scripts/test sets them).
@@ -27,6 +29,7 @@
 #include "kafka/admin.h"
 #include "lake/local_store.h"
 #include "pg/connection.h"
+#include "testing/airflow_env.h"
 #include "testing/archive_env.h"
 #include "testing/kafka_env.h"
 #include "testing/pg_env.h"
@@ -428,6 +431,76 @@ TEST_F(DailyPipelineEndToEndTest, ArchivedDaysBackfilledByTheDefaultDagLoadExact
   ExpectThreeSuccessfulRuns(2);
   ExpectTablesHoldExactlyTheCleanedRows();
   EXPECT_EQ(AllBatchRows(), tables);
+}
+
+// The exported DAG executed by Apache Airflow itself: its BashOperators run pinpipe for the day
+// (wait_sealed, batch, refresh_views) into a database of their own, and that day's batch tables
+// come out row for row as `pinpipe scheduler` made them.
+TEST_F(DailyPipelineEndToEndTest, ExportedDagRunByAirflowLoadsWhatTheSchedulerLoads) {
+  const AirflowPython airflow = FindAirflowPython(PINPIPE_SOURCE_DIR);
+  if (!airflow.error.empty()) {
+    if (airflow.skip) GTEST_SKIP() << airflow.error;
+    FAIL() << airflow.error;
+  }
+  WriteDag();
+  ASSERT_FALSE(HasFailure());
+  ProduceDays();
+  ASSERT_FALSE(HasFailure());
+  ArchiveUntilSealed();
+  ASSERT_FALSE(HasFailure());
+  std::string out;
+  ASSERT_EQ(Backfill("skip-done", &out), 0) << out;
+  ExpectTablesHoldExactlyTheCleanedRows();
+  ASSERT_FALSE(HasFailure()) << out;
+
+  ScratchDatabase airflow_db(*TestPgDsn());
+  ASSERT_TRUE(airflow_db.ok()) << airflow_db.error();
+  const std::string home = dir_ + "/airflow";
+  std::filesystem::create_directories(home + "/dags");
+  const CommandResult exported = RunCommand(
+      ShellQuote(bin_) + " scheduler export-airflow pinterest_daily --dags-dir " +
+      ShellQuote(dir_ + "/dags") + " --out " + ShellQuote(home + "/dags/pinterest_daily.py") +
+      " --lake " + ShellQuote(lake_) + " --pinpipe-bin " + ShellQuote(bin_) + " " +
+      ShellQuote("--batch-arg=--pg-dsn=" + airflow_db.dsn()));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  const std::string env = "AIRFLOW_HOME=" + ShellQuote(home) +
+                          " AIRFLOW__CORE__DAGS_FOLDER=" + ShellQuote(home + "/dags") +
+                          " AIRFLOW__CORE__LOAD_EXAMPLES=False ";
+  const CommandResult migrated = RunCommand(env + ShellQuote(airflow.airflow()) + " db migrate");
+  ASSERT_EQ(migrated.exit_code, 0) << migrated.output;
+  // The middle day: `dags test` makes a run whose ds is that day, and the exported batch task
+  // takes --date {{ ds }}, as the scheduled run of that day's interval would.
+  const std::string day = kDays[1].date;
+  const CommandResult ran =
+      RunCommand(env + ShellQuote(airflow.airflow()) + " dags test pinterest_daily " + day);
+  ASSERT_EQ(ran.exit_code, 0) << ran.output;
+  for (const char* task : {"wait_sealed", "batch", "refresh_views"}) {
+    EXPECT_NE(ran.output.find(fmt::format("Marking task as SUCCESS. dag_id=pinterest_daily, "
+                                          "task_id={},",
+                                          task)),
+              std::string::npos)
+        << task << "\n" << ran.output;
+  }
+  EXPECT_NE(ran.output.find("state=success"), std::string::npos) << ran.output;
+  // Airflow ran pinpipe's own commands: the batch job's summary line is in its output.
+  EXPECT_NE(ran.output.find(fmt::format("pinpipe batch: dt={} sealed=yes", day)), std::string::npos)
+      << ran.output;
+
+  for (const char* table : {"experimental_data", "geolocation_data_clean", "user_data_clean"}) {
+    SCOPED_TRACE(table);
+    const std::string day_rows =
+        fmt::format("SELECT t::text FROM batch.{} t WHERE dt = '{}' ORDER BY ind", table, day);
+    const std::vector<std::string> by_airflow = Rows(airflow_db.dsn(), day_rows);
+    EXPECT_FALSE(by_airflow.empty());
+    EXPECT_EQ(by_airflow, Rows(batch_db_->dsn(), day_rows));
+    // Only the day Airflow ran.
+    EXPECT_EQ(Rows(airflow_db.dsn(),
+                   fmt::format("SELECT count(*) FROM batch.{} WHERE dt <> '{}'", table, day)),
+              std::vector<std::string>{"0"});
+  }
+  // refresh_views ran: the analytics views answer over the loaded day.
+  EXPECT_EQ(Rows(airflow_db.dsn(), "SELECT count(*) > 0 FROM batch.q1_popular_category_by_country"),
+            std::vector<std::string>{"t"});
 }
 
 }  // namespace

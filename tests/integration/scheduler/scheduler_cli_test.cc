@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "http/client.h"
+#include "testing/airflow_env.h"
 #include "testing/kafka_env.h"
 #include "testing/local_env.h"
 #include "testing/pg_env.h"
@@ -110,19 +111,13 @@ TEST(SchedulerCliTest, ExportedDagLoadsInAirflow) {
   // scripts/test installs Airflow and sets PINPIPE_TEST_AIRFLOW_PYTHON: then a missing or broken
   // interpreter is a failure. Run by hand without it, the test uses the default venv if there is
   // one and otherwise skips, saying why.
-  const char* configured = std::getenv("PINPIPE_TEST_AIRFLOW_PYTHON");
-  const std::string python = configured != nullptr && *configured != '\0'
-                                 ? std::string(configured)
-                                 : std::string(PINPIPE_SOURCE_DIR) + "/.pinpipe/airflow-venv/bin/python";
-  if (access(python.c_str(), X_OK) != 0) {
-    if (configured != nullptr && *configured != '\0') {
-      FAIL() << "PINPIPE_TEST_AIRFLOW_PYTHON=" << python << " is not an executable "
-             << "(scripts/setup --airflow installs Apache Airflow there)";
-    }
-    GTEST_SKIP() << "no Apache Airflow venv at " << python
-                 << " and PINPIPE_TEST_AIRFLOW_PYTHON is not set (scripts/setup --airflow "
-                    "installs it; scripts/test sets the variable)";
+  const pinpipe::testing::AirflowPython airflow =
+      pinpipe::testing::FindAirflowPython(PINPIPE_SOURCE_DIR);
+  if (!airflow.error.empty()) {
+    if (airflow.skip) GTEST_SKIP() << airflow.error;
+    FAIL() << airflow.error;
   }
+  const std::string& python = airflow.python;
   const std::string dir = "/tmp/pinpipe-sched-airflow-" + std::to_string(getpid());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir + "/home");
