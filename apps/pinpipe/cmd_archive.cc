@@ -2,6 +2,7 @@
 // exactly once, offsets kept in the lake).
 #include <iostream>
 
+#include "kafka_flags.h"
 #include "batch/archiver.h"
 #include "command.h"
 #include "event_time_flags.h"
@@ -14,6 +15,7 @@ namespace pinpipe::app {
 namespace {
 
 struct ArchiveFlags {
+  KafkaClientFlags kafka;  // --kafka-option, --kafka-config
   batch::ArchiverOptions options;
   std::string lake = ".pinpipe/lake";
   std::string layout = "hourly";
@@ -32,7 +34,6 @@ struct ArchiveFlags {
   std::string metrics_host = "127.0.0.1";
   std::string instance_id;
   int session_timeout_ms = 10000;
-  std::vector<std::string> kafka_options;  // key=value, passed to librdkafka as they are
 };
 
 int Fail(const std::string& message) {
@@ -62,13 +63,6 @@ int RunArchive(ArchiveFlags f) {
   o.kafka_extra["session.timeout.ms"] = std::to_string(f.session_timeout_ms);
   o.kafka_extra["heartbeat.interval.ms"] = std::to_string(std::max(f.session_timeout_ms / 5, 100));
   if (!f.instance_id.empty()) o.kafka_extra["group.instance.id"] = f.instance_id;
-  for (const std::string& kv : f.kafka_options) {
-    const size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return Fail("--kafka-option wants key=value, got '" + kv + "'");
-    }
-    o.kafka_extra[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
 
   auto store = lake::OpenObjectStore(f.lake, f.s3.ToOptions());
   if (!store.ok()) return Fail("--lake " + f.lake + ": " + store.status().ToString());
@@ -93,6 +87,7 @@ CommandRegistration kArchive(
       auto f = std::make_shared<ArchiveFlags>();
       batch::ArchiverOptions& o = f->options;
       sub.add_option("--kafka-brokers", o.brokers, "Kafka bootstrap servers (host:port,...)")->envname("PINPIPE_KAFKA_BROKERS")->capture_default_str();
+      AddKafkaClientFlags(sub, &f->kafka);
       sub.add_option("--topic-pin", o.topics[0], "Topic of pin records")->envname("PINPIPE_TOPIC_PIN")->capture_default_str();
       sub.add_option("--topic-geo", o.topics[1], "Topic of geo records")->envname("PINPIPE_TOPIC_GEO")->capture_default_str();
       sub.add_option("--topic-user", o.topics[2], "Topic of user records")->envname("PINPIPE_TOPIC_USER")->capture_default_str();
@@ -116,10 +111,9 @@ CommandRegistration kArchive(
       AddS3Flags(sub, &f->s3);
       sub.add_option("--instance-id", f->instance_id, "Static group membership id (group.instance.id)")->envname("PINPIPE_ARCHIVE_INSTANCE_ID");
       sub.add_option("--session-timeout-ms", f->session_timeout_ms, "After this long without heartbeats a dead archiver's partitions go to the others")->envname("PINPIPE_ARCHIVE_SESSION_TIMEOUT_MS")->check(CLI::Range(1000, 300000))->capture_default_str();
-      sub.add_option("--kafka-option", f->kafka_options, "A librdkafka consumer setting as key=value (repeatable); it overrides pinpipe's own")->envname("PINPIPE_ARCHIVE_KAFKA_OPTIONS")->delimiter(',');
       sub.add_option("--metrics-port", f->metrics_port, "Serve GET /metrics and /healthz on this port (0 = off)")->envname("PINPIPE_ARCHIVE_METRICS_PORT")->capture_default_str();
       sub.add_option("--metrics-host", f->metrics_host, "Address of the metrics server")->envname("PINPIPE_ARCHIVE_METRICS_HOST")->capture_default_str();
-      return CommandRunner([f] { return RunArchive(*f); });
+      return CommandRunner([f] { return RunWithKafkaClientFlags(f->kafka, "archive", [f] { return RunArchive(*f); }); });
     });
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <memory>
 
+#include "kafka_flags.h"
 #include "auth_flags.h"
 #include "command.h"
 #include "dashboard/dashboard_server.h"
@@ -15,6 +16,7 @@ namespace pinpipe::app {
 namespace {
 
 struct DashboardFlags {
+  KafkaClientFlags kafka;  // --kafka-option, --kafka-config
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
   int threads = 2;
@@ -111,6 +113,7 @@ CommandRegistration kDashboard(
       sub.add_option("--metrics-url", f->metrics_urls, "name=URL of a process's /metrics (name: api, speed, archiver, scheduler, supervisor); repeatable")
           ->envname("PINPIPE_DASHBOARD_METRICS_URLS")->delimiter(',');
       sub.add_option("--kafka-brokers", f->brokers, "Kafka bootstrap servers (empty: no Kafka panel)")->envname("PINPIPE_KAFKA_BROKERS")->capture_default_str();
+      AddKafkaClientFlags(sub, &f->kafka);
       sub.add_option("--pg-dsn", f->pg_dsn, "PostgreSQL conninfo of the pipeline's database (empty: no PostgreSQL panels)")->envname("PINPIPE_DASHBOARD_PG_DSN")->capture_default_str();
       sub.add_option("--pg-role", f->pg_role, "Role to SET after connecting (the SELECT-only reader `pinpipe serving ensure` creates; empty: the login role)")
           ->envname("PINPIPE_DASHBOARD_PG_ROLE")->capture_default_str();
@@ -125,7 +128,7 @@ CommandRegistration kDashboard(
       sub.add_option("--archive-group", f->archive_group, "The archiver's consumer group (pinpipe archive --group)")->envname("PINPIPE_ARCHIVE_GROUP")->capture_default_str();
       AddAuthTokenFlags(sub, &f->auth, "PINPIPE_DASHBOARD_TOKEN", "PINPIPE_DASHBOARD_TOKEN_FILE", "/api/*");
       AddS3Flags(sub, &f->s3);
-      return CommandRunner([f] { return RunDashboard(*f); });
+      return CommandRunner([f] { return RunWithKafkaClientFlags(f->kafka, "dashboard", [f] { return RunDashboard(*f); }); });
     });
 
 }  // namespace

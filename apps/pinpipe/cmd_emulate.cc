@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "kafka_flags.h"
 #include "core/duration.h"
 #include "core/civil_day.h"
 
@@ -24,6 +25,7 @@ std::atomic<bool> g_stop{false};
 extern "C" void OnSigint(int) { g_stop.store(true); }
 
 struct EmulateFlags {
+  KafkaClientFlags kafka;  // --kafka-option, --kafka-config
   std::string api_url = "http://127.0.0.1:8000";
   std::string dsn = "host=127.0.0.1 port=15432 user=pinpipe dbname=pinterest";
   uint64_t seed = 42;
@@ -289,6 +291,7 @@ CommandRegistration kEmulate(
       sub.add_option("--kafka-brokers", flags->brokers, "history: Kafka bootstrap servers")
           ->envname("PINPIPE_KAFKA_BROKERS")
           ->capture_default_str();
+      AddKafkaClientFlags(sub, &flags->kafka);
       sub.add_option("--topic-pin", flags->topic_pin, "history: topic for pin records")
           ->envname("PINPIPE_TOPIC_PIN")
           ->capture_default_str();
@@ -319,7 +322,7 @@ CommandRegistration kEmulate(
           ->envname("PINPIPE_EMULATE_RETRY_MAX_DELAY")
           ->check(CLI::Range(0.0, 86400.0))
           ->capture_default_str();
-      return CommandRunner([flags] { return Run(*flags); });
+      return CommandRunner([flags] { return RunWithKafkaClientFlags(flags->kafka, "emulate", [flags] { return Run(*flags); }); });
     });
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "kafka_flags.h"
 #include "auth_flags.h"
 #include "command.h"
 #include "core/metrics.h"
@@ -80,6 +81,7 @@ void TrimAfterBursts(std::stop_token stop, const http::Server& server,
 }
 
 struct ServeFlags {
+  KafkaClientFlags kafka;  // --kafka-option, --kafka-config
   std::string host = "127.0.0.1";
   uint16_t port = 8000;
   int threads = 2;
@@ -212,6 +214,7 @@ CommandRegistration kServe(
       sub.add_option("--port", f->port, "Port to listen on (0 = any free port)")->envname("PINPIPE_API_PORT")->capture_default_str();
       sub.add_option("--threads", f->threads, "HTTP I/O threads")->envname("PINPIPE_API_THREADS")->check(CLI::Range(1, 64))->capture_default_str();
       sub.add_option("--kafka-brokers", f->brokers, "Kafka bootstrap servers (host:port,...)")->envname("PINPIPE_KAFKA_BROKERS")->capture_default_str();
+      AddKafkaClientFlags(sub, &f->kafka);
       sub.add_option("--topic-pin", f->topic_pin, "Topic for pin records")->envname("PINPIPE_TOPIC_PIN")->capture_default_str();
       sub.add_option("--topic-geo", f->topic_geo, "Topic for geo records")->envname("PINPIPE_TOPIC_GEO")->capture_default_str();
       sub.add_option("--topic-user", f->topic_user, "Topic for user records")->envname("PINPIPE_TOPIC_USER")->capture_default_str();
@@ -236,7 +239,7 @@ CommandRegistration kServe(
       sub.add_option("--max-connections", f->max_connections, "Connections above this get 503")->envname("PINPIPE_MAX_CONNECTIONS")->capture_default_str();
       AddAuthTokenFlags(sub, &f->auth, "PINPIPE_API_TOKEN", "PINPIPE_API_TOKEN_FILE", "ingestion routes");
       sub.add_option("--retry-after", f->retry_after_s, "Seconds in Retry-After on 503 answers")->envname("PINPIPE_RETRY_AFTER")->capture_default_str();
-      return CommandRunner([f] { return RunServe(*f); });
+      return CommandRunner([f] { return RunWithKafkaClientFlags(f->kafka, "serve", [f] { return RunServe(*f); }); });
     });
 
 }  // namespace

@@ -35,6 +35,7 @@
 #include <simdjson.h>
 #include <toml++/toml.h>
 
+#include "kafka_flags.h"
 #include "command.h"
 #include "kafka/admin.h"
 #include "pg/connection.h"
@@ -50,6 +51,7 @@ std::string Env(const char* name, const std::string& fallback) {
 }
 
 struct StatusFlags {
+  KafkaClientFlags kafka;  // --kafka-option, --kafka-config
   std::string state_dir;  // empty: see FindStateDir
   std::string dashboard_url;
   std::string kafka_brokers;
@@ -398,6 +400,7 @@ CommandRegistration kStatus(
           ->envname("PINPIPE_STATUS_DASHBOARD_URL");
       sub.add_option("--kafka-brokers", f->kafka_brokers, "default: from run/run.toml")
           ->envname("PINPIPE_KAFKA_BROKERS");
+      AddKafkaClientFlags(sub, &f->kafka);
       sub.add_option("--pg-dsn", f->pg_dsn,
                      "the pipeline's database (pinterest_streaming); default: from run/run.toml")
           ->envname("PINPIPE_STATUS_PG_DSN");
@@ -409,7 +412,7 @@ CommandRegistration kStatus(
       sub.add_option("--timeout-ms", f->timeout_ms, "per Kafka or PostgreSQL request")
           ->check(CLI::Range(100, 60000))
           ->capture_default_str();
-      return CommandRunner([f] { return Run(*f); });
+      return CommandRunner([f] { return RunWithKafkaClientFlags(f->kafka, "status", [f] { return Run(*f); }); });
     });
 
 }  // namespace

@@ -1,6 +1,7 @@
 // `pinpipe stream`: the speed layer (Kafka -> transform -> PostgreSQL, exactly once).
 #include <iostream>
 
+#include "kafka_flags.h"
 #include "command.h"
 #include "event_time_flags.h"
 #include "worker_process.h"
@@ -12,6 +13,7 @@ namespace pinpipe::app {
 namespace {
 
 struct StreamFlags {
+  KafkaClientFlags kafka;  // --kafka-option, --kafka-config
   stream::StreamOptions options;
   std::string transform_file;
   uint16_t metrics_port = 0;
@@ -21,7 +23,6 @@ struct StreamFlags {
   std::string dedup = "direct";
   std::string instance_id;
   int session_timeout_ms = 10000;
-  std::vector<std::string> kafka_options;  // key=value, passed to librdkafka as they are
 };
 
 int RunStream(StreamFlags f) {
@@ -44,14 +45,6 @@ int RunStream(StreamFlags f) {
   f.options.kafka_extra["heartbeat.interval.ms"] =
       std::to_string(std::max(f.session_timeout_ms / 5, 100));
   if (!f.instance_id.empty()) f.options.kafka_extra["group.instance.id"] = f.instance_id;
-  for (const std::string& kv : f.kafka_options) {
-    size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      std::cerr << "pinpipe stream: --kafka-option wants key=value, got '" << kv << "'\n";
-      return 2;
-    }
-    f.options.kafka_extra[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
   f.options.dedup_mode =
       f.dedup == "staging" ? stream::DedupMode::kStaging : stream::DedupMode::kDirectFirst;
 
@@ -73,6 +66,7 @@ CommandRegistration kStream(
       auto f = std::make_shared<StreamFlags>();
       stream::StreamOptions& o = f->options;
       sub.add_option("--kafka-brokers", o.brokers, "Kafka bootstrap servers (host:port,...)")->envname("PINPIPE_KAFKA_BROKERS")->capture_default_str();
+      AddKafkaClientFlags(sub, &f->kafka);
       sub.add_option("--topic-pin", o.topics[0], "Topic of pin records")->envname("PINPIPE_TOPIC_PIN")->capture_default_str();
       sub.add_option("--topic-geo", o.topics[1], "Topic of geo records")->envname("PINPIPE_TOPIC_GEO")->capture_default_str();
       sub.add_option("--topic-user", o.topics[2], "Topic of user records")->envname("PINPIPE_TOPIC_USER")->capture_default_str();
@@ -84,12 +78,11 @@ CommandRegistration kStream(
       sub.add_option("--dedup", f->dedup, "Pin dedup path: direct (COPY, staging only after a conflict) or staging (always)")->envname("PINPIPE_STREAM_DEDUP")->check(CLI::IsMember({"direct", "staging"}))->capture_default_str();
       sub.add_option("--instance-id", f->instance_id, "Static group membership id (group.instance.id): a restarted worker with the same id takes its partitions back without a rebalance")->envname("PINPIPE_STREAM_INSTANCE_ID");
       sub.add_option("--session-timeout-ms", f->session_timeout_ms, "After this long without heartbeats a dead worker's partitions go to the others")->envname("PINPIPE_STREAM_SESSION_TIMEOUT_MS")->check(CLI::Range(1000, 300000))->capture_default_str();
-      sub.add_option("--kafka-option", f->kafka_options, "A librdkafka consumer setting as key=value (repeatable); it overrides pinpipe's own, e.g. queued.max.messages.kbytes=65536")->envname("PINPIPE_STREAM_KAFKA_OPTIONS")->delimiter(',');
       AddEventTimeFlags(sub, &o.event_time);
       sub.add_option("--transform-file", f->transform_file, "Transform rules (TOML); default: the built-in transforms/pinterest.toml")->envname("PINPIPE_TRANSFORM_FILE");
       sub.add_option("--metrics-port", f->metrics_port, "Serve GET /metrics and /healthz on this port (0 = off)")->envname("PINPIPE_STREAM_METRICS_PORT")->capture_default_str();
       sub.add_option("--metrics-host", f->metrics_host, "Address of the metrics server")->envname("PINPIPE_STREAM_METRICS_HOST")->capture_default_str();
-      return CommandRunner([f] { return RunStream(*f); });
+      return CommandRunner([f] { return RunWithKafkaClientFlags(f->kafka, "stream", [f] { return RunStream(*f); }); });
     });
 
 }  // namespace

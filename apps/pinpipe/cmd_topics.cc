@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "kafka_flags.h"
 #include "command.h"
 #include "core/duration.h"
 #include "kafka/admin.h"
@@ -18,6 +19,7 @@ namespace pinpipe::app {
 namespace {
 
 struct TopicsFlags {
+  KafkaClientFlags kafka;  // --kafka-option, --kafka-config
   std::string brokers = "127.0.0.1:19092";
   std::string topic_pin = "pinterest";
   std::string topic_geo = "pinterest_geo";
@@ -111,6 +113,7 @@ CommandRegistration kTopics(
       sub.add_option("--kafka-brokers", flags->brokers, "Kafka bootstrap servers")
           ->envname("PINPIPE_KAFKA_BROKERS")
           ->capture_default_str();
+      AddKafkaClientFlags(sub, &flags->kafka);
       sub.add_option("--topic-pin", flags->topic_pin, "Topic for pin records")
           ->envname("PINPIPE_TOPIC_PIN")
           ->capture_default_str();
@@ -146,9 +149,11 @@ CommandRegistration kTopics(
       ensure->fallthrough();
       describe->fallthrough();
       return CommandRunner([flags, ensure, describe] {
-        if (ensure->parsed()) return RunEnsure(*flags);
-        if (describe->parsed()) return RunDescribe(*flags);
-        return 2;
+        return RunWithKafkaClientFlags(flags->kafka, "topics", [&] {
+          if (ensure->parsed()) return RunEnsure(*flags);
+          if (describe->parsed()) return RunDescribe(*flags);
+          return 2;
+        });
       });
     });
 

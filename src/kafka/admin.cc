@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "kafka/client_config.h"
+#include "kafka/client_properties.h"
 #include "kafka/errors.h"
 #include "kafka/handles.h"
 
@@ -23,6 +24,7 @@ int ToMillis(std::chrono::milliseconds d) {
 
 StatusOr<KafkaHandle> NewAdminClient(const std::string& brokers) {
   ASSIGN_OR_RETURN(ConfHandle conf, NewConf(brokers, "pinpipe-admin"));
+  RETURN_IF_ERROR(ApplyClientProperties(conf.get()));
   return NewClient(RD_KAFKA_PRODUCER, std::move(conf));
 }
 
@@ -370,6 +372,7 @@ StatusOr<std::vector<PartitionLag>> GroupLag(const std::string& brokers, const s
   }
   // Never commits: this client only reads the group's offsets (it does not join the group).
   rd_kafka_conf_set(conf.get(), "enable.auto.commit", "false", errstr, sizeof(errstr));
+  RETURN_IF_ERROR(ApplyClientProperties(conf.get()));
   ASSIGN_OR_RETURN(KafkaHandle rk, NewClient(RD_KAFKA_CONSUMER, std::move(conf)));
   ASSIGN_OR_RETURN(ClusterInfo cluster, DescribeWith(rk.get(), brokers, timeout));
   PartitionListHandle list(rd_kafka_topic_partition_list_new(16));

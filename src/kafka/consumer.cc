@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "kafka/client_config.h"
+#include "kafka/client_properties.h"
 #include "kafka/errors.h"
 
 namespace pinpipe::kafka {
@@ -28,6 +29,7 @@ StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions& opti
                                           {"auto.offset.reset", options.auto_offset_reset},
                                       }));
   RETURN_IF_ERROR(SetConf(conf.get(), options.extra));
+  RETURN_IF_ERROR(ApplyClientProperties(conf.get()));
   auto hook = std::make_unique<Hook>();
   rd_kafka_conf_set_opaque(conf.get(), hook.get());
   rd_kafka_conf_set_error_cb(conf.get(), &Consumer::ErrorCallback);

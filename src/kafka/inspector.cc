@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "kafka/client_config.h"
+#include "kafka/client_properties.h"
 #include "kafka/errors.h"
 
 namespace pinpipe::kafka {
@@ -37,6 +38,7 @@ StatusOr<std::unique_ptr<Inspector>> Inspector::Create(const InspectorOptions& o
                                           {"queued.max.messages.kbytes", "2048"},
                                           {"fetch.wait.max.ms", "50"},
                                       }));
+  RETURN_IF_ERROR(ApplyClientProperties(conf.get()));
   ASSIGN_OR_RETURN(KafkaHandle rk, NewClient(RD_KAFKA_CONSUMER, std::move(conf)));
   return std::unique_ptr<Inspector>(new Inspector(options, std::move(rk)));
 }

@@ -35,6 +35,7 @@
 #include <fmt/format.h>
 
 #include "kafka/client_config.h"
+#include "kafka/client_properties.h"
 #include "kafka/errors.h"
 #include "kafka/handles.h"
 #include "kafka/producer_testing.h"
@@ -200,7 +201,9 @@ StatusOr<KafkaHandle> ProducerImpl::NewHandle() {
   };
   RETURN_IF_ERROR(SetConf(conf.get(), defaults));
   RETURN_IF_ERROR(SetConf(conf.get(), options_.extra));
-  // The safety settings: set last, and an `extra` entry that contradicts them is an error.
+  RETURN_IF_ERROR(ApplyClientProperties(conf.get()));
+  // The safety settings: set last, and a client property or an `extra` entry that contradicts
+  // them is an error.
   const std::map<std::string, std::string> safety = {
       {"acks", "all"},
       {"enable.idempotence", "true"},
@@ -208,14 +211,17 @@ StatusOr<KafkaHandle> ProducerImpl::NewHandle() {
       {"compression.codec", options_.compression},
   };
   for (const auto& [key, value] : safety) {
-    auto it = options_.extra.find(key);
-    bool same = it == options_.extra.end() || it->second == value ||
-                (key == "acks" && it->second == "-1");
-    if (!same) {
-      return InvalidArgument(fmt::format(
-          "kafka producer: extra setting {}={} contradicts the producer's safety setting {}={} "
-          "(set it through ProducerOptions instead)",
-          key, it->second, key, value));
+    for (const auto* given : {&ClientProperties(), &options_.extra}) {
+      auto it = given->find(key);
+      bool same = it == given->end() || it->second == value ||
+                  (key == "acks" && it->second == "-1");
+      if (!same) {
+        return InvalidArgument(fmt::format(
+            "kafka producer: {} {}={} contradicts the producer's safety setting {}={} "
+            "(pinpipe sets it itself)",
+            given == &options_.extra ? "extra setting" : "kafka property", key, it->second, key,
+            value));
+      }
     }
   }
   RETURN_IF_ERROR(SetConf(conf.get(), safety));
