@@ -49,6 +49,11 @@ StatusOr<ClusterInfo> DescribeWith(rd_kafka_t* rk, const std::string& brokers,
     topic.name = t.topic;
     topic.partitions = t.partition_cnt;
     topic.replication_factor = t.partition_cnt > 0 ? t.partitions[0].replica_cnt : 0;
+    topic.leaders.assign(static_cast<size_t>(std::max(t.partition_cnt, 0)), -1);
+    for (int p = 0; p < t.partition_cnt; ++p) {
+      const int32_t id = t.partitions[p].id;
+      if (id >= 0 && id < t.partition_cnt) topic.leaders[static_cast<size_t>(id)] = t.partitions[p].leader;
+    }
     topic.error = KafkaError(t.err, fmt::format("topic '{}'", t.topic));
     info.topics.push_back(std::move(topic));
   }

@@ -32,6 +32,7 @@ struct TopicInfo {
   std::string name;
   int partitions = 0;
   int replication_factor = 0;  // replicas of partition 0
+  std::vector<int32_t> leaders;  // per partition: the leading broker's id, -1 for none
   Status error;                // per-topic metadata error, if any
 };
 

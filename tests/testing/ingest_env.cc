@@ -68,16 +68,28 @@ ServeProcess::ServeProcess() = default;
 StatusOr<std::unique_ptr<ServeProcess>> ServeProcess::Start(
     const std::string& brokers, const std::string& prefix,
     const std::vector<std::string>& extra_args) {
-  const std::string bin = EnvOrEmpty("PINPIPE_TEST_PINPIPE_BIN");
-  if (bin.empty()) return FailedPrecondition("PINPIPE_TEST_PINPIPE_BIN is not set");
-  std::unique_ptr<ServeProcess> p(new ServeProcess());
-  p->topics_ = {prefix + "-pin", prefix + "-geo", prefix + "-user"};
+  if (EnvOrEmpty("PINPIPE_TEST_PINPIPE_BIN").empty()) {
+    return FailedPrecondition("PINPIPE_TEST_PINPIPE_BIN is not set");
+  }
+  const std::array<std::string, 3> topics = {prefix + "-pin", prefix + "-geo", prefix + "-user"};
   std::vector<kafka::TopicSpec> specs;
-  for (const auto& t : p->topics_) {
+  for (const auto& t : topics) {
     specs.push_back({.name = t, .partitions = 3, .replication_factor = 1});
   }
   RETURN_IF_ERROR(kafka::EnsureTopics(brokers, specs, std::chrono::seconds(30)));
-  p->log_path_ = (std::filesystem::temp_directory_path() / (prefix + ".serve.log")).string();
+  return StartOn(brokers, topics,
+                 (std::filesystem::temp_directory_path() / (prefix + ".serve.log")).string(),
+                 extra_args);
+}
+
+StatusOr<std::unique_ptr<ServeProcess>> ServeProcess::StartOn(
+    const std::string& brokers, const std::array<std::string, 3>& topics,
+    const std::string& log_path, const std::vector<std::string>& extra_args) {
+  const std::string bin = EnvOrEmpty("PINPIPE_TEST_PINPIPE_BIN");
+  if (bin.empty()) return FailedPrecondition("PINPIPE_TEST_PINPIPE_BIN is not set");
+  std::unique_ptr<ServeProcess> p(new ServeProcess());
+  p->topics_ = topics;
+  p->log_path_ = log_path;
   std::filesystem::remove(p->log_path_);
   std::vector<std::string> argv = {bin,           "serve",         "--port",      "0",
                                    "--kafka-brokers", brokers,     "--topic-pin", p->topics_[0],
