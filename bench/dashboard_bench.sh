@@ -255,7 +255,7 @@ burst() {
     SELECT sum(records), extract(epoch FROM max(finished_at) - min(finished_at - duration_ms * interval '1 ms'))
     FROM pinpipe_stream_batches WHERE id > $since")
   # dashboard kafka stream clients (from c0/c1), pg
-  read -r d k st cl < <(paste <(tr ' ' '\n' <<<"$c0") <(tr ' ' '\n' <<<"$c1") | awk '{ printf "%d ", $2 - $1 }')
+  read -r d k st cl < <(paste <(tr ' ' '\n' <<<"$c0") <(tr ' ' '\n' <<<"$c1") | awk '{ printf "%d ", $2 - $1 } END { print "" }')
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$v" "$rec" "$span" "$d" "$pg_d" "$k" "$st" "$cl" >>"$BURSTS_TSV"
   log "burst $((i + 1))/$BURSTS ($v): $rec records drained in ${span}s ($(awk -v r="$rec" -v s="$span" 'BEGIN { printf "%.0f", r / s }') rec/s)"
 }
