@@ -210,14 +210,32 @@ pause_dashboard() {  # pid: SIGSTOP between two of its statements (up to 60 s of
     sleep 0.$((RANDOM % 9 + 1))
   done
 }
+# The dashboard's PostgreSQL sessions, "pid:ticks:class" each; class by the session's last
+# statement: engine (the analytics engine's refresh transaction), views (the whole-table
+# statements: serving.layer_days, serving.reconciliation, the dead letters' count) or panels
+# (every other statement of a refresh cycle).
+dash_pg_ticks() {
+  local pid cls
+  psql_q pinterest_streaming -F ' ' -c "SELECT pid, CASE
+      WHEN query ~ 'layer_days|reconciliation|count\(\*\) FROM pinpipe_dead_letters' THEN 'views'
+      WHEN query ~ '^(COMMIT|BEGIN|COPY|SET LOCAL)|statement_timestamp|topic IN' THEN 'engine'
+      ELSE 'panels' END
+    FROM pg_stat_activity WHERE application_name = 'pinpipe-dashboard'" 2>/dev/null |
+    while read -r pid cls; do echo "$pid:$(cpu_ticks "$pid" 2>/dev/null || echo 0):$cls"; done
+}
+dash_pg_ticks_diff() {  # before-list after-list -> "engine panels views" ticks
+  awk -F: 'NR == FNR { a[$1] = $2; next } ($1 in a) { s[$3] += $2 - a[$1] }
+    END { printf "%d %d %d\n", s["engine"], s["panels"], s["views"] }' <(echo "$1") <(echo "$2")
+}
 # One burst: --posts / BURSTS posts into Kafka while the speed layer is paused, then drained with
 # the dashboard in variant $2 ("" = no measurement: --only latency). Appends a line to $BURSTS_TSV:
-# index variant records seconds cpu-ticks(dashboard pg kafka stream clients).
+# index variant records seconds cpu-ticks(dashboard pg kafka stream clients, and of pg the
+# dashboard's sessions: engine panels views).
 per_burst=$((POSTS / BURSTS))
 BURSTS_TSV="$S/bursts.tsv"
 : >"$BURSTS_TSV"
 burst() {
-  local i=$1 v=$2 stream_pid dash_pid kafka_pid clients_pid="" since pg0 c0 c1 rec span
+  local i=$1 v=$2 stream_pid dash_pid kafka_pid clients_pid="" since pg0 dpg0 c0 c1 rec span
   stream_pid=$(pid_of stream) dash_pid=$(pid_of dashboard)
   [[ -n $stream_pid && -n $dash_pid ]] || die "stream or dashboard not running (status: $STATUS)"
   wait_caught_up 300 || die "the speed layer did not catch up before burst $i"
@@ -237,18 +255,24 @@ burst() {
   kafka_pid=$(cat "$S/kafka/kafka.pid" 2>/dev/null || echo "")
   ticks() { local p; for p in "$dash_pid" "$kafka_pid" "$stream_pid" "$clients_pid"; do
     if [[ -n $p ]]; then cpu_ticks "$p" 2>/dev/null || echo 0; else echo 0; fi; done | paste -sd' '; }
-  c0=$(ticks) pg0=$(pg_ticks)
+  c0=$(ticks) pg0=$(pg_ticks) dpg0=$(dash_pg_ticks)
   resume "$stream_pid"
   wait_caught_up 900 || die "the speed layer did not drain burst $i within 900 s"
   c1=$(ticks)
-  local pg_d
-  pg_d=$(pg_ticks_diff "$pg0" "$(pg_ticks)")
+  local pg_d dpg_d
+  pg_d=$(pg_ticks_diff "$pg0" "$(pg_ticks)") dpg_d=$(dash_pg_ticks_diff "$dpg0" "$(dash_pg_ticks)")
   if [[ -n $clients_pid ]]; then touch "$S/burst-$i.stop"; wait "$clients_pid" || true; fi
   if [[ $v == off ]]; then
     resume "$dash_pid"
     # It resumes behind the whole burst (a full reload of its analytics engine when the burst is
     # larger than its poll limit): let it finish before the next burst.
     wait_quiet "$dash_pid" 120 || warn "the dashboard is still busy 120 s after a paused burst"
+    # Its full load also keeps PostgreSQL busy while the dashboard process waits for rows.
+    local end=$((SECONDS + 120))
+    until (($(dash_busy) == 0)) && sleep 1 && (($(dash_busy) == 0)); do
+      ((SECONDS < end)) || { warn "the dashboard's statements still run 120 s after a paused burst"; break; }
+      sleep 0.5
+    done
   fi
   [[ -n $v ]] || return 0
   read -r rec span < <(psql_q pinterest_streaming -F ' ' -c "
@@ -256,7 +280,7 @@ burst() {
     FROM pinpipe_stream_batches WHERE id > $since")
   # dashboard kafka stream clients (from c0/c1), pg
   read -r d k st cl < <(paste <(tr ' ' '\n' <<<"$c0") <(tr ' ' '\n' <<<"$c1") | awk '{ printf "%d ", $2 - $1 } END { print "" }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$v" "$rec" "$span" "$d" "$pg_d" "$k" "$st" "$cl" >>"$BURSTS_TSV"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$v" "$rec" "$span" "$d" "$pg_d" "$k" "$st" "$cl" "${dpg_d// /$'\t'}" >>"$BURSTS_TSV"
   log "burst $((i + 1))/$BURSTS ($v): $rec records drained in ${span}s ($(awk -v r="$rec" -v s="$span" 'BEGIN { printf "%.0f", r / s }') rec/s)"
 }
 # ABBA: off idle clients, clients idle off, off idle clients, ...
@@ -270,16 +294,18 @@ else
   burst 0 ""
 fi
 # Per variant from $BURSTS_TSV: "median min max records seconds cpu-dash cpu-pg cpu-kafka
-# cpu-stream cpu-clients" (rates in records/s, CPU in seconds per million records).
+# cpu-stream cpu-clients pg-engine pg-panels pg-views" (rates in records/s, CPU in seconds per
+# million records).
 variant_stats() {
   awk -F'\t' -v v="$1" -v hz="$(getconf CLK_TCK)" '
-    $2 == v { n++; r[n] = $3 / $4; rec += $3; sec += $4; d += $5; p += $6; k += $7; s += $8; c += $9 }
+    $2 == v { n++; r[n] = $3 / $4; rec += $3; sec += $4; d += $5; p += $6; k += $7; s += $8; c += $9
+              e += $10; q += $11; w += $12 }
     END {
-      if (n == 0) { print "0 0 0 0 0 0 0 0 0 0"; exit }
+      if (n == 0) { print "0 0 0 0 0 0 0 0 0 0 0 0 0"; exit }
       for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
       med = n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
       m = rec / 1e6 * hz
-      printf "%.0f %.0f %.0f %d %.1f %.2f %.2f %.2f %.2f %.2f\n", med, r[1], r[n], rec, sec, d / m, p / m, k / m, s / m, c / m
+      printf "%.0f %.0f %.0f %d %.1f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f\n", med, r[1], r[n], rec, sec, d / m, p / m, k / m, s / m, c / m, e / m, q / m, w / m
     }' "$BURSTS_TSV"
 }
 median_of() { variant_stats "$1" | cut -d' ' -f1; }
@@ -349,21 +375,23 @@ if [[ $ONLY != throughput ]]; then latency_part; fi
   echo "Bursts of $per_burst posts ($((per_burst * 3)) records), order ${variants[*]} (ABBA, $ROUNDS rounds); the speed layer paused while each burst entered Kafka."
   echo "off = dashboard process paused (SIGSTOP between statements); idle = running, no browser; clients = $CLIENTS simulated browsers refreshing every second."
   echo
-  echo "| dashboard | drains | records | seconds | records/s: median | min .. max (spread) | vs idle | vs off | CPU s per M records: dashboard / PostgreSQL / Kafka / speed layer / browsers |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| dashboard | drains | records | seconds | records/s: median | min .. max (spread) | vs idle | vs off | CPU s per M records: dashboard / PostgreSQL / Kafka / speed layer / browsers | of PostgreSQL, the dashboard's sessions: engine / panels / views |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   for v in off idle clients; do
-    read -r med lo hi rec sec cd cp ck cs cc < <(variant_stats "$v")
+    read -r med lo hi rec sec cd cp ck cs cc pe pq pw < <(variant_stats "$v")
     n=$(awk -F'\t' -v v="$v" '$2 == v' "$BURSTS_TSV" | wc -l)
-    echo "| $v | $n | $rec | $sec | $med | $lo .. $hi ($(awk -v a="$lo" -v b="$hi" -v m="$med" 'BEGIN { printf (m > 0 ? "%.1f%%" : "n/a"), (b - a) / m * 100 }')) | $(delta "$v" idle) | $(delta "$v" off) | $cd / $cp / $ck / $cs / $cc |"
+    echo "| $v | $n | $rec | $sec | $med | $lo .. $hi ($(awk -v a="$lo" -v b="$hi" -v m="$med" 'BEGIN { printf (m > 0 ? "%.1f%%" : "n/a"), (b - a) / m * 100 }')) | $(delta "$v" idle) | $(delta "$v" off) | $cd / $cp / $ck / $cs / $cc | $pe / $pq / $pw |"
   done
   echo
   echo "**$CLIENTS clients vs idle: $(delta clients idle); vs off: $(delta clients off)** (medians; the issue allows -5%)."
   echo
+  echo "PostgreSQL CPU is all its server processes (the speed layer's COPY and commits, autovacuum, the dashboard's sessions); the dashboard's sessions are told apart by their last statement (engine: the analytics engine's refresh transaction; views: serving.layer_days / serving.reconciliation / the dead letters' count, at most one a minute; panels: the rest of a refresh cycle)."
+  echo
   echo "Per drain (in order):"
   echo
-  echo "| # | dashboard | records | seconds | records/s |"
-  echo "|---|---|---|---|---|"
-  awk -F'\t' '{ printf "| %d | %s | %d | %.1f | %.0f |\n", $1 + 1, $2, $3, $4, $3 / $4 }' "$BURSTS_TSV"
+  echo "| # | dashboard | records | seconds | records/s | PostgreSQL CPU s (all / dashboard's sessions) |"
+  echo "|---|---|---|---|---|---|"
+  awk -F'\t' -v hz="$(getconf CLK_TCK)" '{ printf "| %d | %s | %d | %.1f | %.0f | %.2f / %.2f |\n", $1 + 1, $2, $3, $4, $3 / $4, $6 / hz, ($10 + $11 + $12) / hz }' "$BURSTS_TSV"
   first_clients=$(awk -F'\t' '$2 == "clients" { print $1; exit }' "$BURSTS_TSV")
   if [[ -n $first_clients && -f $S/burst-$first_clients-clients.json ]]; then
     echo
