@@ -18,8 +18,8 @@
 #    their span (pinpipe_stream_batches: finished_at - duration of the first). Variants, in ABBA
 #    order (off idle clients, clients idle off, off idle clients, ...): "off" = the dashboard
 #    process paused (SIGSTOP, only between two of its statements: a dashboard stopped inside a
-#    transaction would hold back PostgreSQL's xmin horizon and slow the speed layer's offset
-#    updates, so "off" measured slower than "idle" before), "idle" = running with no browser,
+#    transaction would hold back PostgreSQL's xmin horizon for the whole drain, a suspect for
+#    "off" once measuring slower than "idle"), "idle" = running with no browser,
 #    "clients" = --clients simulated browsers refreshing every second (bench/lib/dash_clients.py:
 #    every /api call the page makes per refresh). Per variant: the median records/s of its drains
 #    and their spread (min..max), and the CPU seconds per million records drained of the
@@ -90,6 +90,10 @@ export PINPIPE_STREAM_METRICS_PORT PINPIPE_ARCHIVE_METRICS_PORT PINPIPE_SCHEDULE
 export PINPIPE_SUPERVISOR_METRICS_PORT PINPIPE_DASHBOARD_PORT PINPIPE_S3_PORT
 export PINPIPE_RUN_BIN="$BIN"
 export PINPIPE_EMULATE_RATE=100 PINPIPE_EMULATE_CONCURRENCY=2 PINPIPE_EMULATE_DISTINCT_FROM=500000000
+# The speed layer stays paused while a burst enters Kafka: ~8 s for 1 M records, more on a busy
+# machine. With the default 10 s session timeout its consumer was fenced (static membership) and
+# the stream stopped with a fatal error.
+export PINPIPE_STREAM_SESSION_TIMEOUT_MS=120000
 S="$PINPIPE_STATE_DIR"
 STATUS="$S/run/status.json"
 WATCH=(python3 "$ROOT/bench/lib/soak_watch.py")
