@@ -11,14 +11,19 @@
 //    pinpipe_dashboard_bench is dropped and
 //    re-created at each run, and left for inspection): N rows per kind generated with
 //    generate_series into the real speed tables (`serving ensure`'s schema), with offsets, then
-//    the engine's full load timed (and the RSS it adds), one poll of 5,000 new rows per kind,
-//    and an empty poll. The questions then run on those facts too.
+//    the engine's full load timed (and the RSS it adds), a poll of 5,000 new rows per kind, one
+//    of 100,000 (the speed layer's rate over ~5 s: what one dashboard poll reads while a burst
+//    drains), and an empty poll; each with its wall time and the CPU time of its PostgreSQL
+//    backend (from /proc, when the server runs on this host). The questions then run on those
+//    facts too.
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <memory>
 #include <random>
 #include <string>
@@ -43,6 +48,24 @@ int64_t RssKiB() {
     if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
   }
   return -1;
+}
+
+// CPU seconds (user + system) a process has used, from /proc/<pid>/stat; -1 when unreadable
+// (the server runs on another host).
+double CpuSeconds(int64_t pid) {
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string text;
+  if (!std::getline(stat, text)) return -1;
+  const size_t close = text.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return -1;
+  std::istringstream rest(text.substr(close + 2));
+  std::string field;
+  long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoll(field);
+    if (i == 15) stime = std::stoll(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double Seconds(std::chrono::steady_clock::time_point start) {
@@ -233,6 +256,7 @@ int PgPart(const std::string& admin_dsn) {
   EngineOptions engine_options;
   engine_options.transform = transform.get();
   engine_options.topics = {"pinterest", "pinterest_geo", "pinterest_user"};
+  engine_options.max_poll_records = 400000;  // the 100,000-row poll below stays a poll
   g_engine = std::make_unique<AnalyticsEngine>(engine_options);
   const int64_t rss0 = RssKiB();
   auto start = std::chrono::steady_clock::now();
@@ -249,16 +273,29 @@ int PgPart(const std::string& admin_dsn) {
       static_cast<double>(stats.bytes_held) / (1 << 20),
       static_cast<double>(stats.bytes_held) / static_cast<double>(stats.posts),
       static_cast<double>(RssKiB() - rss0) / 1024, static_cast<double>(RssKiB()) / 1024);
-  // A poll of 5,000 new rows per kind, then one with nothing new.
-  (void)conn->Run(GenerateSql(g_posts + 3, 5000, g_posts / 5 + 1));
-  start = std::chrono::steady_clock::now();
-  Status polled = g_engine->Refresh(*conn);
-  std::printf("pg: poll of 5000 new rows per kind in %.1f ms (%s), posts now %lld\n",
-              Seconds(start) * 1000, polled.ToString().c_str(),
-              static_cast<long long>(g_engine->stats().posts));
-  start = std::chrono::steady_clock::now();
-  polled = g_engine->Refresh(*conn);
-  std::printf("pg: empty poll in %.1f ms (%s)\n", Seconds(start) * 1000, polled.ToString().c_str());
+  // Polls of 5,000 and 100,000 new rows per kind, then one with nothing new; the CPU of the
+  // server backend that ran them.
+  auto backend = conn->Exec("SELECT pg_backend_pid()");
+  const int64_t backend_pid = backend.ok() ? std::stoll(std::string(backend->GetValue(0, 0))) : 0;
+  auto poll = [&](const std::string& what) {
+    const double cpu0 = CpuSeconds(backend_pid);
+    const auto poll_start = std::chrono::steady_clock::now();
+    Status polled = g_engine->Refresh(*conn);
+    const double wall = Seconds(poll_start);
+    const double cpu = CpuSeconds(backend_pid);
+    const std::string server =
+        cpu0 < 0 || cpu < 0 ? "n/a" : fmt::format("{:.0f} ms", (cpu - cpu0) * 1000);
+    std::printf("pg: %s in %.1f ms, server backend CPU %s (%s), posts now %lld\n", what.c_str(),
+                wall * 1000, server.c_str(), polled.ToString().c_str(),
+                static_cast<long long>(g_engine->stats().posts));
+  };
+  int64_t next = g_posts + 3;
+  for (int64_t n : {5000, 100000}) {
+    (void)conn->Run(GenerateSql(next, n, g_posts / 5 + 1));
+    next += n + 3;
+    poll(fmt::format("poll of {} new rows per kind", n));
+  }
+  poll("empty poll");
   g_view = g_engine->snapshot()->facts;
   return 0;
 }

@@ -255,58 +255,163 @@ std::string FactLoader::Ranges(const std::map<int32_t, int64_t>& cursor,
   return out;
 }
 
+std::string FactLoader::BatchKeyBoundsSql(const RefreshHeader& header) const {
+  if (header.served_days.empty()) return "";
+  // Per served day, the key's first and last entry of the batch table's (dt, key) index (two
+  // index endpoint probes per day and kind, not a scan of the batch rows).
+  const std::string served = DaysArray(header.served_days);
+  std::string out = "SELECT x0.lo::text, x0.hi::text, x1.lo::text, x1.hi::text, x2.lo::text, "
+                    "x2.hi::text";
+  for (RecordKind kind : core::kAllRecordKinds) {
+    const std::string key = Q(serving::MergeKey(kind));
+    out += fmt::format(
+        "{sep} (SELECT min(d.lo) AS lo, max(d.hi) AS hi FROM unnest({served}) s(dt) CROSS JOIN "
+        "LATERAL (SELECT min(b.{key}) AS lo, max(b.{key}) AS hi FROM {batch} b WHERE b.dt = s.dt) "
+        "d) x{k}",
+        fmt::arg("sep", kind == RecordKind::kPin ? " FROM" : ","), fmt::arg("served", served),
+        fmt::arg("key", key), fmt::arg("batch", batch_tables_[K(kind)]), fmt::arg("k", K(kind)));
+  }
+  return out;
+}
+
+StatusOr<BatchKeyBounds> FactLoader::ReadBatchKeyBounds(pg::Connection& conn,
+                                                        const RefreshHeader& header) const {
+  BatchKeyBounds bounds;
+  const std::string sql = BatchKeyBoundsSql(header);
+  if (sql.empty()) return bounds;
+  ASSIGN_OR_RETURN(pg::Result r, conn.Exec(sql));
+  if (r.rows() != 1 || r.columns() != 6) return DataLoss("batch key bounds: unexpected shape");
+  for (size_t k = 0; k < bounds.size(); ++k) {
+    const int lo = static_cast<int>(2 * k);
+    if (r.IsNull(0, lo) || r.IsNull(0, lo + 1)) continue;  // no batch row of the kind
+    bounds[k] = KeyRange{std::string(r.GetValue(0, lo)), std::string(r.GetValue(0, lo + 1))};
+  }
+  return bounds;
+}
+
+std::string FactLoader::BatchKeyGate(RecordKind kind, const BatchKeyBounds& bounds,
+                                     const std::string& value) {
+  const std::optional<KeyRange>& range = bounds[K(kind)];
+  if (!range) return "";
+  return fmt::format("{} BETWEEN {} AND {}", value, pg::QuoteLiteral(range->lo),
+                     pg::QuoteLiteral(range->hi));
+}
+
 std::string FactLoader::SpeedRowsWhere(RecordKind kind, const RefreshHeader& header,
+                                       const BatchKeyBounds& bounds,
                                        const std::string& ranges) const {
   const std::string key = Q(serving::MergeKey(kind));
   const std::string served = DaysArray(header.served_days);
-  return fmt::format(
-      "({ranges}) AND s.dt <> ALL ({served}) AND NOT EXISTS (SELECT 1 FROM {batch} b "
-      "WHERE b.dt = ANY ({served}) AND b.{key} = s.{key})",
-      fmt::arg("ranges", ranges), fmt::arg("served", served),
-      fmt::arg("batch", batch_tables_[K(kind)]), fmt::arg("key", key));
+  std::string where =
+      fmt::format("({ranges}) AND s.dt <> ALL ({served})", fmt::arg("ranges", ranges),
+                  fmt::arg("served", served));
+  // A key outside the served batch rows' [min, max] cannot be among them: the anti-join runs
+  // only for keys inside (none at all when no served day has rows of the kind).
+  const std::string gate = BatchKeyGate(kind, bounds, "s." + key);
+  if (gate.empty()) return where;
+  return where + fmt::format(
+                     " AND (NOT ({gate}) OR NOT EXISTS (SELECT 1 FROM {batch} b WHERE b.dt = ANY "
+                     "({served}) AND b.{key} = s.{key}))",
+                     fmt::arg("gate", gate), fmt::arg("batch", batch_tables_[K(kind)]),
+                     fmt::arg("served", served), fmt::arg("key", key));
 }
 
-std::string FactLoader::NewPinsSql(const RefreshHeader& header, const SpeedCursor& cursor) const {
+std::string FactLoader::MergedLookup(RecordKind kind, const RefreshHeader& header,
+                                     const BatchKeyBounds& bounds, const std::string& columns,
+                                     const std::string& name) const {
+  const std::string served = DaysArray(header.served_days);
+  // The merged view's row of key p.ind: the batch copy of the earliest served day, else the
+  // speed row (of a day the batch layer does not serve). Two LATERAL index lookups on the
+  // tables themselves (not the view: its DISTINCT ON sorts per lookup), each skipped by a
+  // one-time filter when it cannot match (`name`b when p.ind is outside the batch rows' key
+  // range, `name`s when `name`b found the row).
+  const std::string gate = BatchKeyGate(kind, bounds, "p.ind");
+  std::string out;
+  if (!gate.empty()) {
+    out += fmt::format(
+        " LEFT JOIN LATERAL (SELECT {cols} FROM {batch} x WHERE {gate} AND x.ind = p.ind AND "
+        "x.dt = ANY ({served}) ORDER BY x.dt LIMIT 1) {name}b ON true",
+        fmt::arg("cols", columns), fmt::arg("batch", batch_tables_[K(kind)]),
+        fmt::arg("gate", gate), fmt::arg("served", served), fmt::arg("name", name));
+  }
+  out += fmt::format(
+      " LEFT JOIN LATERAL (SELECT {cols} FROM {speed} x WHERE {found}x.ind = p.ind AND "
+      "x.dt <> ALL ({served}) ORDER BY x.dt LIMIT 1) {name}s ON true",
+      fmt::arg("cols", columns), fmt::arg("speed", speed_tables_[K(kind)]),
+      fmt::arg("found", gate.empty() ? "" : fmt::format("{}b.ind IS NULL AND ", name)),
+      fmt::arg("served", served), fmt::arg("name", name));
+  return out;
+}
+
+std::string FactLoader::NewPinsSql(const RefreshHeader& header, const SpeedCursor& cursor,
+                                   const BatchKeyBounds& bounds) const {
   const std::string ranges = Ranges(cursor[K(RecordKind::kPin)], header.offsets[K(RecordKind::kPin)]);
   if (ranges.empty()) return "";
-  // LATERAL: the key condition goes inside the merged views' DISTINCT ON (it is their key), so
-  // each new pin's geolocation and user record are index lookups, not a scan of the views.
-  // OFFSET 0 keeps the planner from flattening the LATERAL subquery into a join with the whole
-  // view (a sort of every merged row per poll: seconds at a million rows, and far worse when it
-  // chose a nested loop over it); measured at 1 M rows: 8 ms for 1,666 new pins.
+  // Of the merged geolocation `g` and user record `u` of each new pin: whether it exists, and
+  // each column, from the batch lookup when it found one, else from the speed lookup.
+  const bool geo_b = bounds[K(RecordKind::kGeo)].has_value();
+  const bool user_b = bounds[K(RecordKind::kUser)].has_value();
+  auto pick = [](bool batch, const std::string& name, const std::string& column) {
+    if (!batch) return fmt::format("{}s.{}", name, column);
+    return fmt::format("CASE WHEN {0}b.ind IS NOT NULL THEN {0}b.{1} ELSE {0}s.{1} END", name,
+                       column);
+  };
+  auto exists = [](bool batch, const std::string& name) {
+    if (!batch) return fmt::format("{}s.ind IS NOT NULL", name);
+    return fmt::format("({0}b.ind IS NOT NULL OR {0}s.ind IS NOT NULL)", name);
+  };
+  // Measured on 1 M rows per kind, 100 k new per kind, 2 served batch days (docs/design.md):
+  // the previous form (LATERAL into serving.geo / serving.users) cost 1.1 s of server CPU
+  // (1.9 s with JIT), this one 0.42 s when the new keys are outside the batch key range.
   return fmt::format(
-      "SELECT {cols} FROM (SELECT s.*, 'speed'::text AS layer FROM {speed} s WHERE {where}) p "
-      "LEFT JOIN LATERAL (SELECT x.ind, x.country, x.\"timestamp\" FROM {geo} x "
-      "WHERE x.ind = p.ind OFFSET 0) g ON true "
-      "LEFT JOIN LATERAL (SELECT x.ind, x.age, x.date_joined FROM {users} x "
-      "WHERE x.ind = p.ind OFFSET 0) u ON true",
-      fmt::arg("cols", kPinColumns), fmt::arg("speed", speed_tables_[K(RecordKind::kPin)]),
-      fmt::arg("where", SpeedRowsWhere(RecordKind::kPin, header, ranges)),
-      fmt::arg("geo", Merged(RecordKind::kGeo)), fmt::arg("users", Merged(RecordKind::kUser)));
+      "SELECT p.ind::int4, p.dt::date, false, p.category::text, p.follower_count::int4, "
+      "p.poster_name::text, {g_exists}, ({g_country})::text, ({g_ts})::timestamp, {u_exists}, "
+      "({u_age})::int4, ({u_joined})::timestamp "
+      "FROM (SELECT s.ind, s.dt, s.category, s.follower_count, s.poster_name FROM {speed} s "
+      "WHERE {where}) p{geo}{users}",
+      fmt::arg("g_exists", exists(geo_b, "g")), fmt::arg("g_country", pick(geo_b, "g", "country")),
+      fmt::arg("g_ts", pick(geo_b, "g", "\"timestamp\"")),
+      fmt::arg("u_exists", exists(user_b, "u")), fmt::arg("u_age", pick(user_b, "u", "age")),
+      fmt::arg("u_joined", pick(user_b, "u", "date_joined")),
+      fmt::arg("speed", speed_tables_[K(RecordKind::kPin)]),
+      fmt::arg("where", SpeedRowsWhere(RecordKind::kPin, header, bounds, ranges)),
+      fmt::arg("geo", MergedLookup(RecordKind::kGeo, header, bounds,
+                                   "x.ind, x.country, x.\"timestamp\"", "g")),
+      fmt::arg("users", MergedLookup(RecordKind::kUser, header, bounds,
+                                     "x.ind, x.age, x.date_joined", "u")));
 }
 
-std::string FactLoader::NewGeoSql(const RefreshHeader& header, const SpeedCursor& cursor) const {
+std::string FactLoader::NewGeoSql(const RefreshHeader& header, const SpeedCursor& cursor,
+                                  const BatchKeyBounds& bounds) const {
   const std::string ranges = Ranges(cursor[K(RecordKind::kGeo)], header.offsets[K(RecordKind::kGeo)]);
   if (ranges.empty()) return "";
   return fmt::format(
       "SELECT s.ind::int4, s.country::text, s.\"timestamp\"::timestamp FROM {} s WHERE {}",
-      speed_tables_[K(RecordKind::kGeo)], SpeedRowsWhere(RecordKind::kGeo, header, ranges));
+      speed_tables_[K(RecordKind::kGeo)],
+      SpeedRowsWhere(RecordKind::kGeo, header, bounds, ranges));
 }
 
-std::string FactLoader::NewUsersSql(const RefreshHeader& header, const SpeedCursor& cursor) const {
+std::string FactLoader::NewUsersSql(const RefreshHeader& header, const SpeedCursor& cursor,
+                                    const BatchKeyBounds& bounds) const {
   const std::string ranges =
       Ranges(cursor[K(RecordKind::kUser)], header.offsets[K(RecordKind::kUser)]);
   if (ranges.empty()) return "";
   return fmt::format("SELECT {} FROM (SELECT s.* FROM {} s WHERE {}) u", kUserColumns,
                      speed_tables_[K(RecordKind::kUser)],
-                     SpeedRowsWhere(RecordKind::kUser, header, ranges));
+                     SpeedRowsWhere(RecordKind::kUser, header, bounds, ranges));
 }
 
 StatusOr<FactLoader::Staged> FactLoader::ReadNew(pg::Connection& conn, const RefreshHeader& header,
                                                  const SpeedCursor& cursor) const {
   Staged staged;
   if (auto backlog = Backlog(cursor, header.offsets)) staged.speed_records = *backlog;
-  if (const std::string sql = NewGeoSql(header, cursor); !sql.empty()) {
+  // A poll's statements are index lookups of a few hundred ms at most, but their cost estimate
+  // (a nested loop per new row) crosses jit_above_cost from a few thousand new rows: JIT then
+  // compiled them at every poll, more CPU than the statements (1.9 s instead of 1.1 s for
+  // 100 k new pins). Parallel workers would only add process start-ups to each poll.
+  RETURN_IF_ERROR(conn.Run("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0"));
+  ASSIGN_OR_RETURN(const BatchKeyBounds bounds, ReadBatchKeyBounds(conn, header));
+  if (const std::string sql = NewGeoSql(header, cursor, bounds); !sql.empty()) {
     RETURN_IF_ERROR(ForEachRow(conn, CopyBinary(sql), [&](const pg::BinaryRow& row) {
       if (row.size() != 3) return DataLoss("geo row: wrong column count");
       ASSIGN_OR_RETURN(std::optional<int32_t> ind, row.Int4(0));
@@ -316,7 +421,7 @@ StatusOr<FactLoader::Staged> FactLoader::ReadNew(pg::Connection& conn, const Ref
       return Status::Ok();
     }));
   }
-  if (const std::string sql = NewUsersSql(header, cursor); !sql.empty()) {
+  if (const std::string sql = NewUsersSql(header, cursor, bounds); !sql.empty()) {
     RETURN_IF_ERROR(ForEachRow(conn, CopyBinary(sql), [&](const pg::BinaryRow& row) {
       ASSIGN_OR_RETURN(UserRow u, DecodeUser(row));
       if (!u.day) return DataLoss("user row without dt");
@@ -325,7 +430,7 @@ StatusOr<FactLoader::Staged> FactLoader::ReadNew(pg::Connection& conn, const Ref
       return Status::Ok();
     }));
   }
-  if (const std::string sql = NewPinsSql(header, cursor); !sql.empty()) {
+  if (const std::string sql = NewPinsSql(header, cursor, bounds); !sql.empty()) {
     RETURN_IF_ERROR(ForEachRow(conn, CopyBinary(sql), [&](const pg::BinaryRow& row) {
       ASSIGN_OR_RETURN(PinRow p, DecodePin(row));
       if (!p.day) return DataLoss("pin row without dt");

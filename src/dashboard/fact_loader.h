@@ -55,6 +55,13 @@ struct RefreshHeader {
   SpeedCursor offsets;               // pinpipe_stream_offsets now
 };
 
+// The smallest and largest merge key (text form) of a kind's rows on the served batch days;
+// nullopt when there are none. Per kind, as SpeedCursor.
+struct KeyRange {
+  std::string lo, hi;
+};
+using BatchKeyBounds = std::array<std::optional<KeyRange>, 3>;
+
 // What a load or poll did.
 struct LoadCounts {
   int64_t pins = 0;        // posts added
@@ -95,12 +102,21 @@ class FactLoader {
   // nullopt when an offset went backwards (someone reset the consumer group: reload).
   static std::optional<int64_t> Backlog(const SpeedCursor& cursor, const SpeedCursor& offsets);
 
-  // The SQL, for tests and EXPLAIN.
+  // Inside the refresh's transaction: the served batch rows' key ranges (all nullopt when no
+  // day is served). Errors: the connection's.
+  StatusOr<BatchKeyBounds> ReadBatchKeyBounds(pg::Connection& conn,
+                                              const RefreshHeader& header) const;
+
+  // The SQL, for tests and EXPLAIN ("" when there is nothing to read).
   std::string FullPinsSql() const;
   std::string FullUsersSql() const;
-  std::string NewPinsSql(const RefreshHeader& header, const SpeedCursor& cursor) const;
-  std::string NewGeoSql(const RefreshHeader& header, const SpeedCursor& cursor) const;
-  std::string NewUsersSql(const RefreshHeader& header, const SpeedCursor& cursor) const;
+  std::string BatchKeyBoundsSql(const RefreshHeader& header) const;
+  std::string NewPinsSql(const RefreshHeader& header, const SpeedCursor& cursor,
+                         const BatchKeyBounds& bounds) const;
+  std::string NewGeoSql(const RefreshHeader& header, const SpeedCursor& cursor,
+                        const BatchKeyBounds& bounds) const;
+  std::string NewUsersSql(const RefreshHeader& header, const SpeedCursor& cursor,
+                          const BatchKeyBounds& bounds) const;
 
   struct Staged {
     struct Pin {
@@ -139,8 +155,16 @@ class FactLoader {
   // no partition of the kind moved.
   static std::string Ranges(const std::map<int32_t, int64_t>& cursor,
                             const std::map<int32_t, int64_t>& offsets);
+  // "<value> BETWEEN lo AND hi" of the kind's batch key range, or "" when it has none.
+  static std::string BatchKeyGate(core::RecordKind kind, const BatchKeyBounds& bounds,
+                                  const std::string& value);
   std::string SpeedRowsWhere(core::RecordKind kind, const RefreshHeader& header,
-                             const std::string& ranges) const;
+                             const BatchKeyBounds& bounds, const std::string& ranges) const;
+  // LEFT JOIN LATERAL lookups of the merged row of key p.ind of `kind` (geo or user), as
+  // `name`b (batch, only when the kind has batch rows) and `name`s (speed).
+  std::string MergedLookup(core::RecordKind kind, const RefreshHeader& header,
+                           const BatchKeyBounds& bounds, const std::string& columns,
+                           const std::string& name) const;
 
   std::array<std::string, 3> speed_tables_;  // public."experimental_data", ...
   std::array<std::string, 3> batch_tables_;  // batch."experimental_data", ...

@@ -89,6 +89,18 @@ class Generator {
     return out;
   }
 
+  // `count` new posts on `day` under random inds of [first, first + span): people whose
+  // geolocation and user record an earlier day (in the batch layer or the speed layer) holds,
+  // so a poll's lookups find them inside the batch rows' key range, or miss them there.
+  std::vector<Record> Again(int first, int span, int count, const std::string& day) {
+    std::vector<Record> out;
+    for (int n = 0; n < count; ++n) {
+      const int ind = first + static_cast<int>(Pick(0, static_cast<size_t>(span) - 1));
+      out.push_back(Pin(ind, fmt::format("again{}-{}", ind, n), day));
+    }
+    return out;
+  }
+
   std::mt19937& rng() { return rng_; }
 
  private:
@@ -236,7 +248,10 @@ TEST_F(AnalyticsEngineDiffTest, EqualsTheSqlFunctionsAfterLoadPollsReloadAndConc
   std::vector<Record> second = gen.Posts(601, 400, 3, 4);
   std::vector<Record> late = gen.Late(5001, 15, kDays[0]);  // speed rows of a served day
   std::vector<Record> third = gen.Posts(1001, 300, 5, 5);
-  for (const auto* part : {&first, &second, &late, &third}) {
+  // New posts of day 5 by people of days 1-3 (their records in the batch layer, or for day 3
+  // in the speed layer; some inds have none): lookups inside the batch key range.
+  std::vector<Record> again = gen.Again(1, 620, 40, kDays[4]);
+  for (const auto* part : {&first, &second, &late, &third, &again}) {
     all_.insert(all_.end(), part->begin(), part->end());
   }
 
@@ -251,10 +266,15 @@ TEST_F(AnalyticsEngineDiffTest, EqualsTheSqlFunctionsAfterLoadPollsReloadAndConc
   CompareRandom(70, "after the full load");
   ExpectFiltersEqualSql();
 
-  // 2. Incremental polls: days 4-5 in six micro-batches, and the late rows of served day 1.
+  // 2. Incremental polls: days 4-5 in six micro-batches, the late rows of served day 1, and
+  // new posts of earlier people.
   Stream(late, 1);
   ASSERT_TRUE(Refresh().ok());
   EXPECT_EQ(engine_->stats().posts, MergedPins());
+  Stream(again, 1);
+  ASSERT_TRUE(Refresh().ok());
+  EXPECT_EQ(engine_->stats().posts, MergedPins());
+  CompareRandom(20, "after new posts of earlier people");
   std::vector<const Record*> sent;
   for (const Record& r : second) sent.push_back(&r);
   const size_t per = second.size() / 6 + 1;

@@ -410,15 +410,64 @@ TEST(EngineFactsTest, PollSqlReadsExactlyTheNewOffsetRanges) {
   SpeedCursor cursor;
   cursor[0] = {{0, 10}, {1, 20}};
   cursor[1] = {{0, 4}};
-  const std::string pins = loader.NewPinsSql(header, cursor);
+  BatchKeyBounds bounds;
+  bounds[0] = KeyRange{"a1", "f9"};
+  const std::string pins = loader.NewPinsSql(header, cursor, bounds);
   EXPECT_NE(pins.find("(s.kafka_partition = 0 AND s.kafka_offset >= 10 AND s.kafka_offset < 15)"),
             std::string::npos)
       << pins;
   EXPECT_EQ(pins.find("s.kafka_partition = 1"), std::string::npos) << pins;
   EXPECT_NE(pins.find("s.dt <> ALL ('{2024-03-01,2024-03-02}'::date[])"), std::string::npos);
-  EXPECT_NE(pins.find("\"batch\".\"experimental_data\" b WHERE b.dt = ANY"), std::string::npos);
-  EXPECT_EQ(loader.NewGeoSql(header, cursor), "");   // nothing new
-  EXPECT_EQ(loader.NewUsersSql(header, cursor), "");  // no offsets at all
+  EXPECT_NE(pins.find("NOT (s.\"unique_id\" BETWEEN 'a1' AND 'f9') OR NOT EXISTS (SELECT 1 FROM "
+                      "\"batch\".\"experimental_data\" b WHERE b.dt = ANY"),
+            std::string::npos)
+      << pins;
+  EXPECT_EQ(loader.NewGeoSql(header, cursor, bounds), "");   // nothing new
+  EXPECT_EQ(loader.NewUsersSql(header, cursor, bounds), "");  // no offsets at all
+}
+
+// Keys outside the served batch rows' key range cannot be among them: no anti-join and no batch
+// lookup for a kind without batch rows; with rows, both gated by the range.
+struct GateCase {
+  const char* name;
+  std::optional<KeyRange> geo_bounds;
+  std::vector<std::string> present, absent;
+};
+
+TEST(EngineFactsTest, PollSqlProbesTheBatchOnlyWithinItsKeyRange) {
+  const std::vector<GateCase> cases = {
+      {"no geo batch rows",
+       std::nullopt,
+       {"gs.ind IS NOT NULL", "FROM \"public\".\"geolocation_data_clean\" x WHERE x.ind = p.ind"},
+       {"gb.", "\"batch\".\"geolocation_data_clean\"", "NOT EXISTS"}},
+      {"geo batch rows 10..20",
+       KeyRange{"10", "20"},
+       {"(gb.ind IS NOT NULL OR gs.ind IS NOT NULL)",
+        "CASE WHEN gb.ind IS NOT NULL THEN gb.country ELSE gs.country END",
+        "FROM \"batch\".\"geolocation_data_clean\" x WHERE p.ind BETWEEN '10' AND '20' AND "
+        "x.ind = p.ind AND x.dt = ANY",
+        "WHERE gb.ind IS NULL AND x.ind = p.ind"},
+       {"NOT EXISTS"}},
+  };
+  auto transform = transform::Transform::Default();
+  FactLoader loader(*transform, {"pin", "geo", "user"}, "g");
+  RefreshHeader header;
+  header.served_days = {Day("2024-03-01")};
+  header.offsets[0] = {{0, 15}};
+  header.offsets[1] = {{0, 7}};
+  SpeedCursor cursor;
+  for (const GateCase& c : cases) {
+    BatchKeyBounds bounds;
+    bounds[1] = c.geo_bounds;
+    const std::string pins = loader.NewPinsSql(header, cursor, bounds);
+    for (const std::string& s : c.present) EXPECT_NE(pins.find(s), std::string::npos) << c.name << ": " << s << "\n" << pins;
+    for (const std::string& s : c.absent) EXPECT_EQ(pins.find(s), std::string::npos) << c.name << ": " << s << "\n" << pins;
+    const std::string geo = loader.NewGeoSql(header, cursor, bounds);
+    EXPECT_EQ(geo.find("NOT EXISTS") != std::string::npos, c.geo_bounds.has_value()) << c.name << "\n" << geo;
+  }
+  // No served day: nothing to bound.
+  EXPECT_EQ(loader.BatchKeyBoundsSql(RefreshHeader{}), "");
+  EXPECT_NE(loader.BatchKeyBoundsSql(header).find("WHERE b.dt = s.dt"), std::string::npos);
 }
 
 }  // namespace
