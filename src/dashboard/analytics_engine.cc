@@ -57,24 +57,30 @@ Status AnalyticsEngine::RefreshLocked(pg::Connection& conn) {
   std::optional<int64_t> backlog;
   if (!full) {
     backlog = FactLoader::Backlog(cursor_, header.offsets);
-    full = !backlog || *backlog > options_.max_poll_records;
+    full = !backlog;  // the group was reset
   }
   if (full) {
     RETURN_IF_ERROR(FullLoad(conn, header));
     return tx.Commit();
   }
+  // A large backlog (a burst, or the dashboard was away) is read in slices of at most
+  // max_poll_records per refresh, so a poll's staging stays small and a slow cycle never turns
+  // into full reloads back to back (each taking longer than the backlog it caught up on).
+  RefreshHeader upto = header;
+  upto.offsets = FactLoader::Slice(cursor_, header.offsets, options_.max_poll_records);
   FactLoader::Staged staged;
   if (*backlog > 0) {
-    ASSIGN_OR_RETURN(staged, loader_.ReadNew(conn, header, cursor_));
+    ASSIGN_OR_RETURN(staged, loader_.ReadNew(conn, upto, cursor_));
   }
   // Read-only: a failed COMMIT (lost connection) changes nothing that was read.
   RETURN_IF_ERROR(tx.Commit());
   const LoadCounts counts = FactLoader::Apply(staged, &facts_);
-  cursor_ = header.offsets;
+  cursor_ = upto.offsets;
   snapshot_ms_ = header.snapshot_ms;
-  Publish("ready", &header, counts.pins + counts.geo + counts.users > 0);
+  Publish("ready", &upto, counts.pins + counts.geo + counts.users > 0);
   std::lock_guard lock(mu_);
   ++stats_.polls;
+  stats_.backlog = FactLoader::Backlog(upto.offsets, header.offsets).value_or(0);
   stats_.skipped_rows += counts.skipped;
   return Status::Ok();
 }
@@ -103,6 +109,7 @@ Status AnalyticsEngine::FullLoad(pg::Connection& conn, const RefreshHeader& head
   Publish("ready", &header, true);
   std::lock_guard lock(mu_);
   ++stats_.full_loads;
+  stats_.backlog = 0;
   stats_.skipped_rows += counts->skipped;
   stats_.last_full_load_ms = MillisSince(start);
   return Status::Ok();

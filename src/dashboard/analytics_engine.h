@@ -53,8 +53,8 @@ struct EngineOptions {
   const transform::Transform* transform = nullptr;  // table names; must outlive the engine
   std::array<std::string, 3> topics;                // pin, geo, user topics of the speed layer
   std::string stream_group = "pinpipe-stream";      // pinpipe_stream_offsets.consumer_group
-  // A poll that would read more speed records than this (the dashboard was away for a while)
-  // loads everything instead, so a poll's staged rows stay small.
+  // A poll reads at most about this many speed records (a larger backlog: in slices, one per
+  // refresh), so a poll's staged rows stay small.
   int64_t max_poll_records = 200000;
 };
 
@@ -82,6 +82,7 @@ class AnalyticsEngine final : public Analytics {
     int64_t bytes_held = 0;     // facts, dictionaries and maps
     int64_t full_loads = 0;     // successful full loads
     int64_t polls = 0;          // successful incremental polls
+    int64_t backlog = 0;        // speed records the last refresh left for the next ones (slices)
     int64_t refresh_errors = 0;
     int64_t skipped_rows = 0;   // rows whose dt the facts cannot hold (outside 1970..2149)
     double last_refresh_ms = 0;

@@ -490,6 +490,26 @@ LoadCounts FactLoader::Apply(const Staged& staged, PostFacts* facts) {
   return counts;
 }
 
+SpeedCursor FactLoader::Slice(const SpeedCursor& cursor, const SpeedCursor& offsets,
+                               int64_t limit) {
+  const int64_t total = Backlog(cursor, offsets).value_or(0);
+  if (total <= limit) return offsets;
+  SpeedCursor out = offsets;
+  for (size_t k = 0; k < offsets.size(); ++k) {
+    for (auto& [partition, next] : out[k]) {
+      auto at = cursor[k].find(partition);
+      const int64_t from = at == cursor[k].end() ? 0 : at->second;
+      const int64_t behind = next - from;
+      if (behind <= 0) continue;
+      // behind * limit / total without overflow (both below 2^63 / 2^31 in practice; long
+      // double keeps it exact enough for a share).
+      const auto share = static_cast<int64_t>(static_cast<long double>(behind) * limit / total);
+      next = from + std::clamp<int64_t>(share, 1, behind);
+    }
+  }
+  return out;
+}
+
 std::optional<int64_t> FactLoader::Backlog(const SpeedCursor& cursor, const SpeedCursor& offsets) {
   int64_t total = 0;
   for (size_t k = 0; k < cursor.size(); ++k) {

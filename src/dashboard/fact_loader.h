@@ -88,8 +88,10 @@ class FactLoader {
   StatusOr<LoadCounts> FullLoad(pg::Connection& conn, const RefreshHeader& header,
                                 PostFacts* facts) const;
 
-  // The new speed rows, read and kept (small: what the speed layer committed since the last
-  // poll; the engine reloads instead when the offsets moved by more than its limit).
+  // The new speed rows up to `header.offsets`, read and kept (small: the engine reads a large
+  // backlog in slices, header.offsets being a Slice of the snapshot's offsets; the pins' geo and
+  // user records are joined as of the snapshot, and those records, when their own offsets come
+  // in a later slice, resolve no post twice: only posts still waiting take them).
   struct Staged;
   StatusOr<Staged> ReadNew(pg::Connection& conn, const RefreshHeader& header,
                            const SpeedCursor& cursor) const;
@@ -101,6 +103,11 @@ class FactLoader {
   // Records the offsets moved by since `cursor` (partitions absent from it count from 0).
   // nullopt when an offset went backwards (someone reset the consumer group: reload).
   static std::optional<int64_t> Backlog(const SpeedCursor& cursor, const SpeedCursor& offsets);
+
+  // Where a poll of at most about `limit` records ends: from `cursor` towards `offsets` (which
+  // Backlog must accept), each kind and partition moved by its share of `limit` in proportion
+  // to its own backlog, at least one record when it has any (so every partition advances).
+  static SpeedCursor Slice(const SpeedCursor& cursor, const SpeedCursor& offsets, int64_t limit);
 
   // Inside the refresh's transaction: the served batch rows' key ranges (all nullopt when no
   // day is served). Errors: the connection's.

@@ -335,6 +335,40 @@ TEST_F(AnalyticsEngineDiffTest, EqualsTheSqlFunctionsAfterLoadPollsReloadAndConc
   RecordProperty("filter_combinations", compared_);
 }
 
+// A backlog far above max_poll_records (a burst, or a dashboard that was away) is read in slices,
+// one per refresh, with no full reload; once caught up the engine equals the SQL again.
+TEST_F(AnalyticsEngineDiffTest, ABacklogAboveTheLimitIsReadInSlicesWithoutReloading) {
+  NewEngine(/*max_poll_records=*/90);
+  Generator gen(20261206);
+  std::vector<Record> first = gen.Posts(1, 300, 0, 1);
+  std::vector<Record> burst = gen.Posts(301, 400, 2, 4);
+  std::vector<Record> again = gen.Again(1, 320, 30, kDays[4]);
+  for (const auto* part : {&first, &burst, &again}) all_.insert(all_.end(), part->begin(), part->end());
+  Stream(first, 3);
+  Load(kDays[0]);
+  ASSERT_TRUE(Refresh().ok());
+  EXPECT_EQ(engine_->stats().full_loads, 1);
+  CompareRandom(10, "after the full load");
+
+  Stream(burst, 4);
+  Stream(again, 1);
+  int refreshes = 0;
+  int64_t last_posts = engine_->stats().posts;
+  do {
+    ASSERT_TRUE(Refresh().ok());
+    ++refreshes;
+    EXPECT_LE(engine_->stats().posts, MergedPins());
+    EXPECT_GE(engine_->stats().posts, last_posts);  // only ever adds
+    last_posts = engine_->stats().posts;
+  } while (engine_->stats().backlog > 0 && refreshes < 1000);
+  // ~1,290 records in slices of ~90: many polls, never a reload.
+  EXPECT_GE(refreshes, 10);
+  EXPECT_EQ(engine_->stats().full_loads, 1);
+  EXPECT_EQ(engine_->stats().posts, MergedPins());
+  CompareRandom(40, "after catching up in slices");
+  ExpectFiltersEqualSql();
+}
+
 TEST_F(AnalyticsEngineDiffTest, SqlResultColumnsAreTheTablesColumns) {
   for (const TableSpec& spec : AnalyticsTables()) {
     auto r = conn_->Exec(fmt::format("SELECT * FROM serving.{} LIMIT 0", spec.id));

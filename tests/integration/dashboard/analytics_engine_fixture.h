@@ -50,10 +50,7 @@ class AnalyticsEngineTest : public serving::ServingTest {
     auto reader_conn = pg::Connection::Open(reader_dsn_);
     ASSERT_TRUE(reader_conn.ok()) << reader_conn.status().ToString();
     engine_conn_ = std::make_unique<pg::Connection>(std::move(*reader_conn));
-    EngineOptions options;
-    options.transform = &T();
-    options.topics = kTopics;
-    engine_ = std::make_unique<AnalyticsEngine>(options);
+    NewEngine(EngineOptions{}.max_poll_records);
     auto collation = conn_->Exec("SELECT datcollate FROM pg_database WHERE datname = current_database()");
     ASSERT_TRUE(collation.ok());
     const std::string c(collation->GetValue(0, 0));
@@ -115,6 +112,14 @@ class AnalyticsEngineTest : public serving::ServingTest {
     ASSERT_TRUE(tx->Commit().ok());
   }
 
+  // A new engine (nothing loaded) reading at most `max_poll_records` per poll.
+  void NewEngine(int64_t max_poll_records) {
+    EngineOptions options;
+    options.transform = &T();
+    options.topics = kTopics;
+    options.max_poll_records = max_poll_records;
+    engine_ = std::make_unique<AnalyticsEngine>(options);
+  }
   Status Refresh() { return engine_->Refresh(*engine_conn_); }
 
   // The SQL function's rows as text ("NULL" for NULL).

@@ -400,6 +400,32 @@ TEST(EngineFactsTest, BacklogCountsNewOffsetsAndDetectsResets) {
   EXPECT_EQ(FactLoader::Backlog(cursor, gone), std::nullopt);
 }
 
+TEST(EngineFactsTest, ASliceMovesEveryPartitionByItsShareOfTheLimit) {
+  SpeedCursor cursor;
+  cursor[0] = {{0, 100}, {1, 0}};
+  SpeedCursor offsets;
+  offsets[0] = {{0, 1100}, {1, 3000}, {2, 1}};  // backlogs 1000, 3000 and 1 (new partition)
+  offsets[1] = {{0, 0}};                        // none
+  // Within the limit: everything.
+  EXPECT_EQ(FactLoader::Slice(cursor, offsets, 4001), offsets);
+  // 400 of 4001: shares 99, 299 and at least 1 for the partition with one record.
+  const SpeedCursor slice = FactLoader::Slice(cursor, offsets, 400);
+  EXPECT_EQ(slice[0].at(0), 100 + 99);
+  EXPECT_EQ(slice[0].at(1), 0 + 299);
+  EXPECT_EQ(slice[0].at(2), 1);
+  EXPECT_EQ(slice[1].at(0), 0);
+  EXPECT_EQ(FactLoader::Backlog(cursor, slice), 99 + 299 + 1);
+  // Repeated slices reach the offsets, never pass them.
+  SpeedCursor at = cursor;
+  int polls = 0;
+  while (FactLoader::Backlog(at, offsets).value_or(-1) > 0 && polls < 100) {
+    at = FactLoader::Slice(at, offsets, 400);
+    ++polls;
+  }
+  EXPECT_EQ(at, offsets);
+  EXPECT_GE(polls, 10);
+}
+
 TEST(EngineFactsTest, PollSqlReadsExactlyTheNewOffsetRanges) {
   auto transform = transform::Transform::Default();
   FactLoader loader(*transform, {"pin", "geo", "user"}, "g");
