@@ -168,7 +168,7 @@ class FlatIndex {
 };
 
 struct NameChunk {
-  static constexpr size_t kCapacity = size_t{1} << 12;
+  static constexpr size_t kCapacity = size_t{1} << 10;
   std::string_view name[kCapacity];
 };
 
@@ -186,7 +186,7 @@ struct DictView {
 
 class Dictionary {
  public:
-  static constexpr size_t kArenaBlock = size_t{64} << 10;
+  static constexpr size_t kArenaBlock = size_t{16} << 10;
 
   // The id of `text`, added when new.
   uint32_t Intern(std::string_view text);

@@ -285,7 +285,6 @@ struct PersonKey {
     h = h * 0x9e3779b97f4a7c15ULL + (uint64_t{joined_high} << 32 | joined_low);
     return std::hash<uint64_t>{}(h ^ (h >> 29));
   }
-  friend bool operator==(const PersonKey&, const PersonKey&) = default;
 };
 
 }  // namespace
@@ -306,9 +305,12 @@ uint32_t PostFacts::PersonId(const UserRecord& user) {
       (unsigned{JoinYearCode(user.fields.date_joined_us)} << kJoinYearShift) |
       (user.fields.age ? 0 : kPersonAgeNull));
   const uint64_t hash = key.Hash();
+  // Field by field: a probe mostly stops at the first name (one cache line, not six).
   auto equal = [&](uint32_t id) {
-    auto [chunk, at] = persons_.At(id);
-    return PersonKey::At(*chunk, at) == key;
+    auto [c, at] = persons_.At(id);
+    return c->first[at] == key.first && c->last[at] == key.last && c->age[at] == key.age &&
+           c->joined_low[at] == key.joined_low && c->joined_high[at] == key.joined_high &&
+           c->codes[at] == key.codes;
   };
   if (auto found = person_index_.Find(hash, equal)) return *found;
   const auto id = static_cast<uint32_t>(persons_.size());
