@@ -176,8 +176,12 @@ struct MedianGroup {
 // What one pass over the posts gathers for every question but Q6.
 struct PostTotals {
   std::vector<uint32_t> per_pair;           // Q1
-  std::vector<uint32_t> by_year_category;   // Q2: (post year code - 1) * categories + category
-  std::vector<uint32_t> by_group_category;  // Q4: (age group code - 1) * categories + category
+  // Q2 and Q4: per post year code (0-5) or age group code (0-4) and category, one row of
+  // categories + 1 counters each (the last for a NULL category). Codes 0 and NULL categories
+  // are counted too, and left out when read: the hot loop has no branch for them.
+  size_t row = 0;
+  std::vector<uint32_t> by_year_category;
+  std::vector<uint32_t> by_group_category;
   // Q3: the most followers per pair, and posts that were at their pair's top when seen (a
   // superset of the final top posts, compacted as it grows).
   struct TopPost {
@@ -284,13 +288,20 @@ PostTotals GatherPosts(const FactsView& facts, const Query& q, Want want) {
   PostTotals t;
   const size_t pairs = facts.pairs.size, categories = facts.categories.size();
   t.per_pair.assign(pairs, 0);
-  t.by_year_category.assign((kPostYearLast - kPostYearFirst + 1) * categories, 0);
-  t.by_group_category.assign(kAgeGroups * categories, 0);
+  t.row = categories + 1;
+  t.by_year_category.assign((kPostYearLast - kPostYearFirst + 2) * t.row, 0);
+  t.by_group_category.assign(kGroupCodes * t.row, 0);
   t.top_followers.assign(pairs, kNoFollowers);
   const bool medians =
       want.Has(Question::kQ5) || want.Has(Question::kQ7) || want.Has(Question::kQ8);
   if (medians) t.histograms.assign(kCells * kBuckets, 0);
-  const uint32_t* pair_category = q.pair_category.data();
+  // Per pair: its category's column in those rows.
+  std::vector<uint32_t> pair_column(pairs);
+  for (size_t pair = 0; pair < pairs; ++pair) {
+    pair_column[pair] = q.pair_category[pair] == kNullId ? static_cast<uint32_t>(categories)
+                                                         : q.pair_category[pair];
+  }
+  const size_t row = t.row;
   ForEachPostChunk(facts, q, [&](const auto& c, size_t n, bool check_days) {
     using Chunk = std::remove_cvref_t<decltype(c)>;
     const uint8_t* flags = q.pair_flags.data();
@@ -308,12 +319,9 @@ PostTotals GatherPosts(const FactsView& facts, const Query& q, Want want) {
       const uint8_t group = AgeGroupOf(codes);
       if (q.age_group != 0 && group != q.age_group) continue;
       ++per_pair[pair];
-      if ((pair_flags & kPairCategory) != 0) {
-        const uint32_t category = pair_category[pair];
-        const uint8_t year = PostYearOf(codes);
-        if (year != 0) ++by_year[(year - 1u) * categories + category];
-        if (group != 0) ++by_group[(group - 1u) * categories + category];
-      }
+      const uint32_t column = pair_column[pair];
+      ++by_year[PostYearOf(codes) * row + column];
+      ++by_group[group * row + column];
       if ((codes & kFollowerNull) != 0) continue;
       const int32_t followers = c.follower[i];
       if (followers >= top_followers[pair] && c.poster[i] != Chunk::kNullPoster &&
@@ -321,10 +329,8 @@ PostTotals GatherPosts(const FactsView& facts, const Query& q, Want want) {
         top_followers[pair] = followers;
         AddTopPost(&t, pair, c.poster[i], followers);
       }
-      if (medians) {
-        const size_t cell = CellOf(codes);
-        if (cell != 0) ++histograms[cell * kBuckets + Bucket(followers)];
-      }
+      // Cell 0 (no join year, no age group) is counted too and belongs to no group.
+      if (medians) ++histograms[CellOf(codes) * kBuckets + Bucket(followers)];
     }
   });
   if (!medians) return t;
@@ -377,16 +383,24 @@ PostTotals GatherPosts(const FactsView& facts, const Query& q, Want want) {
     if (targets.count == 0) continue;
     ranges[cell] = {targets.lowest, static_cast<uint64_t>(int64_t{targets.highest} - targets.lowest)};
   }
-  ForEachPost(facts, q, [&](const auto& c, size_t i) {
-    const uint16_t codes = c.codes[i];
-    if ((codes & kFollowerNull) != 0) return;
-    const size_t cell = CellOf(codes);
-    const int32_t followers = c.follower[i];
-    if (static_cast<uint64_t>(followers - ranges[cell].start) > ranges[cell].width) return;
-    const CellTargets& targets = cell_targets[cell];
-    const uint32_t bucket = Bucket(followers);
-    for (size_t k = 0; k < targets.count; ++k) {
-      if (targets.targets[k].bucket == bucket) targets.targets[k].values->push_back(followers);
+  // Few values fall in a cell's range: test that first, the filters only for those.
+  const bool by_pair = q.by_category || q.by_country;
+  ForEachPostChunk(facts, q, [&](const auto& c, size_t n, bool check_days) {
+    const uint8_t* flags = q.pair_flags.data();
+    for (size_t i = 0; i < n; ++i) {
+      const uint16_t codes = c.codes[i];
+      const size_t cell = CellOf(codes);
+      const int32_t followers = c.follower[i];
+      if (static_cast<uint64_t>(followers - ranges[cell].start) > ranges[cell].width) continue;
+      if ((codes & kFollowerNull) != 0) continue;
+      if (check_days && !q.InDays(c.day[i])) continue;
+      if (by_pair && (flags[c.pair[i]] & kPairKept) == 0) continue;
+      if (q.age_group != 0 && AgeGroupOf(codes) != q.age_group) continue;
+      const CellTargets& targets = cell_targets[cell];
+      const uint32_t bucket = Bucket(followers);
+      for (size_t k = 0; k < targets.count; ++k) {
+        if (targets.targets[k].bucket == bucket) targets.targets[k].values->push_back(followers);
+      }
     }
   });
   for (MedianGroup& m : t.groups) {
@@ -456,7 +470,7 @@ void Q2(const FactsView& facts, const PostTotals& t, std::vector<AnswerTable>* o
   top.spec = &Spec(2);
   for (size_t y = 0; y < kYears; ++y) {
     const int64_t year = kPostYearFirst + static_cast<int64_t>(y);
-    const uint32_t* row = t.by_year_category.data() + y * categories;
+    const uint32_t* row = t.by_year_category.data() + (y + 1) * t.row;
     const uint32_t best = categories == 0 ? 0 : *std::max_element(row, row + categories);
     for (uint32_t category : facts.categories_sorted) {
       const int64_t n = row[category];
@@ -509,7 +523,7 @@ void Q4(const FactsView& facts, const PostTotals& t, std::vector<AnswerTable>* o
   AnswerTable& table = out->emplace_back();
   table.spec = &Spec(5);
   for (uint8_t g = 1; g <= kAgeGroups; ++g) {
-    const uint32_t* row = t.by_group_category.data() + (g - 1u) * categories;
+    const uint32_t* row = t.by_group_category.data() + g * t.row;
     const uint32_t best = categories == 0 ? 0 : *std::max_element(row, row + categories);
     if (best == 0) continue;
     for (uint32_t category : facts.categories_sorted) {
