@@ -162,7 +162,7 @@ void BM_Question(benchmark::State& state) {
   }
   state.SetLabel(fmt::format("Q{} filter={} rows={}", state.range(0) + 1,
                              kFilterNames[state.range(1)], rows));
-  state.counters["posts"] = static_cast<double>(g_view.posts.size);
+  state.counters["posts"] = static_cast<double>(g_view.post_count());
 }
 
 void BM_AnalyticsBody(benchmark::State& state) {

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <unordered_map>
+#include <numeric>
+#include <type_traits>
 
 #include "core/civil_day.h"
 #include "core/record_validator.h"
@@ -13,12 +15,13 @@
 namespace pinpipe::dashboard {
 namespace {
 
-// Dense counters up to this many cells (4 bytes each); a hash map beyond (only with thousands
-// of distinct countries and categories, which real data does not have).
-constexpr size_t kDenseCells = size_t{1} << 20;
+// Per (category, country) pair of a query: what the filters and the questions' NULL rules say.
+constexpr uint8_t kPairKept = 1;        // the category and country filters keep its posts
+constexpr uint8_t kPairCategory = 2;    // category IS NOT NULL
+constexpr uint8_t kPairCountry = 4;     // country IS NOT NULL
 
-// The post filters resolved against one view's dictionaries.
-struct PostFilter {
+// The filters resolved against one view.
+struct Query {
   bool none = false;  // a filter names a value no post has: nothing matches
   int32_t from = std::numeric_limits<int32_t>::min();
   int32_t to = std::numeric_limits<int32_t>::max();
@@ -27,132 +30,423 @@ struct PostFilter {
   bool by_country = false;
   uint32_t country = 0;
   uint8_t age_group = 0;  // 0: any
+  // Per pair id: its category, country and flags.
+  std::vector<uint32_t> pair_category, pair_country;
+  std::vector<uint8_t> pair_flags;
 
   bool InDays(int32_t day) const { return day >= from && day <= to; }
-  // The filters of the post questions (the SQL's kPostFilter).
-  bool Keeps(const PostChunk& c, size_t i) const {
-    if (!InDays(c.day[i])) return false;
-    if (by_category && c.category[i] != category) return false;
-    if (by_country && c.country[i] != country) return false;
-    if (age_group != 0 && AgeGroupOf(c.codes[i]) != age_group) return false;
-    return true;
-  }
 };
 
 int32_t DayNumber(std::chrono::sys_days day) {
   return static_cast<int32_t>(day.time_since_epoch().count());
 }
 
-PostFilter Resolve(const FactsView& facts, const AnalyticsFilters& filters) {
-  PostFilter f;
-  if (filters.from) f.from = DayNumber(*filters.from);
-  if (filters.to) f.to = DayNumber(*filters.to);
+Query Resolve(const FactsView& facts, const AnalyticsFilters& filters) {
+  Query q;
+  if (filters.from) q.from = DayNumber(*filters.from);
+  if (filters.to) q.to = DayNumber(*filters.to);
   if (filters.category) {
     auto id = facts.FindCategory(*filters.category);
-    f.none |= !id;
-    f.by_category = true;
-    f.category = id.value_or(kNullId);
+    q.none |= !id;
+    q.by_category = true;
+    q.category = id.value_or(kNullId);
   }
   if (filters.country) {
     auto id = facts.FindCountry(*filters.country);
-    f.none |= !id;
-    f.by_country = true;
-    f.country = id.value_or(kNullId);
+    q.none |= !id;
+    q.by_country = true;
+    q.country = id.value_or(kNullId);
   }
   if (filters.age_group) {
     auto code = AgeGroupFromLabel(*filters.age_group);
-    f.none |= !code;
-    f.age_group = code.value_or(0);
+    q.none |= !code;
+    q.age_group = code.value_or(0);
   }
-  return f;
-}
-
-// Calls fn(chunk, i) for every post the filter keeps.
-template <typename Fn>
-void ForEachPost(const FactsView& facts, const PostFilter& filter, const Fn& fn) {
-  if (filter.none) return;
-  for (size_t c = 0; c < facts.posts.chunks.size(); ++c) {
-    const PostChunk& chunk = facts.posts.chunk(c);
-    const size_t n = facts.posts.CountIn(c);
+  const size_t pairs = facts.pairs.size;
+  q.pair_category.resize(pairs);
+  q.pair_country.resize(pairs);
+  q.pair_flags.resize(pairs);
+  for (size_t c = 0; c < facts.pairs.chunks.size(); ++c) {
+    const PairChunk& chunk = facts.pairs.chunk(c);
+    const size_t n = facts.pairs.CountIn(c);
     for (size_t i = 0; i < n; ++i) {
-      if (filter.Keeps(chunk, i)) fn(chunk, i);
+      const size_t id = c * PairChunk::kCapacity + i;
+      const uint32_t category = chunk.category[i], country = chunk.country[i];
+      q.pair_category[id] = category;
+      q.pair_country[id] = country;
+      const bool kept = (!q.by_category || category == q.category) &&
+                        (!q.by_country || country == q.country);
+      q.pair_flags[id] = static_cast<uint8_t>((kept ? kPairKept : 0) |
+                                              (category != kNullId ? kPairCategory : 0) |
+                                              (country != kNullId ? kPairCountry : 0));
     }
+  }
+  return q;
+}
+
+// Calls fn(chunk, count, check_days) for every chunk of posts (of either width) that may hold
+// posts in the query's days; check_days: some of its posts are outside them.
+template <typename Fn>
+void ForEachPostChunk(const FactsView& facts, const Query& q, const Fn& fn) {
+  if (q.none) return;
+  auto run = [&](const auto& view) {
+    for (size_t c = 0; c < view.chunks.size(); ++c) {
+      const DayRange& days = facts.chunk_days[c];
+      if (days.max < q.from || days.min > q.to) continue;
+      fn(view.chunk(c), view.CountIn(c), days.min < q.from || days.max > q.to);
+    }
+  };
+  if (facts.wide()) {
+    run(facts.wide_posts);
+  } else {
+    run(facts.posts);
   }
 }
 
-// Counts per (a, b) for a < na, b < nb.
-class PairCounts {
- public:
-  PairCounts(size_t na, size_t nb) : nb_(nb) {
-    if (na * nb <= kDenseCells) dense_.assign(na * nb, 0);
-    sparse_mode_ = na * nb > kDenseCells;
-  }
-  void Add(uint32_t a, uint32_t b) {
-    if (!sparse_mode_) {
-      ++dense_[size_t{a} * nb_ + b];
-    } else {
-      ++sparse_[(uint64_t{a} << 32) | b];
+// Calls fn(chunk, i) for every post the query keeps.
+template <typename Fn>
+void ForEachPost(const FactsView& facts, const Query& q, const Fn& fn) {
+  const bool by_pair = q.by_category || q.by_country;
+  ForEachPostChunk(facts, q, [&](const auto& c, size_t n, bool check_days) {
+    const uint8_t* flags = q.pair_flags.data();
+    for (size_t i = 0; i < n; ++i) {
+      if (check_days && !q.InDays(c.day[i])) continue;
+      if (by_pair && (flags[c.pair[i]] & kPairKept) == 0) continue;
+      if (q.age_group != 0 && AgeGroupOf(c.codes[i]) != q.age_group) continue;
+      fn(c, i);
     }
-  }
-  // fn(a, b, count) for every pair counted, in no particular order.
-  template <typename Fn>
-  void ForEach(const Fn& fn) const {
-    if (!sparse_mode_) {
-      for (size_t i = 0; i < dense_.size(); ++i) {
-        if (dense_[i] != 0) {
-          fn(static_cast<uint32_t>(i / nb_), static_cast<uint32_t>(i % nb_), int64_t{dense_[i]});
-        }
-      }
-    } else {
-      for (const auto& [key, count] : sparse_) {
-        fn(static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key & 0xffffffffu), count);
-      }
-    }
-  }
+  });
+}
 
- private:
-  size_t nb_;
-  bool sparse_mode_ = false;
-  std::vector<uint32_t> dense_;
-  std::unordered_map<uint64_t, int64_t> sparse_;
+// ---- Medians ----
+// percentile_cont(0.5) needs the values of rank floor(f) and ceil(f), f = 0.5 * (n - 1), of
+// each group (Q5: age group, Q7: join year, Q8: both). The first pass counts the values of
+// every (join year code 0-6, age group code 0-4) cell in a histogram over an order-preserving
+// bucket of the value; a group's histogram is the sum of its cells'. The two ranks fall in one
+// or two buckets; the second pass collects the values of just those buckets, and a selection
+// among them gives the exact values.
+constexpr size_t kJoinCodes = kJoinYearLast - kJoinYearFirst + 2;  // 0 (none) and the years
+constexpr size_t kGroupCodes = kAgeGroups + 1;                      // 0 (none) and the groups
+constexpr size_t kCells = kJoinCodes * kGroupCodes;
+inline size_t CellOf(uint16_t codes) { return JoinYearOf(codes) * kGroupCodes + AgeGroupOf(codes); }
+
+// Buckets of a magnitude x in [0, 2^31]: exact below 64, then 32 per power of two (the top 6
+// significant bits), like a small floating-point number.
+constexpr uint32_t kMagnitudes = 64 + 25 * 32 + 1;  // up to 2^31
+inline uint32_t MagnitudeBucket(uint32_t x) {
+  if (x < 64) return x;
+  const auto e = static_cast<uint32_t>(std::bit_width(x)) - 1;  // 6..31
+  return 64 + (e - 6) * 32 + ((x >> (e - 5)) & 31);
+}
+// Order-preserving: v < w implies Bucket(v) <= Bucket(w).
+constexpr size_t kBuckets = 2 * kMagnitudes;
+inline uint32_t Bucket(int32_t v) {
+  if (v >= 0) return kMagnitudes + MagnitudeBucket(static_cast<uint32_t>(v));
+  return kMagnitudes - 1 - MagnitudeBucket(static_cast<uint32_t>(-(int64_t{v} + 1)));
+}
+
+// percentile_cont(0.5) of n values whose ranks floor(f) and ceil(f) are `first` and `second`,
+// with PostgreSQL's arithmetic (orderedsetaggs.c: first + (f - floor(f)) * (second - first),
+// f = 0.5 * (n - 1), in float8).
+double PercentileCont(size_t n, int32_t first, int32_t second) {
+  const double f = 0.5 * static_cast<double>(n - 1);
+  const double lo = std::floor(f);
+  if (lo == std::ceil(f)) return first;
+  return first + (f - lo) * (static_cast<double>(second) - static_cast<double>(first));
+}
+
+// The median groups: Q5's 4, Q7's 6, Q8's 24, each a set of cells.
+constexpr size_t kQ5Groups = kAgeGroups;
+constexpr size_t kQ7Groups = kJoinCodes - 1;
+constexpr size_t kMedianGroups = kQ5Groups + kQ7Groups + kQ7Groups * kAgeGroups;
+size_t Q5Group(size_t group) { return group - 1; }
+size_t Q7Group(size_t join) { return kQ5Groups + join - 1; }
+size_t Q8Group(size_t join, size_t group) {
+  return kQ5Groups + kQ7Groups + (join - 1) * kAgeGroups + group - 1;
+}
+
+struct MedianGroup {
+  size_t n = 0;
+  uint32_t lo_bucket = 0, hi_bucket = 0;  // the buckets of ranks floor(f) and ceil(f)
+  size_t lo_rank = 0;                     // rank floor(f) among the values of lo_bucket
+  std::vector<int32_t> lo_values, hi_values;  // hi_values: only when hi_bucket != lo_bucket
+  double median = 0;
 };
 
-// percentile_cont(0.5) of `v` (reordered), with PostgreSQL's arithmetic
-// (orderedsetaggs.c: first = v[floor(f)], second = v[ceil(f)], first + (f - floor(f)) *
-// (second - first), f = 0.5 * (n - 1), in float8).
-double Median(std::vector<int32_t>& v) {
-  const double f = 0.5 * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<size_t>(std::floor(f));
-  const auto hi = static_cast<size_t>(std::ceil(f));
-  std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(lo), v.end());
-  const double first = v[lo];
-  if (hi == lo) return first;
-  // After nth_element every element past lo is >= v[lo]: the next value is their minimum.
-  const double second = *std::min_element(v.begin() + static_cast<ptrdiff_t>(lo) + 1, v.end());
-  return first + (f - static_cast<double>(lo)) * (second - first);
+// What one pass over the posts gathers for every question but Q6.
+struct PostTotals {
+  std::vector<uint32_t> per_pair;           // Q1
+  // Q2 and Q4: per post year code (0-5) or age group code (0-4) and category, one row of
+  // categories + 1 counters each (the last for a NULL category). Codes 0 and NULL categories
+  // are counted too, and left out when read: the hot loop has no branch for them.
+  size_t row = 0;
+  std::vector<uint32_t> by_year_category;
+  std::vector<uint32_t> by_group_category;
+  // Q3: the most followers per pair, and posts that were at their pair's top when seen (a
+  // superset of the final top posts, compacted as it grows).
+  struct TopPost {
+    uint32_t pair, poster;
+    int32_t followers;
+  };
+  std::vector<int64_t> top_followers;
+  std::vector<TopPost> top_posts;
+  size_t compact_at = 4096;
+  std::vector<uint32_t> histograms;  // cell * kBuckets + bucket
+  std::array<MedianGroup, kMedianGroups> groups;
+};
+
+constexpr int64_t kNoFollowers = std::numeric_limits<int64_t>::min();
+
+void CompactTopPosts(PostTotals* t) {
+  std::erase_if(t->top_posts, [&](const PostTotals::TopPost& p) {
+    return p.followers < t->top_followers[p.pair];
+  });
+  t->compact_at = std::max<size_t>(4096, 2 * t->top_posts.size());
 }
+
+// Off the hot loop's path: the loop keeps its pointers in registers.
+[[gnu::noinline]] void AddTopPost(PostTotals* t, uint32_t pair, uint32_t poster, int32_t followers) {
+  t->top_posts.push_back({pair, poster, followers});
+  if (t->top_posts.size() >= t->compact_at) CompactTopPosts(t);
+}
+
+// The smallest value whose bucket is at least b, and the largest whose bucket is at most b.
+int32_t LowestOfBucket(uint32_t b) {
+  int64_t lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (Bucket(static_cast<int32_t>(mid)) >= b) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return static_cast<int32_t>(lo);
+}
+int32_t HighestOfBucket(uint32_t b) {
+  int64_t lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo + 1) / 2;
+    if (Bucket(static_cast<int32_t>(mid)) <= b) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return static_cast<int32_t>(lo);
+}
+
+// The buckets of ranks floor(f) and ceil(f) of every group, from the cells' histograms.
+void LocateMedians(PostTotals* t) {
+  std::array<std::vector<size_t>, kMedianGroups> cells;
+  for (size_t join = 0; join < kJoinCodes; ++join) {
+    for (size_t group = 0; group < kGroupCodes; ++group) {
+      const size_t cell = join * kGroupCodes + group;
+      if (group != 0) cells[Q5Group(group)].push_back(cell);
+      if (join != 0) cells[Q7Group(join)].push_back(cell);
+      if (join != 0 && group != 0) cells[Q8Group(join, group)].push_back(cell);
+    }
+  }
+  for (size_t g = 0; g < kMedianGroups; ++g) {
+    MedianGroup& m = t->groups[g];
+    for (size_t cell : cells[g]) {
+      const uint32_t* h = t->histograms.data() + cell * kBuckets;
+      m.n += std::accumulate(h, h + kBuckets, size_t{0});
+    }
+    if (m.n == 0) continue;
+    const size_t lo = (m.n - 1) / 2, hi = m.n / 2;  // floor(f), ceil(f)
+    size_t before = 0;  // values in the buckets below b
+    bool found_lo = false;
+    for (uint32_t b = 0; b < kBuckets; ++b) {
+      size_t in = 0;
+      for (size_t cell : cells[g]) in += t->histograms[cell * kBuckets + b];
+      if (!found_lo && lo < before + in) {
+        m.lo_bucket = b;
+        m.lo_rank = lo - before;
+        found_lo = true;
+      }
+      if (hi < before + in) {
+        m.hi_bucket = b;
+        break;
+      }
+      before += in;
+    }
+  }
+}
+
+// The questions to answer (bit q of mask: Question q).
+struct Want {
+  uint32_t mask = 0;
+  bool Has(Question q) const { return (mask >> static_cast<unsigned>(q)) & 1u; }
+};
 
 const TableSpec& Spec(size_t index) { return AnalyticsTables()[index]; }
 
 std::vector<Cell> Row(std::initializer_list<Cell> cells) { return std::vector<Cell>(cells); }
 
+PostTotals GatherPosts(const FactsView& facts, const Query& q, Want want) {
+  PostTotals t;
+  const size_t pairs = facts.pairs.size, categories = facts.categories.size();
+  t.per_pair.assign(pairs, 0);
+  t.row = categories + 1;
+  t.by_year_category.assign((kPostYearLast - kPostYearFirst + 2) * t.row, 0);
+  t.by_group_category.assign(kGroupCodes * t.row, 0);
+  t.top_followers.assign(pairs, kNoFollowers);
+  const bool medians =
+      want.Has(Question::kQ5) || want.Has(Question::kQ7) || want.Has(Question::kQ8);
+  if (medians) t.histograms.assign(kCells * kBuckets, 0);
+  // Per pair: its category's column in those rows.
+  std::vector<uint32_t> pair_column(pairs);
+  for (size_t pair = 0; pair < pairs; ++pair) {
+    pair_column[pair] = q.pair_category[pair] == kNullId ? static_cast<uint32_t>(categories)
+                                                         : q.pair_category[pair];
+  }
+  const size_t row = t.row;
+  ForEachPostChunk(facts, q, [&](const auto& c, size_t n, bool check_days) {
+    using Chunk = std::remove_cvref_t<decltype(c)>;
+    const uint8_t* flags = q.pair_flags.data();
+    uint32_t* per_pair = t.per_pair.data();
+    uint32_t* by_year = t.by_year_category.data();
+    uint32_t* by_group = t.by_group_category.data();
+    int64_t* top_followers = t.top_followers.data();
+    uint32_t* histograms = t.histograms.data();
+    for (size_t i = 0; i < n; ++i) {
+      if (check_days && !q.InDays(c.day[i])) continue;
+      const auto pair = c.pair[i];
+      const uint8_t pair_flags = flags[pair];
+      if ((pair_flags & kPairKept) == 0) continue;
+      const uint16_t codes = c.codes[i];
+      const uint8_t group = AgeGroupOf(codes);
+      if (q.age_group != 0 && group != q.age_group) continue;
+      ++per_pair[pair];
+      const uint32_t column = pair_column[pair];
+      ++by_year[PostYearOf(codes) * row + column];
+      ++by_group[group * row + column];
+      if ((codes & kFollowerNull) != 0) continue;
+      const int32_t followers = c.follower[i];
+      if (followers >= top_followers[pair] && c.poster[i] != Chunk::kNullPoster &&
+          (pair_flags & kPairCountry) != 0) {
+        top_followers[pair] = followers;
+        AddTopPost(&t, pair, c.poster[i], followers);
+      }
+      // Cell 0 (no join year, no age group) is counted too and belongs to no group.
+      if (medians) ++histograms[CellOf(codes) * kBuckets + Bucket(followers)];
+    }
+  });
+  if (!medians) return t;
+  LocateMedians(&t);
+  // Per cell, the (bucket, destination) pairs of the groups it belongs to, and their range.
+  struct Target {
+    uint32_t bucket;
+    std::vector<int32_t>* values;
+  };
+  struct CellTargets {
+    uint32_t min = std::numeric_limits<uint32_t>::max(), max = 0;
+    int32_t lowest = 0, highest = -1;  // the values of buckets min..max (none when empty)
+    size_t count = 0;
+    std::array<Target, 6> targets;
+    void Add(uint32_t bucket, std::vector<int32_t>* values) {
+      targets[count++] = {bucket, values};
+      min = std::min(min, bucket);
+      max = std::max(max, bucket);
+    }
+  };
+  std::array<CellTargets, kCells> cell_targets;
+  for (size_t join = 0; join < kJoinCodes; ++join) {
+    for (size_t group = 0; group < kGroupCodes; ++group) {
+      const size_t cell = join * kGroupCodes + group;
+      auto add = [&](size_t g) {
+        MedianGroup& m = t.groups[g];
+        if (m.n == 0) return;
+        cell_targets[cell].Add(m.lo_bucket, &m.lo_values);
+        if (m.hi_bucket != m.lo_bucket) cell_targets[cell].Add(m.hi_bucket, &m.hi_values);
+      };
+      if (group != 0) add(Q5Group(group));
+      if (join != 0) add(Q7Group(join));
+      if (join != 0 && group != 0) add(Q8Group(join, group));
+      CellTargets& targets = cell_targets[cell];
+      if (targets.count != 0) {
+        targets.lowest = LowestOfBucket(targets.min);
+        targets.highest = HighestOfBucket(targets.max);
+      }
+    }
+  }
+  // The hot part of cell_targets: a value v is in a cell's range when
+  // uint64(v - start) <= width (one well-predicted branch; no value is in an empty range).
+  struct Range {
+    int64_t start = int64_t{1} << 40;
+    uint64_t width = 0;
+  };
+  std::array<Range, kCells> ranges;
+  for (size_t cell = 0; cell < kCells; ++cell) {
+    const CellTargets& targets = cell_targets[cell];
+    if (targets.count == 0) continue;
+    ranges[cell] = {targets.lowest, static_cast<uint64_t>(int64_t{targets.highest} - targets.lowest)};
+  }
+  // Few values fall in a cell's range: test that first, the filters only for those.
+  const bool by_pair = q.by_category || q.by_country;
+  ForEachPostChunk(facts, q, [&](const auto& c, size_t n, bool check_days) {
+    const uint8_t* flags = q.pair_flags.data();
+    for (size_t i = 0; i < n; ++i) {
+      const uint16_t codes = c.codes[i];
+      const size_t cell = CellOf(codes);
+      const int32_t followers = c.follower[i];
+      if (static_cast<uint64_t>(followers - ranges[cell].start) > ranges[cell].width) continue;
+      if ((codes & kFollowerNull) != 0) continue;
+      if (check_days && !q.InDays(c.day[i])) continue;
+      if (by_pair && (flags[c.pair[i]] & kPairKept) == 0) continue;
+      if (q.age_group != 0 && AgeGroupOf(codes) != q.age_group) continue;
+      const CellTargets& targets = cell_targets[cell];
+      const uint32_t bucket = Bucket(followers);
+      for (size_t k = 0; k < targets.count; ++k) {
+        if (targets.targets[k].bucket == bucket) targets.targets[k].values->push_back(followers);
+      }
+    }
+  });
+  for (MedianGroup& m : t.groups) {
+    if (m.n == 0) continue;
+    std::vector<int32_t>& v = m.lo_values;
+    const auto at = v.begin() + static_cast<ptrdiff_t>(m.lo_rank);
+    std::nth_element(v.begin(), at, v.end());
+    const int32_t first = *at;
+    int32_t second = first;
+    if (m.n % 2 == 0) {
+      // Rank ceil(f) = floor(f) + 1: the next value in the same bucket (the minimum of those
+      // after the selected one) or the smallest of the next bucket.
+      second = m.hi_bucket == m.lo_bucket ? *std::min_element(at + 1, v.end())
+                                          : *std::min_element(m.hi_values.begin(),
+                                                              m.hi_values.end());
+    }
+    m.median = PercentileCont(m.n, first, second);
+    v = {};
+    m.hi_values = {};
+  }
+  return t;
+}
+
 // Q1: most popular category per country.
-void Q1(const FactsView& facts, const PostFilter& filter, std::vector<AnswerTable>* out) {
+void Q1(const FactsView& facts, const Query& q, const PostTotals& t,
+        std::vector<AnswerTable>* out) {
   AnswerTable& table = out->emplace_back();
   table.spec = &Spec(0);
   const size_t countries = facts.countries.size();
-  PairCounts counts(countries, facts.categories.size());
-  ForEachPost(facts, filter, [&](const PostChunk& c, size_t i) {
-    if (c.country[i] != kNullId && c.category[i] != kNullId) counts.Add(c.country[i], c.category[i]);
-  });
   std::vector<int64_t> best(countries, 0);
-  counts.ForEach([&](uint32_t country, uint32_t, int64_t n) {
-    best[country] = std::max(best[country], n);
-  });
-  std::vector<std::array<uint32_t, 2>> winners;
-  counts.ForEach([&](uint32_t country, uint32_t category, int64_t n) {
-    if (n == best[country]) winners.push_back({country, category});
-  });
+  std::vector<std::array<uint32_t, 2>> winners;  // (country, category)
+  for (int round = 0; round < 2; ++round) {
+    for (size_t pair = 0; pair < t.per_pair.size(); ++pair) {
+      const int64_t n = t.per_pair[pair];
+      if (n == 0 || (q.pair_flags[pair] & (kPairCategory | kPairCountry)) !=
+                        (kPairCategory | kPairCountry)) {
+        continue;
+      }
+      const uint32_t country = q.pair_country[pair];
+      if (round == 0) {
+        best[country] = std::max(best[country], n);
+      } else if (n == best[country]) {
+        winners.push_back({country, q.pair_category[pair]});
+      }
+    }
+  }
   std::sort(winners.begin(), winners.end(), [&](const auto& a, const auto& b) {
     const std::string_view ca = facts.countries[a[0]], cb = facts.countries[b[0]];
     if (ca != cb) return ca < cb;
@@ -165,14 +459,9 @@ void Q1(const FactsView& facts, const PostFilter& filter, std::vector<AnswerTabl
 }
 
 // Q2: posts per category and post year, and the top category per year.
-void Q2(const FactsView& facts, const PostFilter& filter, std::vector<AnswerTable>* out) {
+void Q2(const FactsView& facts, const PostTotals& t, std::vector<AnswerTable>* out) {
   constexpr size_t kYears = kPostYearLast - kPostYearFirst + 1;
   const size_t categories = facts.categories.size();
-  std::vector<uint32_t> counts(kYears * categories, 0);
-  ForEachPost(facts, filter, [&](const PostChunk& c, size_t i) {
-    const uint8_t year = PostYearOf(c.codes[i]);
-    if (year != 0 && c.category[i] != kNullId) ++counts[(year - 1u) * categories + c.category[i]];
-  });
   // Both tables first: a reference taken before the second emplace_back would dangle.
   out->resize(out->size() + 2);
   AnswerTable& all = (*out)[out->size() - 2];
@@ -181,7 +470,7 @@ void Q2(const FactsView& facts, const PostFilter& filter, std::vector<AnswerTabl
   top.spec = &Spec(2);
   for (size_t y = 0; y < kYears; ++y) {
     const int64_t year = kPostYearFirst + static_cast<int64_t>(y);
-    const uint32_t* row = counts.data() + y * categories;
+    const uint32_t* row = t.by_year_category.data() + (y + 1) * t.row;
     const uint32_t best = categories == 0 ? 0 : *std::max_element(row, row + categories);
     for (uint32_t category : facts.categories_sorted) {
       const int64_t n = row[category];
@@ -194,22 +483,19 @@ void Q2(const FactsView& facts, const PostFilter& filter, std::vector<AnswerTabl
 
 // Q3: the posters with the most followers per country, and the country (or countries) of the
 // overall top.
-void Q3(const FactsView& facts, const PostFilter& filter, std::vector<AnswerTable>* out) {
-  const size_t countries = facts.countries.size();
-  constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
-  std::vector<int64_t> best(countries, kNone);
-  auto counted = [](const PostChunk& c, size_t i) {
-    return c.country[i] != kNullId && c.poster[i] != kNullId && (c.codes[i] & kFollowerNull) == 0;
-  };
-  ForEachPost(facts, filter, [&](const PostChunk& c, size_t i) {
-    if (counted(c, i)) best[c.country[i]] = std::max<int64_t>(best[c.country[i]], c.follower[i]);
-  });
+void Q3(const FactsView& facts, const Query& q, const PostTotals& t,
+        std::vector<AnswerTable>* out) {
+  std::vector<int64_t> best(facts.countries.size(), kNoFollowers);
+  for (size_t pair = 0; pair < t.top_followers.size(); ++pair) {
+    if (t.top_followers[pair] == kNoFollowers) continue;
+    int64_t& b = best[q.pair_country[pair]];
+    b = std::max(b, t.top_followers[pair]);
+  }
   std::vector<std::array<uint32_t, 2>> winners;  // (country, poster), one per post at the top
-  ForEachPost(facts, filter, [&](const PostChunk& c, size_t i) {
-    if (counted(c, i) && c.follower[i] == best[c.country[i]]) {
-      winners.push_back({c.country[i], c.poster[i]});
-    }
-  });
+  for (const PostTotals::TopPost& p : t.top_posts) {
+    const uint32_t country = q.pair_country[p.pair];
+    if (p.followers == best[country]) winners.push_back({country, p.poster});
+  }
   std::sort(winners.begin(), winners.end(), [&](const auto& a, const auto& b) {
     const std::string_view ca = facts.countries[a[0]], cb = facts.countries[b[0]];
     if (ca != cb) return ca < cb;
@@ -221,7 +507,7 @@ void Q3(const FactsView& facts, const PostFilter& filter, std::vector<AnswerTabl
   per_country.spec = &Spec(3);
   AnswerTable& top = out->back();
   top.spec = &Spec(4);
-  int64_t overall = kNone;
+  int64_t overall = kNoFollowers;
   for (const auto& [country, poster] : winners) overall = std::max(overall, best[country]);
   for (const auto& [country, poster] : winners) {
     per_country.rows.push_back(Row({facts.countries[country], facts.posters[poster], best[country]}));
@@ -232,17 +518,12 @@ void Q3(const FactsView& facts, const PostFilter& filter, std::vector<AnswerTabl
 }
 
 // Q4: most popular category per age group.
-void Q4(const FactsView& facts, const PostFilter& filter, std::vector<AnswerTable>* out) {
+void Q4(const FactsView& facts, const PostTotals& t, std::vector<AnswerTable>* out) {
   const size_t categories = facts.categories.size();
-  std::vector<uint32_t> counts(kAgeGroups * categories, 0);
-  ForEachPost(facts, filter, [&](const PostChunk& c, size_t i) {
-    const uint8_t group = AgeGroupOf(c.codes[i]);
-    if (group != 0 && c.category[i] != kNullId) ++counts[(group - 1u) * categories + c.category[i]];
-  });
   AnswerTable& table = out->emplace_back();
   table.spec = &Spec(5);
   for (uint8_t g = 1; g <= kAgeGroups; ++g) {
-    const uint32_t* row = counts.data() + (g - 1u) * categories;
+    const uint32_t* row = t.by_group_category.data() + g * t.row;
     const uint32_t best = categories == 0 ? 0 : *std::max_element(row, row + categories);
     if (best == 0) continue;
     for (uint32_t category : facts.categories_sorted) {
@@ -254,18 +535,13 @@ void Q4(const FactsView& facts, const PostFilter& filter, std::vector<AnswerTabl
 }
 
 // Q5: median follower_count per age group.
-void Q5(const FactsView& facts, const PostFilter& filter, std::vector<AnswerTable>* out) {
-  std::array<std::vector<int32_t>, kAgeGroups> values;
-  ForEachPost(facts, filter, [&](const PostChunk& c, size_t i) {
-    const uint8_t group = AgeGroupOf(c.codes[i]);
-    if (group != 0 && (c.codes[i] & kFollowerNull) == 0) values[group - 1u].push_back(c.follower[i]);
-  });
+void Q5(const PostTotals& t, std::vector<AnswerTable>* out) {
   AnswerTable& table = out->emplace_back();
   table.spec = &Spec(6);
   for (uint8_t g = 1; g <= kAgeGroups; ++g) {
-    std::vector<int32_t>& v = values[g - 1u];
-    if (v.empty()) continue;
-    table.rows.push_back(Row({AgeGroupLabel(g), Median(v), static_cast<int64_t>(v.size())}));
+    const MedianGroup& m = t.groups[Q5Group(g)];
+    if (m.n == 0) continue;
+    table.rows.push_back(Row({AgeGroupLabel(g), m.median, static_cast<int64_t>(m.n)}));
   }
 }
 
@@ -310,41 +586,48 @@ class IndSet {
 // Q6: people (distinct first_name, last_name, age, date_joined) among the user records, per
 // join year. Filters: dt and age group on the user record; category and country keep the users
 // with a post (any day) in that category and country.
-void Q6(const FactsView& facts, const PostFilter& filter, std::vector<AnswerTable>* out) {
+void Q6(const FactsView& facts, const Query& q, std::vector<AnswerTable>* out) {
   AnswerTable& table = out->emplace_back();
   table.spec = &Spec(7);
-  if (filter.none) return;
+  if (q.none) return;
   std::optional<IndSet> with_post;
-  if (filter.by_category || filter.by_country) {
+  if (q.by_category || q.by_country) {
     std::vector<int32_t> inds;
-    for (size_t c = 0; c < facts.posts.chunks.size(); ++c) {
-      const PostChunk& chunk = facts.posts.chunk(c);
-      const size_t n = facts.posts.CountIn(c);
-      for (size_t i = 0; i < n; ++i) {
-        if ((chunk.codes[i] & kIndNull) != 0) continue;
-        if (filter.by_category && chunk.category[i] != filter.category) continue;
-        if (filter.by_country && chunk.country[i] != filter.country) continue;
-        inds.push_back(chunk.ind[i]);
+    auto scan = [&](const auto& view) {
+      for (size_t c = 0; c < view.chunks.size(); ++c) {
+        const auto& chunk = view.chunk(c);
+        const size_t n = view.CountIn(c);
+        for (size_t i = 0; i < n; ++i) {
+          if ((chunk.codes[i] & kIndNull) != 0) continue;
+          if ((q.pair_flags[chunk.pair[i]] & kPairKept) == 0) continue;
+          inds.push_back(chunk.ind[i]);
+        }
       }
+    };
+    if (facts.wide()) {
+      scan(facts.wide_posts);
+    } else {
+      scan(facts.posts);
     }
     with_post.emplace(std::move(inds));
   }
   constexpr size_t kYears = kJoinYearLast - kJoinYearFirst + 1;
   std::array<int64_t, kYears> people{};
-  std::vector<uint64_t> seen((facts.persons + 63) / 64, 0);
+  std::vector<uint64_t> seen((facts.persons.size + 63) / 64, 0);
   for (size_t c = 0; c < facts.users.chunks.size(); ++c) {
     const UserChunk& chunk = facts.users.chunk(c);
     const size_t n = facts.users.CountIn(c);
     for (size_t i = 0; i < n; ++i) {
-      if (!filter.InDays(chunk.day[i])) continue;
-      if (filter.age_group != 0 && AgeGroupOf(chunk.codes[i]) != filter.age_group) continue;
-      if (with_post && !with_post->Contains(chunk.ind[i])) continue;
+      if (!q.InDays(chunk.day[i])) continue;
       const uint32_t person = chunk.person[i];
+      const uint8_t codes = facts.PersonCodes(person);
+      if (q.age_group != 0 && AgeGroupOf(codes) != q.age_group) continue;
+      if (with_post && !with_post->Contains(chunk.ind[i])) continue;
       uint64_t& word = seen[person / 64];
       const uint64_t bit = uint64_t{1} << (person % 64);
       if ((word & bit) != 0) continue;
       word |= bit;
-      ++people[JoinYearOf(chunk.codes[i]) - 1u];
+      ++people[JoinYearOf(codes) - 1u];
     }
   }
   for (size_t y = 0; y < kYears; ++y) {
@@ -354,44 +637,47 @@ void Q6(const FactsView& facts, const PostFilter& filter, std::vector<AnswerTabl
 }
 
 // Q7: median follower_count per join year.
-void Q7(const FactsView& facts, const PostFilter& filter, std::vector<AnswerTable>* out) {
-  constexpr size_t kYears = kJoinYearLast - kJoinYearFirst + 1;
-  std::array<std::vector<int32_t>, kYears> values;
-  ForEachPost(facts, filter, [&](const PostChunk& c, size_t i) {
-    const uint8_t year = JoinYearOf(c.codes[i]);
-    if (year != 0 && (c.codes[i] & kFollowerNull) == 0) values[year - 1u].push_back(c.follower[i]);
-  });
+void Q7(const PostTotals& t, std::vector<AnswerTable>* out) {
   AnswerTable& table = out->emplace_back();
   table.spec = &Spec(8);
-  for (size_t y = 0; y < kYears; ++y) {
-    std::vector<int32_t>& v = values[y];
-    if (v.empty()) continue;
-    table.rows.push_back(Row({int64_t{kJoinYearFirst} + static_cast<int64_t>(y), Median(v),
-                              static_cast<int64_t>(v.size())}));
+  for (size_t y = 1; y <= kQ7Groups; ++y) {
+    const MedianGroup& m = t.groups[Q7Group(y)];
+    if (m.n == 0) continue;
+    table.rows.push_back(Row({int64_t{kJoinYearFirst} + static_cast<int64_t>(y - 1), m.median,
+                              static_cast<int64_t>(m.n)}));
   }
 }
 
 // Q8: median follower_count per join year and age group.
-void Q8(const FactsView& facts, const PostFilter& filter, std::vector<AnswerTable>* out) {
-  constexpr size_t kYears = kJoinYearLast - kJoinYearFirst + 1;
-  std::array<std::vector<int32_t>, kYears * kAgeGroups> values;
-  ForEachPost(facts, filter, [&](const PostChunk& c, size_t i) {
-    const uint8_t year = JoinYearOf(c.codes[i]);
-    const uint8_t group = AgeGroupOf(c.codes[i]);
-    if (year != 0 && group != 0 && (c.codes[i] & kFollowerNull) == 0) {
-      values[(year - 1u) * kAgeGroups + (group - 1u)].push_back(c.follower[i]);
-    }
-  });
+void Q8(const PostTotals& t, std::vector<AnswerTable>* out) {
   AnswerTable& table = out->emplace_back();
   table.spec = &Spec(9);
-  for (size_t y = 0; y < kYears; ++y) {
+  for (size_t y = 1; y <= kQ7Groups; ++y) {
     for (uint8_t g = 1; g <= kAgeGroups; ++g) {
-      std::vector<int32_t>& v = values[y * kAgeGroups + (g - 1u)];
-      if (v.empty()) continue;
-      table.rows.push_back(Row({int64_t{kJoinYearFirst} + static_cast<int64_t>(y),
-                                AgeGroupLabel(g), Median(v), static_cast<int64_t>(v.size())}));
+      const MedianGroup& m = t.groups[Q8Group(y, g)];
+      if (m.n == 0) continue;
+      table.rows.push_back(Row({int64_t{kJoinYearFirst} + static_cast<int64_t>(y - 1),
+                                AgeGroupLabel(g), m.median, static_cast<int64_t>(m.n)}));
     }
   }
+}
+
+std::vector<AnswerTable> Compute(const FactsView& facts, const AnalyticsFilters& filters,
+                                 Want want) {
+  const Query q = Resolve(facts, filters);
+  std::vector<AnswerTable> out;
+  out.reserve(AnalyticsTables().size());
+  const bool posts = (want.mask & ~(1u << static_cast<unsigned>(Question::kQ6))) != 0;
+  const PostTotals t = posts ? GatherPosts(facts, q, want) : PostTotals{};
+  if (want.Has(Question::kQ1)) Q1(facts, q, t, &out);
+  if (want.Has(Question::kQ2)) Q2(facts, t, &out);
+  if (want.Has(Question::kQ3)) Q3(facts, q, t, &out);
+  if (want.Has(Question::kQ4)) Q4(facts, t, &out);
+  if (want.Has(Question::kQ5)) Q5(t, &out);
+  if (want.Has(Question::kQ6)) Q6(facts, q, &out);
+  if (want.Has(Question::kQ7)) Q7(t, &out);
+  if (want.Has(Question::kQ8)) Q8(t, &out);
+  return out;
 }
 
 void AppendCell(const Cell& cell, std::string* out) {
@@ -448,38 +734,21 @@ const std::vector<TableSpec>& AnalyticsTables() {
 
 std::vector<AnswerTable> ComputeQuestion(const FactsView& facts, const AnalyticsFilters& filters,
                                          Question question) {
-  const PostFilter filter = Resolve(facts, filters);
-  std::vector<AnswerTable> out;
-  switch (question) {
-    case Question::kQ1: Q1(facts, filter, &out); break;
-    case Question::kQ2: Q2(facts, filter, &out); break;
-    case Question::kQ3: Q3(facts, filter, &out); break;
-    case Question::kQ4: Q4(facts, filter, &out); break;
-    case Question::kQ5: Q5(facts, filter, &out); break;
-    case Question::kQ6: Q6(facts, filter, &out); break;
-    case Question::kQ7: Q7(facts, filter, &out); break;
-    case Question::kQ8: Q8(facts, filter, &out); break;
-  }
-  return out;
+  return Compute(facts, filters, Want{1u << static_cast<unsigned>(question)});
 }
 
 std::vector<AnswerTable> ComputeAnalytics(const FactsView& facts, const AnalyticsFilters& filters) {
-  std::vector<AnswerTable> out;
-  out.reserve(AnalyticsTables().size());
-  for (Question q : kAllQuestions) {
-    for (AnswerTable& t : ComputeQuestion(facts, filters, q)) out.push_back(std::move(t));
-  }
-  return out;
+  return Compute(facts, filters, Want{(1u << std::size(kAllQuestions)) - 1});
 }
 
 std::vector<PinDay> ComputePinDays(const FactsView& facts, const AnalyticsFilters& filters) {
   std::vector<PinDay> out;
-  const PostFilter filter = Resolve(facts, filters);
-  if (filter.none || !facts.min_day) return out;
+  const Query q = Resolve(facts, filters);
+  if (q.none || !facts.min_day) return out;
   const int32_t first = *facts.min_day;
   std::vector<std::array<int64_t, 2>> counts(static_cast<size_t>(*facts.max_day - first) + 1,
                                              {0, 0});
-  ForEachPost(facts, filter, [&](const PostChunk& c, size_t i) {
+  ForEachPost(facts, q, [&](const auto& c, size_t i) {
     ++counts[static_cast<size_t>(c.day[i] - first)][(c.codes[i] & kBatchLayer) != 0 ? 0 : 1];
   });
   for (size_t d = 0; d < counts.size(); ++d) {

@@ -11,6 +11,9 @@
 namespace pinpipe::dashboard {
 namespace {
 
+// Polls applying at least this many rows trim the heap afterwards.
+constexpr int64_t kTrimAfterRows = 10000;
+
 double MillisSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
       .count();
@@ -75,6 +78,9 @@ Status AnalyticsEngine::RefreshLocked(pg::Connection& conn) {
   // Read-only: a failed COMMIT (lost connection) changes nothing that was read.
   RETURN_IF_ERROR(tx.Commit());
   const LoadCounts counts = FactLoader::Apply(staged, &facts_);
+  staged = {};
+  // A large poll leaves freed staging buffers and copied chunks: give the pages back.
+  if (counts.pins + counts.geo + counts.users >= kTrimAfterRows) malloc_trim(0);
   cursor_ = upto.offsets;
   snapshot_ms_ = header.snapshot_ms;
   Publish("ready", &upto, counts.pins + counts.geo + counts.users > 0);
@@ -101,6 +107,7 @@ Status AnalyticsEngine::FullLoad(pg::Connection& conn, const RefreshHeader& head
     return counts.status().WithContext("analytics engine: full load");
   }
   loaded_ = true;
+  malloc_trim(0);  // the load's transient buffers (COPY rows, dictionary growth) are freed
   cursor_ = header.offsets;
   batch_signature_ = header.batch_signature;
   boundary_ = header.boundary;
@@ -134,7 +141,7 @@ void AnalyticsEngine::Publish(const std::string& state, const RefreshHeader* hea
   as_of += ",\"loaded_at\":";
   AppendTime(state == "ready" ? loaded_at_ms_ : std::nullopt, &as_of);
   as_of += fmt::format(",\"posts\":{},\"waiting_for_geo\":{},\"waiting_for_user\":{}",
-                       snapshot->facts.posts.size, state == "ready" ? facts_.waiting_for_geo() : 0,
+                       snapshot->facts.post_count(), state == "ready" ? facts_.waiting_for_geo() : 0,
                        state == "ready" ? facts_.waiting_for_user() : 0);
   as_of += ",\"speed_offsets\":{";
   if (header != nullptr) {

@@ -12,8 +12,9 @@
 //     table).
 // Dictionary interns strings (writer) into ids 0, 1, ... and gives readers a DictView of
 // id -> string_view, whose bytes live in arena blocks the view keeps alive.
-// FlatIndex is an open-addressing table of ids by hash (4 bytes per slot, load <= 1/2), for
-// the writer's lookups (the keys live elsewhere, looked up through callbacks).
+// FlatIndex is an open-addressing table of ids by hash (4 bytes per slot, load <= 1/2 unless
+// the owner trades lookup probes for memory with a higher bound), for the writer's lookups (the
+// keys live elsewhere, looked up through callbacks).
 //
 // Thread-safety: the writer-side classes (ChunkedTable, Dictionary, FlatIndex) are used by one
 // thread; views are immutable and may be read by any number of threads, also while the writer
@@ -112,6 +113,11 @@ class ChunkedTable {
 // Ids by hash, keys elsewhere. Slots hold id + 1 (0 = empty).
 class FlatIndex {
  public:
+  // Grows when more than max_load_eighths / 8 of the slots would be used (1..7).
+  explicit FlatIndex(unsigned max_load_eighths = 4) : max_load_eighths_(max_load_eighths) {
+    PINPIPE_CHECK(max_load_eighths >= 1 && max_load_eighths <= 7) << max_load_eighths;
+  }
+
   // The id among those stored with `hash` that `equal(id)` accepts.
   template <typename Equal>
   std::optional<uint32_t> Find(uint64_t hash, const Equal& equal) const {
@@ -128,7 +134,7 @@ class FlatIndex {
   // when the table grows.
   template <typename HashOf>
   void Insert(uint64_t hash, uint32_t id, const HashOf& hash_of) {
-    if ((count_ + 1) * 2 > slots_.size()) Grow(hash_of);
+    if ((count_ + 1) * 8 > slots_.size() * max_load_eighths_) Grow(hash_of);
     Place(hash, id);
     ++count_;
   }
@@ -158,10 +164,11 @@ class FlatIndex {
 
   std::vector<uint32_t> slots_;  // size 0 or a power of two
   size_t count_ = 0;
+  size_t max_load_eighths_;
 };
 
 struct NameChunk {
-  static constexpr size_t kCapacity = size_t{1} << 12;
+  static constexpr size_t kCapacity = size_t{1} << 10;
   std::string_view name[kCapacity];
 };
 
@@ -179,7 +186,7 @@ struct DictView {
 
 class Dictionary {
  public:
-  static constexpr size_t kArenaBlock = size_t{64} << 10;
+  static constexpr size_t kArenaBlock = size_t{16} << 10;
 
   // The id of `text`, added when new.
   uint32_t Intern(std::string_view text);

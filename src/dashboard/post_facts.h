@@ -5,14 +5,18 @@
 // per merged user record whose join date is in Q6's years (Q6 counts people among the user
 // records, with a post or not).
 //
-// A post is 24 bytes (PostChunk, a struct of arrays): dt (uint16 days since 1970-01-01, so
-// 1970-01-01..2149-06-06), category, country and poster name as dictionary ids, follower_count,
-// ind, and 16 bits of codes: age group, join year and post year (the question's ranges only),
-// NULL flags, which records it has, its layer. A Q6 user record is 11 bytes: ind, person (a
-// distinct (first_name, last_name, age, date_joined), the SQL's DISTINCT), dt, age group and
-// join year. Strings live once in dictionaries. A post whose geolocation or user record has not
-// arrived yet is listed by ind in a small map and gets the fields when the record comes
-// (AddGeo/AddUser); nothing else is kept per row.
+// A post is 16 bytes (PostChunk, a struct of arrays): dt (uint16 days since 1970-01-01, so
+// 1970-01-01..2149-06-06), its (category, country) pair and its poster name as 16-bit
+// dictionary ids, follower_count, ind, and 16 bits of codes: age group, join year and post year
+// (the question's ranges only), NULL flags, which records it has, its layer. The 16-bit ids hold
+// while there are at most 65,535 distinct (category, country) pairs and as many poster names;
+// the first id past that converts the posts to 20-byte entries with 32-bit ids (WidePostChunk)
+// for good, so an answer is never wrong, only the memory grows. A Q6 user record is 10 bytes:
+// ind, person (a distinct (first_name, last_name, age, date_joined), the SQL's DISTINCT) and dt;
+// a person is 19 bytes (its key, and its age group and join year, which readers take from
+// there) plus its slot in an index kept at most 7/8 full. Strings live once in dictionaries. A
+// post whose geolocation or user record has not arrived yet is listed by ind in a small map and
+// gets the fields when the record comes (AddGeo/AddUser); nothing else is kept per row.
 //
 // The rules (age groups, year ranges, NULL handling) are those of src/batch/analytics_sql.cc,
 // the reference definition; tests/integration/dashboard proves the two equal.
@@ -22,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -54,7 +59,7 @@ uint8_t PostYearCode(std::optional<int64_t> micros);
 // 1..6 for a timestamp in 2015..2020, else 0.
 uint8_t JoinYearCode(std::optional<int64_t> micros);
 
-// Post codes (PostChunk::codes).
+// Post codes (PostChunkOf::codes).
 inline constexpr uint16_t kAgeGroupMask = 0x7;         // bits 0-2: AgeGroupCode
 inline constexpr int kJoinYearShift = 3;               // bits 3-5: JoinYearCode
 inline constexpr int kPostYearShift = 6;               // bits 6-8: PostYearCode
@@ -67,37 +72,83 @@ inline uint8_t AgeGroupOf(uint16_t codes) { return codes & kAgeGroupMask; }
 inline uint8_t JoinYearOf(uint16_t codes) { return (codes >> kJoinYearShift) & 0x7; }
 inline uint8_t PostYearOf(uint16_t codes) { return (codes >> kPostYearShift) & 0x7; }
 
-struct PostChunk {
-  static constexpr size_t kCapacity = size_t{1} << 14;
+// A post (see above). Id is uint16_t (PostChunk) or uint32_t (WidePostChunk).
+template <typename Id>
+struct PostChunkOf {
+  static constexpr size_t kCapacity = size_t{1} << 13;
+  static constexpr Id kNullPoster = std::numeric_limits<Id>::max();
   uint16_t day[kCapacity];
   uint16_t codes[kCapacity];
+  Id pair[kCapacity];    // (category, country) pair id: FactsView::pairs
+  Id poster[kCapacity];  // kNullPoster: NULL
+  int32_t follower[kCapacity];  // valid unless kFollowerNull
+  int32_t ind[kCapacity];       // valid unless kIndNull
+};
+using PostChunk = PostChunkOf<uint16_t>;
+using WidePostChunk = PostChunkOf<uint32_t>;
+
+// The distinct (category, country) pairs of the posts, by pair id.
+struct PairChunk {
+  static constexpr size_t kCapacity = size_t{1} << 12;
   uint32_t category[kCapacity];  // kNullId: NULL
   uint32_t country[kCapacity];   // kNullId: NULL or no geolocation
-  uint32_t poster[kCapacity];    // kNullId: NULL
-  int32_t follower[kCapacity];   // valid unless kFollowerNull
-  int32_t ind[kCapacity];        // valid unless kIndNull
+};
+
+// Person codes (PersonChunk::codes): bits 0-2 AgeGroupCode, 3-5 JoinYearCode (never 0), and
+inline constexpr uint8_t kPersonAgeNull = 1u << 6;  // age IS NULL
+
+// The distinct people of the Q6 user records, by person id. Readers use `codes`; the rest is
+// the key (writer side): the name ids, age (0 when NULL) and date_joined as microseconds since
+// 2015-01-01 (in Q6's years: under 2^48) in 32 + 16 bits.
+struct PersonChunk {
+  static constexpr size_t kCapacity = size_t{1} << 12;
+  uint32_t first[kCapacity];
+  uint32_t last[kCapacity];
+  int32_t age[kCapacity];
+  uint32_t joined_low[kCapacity];
+  uint16_t joined_high[kCapacity];
+  uint8_t codes[kCapacity];
 };
 
 struct UserChunk {
-  static constexpr size_t kCapacity = size_t{1} << 14;
+  static constexpr size_t kCapacity = size_t{1} << 13;
   int32_t ind[kCapacity];
   uint32_t person[kCapacity];
   uint16_t day[kCapacity];
-  uint8_t codes[kCapacity];  // bits 0-2 AgeGroupCode, 3-5 JoinYearCode (never 0)
 };
 
 inline constexpr size_t kPostBytes = sizeof(PostChunk) / PostChunk::kCapacity;
+inline constexpr size_t kWidePostBytes = sizeof(WidePostChunk) / WidePostChunk::kCapacity;
 inline constexpr size_t kUserBytes = sizeof(UserChunk) / UserChunk::kCapacity;
+inline constexpr size_t kPersonBytes = sizeof(PersonChunk) / PersonChunk::kCapacity;
+// The 16-bit ids' limit: pair and poster ids 0..65534 (a poster id 65535 is NULL).
+inline constexpr size_t kNarrowIds = 0xffff;
 
-// What readers see: immutable.
+// The days of the posts of one chunk, for skipping chunks outside a date filter.
+struct DayRange {
+  uint16_t min = 0xffff;
+  uint16_t max = 0;
+};
+
+// What readers see: immutable. The posts are in `posts` (16-bit ids) or, once a dictionary
+// outgrew those, in `wide_posts`; the other one is empty.
 struct FactsView {
   ChunkedView<PostChunk> posts;
-  ChunkedView<UserChunk> users;  // the Q6 user records
-  uint32_t persons = 0;          // person ids are 0..persons-1
+  ChunkedView<WidePostChunk> wide_posts;
+  std::vector<DayRange> chunk_days;  // per chunk of the posts
+  ChunkedView<PairChunk> pairs;
+  ChunkedView<UserChunk> users;      // the Q6 user records
+  ChunkedView<PersonChunk> persons;  // person ids are 0..persons.size-1
   DictView categories, countries, posters;
   std::vector<uint32_t> categories_sorted, countries_sorted;  // ids by byte order of the names
   std::optional<int32_t> min_day, max_day;                    // over the posts
 
+  size_t post_count() const { return posts.size + wide_posts.size; }
+  bool wide() const { return wide_posts.size > 0; }
+  uint8_t PersonCodes(uint32_t person) const {
+    auto [chunk, at] = persons.At(person);
+    return chunk->codes[at];
+  }
   std::optional<uint32_t> FindCategory(std::string_view name) const;
   std::optional<uint32_t> FindCountry(std::string_view name) const;
 };
@@ -129,7 +180,9 @@ struct UserRecord {
 
 class PostFacts {
  public:
-  PostFacts() = default;
+  // narrow_ids: how many ids the 16-bit entries take (kNarrowIds; tests lower it to cover the
+  // conversion to 32-bit ids, 0 starts wide).
+  explicit PostFacts(size_t narrow_ids = kNarrowIds) : narrow_ids_(narrow_ids) {}
   PostFacts(const PostFacts&) = delete;
   PostFacts& operator=(const PostFacts&) = delete;
 
@@ -146,7 +199,8 @@ class PostFacts {
   // Frees everything (views keep what they hold until they go).
   void Clear();
 
-  size_t posts() const { return posts_.size(); }
+  size_t posts() const { return posts_.size() + wide_posts_.size(); }
+  bool wide() const { return wide_; }
   size_t users() const { return users_.size(); }
   size_t persons() const { return persons_.size(); }
   size_t waiting_for_geo() const { return waiting_geo_.size(); }
@@ -155,27 +209,30 @@ class PostFacts {
   size_t bytes() const;
 
  private:
-  struct PersonKey {
-    uint32_t first = kNullId;
-    uint32_t last = kNullId;
-    int32_t age = 0;
-    bool age_null = true;
-    int64_t joined = 0;
-    friend bool operator==(const PersonKey&, const PersonKey&) = default;
-  };
-  static uint64_t HashPerson(const PersonKey& key);
   uint32_t PersonId(const UserRecord& user);
+  uint32_t PairId(uint32_t category, uint32_t country);
   uint32_t Intern(Dictionary& dict, const std::optional<std::string_view>& text);
-  void ApplyGeo(PostChunk* chunk, size_t at, const GeoFields& geo);
-  static void ApplyUser(PostChunk* chunk, size_t at, const UserFields& user);
+  // The posts to 32-bit ids when `id` (a new pair or poster id) does not fit the 16-bit ones.
+  void WidenFor(uint32_t id);
+  uint32_t PairOf(uint32_t post) const;
+  // Writes the geolocation's / user record's fields into post `post` (its chunk copied first
+  // when a view holds it).
+  void ApplyGeo(uint32_t post, uint32_t country, uint8_t post_year);
+  void ApplyUser(uint32_t post, const UserFields& user);
 
-  ChunkedTable<PostChunk> posts_;
+  const size_t narrow_ids_;
+  bool wide_ = false;
+  ChunkedTable<PostChunk> posts_;           // while !wide_
+  ChunkedTable<WidePostChunk> wide_posts_;  // once wide_
+  std::vector<DayRange> chunk_days_;
+  ChunkedTable<PairChunk> pairs_;
+  FlatIndex pair_index_;
   ChunkedTable<UserChunk> users_;
+  ChunkedTable<PersonChunk> persons_;
+  FlatIndex person_index_{7};  // 4 bytes per slot, at most 7/8 full: ~5 bytes per person
   Dictionary categories_, countries_, posters_;
   Dictionary names_;  // first and last names, for person keys (writer only)
-  std::vector<PersonKey> persons_;
-  FlatIndex person_index_;
-  // Posts (indexes into posts_) waiting for the record of their ind.
+  // Posts (indexes into the posts) waiting for the record of their ind.
   std::unordered_multimap<int32_t, uint32_t> waiting_geo_, waiting_user_;
   std::optional<int32_t> min_day_, max_day_;
 };

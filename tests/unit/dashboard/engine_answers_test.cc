@@ -6,7 +6,9 @@
 // joined with their geolocation and user record), and posts first with their geolocations and
 // user records arriving afterwards in either order (incremental polls: waiting posts resolved),
 // with a view published between the steps (copy on write). Every order must give the expected
-// rows. [query] checks are SQL and run in the integration tests only.
+// rows, with the posts' 16-bit ids, with 32-bit ids from the start, and converting from one to
+// the other on the way (post_facts.h). [query] checks are SQL and run in the integration tests
+// only.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -253,10 +255,14 @@ TEST_P(EngineAnswerCaseTest, EveryOrderOfTheRecordsGivesTheExpectedRows) {
   const AnalyticsCase& c = Cases()[GetParam()];
   ASSERT_EQ(c.error, "");
   const CaseFacts built(c);
-  for (Order order : {Order::kJoined, Order::kPinsGeoUsers, Order::kPinsUsersGeo}) {
-    PostFacts facts;
+  // 16-bit ids; 32-bit ids from the start; converted at the third pair or poster name.
+  for (size_t narrow_ids : {kNarrowIds, size_t{0}, size_t{2}}) {
+    for (Order order : {Order::kJoined, Order::kPinsGeoUsers, Order::kPinsUsersGeo}) {
+    PostFacts facts(narrow_ids);
     built.Build(order, &facts);
     const FactsView view = facts.View();
+    SCOPED_TRACE("narrow ids " + std::to_string(narrow_ids) + ", wide " +
+                 std::to_string(facts.wide()));
     EXPECT_EQ(facts.waiting_for_geo(), built.PostsWithout(built.geo_by_ind)) << OrderName(order);
     EXPECT_EQ(facts.waiting_for_user(), built.PostsWithout(built.user_by_ind)) << OrderName(order);
     for (const auto& check : c.checks) {
@@ -268,6 +274,7 @@ TEST_P(EngineAnswerCaseTest, EveryOrderOfTheRecordsGivesTheExpectedRows) {
       auto rows = Answer(view, call->name, FiltersOf(call->args));
       ASSERT_TRUE(rows.has_value()) << "unknown table " << call->name;
       ExpectRows(rows->rows, check.expected);
+    }
     }
   }
 }

@@ -6,9 +6,14 @@
 
 #include <atomic>
 #include <cmath>
+#include <functional>
+#include <map>
+#include <random>
 #include <limits>
 #include <string>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "core/civil_day.h"
 #include "dashboard/analytics_answers.h"
@@ -26,9 +31,12 @@ int64_t Micros(const std::string& date, int64_t seconds_of_day = 0, int64_t micr
 int32_t Day(const std::string& date) { return static_cast<int32_t>(*core::ParseDate(date)); }
 
 TEST(EngineFactsTest, EntriesStayWithinTheirByteBudgets) {
-  // docs/design.md "Dashboard analytics engine": 24 bytes per post, 11 per Q6 user record.
-  EXPECT_EQ(kPostBytes, 24u);
-  EXPECT_EQ(kUserBytes, 11u);
+  // docs/design.md "Dashboard analytics engine": 16 bytes per post (20 with 32-bit ids), 10 per
+  // Q6 user record, 19 per person.
+  EXPECT_EQ(kPostBytes, 16u);
+  EXPECT_EQ(kWidePostBytes, 20u);
+  EXPECT_EQ(kUserBytes, 10u);
+  EXPECT_EQ(kPersonBytes, 19u);
   PostFacts facts;
   for (int i = 0; i < 100000; ++i) {
     PinFields p;
@@ -80,11 +88,15 @@ TEST(EngineFactsTest, ViewsNeverSeeLaterAppendsOrResolutions) {
   EXPECT_EQ(facts.waiting_for_geo(), 20000u);  // the new posts of ind 7 came after its records
   EXPECT_EQ(before.posts.size, 1u);
   EXPECT_EQ(after.posts.size, 20001u);
+  auto country_of = [](const FactsView& view, uint32_t pair) {
+    auto [chunk, at] = view.pairs.At(pair);
+    return chunk->country[at];
+  };
   auto [old_chunk, at] = before.posts.At(0);
-  EXPECT_EQ(old_chunk->country[at], kNullId);
+  EXPECT_EQ(country_of(before, old_chunk->pair[at]), kNullId);
   EXPECT_EQ(AgeGroupOf(old_chunk->codes[at]), 0);
   auto [new_chunk, at2] = after.posts.At(0);
-  EXPECT_EQ(after.countries[new_chunk->country[at2]], "Peru");
+  EXPECT_EQ(after.countries[country_of(after, new_chunk->pair[at2])], "Peru");
   EXPECT_EQ(AgeGroupOf(new_chunk->codes[at2]), 1);
   EXPECT_EQ(JoinYearOf(new_chunk->codes[at2]), 1);
   EXPECT_EQ(PostYearOf(new_chunk->codes[at2]), 2);
@@ -286,6 +298,12 @@ TEST(EngineFactsTest, MedianIsPercentileContWithPostgresArithmetic) {
       {{2147483647, 2147483646}, 2147483646.5},
       {{-2147483647 - 1, 2147483647}, -0.5},
       {{10, 10, 10, 11}, 10},
+      // The engine's histogram buckets: exact below 64, 32 per power of two above.
+      {{63, 64}, 63.5},
+      {{127, 128, 128, 128}, 128},
+      {{-1, 0}, -0.5},
+      {{-2147483647 - 1, -2147483647 - 1, 0}, -2147483648.0},
+      {{1, 1000000000}, 500000000.5},
   };
   for (const MedianCase& c : cases) {
     PostFacts facts;
@@ -302,6 +320,142 @@ TEST(EngineFactsTest, MedianIsPercentileContWithPostgresArithmetic) {
     EXPECT_EQ(std::get<double>(tables[0].rows[0][1]), c.median) << ::testing::PrintToString(c.values);
     EXPECT_EQ(std::get<int64_t>(tables[0].rows[0][2]), static_cast<int64_t>(c.values.size()));
   }
+}
+
+// The medians (histogram, then selection in the middle buckets) against sorting every group, on
+// random data of several shapes: few distinct values (ties across and within buckets), the
+// whole int4 range, and values clustered around one bucket boundary; under filters.
+TEST(EngineFactsTest, MediansEqualSortingOnRandomData) {
+  struct Shape {
+    const char* name;
+    std::function<int32_t(std::mt19937&)> value;
+  };
+  const Shape shapes[] = {
+      {"few values", [](std::mt19937& rng) { return static_cast<int32_t>(rng() % 7) * 40; }},
+      {"int4 range", [](std::mt19937& rng) { return static_cast<int32_t>(rng()); }},
+      {"around 2^20", [](std::mt19937& rng) {
+         return (1 << 20) + static_cast<int32_t>(rng() % 65) - 32;
+       }},
+      {"small", [](std::mt19937& rng) { return static_cast<int32_t>(rng() % 200) - 100; }},
+  };
+  for (const Shape& shape : shapes) {
+    for (int n : {1, 2, 3, 10, 101, 5000}) {
+      SCOPED_TRACE(std::string(shape.name) + ", " + std::to_string(n) + " posts");
+      std::mt19937 rng(static_cast<uint32_t>(n));
+      PostFacts facts;
+      // (age group, join year) -> values, as the SQL would see them.
+      std::map<std::pair<int, int>, std::vector<int32_t>> cells;
+      for (int i = 0; i < n; ++i) {
+        PinFields p;
+        p.ind = i;
+        p.day = Day("2024-01-01") + static_cast<int32_t>(rng() % 2);
+        p.category = "art";
+        const int32_t value = shape.value(rng);
+        p.follower_count = value;
+        const int age = 15 + static_cast<int>(rng() % 50);                 // some under 18
+        const int join = 2014 + static_cast<int>(rng() % 8);               // some outside
+        p.user = UserFields{age, Micros(std::to_string(join) + "-06-01")};
+        ASSERT_TRUE(facts.AddPin(p).ok());
+        if (p.day == Day("2024-01-01")) {
+          cells[{AgeGroupCode(age), JoinYearCode(p.user->date_joined_us)}].push_back(value);
+        }
+      }
+      auto median = [](std::vector<int32_t> v) {
+        std::sort(v.begin(), v.end());
+        const double f = 0.5 * static_cast<double>(v.size() - 1);
+        const double lo = v[static_cast<size_t>(std::floor(f))];
+        const double hi = v[static_cast<size_t>(std::ceil(f))];
+        return lo + (f - std::floor(f)) * (hi - lo);
+      };
+      AnalyticsFilters first_day;
+      first_day.from = first_day.to =
+          std::chrono::sys_days(std::chrono::days(Day("2024-01-01")));
+      const auto tables = ComputeAnalytics(facts.View(), first_day);
+      std::vector<std::string> want5, want7, want8, got5, got7, got8;
+      auto text = [](double m, size_t count) {
+        return fmt::format("{}|{}", m, count);
+      };
+      for (int g = 1; g <= kAgeGroups; ++g) {
+        std::vector<int32_t> v;
+        for (const auto& [key, values] : cells) {
+          if (key.first == g) v.insert(v.end(), values.begin(), values.end());
+        }
+        if (!v.empty()) want5.push_back(text(median(v), v.size()));
+      }
+      for (int y = 1; y <= 6; ++y) {
+        std::vector<int32_t> v;
+        for (const auto& [key, values] : cells) {
+          if (key.second == y) v.insert(v.end(), values.begin(), values.end());
+        }
+        if (!v.empty()) want7.push_back(text(median(v), v.size()));
+        for (int g = 1; g <= kAgeGroups; ++g) {
+          auto it = cells.find({g, y});
+          if (it != cells.end()) want8.push_back(text(median(it->second), it->second.size()));
+        }
+      }
+      for (const auto& row : tables[6].rows) {
+        got5.push_back(text(std::get<double>(row[1]), static_cast<size_t>(std::get<int64_t>(row[2]))));
+      }
+      for (const auto& row : tables[8].rows) {
+        got7.push_back(text(std::get<double>(row[1]), static_cast<size_t>(std::get<int64_t>(row[2]))));
+      }
+      for (const auto& row : tables[9].rows) {
+        got8.push_back(text(std::get<double>(row[2]), static_cast<size_t>(std::get<int64_t>(row[3]))));
+      }
+      EXPECT_EQ(got5, want5);
+      EXPECT_EQ(got7, want7);
+      EXPECT_EQ(got8, want8);
+    }
+  }
+}
+
+// Past the 16-bit ids (here lowered to 3), the posts move to 32-bit entries: views taken before
+// keep their 16-bit chunks and answers, and every answer equals that of facts that were wide
+// from the start.
+TEST(EngineFactsTest, PostsOutgrowingSixteenBitIdsGiveTheSameAnswers) {
+  PostFacts narrow(3), wide(0);
+  auto add = [&](int i) {
+    const std::string poster = "P" + std::to_string(i % 4);
+    for (PostFacts* facts : {&narrow, &wide}) {
+      PinFields p;
+      p.ind = i;
+      p.day = Day("2024-01-01") + i % 3;
+      p.category = i % 2 == 0 ? "art" : "travel";
+      if (i % 5 != 0) p.poster_name = poster;
+      p.follower_count = i * 7 % 11;
+      if (i % 3 != 0) p.geo = GeoFields{i % 4 == 0 ? "Peru" : "Chile", Micros("2019-01-01")};
+      p.user = UserFields{20 + i % 40, Micros("2016-01-01")};
+      ASSERT_TRUE(facts->AddPin(p).ok());
+    }
+  };
+  auto answer = [](const FactsView& view) {
+    std::string out;
+    AppendTablesJson(ComputeAnalytics(view, AnalyticsFilters{}), &out);
+    AnalyticsFilters f;
+    f.category = "art";
+    f.country = "Peru";
+    AppendTablesJson(ComputeAnalytics(view, f), &out);
+    AppendPinDaysJson(ComputePinDays(view, f), &out);
+    return out;
+  };
+  add(0);
+  add(1);
+  const FactsView before = narrow.View();
+  EXPECT_FALSE(narrow.wide());
+  const std::string before_answer = answer(before);
+  EXPECT_EQ(before_answer, answer(wide.View()));
+  for (int i = 2; i < 40; ++i) add(i);
+  EXPECT_TRUE(narrow.wide());
+  EXPECT_TRUE(wide.wide());
+  const FactsView after = narrow.View();
+  EXPECT_EQ(after.posts.size, 0u);
+  EXPECT_EQ(after.wide_posts.size, 40u);
+  EXPECT_EQ(answer(after), answer(wide.View()));
+  EXPECT_EQ(answer(before), before_answer);  // the old view is untouched
+  EXPECT_EQ(before.posts.size, 2u);
+  // Posts still waiting for their geolocation get it after the conversion too.
+  for (PostFacts* facts : {&narrow, &wide}) facts->AddGeo(3, GeoFields{"Peru", Micros("2020-01-01")});
+  EXPECT_EQ(answer(narrow.View()), answer(wide.View()));
 }
 
 TEST(EngineFactsTest, TablesMatchTheSqlFunctionsInOrder) {
