@@ -35,7 +35,7 @@ struct ArchiveFlags {
   std::vector<std::string> kafka_options;  // key=value, passed to librdkafka as they are
 };
 
-int Fail(const std::string& message) {
+int FailArchive(const std::string& message) {
   std::cerr << "pinpipe archive: " << message << "\n";
   return 2;
 }
@@ -47,7 +47,7 @@ int RunArchive(ArchiveFlags f) {
 
   batch::ArchiverOptions& o = f.options;
   auto layout = batch::ParseLayout(f.layout);
-  if (!layout) return Fail("--layout must be hourly or original");
+  if (!layout) return FailArchive("--layout must be hourly or original");
   o.layout = *layout;
   o.rotation.max_records = f.rotate_records;
   o.rotation.max_bytes = f.rotate_bytes;
@@ -65,13 +65,13 @@ int RunArchive(ArchiveFlags f) {
   for (const std::string& kv : f.kafka_options) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return Fail("--kafka-option wants key=value, got '" + kv + "'");
+      return FailArchive("--kafka-option wants key=value, got '" + kv + "'");
     }
     o.kafka_extra[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
 
   auto store = lake::OpenObjectStore(f.lake, f.s3.ToOptions());
-  if (!store.ok()) return Fail("--lake " + f.lake + ": " + store.status().ToString());
+  if (!store.ok()) return FailArchive("--lake " + f.lake + ": " + store.status().ToString());
 
   core::Registry registry;
   batch::Archiver archiver(o, store->get(), &registry);
