@@ -36,7 +36,7 @@ struct ArchiveFlags {
   int session_timeout_ms = 10000;
 };
 
-int Fail(const std::string& message) {
+int FailArchive(const std::string& message) {
   std::cerr << "pinpipe archive: " << message << "\n";
   return 2;
 }
@@ -48,7 +48,7 @@ int RunArchive(ArchiveFlags f) {
 
   batch::ArchiverOptions& o = f.options;
   auto layout = batch::ParseLayout(f.layout);
-  if (!layout) return Fail("--layout must be hourly or original");
+  if (!layout) return FailArchive("--layout must be hourly or original");
   o.layout = *layout;
   o.rotation.max_records = f.rotate_records;
   o.rotation.max_bytes = f.rotate_bytes;
@@ -65,7 +65,7 @@ int RunArchive(ArchiveFlags f) {
   if (!f.instance_id.empty()) o.kafka_extra["group.instance.id"] = f.instance_id;
 
   auto store = lake::OpenObjectStore(f.lake, f.s3.ToOptions());
-  if (!store.ok()) return Fail("--lake " + f.lake + ": " + store.status().ToString());
+  if (!store.ok()) return FailArchive("--lake " + f.lake + ": " + store.status().ToString());
 
   core::Registry registry;
   batch::Archiver archiver(o, store->get(), &registry);

@@ -36,7 +36,7 @@ struct DashboardFlags {
   S3Flags s3;
 };
 
-int Fail(const std::string& message) {
+int FailDashboard(const std::string& message) {
   std::cerr << "pinpipe dashboard: " << message << "\n";
   return 1;
 }
@@ -50,7 +50,7 @@ int RunDashboard(const DashboardFlags& f) {
 
   dashboard::DashboardConfig c;
   StatusOr<std::string> token = ResolveAuthToken(f.auth);
-  if (!token.ok()) return Fail(token.status().ToString());
+  if (!token.ok()) return FailDashboard(token.status().ToString());
   c.bearer_token = *token;
   c.host = f.host;
   c.port = f.port;
@@ -61,8 +61,8 @@ int RunDashboard(const DashboardFlags& f) {
   for (const std::string& spec : f.metrics_urls) {
     const size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return Fail("--metrics-url " + spec + ": expected name=URL (name: api, speed, archiver, "
-                  "scheduler or supervisor)");
+      return FailDashboard("--metrics-url " + spec +
+                           ": expected name=URL (name: api, speed, archiver, scheduler or supervisor)");
     }
     c.metrics.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
   }
@@ -75,17 +75,17 @@ int RunDashboard(const DashboardFlags& f) {
   c.archive_group = f.archive_group;
   if (!f.transform_file.empty()) {
     auto loaded = transform::Transform::FromFile(f.transform_file);
-    if (!loaded.ok()) return Fail(loaded.status().ToString());
+    if (!loaded.ok()) return FailDashboard(loaded.status().ToString());
     c.transform = *loaded;
   }
   if (!f.lake.empty()) {
     auto store = lake::OpenObjectStore(f.lake, f.s3.ToOptions());
-    if (!store.ok()) return Fail("--lake " + f.lake + ": " + store.status().ToString());
+    if (!store.ok()) return FailDashboard("--lake " + f.lake + ": " + store.status().ToString());
     c.lake = std::move(*store);
   }
   const bool auth = !c.bearer_token.empty();
   dashboard::DashboardServer server(std::move(c));
-  if (Status s = server.Start(); !s.ok()) return Fail(s.ToString());
+  if (Status s = server.Start(); !s.ok()) return FailDashboard(s.ToString());
   std::cerr << "pinpipe dashboard: listening on http://" << f.host << ":" << server.port()
             << "/ (API /api/*, docs /openapi.json, metrics /metrics), "
             << (auth ? "bearer auth on /api" : "auth off") << std::endl;

@@ -21,8 +21,8 @@
 namespace pinpipe::app {
 namespace {
 
-std::atomic<bool> g_stop{false};
-extern "C" void OnSigint(int) { g_stop.store(true); }
+std::atomic<bool> g_emulate_stop{false};
+extern "C" void OnSigint(int) { g_emulate_stop.store(true); }
 
 struct EmulateFlags {
   KafkaClientFlags kafka;  // --kafka-option, --kafka-config
@@ -145,7 +145,7 @@ int RunHistory(const EmulateFlags& flags, const std::vector<emulate::SourcePost>
     return 1;
   }
   emulate::HistoryTopics topics{flags.topic_pin, flags.topic_geo, flags.topic_user};
-  auto stats = emulate::LoadHistory(posts, *schedule, topics, **producer, g_stop,
+  auto stats = emulate::LoadHistory(posts, *schedule, topics, **producer, g_emulate_stop,
                                     std::chrono::seconds(60), &std::cerr);
   (*producer)->Close(std::chrono::seconds(5));
   if (!stats.ok()) {
@@ -153,7 +153,7 @@ int RunHistory(const EmulateFlags& flags, const std::vector<emulate::SourcePost>
     return 1;
   }
   std::cout << emulate::FormatHistorySummary(options, *schedule, *stats) << "\n";
-  if (g_stop.load()) {
+  if (g_emulate_stop.load()) {
     std::cerr << "emulate: stopped before the history was complete\n";
     return 1;
   }
@@ -207,7 +207,7 @@ int Run(const EmulateFlags& flags) {
     options.seed = flags.seed;
     options.distinct_from = flags.distinct_from;
     options.retry = RetryOptionsOf(flags);
-    auto stats = emulate::RunReplay(posts, options, g_stop, std::cout);
+    auto stats = emulate::RunReplay(posts, options, g_emulate_stop, std::cout);
     std::cerr << "posted " << stats.posts << " posts: " << stats.records_ok << " records accepted, "
               << stats.records_failed << " not (gave up " << stats.gave_up << "); retried "
               << stats.retried << "\n";
@@ -225,7 +225,7 @@ int Run(const EmulateFlags& flags) {
   options.distinct_from = flags.distinct_from;
   options.progress = !flags.no_progress;
   options.retry = RetryOptionsOf(flags);
-  auto summary = emulate::RunLoad(posts, options, g_stop, std::cerr);
+  auto summary = emulate::RunLoad(posts, options, g_emulate_stop, std::cerr);
   std::cout << emulate::FormatSummary(summary) << "\n";
   // Exit 0 unless nothing could be sent at all.
   return summary.accepted + summary.rejected > 0 ? 0 : 1;

@@ -7,10 +7,6 @@
 namespace pinpipe::batch {
 namespace {
 
-// Same key as BatchTables::Ensure: view DDL of concurrent runs must not interleave ("tuple
-// concurrently updated").
-constexpr const char* kSetupLock = "SELECT pg_advisory_xact_lock(7365656402)";
-
 // The shared filters of every question function, in this order; NULL = no filter.
 constexpr std::string_view kParams =
     "p_from date DEFAULT NULL, p_to date DEFAULT NULL, p_category text DEFAULT NULL, "
@@ -247,7 +243,7 @@ void ReplaceAll(std::string* s, std::string_view from, std::string_view to) {
 
 }  // namespace
 
-std::string AnalyticsLockSql() { return kSetupLock; }
+std::string AnalyticsLockSql() { return kBatchDdlLockSql; }
 
 const std::vector<std::string>& AnalyticsViewNames() {
   static const std::vector<std::string> names = [] {
@@ -306,7 +302,7 @@ std::string BatchSourcesSql(const BatchTables& tables) {
 
 Status CreateAnalyticsViews(pg::Connection& conn, const BatchTables& tables) {
   ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(conn));
-  RETURN_IF_ERROR(conn.Run(kSetupLock));
+  RETURN_IF_ERROR(conn.Run(kBatchDdlLockSql));
   Status created = conn.Run(BatchSourcesSql(tables) + AnalyticsSql(BatchTables::kSchema));
   if (!created.ok()) {
     return created.WithContext(

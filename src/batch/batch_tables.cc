@@ -8,10 +8,6 @@
 namespace pinpipe::batch {
 namespace {
 
-// Serialises the DDL of concurrent first runs (CREATE ... IF NOT EXISTS can still collide on
-// the catalog's unique indexes when two sessions run it at once).
-constexpr const char* kSetupLock = "SELECT pg_advisory_xact_lock(7365656402)";
-
 // "20240101" for the day.
 std::string Compact(int64_t day) {
   std::string date = DateOfDay(day);
@@ -123,7 +119,7 @@ std::string BatchTables::SetupSql() const {
 Status BatchTables::Ensure(pg::Connection& conn) const {
   RETURN_IF_ERROR(conn.Run("SET client_min_messages = warning"));
   ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(conn));
-  RETURN_IF_ERROR(conn.Run(kSetupLock));
+  RETURN_IF_ERROR(conn.Run(kBatchDdlLockSql));
   RETURN_IF_ERROR(conn.Run(SetupSql()));
   for (core::RecordKind kind : core::kAllRecordKinds) {
     const transform::TableDef& def = transform_->table(kind);

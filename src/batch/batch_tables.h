@@ -29,6 +29,12 @@
 
 namespace pinpipe::batch {
 
+// The statement that serialises DDL on the batch schema (its tables here, the analytics views
+// and functions in analytics_sql.h) across sessions: concurrent first runs would otherwise
+// collide on the catalog's unique indexes or interleave view DDL ("tuple concurrently
+// updated"). One key for all of it.
+inline constexpr const char* kBatchDdlLockSql = "SELECT pg_advisory_xact_lock(7365656402)";
+
 class BatchTables {
  public:
   static constexpr const char* kSchema = "batch";

@@ -15,6 +15,7 @@
 #endif
 
 #include "core/byte_scan.h"
+#include "core/ascii.h"
 #include "core/check.h"
 #include "core/timestamp_parser.h"
 #include "core/uuid_text.h"
@@ -231,8 +232,6 @@ struct RecordValidator::Impl {
 
 namespace {
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
 // a == b for the short strings of field names, without a call to memcmp.
 bool SameName(std::string_view a, std::string_view b) {
   const size_t n = a.size();
@@ -271,8 +270,8 @@ bool ScanNumber(const char** p, const char* end, RawValue* v) {
   const char* const digits = q;
   if (*q == '0') {
     ++q;
-  } else if (IsDigit(*q)) {
-    while (q != end && IsDigit(*q)) ++q;
+  } else if (IsAsciiDigit(*q)) {
+    while (q != end && IsAsciiDigit(*q)) ++q;
   } else {
     return false;
   }
@@ -281,15 +280,15 @@ bool ScanNumber(const char** p, const char* end, RawValue* v) {
   if (q != end && *q == '.') {
     is_float = true;
     ++q;
-    if (q == end || !IsDigit(*q)) return false;
-    while (q != end && IsDigit(*q)) ++q;
+    if (q == end || !IsAsciiDigit(*q)) return false;
+    while (q != end && IsAsciiDigit(*q)) ++q;
   }
   if (q != end && (*q == 'e' || *q == 'E')) {
     is_float = true;
     ++q;
     if (q != end && (*q == '+' || *q == '-')) ++q;
-    if (q == end || !IsDigit(*q)) return false;
-    while (q != end && IsDigit(*q)) ++q;
+    if (q == end || !IsAsciiDigit(*q)) return false;
+    while (q != end && IsAsciiDigit(*q)) ++q;
   }
   if (!is_float) {
     const size_t count = static_cast<size_t>(int_end - digits);

@@ -1,9 +1,9 @@
 #include "core/timestamp_parser.h"
 
+#include "core/ascii.h"
+
 namespace pinpipe::core {
 namespace {
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // Reads exactly `n` digits at `s[*pos]`; the fixed widths are what make the format strict.
 bool ReadDigits(std::string_view s, size_t* pos, size_t n, int* value) {
@@ -11,7 +11,7 @@ bool ReadDigits(std::string_view s, size_t* pos, size_t n, int* value) {
   int v = 0;
   for (size_t i = 0; i < n; ++i) {
     const char c = s[*pos + i];
-    if (!IsDigit(c)) return false;
+    if (!IsAsciiDigit(c)) return false;
     v = v * 10 + (c - '0');
   }
   *value = v;
@@ -117,7 +117,7 @@ bool ParseTimestamp(std::string_view s, CivilTimestamp* out, std::string_view* r
     ++pos;
     size_t digits = 0;
     int32_t nanos = 0;
-    while (pos < s.size() && IsDigit(s[pos])) {
+    while (pos < s.size() && IsAsciiDigit(s[pos])) {
       if (++digits > 9) {
         *reason = "second fraction value is more than 9 digits long";
         return false;

@@ -8,6 +8,8 @@
 #include <charconv>
 #include <optional>
 
+#include "core/ascii.h"
+
 namespace pinpipe::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -15,17 +17,6 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 Status FromError(const beast::error_code& ec, std::string_view what) {
   std::string message = std::string(what) + ": " + ec.message();
   if (ec == beast::error::timeout) return DeadlineExceeded(std::move(message));
@@ -46,7 +37,7 @@ bool IsStaleConnection(const beast::error_code& ec) {
 
 std::string_view ClientResponse::Header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (EqualsIgnoreCase(key, name)) return value;
+    if (core::EqualsIgnoreAsciiCase(key, name)) return value;
   }
   return {};
 }

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "core/check.h"
+#include "core/ascii.h"
 
 namespace pinpipe::http {
 namespace {
@@ -47,16 +48,6 @@ constexpr std::array<uint8_t, 256> kCharTable = MakeCharTable();
 
 bool Is(char c, CharClass cls) { return (kCharTable[static_cast<unsigned char>(c)] & cls) != 0; }
 bool IsOws(char c) { return c == ' ' || c == '\t'; }
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-// ASCII case-insensitive equality.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
 
 std::string_view TrimOws(std::string_view s) {
   while (!s.empty() && IsOws(s.front())) s.remove_prefix(1);
@@ -72,14 +63,15 @@ int HexValue(char c) {
 }
 
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
+  return s.size() >= prefix.size() &&
+         core::EqualsIgnoreAsciiCase(s.substr(0, prefix.size()), prefix);
 }
 
 }  // namespace
 
 std::string_view Request::Header(std::string_view name) const {
   for (const auto& header : headers) {
-    if (EqualsIgnoreCase(header.name, name)) return header.value;
+    if (core::EqualsIgnoreAsciiCase(header.name, name)) return header.value;
   }
   return {};
 }
@@ -334,14 +326,14 @@ RequestParser::Result RequestParser::ParseHeaderLine(size_t lf) {
   // Headers that decide framing and connection handling are interpreted here, once.
   std::string_view name = View(header.name);
   std::string_view value = View(header.value);
-  if (EqualsIgnoreCase(name, "host")) {
+  if (core::EqualsIgnoreAsciiCase(name, "host")) {
     ++host_count_;
     for (char c : value) {
       if (!Is(c, kHostChar)) host_invalid_ = true;
     }
-  } else if (EqualsIgnoreCase(name, "authorization")) {
+  } else if (core::EqualsIgnoreAsciiCase(name, "authorization")) {
     ++authorization_count_;
-  } else if (EqualsIgnoreCase(name, "content-length")) {
+  } else if (core::EqualsIgnoreAsciiCase(name, "content-length")) {
     if (value.empty()) return Fail(400, "Content-Length must be a non-negative decimal integer");
     size_t length = 0;
     bool too_big = false;
@@ -361,24 +353,24 @@ RequestParser::Result RequestParser::ParseHeaderLine(size_t lf) {
     has_content_length_ = true;
     content_length_ = length;
     content_length_too_big_ = too_big;
-  } else if (EqualsIgnoreCase(name, "transfer-encoding")) {
+  } else if (core::EqualsIgnoreAsciiCase(name, "transfer-encoding")) {
     ++transfer_encoding_count_;
-    if (EqualsIgnoreCase(value, "chunked")) {
+    if (core::EqualsIgnoreAsciiCase(value, "chunked")) {
       chunked_ = true;
     } else {
       unsupported_encoding_ = true;
     }
-  } else if (EqualsIgnoreCase(name, "connection")) {
+  } else if (core::EqualsIgnoreAsciiCase(name, "connection")) {
     std::string_view rest = value;
     while (!rest.empty()) {
       size_t comma = rest.find(',');
       std::string_view option = TrimOws(rest.substr(0, comma));
-      if (EqualsIgnoreCase(option, "close")) connection_close_ = true;
-      if (EqualsIgnoreCase(option, "keep-alive")) connection_keep_alive_ = true;
+      if (core::EqualsIgnoreAsciiCase(option, "close")) connection_close_ = true;
+      if (core::EqualsIgnoreAsciiCase(option, "keep-alive")) connection_keep_alive_ = true;
       rest = comma == kNpos ? std::string_view() : rest.substr(comma + 1);
     }
-  } else if (EqualsIgnoreCase(name, "expect")) {
-    if (EqualsIgnoreCase(value, "100-continue")) {
+  } else if (core::EqualsIgnoreAsciiCase(name, "expect")) {
+    if (core::EqualsIgnoreAsciiCase(value, "100-continue")) {
       // RFC 9110 10.1.1: a server must not send 100 to an HTTP/1.0 client.
       if (version_minor_ == 1) expect_continue_ = true;
     } else {

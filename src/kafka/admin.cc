@@ -18,10 +18,6 @@
 namespace pinpipe::kafka {
 namespace {
 
-int ToMillis(std::chrono::milliseconds d) {
-  return static_cast<int>(std::clamp<int64_t>(d.count(), 0, 24LL * 3600 * 1000));
-}
-
 StatusOr<KafkaHandle> NewAdminClient(const std::string& brokers) {
   ASSIGN_OR_RETURN(ConfHandle conf, NewConf(brokers, "pinpipe-admin"));
   RETURN_IF_ERROR(ApplyClientProperties(conf.get()));
@@ -31,7 +27,7 @@ StatusOr<KafkaHandle> NewAdminClient(const std::string& brokers) {
 StatusOr<ClusterInfo> DescribeWith(rd_kafka_t* rk, const std::string& brokers,
                                    std::chrono::milliseconds timeout) {
   const rd_kafka_metadata_t* raw = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &raw, ToMillis(timeout));
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &raw, TimeoutMs(timeout));
   MetadataHandle metadata(raw);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Unavailable(fmt::format("no kafka broker at {} answered within {} ms: {} ({})",
@@ -154,17 +150,17 @@ Status EnsureTopics(const std::string& brokers, const std::vector<TopicSpec>& to
   AdminOptionsHandle options(rd_kafka_AdminOptions_new(rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS));
   char errstr[512];
   RETURN_IF_ERROR(KafkaError(rd_kafka_AdminOptions_set_request_timeout(
-                                 options.get(), ToMillis(timeout), errstr, sizeof(errstr)),
+                                 options.get(), TimeoutMs(timeout), errstr, sizeof(errstr)),
                              "admin request timeout", errstr));
   RETURN_IF_ERROR(KafkaError(rd_kafka_AdminOptions_set_operation_timeout(
-                                 options.get(), ToMillis(timeout), errstr, sizeof(errstr)),
+                                 options.get(), TimeoutMs(timeout), errstr, sizeof(errstr)),
                              "admin operation timeout", errstr));
   std::vector<rd_kafka_NewTopic_t*> raw_topics;
   for (auto& t : to_create) raw_topics.push_back(t.get());
   rd_kafka_CreateTopics(rk.get(), raw_topics.data(), raw_topics.size(), options.get(),
                         queue.get());
   // The admin request has its own timeout; the margin covers the result's trip to the queue.
-  EventHandle event(rd_kafka_queue_poll(queue.get(), ToMillis(timeout) + 2000));
+  EventHandle event(rd_kafka_queue_poll(queue.get(), TimeoutMs(timeout) + 2000));
   if (event == nullptr) {
     return DeadlineExceeded(fmt::format("creating topics: no answer from {} within {} ms",
                                         brokers, timeout.count()));
@@ -236,7 +232,7 @@ StatusOr<AdminOptionsHandle> AdminOptionsFor(rd_kafka_t* rk, rd_kafka_admin_op_t
   AdminOptionsHandle options(rd_kafka_AdminOptions_new(rk, op));
   char errstr[512];
   RETURN_IF_ERROR(KafkaError(rd_kafka_AdminOptions_set_request_timeout(
-                                 options.get(), ToMillis(timeout), errstr, sizeof(errstr)),
+                                 options.get(), TimeoutMs(timeout), errstr, sizeof(errstr)),
                              "admin request timeout", errstr));
   return options;
 }
@@ -245,7 +241,7 @@ StatusOr<AdminOptionsHandle> AdminOptionsFor(rd_kafka_t* rk, rd_kafka_admin_op_t
 StatusOr<EventHandle> AwaitAdminResult(rd_kafka_queue_t* queue, const std::string& what,
                                        const std::string& brokers,
                                        std::chrono::milliseconds timeout) {
-  EventHandle event(rd_kafka_queue_poll(queue, ToMillis(timeout) + 2000));
+  EventHandle event(rd_kafka_queue_poll(queue, TimeoutMs(timeout) + 2000));
   if (event == nullptr) {
     return DeadlineExceeded(
         fmt::format("{}: no answer from {} within {} ms", what, brokers, timeout.count()));
@@ -394,7 +390,7 @@ StatusOr<std::vector<PartitionLag>> GroupLag(const std::string& brokers, const s
     rd_kafka_consumer_close(rk.get());
     return out;
   }
-  const rd_kafka_resp_err_t err = rd_kafka_committed(rk.get(), list.get(), ToMillis(timeout));
+  const rd_kafka_resp_err_t err = rd_kafka_committed(rk.get(), list.get(), TimeoutMs(timeout));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     rd_kafka_consumer_close(rk.get());
     return KafkaError(err, fmt::format("committed offsets of group '{}'", group));
@@ -408,7 +404,7 @@ StatusOr<std::vector<PartitionLag>> GroupLag(const std::string& brokers, const s
     int64_t low = 0;
     int64_t high = 0;
     const rd_kafka_resp_err_t werr = rd_kafka_query_watermark_offsets(
-        rk.get(), tp.topic, tp.partition, &low, &high, ToMillis(timeout));
+        rk.get(), tp.topic, tp.partition, &low, &high, TimeoutMs(timeout));
     if (werr != RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_consumer_close(rk.get());
       return KafkaError(werr, fmt::format("high watermark of {}/{}", tp.topic, tp.partition));

@@ -112,4 +112,8 @@ StatusOr<KafkaHandle> NewClient(rd_kafka_type_t type, ConfHandle conf) {
   return rk;
 }
 
+int TimeoutMs(std::chrono::milliseconds timeout) {
+  return static_cast<int>(std::clamp<int64_t>(timeout.count(), 0, 24LL * 3600 * 1000));
+}
+
 }  // namespace pinpipe::kafka

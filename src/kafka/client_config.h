@@ -9,6 +9,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <string_view>
@@ -41,5 +42,8 @@ void LogLine(int level, std::string_view facility, std::string_view client,
 
 // True when `message` (with `facility`) reports that idempotence or compression is disabled.
 bool IsGuaranteeDowngrade(std::string_view facility, std::string_view message);
+
+// `timeout` as librdkafka's int milliseconds, clamped to 0..24 h (a negative one is 0: no wait).
+int TimeoutMs(std::chrono::milliseconds timeout);
 
 }  // namespace pinpipe::kafka

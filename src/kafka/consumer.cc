@@ -11,14 +11,6 @@
 #include "kafka/errors.h"
 
 namespace pinpipe::kafka {
-namespace {
-
-int ToMillis(std::chrono::milliseconds d) {
-  return static_cast<int>(std::clamp<int64_t>(d.count(), 0, 24LL * 3600 * 1000));
-}
-
-}  // namespace
-
 StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions& options) {
   if (options.group_id.empty()) return InvalidArgument("kafka consumer: group id is required");
   ASSIGN_OR_RETURN(ConfHandle conf, NewConf(options.brokers, options.client_id));
@@ -143,7 +135,7 @@ Status Consumer::PrefetchMetadata(const std::vector<std::string>& topics,
   }
   const rd_kafka_metadata_t* md = nullptr;
   // all_topics=0, only_rkt=null: the topics this client knows, i.e. the ones just added.
-  RETURN_IF_ERROR(KafkaError(rd_kafka_metadata(rk_.get(), 0, nullptr, &md, ToMillis(timeout)),
+  RETURN_IF_ERROR(KafkaError(rd_kafka_metadata(rk_.get(), 0, nullptr, &md, TimeoutMs(timeout)),
                              "kafka metadata"));
   MetadataHandle owned(md);
   return Status::Ok();
@@ -162,7 +154,7 @@ Status Consumer::Assign(const std::vector<TopicPartitionOffset>& partitions) {
 
 std::optional<Message> Consumer::Poll(std::chrono::milliseconds timeout) {
   if (rk_ == nullptr) return std::nullopt;
-  MessageHandle raw(rd_kafka_consumer_poll(rk_.get(), ToMillis(timeout)));
+  MessageHandle raw(rd_kafka_consumer_poll(rk_.get(), TimeoutMs(timeout)));
   if (raw == nullptr) return std::nullopt;
   Message m;
   if (raw->rkt != nullptr) m.topic = rd_kafka_topic_name(raw->rkt);
@@ -240,7 +232,7 @@ StatusOr<std::pair<int64_t, int64_t>> Consumer::WatermarkOffsets(
   int64_t low = -1;
   int64_t high = -1;
   RETURN_IF_ERROR(KafkaError(rd_kafka_query_watermark_offsets(rk_.get(), topic.c_str(), partition,
-                                                              &low, &high, ToMillis(timeout)),
+                                                              &low, &high, TimeoutMs(timeout)),
                              fmt::format("kafka watermarks of {}[{}]", topic, partition)));
   return std::make_pair(low, high);
 }

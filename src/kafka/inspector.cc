@@ -13,14 +13,6 @@
 #include "kafka/errors.h"
 
 namespace pinpipe::kafka {
-namespace {
-
-int ToMillis(std::chrono::milliseconds d) {
-  return static_cast<int>(std::clamp<int64_t>(d.count(), 0, 24LL * 3600 * 1000));
-}
-
-}  // namespace
-
 StatusOr<std::unique_ptr<Inspector>> Inspector::Create(const InspectorOptions& options) {
   ASSIGN_OR_RETURN(ConfHandle conf, NewConf(options.brokers, options.client_id));
   // It never subscribes, so it never joins its group.id (see the header: the id only keeps
@@ -52,7 +44,7 @@ StatusOr<std::vector<PartitionWatermarks>> Inspector::Watermarks(
     const std::vector<std::string>& topics, std::vector<std::string>* missing) {
   const rd_kafka_metadata_t* raw = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 1, nullptr, &raw,
-                                              ToMillis(options_.timeout));
+                                              TimeoutMs(options_.timeout));
   MetadataHandle metadata(raw);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return KafkaError(err, fmt::format("kafka metadata from {}", options_.brokers));
@@ -73,7 +65,7 @@ StatusOr<std::vector<PartitionWatermarks>> Inspector::Watermarks(
       PartitionWatermarks w{topic, p, 0, 0};
       RETURN_IF_ERROR(KafkaError(
           rd_kafka_query_watermark_offsets(rk_.get(), topic.c_str(), p, &w.low, &w.high,
-                                           ToMillis(options_.timeout)),
+                                           TimeoutMs(options_.timeout)),
           fmt::format("kafka watermarks of {}[{}]", topic, p)));
       out.push_back(std::move(w));
     }
@@ -95,11 +87,11 @@ StatusOr<std::vector<CommittedOffset>> Inspector::Committed(
       rd_kafka_AdminOptions_new(rk_.get(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS));
   char errstr[512];
   RETURN_IF_ERROR(KafkaError(rd_kafka_AdminOptions_set_request_timeout(
-                                 admin.get(), ToMillis(options_.timeout), errstr, sizeof(errstr)),
+                                 admin.get(), TimeoutMs(options_.timeout), errstr, sizeof(errstr)),
                              "admin request timeout", errstr));
   rd_kafka_ListConsumerGroupOffsets_t* requests[] = {request.get()};
   rd_kafka_ListConsumerGroupOffsets(rk_.get(), requests, 1, admin.get(), queue.get());
-  EventHandle event(rd_kafka_queue_poll(queue.get(), ToMillis(options_.timeout) + 1000));
+  EventHandle event(rd_kafka_queue_poll(queue.get(), TimeoutMs(options_.timeout) + 1000));
   if (event == nullptr) {
     return DeadlineExceeded(fmt::format("kafka: no answer for the offsets of group '{}' within {} ms",
                                         group, options_.timeout.count()));
@@ -158,7 +150,7 @@ StatusOr<std::vector<PeekedMessage>> Inspector::Newest(const PartitionWatermarks
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
-    MessageHandle m(rd_kafka_consume(topic.get(), partition.partition, ToMillis(left)));
+    MessageHandle m(rd_kafka_consume(topic.get(), partition.partition, TimeoutMs(left)));
     if (m == nullptr) break;  // timed out
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) break;
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -48,10 +48,6 @@ constexpr auto kDestructorCloseTimeout = std::chrono::seconds(2);
 constexpr auto kDrainTimeout = std::chrono::seconds(10);
 constexpr size_t kMaxTopicNameLength = 249;  // Kafka's limit
 
-int ToMillis(std::chrono::milliseconds d) {
-  return static_cast<int>(std::clamp<int64_t>(d.count(), 0, 24LL * 3600 * 1000));
-}
-
 // One produced, not yet reported message.
 struct PendingMessage {
   DeliveryCallback done;
@@ -319,7 +315,7 @@ Status ProducerImpl::CheckReachable(std::chrono::milliseconds timeout) {
   std::shared_lock lock(handle_mu_);
   if (rk_ == nullptr) return Cancelled("kafka producer is closed");
   const rd_kafka_metadata_t* raw = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 0, nullptr, &raw, ToMillis(timeout));
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 0, nullptr, &raw, TimeoutMs(timeout));
   MetadataHandle metadata(raw);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Unavailable(fmt::format("kafka brokers {} not reachable within {} ms: {} ({})",

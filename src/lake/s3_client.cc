@@ -4,22 +4,12 @@
 #include <random>
 #include <thread>
 
+#include "core/ascii.h"
 #include "lake/internal/crypto.h"
 #include "lake/s3_errors.h"
 
 namespace pinpipe::lake {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 size_t WriteBody(char* data, size_t size, size_t count, void* user) {
   static_cast<std::string*>(user)->append(data, size * count);
@@ -56,14 +46,14 @@ std::chrono::milliseconds BackoffDelay(const S3Options& options, int retry) {
 
 bool HasHeader(const HeaderPairs& headers, std::string_view name) {
   return std::any_of(headers.begin(), headers.end(),
-                     [&](const auto& h) { return EqualsIgnoreCase(h.first, name); });
+                     [&](const auto& h) { return core::EqualsIgnoreAsciiCase(h.first, name); });
 }
 
 }  // namespace
 
 std::string_view S3Response::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (EqualsIgnoreCase(k, name)) return v;
+    if (core::EqualsIgnoreAsciiCase(k, name)) return v;
   }
   return {};
 }

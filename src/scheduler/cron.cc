@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "core/ascii.h"
+
 namespace pinpipe::scheduler {
 namespace {
 
@@ -54,16 +56,6 @@ const LocalTime kLastLocal(std::chrono::local_days(std::chrono::year(kMaxYear) /
                            std::chrono::hours(23) + std::chrono::minutes(59));
 const Instant kFarPast(std::chrono::sys_days(std::chrono::year(-1000) / 1 / 1));
 const Instant kFarFuture(std::chrono::sys_days(std::chrono::year(11000) / 1 / 1));
-
-char Upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Upper(a[i]) != Upper(b[i])) return false;
-  }
-  return true;
-}
 
 unsigned DaysIn(unsigned month) {
   constexpr unsigned kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};  // Feb: leap
@@ -122,7 +114,7 @@ class FieldParser {
       return Error(pos, fmt::format("unexpected '{}'", text_[pos]));
     }
     for (size_t n = 0; n < info_.name_count; ++n) {
-      if (EqualsIgnoreCase(word, info_.names[n])) {
+      if (core::EqualsIgnoreAsciiCase(word, info_.names[n])) {
         *value = info_.lo + static_cast<unsigned>(n);
         *token_end = i;
         return Status::Ok();
@@ -297,7 +289,7 @@ StatusOr<CronSchedule> CronSchedule::Parse(std::string_view expression) {
   }
   if (fields.size() == 1 && fields[0].first[0] == '@') {
     for (const Preset& preset : kPresets) {
-      if (EqualsIgnoreCase(fields[0].first, preset.name)) {
+      if (core::EqualsIgnoreAsciiCase(fields[0].first, preset.name)) {
         StatusOr<CronSchedule> expanded = Parse(preset.expression);
         PINPIPE_CHECK(expanded.ok()) << expanded.status().ToString();
         expanded->source_ = cron.source_;

@@ -10,8 +10,6 @@ namespace {
 // Role DDL of concurrent runs must not interleave (CREATE ROLE of one name by two sessions).
 constexpr const char* kRoleLock = "SELECT pg_advisory_xact_lock(7365656404)";
 
-std::string Q(std::string_view name) { return pg::QuoteIdentifier(name); }
-
 bool IsTrue(const pg::Result& r, int column) { return r.GetValue(0, column) == "t"; }
 
 // Refuses a role that can do more than read: it would not be the SELECT-only role it claims.
@@ -67,12 +65,12 @@ Status EnsureReaderRole(pg::Connection& conn, const ReaderRoleOptions& options) 
   ASSIGN_OR_RETURN(pg::Result exists,
                    conn.ExecParams("SELECT 1 FROM pg_roles WHERE rolname = $1", {name}));
   RETURN_IF_ERROR(conn.Run(fmt::format("{} ROLE {} {}", exists.rows() > 0 ? "ALTER" : "CREATE",
-                                       Q(name), attributes)));
-  RETURN_IF_ERROR(
-      conn.Run(fmt::format("ALTER ROLE {} SET default_transaction_read_only = on", Q(name))));
+                                       pg::QuoteIdentifier(name), attributes)));
+  RETURN_IF_ERROR(conn.Run(fmt::format("ALTER ROLE {} SET default_transaction_read_only = on",
+                                       pg::QuoteIdentifier(name))));
   for (const std::string& schema : ReaderSchemas()) {
-    const std::string s = Q(schema);
-    const std::string r = Q(name);
+    const std::string s = pg::QuoteIdentifier(schema);
+    const std::string r = pg::QuoteIdentifier(name);
     RETURN_IF_ERROR(conn.Run(fmt::format(
         "GRANT USAGE ON SCHEMA {0} TO {1};\n"
         "REVOKE CREATE ON SCHEMA {0} FROM {1};\n"
