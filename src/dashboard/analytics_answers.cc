@@ -21,7 +21,7 @@ constexpr uint8_t kPairCategory = 2;    // category IS NOT NULL
 constexpr uint8_t kPairCountry = 4;     // country IS NOT NULL
 
 // The filters resolved against one view.
-struct Query {
+struct ResolvedFilters {
   bool none = false;  // a filter names a value no post has: nothing matches
   int32_t from = std::numeric_limits<int32_t>::min();
   int32_t to = std::numeric_limits<int32_t>::max();
@@ -41,8 +41,8 @@ int32_t DayNumber(std::chrono::sys_days day) {
   return static_cast<int32_t>(day.time_since_epoch().count());
 }
 
-Query Resolve(const FactsView& facts, const AnalyticsFilters& filters) {
-  Query q;
+ResolvedFilters Resolve(const FactsView& facts, const AnalyticsFilters& filters) {
+  ResolvedFilters q;
   if (filters.from) q.from = DayNumber(*filters.from);
   if (filters.to) q.to = DayNumber(*filters.to);
   if (filters.category) {
@@ -87,7 +87,7 @@ Query Resolve(const FactsView& facts, const AnalyticsFilters& filters) {
 // Calls fn(chunk, count, check_days) for every chunk of posts (of either width) that may hold
 // posts in the query's days; check_days: some of its posts are outside them.
 template <typename Fn>
-void ForEachPostChunk(const FactsView& facts, const Query& q, const Fn& fn) {
+void ForEachPostChunk(const FactsView& facts, const ResolvedFilters& q, const Fn& fn) {
   if (q.none) return;
   auto run = [&](const auto& view) {
     for (size_t c = 0; c < view.chunks.size(); ++c) {
@@ -105,7 +105,7 @@ void ForEachPostChunk(const FactsView& facts, const Query& q, const Fn& fn) {
 
 // Calls fn(chunk, i) for every post the query keeps.
 template <typename Fn>
-void ForEachPost(const FactsView& facts, const Query& q, const Fn& fn) {
+void ForEachPost(const FactsView& facts, const ResolvedFilters& q, const Fn& fn) {
   const bool by_pair = q.by_category || q.by_country;
   ForEachPostChunk(facts, q, [&](const auto& c, size_t n, bool check_days) {
     const uint8_t* flags = q.pair_flags.data();
@@ -284,7 +284,7 @@ const TableSpec& Spec(size_t index) { return AnalyticsTables()[index]; }
 
 std::vector<Cell> Row(std::initializer_list<Cell> cells) { return std::vector<Cell>(cells); }
 
-PostTotals GatherPosts(const FactsView& facts, const Query& q, Want want) {
+PostTotals GatherPosts(const FactsView& facts, const ResolvedFilters& q, Want want) {
   PostTotals t;
   const size_t pairs = facts.pairs.size, categories = facts.categories.size();
   t.per_pair.assign(pairs, 0);
@@ -425,7 +425,7 @@ PostTotals GatherPosts(const FactsView& facts, const Query& q, Want want) {
 }
 
 // Q1: most popular category per country.
-void Q1(const FactsView& facts, const Query& q, const PostTotals& t,
+void Q1(const FactsView& facts, const ResolvedFilters& q, const PostTotals& t,
         std::vector<AnswerTable>* out) {
   AnswerTable& table = out->emplace_back();
   table.spec = &Spec(0);
@@ -483,7 +483,7 @@ void Q2(const FactsView& facts, const PostTotals& t, std::vector<AnswerTable>* o
 
 // Q3: the posters with the most followers per country, and the country (or countries) of the
 // overall top.
-void Q3(const FactsView& facts, const Query& q, const PostTotals& t,
+void Q3(const FactsView& facts, const ResolvedFilters& q, const PostTotals& t,
         std::vector<AnswerTable>* out) {
   std::vector<int64_t> best(facts.countries.size(), kNoFollowers);
   for (size_t pair = 0; pair < t.top_followers.size(); ++pair) {
@@ -586,7 +586,7 @@ class IndSet {
 // Q6: people (distinct first_name, last_name, age, date_joined) among the user records, per
 // join year. Filters: dt and age group on the user record; category and country keep the users
 // with a post (any day) in that category and country.
-void Q6(const FactsView& facts, const Query& q, std::vector<AnswerTable>* out) {
+void Q6(const FactsView& facts, const ResolvedFilters& q, std::vector<AnswerTable>* out) {
   AnswerTable& table = out->emplace_back();
   table.spec = &Spec(7);
   if (q.none) return;
@@ -664,7 +664,7 @@ void Q8(const PostTotals& t, std::vector<AnswerTable>* out) {
 
 std::vector<AnswerTable> Compute(const FactsView& facts, const AnalyticsFilters& filters,
                                  Want want) {
-  const Query q = Resolve(facts, filters);
+  const ResolvedFilters q = Resolve(facts, filters);
   std::vector<AnswerTable> out;
   out.reserve(AnalyticsTables().size());
   const bool posts = (want.mask & ~(1u << static_cast<unsigned>(Question::kQ6))) != 0;
@@ -743,7 +743,7 @@ std::vector<AnswerTable> ComputeAnalytics(const FactsView& facts, const Analytic
 
 std::vector<PinDay> ComputePinDays(const FactsView& facts, const AnalyticsFilters& filters) {
   std::vector<PinDay> out;
-  const Query q = Resolve(facts, filters);
+  const ResolvedFilters q = Resolve(facts, filters);
   if (q.none || !facts.min_day) return out;
   const int32_t first = *facts.min_day;
   std::vector<std::array<int64_t, 2>> counts(static_cast<size_t>(*facts.max_day - first) + 1,
