@@ -1,5 +1,6 @@
 // `pinpipe dashboard`: the pipeline's web dashboard (the page and its read-only JSON API; see
 // docs/design.md, "Dashboard").
+#include <malloc.h>
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -42,6 +43,13 @@ int FailDashboard(const std::string& message) {
 }
 
 int RunDashboard(const DashboardFlags& f) {
+  // Memory (issue 12's RSS bound): two malloc arenas instead of one per thread that ever
+  // allocated (request threads compute analytics answers), and a fixed mmap threshold, so the
+  // engine's fact chunks (256 KiB) are always their own mappings, given back when freed, instead
+  // of landing in the heap once glibc's dynamic threshold has risen, where the small allocations
+  // of every poll then pin the freed space.
+  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);

@@ -59,7 +59,7 @@ struct EngineOptions {
   std::string stream_group = "pinpipe-stream";      // pinpipe_stream_offsets.consumer_group
   // A poll reads at most about this many speed records (a larger backlog: in slices, one per
   // refresh), so a poll's staged rows stay small.
-  int64_t max_poll_records = 200000;
+  int64_t max_poll_records = 100000;
 };
 
 class AnalyticsEngine final : public Analytics {

@@ -78,8 +78,23 @@ void AnswerCache::PublishClaimed(const Query& query, uint64_t generation,
     e.generation = generation;
     e.computing = false;
     waiters.swap(e.waiters);
+    FitBytes(query.key);
   }
   for (Waiter& w : waiters) w(answer);
+}
+
+void AnswerCache::FitBytes(const std::string& keep) {
+  while (bytes_ > options_.max_bytes) {
+    auto victim = entries_.end();
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+      const Entry& e = it->second;
+      if (it->first == keep || e.answer == nullptr || e.computing || !e.waiters.empty()) continue;
+      if (victim == entries_.end() || e.last_asked < victim->second.last_asked) victim = it;
+    }
+    if (victim == entries_.end()) return;
+    bytes_ -= victim->second.answer->body.size();
+    entries_.erase(victim);
+  }
 }
 
 bool AnswerCache::MakeRoom() {
@@ -127,6 +142,7 @@ void AnswerCache::Publish(const Query& query, std::shared_ptr<const Answer> answ
     bytes_ += answer->body.size();
     it->second.answer = answer;
     waiters.swap(it->second.waiters);
+    FitBytes(query.key);
   }
   for (Waiter& w : waiters) w(answer);
 }

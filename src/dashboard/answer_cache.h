@@ -7,7 +7,8 @@
 // computation answers them all (single flight). The refresher takes the queued keys
 // (TakePending), computes each once and Publish()es the answer, which calls every waiting
 // callback. Each interval it also recomputes every key asked for within `keep_for` (LiveKeys) and
-// forgets the others (Evict). Entries are bounded by `max_entries`: a new key when the cache is
+// forgets the others (Evict). Entries are bounded by `max_entries` and their bodies by `max_bytes`
+// (least recently asked ready entries go first). A new key when the cache is
 // full evicts the least recently asked ready entry; when every entry is still waiting, the
 // request is refused (Get returns kFull) rather than growing the cache.
 //
@@ -49,6 +50,9 @@ struct Answer {
 struct AnswerCacheOptions {
   std::chrono::milliseconds keep_for{60000};  // a key not asked for this long is dropped
   size_t max_entries = 256;
+  // Bytes of answer bodies held: past it, the least recently asked ready entries go (answers of
+  // /api/analytics run to tens of KB, and a hundred filter combinations a minute are plausible).
+  size_t max_bytes = size_t{8} << 20;
 };
 
 class AnswerCache {
@@ -109,6 +113,8 @@ class AnswerCache {
   };
   // Makes room for one more entry; false when every entry is waiting. Caller holds mu_.
   bool MakeRoom();
+  // Evicts least recently asked ready entries (not `keep`) while bytes_ > max_bytes. Holds mu_.
+  void FitBytes(const std::string& keep);
 
   const AnswerCacheOptions options_;
   mutable std::mutex mu_;

@@ -13,16 +13,13 @@
 // Needs PINPIPE_TEST_PG_DSN, PINPIPE_TEST_PINPIPE_BIN and PINPIPE_TEST_KAFKA_LIBS (scripts/test
 // sets them) and java.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <map>
 #include <mutex>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +33,7 @@
 #include "testing/archive_env.h"
 #include "testing/ingest_env.h"
 #include "testing/kafka_env.h"
+#include "testing/kafka_services.h"
 #include "testing/local_env.h"
 #include "testing/pg_env.h"
 #include "testing/stream_env.h"
@@ -52,31 +50,6 @@ constexpr int kBatch = 200;
 constexpr int kBatches = kRecords / kBatch;
 constexpr int kClients = 4;
 constexpr int kNodes = 3;
-
-bool PortFree(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(fd);
-  return ok;
-}
-
-// A base port below the ephemeral range (so no loopback connection takes one of them as its
-// source port) whose node ports base+2i and controller ports base+1+2i are free; 0 if none.
-int ClusterBasePort() {
-  std::mt19937 rng(static_cast<unsigned>(getpid()) ^ static_cast<unsigned>(time(nullptr)));
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    const int base = 20000 + 2 * static_cast<int>(rng() % 5000);
-    bool free = true;
-    for (int p = base; p < base + 2 * kNodes && free; ++p) free = PortFree(p);
-    if (free) return base;
-  }
-  return 0;
-}
 
 struct Outcome {
   std::vector<char> acknowledged = std::vector<char>(kRecords, 0);
@@ -96,19 +69,10 @@ class ClusterFailoverTest : public ::testing::Test {
     name_ = UniqueName("cluster");
     dir_ = ::testing::TempDir() + name_;
     std::filesystem::create_directories(dir_);
-    const int base = ClusterBasePort();
-    ASSERT_NE(base, 0) << "no free ports for a 3-node cluster";
-    services_ = fmt::format(
-        "PINPIPE_STATE_DIR={} PINPIPE_KAFKA_NODES={} PINPIPE_KAFKA_PORT={} "
-        "PINPIPE_KAFKA_CONTROLLER_PORT={} PINPIPE_KAFKA_LIBS={} {}/scripts/services kafka ",
-        ShellQuote(dir_ + "/state"), kNodes, base, base + 1, ShellQuote(KafkaLibs()),
-        PINPIPE_SOURCE_DIR);
-    const CommandResult started = RunCommand(services_ + "start");
-    started_ = true;
-    ASSERT_EQ(started.exit_code, 0) << started.output;
-    const CommandResult list = RunCommand(services_ + "brokers");
-    ASSERT_EQ(list.exit_code, 0) << list.output;
-    brokers_ = list.output.substr(0, list.output.find('\n'));
+    auto kafka = KafkaServices::Start(dir_ + "/state", {.nodes = kNodes, .sasl_ssl = false});
+    ASSERT_TRUE(kafka.ok()) << kafka.status().ToString();
+    kafka_ = std::move(*kafka);
+    brokers_ = kafka_->brokers();
     topics_ = {name_ + "-pin", name_ + "-geo", name_ + "-user"};
     std::vector<kafka::TopicSpec> specs;
     for (const std::string& t : topics_) {
@@ -121,10 +85,7 @@ class ClusterFailoverTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (started_) {
-      const CommandResult stopped = RunCommand(services_ + "stop");
-      EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
-    }
+    kafka_.reset();
     if (!dir_.empty() && !HasFailure()) std::filesystem::remove_all(dir_);
   }
 
@@ -149,9 +110,9 @@ class ClusterFailoverTest : public ::testing::Test {
     return best;
   }
 
-  std::string bin_, name_, dir_, services_, brokers_;
+  std::string bin_, name_, dir_, brokers_;
   std::array<std::string, 3> topics_;
-  bool started_ = false;
+  std::unique_ptr<KafkaServices> kafka_;
   std::unique_ptr<ScratchDatabase> db_;
 };
 
@@ -234,11 +195,11 @@ TEST_F(ClusterFailoverTest, TwoOfEachWorkerLoseAndDuplicateNothingWhenTheBusiest
   while (next.load() < kBatches / 3) std::this_thread::sleep_for(milliseconds(20));
   const int32_t victim = BusiestLeader();
   ASSERT_GE(victim, 1);
-  const CommandResult killed = RunCommand(services_ + fmt::format("kill {}", victim));
+  const CommandResult killed = kafka_->Run(fmt::format("kill {}", victim));
   const double killed_at = since();
   ASSERT_EQ(killed.exit_code, 0) << killed.output;
   std::this_thread::sleep_for(seconds(20));
-  const CommandResult restarted = RunCommand(services_ + fmt::format("start {}", victim));
+  const CommandResult restarted = kafka_->Run(fmt::format("start {}", victim));
   const double restarted_at = since();
   EXPECT_EQ(restarted.exit_code, 0) << restarted.output;
   for (auto& t : clients) t.join();

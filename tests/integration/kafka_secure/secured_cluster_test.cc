@@ -25,6 +25,7 @@
 #include "testing/archive_env.h"
 #include "testing/ingest_env.h"
 #include "testing/kafka_env.h"
+#include "testing/kafka_services.h"
 #include "testing/local_env.h"
 #include "testing/pg_env.h"
 #include "testing/stream_env.h"
@@ -48,19 +49,11 @@ class SecuredClusterTest : public ::testing::Test {
     name_ = UniqueName("sasl");
     dir_ = ::testing::TempDir() + name_;
     std::filesystem::create_directories(dir_);
-    const uint16_t port = FreePort(), controller = FreePort();
-    ASSERT_NE(port, 0);
-    ASSERT_NE(controller, 0);
-    brokers_ = fmt::format("127.0.0.1:{}", port);
-    services_ = fmt::format(
-        "PINPIPE_STATE_DIR={} PINPIPE_KAFKA_PORT={} PINPIPE_KAFKA_CONTROLLER_PORT={} "
-        "PINPIPE_KAFKA_SECURITY=sasl_ssl PINPIPE_KAFKA_LIBS={} {}/scripts/services kafka ",
-        ShellQuote(dir_ + "/state"), port, controller, ShellQuote(KafkaLibs()),
-        PINPIPE_SOURCE_DIR);
-    const CommandResult started = RunCommand(services_ + "start");
-    ASSERT_EQ(started.exit_code, 0) << started.output;
-    started_ = true;
-    properties_ = dir_ + "/state/kafka/client.properties";
+    auto kafka = KafkaServices::Start(dir_ + "/state", {.nodes = 1, .sasl_ssl = true});
+    ASSERT_TRUE(kafka.ok()) << kafka.status().ToString();
+    kafka_ = std::move(*kafka);
+    brokers_ = kafka_->brokers();
+    properties_ = kafka_->client_properties();
     // This process's own clients (topic creation, checks) use the same properties.
     auto props = kafka::LoadProperties(properties_, {});
     ASSERT_TRUE(props.ok()) << props.status().ToString();
@@ -71,10 +64,7 @@ class SecuredClusterTest : public ::testing::Test {
 
   void TearDown() override {
     kafka::SetClientProperties({}).IgnoreError();
-    if (started_) {
-      const CommandResult stopped = RunCommand(services_ + "stop");
-      EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
-    }
+    kafka_.reset();
     if (!dir_.empty() && !HasFailure()) std::filesystem::remove_all(dir_);
   }
 
@@ -88,8 +78,8 @@ class SecuredClusterTest : public ::testing::Test {
     return RunCommand(cmd + " 2>&1");
   }
 
-  std::string bin_, name_, dir_, brokers_, services_, properties_;
-  bool started_ = false;
+  std::string bin_, name_, dir_, brokers_, properties_;
+  std::unique_ptr<KafkaServices> kafka_;
   std::unique_ptr<ScratchDatabase> db_;
 };
 

@@ -247,6 +247,15 @@ class DailyPipelineEndToEndTest : public ::testing::Test {
     EXPECT_FALSE(push->has_value());
   }
 
+  // The test's DAG file, the three days in Kafka, archived and sealed.
+  void SealThreeDays() {
+    WriteDag();
+    if (HasFailure()) return;
+    ProduceDays();
+    if (HasFailure()) return;
+    ArchiveUntilSealed();
+  }
+
   // `pinpipe scheduler backfill pinterest_daily` over the three days; the batch tasks load the
   // test's database through PINPIPE_BATCH_PG_DSN, inherited from the scheduler.
   int Backfill(const std::string& mode, std::string* output) {
@@ -405,11 +414,7 @@ class DailyPipelineEndToEndTest : public ::testing::Test {
 };
 
 TEST_F(DailyPipelineEndToEndTest, ArchivedDaysBackfilledByTheDefaultDagLoadExactlyTheCleanedRows) {
-  WriteDag();
-  ASSERT_FALSE(HasFailure());
-  ProduceDays();
-  ASSERT_FALSE(HasFailure());
-  ArchiveUntilSealed();
+  SealThreeDays();
   ASSERT_FALSE(HasFailure());
 
   std::string out;
@@ -442,11 +447,7 @@ TEST_F(DailyPipelineEndToEndTest, ExportedDagRunByAirflowLoadsWhatTheSchedulerLo
     if (airflow.skip) GTEST_SKIP() << airflow.error;
     FAIL() << airflow.error;
   }
-  WriteDag();
-  ASSERT_FALSE(HasFailure());
-  ProduceDays();
-  ASSERT_FALSE(HasFailure());
-  ArchiveUntilSealed();
+  SealThreeDays();
   ASSERT_FALSE(HasFailure());
   std::string out;
   ASSERT_EQ(Backfill("skip-done", &out), 0) << out;

@@ -233,6 +233,38 @@ TEST(AnswerCacheTest, OnDemandEntriesAreComputedOncePerGenerationByTheirFirstReq
   EXPECT_EQ(stats.hits, 2u);
 }
 
+TEST(AnswerCacheTest, BodiesAreBoundedByBytesLeastRecentlyAskedFirst) {
+  AnswerCacheOptions options{std::chrono::seconds(60), 64};
+  options.max_bytes = 2500;
+  AnswerCache cache(options);
+  const auto t0 = AnswerCache::Clock::now();
+  auto body = [](char c) {
+    auto a = std::make_shared<Answer>();
+    a->body.assign(1000, c);
+    return a;
+  };
+  std::shared_ptr<const Answer> out;
+  auto noop = [](std::shared_ptr<const Answer>) {};
+  std::vector<Query> qs;
+  for (int i = 0; i < 3; ++i) qs.push_back(MakeQuery(RouteId::kAnalytics, "category=c" + std::to_string(i)));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(cache.ClaimOnDemand(qs[i], t0 + std::chrono::seconds(i), 1, noop, &out),
+              AnswerCache::Claim::kCompute);
+    cache.PublishClaimed(qs[i], 1, body(static_cast<char>('a' + i)));
+  }
+  // 3,000 bytes > 2,500: the least recently asked (c0) went; c1 and c2 stay.
+  EXPECT_EQ(cache.stats().bytes, 2000u);
+  EXPECT_EQ(cache.stats().entries, 2u);
+  EXPECT_EQ(cache.ClaimOnDemand(qs[1], t0 + std::chrono::seconds(5), 1, noop, &out),
+            AnswerCache::Claim::kHit);
+  EXPECT_EQ(cache.ClaimOnDemand(qs[0], t0 + std::chrono::seconds(6), 1, noop, &out),
+            AnswerCache::Claim::kCompute);
+  cache.PublishClaimed(qs[0], 1, body('a'));
+  // Now c2 was asked least recently.
+  EXPECT_EQ(cache.ClaimOnDemand(qs[2], t0 + std::chrono::seconds(7), 1, noop, &out),
+            AnswerCache::Claim::kCompute);
+}
+
 TEST(AnswerCacheTest, AnOnDemandEntryBeingComputedIsNeverEvicted) {
   AnswerCache cache(AnswerCacheOptions{std::chrono::seconds(60), 1});
   const auto now = AnswerCache::Clock::now();
