@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <ctime>
+#include <filesystem>
 #include <random>
 
 #include <fmt/format.h>
@@ -70,6 +71,29 @@ KafkaServices::~KafkaServices() {
 
 CommandResult KafkaServices::Run(const std::string& args) const {
   return RunCommand(command_ + args + " 2>&1");
+}
+
+void OwnKafkaTest::StartOwnKafka(const std::string& prefix, KafkaServicesOptions options) {
+  bin_ = EnvOrEmpty("PINPIPE_TEST_PINPIPE_BIN");
+  const std::optional<std::string> admin = TestPgDsn();
+  if (bin_.empty() || !admin || KafkaLibs().empty()) {
+    GTEST_SKIP() << "needs PINPIPE_TEST_PINPIPE_BIN, PINPIPE_TEST_PG_DSN and "
+                    "PINPIPE_TEST_KAFKA_LIBS (scripts/test sets them)";
+  }
+  name_ = UniqueName(prefix);
+  dir_ = ::testing::TempDir() + name_;
+  std::filesystem::create_directories(dir_);
+  auto kafka = KafkaServices::Start(dir_ + "/state", options);
+  ASSERT_TRUE(kafka.ok()) << kafka.status().ToString();
+  kafka_ = std::move(*kafka);
+  brokers_ = kafka_->brokers();
+  db_ = std::make_unique<ScratchDatabase>(*admin);
+  ASSERT_TRUE(db_->ok()) << db_->error();
+}
+
+void OwnKafkaTest::TearDown() {
+  kafka_.reset();
+  if (!dir_.empty() && !HasFailure()) std::filesystem::remove_all(dir_);
 }
 
 }  // namespace pinpipe::testing

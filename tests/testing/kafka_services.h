@@ -8,11 +8,14 @@
 // all of them free when chosen.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 
 #include "core/status.h"
 #include "testing/kafka_env.h"
+#include "testing/pg_env.h"
 
 namespace pinpipe::testing {
 
@@ -42,6 +45,23 @@ class KafkaServices {
  private:
   KafkaServices() = default;
   std::string state_dir_, command_, brokers_;
+};
+
+// A fixture for tests of pinpipe's processes on a Kafka of their own: the subclass's SetUp calls
+// StartOwnKafka, which skips (without PINPIPE_TEST_PINPIPE_BIN, PINPIPE_TEST_PG_DSN or
+// PINPIPE_TEST_KAFKA_LIBS; scripts/test sets them all) or fails, so the subclass then returns when
+// IsSkipped() || HasFatalFailure(). TearDown stops Kafka and removes the test's directory unless
+// the test failed (its logs stay for a look).
+class OwnKafkaTest : public ::testing::Test {
+ protected:
+  // Sets bin_, name_ (UniqueName(prefix)), dir_ (a new temporary directory), kafka_ and brokers_
+  // (Kafka's state in dir_/state) and db_ (a scratch database).
+  void StartOwnKafka(const std::string& prefix, KafkaServicesOptions options);
+  void TearDown() override;
+
+  std::string bin_, name_, dir_, brokers_;
+  std::unique_ptr<KafkaServices> kafka_;
+  std::unique_ptr<ScratchDatabase> db_;
 };
 
 }  // namespace pinpipe::testing

@@ -57,22 +57,11 @@ struct Outcome {
   std::vector<double> refused_at;  // seconds since the start, per batch with a record not taken
 };
 
-class ClusterFailoverTest : public ::testing::Test {
+class ClusterFailoverTest : public OwnKafkaTest {
  protected:
   void SetUp() override {
-    bin_ = EnvOrEmpty("PINPIPE_TEST_PINPIPE_BIN");
-    const std::optional<std::string> admin = TestPgDsn();
-    if (bin_.empty() || !admin || KafkaLibs().empty()) {
-      GTEST_SKIP() << "needs PINPIPE_TEST_PINPIPE_BIN, PINPIPE_TEST_PG_DSN and "
-                      "PINPIPE_TEST_KAFKA_LIBS (scripts/test sets them)";
-    }
-    name_ = UniqueName("cluster");
-    dir_ = ::testing::TempDir() + name_;
-    std::filesystem::create_directories(dir_);
-    auto kafka = KafkaServices::Start(dir_ + "/state", {.nodes = kNodes, .sasl_ssl = false});
-    ASSERT_TRUE(kafka.ok()) << kafka.status().ToString();
-    kafka_ = std::move(*kafka);
-    brokers_ = kafka_->brokers();
+    StartOwnKafka("cluster", {.nodes = kNodes, .sasl_ssl = false});
+    if (IsSkipped() || HasFatalFailure()) return;
     topics_ = {name_ + "-pin", name_ + "-geo", name_ + "-user"};
     std::vector<kafka::TopicSpec> specs;
     for (const std::string& t : topics_) {
@@ -80,13 +69,6 @@ class ClusterFailoverTest : public ::testing::Test {
     }
     Status created = kafka::EnsureTopics(brokers_, specs, seconds(60));
     ASSERT_TRUE(created.ok()) << created.ToString();
-    db_ = std::make_unique<ScratchDatabase>(*admin);
-    ASSERT_TRUE(db_->ok()) << db_->error();
-  }
-
-  void TearDown() override {
-    kafka_.reset();
-    if (!dir_.empty() && !HasFailure()) std::filesystem::remove_all(dir_);
   }
 
   std::vector<std::string> TopicArgs() const {
@@ -110,10 +92,7 @@ class ClusterFailoverTest : public ::testing::Test {
     return best;
   }
 
-  std::string bin_, name_, dir_, brokers_;
   std::array<std::string, 3> topics_;
-  std::unique_ptr<KafkaServices> kafka_;
-  std::unique_ptr<ScratchDatabase> db_;
 };
 
 // Posts batch `b` to `client`; marks what was acknowledged. False when a record was not.

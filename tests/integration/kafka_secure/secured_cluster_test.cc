@@ -37,35 +37,21 @@ using std::chrono::seconds;
 
 constexpr int kRecords = 2000;
 
-class SecuredClusterTest : public ::testing::Test {
+class SecuredClusterTest : public OwnKafkaTest {
  protected:
   void SetUp() override {
-    bin_ = EnvOrEmpty("PINPIPE_TEST_PINPIPE_BIN");
-    const std::optional<std::string> admin = TestPgDsn();
-    if (bin_.empty() || !admin || KafkaLibs().empty()) {
-      GTEST_SKIP() << "needs PINPIPE_TEST_PINPIPE_BIN, PINPIPE_TEST_PG_DSN and "
-                      "PINPIPE_TEST_KAFKA_LIBS (scripts/test sets them)";
-    }
-    name_ = UniqueName("sasl");
-    dir_ = ::testing::TempDir() + name_;
-    std::filesystem::create_directories(dir_);
-    auto kafka = KafkaServices::Start(dir_ + "/state", {.nodes = 1, .sasl_ssl = true});
-    ASSERT_TRUE(kafka.ok()) << kafka.status().ToString();
-    kafka_ = std::move(*kafka);
-    brokers_ = kafka_->brokers();
+    StartOwnKafka("sasl", {.nodes = 1, .sasl_ssl = true});
+    if (IsSkipped() || HasFatalFailure()) return;
     properties_ = kafka_->client_properties();
     // This process's own clients (topic creation, checks) use the same properties.
     auto props = kafka::LoadProperties(properties_, {});
     ASSERT_TRUE(props.ok()) << props.status().ToString();
     ASSERT_TRUE(kafka::SetClientProperties(*props).ok());
-    db_ = std::make_unique<ScratchDatabase>(*admin);
-    ASSERT_TRUE(db_->ok()) << db_->error();
   }
 
   void TearDown() override {
     kafka::SetClientProperties({}).IgnoreError();
-    kafka_.reset();
-    if (!dir_.empty() && !HasFailure()) std::filesystem::remove_all(dir_);
+    OwnKafkaTest::TearDown();
   }
 
   std::string Slurp(const std::string& path) { return ReadWholeFile(path); }
@@ -78,9 +64,7 @@ class SecuredClusterTest : public ::testing::Test {
     return RunCommand(cmd + " 2>&1");
   }
 
-  std::string bin_, name_, dir_, brokers_, properties_;
-  std::unique_ptr<KafkaServices> kafka_;
-  std::unique_ptr<ScratchDatabase> db_;
+  std::string properties_;
 };
 
 TEST_F(SecuredClusterTest, ApiSpeedLayerAndArchiverRunOverSaslScramTlsExactlyOnce) {
