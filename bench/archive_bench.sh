@@ -34,6 +34,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=../scripts/lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
+# shellcheck source=lib/bench.sh
+source "$ROOT/bench/lib/bench.sh"
 
 RECORDS=3000000 ORIGINAL_RECORDS=20000 BIN="" ZSTD_LEVEL="" DRAIN_TIMEOUT=600
 S3=0 S3_RECORDS="" S3_ORIGINAL_RECORDS=""
@@ -90,7 +92,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 metric_sum() {  # sum of a metric family (all label sets) on the archiver's /metrics
   curl -s "http://127.0.0.1:$METRICS_PORT/metrics" 2>/dev/null |

@@ -41,6 +41,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=../scripts/lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
+# shellcheck source=lib/bench.sh
+source "$ROOT/bench/lib/bench.sh"
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 
@@ -106,15 +108,6 @@ report="$RESULTS/dashboard-$STAMP.md"
 mkdir -p "$RESULTS"
 
 run_pid="" paused=()
-stop_run() {
-  [[ -n $run_pid ]] || return 0
-  local p
-  for p in "${paused[@]}"; do kill -CONT "$p" 2>/dev/null || true; done
-  kill -TERM "$run_pid" 2>/dev/null || true
-  for _ in $(seq 1200); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
-  wait "$run_pid" 2>/dev/null || true
-  run_pid=""
-}
 cleanup() {
   local rc=$?
   stop_run
@@ -124,9 +117,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-psql_q() { psql -X -qAt -h 127.0.0.1 -p "$PINPIPE_PG_PORT" -U pinpipe "$@"; }
 pid_of() { "${WATCH[@]}" state --status "$STATUS" "$1" | awk '$1 == "running" { print $2 }'; }
 pause() { kill -STOP "$1"; paused+=("$1"); }
 resume() {

@@ -40,6 +40,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=../scripts/lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
+# shellcheck source=lib/bench.sh
+source "$ROOT/bench/lib/bench.sh"
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 
@@ -100,17 +102,6 @@ report="$RESULTS/soak-$STAMP.md"
 mkdir -p "$RESULTS"
 
 run_pid="" sampler_pid="" killer_pid=""
-# SIGTERM to scripts/run: its trap stops the supervisor, which stops the workers in reverse order,
-# as on Ctrl-C (SIGINT itself would not do: bash starts a background job with SIGINT ignored).
-stop_run() {
-  [[ -n $run_pid ]] || return 0
-  kill -TERM "$run_pid" 2>/dev/null || true
-  local i
-  for ((i = 0; i < 1200; i++)); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$run_pid" 2>/dev/null && warn "scripts/run (pid $run_pid) still running after 120 s"
-  wait "$run_pid" 2>/dev/null || true
-  run_pid=""
-}
 cleanup() {
   local rc=$?
   for p in $killer_pid $sampler_pid; do kill -TERM "$p" 2>/dev/null || true; done
@@ -121,13 +112,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 worker_state() { "${WATCH[@]}" state --status "$STATUS" "$1"; }  # NAME -> "state pid"
 all_running() { "${WATCH[@]}" all-running --status "$STATUS"; }
 run_alive() { [[ -n $run_pid ]] && kill -0 "$run_pid" 2>/dev/null; }
-psql_q() { psql -X -qAt -h 127.0.0.1 -p "$PINPIPE_PG_PORT" -U pinpipe "$@"; }
 topic_ends() {  # "topic:partition:offset" lines of the three topics
   "$ROOT/scripts/services" kafka tool org.apache.kafka.tools.GetOffsetShell --exclude-internal-topics 2>/dev/null |
     grep -E "^(${TOPICS//,/|}):" || true

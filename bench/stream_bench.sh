@@ -30,6 +30,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=../scripts/lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
+# shellcheck source=lib/bench.sh
+source "$ROOT/bench/lib/bench.sh"
 
 RECORDS=500000 RATE=5000 DURATION=30 ENGINES="pinpipe spark" DRAIN_TIMEOUT=600
 while [[ $# -gt 0 ]]; do
@@ -89,7 +91,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-psql_q() { psql -X -qAt -h 127.0.0.1 -p "$PINPIPE_PG_PORT" -U pinpipe "$@"; }
 count_rows() { psql_q pinterest_streaming -c "SELECT count(*) FROM experimental_data" 2>/dev/null || echo 0; }
 # Rows committed so far, cheaply. pinpipe: its own bookkeeping, written in each batch's
 # transaction (the sum of pinpipe_stream_batches.rows equals count(*) here, as every post is
@@ -124,7 +125,6 @@ topic_end() {  # sum of the end offsets of a topic
   "$ROOT/scripts/services" kafka tool org.apache.kafka.tools.GetOffsetShell --topic "$1" 2>/dev/null |
     awk -F: '{ s += $3 } END { print s + 0 }'
 }
-now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 # ---- services, topics, source data ----------------------------------------------------------
