@@ -83,30 +83,36 @@ void AnswerCache::PublishClaimed(const Query& query, uint64_t generation,
   for (Waiter& w : waiters) w(answer);
 }
 
+AnswerCache::EntryMap::iterator AnswerCache::Evictable(const std::string* keep) {
+  auto victim = entries_.end();
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    const Entry& e = it->second;
+    // Someone waits for it, or computes it: never.
+    if (e.answer == nullptr || e.computing || !e.waiters.empty()) continue;
+    if (keep != nullptr && it->first == *keep) continue;
+    if (victim == entries_.end() || e.last_asked < victim->second.last_asked) victim = it;
+  }
+  return victim;
+}
+
+void AnswerCache::Erase(EntryMap::iterator it) {
+  bytes_ -= it->second.answer->body.size();
+  entries_.erase(it);
+}
+
 void AnswerCache::FitBytes(const std::string& keep) {
   while (bytes_ > options_.max_bytes) {
-    auto victim = entries_.end();
-    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-      const Entry& e = it->second;
-      if (it->first == keep || e.answer == nullptr || e.computing || !e.waiters.empty()) continue;
-      if (victim == entries_.end() || e.last_asked < victim->second.last_asked) victim = it;
-    }
+    auto victim = Evictable(&keep);
     if (victim == entries_.end()) return;
-    bytes_ -= victim->second.answer->body.size();
-    entries_.erase(victim);
+    Erase(victim);
   }
 }
 
 bool AnswerCache::MakeRoom() {
   if (entries_.size() < options_.max_entries) return true;
-  auto victim = entries_.end();
-  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-    if (it->second.answer == nullptr || it->second.computing) continue;  // someone waits for it
-    if (victim == entries_.end() || it->second.last_asked < victim->second.last_asked) victim = it;
-  }
+  auto victim = Evictable(nullptr);
   if (victim == entries_.end()) return false;
-  bytes_ -= victim->second.answer->body.size();
-  entries_.erase(victim);
+  Erase(victim);
   return true;
 }
 

@@ -115,12 +115,18 @@ class AnswerCache {
   bool MakeRoom();
   // Evicts least recently asked ready entries (not `keep`) while bytes_ > max_bytes. Holds mu_.
   void FitBytes(const std::string& keep);
+  using EntryMap = std::map<std::string, Entry>;
+  // The least recently asked entry that has an answer, is not being computed and has no waiter
+  // (and is not *keep); end() if none. Caller holds mu_.
+  EntryMap::iterator Evictable(const std::string* keep);
+  // Forgets a ready entry. Caller holds mu_.
+  void Erase(EntryMap::iterator it);
 
   const AnswerCacheOptions options_;
   mutable std::mutex mu_;
   std::condition_variable_any pending_cv_;
   // Guarded by mu_:
-  std::map<std::string, Entry> entries_;
+  EntryMap entries_;
   std::vector<std::string> pending_;
   size_t bytes_ = 0;
   Stats stats_;
