@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <thread>
 #include <type_traits>
 
 #include "core/civil_day.h"
@@ -84,13 +85,45 @@ ResolvedFilters Resolve(const FactsView& facts, const AnalyticsFilters& filters)
   return q;
 }
 
-// Calls fn(chunk, count, check_days) for every chunk of posts (of either width) that may hold
-// posts in the query's days; check_days: some of its posts are outside them.
+// A share of the post chunks: part `index` of `count` equal runs of chunks. A question's pass
+// over a million posts is split into parts that run on their own threads (RunParts), so a
+// request that misses the cache waits for half the pass on two cores.
+struct Part {
+  size_t index = 0, count = 1;
+  size_t Begin(size_t chunks) const { return chunks * index / count; }
+  size_t End(size_t chunks) const { return chunks * (index + 1) / count; }
+};
+
+// The parts of a pass. Parallelism's default posts_per_part keeps a thread's start (~50 us) and
+// the merge of the parts' counters small against the pass.
+size_t PartsFor(const FactsView& facts, const Parallelism& parallel) {
+  constexpr size_t kMaxDefaultParts = 4;
+  const size_t most =
+      parallel.max_parts != 0
+          ? parallel.max_parts
+          : std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), kMaxDefaultParts);
+  return std::clamp<size_t>(facts.post_count() / std::max<size_t>(1, parallel.posts_per_part), 1,
+                            most);
+}
+
+// Runs fn(Part) for every part of `count`, part 0 on the calling thread, the others each on a
+// thread of their own, and returns when all are done.
 template <typename Fn>
-void ForEachPostChunk(const FactsView& facts, const ResolvedFilters& q, const Fn& fn) {
+void RunParts(size_t count, const Fn& fn) {
+  std::vector<std::jthread> helpers;
+  helpers.reserve(count - 1);
+  for (size_t p = 1; p < count; ++p) helpers.emplace_back([&fn, p, count] { fn(Part{p, count}); });
+  fn(Part{0, count});
+}  // the jthreads join here
+
+// Calls fn(chunk, count, check_days) for every chunk of posts (of either width) in `part` that
+// may hold posts in the query's days; check_days: some of its posts are outside them.
+template <typename Fn>
+void ForEachPostChunk(const FactsView& facts, const ResolvedFilters& q, Part part, const Fn& fn) {
   if (q.none) return;
   auto run = [&](const auto& view) {
-    for (size_t c = 0; c < view.chunks.size(); ++c) {
+    const size_t end = part.End(view.chunks.size());
+    for (size_t c = part.Begin(view.chunks.size()); c < end; ++c) {
       const DayRange& days = facts.chunk_days[c];
       if (days.max < q.from || days.min > q.to) continue;
       fn(view.chunk(c), view.CountIn(c), days.min < q.from || days.max > q.to);
@@ -107,7 +140,7 @@ void ForEachPostChunk(const FactsView& facts, const ResolvedFilters& q, const Fn
 template <typename Fn>
 void ForEachPost(const FactsView& facts, const ResolvedFilters& q, const Fn& fn) {
   const bool by_pair = q.by_category || q.by_country;
-  ForEachPostChunk(facts, q, [&](const auto& c, size_t n, bool check_days) {
+  ForEachPostChunk(facts, q, Part{}, [&](const auto& c, size_t n, bool check_days) {
     const uint8_t* flags = q.pair_flags.data();
     for (size_t i = 0; i < n; ++i) {
       if (check_days && !q.InDays(c.day[i])) continue;
@@ -284,25 +317,20 @@ const TableSpec& Spec(size_t index) { return AnalyticsTables()[index]; }
 
 std::vector<Cell> Row(std::initializer_list<Cell> cells) { return std::vector<Cell>(cells); }
 
-PostTotals GatherPosts(const FactsView& facts, const ResolvedFilters& q, Want want) {
-  PostTotals t;
+// The first pass over the posts of one part: counters, the top posts, and the histograms of the
+// median cells (when `medians`).
+void CountPosts(const FactsView& facts, const ResolvedFilters& q, bool medians,
+                const std::vector<uint32_t>& pair_column, Part part, PostTotals* totals) {
+  PostTotals& t = *totals;
   const size_t pairs = facts.pairs.size, categories = facts.categories.size();
   t.per_pair.assign(pairs, 0);
   t.row = categories + 1;
   t.by_year_category.assign((kPostYearLast - kPostYearFirst + 2) * t.row, 0);
   t.by_group_category.assign(kGroupCodes * t.row, 0);
   t.top_followers.assign(pairs, kNoFollowers);
-  const bool medians =
-      want.Has(Question::kQ5) || want.Has(Question::kQ7) || want.Has(Question::kQ8);
   if (medians) t.histograms.assign(kCells * kBuckets, 0);
-  // Per pair: its category's column in those rows.
-  std::vector<uint32_t> pair_column(pairs);
-  for (size_t pair = 0; pair < pairs; ++pair) {
-    pair_column[pair] = q.pair_category[pair] == kNullId ? static_cast<uint32_t>(categories)
-                                                         : q.pair_category[pair];
-  }
   const size_t row = t.row;
-  ForEachPostChunk(facts, q, [&](const auto& c, size_t n, bool check_days) {
+  ForEachPostChunk(facts, q, part, [&](const auto& c, size_t n, bool check_days) {
     using Chunk = std::remove_cvref_t<decltype(c)>;
     const uint8_t* flags = q.pair_flags.data();
     uint32_t* per_pair = t.per_pair.data();
@@ -333,44 +361,49 @@ PostTotals GatherPosts(const FactsView& facts, const ResolvedFilters& q, Want wa
       if (medians) ++histograms[CellOf(codes) * kBuckets + Bucket(followers)];
     }
   });
-  if (!medians) return t;
-  LocateMedians(&t);
-  // Per cell, the (bucket, destination) pairs of the groups it belongs to, and their range.
+}
+
+void AddCounts(const std::vector<uint32_t>& from, std::vector<uint32_t>* into) {
+  for (size_t i = 0; i < from.size(); ++i) (*into)[i] += from[i];
+}
+
+// Adds the first pass of another part into `t`. A post at its pair's top overall is at the top
+// of its part's pair too, so the parts' top posts together hold every final top post.
+void MergeTotals(const PostTotals& part, PostTotals* t) {
+  AddCounts(part.per_pair, &t->per_pair);
+  AddCounts(part.by_year_category, &t->by_year_category);
+  AddCounts(part.by_group_category, &t->by_group_category);
+  AddCounts(part.histograms, &t->histograms);
+  for (size_t pair = 0; pair < part.top_followers.size(); ++pair) {
+    t->top_followers[pair] = std::max(t->top_followers[pair], part.top_followers[pair]);
+  }
+  t->top_posts.insert(t->top_posts.end(), part.top_posts.begin(), part.top_posts.end());
+}
+
+// Per median cell: the (bucket, destination) pairs of the groups it belongs to, and the range
+// of values of those buckets. A destination is a slot: 2 * group for the values of the group's
+// lo_bucket, 2 * group + 1 for those of its hi_bucket.
+struct CellTargets {
   struct Target {
     uint32_t bucket;
-    std::vector<int32_t>* values;
+    uint32_t slot;
   };
-  struct CellTargets {
-    uint32_t min = std::numeric_limits<uint32_t>::max(), max = 0;
-    int32_t lowest = 0, highest = -1;  // the values of buckets min..max (none when empty)
-    size_t count = 0;
-    std::array<Target, 6> targets;
-    void Add(uint32_t bucket, std::vector<int32_t>* values) {
-      targets[count++] = {bucket, values};
-      min = std::min(min, bucket);
-      max = std::max(max, bucket);
-    }
-  };
-  std::array<CellTargets, kCells> cell_targets;
-  for (size_t join = 0; join < kJoinCodes; ++join) {
-    for (size_t group = 0; group < kGroupCodes; ++group) {
-      const size_t cell = join * kGroupCodes + group;
-      auto add = [&](size_t g) {
-        MedianGroup& m = t.groups[g];
-        if (m.n == 0) return;
-        cell_targets[cell].Add(m.lo_bucket, &m.lo_values);
-        if (m.hi_bucket != m.lo_bucket) cell_targets[cell].Add(m.hi_bucket, &m.hi_values);
-      };
-      if (group != 0) add(Q5Group(group));
-      if (join != 0) add(Q7Group(join));
-      if (join != 0 && group != 0) add(Q8Group(join, group));
-      CellTargets& targets = cell_targets[cell];
-      if (targets.count != 0) {
-        targets.lowest = LowestOfBucket(targets.min);
-        targets.highest = HighestOfBucket(targets.max);
-      }
-    }
+  uint32_t min = std::numeric_limits<uint32_t>::max(), max = 0;
+  int32_t lowest = 0, highest = -1;  // the values of buckets min..max (none when empty)
+  size_t count = 0;
+  std::array<Target, 6> targets;
+  void Add(uint32_t bucket, uint32_t slot) {
+    targets[count++] = {bucket, slot};
+    min = std::min(min, bucket);
+    max = std::max(max, bucket);
   }
+};
+using Slots = std::array<std::vector<int32_t>, 2 * kMedianGroups>;
+
+// The second pass over the posts of one part: the values of the median buckets, into `slots`.
+void CollectMedianValues(const FactsView& facts, const ResolvedFilters& q,
+                         const std::array<CellTargets, kCells>& cell_targets, Part part,
+                         Slots* slots) {
   // The hot part of cell_targets: a value v is in a cell's range when
   // uint64(v - start) <= width (one well-predicted branch; no value is in an empty range).
   struct Range {
@@ -385,7 +418,7 @@ PostTotals GatherPosts(const FactsView& facts, const ResolvedFilters& q, Want wa
   }
   // Few values fall in a cell's range: test that first, the filters only for those.
   const bool by_pair = q.by_category || q.by_country;
-  ForEachPostChunk(facts, q, [&](const auto& c, size_t n, bool check_days) {
+  ForEachPostChunk(facts, q, part, [&](const auto& c, size_t n, bool check_days) {
     const uint8_t* flags = q.pair_flags.data();
     for (size_t i = 0; i < n; ++i) {
       const uint16_t codes = c.codes[i];
@@ -399,10 +432,66 @@ PostTotals GatherPosts(const FactsView& facts, const ResolvedFilters& q, Want wa
       const CellTargets& targets = cell_targets[cell];
       const uint32_t bucket = Bucket(followers);
       for (size_t k = 0; k < targets.count; ++k) {
-        if (targets.targets[k].bucket == bucket) targets.targets[k].values->push_back(followers);
+        if (targets.targets[k].bucket == bucket) (*slots)[targets.targets[k].slot].push_back(followers);
       }
     }
   });
+}
+
+PostTotals GatherPosts(const FactsView& facts, const ResolvedFilters& q, Want want,
+                       size_t parts) {
+  const bool medians =
+      want.Has(Question::kQ5) || want.Has(Question::kQ7) || want.Has(Question::kQ8);
+  // Per pair: its category's column in the rows of Q2 and Q4.
+  const size_t pairs = facts.pairs.size, categories = facts.categories.size();
+  std::vector<uint32_t> pair_column(pairs);
+  for (size_t pair = 0; pair < pairs; ++pair) {
+    pair_column[pair] = q.pair_category[pair] == kNullId ? static_cast<uint32_t>(categories)
+                                                         : q.pair_category[pair];
+  }
+  std::vector<PostTotals> partial(parts);
+  RunParts(parts, [&](Part part) {
+    CountPosts(facts, q, medians, pair_column, part, &partial[part.index]);
+  });
+  PostTotals t = std::move(partial[0]);
+  for (size_t p = 1; p < parts; ++p) MergeTotals(partial[p], &t);
+  partial.clear();
+  if (!medians) return t;
+  LocateMedians(&t);
+  std::array<CellTargets, kCells> cell_targets;
+  for (size_t join = 0; join < kJoinCodes; ++join) {
+    for (size_t group = 0; group < kGroupCodes; ++group) {
+      const size_t cell = join * kGroupCodes + group;
+      auto add = [&](size_t g) {
+        MedianGroup& m = t.groups[g];
+        if (m.n == 0) return;
+        cell_targets[cell].Add(m.lo_bucket, static_cast<uint32_t>(2 * g));
+        if (m.hi_bucket != m.lo_bucket) {
+          cell_targets[cell].Add(m.hi_bucket, static_cast<uint32_t>(2 * g + 1));
+        }
+      };
+      if (group != 0) add(Q5Group(group));
+      if (join != 0) add(Q7Group(join));
+      if (join != 0 && group != 0) add(Q8Group(join, group));
+      CellTargets& targets = cell_targets[cell];
+      if (targets.count != 0) {
+        targets.lowest = LowestOfBucket(targets.min);
+        targets.highest = HighestOfBucket(targets.max);
+      }
+    }
+  }
+  std::vector<Slots> slots(parts);
+  RunParts(parts, [&](Part part) {
+    CollectMedianValues(facts, q, cell_targets, part, &slots[part.index]);
+  });
+  for (size_t g = 0; g < kMedianGroups; ++g) {
+    MedianGroup& m = t.groups[g];
+    for (const Slots& s : slots) {
+      m.lo_values.insert(m.lo_values.end(), s[2 * g].begin(), s[2 * g].end());
+      m.hi_values.insert(m.hi_values.end(), s[2 * g + 1].begin(), s[2 * g + 1].end());
+    }
+  }
+  slots.clear();
   for (MedianGroup& m : t.groups) {
     if (m.n == 0) continue;
     std::vector<int32_t>& v = m.lo_values;
@@ -663,18 +752,33 @@ void Q8(const PostTotals& t, std::vector<AnswerTable>* out) {
 }
 
 std::vector<AnswerTable> Compute(const FactsView& facts, const AnalyticsFilters& filters,
-                                 Want want) {
+                                 Want want, const Parallelism& parallel) {
+  const size_t parts = PartsFor(facts, parallel);
   const ResolvedFilters q = Resolve(facts, filters);
   std::vector<AnswerTable> out;
   out.reserve(AnalyticsTables().size());
   const bool posts = (want.mask & ~(1u << static_cast<unsigned>(Question::kQ6))) != 0;
-  const PostTotals t = posts ? GatherPosts(facts, q, want) : PostTotals{};
+  // Q6 reads the user records (and, with a category or country, the posts) on a thread of its
+  // own while the pass over the posts runs, when the posts are many enough to be split.
+  std::vector<AnswerTable> q6;
+  PostTotals t;
+  {
+    std::jthread q6_thread;
+    if (want.Has(Question::kQ6)) {
+      if (posts && parts > 1) {
+        q6_thread = std::jthread([&] { Q6(facts, q, &q6); });
+      } else {
+        Q6(facts, q, &q6);
+      }
+    }
+    if (posts) t = GatherPosts(facts, q, want, parts);
+  }  // q6_thread joins here
   if (want.Has(Question::kQ1)) Q1(facts, q, t, &out);
   if (want.Has(Question::kQ2)) Q2(facts, t, &out);
   if (want.Has(Question::kQ3)) Q3(facts, q, t, &out);
   if (want.Has(Question::kQ4)) Q4(facts, t, &out);
   if (want.Has(Question::kQ5)) Q5(t, &out);
-  if (want.Has(Question::kQ6)) Q6(facts, q, &out);
+  if (want.Has(Question::kQ6)) out.push_back(std::move(q6.front()));
   if (want.Has(Question::kQ7)) Q7(t, &out);
   if (want.Has(Question::kQ8)) Q8(t, &out);
   return out;
@@ -733,12 +837,13 @@ const std::vector<TableSpec>& AnalyticsTables() {
 }
 
 std::vector<AnswerTable> ComputeQuestion(const FactsView& facts, const AnalyticsFilters& filters,
-                                         Question question) {
-  return Compute(facts, filters, Want{1u << static_cast<unsigned>(question)});
+                                         Question question, const Parallelism& parallel) {
+  return Compute(facts, filters, Want{1u << static_cast<unsigned>(question)}, parallel);
 }
 
-std::vector<AnswerTable> ComputeAnalytics(const FactsView& facts, const AnalyticsFilters& filters) {
-  return Compute(facts, filters, Want{(1u << std::size(kAllQuestions)) - 1});
+std::vector<AnswerTable> ComputeAnalytics(const FactsView& facts, const AnalyticsFilters& filters,
+                                          const Parallelism& parallel) {
+  return Compute(facts, filters, Want{(1u << std::size(kAllQuestions)) - 1}, parallel);
 }
 
 std::vector<PinDay> ComputePinDays(const FactsView& facts, const AnalyticsFilters& filters) {

@@ -15,9 +15,11 @@
 // All questions but Q6 come from one pass over the posts (chunks outside a date filter skipped)
 // and, for the medians, a second pass that collects only the values of the histogram buckets
 // holding the middle ranks (docs/design.md, "Dashboard analytics engine"); Q6 is one pass over
-// the user records (two with a category or country filter). No allocation per row; per call,
-// dense counters proportional to the dictionaries (~250 KiB of median histograms). At 1 M
-// posts: ComputeAnalytics ~11 ms (10-16 ms on the loaded 2-core machine), one question alone
+// the user records (two with a category or country filter). Both passes over the posts are
+// split into runs of chunks, each on a thread of its own (Parallelism), and Q6 runs beside
+// them, so a request that misses the cache waits for about half the work on two cores. No
+// allocation per row; per call and part, dense counters proportional to the dictionaries (~250
+// KiB of median histograms). At 1 M posts: ComputeAnalytics ~11 ms of CPU, one question alone
 // 8-10 ms at most (bench/dashboard_bench.cc).
 //
 // Pure functions of an immutable FactsView; thread-safe. A Cell's text points into the view's
@@ -60,11 +62,21 @@ inline constexpr Question kAllQuestions[] = {Question::kQ1, Question::kQ2, Quest
 // The ten tables in the SQL's order (batch::AnalyticsFunctionNames()).
 const std::vector<TableSpec>& AnalyticsTables();
 
+// How one computation spreads over threads: the posts are split into at most `max_parts` runs
+// of chunks (0: the cores, at most 4), each of at least `posts_per_part` posts; one part runs on
+// the calling thread, each other part on a thread started for it. Below 2 x posts_per_part
+// posts everything runs on the calling thread. Tests force parts on small data.
+struct Parallelism {
+  size_t max_parts = 0;
+  size_t posts_per_part = size_t{1} << 17;
+};
+
 // The tables of one question.
 std::vector<AnswerTable> ComputeQuestion(const FactsView& facts, const AnalyticsFilters& filters,
-                                         Question question);
+                                         Question question, const Parallelism& parallel = {});
 // All ten tables, in order.
-std::vector<AnswerTable> ComputeAnalytics(const FactsView& facts, const AnalyticsFilters& filters);
+std::vector<AnswerTable> ComputeAnalytics(const FactsView& facts, const AnalyticsFilters& filters,
+                                          const Parallelism& parallel = {});
 
 struct PinDay {
   int32_t day = 0;  // days since 1970-01-01

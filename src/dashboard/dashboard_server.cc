@@ -115,6 +115,10 @@ Status DashboardServer::Start() {
                        [engine] { return static_cast<double>(engine->stats().bytes_held); });
     registry_.AddGauge("pinpipe_dashboard_engine_posts", "Merged posts held by the analytics engine",
                        [engine] { return static_cast<double>(engine->stats().posts); });
+    registry_.AddGauge("pinpipe_dashboard_engine_backlog",
+                       "Speed-layer records committed but not yet read by the analytics engine "
+                       "(a backlog is read in slices, one per refresh)",
+                       [engine] { return static_cast<double>(engine->stats().backlog); });
     registry_.AddGauge("pinpipe_dashboard_engine_last_refresh_seconds",
                        "Duration of the analytics engine's last refresh",
                        [engine] { return engine->stats().last_refresh_ms / 1000.0; });

@@ -409,6 +409,71 @@ TEST(EngineFactsTest, MediansEqualSortingOnRandomData) {
   }
 }
 
+// A miss's passes over the posts are split into runs of chunks on threads of their own; the
+// answers are those of one pass, whatever the number of parts (more parts than chunks leaves
+// some empty), for every filter, on random data with ties, NULLs and missing records.
+TEST(EngineFactsTest, AnswersDoNotDependOnTheNumberOfParts) {
+  const std::vector<std::string> categories = {"art", "travel", "diy", "quotes", "beauty"};
+  const std::vector<std::string> countries = {"Peru", "Chile", "Togo", "Fiji", "Oman", "Laos"};
+  std::mt19937 rng(7);
+  PostFacts facts;
+  const int posts = 5 * static_cast<int>(PostChunk::kCapacity) + 123;
+  for (int i = 0; i < posts; ++i) {
+    PinFields p;
+    p.ind = i;
+    p.day = Day("2024-01-01") + static_cast<int32_t>(rng() % 4);
+    if (rng() % 17 != 0) p.category = categories[rng() % categories.size()];
+    if (rng() % 13 != 0) p.poster_name = "P" + std::to_string(rng() % 300);
+    if (rng() % 11 != 0) p.follower_count = static_cast<int32_t>(rng() % 2000) * 50;  // ties
+    if (rng() % 9 != 0) {
+      p.geo = GeoFields{countries[rng() % countries.size()],
+                        Micros("2017-06-01") + static_cast<int64_t>(rng() % 2000) * 86400000000};
+    }
+    if (rng() % 7 != 0) {
+      p.user = UserFields{15 + static_cast<int>(rng() % 60),
+                          Micros("2014-06-01") + static_cast<int64_t>(rng() % 2500) * 86400000000};
+      UserRecord u;
+      u.ind = i;
+      u.day = p.day;
+      u.first_name = "F" + std::to_string(rng() % 50);
+      u.last_name = "L" + std::to_string(rng() % 20);
+      u.fields = *p.user;
+      ASSERT_TRUE(facts.AddUser(u).ok());
+    }
+    ASSERT_TRUE(facts.AddPin(p).ok());
+  }
+  const FactsView view = facts.View();
+  ASSERT_GE(view.posts.chunks.size(), 6u);
+  std::vector<AnalyticsFilters> filter_sets(6);
+  const auto day = [](const char* d) { return std::chrono::sys_days(std::chrono::days(Day(d))); };
+  filter_sets[1].category = "art";
+  filter_sets[2].country = "Peru";
+  filter_sets[3].age_group = "25-35";
+  filter_sets[4].from = day("2024-01-02");
+  filter_sets[4].to = day("2024-01-02");
+  filter_sets[5].from = day("2024-01-02");
+  filter_sets[5].category = "travel";
+  filter_sets[5].country = "Chile";
+  filter_sets[5].age_group = "36-50";
+  for (size_t f = 0; f < filter_sets.size(); ++f) {
+    std::string one;
+    AppendTablesJson(ComputeAnalytics(view, filter_sets[f], Parallelism{1}), &one);
+    ASSERT_GT(one.size(), 600u) << "filter set " << f;
+    for (size_t parts : {2, 3, 5, 9}) {
+      std::string split;
+      AppendTablesJson(ComputeAnalytics(view, filter_sets[f], Parallelism{parts, 1}), &split);
+      EXPECT_EQ(split, one) << "filter set " << f << ", " << parts << " parts";
+      for (Question q : kAllQuestions) {
+        std::string alone, alone_split;
+        AppendTablesJson(ComputeQuestion(view, filter_sets[f], q, Parallelism{1}), &alone);
+        AppendTablesJson(ComputeQuestion(view, filter_sets[f], q, Parallelism{parts, 1}),
+                         &alone_split);
+        EXPECT_EQ(alone_split, alone) << "filter set " << f << ", Q" << static_cast<int>(q) + 1;
+      }
+    }
+  }
+}
+
 // Past the 16-bit ids (here lowered to 3), the posts move to 32-bit entries: views taken before
 // keep their 16-bit chunks and answers, and every answer equals that of facts that were wide
 // from the start.
