@@ -115,33 +115,6 @@ void PrintTable(const std::vector<std::string>& header,
   for (const auto& row : rows) print(row);
 }
 
-// Every DAG file (*.toml) in the folder, sorted by name; bad files are reported in `errors`.
-std::vector<DagSpec> LoadDags(const std::string& dir, std::vector<std::string>* errors) {
-  std::vector<std::string> paths;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.path().extension() == ".toml") paths.push_back(entry.path().string());
-  }
-  if (ec) errors->push_back(fmt::format("{}: {}", dir, ec.message()));
-  std::sort(paths.begin(), paths.end());
-  std::vector<DagSpec> dags;
-  for (const std::string& path : paths) {
-    StatusOr<DagSpec> spec = LoadDagSpec(path);
-    if (!spec.ok()) {
-      errors->push_back(spec.status().message());
-      continue;
-    }
-    const bool duplicate = std::any_of(dags.begin(), dags.end(),
-                                       [&](const DagSpec& d) { return d.id == spec->id; });
-    if (duplicate) {
-      errors->push_back(fmt::format("{}: DAG id {} is defined twice", path, spec->id));
-      continue;
-    }
-    dags.push_back(std::move(*spec));
-  }
-  return dags;
-}
-
 // --not-before: moves every DAG's start_date forward to that day (in the DAG's zone), so a fresh
 // installation does not catch up on days from before it existed. Errors: InvalidArgument.
 Status ApplyNotBefore(const SchedulerFlags& f, std::vector<DagSpec>* dags) {
@@ -156,7 +129,7 @@ Status ApplyNotBefore(const SchedulerFlags& f, std::vector<DagSpec>* dags) {
 
 StatusOr<DagSpec> FindDag(const SchedulerFlags& f) {
   std::vector<std::string> errors;
-  std::vector<DagSpec> dags = LoadDags(f.dags_dir, &errors);
+  std::vector<DagSpec> dags = LoadDagFolder(f.dags_dir, &errors);
   for (DagSpec& d : dags) {
     if (d.id == f.dag) return std::move(d);
   }
@@ -212,7 +185,7 @@ int RunDaemon(const SchedulerFlags& f) {
   std::stop_source stop;
   StopSignals signals(&stop);
   std::vector<std::string> errors;
-  std::vector<DagSpec> dags = LoadDags(f.dags_dir, &errors);
+  std::vector<DagSpec> dags = LoadDagFolder(f.dags_dir, &errors);
   for (const std::string& e : errors) std::cerr << "pinpipe scheduler: skipping " << e << "\n";
   if (dags.empty()) return Fail(fmt::format("no DAG files (*.toml) to run in {}", f.dags_dir));
   if (Status s = ApplyNotBefore(f, &dags); !s.ok()) return Fail(s.ToString());
@@ -244,7 +217,7 @@ int RunDaemon(const SchedulerFlags& f) {
 
 int RunList(const SchedulerFlags& f) {
   std::vector<std::string> errors;
-  std::vector<DagSpec> dags = LoadDags(f.dags_dir, &errors);
+  std::vector<DagSpec> dags = LoadDagFolder(f.dags_dir, &errors);
   for (const std::string& e : errors) std::cerr << "pinpipe scheduler: " << e << "\n";
   if (Status s = ApplyNotBefore(f, &dags); !s.ok()) return Fail(s.ToString());
   StatusOr<std::unique_ptr<PgRunStore>> store = OpenStore(f);

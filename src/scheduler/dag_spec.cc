@@ -1,7 +1,9 @@
 #include "scheduler/dag_spec.h"
 
 #include <cmath>
+#include <algorithm>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
@@ -489,6 +491,32 @@ StatusOr<DagSpec> LoadDagSpec(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) return NotFound(fmt::format("cannot read DAG file {}", path));
   return ParseDagSpec(text.str(), path);
+}
+
+std::vector<DagSpec> LoadDagFolder(const std::string& dir, std::vector<std::string>* errors) {
+  std::vector<std::string> paths;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".toml") paths.push_back(entry.path().string());
+  }
+  if (ec) errors->push_back(fmt::format("{}: {}", dir, ec.message()));
+  std::sort(paths.begin(), paths.end());
+  std::vector<DagSpec> dags;
+  for (const std::string& path : paths) {
+    StatusOr<DagSpec> spec = LoadDagSpec(path);
+    if (!spec.ok()) {
+      errors->push_back(spec.status().message());
+      continue;
+    }
+    const bool duplicate = std::any_of(dags.begin(), dags.end(),
+                                       [&](const DagSpec& d) { return d.id == spec->id; });
+    if (duplicate) {
+      errors->push_back(fmt::format("{}: DAG id {} is defined twice", path, spec->id));
+      continue;
+    }
+    dags.push_back(std::move(*spec));
+  }
+  return dags;
 }
 
 }  // namespace pinpipe::scheduler

@@ -91,5 +91,9 @@ struct DagSpec {
 StatusOr<DagSpec> ParseDagSpec(std::string_view text, std::string_view source_name);
 // Reads and parses a DAG file. NotFound if it cannot be read.
 StatusOr<DagSpec> LoadDagSpec(const std::string& path);
+// Every DAG file (*.toml) of a folder, sorted by path; other files are ignored. A file that does
+// not parse, or whose DAG id an earlier file already defined, is left out and its error (which
+// names the file) appended to `errors`, as is a folder that cannot be read.
+std::vector<DagSpec> LoadDagFolder(const std::string& dir, std::vector<std::string>* errors);
 
 }  // namespace pinpipe::scheduler

@@ -1,6 +1,7 @@
-// RunStore: where the history of DAG runs lives (PostgreSQL later; memory in tests). The
-// executor loads the runs of a DAG, lets the Planner decide and change them, and saves every run
-// it changed; task output goes to an append-only log per try.
+// RunStore: where the history of DAG runs lives (PostgreSQL: pg_run_store.h; in memory for
+// tests: tests/testing/in_memory_run_store.h). The executor loads the runs of a DAG, lets the
+// Planner decide and change them, and saves every run it changed; task output goes to an
+// append-only log per try.
 //
 // Saves are optimistic: DagRun::version is the version the caller read; a save whose version is
 // not the stored one is refused with FailedPrecondition (someone else changed the run: reload),
@@ -8,11 +9,8 @@
 // maps this to `UPDATE ... WHERE version = $read` in the transaction that writes the task rows.
 #pragma once
 
-#include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <vector>
 
 #include "core/status.h"
@@ -52,29 +50,6 @@ class RunStore {
   // a session advisory lock), so that a daemon and a foreground backfill never both start tries
   // of one DAG or declare each other's running tries orphaned. false: someone else holds it.
   virtual StatusOr<bool> TryLockDag(std::string_view /*dag_id*/) { return true; }
-};
-
-// RunStore in memory, for tests and dry runs. Thread-safe (one mutex). Fault switch:
-// FailNthSave(n) makes the n-th following SaveRun fail with Unavailable.
-class InMemoryRunStore final : public RunStore {
- public:
-  StatusOr<std::vector<DagRun>> LoadRuns(std::string_view dag_id) override;
-  Status SaveRun(DagRun* run) override;
-  Status AppendTaskLog(std::string_view dag_id, const RunId& run_id, std::string_view task_id,
-                       int try_number, std::string_view text) override;
-  StatusOr<std::string> ReadTaskLog(std::string_view dag_id, const RunId& run_id,
-                                    std::string_view task_id, int try_number) override;
-
-  void FailNthSave(int n);
-
- private:
-  using LogKey = std::tuple<std::string, std::string, std::string, int>;
-
-  std::mutex mutex_;
-  // Guarded by mutex_:
-  std::map<std::pair<std::string, RunId>, DagRun> runs_;  // (dag id, run id)
-  std::map<LogKey, std::string> logs_;
-  int fail_save_in_ = 0;  // 0: off; else the save countdown
 };
 
 }  // namespace pinpipe::scheduler

@@ -1,6 +1,7 @@
 // ProcessTaskRunner with real child processes: exit codes, streamed log capture, environment,
 // exec errors, and stopping a whole process tree (SIGTERM, then SIGKILL for what ignores it).
 #include "scheduler/process_task_runner.h"
+#include "testing/in_memory_run_store.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -1,7 +1,10 @@
 // Tests for the DAG file parser: the shipped example, every key, and every error message
 // (exact, so a reworded message is a conscious change): each names the file, table.key and line.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "scheduler/dag_spec.h"
@@ -78,6 +81,39 @@ TEST(DagSpecTest, MissingFile) {
   StatusOr<DagSpec> spec = LoadDagSpec("/nonexistent/dag.toml");
   EXPECT_EQ(spec.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(spec.status().message(), "cannot open DAG file /nonexistent/dag.toml");
+}
+
+TEST(DagSpecTest, AFolderGivesItsGoodDagsAndNamesEveryBadFile) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("dag_folder_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  struct File {
+    const char* name;
+    std::string text;
+  };
+  const std::string second = std::string(kMinimal).replace(kMinimal.find("\"d\""), 3, "\"e\"");
+  const File files[] = {
+      {"b.toml", std::string(kMinimal)},     // DAG d
+      {"a.toml", second},                    // DAG e, first by name
+      {"c.toml", std::string(kMinimal)},     // DAG d again: refused
+      {"d.toml", "[dag]\nid = 3\n"},          // does not parse
+      {"notes.txt", "not a DAG"},            // ignored
+  };
+  for (const File& f : files) std::ofstream(dir / f.name) << f.text;
+  std::vector<std::string> errors;
+  const std::vector<DagSpec> dags = LoadDagFolder(dir.string(), &errors);
+  ASSERT_EQ(dags.size(), 2u);
+  EXPECT_EQ(dags[0].id, "e");
+  EXPECT_EQ(dags[1].id, "d");
+  ASSERT_EQ(errors.size(), 2u) << ::testing::PrintToString(errors);
+  EXPECT_EQ(errors[0], (dir / "c.toml").string() + ": DAG id d is defined twice");
+  EXPECT_TRUE(errors[1].starts_with((dir / "d.toml").string())) << errors[1];
+  std::filesystem::remove_all(dir);
+  errors.clear();
+  EXPECT_TRUE(LoadDagFolder(dir.string(), &errors).empty());
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_TRUE(errors[0].starts_with(dir.string() + ": ")) << errors[0];
 }
 
 TEST(DagSpecTest, DefaultsOfAMinimalFile) {

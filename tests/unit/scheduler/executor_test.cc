@@ -6,7 +6,7 @@
 
 #include <map>
 
-#include "scheduler/run_store.h"
+#include "testing/in_memory_run_store.h"
 
 namespace pinpipe::scheduler {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "scheduler/planner.h"
-#include "scheduler/run_store.h"
+#include "testing/in_memory_run_store.h"
 
 namespace pinpipe::scheduler {
 namespace {

@@ -2,7 +2,7 @@
 // task logs, the fault switch; and the run/task state names a persistent store writes.
 #include <gtest/gtest.h>
 
-#include "scheduler/run_store.h"
+#include "testing/in_memory_run_store.h"
 
 namespace pinpipe::scheduler {
 namespace {

@@ -1,4 +1,4 @@
-#include "scheduler/run_store.h"
+#include "testing/in_memory_run_store.h"
 
 #include <algorithm>
 
