@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/hex.h"
 #include "core/record_validator.h"
 
 namespace pinpipe::batch {
@@ -43,12 +44,8 @@ void ObjectCleaner::AddDeadLetter(std::string_view key, int64_t line, std::strin
     out.append(",\"raw\":");
     core::AppendJsonString(raw, &out);
   } else {
-    static constexpr char kHex[] = "0123456789abcdef";
     out.append(",\"raw_hex\":\"");
-    for (unsigned char c : raw) {
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
+    core::AppendHex(raw, &out);
     out.push_back('"');
   }
   out.append("}\n");

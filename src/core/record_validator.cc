@@ -17,6 +17,7 @@
 #include "core/byte_scan.h"
 #include "core/ascii.h"
 #include "core/check.h"
+#include "core/hex.h"
 #include "core/timestamp_parser.h"
 #include "core/uuid_text.h"
 
@@ -178,8 +179,7 @@ void AppendJsonString(std::string_view s, std::string* out) {
       case '\r': out->append("\\r"); break;
       case '\t': out->append("\\t"); break;
       default: {
-        static constexpr char kHex[] = "0123456789abcdef";
-        const char escape[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        const char escape[] = {'\\', 'u', '0', '0', HexDigit(c >> 4), HexDigit(c & 0xF)};
         out->append(escape, sizeof(escape));
       }
     }

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "core/hex.h"
+
 namespace pinpipe::emulate {
 namespace {
 
@@ -11,11 +13,6 @@ uint64_t Mix(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
-}
-
-void AppendHex(uint64_t value, int digits, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = digits - 1; i >= 0; --i) out->push_back(kHex[(value >> (4 * i)) & 0xF]);
 }
 
 // The number that follows `prefix` at the start of `text` and the rest after it (",...").
@@ -40,16 +37,16 @@ std::string DistinctUuid(int64_t index) {
   const uint64_t lo = Mix(hi ^ 0x6a09e667f3bcc909ULL);
   std::string out;
   out.reserve(36);
-  AppendHex(hi >> 32, 8, &out);                 // bits 63..32
+  core::AppendHexNumber(hi >> 32, 8, &out);    // bits 63..32
   out.push_back('-');
-  AppendHex(hi >> 16, 4, &out);                 // bits 31..16
+  core::AppendHexNumber(hi >> 16, 4, &out);    // bits 31..16
   out.append("-4");
-  AppendHex(hi, 3, &out);                       // bits 11..0
+  core::AppendHexNumber(hi, 3, &out);          // bits 11..0
   out.push_back('-');
   out.push_back("89ab"[(hi >> 12) & 3]);        // bits 13..12
-  AppendHex((((hi >> 14) & 3) << 10) | (lo & 0x3FF), 3, &out);  // bits 15..14
+  core::AppendHexNumber((((hi >> 14) & 3) << 10) | (lo & 0x3FF), 3, &out);  // bits 15..14
   out.push_back('-');
-  AppendHex(lo >> 16, 12, &out);
+  core::AppendHexNumber(lo >> 16, 12, &out);
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "emulate/record_json.h"
 
+#include "core/record_validator.h"
+
 namespace pinpipe::emulate {
 namespace {
 
@@ -11,7 +13,7 @@ void Key(std::string& out, std::string_view name) {
 
 void StringField(std::string& out, std::string_view name, std::string_view value) {
   Key(out, name);
-  AppendJsonString(out, value);
+  core::AppendJsonString(value, &out);
 }
 
 void RawField(std::string& out, std::string_view name, std::string_view number) {
@@ -20,33 +22,6 @@ void RawField(std::string& out, std::string_view name, std::string_view number) 
 }
 
 }  // namespace
-
-void AppendJsonString(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  size_t run_start = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(text.data() + run_start, i - run_start);
-    run_start = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xF];
-    }
-  }
-  out.append(text.data() + run_start, text.size() - run_start);
-  out += '"';
-}
 
 std::string PinJson(const PinRow& pin) {
   std::string out = "{";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "core/record_validator.h"
 #include "emulate/record_json.h"
 
 namespace pinpipe::emulate {
@@ -27,7 +28,7 @@ std::string RowJson(const pg::Result& result, int row) {
   std::string out = "{";
   for (int column = 0; column < result.columns(); ++column) {
     if (column > 0) out += ',';
-    AppendJsonString(out, result.ColumnName(column));
+    core::AppendJsonString(result.ColumnName(column), &out);
     out += ':';
     if (result.IsNull(row, column)) {
       out += "null";
@@ -35,12 +36,12 @@ std::string RowJson(const pg::Result& result, int row) {
       std::string_view value = result.GetValue(row, column);
       // NaN/Infinity are not JSON; send them as strings so the API rejects just that record.
       if (value == "NaN" || value == "Infinity" || value == "-Infinity") {
-        AppendJsonString(out, value);
+        core::AppendJsonString(value, &out);
       } else {
         out += value;
       }
     } else {
-      AppendJsonString(out, result.GetValue(row, column));
+      core::AppendJsonString(result.GetValue(row, column), &out);
     }
   }
   out += '}';

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <unordered_set>
 
+#include "core/hex.h"
 #include "emulate/prng.h"
 
 namespace pinpipe::emulate {
@@ -133,10 +134,9 @@ std::string Capitalized(std::string_view word) {
 }
 
 std::string Hex(Prng& rng, size_t digits) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(digits);
-  for (size_t i = 0; i < digits; ++i) out += kHex[rng.Uniform(0, 15)];
+  for (size_t i = 0; i < digits; ++i) out += core::HexDigit(static_cast<unsigned>(rng.Uniform(0, 15)));
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "lake/object_key.h"
 
+#include "core/hex.h"
+
 #include <string>
 
 namespace pinpipe::lake {
@@ -42,10 +44,8 @@ Status Invalid(std::string_view what, std::string_view key, std::string_view why
   for (char ch : key.substr(0, 200)) {
     const auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c == 0x7F) {
-      static constexpr char kHex[] = "0123456789abcdef";
       m += "\\x";
-      m += kHex[c >> 4];
-      m += kHex[c & 0xF];
+      core::AppendHexByte(c, &m);
     } else {
       m += ch;
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "core/hex.h"
 #include "lake/internal/crypto.h"
 
 namespace pinpipe::lake {
@@ -67,7 +68,6 @@ std::string_view DatePart(std::string_view amz_date) { return amz_date.substr(0,
 }  // namespace
 
 std::string UriEncode(std::string_view text, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(text.size() + text.size() / 2);
   for (char ch : text) {
@@ -76,8 +76,7 @@ std::string UriEncode(std::string_view text, bool keep_slash) {
       out += ch;
     } else {
       out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
+      core::AppendHexByte(c, &out, /*upper=*/true);
     }
   }
   return out;
@@ -200,7 +199,7 @@ std::string SigV4Signer::SigningKey(std::string_view amz_date) const {
 
 std::string SigV4Signer::Signature(std::string_view amz_date,
                                    std::string_view string_to_sign) const {
-  return internal::HexEncode(internal::HmacSha256(SigningKey(amz_date), string_to_sign));
+  return core::HexEncode(internal::HmacSha256(SigningKey(amz_date), string_to_sign));
 }
 
 std::string SigV4Signer::Authorization(const SigV4Request& request,

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/hex.h"
 #include "pg/transaction.h"
 
 namespace pinpipe::scheduler {
@@ -86,17 +87,6 @@ StatusOr<std::optional<Instant>> OptTime(const pg::Result& r, int row, int col) 
   if (r.IsNull(row, col)) return std::optional<Instant>();
   ASSIGN_OR_RETURN(int64_t v, Int(r.GetValue(row, col), r.ColumnName(col)));
   return std::optional<Instant>(Instant(std::chrono::seconds(v)));
-}
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
 }
 
 StatusOr<std::string> Unhex(std::string_view hex) {
@@ -323,7 +313,7 @@ Status PgRunStore::AppendTaskLog(std::string_view dag_id, const RunId& run_id,
           "INSERT INTO scheduler.task_logs (dag_id, run_id, task_id, try_number, chunk)"
           " VALUES ($1, $2, $3, $4::integer, decode($5, 'hex'))",
           {std::string(dag_id), run_id.str(), std::string(task_id), std::to_string(try_number),
-           Hex(text)})
+           core::HexEncode(text)})
       .status();
 }
 

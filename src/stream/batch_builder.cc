@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/hex.h"
 #include "pg/copy_in.h"
 
 namespace pinpipe::stream {
@@ -39,13 +40,8 @@ void AppendTimestampField(int64_t timestamp_ms, std::string* out) {
 }
 
 void AppendByteaField(std::string_view bytes, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out->append("\\\\x");  // COPY text escapes the bytea hex prefix's backslash
-  out->reserve(out->size() + bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out->push_back(kHex[c >> 4]);
-    out->push_back(kHex[c & 15]);
-  }
+  core::AppendHex(bytes, out);
 }
 
 BatchBuilder::BatchBuilder(std::shared_ptr<const transform::Transform> transform,

@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 
 #include "core/check.h"
+#include "core/hex.h"
 
 namespace pinpipe::lake::internal {
 namespace {
@@ -20,9 +21,9 @@ std::string Digest(const EVP_MD* md, std::string_view data) {
 }  // namespace
 
 std::string Sha256Raw(std::string_view data) { return Digest(EVP_sha256(), data); }
-std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256Raw(data)); }
+std::string Sha256Hex(std::string_view data) { return core::HexEncode(Sha256Raw(data)); }
 std::string Md5Raw(std::string_view data) { return Digest(EVP_md5(), data); }
-std::string Md5Hex(std::string_view data) { return HexEncode(Md5Raw(data)); }
+std::string Md5Hex(std::string_view data) { return core::HexEncode(Md5Raw(data)); }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -32,18 +33,6 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
            reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
   PINPIPE_CHECK(result != nullptr) << "HMAC failed";
   return std::string(reinterpret_cast<const char*>(out), len);
-}
-
-std::string HexEncode(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (char ch : bytes) {
-    const auto c = static_cast<unsigned char>(ch);
-    out += kHex[c >> 4];
-    out += kHex[c & 0xF];
-  }
-  return out;
 }
 
 std::string Base64Encode(std::string_view bytes) {

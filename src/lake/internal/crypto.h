@@ -12,7 +12,6 @@ std::string Sha256Hex(std::string_view data);
 std::string Md5Raw(std::string_view data);  // 16 bytes
 std::string Md5Hex(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);  // 32 raw bytes
-std::string HexEncode(std::string_view bytes);
 std::string Base64Encode(std::string_view bytes);
 
 }  // namespace pinpipe::lake::internal

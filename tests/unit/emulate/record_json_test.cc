@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "core/record_validator.h"
 #include "emulate/emulator.h"
 #include "emulate/source_posts.h"
 
@@ -11,7 +12,7 @@ namespace {
 
 TEST(RecordJsonTest, EscapesOnlyWhatJsonRequires) {
   std::string out;
-  AppendJsonString(out, "a\"b\\c\nd\te\x01 \xE2\x80\xA6\xC2\xA0");
+  core::AppendJsonString("a\"b\\c\nd\te\x01 \xE2\x80\xA6\xC2\xA0", &out);
   EXPECT_EQ(out, "\"a\\\"b\\\\c\\nd\\te\\u0001 \xE2\x80\xA6\xC2\xA0\"");
 }
 

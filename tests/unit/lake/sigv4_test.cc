@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/hex.h"
 #include "lake/internal/crypto.h"
 
 namespace pinpipe::lake {
@@ -107,7 +108,7 @@ TEST(SigV4SuiteTest, SuiteIsThere) {
 TEST(SigV4SignerTest, DerivesDocumentedSigningKey) {
   const SigV4Signer signer({"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""},
                            "us-east-1", "iam");
-  EXPECT_EQ(internal::HexEncode(signer.SigningKey("20120215T000000Z")),
+  EXPECT_EQ(core::HexEncode(signer.SigningKey("20120215T000000Z")),
             "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
 }
 
