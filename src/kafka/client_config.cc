@@ -44,6 +44,20 @@ constexpr const char* kLevelNames[] = {"EMERG",  "ALERT",  "CRIT", "ERROR",
 
 }  // namespace
 
+int ClientErrorLevel(rd_kafka_resp_err_t code) {
+  switch (code) {
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN: return 4;
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__RESOLVE: return 6;
+    default: return 3;
+  }
+}
+
+void LogClientError(rd_kafka_t* rk, rd_kafka_resp_err_t code, const char* reason) {
+  LogLine(ClientErrorLevel(code), rd_kafka_err2name(code), rk != nullptr ? rd_kafka_name(rk) : "",
+          reason != nullptr ? reason : "");
+}
+
 bool IsGuaranteeDowngrade(std::string_view facility, std::string_view message) {
   std::string text = Lower(facility) + " " + Lower(message);
   bool about_guarantee = text.find("idempot") != std::string::npos ||

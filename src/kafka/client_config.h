@@ -40,6 +40,12 @@ StatusOr<KafkaHandle> NewClient(rd_kafka_type_t type, ConfHandle conf);
 void LogLine(int level, std::string_view facility, std::string_view client,
              std::string_view message);
 
+// Logs an error event of a client's error callback (rd_kafka_conf_set_error_cb) at its syslog
+// level: "all brokers down" is a warning (4; the client keeps retrying), a transport or resolve
+// error is info (6; librdkafka's own FAIL log line already said it), anything else an error (3).
+void LogClientError(rd_kafka_t* rk, rd_kafka_resp_err_t code, const char* reason);
+int ClientErrorLevel(rd_kafka_resp_err_t code);
+
 // True when `message` (with `facility`) reports that idempotence or compression is disabled.
 bool IsGuaranteeDowngrade(std::string_view facility, std::string_view message);
 

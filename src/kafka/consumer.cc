@@ -99,20 +99,8 @@ void Consumer::RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 void Consumer::ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
   auto* hook = static_cast<Hook*>(opaque);
   auto code = static_cast<rd_kafka_resp_err_t>(err);
-  int level = 3;
-  switch (code) {
-    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
-      hook->all_brokers_down.store(true);
-      level = 4;
-      break;
-    case RD_KAFKA_RESP_ERR__TRANSPORT:
-    case RD_KAFKA_RESP_ERR__RESOLVE:
-      level = 6;  // librdkafka's own FAIL log line already said it
-      break;
-    default:
-      break;
-  }
-  LogLine(level, rd_kafka_err2name(code), rd_kafka_name(rk), reason != nullptr ? reason : "");
+  if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) hook->all_brokers_down.store(true);
+  LogClientError(rk, code, reason);
 }
 
 Consumer::~Consumer() { Close().IgnoreError(); }

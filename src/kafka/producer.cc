@@ -463,7 +463,6 @@ void ProducerImpl::DeliveryReportCallback(rd_kafka_t* rk, const rd_kafka_message
 void ProducerImpl::ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
   auto* self = static_cast<ProducerImpl*>(opaque);
   auto code = static_cast<rd_kafka_resp_err_t>(err);
-  int level = 3;
   switch (code) {
     case RD_KAFKA_RESP_ERR__FATAL:
       // Served by rd_kafka_poll() on the delivery thread, like the delivery reports that read it.
@@ -472,16 +471,11 @@ void ProducerImpl::ErrorCallback(rd_kafka_t* rk, int err, const char* reason, vo
       break;
     case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
       self->brokers_up_.store(false);
-      level = 4;
-      break;
-    case RD_KAFKA_RESP_ERR__TRANSPORT:
-    case RD_KAFKA_RESP_ERR__RESOLVE:
-      level = 6;  // librdkafka's own FAIL log line already said it
       break;
     default:
       break;
   }
-  LogLine(level, rd_kafka_err2name(code), rd_kafka_name(rk), reason != nullptr ? reason : "");
+  LogClientError(rk, code, reason);
 }
 
 int ProducerImpl::StatsCallback(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
