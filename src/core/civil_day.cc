@@ -28,10 +28,21 @@ std::optional<int> FixedDigits(std::string_view s) {
 int64_t HourOf(int64_t epoch_ms) { return FloorDiv(epoch_ms, kMillisPerHour); }
 int64_t DayOfHour(int64_t hour) { return FloorDiv(hour, 24); }
 
-std::string DateOfDay(int64_t day) {
+int64_t DaysFromCivil(const CivilDate& date) {
+  const std::chrono::year_month_day ymd(std::chrono::year(date.year), std::chrono::month(date.month),
+                                        std::chrono::day(date.day));
+  return std::chrono::sys_days(ymd).time_since_epoch().count();
+}
+
+CivilDate CivilOfDay(int64_t day) {
   const std::chrono::year_month_day ymd{std::chrono::sys_days(std::chrono::days(day))};
-  return fmt::format("{:04d}-{:02d}-{:02d}", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return CivilDate{static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                   static_cast<unsigned>(ymd.day())};
+}
+
+std::string DateOfDay(int64_t day) {
+  const CivilDate d = CivilOfDay(day);
+  return fmt::format("{:04d}-{:02d}-{:02d}", d.year, d.month, d.day);
 }
 
 std::string IsoTime(int64_t epoch_ms) {

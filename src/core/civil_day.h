@@ -25,4 +25,17 @@ std::string IsoTime(int64_t epoch_ms);
 // Day number of "YYYY-MM-DD", or nullopt when malformed or not a real date.
 std::optional<int64_t> ParseDate(std::string_view date);
 
+// A proleptic Gregorian date (std::chrono's calendar: years -32767..32767).
+struct CivilDate {
+  int year = 1970;
+  unsigned month = 1;  // 1..12
+  unsigned day = 1;    // 1..31
+  friend bool operator==(const CivilDate&, const CivilDate&) = default;
+};
+// Days since 1970-01-01 of a date with month 1..12 and day 1..31; a day past the end of its
+// month counts on into the next (as std::chrono's sys_days of such a year_month_day).
+int64_t DaysFromCivil(const CivilDate& date);
+// The date of a day number.
+CivilDate CivilOfDay(int64_t day);
+
 }  // namespace pinpipe::core

@@ -1,5 +1,7 @@
 #include "core/timestamp_parser.h"
 
+#include <chrono>
+
 #include "core/ascii.h"
 
 namespace pinpipe::core {
@@ -27,12 +29,13 @@ bool Expect(std::string_view s, size_t* pos, char c) {
 
 }  // namespace
 
-bool IsLeapYear(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+bool IsLeapYear(int year) { return std::chrono::year(year).is_leap(); }
 
 int DaysInMonth(int year, int month) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month == 2 && IsLeapYear(year)) return 29;
-  return kDays[month - 1];
+  using namespace std::chrono;
+  const year_month_day_last last(std::chrono::year(year),
+                                 month_day_last(std::chrono::month(static_cast<unsigned>(month))));
+  return static_cast<int>(static_cast<unsigned>(last.day()));
 }
 
 bool ParseTimestamp(std::string_view s, CivilTimestamp* out, std::string_view* reason) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <unordered_set>
 
+#include "core/civil_day.h"
 #include "core/hex.h"
 #include "emulate/prng.h"
 
@@ -303,32 +304,18 @@ const std::vector<std::string_view>& Categories() {
 const std::vector<std::string_view>& Countries() { return kCountryList; }
 
 int64_t UnixSecondsFromCivil(int year, unsigned month, unsigned day) {
-  // Howard Hinnant's days_from_civil.
-  year -= month <= 2 ? 1 : 0;
-  const int era = (year >= 0 ? year : year - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(year - era * 400);
-  const unsigned doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return (static_cast<int64_t>(era) * 146097 + static_cast<int64_t>(doe) - 719468) * 86400;
+  return core::DaysFromCivil(core::CivilDate{year, month, day}) * 86400;
 }
 
 std::string FormatTimestamp(int64_t unix_seconds) {
-  // Howard Hinnant's civil_from_days.
   int64_t days = unix_seconds / 86400;
   int64_t secs = unix_seconds % 86400;
   if (secs < 0) {
     secs += 86400;
     days -= 1;
   }
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const int64_t doe = days - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const core::CivilDate date = core::CivilOfDay(days);
+  const int64_t year = date.year, month = date.month, day = date.day;
   char out[96];
   std::snprintf(out, sizeof(out), "%04lld-%02lld-%02lld %02lld:%02lld:%02lld",
                 static_cast<long long>(year), static_cast<long long>(month),

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/check.h"
+#include "core/civil_day.h"
 
 namespace pinpipe::transform {
 namespace {
@@ -71,16 +72,6 @@ constexpr int64_t kPow10[] = {1,
                               100000000000000000,
                               1000000000000000000};
 constexpr int kMaxCountDigits = 18;
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
 
 void AppendPadded(int64_t v, int width, std::string* out) {
   char buf[24];
@@ -188,7 +179,8 @@ bool ParseBoolText(std::string_view s, bool* out) {
 }
 
 int64_t TimestampMicros(const core::CivilTimestamp& ts) {
-  const int64_t days = DaysFromCivil(ts.year, ts.month, ts.day);
+  const int64_t days = core::DaysFromCivil(
+      core::CivilDate{ts.year, static_cast<unsigned>(ts.month), static_cast<unsigned>(ts.day)});
   const int64_t seconds = days * 86400 + ts.hour * 3600 + ts.minute * 60 + ts.second -
                           (ts.has_offset ? int64_t{ts.offset_minutes} * 60 : 0);
   return seconds * 1000000 + (int64_t{ts.nanos} + 500) / 1000;
@@ -207,16 +199,8 @@ void AppendTimestamp(int64_t micros, std::string* out) {
     second_of_day += 86400;
     --days;
   }
-  // civil_from_days (H. Hinnant).
-  const int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const core::CivilDate date = core::CivilOfDay(days);
+  const int64_t year = date.year, month = date.month, day = date.day;
   // Record timestamps are years 0001..9999; after a UTC offset at most one day either side, so
   // year 0 (1 BC, which PostgreSQL writes with a BC suffix) and 10000 can occur.
   PINPIPE_CHECK(year >= 0 && year <= 10000) << "timestamp year out of range: " << year;
