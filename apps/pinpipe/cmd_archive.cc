@@ -42,9 +42,8 @@ int FailArchive(const std::string& message) {
 }
 
 int RunArchive(ArchiveFlags f) {
-  // Stop signals are taken by a dedicated thread through sigwait(); every other thread
-  // (librdkafka's, the writer's, the HTTP server's) inherits the blocked mask.
-  BlockStopSignals();
+  // First, before any thread (librdkafka's, the HTTP server's) exists: they inherit its mask.
+  StopSignals signals("archive", "writing the open segments");
 
   batch::ArchiverOptions& o = f.options;
   auto layout = batch::ParseLayout(f.layout);
@@ -72,11 +71,10 @@ int RunArchive(ArchiveFlags f) {
 
   WorkerProcess process;
   process.name = "archive";
-  process.on_stop = "writing the open segments";
   process.metrics_host = f.metrics_host;
   process.metrics_port = f.metrics_port;
   process.render_metrics = [&registry, &archiver] { return registry.Render() + archiver.RenderGauges(); };
-  return RunWorkerProcess(process, [&archiver](const std::atomic<bool>& stop) { return archiver.Run(stop); });
+  return RunWorkerProcess(process, signals, [&archiver](const std::atomic<bool>& stop) { return archiver.Run(stop); });
 }
 
 CommandRegistration kArchive(

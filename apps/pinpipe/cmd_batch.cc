@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <condition_variable>
 #include <cstdio>
 #include <iostream>
@@ -21,6 +20,7 @@
 #include "s3_flags.h"
 #include "lake/object_store.h"
 #include "transform/transform.h"
+#include "stop_signals.h"
 
 namespace pinpipe::app {
 namespace {
@@ -39,10 +39,6 @@ struct BatchFlags {
   int64_t part_mib = 256;
   std::string progress = "auto";
 };
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void OnStopSignal(int) { g_stop.store(true); }
 
 double CpuSeconds() {
   rusage usage{};
@@ -139,6 +135,8 @@ void PrintDay(const batch::DayReport& d) {
 }
 
 int RunBatch(BatchFlags f) {
+  // Before any thread (the progress line's, the job's) exists: they inherit its mask.
+  StopSignals signals("batch", "stopping: the day being loaded is rolled back");
   std::shared_ptr<const transform::Transform> transform = transform::Transform::Default();
   if (!f.transform_file.empty()) {
     auto loaded = transform::Transform::FromFile(f.transform_file);
@@ -152,7 +150,7 @@ int RunBatch(BatchFlags f) {
   o.write_pg = !f.no_pg && !f.dry_run;
   o.write_lake = !f.dry_run;
   o.parts.part_bytes = static_cast<uint64_t>(f.part_mib) << 20;
-  o.stop = &g_stop;
+  o.stop = &signals.flag();
   auto log = [](std::string_view line) { std::cerr << "pinpipe batch: " << line << std::endl; };
 
   if (f.views_only) {
@@ -207,12 +205,6 @@ int RunBatch(BatchFlags f) {
     std::cerr << "pinpipe batch: lake " << url << ": " << store.status().ToString() << "\n";
     return 1;
   }
-
-  struct sigaction action {};
-  action.sa_handler = OnStopSignal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
 
   batch::BatchJob job(o, transform, store->get(), log);
   const double cpu0 = CpuSeconds();

@@ -1,7 +1,6 @@
 // `pinpipe dashboard`: the pipeline's web dashboard (the page and its read-only JSON API; see
 // docs/design.md, "Dashboard").
 #include <malloc.h>
-#include <csignal>
 #include <iostream>
 #include <memory>
 
@@ -12,6 +11,7 @@
 #include "event_time_flags.h"
 #include "lake/object_store.h"
 #include "s3_flags.h"
+#include "stop_signals.h"
 
 namespace pinpipe::app {
 namespace {
@@ -50,11 +50,7 @@ int RunDashboard(const DashboardFlags& f) {
   // of every poll then pin the freed space.
   mallopt(M_ARENA_MAX, 2);
   mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  StopSignals signals("dashboard", "stopping");
 
   dashboard::DashboardConfig c;
   StatusOr<std::string> token = ResolveAuthToken(f.auth);
@@ -97,10 +93,7 @@ int RunDashboard(const DashboardFlags& f) {
   std::cerr << "pinpipe dashboard: listening on http://" << f.host << ":" << server.port()
             << "/ (API /api/*, docs /openapi.json, metrics /metrics), "
             << (auth ? "bearer auth on /api" : "auth off") << std::endl;
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  std::cerr << "pinpipe dashboard: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping"
-            << std::endl;
+  signals.Wait();
   server.Stop();
   return 0;
 }

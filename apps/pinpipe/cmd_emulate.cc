@@ -1,8 +1,8 @@
 // `pinpipe emulate`: the user posting emulator (replay mode by default, load mode with --rate,
 // --count, --duration, --concurrency or --batch-size), or with --history a back-dated past
 // produced straight into Kafka (emulate/history.h), after which it exits.
+#include <atomic>
 #include <charconv>
-#include <csignal>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -17,12 +17,11 @@
 #include "emulate/history.h"
 #include "kafka/admin.h"
 #include "pg/connection.h"
+#include "stop_signals.h"
 
 namespace pinpipe::app {
 namespace {
 
-std::atomic<bool> g_emulate_stop{false};
-extern "C" void OnSigint(int) { g_emulate_stop.store(true); }
 
 struct EmulateFlags {
   KafkaClientFlags kafka;  // --kafka-option, --kafka-config
@@ -102,7 +101,8 @@ Status CheckTopicsKeepHistory(const EmulateFlags& flags, const emulate::HistoryP
   return Status::Ok();
 }
 
-int RunHistory(const EmulateFlags& flags, const std::vector<emulate::SourcePost>& posts) {
+int RunHistory(const EmulateFlags& flags, const std::vector<emulate::SourcePost>& posts,
+               const std::atomic<bool>& stop) {
   StatusOr<std::chrono::seconds> span = core::ParseDuration(flags.history);
   if (!span.ok()) {
     std::cerr << "emulate: --history: " << span.status().message() << "\n";
@@ -145,7 +145,7 @@ int RunHistory(const EmulateFlags& flags, const std::vector<emulate::SourcePost>
     return 1;
   }
   emulate::HistoryTopics topics{flags.topic_pin, flags.topic_geo, flags.topic_user};
-  auto stats = emulate::LoadHistory(posts, *schedule, topics, **producer, g_emulate_stop,
+  auto stats = emulate::LoadHistory(posts, *schedule, topics, **producer, stop,
                                     std::chrono::seconds(60), &std::cerr);
   (*producer)->Close(std::chrono::seconds(5));
   if (!stats.ok()) {
@@ -153,7 +153,7 @@ int RunHistory(const EmulateFlags& flags, const std::vector<emulate::SourcePost>
     return 1;
   }
   std::cout << emulate::FormatHistorySummary(options, *schedule, *stats) << "\n";
-  if (g_emulate_stop.load()) {
+  if (stop.load()) {
     std::cerr << "emulate: stopped before the history was complete\n";
     return 1;
   }
@@ -170,6 +170,8 @@ emulate::RetryOptions RetryOptionsOf(const EmulateFlags& flags) {
 }
 
 int Run(const EmulateFlags& flags) {
+  // Before any thread (the producer's, the load's connections) exists: they inherit its mask.
+  StopSignals signals("emulate", "stopping");
   auto url = http::ParseHttpUrl(flags.api_url);
   if (!url.ok()) {
     std::cerr << "emulate: " << url.status().ToString() << "\n";
@@ -191,12 +193,7 @@ int Run(const EmulateFlags& flags) {
   }
   std::cerr << "loaded " << posts.size() << " source posts\n";
 
-  struct sigaction action {};
-  action.sa_handler = OnSigint;
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-
-  if (!flags.history.empty()) return RunHistory(flags, posts);
+  if (!flags.history.empty()) return RunHistory(flags, posts, signals.flag());
 
   const bool load_mode = flags.rate >= 0 || flags.concurrency > 0 || flags.count > 0 ||
                          flags.duration > 0 || flags.batch_size > 0;
@@ -207,7 +204,7 @@ int Run(const EmulateFlags& flags) {
     options.seed = flags.seed;
     options.distinct_from = flags.distinct_from;
     options.retry = RetryOptionsOf(flags);
-    auto stats = emulate::RunReplay(posts, options, g_emulate_stop, std::cout);
+    auto stats = emulate::RunReplay(posts, options, signals.flag(), std::cout);
     std::cerr << "posted " << stats.posts << " posts: " << stats.records_ok << " records accepted, "
               << stats.records_failed << " not (gave up " << stats.gave_up << "); retried "
               << stats.retried << "\n";
@@ -225,7 +222,7 @@ int Run(const EmulateFlags& flags) {
   options.distinct_from = flags.distinct_from;
   options.progress = !flags.no_progress;
   options.retry = RetryOptionsOf(flags);
-  auto summary = emulate::RunLoad(posts, options, g_emulate_stop, std::cerr);
+  auto summary = emulate::RunLoad(posts, options, signals.flag(), std::cerr);
   std::cout << emulate::FormatSummary(summary) << "\n";
   // Exit 0 unless nothing could be sent at all.
   return summary.accepted + summary.rejected > 0 ? 0 : 1;

@@ -33,6 +33,7 @@
 #include "core/duration.h"
 #include "core/metrics.h"
 #include "http/server.h"
+#include "stop_signals.h"
 #include "worker_process.h"
 #include "lake/object_store.h"
 #include "scheduler/airflow_export.h"
@@ -153,37 +154,8 @@ ProcessRunnerOptions RunnerOptions(const SchedulerFlags& f) {
   return o;
 }
 
-// SIGINT/SIGTERM are taken by a dedicated thread (sigwait); the children get a clean mask.
-class StopSignals {
- public:
-  explicit StopSignals(std::stop_source* stop) {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-    thread_ = std::jthread([this, stop] {
-      int sig = 0;
-      sigwait(&set_, &sig);
-      if (done_) return;
-      std::cerr << "pinpipe scheduler: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
-                << ", stopping (no new tries; waiting for running ones)" << std::endl;
-      stop->request_stop();
-    });
-  }
-  ~StopSignals() {
-    done_ = true;
-    pthread_kill(thread_.native_handle(), SIGTERM);
-  }
-
- private:
-  sigset_t set_;
-  std::atomic<bool> done_ = false;
-  std::jthread thread_;
-};
-
 int RunDaemon(const SchedulerFlags& f) {
-  std::stop_source stop;
-  StopSignals signals(&stop);
+  StopSignals signals("scheduler", "stopping (no new tries; waiting for running ones)");
   std::vector<std::string> errors;
   std::vector<DagSpec> dags = LoadDagFolder(f.dags_dir, &errors);
   for (const std::string& e : errors) std::cerr << "pinpipe scheduler: skipping " << e << "\n";
@@ -209,7 +181,7 @@ int RunDaemon(const SchedulerFlags& f) {
   options.drain_timeout = std::chrono::seconds(f.drain_timeout_s);
   options.metrics = &registry;
   Executor executor(std::move(dags), store->get(), &runner, std::move(options));
-  executor.Run(stop.get_token());
+  executor.Run(signals.token());
   if (server) server->Stop();
   std::cerr << "pinpipe scheduler: stopped\n";
   return 0;
@@ -329,8 +301,7 @@ int RunBackfill(const SchedulerFlags& f) {
       FormatDate(*to_day + std::chrono::hours(36), TimeZone::Utc()), spec->timezone);
   if (!to.ok()) return Fail("--to: " + to.status().message());
 
-  std::stop_source stop;
-  StopSignals signals(&stop);
+  StopSignals signals("scheduler", "stopping (no new tries; waiting for running ones)");
   StatusOr<std::unique_ptr<PgRunStore>> store = OpenStore(f);
   if (!store.ok()) return Fail(store.status().ToString());
   const Planner planner(*spec);
@@ -370,7 +341,7 @@ int RunBackfill(const SchedulerFlags& f) {
   options.only_runs = std::map<std::string, std::set<RunId>>{{spec->id, ids}};
   options.drain_timeout = std::chrono::seconds(f.drain_timeout_s);
   Executor executor({*spec}, store->get(), &runner, std::move(options));
-  const bool finished = executor.RunUntilDone(stop.get_token());
+  const bool finished = executor.RunUntilDone(signals.token());
   StatusOr<std::vector<DagRun>> after = (*store)->LoadRuns(spec->id);
   if (!after.ok()) return Fail(after.status().ToString());
   std::vector<DagRun> mine;

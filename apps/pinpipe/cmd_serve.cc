@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <csignal>
 #include <mutex>
 #include <stop_token>
 #include <thread>
@@ -18,6 +17,7 @@
 #include "http/server.h"
 #include "ingest/ingest_service.h"
 #include "kafka/producer.h"
+#include "stop_signals.h"
 
 namespace pinpipe::app {
 namespace {
@@ -111,13 +111,9 @@ int RunServe(const ServeFlags& f) {
     return 1;
   }
   PinMallocThresholds();
-  // Block the stop signals before any thread starts, so every thread inherits the mask and the
-  // main thread alone receives them through sigwait().
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread starts, so every thread inherits the blocked mask.
+  StopSignals signals("serve",
+                      "draining: new records get 503, waiting for Kafka acknowledgements");
 
   StatusOr<std::string> resolved = ResolveAuthToken(f.auth);
   if (!resolved.ok()) {
@@ -191,10 +187,7 @@ int RunServe(const ServeFlags& f) {
               << "); records will be answered 503 until it is" << std::endl;
   }
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  std::cerr << "pinpipe serve: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
-            << ", draining: new records get 503, waiting for Kafka acknowledgements" << std::endl;
+  signals.Wait();
   service.StartDraining();
   // Answers for records already produced are written by the server, so it must still run while
   // the producer flushes; only then are the connections closed.

@@ -26,9 +26,8 @@ struct StreamFlags {
 };
 
 int RunStream(StreamFlags f) {
-  // Stop signals are taken by a dedicated thread through sigwait(); every other thread
-  // (librdkafka's, the HTTP server's) inherits the blocked mask.
-  BlockStopSignals();
+  // First, before any thread (librdkafka's, the HTTP server's) exists: they inherit its mask.
+  StopSignals signals("stream", "finishing the current batch");
 
   std::shared_ptr<const transform::Transform> transform = transform::Transform::Default();
   if (!f.transform_file.empty()) {
@@ -53,11 +52,10 @@ int RunStream(StreamFlags f) {
 
   WorkerProcess process;
   process.name = "stream";
-  process.on_stop = "finishing the current batch";
   process.metrics_host = f.metrics_host;
   process.metrics_port = f.metrics_port;
   process.render_metrics = [&registry, &worker] { return registry.Render() + worker.RenderLag(); };
-  return RunWorkerProcess(process, [&worker](const std::atomic<bool>& stop) { return worker.Run(stop); });
+  return RunWorkerProcess(process, signals, [&worker](const std::atomic<bool>& stop) { return worker.Run(stop); });
 }
 
 CommandRegistration kStream(

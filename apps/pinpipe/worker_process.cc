@@ -1,31 +1,11 @@
 #include "worker_process.h"
 
-#include <pthread.h>
-
-#include <csignal>
 #include <iostream>
 #include <memory>
-#include <thread>
 
 #include "http/server.h"
 
 namespace pinpipe::app {
-namespace {
-
-sigset_t StopSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  return set;
-}
-
-}  // namespace
-
-void BlockStopSignals() {
-  const sigset_t set = StopSignals();
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-}
 
 Status StartMetricsServer(const WorkerProcess& process, std::unique_ptr<http::Server>* server) {
   server->reset();
@@ -56,32 +36,16 @@ Status StartMetricsServer(const WorkerProcess& process, std::unique_ptr<http::Se
   return Status::Ok();
 }
 
-int RunWorkerProcess(const WorkerProcess& process,
+int RunWorkerProcess(const WorkerProcess& process, StopSignals& signals,
                      const std::function<Status(const std::atomic<bool>& stop)>& run) {
   const std::string prefix = "pinpipe " + process.name + ": ";
-  BlockStopSignals();  // idempotent; the server's threads below inherit the mask
-
   std::unique_ptr<http::Server> server;
   if (Status s = StartMetricsServer(process, &server); !s.ok()) {
     std::cerr << prefix << s.ToString() << "\n";
     return 1;
   }
-
-  std::atomic<bool> stop{false};
-  const sigset_t stop_signals = StopSignals();
-  std::jthread signals([&stop, &prefix, &process, stop_signals] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    std::cerr << prefix << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", " << process.on_stop
-              << std::endl;
-    stop.store(true);
-  });
-  Status s = run(stop);
+  Status s = run(signals.flag());
   if (server) server->Stop();
-  if (!stop.load()) {
-    // run() returned on its own (fatal error): wake the signal thread so it can be joined.
-    pthread_kill(signals.native_handle(), SIGTERM);
-  }
   if (!s.ok()) {
     std::cerr << prefix << s.ToString() << "\n";
     return 1;

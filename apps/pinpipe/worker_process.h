@@ -1,6 +1,6 @@
-// The process shell shared by the long-running workers (`pinpipe stream`, `pinpipe archive`):
-// SIGINT/SIGTERM handling through a dedicated sigwait() thread, and the optional metrics server
-// (GET /metrics, GET /healthz).
+// The process shell shared by the long-running workers (`pinpipe stream`, `pinpipe archive`): the
+// optional metrics server (GET /metrics, GET /healthz) around the worker's run, which stops on
+// SIGINT/SIGTERM (StopSignals, stop_signals.h).
 #pragma once
 
 #include <atomic>
@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "stop_signals.h"
 
 namespace pinpipe::http {
 class Server;
@@ -19,25 +20,21 @@ namespace pinpipe::app {
 
 struct WorkerProcess {
   std::string name;             // "stream": log lines start with "pinpipe stream: "
-  std::string on_stop;          // logged after the signal's name, e.g. "finishing the current batch"
   std::string metrics_host;     // where the metrics server listens
   uint16_t metrics_port = 0;    // 0 = no metrics server
   std::function<std::string()> render_metrics;  // the /metrics body (Prometheus text)
 };
-
-// Blocks SIGINT and SIGTERM in the calling thread and every thread it creates afterwards. Call it
-// first in the command, before any thread (librdkafka's, the HTTP server's) exists.
-void BlockStopSignals();
 
 // Starts the metrics server of `process` (GET /metrics, /healthz) on its host and port and logs
 // where it listens; *server stays empty when metrics_port is 0. `process` must outlive the
 // server. Errors: the server's (e.g. the port is taken).
 Status StartMetricsServer(const WorkerProcess& process, std::unique_ptr<http::Server>* server);
 
-// Starts the metrics server (if asked), runs `run(stop)` until it returns (`stop` turns true on
-// SIGINT/SIGTERM), stops the server and returns the exit code: 0 when `run` returned OK, 1 (with
-// the error on stderr) otherwise or when the metrics server cannot start.
-int RunWorkerProcess(const WorkerProcess& process,
+// Starts the metrics server (if asked), runs `run(stop)` until it returns (`stop` is
+// signals.flag(): true on SIGINT/SIGTERM), stops the server and returns the exit code: 0 when
+// `run` returned OK, 1 (with the error on stderr) otherwise or when the metrics server cannot
+// start.
+int RunWorkerProcess(const WorkerProcess& process, StopSignals& signals,
                      const std::function<Status(const std::atomic<bool>& stop)>& run);
 
 }  // namespace pinpipe::app
