@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -133,18 +134,30 @@ class SecuredClusterTest : public OwnKafkaTest {
 // first, then a table of clients that must be refused.
 TEST_F(SecuredClusterTest, PipelineRunsExactlyOnceOverSaslScramTlsAndOtherClientsAreRefused) {
   // Topics replicated to all three brokers, two of which must have each record before it is
-  // acknowledged.
+  // acknowledged (the cluster's default min.insync.replicas), made as a user would, with
+  // `pinpipe topics ensure` over SASL/TLS.
   const std::array<std::string, 3> topic_names = {name_ + "-pin", name_ + "-geo", name_ + "-user"};
-  std::vector<kafka::TopicSpec> specs;
-  for (const std::string& t : topic_names) {
-    specs.push_back({.name = t,
-                     .partitions = 3,
-                     .replication_factor = kNodes,
-                     .configs = {{"min.insync.replicas", "2"}}});
-  }
-  Status created = kafka::EnsureTopics(brokers_, specs, seconds(60));
-  ASSERT_TRUE(created.ok()) << created.ToString();
+  const CommandResult ensured = RunCommand(fmt::format(
+      "{} topics ensure --kafka-brokers {} --kafka-config {} --partitions 3 "
+      "--replication-factor {} --topic-pin {} --topic-geo {} --topic-user {} 2>&1",
+      ShellQuote(bin_), brokers_, ShellQuote(properties_), kNodes, topic_names[0], topic_names[1],
+      topic_names[2]));
+  ASSERT_EQ(ensured.exit_code, 0) << ensured.output;
   const std::vector<std::string> topics(topic_names.begin(), topic_names.end());
+  for (const std::string& t : topics) {
+    // (Any broker may answer; one that has not caught up with the new topic says NotFound.)
+    StatusOr<std::map<std::string, kafka::TopicConfigEntry>> configs = NotFound("not asked");
+    WaitFor(
+        [&] {
+          configs = kafka::DescribeTopicConfigs(brokers_, t, seconds(30));
+          return configs.ok();
+        },
+        seconds(30));
+    ASSERT_TRUE(configs.ok()) << configs.status().ToString();
+    auto min_isr = configs->find("min.insync.replicas");
+    ASSERT_NE(min_isr, configs->end()) << t;
+    EXPECT_EQ(min_isr->second.value, "2") << t;
+  }
   auto cluster = kafka::Describe(brokers_, seconds(30));
   ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
   EXPECT_EQ(cluster->brokers.size(), static_cast<size_t>(kNodes));
