@@ -92,14 +92,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 metric_sum() {  # sum of a metric family (all label sets) on the archiver's /metrics
   curl -s "http://127.0.0.1:$METRICS_PORT/metrics" 2>/dev/null |
     awk -v m="$1" '$1 ~ "^"m"({|$)" { s += $2 } END { printf "%.0f", s + 0 }'
-}
-topic_end() {
-  "$ROOT/scripts/services" kafka tool org.apache.kafka.tools.GetOffsetShell --topic "$1" 2>/dev/null |
-    awk -F: '{ s += $3 } END { print s + 0 }'
 }
 
 # ---- Kafka, topics, pre-fill ------------------------------------------------------------------

@@ -117,7 +117,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 pid_of() { "${WATCH[@]}" state --status "$STATUS" "$1" | awk '$1 == "running" { print $2 }'; }
 pause() { kill -STOP "$1"; paused+=("$1"); }
 resume() {
@@ -179,14 +178,14 @@ until port_open "$PINPIPE_DASHBOARD_PORT" && [[ -n $(pid_of stream) ]]; do
   sleep 0.5
 done
 t_up=$(now)
-log "pipeline up after $(secs "$t_launch" "$t_up")s; waiting for the batch layer's first day"
+log "pipeline up after $(secs "$t_launch" "$t_up" 1)s; waiting for the batch layer's first day"
 until [[ -n $(psql_q pinterest_streaming -c "SELECT boundary FROM serving.boundary" 2>/dev/null) ]]; do
   ((SECONDS < deadline)) || die "the batch layer loaded no day within 600 s (log: $S/run.log)"
   sleep 2
 done
 t_boundary=$(now)
 boundary=$(psql_q pinterest_streaming -c "SELECT boundary FROM serving.boundary")
-log "boundary $boundary after $(secs "$t_launch" "$t_boundary")s from the launch"
+log "boundary $boundary after $(secs "$t_launch" "$t_boundary" 1)s from the launch"
 SRC_DSN="$PG dbname=pinterest"
 
 # ---- 2. throughput with and without the dashboard -------------------------------------------
@@ -369,7 +368,7 @@ if [[ $ONLY != throughput ]]; then latency_part; fi
   echo "Command: bench/dashboard_bench.sh --posts $POSTS --rounds $ROUNDS --clients $CLIENTS --seconds $SECONDS_LAT --only $ONLY"
   [[ -n $BUILD_NOTE ]] && echo && echo "**Warning:** $BUILD_NOTE."
   echo
-  echo "Pipeline (scripts/run, fresh state): up after $(secs "$t_launch" "$t_up") s; batch layer's first day ($boundary) after $(secs "$t_launch" "$t_boundary") s."
+  echo "Pipeline (scripts/run, fresh state): up after $(secs "$t_launch" "$t_up" 1) s; batch layer's first day ($boundary) after $(secs "$t_launch" "$t_boundary" 1) s."
   echo
   if [[ $ONLY != latency ]]; then
   echo "## Speed-layer throughput with the dashboard"

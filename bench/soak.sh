@@ -116,7 +116,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 worker_state() { "${WATCH[@]}" state --status "$STATUS" "$1"; }  # NAME -> "state pid"
 all_running() { "${WATCH[@]}" all-running --status "$STATUS"; }
@@ -142,7 +141,7 @@ until all_running && port_open "$PINPIPE_API_PORT"; do
   sleep 0.2
 done
 t0=$(now)
-log "soak: pipeline up after $(secs "$t_launch" "$t0")s; load runs until +${DURATION}s"
+log "soak: pipeline up after $(secs "$t_launch" "$t0" 1)s; load runs until +${DURATION}s"
 t_stop=$(awk -v a="$t0" -v d="$DURATION" 'BEGIN { printf "%.3f", a + d }')
 "${WATCH[@]}" sample --status "$STATUS" --kafka-port "$PINPIPE_KAFKA_PORT" --pg-port "$PINPIPE_PG_PORT" \
   --emulate-log "$S/logs/emulate.log" --out "$S/rss.csv" --load-out "$S/load.csv" --interval "$INTERVAL" &
@@ -201,13 +200,13 @@ while awk -v a="$t_drain" -v n="$(now)" -v m="$DRAIN_TIMEOUT" 'BEGIN { exit !(n 
   if ((behind == 0)) && [[ $arch == "9 0" ]]; then caught=1; break; fi
   sleep 2
 done
-catchup_s=$(secs "$t_drain" "$(now)")
+catchup_s=$(secs "$t_drain" "$(now)" 1)
 ((caught)) || warn "not caught up after ${DRAIN_TIMEOUT}s ($behind speed-layer partitions behind, archiver: $arch)"
 log "soak: $hw_total messages in Kafka; caught up in ${catchup_s}s; stopping scripts/run"
 cp "$STATUS" "$S/status-final.json" 2>/dev/null || true
 t_s=$(now)
 stop_run
-stop_s=$(secs "$t_s" "$(now)")
+stop_s=$(secs "$t_s" "$(now)" 1)
 
 # ---- accounting and report -------------------------------------------------------------------
 cp "$S/rss.csv" "$RESULTS/soak-$STAMP.csv"
@@ -224,7 +223,7 @@ python3 "$ROOT/bench/lib/soak_report.py" --root "$ROOT" --bin "$BIN" --lake "$LA
   --status-copy "$S/status-final.json" --rss-csv "$S/rss.csv" --rss-csv-copy "$RESULTS/soak-$STAMP.csv" \
   --load-csv "$S/load.csv" --report "$report" --meta "$meta" --t0 "$t0" --t-end "$t_end" \
   --warmup "$WARMUP" || rc=$?
-log "soak: accounting and report took $(secs "$t_acc" "$(now)")s"
+log "soak: accounting and report took $(secs "$t_acc" "$(now)" 1)s"
 # The batch job's output was only read for the check (several GB after a long soak).
 rm -rf "$LAKE/clean"
 echo "report: $report" >&2

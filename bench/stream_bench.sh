@@ -97,35 +97,14 @@ count_rows() { psql_q pinterest_streaming -c "SELECT count(*) FROM experimental_
 # distinct; the end is checked with count(*)). A count(*) every 200 ms of a table growing to
 # hundreds of MB is itself a parallel sequential scan that takes CPU from the engine under test;
 # Spark has no such table, so for it count(*) it is (its figures are slightly pessimistic).
-# The polls go through one psql session (a coprocess) instead of a new psql process every 200 ms:
-# starting psql and connecting took ~8% of the 2 cores during a drain (perf), CPU the engine
-# under test then lacks. An error (table not created yet) prints no value: 0.
-poll_start() { coproc POLL { psql_q pinterest_streaming 2>/dev/null; }; }
-poll_stop() {
-  [[ -n ${POLL_PID:-} ]] || return 0
-  local pid=$POLL_PID
-  eval "exec ${POLL[1]}>&-" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  POLL_PID=""
-}
+# (Polled through one psql session: poll_start, bench/lib/bench.sh.)
 committed_rows() {  # ENGINE -> sets ROWS
-  local sql line
+  local sql
   sql=$([[ $1 == pinpipe ]] && echo "SELECT coalesce(sum(rows), 0) FROM pinpipe_stream_batches" ||
     echo "SELECT count(*) FROM experimental_data")
-  ROWS=0
-  [[ -n ${POLL_PID:-} ]] || return 0
-  printf '%s;\n\\echo __end__\n' "$sql" >&"${POLL[1]}" 2>/dev/null || return 0
-  while IFS= read -r -t 30 line <&"${POLL[0]}"; do
-    [[ $line == __end__ ]] && break
-    [[ $line =~ ^[0-9]+$ ]] && ROWS=$line
-  done
-  return 0
+  poll_int "$sql"
+  ROWS=$POLLED
 }
-topic_end() {  # sum of the end offsets of a topic
-  "$ROOT/scripts/services" kafka tool org.apache.kafka.tools.GetOffsetShell --topic "$1" 2>/dev/null |
-    awk -F: '{ s += $3 } END { print s + 0 }'
-}
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 # ---- services, topics, source data ----------------------------------------------------------
 "$ROOT/scripts/services" reset --yes >/dev/null 2>&1 || true
@@ -188,7 +167,7 @@ run_engine() {
   local t0 t_first="" t_all="" c=0 last=-1 last_change
   t0=$(now); last_change=$t0
   start_engine "$e"
-  poll_start
+  poll_start pinterest_streaming
   while :; do
     sleep 0.2
     committed_rows "$e"; c=$ROWS

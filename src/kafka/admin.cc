@@ -346,7 +346,17 @@ StatusOr<std::optional<int64_t>> EnsureMinRetention(const std::string& brokers,
                                                      const std::string& topic,
                                                      int64_t min_retention_ms,
                                                      std::chrono::milliseconds timeout) {
-  ASSIGN_OR_RETURN(auto configs, DescribeTopicConfigs(brokers, topic, timeout));
+  // On a cluster, a topic EnsureTopics just saw in one broker's metadata can still be unknown to
+  // the broker that answers DescribeConfigs: ask again until `timeout`.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  StatusOr<std::map<std::string, TopicConfigEntry>> described =
+      DescribeTopicConfigs(brokers, topic, timeout);
+  while (!described.ok() && described.status().code() == StatusCode::kNotFound &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    described = DescribeTopicConfigs(brokers, topic, timeout);
+  }
+  ASSIGN_OR_RETURN(auto configs, std::move(described));
   auto it = configs.find("retention.ms");
   if (it == configs.end()) {
     return FailedPrecondition(fmt::format("topic '{}': the broker reports no retention.ms", topic));

@@ -76,7 +76,9 @@ Status AlterTopicConfigs(const std::string& brokers, const std::string& topic,
 
 // What `pinpipe topics ensure` does to an existing topic's retention.ms: a topic that keeps
 // records for less than `min_retention_ms` (and not forever, -1) is raised to it; a longer one is
-// left alone. Returns the old value when it was raised, nullopt when nothing changed.
+// left alone. Returns the old value when it was raised, nullopt when nothing changed. A topic
+// that a broker of a cluster does not know yet (just created) is asked for again until
+// `timeout`, then NotFound.
 StatusOr<std::optional<int64_t>> EnsureMinRetention(const std::string& brokers,
                                                      const std::string& topic,
                                                      int64_t min_retention_ms,
