@@ -369,6 +369,22 @@ StatusOr<std::optional<int64_t>> EnsureMinRetention(const std::string& brokers,
   if (*current < 0 || *current >= min_retention_ms) return std::optional<int64_t>();
   RETURN_IF_ERROR(AlterTopicConfigs(brokers, topic,
                                     {{"retention.ms", std::to_string(min_retention_ms)}}, timeout));
+  // Visible to the next reader: the broker answering DescribeConfigs shows the new value.
+  while (true) {
+    StatusOr<std::map<std::string, TopicConfigEntry>> now =
+        DescribeTopicConfigs(brokers, topic, timeout);
+    if (now.ok()) {
+      auto at = now->find("retention.ms");
+      if (at != now->end() && at->second.value == std::to_string(min_retention_ms)) break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return DeadlineExceeded(fmt::format(
+          "topic '{}': retention.ms was raised to {} but the broker still shows the old value "
+          "after {} ms",
+          topic, min_retention_ms, timeout.count()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   return std::optional<int64_t>(*current);
 }
 

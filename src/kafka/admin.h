@@ -78,7 +78,9 @@ Status AlterTopicConfigs(const std::string& brokers, const std::string& topic,
 // records for less than `min_retention_ms` (and not forever, -1) is raised to it; a longer one is
 // left alone. Returns the old value when it was raised, nullopt when nothing changed. A topic
 // that a broker of a cluster does not know yet (just created) is asked for again until
-// `timeout`, then NotFound.
+// `timeout`, then NotFound. After a raise it returns once the broker's DescribeConfigs shows the
+// new value (the controller applies it a moment later: a command run right after, such as
+// `emulate --history` checking the retention, must see it), DeadlineExceeded if not by `timeout`.
 StatusOr<std::optional<int64_t>> EnsureMinRetention(const std::string& brokers,
                                                      const std::string& topic,
                                                      int64_t min_retention_ms,
