@@ -133,8 +133,8 @@ class Parser {
       ++pos_;
     }
     const std::string_view qname = doc_.substr(name_start, pos_ - name_start);
-    if (qname.empty()) return false;
     out->name = std::string(LocalName(qname));
+    if (out->name.empty()) return false;  // "<>", "<s3:>"
     // Attributes: skipped, but quoted values may contain '>' or '/'.
     for (;;) {
       if (pos_ >= doc_.size()) return false;

@@ -26,7 +26,7 @@ TEST(XmlTest, ParsesElementsEntitiesCdataAndNamespaces) {
 
 TEST(XmlTest, RejectsMalformedDocuments) {
   for (const char* doc : {"", "not xml", "<a>", "<a></b>", "<a>&bogus;</a>", "<a>&#xZZ;</a>",
-                          "<a><b></a>", "<a attr=\"unterminated></a>", "<>x</>",
+                          "<a><b></a>", "<a attr=\"unterminated></a>", "<>x</>", "<s3:></s3:>",
                           "<a>&#x110000;</a>"}) {
     EXPECT_FALSE(internal::ParseXml(doc).has_value()) << doc;
   }
