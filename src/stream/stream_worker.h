@@ -1,27 +1,9 @@
 // StreamWorker: the speed layer's main loop: Kafka consumer group -> micro-batches -> transform
-// -> PostgreSQL, exactly once.
-//
-// Exactly once rests on PostgreSQL alone: each micro-batch's rows and the next offsets of the
-// partitions it consumed commit in one transaction (PgSink::Write, offsets by compare-and-set),
-// and the consumer always starts where PostgreSQL says: on group assignment, after a CAS miss
-// (another worker took the partition) and after a lost PostgreSQL connection, the worker reads
-// pinpipe_stream_offsets and assigns at exactly those offsets (absent: the beginning). Offsets
-// are committed to Kafka after each batch only so that lag tools see them; they are never read.
-//
-// Failures: PostgreSQL down or lost mid-batch -> the batch is abandoned (its transaction never
-// committed), reconnect with exponential back-off capped at 5 s, re-seek, go on. Kafka down ->
-// keep polling (librdkafka reconnects), logging once per state change. Stop -> the batch in
-// progress is committed, the consumer leaves the group, Run() returns OK.
-//
-// Writer lanes: the partitions are spread over `writers` PostgreSQL connections by partition
-// number (partition % writers; a post's pin, geo and user records share a partition number, so
-// they share a lane). A micro-batch is written as one transaction per lane, in parallel, each
-// with the rows and the offset compare-and-sets of its own partitions only: a partition's rows
-// and its offset still commit together, which is all exactly once needs. When one lane fails or
-// misses a CAS, the lanes that committed stay committed, and the worker re-seeks every partition
-// from PostgreSQL as before, which is right for both kinds. One COPY stream is the speed layer's
-// ceiling (the table's unique index costs about as much as the COPY itself); lanes let
-// PostgreSQL use more than one core.
+// -> PostgreSQL, exactly once: each micro-batch's rows and its partitions' next offsets commit in
+// one transaction per writer lane (offsets by compare-and-set in pinpipe_stream_offsets), and the
+// consumer always starts where PostgreSQL says (on assignment, after a CAS miss, after a lost
+// connection). Kafka's committed offsets are written for lag tools only. Failures, lanes and
+// their figures: docs/design.md, "Speed layer".
 //
 // Threading: Run() owns the consumer and the PostgreSQL connections and uses them on its own
 // (calling) thread; rebalance callbacks run on it too, inside Poll(). The one exception: while a
