@@ -538,7 +538,8 @@ def main(argv):
     from pyspark.sql import SparkSession
     builder = (SparkSession.builder.master(args.master).appName("pinpipe-batch-" + JOB_NAME)
                .config("spark.sql.shuffle.partitions", "8")
-               .config("spark.ui.enabled", "false"))
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false"))
     if args.jars:
         builder = builder.config("spark.jars", args.jars)
     if lake.startswith("s3a://"):
