@@ -252,7 +252,9 @@ def _double_text(v):
     if decimal_exp <= 0:
         fixed = "0." + "0" * (-decimal_exp) + significant
     elif decimal_exp >= len(significant):
-        fixed = significant + "0" * (decimal_exp - len(significant))
+        # An integer: to_chars writes its exact digits (of the texts of this length that read
+        # back as `v`, the closest), not the shortest digits padded with zeros.
+        fixed = str(int(abs(v)))
     else:
         fixed = significant[:decimal_exp] + "." + significant[decimal_exp:]
     e = decimal_exp - 1
@@ -262,12 +264,23 @@ def _double_text(v):
 
 
 def _timestamp_text(micros):
+    """transform::AppendTimestamp: "YYYY-MM-DD HH:MM:SS[.ffffff]", year 0 as "0001-... BC"."""
     seconds, fraction = divmod(micros, 1000000)
     days, sod = divmod(seconds, 86400)
-    d = datetime.date(1970, 1, 1) + datetime.timedelta(days=days)
-    text = "%04d-%02d-%02d %02d:%02d:%02d" % (d.year, d.month, d.day, sod // 3600,
-                                              sod // 60 % 60, sod % 60)
-    return text + (".%06d" % fraction if fraction else "")
+    z = days + 719468  # civil_from_days (H. Hinnant), as the C++ writer
+    era = (z if z >= 0 else z - 146096) // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    year = yoe + era * 400 + (1 if month <= 2 else 0)
+    text = "%04d-%02d-%02d %02d:%02d:%02d" % (year if year > 0 else 1 - year, month, day,
+                                              sod // 3600, sod // 60 % 60, sod % 60)
+    if fraction:
+        text += ".%06d" % fraction
+    return text + (" BC" if year <= 0 else "")
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
