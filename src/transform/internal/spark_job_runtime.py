@@ -14,6 +14,7 @@ import math
 import os
 import re
 import sys
+import time
 
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
@@ -569,6 +570,7 @@ def main(argv):
             if os.environ.get(env):
                 builder = builder.config("spark.hadoop.fs.s3a." + name, os.environ[env])
     spark = builder.getOrCreate()
+    started = time.monotonic()
     sc = spark.sparkContext
     sc.setLogLevel("WARN")
 
@@ -626,6 +628,8 @@ def main(argv):
             print("%s %s records=%d rows=%d dropped=%d dead=%d duplicates=%d" % (
                 day, k["name"], records, kept.get((day, k["name"]), 0), n("drop"), n("dead"),
                 n("row") - kept.get((day, k["name"]), 0)))
+    # The job's own time (the session was up): JVM start-up is measured around the process.
+    print(json.dumps({"job_seconds": round(time.monotonic() - started, 3)}))
     spark.stop()
     return 0
 
