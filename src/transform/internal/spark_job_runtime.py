@@ -464,7 +464,7 @@ def _lines(data):
     return lines
 
 
-def _clean_object(item, kinds_by_topic, lake_root):
+def _clean_object(item, kinds_by_topic):
     """One archive object -> ('row'|'dead'|'drop', ...) tuples (the batch job's ObjectCleaner)."""
     path, data = item
     topic, date, key = _object_key(path, kinds_by_topic)
@@ -599,7 +599,7 @@ def main(argv):
 
     parts = args.partitions or max(sc.defaultParallelism, 1)
     objects = sc.binaryFiles(",".join(files), minPartitions=parts)
-    outcomes = objects.flatMap(lambda item: _clean_object(item, kinds_by_topic, lake)).cache()
+    outcomes = objects.flatMap(lambda item: _clean_object(item, kinds_by_topic)).cache()
 
     # De-duplication by the table's dedup column: the first copy in (object key, line) order
     # wins, per day, as in the batch job; NULL is never a duplicate.
