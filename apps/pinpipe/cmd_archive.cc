@@ -19,6 +19,7 @@ struct ArchiveFlags {
   batch::ArchiverOptions options;
   std::string lake = ".pinpipe/lake";
   std::string layout = "hourly";
+  std::string codec = "zstd";
   int64_t rotate_records = 100000;
   int64_t rotate_bytes = 64LL << 20;
   int64_t rotate_idle_ms = 30000;
@@ -49,6 +50,9 @@ int RunArchive(ArchiveFlags f) {
   auto layout = batch::ParseLayout(f.layout);
   if (!layout) return FailArchive("--layout must be hourly or original");
   o.layout = *layout;
+  auto codec = batch::ParseCodec(f.codec);
+  if (!codec) return FailArchive("--codec must be zstd or gzip");
+  o.codec = *codec;
   o.rotation.max_records = f.rotate_records;
   o.rotation.max_bytes = f.rotate_bytes;
   o.rotation.idle = std::chrono::milliseconds(f.rotate_idle_ms);
@@ -97,6 +101,8 @@ CommandRegistration kArchive(
       sub.add_option("--rotate-idle", f->rotate_idle_ms, "... or when the partition delivered nothing for this long (ms, or 500ms, 30s, 5min, 1h)")->envname("PINPIPE_ARCHIVE_ROTATE_IDLE")->transform(DurationMs())->default_str("30s");
       sub.add_option("--rotate-max-age", f->rotate_max_age_ms, "... or this long after the segment's first record")->envname("PINPIPE_ARCHIVE_ROTATE_MAX_AGE")->transform(DurationMs())->default_str("5min");
       sub.add_option("--rotate-max-hours", f->rotate_max_hours, "... or before a record would add an event hour (object) beyond this many")->envname("PINPIPE_ARCHIVE_ROTATE_MAX_HOURS")->check(CLI::Range(int64_t{1}, int64_t{100000}))->capture_default_str();
+      sub.add_option("--codec", f->codec, "Codec of the record objects: zstd (*.jsonl.zst; the default, fastest) or gzip (*.jsonl.gz, for readers without zstd such as Hadoop/Spark without native libhadoop); pinpipe batch and the scheduler read both")->envname("PINPIPE_ARCHIVE_CODEC")->check(CLI::IsMember({"zstd", "gzip"}))->capture_default_str();
+      sub.add_option("--gzip-level", o.gzip_level, "gzip compression level with --codec gzip")->envname("PINPIPE_ARCHIVE_GZIP_LEVEL")->check(CLI::Range(1, 9))->capture_default_str();
       sub.add_option("--zstd-level", o.zstd_level, "zstd compression level (1: fastest with a good ratio; 3: ~25% smaller, ~40% slower)")->envname("PINPIPE_ARCHIVE_ZSTD_LEVEL")->check(CLI::Range(-7, 19))->capture_default_str();
       sub.add_option("--compress-threads", o.compress_threads, "Threads compressing zstd frames besides the one consuming Kafka (0: compress inline)")->envname("PINPIPE_ARCHIVE_COMPRESS_THREADS")->check(CLI::Range(0, 64))->capture_default_str();
       sub.add_option("--frame-bytes", f->frame_bytes, "Uncompressed bytes per zstd frame (objects are concatenated frames)")->envname("PINPIPE_ARCHIVE_FRAME_BYTES")->transform(CLI::AsSizeValue(false))->default_str("1MiB");

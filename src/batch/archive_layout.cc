@@ -41,18 +41,19 @@ std::string SuccessKey(std::string_view topic, int64_t day) {
 }
 
 std::string SegmentObjectKey(std::string_view topic, int64_t hour, int32_t partition,
-                             int64_t first) {
+                             int64_t first, ArchiveCodec codec) {
   const int64_t day = DayOfHour(hour);
-  return fmt::format("{}hr={:02d}/{}-{}.jsonl.zst", DayPrefix(topic, day), hour - day * 24,
-                     partition, OffsetDigits(first));
+  return fmt::format("{}hr={:02d}/{}-{}{}", DayPrefix(topic, day), hour - day * 24, partition,
+                     OffsetDigits(first), CodecExtension(codec));
 }
 
 std::optional<SegmentObjectName> ParseSegmentObjectKey(std::string_view key) {
-  // <topic>/dt=YYYY-MM-DD/hr=HH/<partition>-<first:20>.jsonl.zst, parsed from the right since a
-  // topic name could in principle look like anything Kafka allows ([a-zA-Z0-9._-]).
-  constexpr std::string_view kSuffix = ".jsonl.zst";
-  if (!key.ends_with(kSuffix)) return std::nullopt;
-  key.remove_suffix(kSuffix.size());
+  // <topic>/dt=YYYY-MM-DD/hr=HH/<partition>-<first:20>.jsonl.zst (or .jsonl.gz), parsed from
+  // the right since a topic name could in principle look like anything Kafka allows
+  // ([a-zA-Z0-9._-]).
+  const std::optional<ArchiveCodec> codec = CodecOfKey(key);
+  if (!codec) return std::nullopt;
+  key.remove_suffix(CodecExtension(*codec).size());
   const size_t file_slash = key.rfind('/');
   if (file_slash == std::string_view::npos) return std::nullopt;
   const std::string_view file = key.substr(file_slash + 1);
@@ -77,6 +78,7 @@ std::optional<SegmentObjectName> ParseSegmentObjectKey(std::string_view key) {
   if (!day) return std::nullopt;
   SegmentObjectName out;
   out.topic = std::string(rest.substr(0, dt_slash));
+  out.codec = *codec;
   out.hour = *day * 24 + *hour_of_day;
   out.partition = static_cast<int32_t>(*partition);
   out.first = *first;

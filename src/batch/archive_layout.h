@@ -4,6 +4,7 @@
 // shows the whole layout; in short:
 //
 //   <topic>/dt=YYYY-MM-DD/hr=HH/<partition>-<first offset, 20 digits>.jsonl.zst   records
+//                                  (.jsonl.gz with `pinpipe archive --codec gzip`)
 //   <topic>/dt=YYYY-MM-DD/_SUCCESS                                                   day sealed
 //   _archiver/<group>/<topic>/<partition>/<first offset, 20 digits>.json             intent
 //   _archiver/<group>/<topic>/<partition>/<first offset, 20 digits>.json.done        done
@@ -17,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "batch/archive_codec.h"
 #include "core/civil_day.h"
 #include "core/record_schema.h"
 
@@ -35,9 +37,9 @@ using core::ParseDate;
 // An offset as exactly 20 decimal digits (int64 fits), so that names sort like the offsets.
 std::string OffsetDigits(int64_t offset);
 
-// <topic>/dt=YYYY-MM-DD/hr=HH/<partition>-<first:20>.jsonl.zst
+// <topic>/dt=YYYY-MM-DD/hr=HH/<partition>-<first:20>.jsonl.zst (.jsonl.gz with kGzip)
 std::string SegmentObjectKey(std::string_view topic, int64_t hour, int32_t partition,
-                             int64_t first);
+                             int64_t first, ArchiveCodec codec = ArchiveCodec::kZstd);
 // <topic>/dt=YYYY-MM-DD/ and its _SUCCESS marker.
 std::string DayPrefix(std::string_view topic, int64_t day);
 std::string SuccessKey(std::string_view topic, int64_t day);
@@ -48,6 +50,7 @@ struct SegmentObjectName {
   int64_t hour = 0;
   int32_t partition = 0;
   int64_t first = 0;
+  ArchiveCodec codec = ArchiveCodec::kZstd;  // by the extension
   friend bool operator==(const SegmentObjectName&, const SegmentObjectName&) = default;
 };
 std::optional<SegmentObjectName> ParseSegmentObjectKey(std::string_view key);

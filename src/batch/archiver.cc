@@ -131,15 +131,15 @@ void Archiver::SetFatal(Status s) {
   }
 }
 
-FramePool* Archiver::PoolFor(int level) {
-  auto it = pools_.find(level);
+FramePool* Archiver::PoolFor(ArchiveCodec codec, int level) {
+  auto it = pools_.find({codec, level});
   if (it != pools_.end()) return it->second.get();
-  auto created = FramePool::Create(level, options_.compress_threads);
+  auto created = FramePool::Create(level, options_.compress_threads, 8, codec);
   if (!created.ok()) {
     SetFatal(created.status());
     return nullptr;
   }
-  return pools_.emplace(level, std::move(*created)).first->second.get();
+  return pools_.emplace(std::make_pair(codec, level), std::move(*created)).first->second.get();
 }
 
 std::unique_ptr<SegmentBuilder> Archiver::NewBuilder(const Part& part,
@@ -153,13 +153,14 @@ std::unique_ptr<SegmentBuilder> Archiver::NewBuilder(const Part& part,
     s.partition = part.partition;
     s.kind = part.kind;
     s.layout = options_.layout;
-    s.zstd_level = options_.zstd_level;
+    s.zstd_level = options_.level();
+    s.codec = options_.codec;
     s.frame_bytes = options_.frame_bytes;
     s.event_time = options_.event_time;
   }
   FramePool* frames = nullptr;
   if (s.layout == Layout::kHourly) {
-    frames = PoolFor(s.zstd_level);
+    frames = PoolFor(s.codec, s.zstd_level);
     if (frames == nullptr) return nullptr;
   }
   return std::make_unique<SegmentBuilder>(std::move(s), frames);
@@ -225,6 +226,7 @@ bool Archiver::Recover(Part* part) {
     settings.kind = *kind;
     settings.layout = intent.layout;
     settings.zstd_level = intent.zstd_level;
+    settings.codec = intent.codec;  // a redo rebuilds with the intent's codec, whatever --codec
     settings.frame_bytes = intent.frame_bytes;
     settings.event_time = intent.event_time;
     part->builder = NewBuilder(*part, &settings);
@@ -630,7 +632,7 @@ std::string Archiver::RenderGauges() const {
 Status Archiver::Run(const std::atomic<bool>& stop) {
   RETURN_IF_ERROR(Validate());
   stop_ = &stop;
-  if (PoolFor(options_.zstd_level) == nullptr) return fatal_;
+  if (PoolFor(options_.codec, options_.level()) == nullptr) return fatal_;
   ArchiveWriter::Options wo;
   wo.track_days = options_.layout == Layout::kHourly;
   wo.lateness_ms = options_.lateness.count();

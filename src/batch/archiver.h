@@ -61,6 +61,11 @@ struct ArchiverOptions {
   // Level 1: on a 2-core machine compression is most of the archiver's CPU; level 3 compresses
   // JSON records about 25% smaller at about 60% of the speed (bench/archive_bench.sh).
   int zstd_level = 1;
+  // The objects' codec (archive_codec.h): zstd, the default and fastest for pinpipe, or gzip
+  // (*.jsonl.gz, for readers without zstd) at gzip_level.
+  ArchiveCodec codec = ArchiveCodec::kZstd;
+  int gzip_level = 6;
+  int level() const { return codec == ArchiveCodec::kGzip ? gzip_level : zstd_level; }
   int64_t frame_bytes = 1 << 20;
   int compress_threads = 1;  // frames are compressed off the consuming thread (0: inline)
   core::EventTimePolicy event_time;
@@ -131,7 +136,7 @@ class Archiver {
   void LoadTopicInfo(const std::string& topic, TimePoint now);
   void UpdateGauges();
   void SetFatal(Status s);
-  FramePool* PoolFor(int level);
+  FramePool* PoolFor(ArchiveCodec codec, int level);
   std::unique_ptr<SegmentBuilder> NewBuilder(const Part& part, const SegmentSettings* settings);
   Part* Find(const std::string& topic, int32_t partition);
 
@@ -148,7 +153,8 @@ class Archiver {
   SealPlanner planner_;
   core::EventTimeExtractor extractor_;
   core::RecordFieldReader ids_;
-  std::map<int, std::unique_ptr<FramePool>> pools_;  // by zstd level; outlive the builders
+  // By codec and level; outlive the builders.
+  std::map<std::pair<ArchiveCodec, int>, std::unique_ptr<FramePool>> pools_;
   std::map<PartKey, std::unique_ptr<Part>> parts_;
   Part* last_part_ = nullptr;  // cache: consecutive messages usually share a partition
   TimePoint next_deadline_check_{};

@@ -61,7 +61,8 @@ StatusOr<int64_t> DayLedger::CountRecords(const std::string& topic, const std::s
   }
   // No manifest to ask (pruned, or written by another group): count the lines.
   ASSIGN_OR_RETURN(std::string bytes, store_->Get(key));
-  ASSIGN_OR_RETURN(std::string text, ZstdDecompress(bytes));
+  ASSIGN_OR_RETURN(std::string text,
+                   DecompressObject(CodecOfKey(key).value_or(ArchiveCodec::kZstd), bytes));
   return static_cast<int64_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
@@ -73,7 +74,7 @@ StatusOr<SealResult> DayLedger::Seal(const std::string& topic, int64_t day, int6
   if (!existing) {
     ASSIGN_OR_RETURN(std::vector<lake::ObjectInfo> objects, store_->List(DayPrefix(topic, day)));
     for (const lake::ObjectInfo& o : objects) {
-      if (!o.key.ends_with(".jsonl.zst")) continue;
+      if (!CodecOfKey(o.key)) continue;
       ASSIGN_OR_RETURN(int64_t n, CountRecords(topic, o.key));
       r.records += n;
       ++r.objects;

@@ -3,18 +3,19 @@
 namespace pinpipe::batch {
 
 StatusOr<std::unique_ptr<FramePool>> FramePool::Create(int level, int threads,
-                                                       size_t max_pending) {
-  std::unique_ptr<FramePool> pool(new FramePool(level, max_pending < 1 ? 1 : max_pending));
+                                                       size_t max_pending, ArchiveCodec codec) {
+  std::unique_ptr<FramePool> pool(
+      new FramePool(level, max_pending < 1 ? 1 : max_pending, codec));
   if (threads <= 0) {
-    ASSIGN_OR_RETURN(pool->inline_, ZstdCompressor::Create(level));
+    ASSIGN_OR_RETURN(pool->inline_, MakeFrameCompressor(codec, level));
     return pool;
   }
   for (int i = 0; i < threads; ++i) {
-    ASSIGN_OR_RETURN(std::unique_ptr<ZstdCompressor> z, ZstdCompressor::Create(level));
+    ASSIGN_OR_RETURN(std::unique_ptr<FrameCompressor> z, MakeFrameCompressor(codec, level));
     pool->compressors_.push_back(std::move(z));
   }
   for (auto& z : pool->compressors_) {
-    ZstdCompressor* zstd = z.get();
+    FrameCompressor* zstd = z.get();
     FramePool* self = pool.get();
     pool->workers_.emplace_back([self, zstd](std::stop_token stop) { self->Work(stop, zstd); });
   }
@@ -30,7 +31,7 @@ FramePool::~FramePool() {
   workers_.clear();  // joins; the workers finish the queue first
 }
 
-void FramePool::Compress(ZstdCompressor* zstd, Job* job) {
+void FramePool::Compress(FrameCompressor* zstd, Job* job) {
   std::string out;
   Status s = zstd->CompressFrame(job->raw, &out);
   if (s.ok()) {
@@ -55,7 +56,7 @@ std::future<StatusOr<std::string>> FramePool::Submit(std::string raw) {
   return result;
 }
 
-void FramePool::Work(std::stop_token stop, ZstdCompressor* zstd) {
+void FramePool::Work(std::stop_token stop, FrameCompressor* zstd) {
   while (true) {
     Job job;
     {

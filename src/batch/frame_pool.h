@@ -1,4 +1,4 @@
-// FramePool: compresses the archiver's zstd frames (ZstdCompressor) on worker threads, so that
+// FramePool: compresses the archiver's frames (zstd or gzip: archive_codec.h) on worker threads, so that
 // the thread consuming Kafka only appends lines while another core compresses.
 //
 // Each frame is compressed on its own with the pool's fixed level (ZSTD_compress2 starts a fresh
@@ -30,7 +30,8 @@ class FramePool {
  public:
   // Errors: InvalidArgument for a bad level.
   static StatusOr<std::unique_ptr<FramePool>> Create(int level, int threads,
-                                                     size_t max_pending = 8);
+                                                     size_t max_pending = 8,
+                                                     ArchiveCodec codec = ArchiveCodec::kZstd);
   ~FramePool();
   FramePool(const FramePool&) = delete;
   FramePool& operator=(const FramePool&) = delete;
@@ -39,21 +40,24 @@ class FramePool {
   std::future<StatusOr<std::string>> Submit(std::string raw);
 
   int level() const { return level_; }
+  ArchiveCodec codec() const { return codec_; }
 
  private:
   struct Job {
     std::string raw;
     std::promise<StatusOr<std::string>> done;
   };
-  FramePool(int level, size_t max_pending) : level_(level), max_pending_(max_pending) {}
-  void Work(std::stop_token stop, ZstdCompressor* zstd);
-  static void Compress(ZstdCompressor* zstd, Job* job);
+  FramePool(int level, size_t max_pending, ArchiveCodec codec)
+      : level_(level), codec_(codec), max_pending_(max_pending) {}
+  void Work(std::stop_token stop, FrameCompressor* compressor);
+  static void Compress(FrameCompressor* compressor, Job* job);
 
   int level_;
+  ArchiveCodec codec_;
   size_t max_pending_;
-  std::unique_ptr<ZstdCompressor> inline_;  // 0 threads: used by Submit, one caller at a time
+  std::unique_ptr<FrameCompressor> inline_;  // 0 threads: used by Submit, one caller at a time
   std::mutex inline_mu_;
-  std::vector<std::unique_ptr<ZstdCompressor>> compressors_;  // one per worker
+  std::vector<std::unique_ptr<FrameCompressor>> compressors_;  // one per worker
 
   std::mutex mu_;
   std::condition_variable_any cv_;

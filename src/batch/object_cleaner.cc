@@ -2,8 +2,11 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
+#include "batch/archive_codec.h"
 #include "core/hex.h"
 #include "core/record_validator.h"
 
@@ -53,7 +56,42 @@ void ObjectCleaner::AddDeadLetter(std::string_view key, int64_t line, std::strin
 
 Status ObjectCleaner::Clean(std::string_view key, size_t object, std::string_view compressed,
                             const Emit& emit) {
-  reader_.Reset(compressed);
+  // A gzip object (`pinpipe archive --codec gzip`) is decompressed whole (objects are a segment's
+  // hour: bounded by the archiver's rotation); zstd ones stream through ZstdLineReader.
+  const bool gzip = CodecOfKey(key) == ArchiveCodec::kGzip;
+  std::string_view text;
+  size_t text_pos = 0;
+  int64_t text_line = 0;
+  if (gzip) {
+    StatusOr<std::string> decompressed = DecompressObject(ArchiveCodec::kGzip, compressed);
+    if (!decompressed.ok()) {
+      return Status(decompressed.status().code(),
+                    fmt::format("{}: {}", key, decompressed.status().message()));
+    }
+    text_ = std::move(decompressed).value();
+    text = text_;
+  } else {
+    reader_.Reset(compressed);
+  }
+  auto next_line = [&](std::string_view* line) -> StatusOr<bool> {
+    if (!gzip) return reader_.Next(line);
+    if (text_pos >= text.size()) return false;
+    size_t end = text.find('\n', text_pos);
+    if (end == std::string_view::npos) end = text.size();
+    if (end - text_pos > ZstdLineReader::kMaxLineBytes) {
+      return InvalidArgument(fmt::format("line longer than {} bytes", ZstdLineReader::kMaxLineBytes));
+    }
+    *line = text.substr(text_pos, end - text_pos);
+    text_pos = end + 1;
+    ++text_line;
+    return true;
+  };
+  auto line_number = [&] { return gzip ? text_line : reader_.line_number(); };
+  auto consumed = [&]() -> uint64_t {
+    if (!gzip) return reader_.compressed_consumed();
+    return text.empty() ? compressed.size()
+                        : compressed.size() * std::min(text_pos, text.size()) / text.size();
+  };
   StartChunk(object);
   transform::QualityStats quality;
   tally_.Clear();  // a previous object that failed half-way may have left counts
@@ -62,10 +100,10 @@ Status ObjectCleaner::Clean(std::string_view key, size_t object, std::string_vie
   const size_t key_column = table_.dedup_column.value_or(0);
   std::string_view line;
   while (true) {
-    StatusOr<bool> more = reader_.Next(&line);
+    StatusOr<bool> more = next_line(&line);
     if (!more.ok()) {
       return Status(more.status().code(),
-                    fmt::format("{}: after line {}: {}", key, reader_.line_number(),
+                    fmt::format("{}: after line {}: {}", key, line_number(),
                                 more.status().message()));
     }
     if (!*more) break;
@@ -76,7 +114,7 @@ Status ObjectCleaner::Clean(std::string_view key, size_t object, std::string_vie
       ++chunk_.dropped;
     } else if (outcome == transform::Outcome::kInvalid) {
       ++chunk_.dead;
-      AddDeadLetter(key, reader_.line_number(), line);
+      AddDeadLetter(key, line_number(), line);
     } else {
       ChunkRow r;
       DedupKey k;
@@ -101,8 +139,8 @@ Status ObjectCleaner::Clean(std::string_view key, size_t object, std::string_vie
       chunk_.rows.push_back(r);
     }
     if (chunk_.ByteSize() >= outputs_.chunk_bytes) {
-      chunk_.input_bytes = reader_.compressed_consumed() - reported_input;
-      reported_input = reader_.compressed_consumed();
+      chunk_.input_bytes = consumed() - reported_input;
+      reported_input = consumed();
       RETURN_IF_ERROR(emit(std::move(chunk_)));
       StartChunk(object);
     }

@@ -1,4 +1,5 @@
-// ObjectCleaner: one archive object (zstd JSONL of raw Kafka values) -> CleanChunks.
+// ObjectCleaner: one archive object (zstd or gzip JSONL of raw Kafka values, by the key's
+// extension: archive_codec.h) -> CleanChunks.
 //
 // Each line goes through the shared Transform (transform/transform.h), exactly as the speed
 // layer's BatchBuilder does: kRow rows are formatted as CSV, JSON and COPY lines (whichever the
@@ -59,6 +60,7 @@ class ObjectCleaner {
   DuplicateHints* hints_;
   const transform::TableDef& table_;
   ZstdLineReader reader_;
+  std::string text_;  // a gzip object's decompressed lines
   transform::Transform::Scratch scratch_;
   transform::QualityTally tally_;  // the object's rule counts, folded into its last chunk
   transform::Row row_;

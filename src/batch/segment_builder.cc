@@ -10,8 +10,10 @@ namespace pinpipe::batch {
 SegmentBuilder::SegmentBuilder(SegmentSettings settings, FramePool* frames)
     : settings_(std::move(settings)), frames_(frames) {
   PINPIPE_CHECK(settings_.layout == Layout::kOriginal ||
-                (frames_ != nullptr && frames_->level() == settings_.zstd_level))
-      << "SegmentBuilder needs a frame pool of level " << settings_.zstd_level;
+                (frames_ != nullptr && frames_->level() == settings_.zstd_level &&
+                 frames_->codec() == settings_.codec))
+      << "SegmentBuilder needs a frame pool of level " << settings_.zstd_level << " and codec "
+      << CodecName(settings_.codec);
 }
 
 void SegmentBuilder::Start(int64_t first) {
@@ -90,6 +92,7 @@ StatusOr<Segment> SegmentBuilder::Finish(int64_t end) {
   m.records = records_;
   m.layout = settings_.layout;
   m.zstd_level = settings_.zstd_level;
+  m.codec = settings_.codec;
   m.frame_bytes = settings_.frame_bytes;
   m.event_time = settings_.event_time;
   m.min_event_ms = min_event_ms_;
@@ -99,7 +102,7 @@ StatusOr<Segment> SegmentBuilder::Finish(int64_t end) {
     for (auto& [hour, bucket] : buckets_) {
       FlushFrame(&bucket);
       SegmentObject o;
-      o.key = SegmentObjectKey(settings_.topic, hour, settings_.partition, first_);
+      o.key = SegmentObjectKey(settings_.topic, hour, settings_.partition, first_, settings_.codec);
       for (auto& frame : bucket.frames) {
         StatusOr<std::string> bytes = frame.get();
         if (!bytes.ok()) {

@@ -42,7 +42,8 @@ struct SegmentSettings {
   int32_t partition = 0;
   core::RecordKind kind = core::RecordKind::kPin;
   Layout layout = Layout::kHourly;
-  int zstd_level = 3;
+  int zstd_level = 3;  // the codec's level (zstd or gzip)
+  ArchiveCodec codec = ArchiveCodec::kZstd;
   int64_t frame_bytes = 1 << 20;
   core::EventTimePolicy event_time;
 };
@@ -65,7 +66,8 @@ struct Segment {
 
 class SegmentBuilder {
  public:
-  // `frames` (hourly layout) must have settings.zstd_level and outlive the builder.
+  // `frames` (hourly layout) must have settings.zstd_level and settings.codec and outlive the
+  // builder.
   SegmentBuilder(SegmentSettings settings, FramePool* frames);
 
   // Opens a segment whose range starts at `first`.

@@ -30,6 +30,12 @@ class Fields {
     }
     return v;
   }
+  // A string field that older files may lack: `missing` then.
+  std::string OptionalString(std::string_view name, std::string_view missing) {
+    simdjson::dom::element e;
+    if (object_[name].get(e) != simdjson::SUCCESS) return std::string(missing);
+    return String(name);
+  }
   std::string String(std::string_view name) {
     std::string_view v;
     if (object_[name].get_string().get(v) != simdjson::SUCCESS) Fail(name, "a string");
@@ -153,6 +159,12 @@ std::string SegmentManifest::ToJson() const {
   out += ',';
   Num(&out, "zstd_level", zstd_level);
   out += ',';
+  // Written only for gzip, so a zstd intent is byte for byte what archivers before the codec
+  // option wrote (and they, reading a gzip intent, refuse the unknown object keys).
+  if (codec != ArchiveCodec::kZstd) {
+    Str(&out, "codec", CodecName(codec));
+    out += ',';
+  }
   Num(&out, "frame_bytes", frame_bytes);
   out += ',';
   Num(&out, "event_time_max_lag_ms", event_time.max_lag_ms);
@@ -205,6 +217,11 @@ StatusOr<SegmentManifest> SegmentManifest::Parse(std::string_view json) {
     f.Fail("layout", "\"hourly\" or \"original\"");
   }
   m.zstd_level = static_cast<int>(f.Int("zstd_level"));
+  if (auto c = ParseCodec(f.OptionalString("codec", "zstd"))) {
+    m.codec = *c;
+  } else {
+    f.Fail("codec", "\"zstd\" or \"gzip\"");
+  }
   m.frame_bytes = f.Int("frame_bytes");
   m.event_time.max_lag_ms = f.Int("event_time_max_lag_ms");
   m.event_time.max_lead_ms = f.Int("event_time_max_lead_ms");

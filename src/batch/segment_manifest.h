@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "batch/archive_codec.h"
 #include "core/event_time.h"
 #include "core/status.h"
 
@@ -43,7 +44,8 @@ struct SegmentManifest {
   int64_t end = 0;       // exclusive; the offset after the segment's last record
   int64_t records = 0;   // records in [first, end) (fewer than end-first if offsets skip)
   Layout layout = Layout::kHourly;
-  int zstd_level = 3;
+  int zstd_level = 3;  // the level of `codec`
+  ArchiveCodec codec = ArchiveCodec::kZstd;  // "codec" in the JSON, absent for zstd
   int64_t frame_bytes = 0;
   core::EventTimePolicy event_time;
   std::optional<int64_t> min_event_ms;

@@ -67,7 +67,8 @@ StatusOr<SegmentWriter::ObjectOutcome> SegmentWriter::PutObject(const SegmentObj
                                                                 bool conditional) {
   lake::PutOptions options;
   options.if_none_match = conditional;
-  options.content_type = conditional ? "application/zstd" : "application/json";
+  const ArchiveCodec codec = CodecOfKey(object.key).value_or(ArchiveCodec::kZstd);
+  options.content_type = conditional ? std::string(CodecContentType(codec)) : "application/json";
   // Two rounds at most: an object deleted between our failed create and our read is created.
   for (int round = 0; round < 2; ++round) {
     Status s = store_->Put(object.key, object.bytes, options);
@@ -79,15 +80,16 @@ StatusOr<SegmentWriter::ObjectOutcome> SegmentWriter::PutObject(const SegmentObj
     if (existing.status().code() == StatusCode::kNotFound) continue;
     if (!existing.ok()) return existing.status().WithContext("reading back " + object.key);
     if (*existing == object.bytes) return ObjectOutcome::kIdentical;
-    // Different bytes: the same records compressed by another libzstd are still the same object.
-    auto theirs = ZstdDecompress(*existing);
-    auto ours = ZstdDecompress(object.bytes);
+    // Different bytes: the same records compressed by another libzstd (zlib) are still the same
+    // object.
+    auto theirs = DecompressObject(codec, *existing);
+    auto ours = DecompressObject(codec, object.bytes);
     if (theirs.ok() && ours.ok() && *theirs == *ours) return ObjectOutcome::kSameContent;
     return DataLoss(fmt::format(
         "object {} already exists with different content ({} bytes{}, this segment's is {} "
         "bytes): refusing to overwrite it. Something other than this archiver group wrote "
         "there, or the Kafka records of the segment changed (compaction, topic recreated)",
-        object.key, existing->size(), theirs.ok() ? "" : ", not valid zstd",
+        object.key, existing->size(), theirs.ok() ? "" : codec == ArchiveCodec::kGzip ? ", not valid gzip" : ", not valid zstd",
         object.bytes.size()));
   }
   return Unavailable("object " + object.key + " kept disappearing while being verified");

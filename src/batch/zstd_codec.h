@@ -16,20 +16,21 @@
 #include <string>
 #include <string_view>
 
+#include "batch/archive_codec.h"
 #include "core/status.h"
 
 namespace pinpipe::batch {
 
-class ZstdCompressor {
+class ZstdCompressor final : public FrameCompressor {
  public:
   // Errors: InvalidArgument for a level outside zstd's range.
   static StatusOr<std::unique_ptr<ZstdCompressor>> Create(int level);
-  ~ZstdCompressor();
+  ~ZstdCompressor() override;
   ZstdCompressor(const ZstdCompressor&) = delete;
   ZstdCompressor& operator=(const ZstdCompressor&) = delete;
 
   // Appends one complete frame holding `input` to `out`. Errors: Internal (zstd failed).
-  Status CompressFrame(std::string_view input, std::string* out);
+  Status CompressFrame(std::string_view input, std::string* out) override;
 
   int level() const { return level_; }
 

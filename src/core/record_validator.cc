@@ -27,19 +27,17 @@ namespace {
 // Every schema fits in a fixed slot array and a 64-bit "seen" mask; checked at construction.
 constexpr size_t kMaxFields = 32;
 
-// pydantic v2 messages, so clients written against the original FastAPI service keep working.
-constexpr std::string_view kMsgMissing = "Field required";
-constexpr std::string_view kMsgIntType = "Input should be a valid integer";
-constexpr std::string_view kMsgFloatType = "Input should be a valid number";
-constexpr std::string_view kMsgStringType = "Input should be a valid string";
-constexpr std::string_view kMsgUuidType = "UUID input should be a string, bytes or UUID object";
-constexpr std::string_view kMsgDatetimeType = "Input should be a valid datetime";
-constexpr std::string_view kMsgExtra = "Extra inputs are not permitted";
-constexpr std::string_view kMsgDuplicate = "Duplicate key in JSON object";
-constexpr std::string_view kMsgNul =
-    "String should not contain the NUL character (U+0000): PostgreSQL text cannot store it";
-constexpr std::string_view kMsgNotObject =
-    "Input should be a valid dictionary or object to extract fields from";
+// pydantic v2 messages (record_validator.h).
+constexpr std::string_view kMsgMissing = validator_messages::kMissing;
+constexpr std::string_view kMsgIntType = validator_messages::kIntType;
+constexpr std::string_view kMsgFloatType = validator_messages::kFloatType;
+constexpr std::string_view kMsgStringType = validator_messages::kStringType;
+constexpr std::string_view kMsgUuidType = validator_messages::kUuidType;
+constexpr std::string_view kMsgDatetimeType = validator_messages::kDatetimeType;
+constexpr std::string_view kMsgExtra = validator_messages::kExtra;
+constexpr std::string_view kMsgDuplicate = validator_messages::kDuplicate;
+constexpr std::string_view kMsgNul = validator_messages::kNul;
+constexpr std::string_view kMsgNotObject = validator_messages::kNotObject;
 
 void AddError(std::vector<FieldError>* errors, std::string_view field, std::string_view msg,
               std::string_view type) {
@@ -463,7 +461,7 @@ bool RecordValidator::Impl::DomScan(const RecordSchema& schema, std::string_view
   const auto error = json.empty() ? simdjson::EMPTY  // never hand simdjson a null pointer
                                   : parser.parse(json.data(), json.size()).get(root);
   if (error) {
-    AddError(errors, "", "JSON decode error: " + DescribeParseError(error, json), "json_invalid");
+    AddError(errors, "", std::string(validator_messages::kJsonInvalidPrefix) + DescribeParseError(error, json), "json_invalid");
     return false;
   }
   simdjson::dom::object object;
@@ -657,12 +655,12 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
         }
         if (as_double < spec.min) {
           AddError(errors, spec.name,
-                   "Input should be greater than or equal to " + FormatBound(spec.min),
+                   std::string(validator_messages::kGreaterEqualPrefix) + FormatBound(spec.min),
                    "greater_than_equal");
           ok = false;
         } else if (as_double > spec.max) {
           AddError(errors, spec.name,
-                   "Input should be less than or equal to " + FormatBound(spec.max),
+                   std::string(validator_messages::kLessEqualPrefix) + FormatBound(spec.max),
                    "less_than_equal");
           ok = false;
         } else if (type == RawValue::Type::kInt64) {
@@ -706,7 +704,7 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
           break;
         }
         if (spec.type == FieldType::kUuid && !IsUuid(s, &reason)) {
-          AddError(errors, spec.name, "Input should be a valid UUID, " + reason, "uuid_parsing");
+          AddError(errors, spec.name, std::string(validator_messages::kUuidParsingPrefix) + reason, "uuid_parsing");
           ok = false;
           break;
         }
@@ -714,7 +712,7 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
           CivilTimestamp ts;
           std::string_view why;
           if (!ParseTimestamp(s, &ts, &why)) {
-            AddError(errors, spec.name, "Input should be a valid datetime, " + std::string(why),
+            AddError(errors, spec.name, std::string(validator_messages::kDatetimeParsingPrefix) + std::string(why),
                      "datetime_parsing");
             ok = false;
             break;

@@ -38,6 +38,32 @@ inline constexpr std::string_view kFieldErrorTypes[] = {
     "less_than_equal", "string_type",        "string_nul",     "uuid_type",
     "uuid_parsing",  "datetime_type",        "datetime_parsing"};
 
+// The fixed messages of the validator's errors (pydantic v2's, so clients written against the
+// original FastAPI service keep working), public so that code which states the schema checks in
+// another language (src/spark/spark_export.h) takes them from here. Messages with a variable
+// part start with a prefix here: "Input should be greater than or equal to " + bound,
+// "Input should be a valid UUID, " + why, "Input should be a valid datetime, " + why,
+// "JSON decode error: " + why.
+namespace validator_messages {
+inline constexpr std::string_view kMissing = "Field required";
+inline constexpr std::string_view kIntType = "Input should be a valid integer";
+inline constexpr std::string_view kFloatType = "Input should be a valid number";
+inline constexpr std::string_view kStringType = "Input should be a valid string";
+inline constexpr std::string_view kUuidType = "UUID input should be a string, bytes or UUID object";
+inline constexpr std::string_view kDatetimeType = "Input should be a valid datetime";
+inline constexpr std::string_view kExtra = "Extra inputs are not permitted";
+inline constexpr std::string_view kDuplicate = "Duplicate key in JSON object";
+inline constexpr std::string_view kNul =
+    "String should not contain the NUL character (U+0000): PostgreSQL text cannot store it";
+inline constexpr std::string_view kNotObject =
+    "Input should be a valid dictionary or object to extract fields from";
+inline constexpr std::string_view kGreaterEqualPrefix = "Input should be greater than or equal to ";
+inline constexpr std::string_view kLessEqualPrefix = "Input should be less than or equal to ";
+inline constexpr std::string_view kUuidParsingPrefix = "Input should be a valid UUID, ";
+inline constexpr std::string_view kDatetimeParsingPrefix = "Input should be a valid datetime, ";
+inline constexpr std::string_view kJsonInvalidPrefix = "JSON decode error: ";
+}  // namespace validator_messages
+
 // The errors as one line, "field: msg (type); ..." ("body" for whole-body errors), or `fallback`
 // ("invalid record" if empty) when there are none: the dead-letter reason of both layers
 // (pinpipe_dead_letters.reason and the batch job's _rejected files), which the differential

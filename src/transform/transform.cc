@@ -136,6 +136,27 @@ const TableDef& Transform::table(core::RecordKind kind) const {
   return impl_->spec.tables[static_cast<size_t>(kind)].def;
 }
 
+std::vector<ColumnRules> Transform::DescribeColumns(core::RecordKind kind) const {
+  std::vector<ColumnRules> out;
+  for (const CompiledColumn& c : impl_->spec.tables[static_cast<size_t>(kind)].columns) {
+    ColumnRules r;
+    r.name = c.name;
+    r.type = c.type;
+    r.source = c.source == SourceKind::kField   ? ColumnRules::Source::kField
+               : c.source == SourceKind::kArray ? ColumnRules::Source::kArray
+                                                : ColumnRules::Source::kConcat;
+    r.fields = c.fields;
+    r.separator = c.separator;
+    r.trim = c.trim;
+    r.null_if = c.null_if;
+    // An empty prefix strips nothing (TextRules), so it is no rule at all.
+    if (c.strip_prefix_set && !c.strip_prefix.empty()) r.strip_prefix = c.strip_prefix;
+    r.parse_count_suffix = c.parse_count_suffix;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 namespace {
 
 // Counts rule outcomes into the caller's QualityStats (by key) or QualityTally (by slot); with

@@ -63,6 +63,23 @@ struct ColumnDef {
   ColumnType type;
 };
 
+// A read-only description of one compiled column, for code that turns the rules into another
+// language (src/spark/spark_export.h): everything Apply() does to the column, as data. The
+// rules run in this order: uuid fields lowered (not a rule), trim (per part for concat),
+// null_if, strip_prefix, then parse (count_suffix) or the cast to `type`.
+struct ColumnRules {
+  enum class Source : uint8_t { kField, kArray, kConcat };
+  std::string name;
+  ColumnType type = ColumnType::kText;
+  Source source = Source::kField;
+  std::vector<size_t> fields;  // schema field indexes (core::SchemaFor(kind).fields)
+  std::string separator;       // kConcat
+  bool trim = false;
+  std::vector<std::string> null_if;
+  std::optional<std::string> strip_prefix;
+  bool parse_count_suffix = false;
+};
+
 // The output table of one record kind.
 struct TableDef {
   core::RecordKind kind;
@@ -145,6 +162,8 @@ class Transform {
   static StatusOr<std::shared_ptr<const Transform>> FromFile(const std::string& path);
 
   const TableDef& table(core::RecordKind kind) const;
+  // The compiled rules of the kind's columns, parallel to table(kind).columns.
+  std::vector<ColumnRules> DescribeColumns(core::RecordKind kind) const;
 
   // See the class comment. `reason` and `errors` are cleared first; `row` is resized to the
   // table's column count (cells keep their capacity) and holds the row only when kRow is

@@ -71,7 +71,6 @@ constexpr int64_t kPow10[] = {1,
                               10000000000000000,
                               100000000000000000,
                               1000000000000000000};
-constexpr int kMaxCountDigits = 18;
 
 void AppendPadded(int64_t v, int width, std::string* out) {
   char buf[24];
@@ -123,12 +122,11 @@ CountParse ParseCountSuffix(std::string_view s, int64_t* out) {
   }
   int64_t multiplier = 1;
   if (i < s.size()) {
-    switch (s[i]) {
-      case 'k': case 'K': multiplier = 1000; break;
-      case 'm': case 'M': multiplier = 1000000; break;
-      case 'b': case 'B': multiplier = 1000000000; break;
-      default: return CountParse::kInvalid;
+    multiplier = 0;
+    for (const CountSuffix& suffix : kCountSuffixes) {
+      if (s[i] == suffix.letter) multiplier = suffix.multiplier;
     }
+    if (multiplier == 0) return CountParse::kInvalid;
     ++i;
     expanded = true;
   }

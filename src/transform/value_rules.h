@@ -11,6 +11,14 @@
 
 namespace pinpipe::transform {
 
+// The code points TrimSpace() removes, for code that states the rule in another language
+// (src/spark/spark_export.h); a unit test checks TrimSpace() against this list code point by
+// code point.
+inline constexpr char32_t kTrimSpaceCodePoints[] = {
+    0x09,   0x0A,   0x0B,   0x0C,   0x0D,   0x20,   0x85,   0xA0,   0x1680, 0x2000, 0x2001,
+    0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200A, 0x200B, 0x2028,
+    0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF};
+
 // `s` without leading and trailing white space: ASCII space and \t \n \v \f \r, the Unicode
 // White_Space characters (U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F,
 // U+3000) and the invisible U+200B and U+FEFF. Expects valid UTF-8 (records are validated).
@@ -26,6 +34,15 @@ enum class CountParse : uint8_t {
 // k/K (x1e3), m/M (x1e6), b/B (x1e9). Exact decimal arithmetic ("1.2k" = 1200); a fraction below
 // one is truncated ("1.2345k" = 1234). At most 18 digits in all; results above INT64_MAX are
 // kInvalid. Sets `*out` unless kInvalid.
+// The suffixes ParseCountSuffix() accepts and their multipliers, and its digit limit.
+struct CountSuffix {
+  char letter;
+  int64_t multiplier;
+};
+inline constexpr CountSuffix kCountSuffixes[] = {{'k', 1000},       {'K', 1000},
+                                                 {'m', 1000000},    {'M', 1000000},
+                                                 {'b', 1000000000}, {'B', 1000000000}};
+inline constexpr int kMaxCountDigits = 18;
 CountParse ParseCountSuffix(std::string_view s, int64_t* out);
 
 // Whole-string casts; false when `s` is not exactly one value of the type.

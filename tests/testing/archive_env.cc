@@ -9,6 +9,7 @@
 #include "batch/partition_recovery.h"
 #include "core/record_fields.h"
 #include "batch/segment_manifest.h"
+#include "batch/archive_codec.h"
 #include "batch/zstd_codec.h"
 #include "kafka/consumer.h"
 
@@ -55,9 +56,10 @@ StatusOr<std::vector<ArchivedLine>> ReadArchivedLines(lake::ObjectStore* store,
   ASSIGN_OR_RETURN(std::vector<lake::ObjectInfo> objects, store->List(topic + "/"));
   std::vector<ArchivedLine> out;
   for (const lake::ObjectInfo& o : objects) {
-    if (!o.key.ends_with(".jsonl.zst")) continue;
+    const std::optional<batch::ArchiveCodec> codec = batch::CodecOfKey(o.key);
+    if (!codec) continue;
     ASSIGN_OR_RETURN(std::string bytes, store->Get(o.key));
-    ASSIGN_OR_RETURN(std::string text, batch::ZstdDecompress(bytes));
+    ASSIGN_OR_RETURN(std::string text, batch::DecompressObject(*codec, bytes));
     size_t start = 0;
     while (start < text.size()) {
       size_t nl = text.find('\n', start);

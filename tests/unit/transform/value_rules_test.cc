@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
 #include <limits>
+#include <set>
 #include <string>
 
 namespace pinpipe::transform {
@@ -151,6 +154,68 @@ TEST(NumberFormatTest, ShortestRoundTrip) {
   s += ' ';
   AppendInt64(std::numeric_limits<int64_t>::min(), &s);
   EXPECT_EQ(s, "0.1 -173.293 1e+21 -9223372036854775808");
+}
+
+}  // namespace
+}  // namespace pinpipe::transform
+
+namespace pinpipe::transform {
+namespace {
+
+std::string Utf8(char32_t cp) {
+  std::string s;
+  if (cp < 0x80) {
+    s.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    s.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    s.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    s.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+  return s;
+}
+
+// kTrimSpaceCodePoints is what the Spark job's trim removes (spark_export.h): it must be exactly
+// the set TrimSpace() removes, checked over every code point of the Basic Multilingual Plane and
+// a few beyond it.
+TEST(TrimSpaceTest, RemovesExactlyTheListedCodePoints) {
+  std::set<char32_t> listed(std::begin(kTrimSpaceCodePoints), std::end(kTrimSpaceCodePoints));
+  int trimmed = 0;
+  for (char32_t cp = 1; cp < 0x10000 + 0x100; ++cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;  // surrogates are not UTF-8
+    const std::string s = "x" + Utf8(cp);
+    const bool removed = TrimSpace(s) == "x";
+    EXPECT_EQ(removed, listed.count(cp) == 1) << "U+" << std::hex << static_cast<uint32_t>(cp);
+    trimmed += removed ? 1 : 0;
+    EXPECT_EQ(TrimSpace(Utf8(cp) + "x") == "x", removed) << "U+" << std::hex
+                                                         << static_cast<uint32_t>(cp);
+  }
+  EXPECT_EQ(trimmed, static_cast<int>(listed.size()));
+}
+
+// kCountSuffixes is the suffix table the Spark job uses: every letter parses with its multiplier.
+TEST(ParseCountSuffixTest, SuffixTableIsWhatTheParserAccepts) {
+  for (const CountSuffix& s : kCountSuffixes) {
+    int64_t v = 0;
+    EXPECT_EQ(ParseCountSuffix(std::string("7") + s.letter, &v), CountParse::kExpanded) << s.letter;
+    EXPECT_EQ(v, 7 * s.multiplier) << s.letter;
+  }
+  for (char c = 'A'; c <= 'z'; ++c) {
+    int64_t v = 0;
+    const bool listed = std::any_of(std::begin(kCountSuffixes), std::end(kCountSuffixes),
+                                    [c](const CountSuffix& s) { return s.letter == c; });
+    EXPECT_EQ(ParseCountSuffix(std::string("7") + c, &v) != CountParse::kInvalid, listed) << c;
+  }
+  int64_t v = 0;
+  EXPECT_EQ(ParseCountSuffix(std::string(kMaxCountDigits, '9'), &v), CountParse::kPlain);
+  EXPECT_EQ(ParseCountSuffix(std::string(kMaxCountDigits + 1, '9'), &v), CountParse::kInvalid);
 }
 
 }  // namespace
