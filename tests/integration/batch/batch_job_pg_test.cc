@@ -7,6 +7,7 @@
 
 #include "batch/analytics_sql.h"
 #include "batch_pg_fixture.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::batch {
 namespace {
@@ -131,7 +132,7 @@ TEST_F(BatchJobPgTest, AFailedDayKeepsThePreviousLoadAndLeavesNothingBehind) {
   const std::string bad = testing::SegmentKey(kTopics[2], "2024-02-01", 2, 1, 5000);
   ASSERT_TRUE(store_->Put(bad, "definitely not zstd").ok());
   BatchRunResult r = Run("2024-02-01", "2024-02-01");
-  EXPECT_EQ(r.status.code(), StatusCode::kDataLoss) << r.status.ToString();
+  EXPECT_THAT(r.status, StatusIs(StatusCode::kDataLoss)) << r.status.ToString();
   EXPECT_NE(r.status.message().find(bad), std::string::npos) << r.status.ToString();
   EXPECT_EQ(Digest("experimental_data"), pins);
   EXPECT_EQ(Q("SELECT count(*) FROM batch.user_data_clean"), 100);

@@ -10,6 +10,7 @@
 #include "batch_pg_fixture.h"
 #include "lake/s3_store.h"
 #include "testing/s3_env.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::batch {
 namespace {
@@ -175,7 +176,7 @@ TEST_F(BatchS3Test, CleansAnS3LakeExactlyAsALocalOne) {
   const std::string bad = testing::SegmentKey(kTopics[2], kDate, 22, 0, 777);
   ASSERT_TRUE(s3_store().Put(bad, "definitely not zstd").ok());
   BatchRunResult failed = RunOn(&s3_store(), s3_db_->dsn(), parts);
-  EXPECT_EQ(failed.status.code(), StatusCode::kDataLoss) << failed.status.ToString();
+  EXPECT_THAT(failed.status, StatusIs(StatusCode::kDataLoss)) << failed.status.ToString();
   EXPECT_NE(failed.status.message().find(bad), std::string::npos) << failed.status.ToString();
   EXPECT_EQ(TableDigests(s3_db_->dsn()), before);
   for (core::RecordKind kind : core::kAllRecordKinds) {

@@ -1,11 +1,13 @@
 // EnsureTopics / Describe against a real broker (PINPIPE_TEST_KAFKA_BROKERS).
 #include "kafka/admin.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
 #include "testing/kafka_env.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::kafka {
 namespace {
@@ -45,19 +47,19 @@ TEST(KafkaAdminIT, PartitionMismatchIsFailedPreconditionWithCounts) {
   std::string topic = testing::UniqueName("pinpipe-test-few");
   ASSERT_TRUE(EnsureTopics(brokers, {{topic, 1, 1, {}}}, kTimeout).ok());
   Status s = EnsureTopics(brokers, {{topic, 3, 1, {}}}, kTimeout);
-  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s, StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_NE(s.message().find("only 1 partitions, 3 requested"), std::string::npos) << s.message();
 }
 
 TEST(KafkaAdminIT, ReplicationFactorAboveBrokerCountIsInvalidArgument) {
   PINPIPE_KAFKA_BROKERS_OR_SKIP(brokers);
   Status s = EnsureTopics(brokers, {{testing::UniqueName("pinpipe-test-rf"), 1, 5, {}}}, kTimeout);
-  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument)) << s.ToString();
 }
 
 TEST(KafkaAdminIT, UnreachableBrokerIsUnavailable) {
   auto info = Describe("127.0.0.1:1", milliseconds(1000));
-  EXPECT_EQ(info.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(info, StatusIs(StatusCode::kUnavailable));
   EXPECT_NE(info.status().message().find("127.0.0.1:1"), std::string::npos);
 }
 

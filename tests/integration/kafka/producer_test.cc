@@ -1,6 +1,7 @@
 // Producer and consumer against a real broker (PINPIPE_TEST_KAFKA_BROKERS).
 #include "kafka/producer.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "kafka/admin.h"
 #include "kafka/consumer.h"
 #include "testing/kafka_env.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::kafka {
 namespace {
@@ -180,7 +182,7 @@ TEST(KafkaProducerIT, OversizedMessageIsInvalidArgumentAndOthersStillDeliver) {
   // Caught by the producer's own limit (message.max.bytes 1 MB): fails fast, no callback.
   auto producer = MakeProducer(brokers);
   ASSERT_NE(producer, nullptr);
-  EXPECT_EQ(producer->Produce(topic, "1", big, nullptr).code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(producer->Produce(topic, "1", big, nullptr), StatusIs(StatusCode::kInvalidArgument));
 
   // With a larger local limit the broker itself rejects it: reported through the callback.
   auto lenient = MakeProducer(brokers, {{"message.max.bytes", "4000000"}});
@@ -195,7 +197,7 @@ TEST(KafkaProducerIT, OversizedMessageIsInvalidArgumentAndOthersStillDeliver) {
   auto results = deliveries.Get();
   ASSERT_EQ(results.size(), 3u);
   EXPECT_TRUE(results.find(0)->second.status.ok()) << results.find(0)->second.status.ToString();
-  EXPECT_EQ(results.find(1)->second.status.code(), StatusCode::kInvalidArgument)
+  EXPECT_THAT(results.find(1)->second.status, StatusIs(StatusCode::kInvalidArgument))
       << results.find(1)->second.status.ToString();
   EXPECT_TRUE(results.find(2)->second.status.ok()) << results.find(2)->second.status.ToString();
 

@@ -1,5 +1,6 @@
 // Integration tests of src/lake against a real S3-compatible server (MinIO, started by
 // scripts/test, which checks every SigV4 signature). Each test works under its own key prefix.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,6 +9,7 @@
 #include "lake/object_store.h"
 #include "lake/s3_store.h"
 #include "testing/s3_env.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::lake {
 namespace {
@@ -53,7 +55,7 @@ TEST_F(S3StoreTest, PutGetHeadListDelete) {
   EXPECT_EQ((*list)[0].etag, (*head)->etag);
 
   ASSERT_TRUE(store().Delete("pin/2024/01/part-0.jsonl").ok());
-  EXPECT_EQ(store().Get("pin/2024/01/part-0.jsonl").status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(store().Get("pin/2024/01/part-0.jsonl"), StatusIs(StatusCode::kNotFound));
   auto gone = store().Head("pin/2024/01/part-0.jsonl");
   ASSERT_TRUE(gone.ok()) << gone.status().ToString();
   EXPECT_FALSE(gone->has_value());
@@ -136,7 +138,7 @@ TEST_F(S3StoreTest, ConditionalCreate) {
   create.if_none_match = true;
   ASSERT_TRUE(store().Put("once", "first", create).ok());
   const Status again = store().Put("once", "second", create);
-  EXPECT_EQ(again.code(), StatusCode::kAlreadyExists) << again.ToString();
+  EXPECT_THAT(again, StatusIs(StatusCode::kAlreadyExists)) << again.ToString();
   EXPECT_EQ(store().Get("once").value(), "first");
   ASSERT_TRUE(store().Put("once", "replaced").ok());
   EXPECT_EQ(store().Get("once").value(), "replaced");
@@ -217,7 +219,7 @@ TEST_F(S3StoreTest, ConditionalMultipartLosesToAConcurrentWriter) {
   }
   ASSERT_TRUE((*first)->Close().ok());
   const Status lost = (*second)->Close();
-  EXPECT_EQ(lost.code(), StatusCode::kAlreadyExists) << lost.ToString();
+  EXPECT_THAT(lost, StatusIs(StatusCode::kAlreadyExists)) << lost.ToString();
   EXPECT_EQ(scratch.store().Get("k").value(), std::string(6 << 20, '1'));
 }
 
@@ -256,19 +258,19 @@ TEST_F(S3StoreTest, WrongSecretIsRefused) {
   auto wrong = S3Store::Open(s3_.bucket, scratch_->prefix(), options);
   ASSERT_TRUE(wrong.ok()) << wrong.status().ToString();
   const Status put = (*wrong)->Put("k", "v");
-  EXPECT_EQ(put.code(), StatusCode::kUnauthenticated) << put.ToString();
+  EXPECT_THAT(put, StatusIs(StatusCode::kUnauthenticated)) << put.ToString();
   EXPECT_NE(put.message().find("HTTP 403 SignatureDoesNotMatch"), std::string::npos)
       << put.ToString();
   EXPECT_FALSE(put.retriable());
-  EXPECT_EQ((*wrong)->Get("k").status().code(), StatusCode::kUnauthenticated);
-  EXPECT_EQ((*wrong)->List("").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_THAT((*wrong)->Get("k"), StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_THAT((*wrong)->List(""), StatusIs(StatusCode::kUnauthenticated));
   EXPECT_FALSE(store().Head("k").value().has_value());  // nothing was written
 
   options.secret_access_key = s3_.secret_key;
   options.access_key_id = "NOSUCHKEY";
   auto unknown = S3Store::Open(s3_.bucket, scratch_->prefix(), options);
   ASSERT_TRUE(unknown.ok());
-  EXPECT_EQ((*unknown)->Get("k").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_THAT((*unknown)->Get("k"), StatusIs(StatusCode::kUnauthenticated));
 }
 
 TEST_F(S3StoreTest, MissingBucketIsNotFound) {
@@ -276,7 +278,7 @@ TEST_F(S3StoreTest, MissingBucketIsNotFound) {
   auto store = S3Store::Open("pinpipe-no-such-bucket", "", options);
   ASSERT_TRUE(store.ok());
   const Status put = (*store)->Put("k", "v");
-  EXPECT_EQ(put.code(), StatusCode::kNotFound) << put.ToString();
+  EXPECT_THAT(put, StatusIs(StatusCode::kNotFound)) << put.ToString();
   EXPECT_NE(put.message().find("NoSuchBucket"), std::string::npos) << put.ToString();
 }
 

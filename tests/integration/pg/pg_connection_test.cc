@@ -1,4 +1,5 @@
 // Integration tests of src/pg against a real PostgreSQL (PINPIPE_TEST_PG_DSN).
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "pg/connection.h"
@@ -6,6 +7,7 @@
 #include "pg/copy_out.h"
 #include "pg/transaction.h"
 #include "testing/pg_env.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::pg {
 namespace {
@@ -45,23 +47,22 @@ TEST_F(PgTest, ExecAndExecParams) {
 }
 
 TEST_F(PgTest, ErrorsMapThroughSqlState) {
-  EXPECT_EQ(conn().Exec("SELECT * FROM no_such_table").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(conn().Exec("SELEC 1").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(conn().Exec("SELECT * FROM no_such_table"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(conn().Exec("SELEC 1"), StatusIs(StatusCode::kInvalidArgument));
   ASSERT_TRUE(conn().Run("CREATE TABLE t (id int PRIMARY KEY)").ok());
   ASSERT_TRUE(conn().Run("INSERT INTO t VALUES (1)").ok());
   Status duplicate = conn().Run("INSERT INTO t VALUES (1)");
-  EXPECT_EQ(duplicate.code(), StatusCode::kAlreadyExists) << duplicate.ToString();
+  EXPECT_THAT(duplicate, StatusIs(StatusCode::kAlreadyExists)) << duplicate.ToString();
   EXPECT_NE(duplicate.message().find("23505"), std::string::npos);
 }
 
 TEST_F(PgTest, OpenErrors) {
-  EXPECT_EQ(Connection::Open("host=127.0.0.1 port=1 connect_timeout=2").status().code(),
-            StatusCode::kUnavailable);
-  EXPECT_EQ(Connection::Open("this is not a conninfo").status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(Connection::Open("host=127.0.0.1 port=1 connect_timeout=2"),
+              StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT(Connection::Open("this is not a conninfo"), StatusIs(StatusCode::kInvalidArgument));
   auto missing = ConninfoWith(db_->dsn(), "dbname", "pinpipe_no_such_db");
   ASSERT_TRUE(missing.ok());
-  EXPECT_EQ(Connection::Open(*missing).status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(Connection::Open(*missing), StatusIs(StatusCode::kNotFound));
 }
 
 TEST_F(PgTest, ConnectionLossIsUnavailable) {
@@ -73,7 +74,7 @@ TEST_F(PgTest, ConnectionLossIsUnavailable) {
                                 {std::string(pid->GetValue(0, 0))})
                   .ok());
   Status lost = conn().Run("SELECT 1");
-  EXPECT_EQ(lost.code(), StatusCode::kUnavailable) << lost.ToString();
+  EXPECT_THAT(lost, StatusIs(StatusCode::kUnavailable)) << lost.ToString();
   EXPECT_TRUE(lost.retriable());
 }
 
@@ -121,21 +122,20 @@ TEST_F(PgTest, CopyRejectsNulAndBadValues) {
     auto copy = CopyIn::Start(conn(), "COPY c FROM STDIN");
     ASSERT_TRUE(copy.ok());
     copy->Int(1).Text(std::string("a\0b", 3));
-    EXPECT_EQ(copy->EndRow().code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(copy->EndRow(), StatusIs(StatusCode::kInvalidArgument));
   }  // destroyed unfinished: aborts the COPY
   {
     auto copy = CopyIn::Start(conn(), "COPY c FROM STDIN");
     ASSERT_TRUE(copy.ok());
     copy->Text("not a number").Text("x");
     ASSERT_TRUE(copy->EndRow().ok());
-    EXPECT_EQ(copy->Finish().status().code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(copy->Finish(), StatusIs(StatusCode::kInvalidArgument));
   }
   // The connection is usable again and nothing was stored.
   auto count = conn().Exec("SELECT count(*) FROM c");
   ASSERT_TRUE(count.ok()) << count.status().ToString();
   EXPECT_EQ(count->GetValue(0, 0), "0");
-  EXPECT_EQ(CopyIn::Start(conn(), "COPY missing FROM STDIN").status().code(),
-            StatusCode::kNotFound);
+  EXPECT_THAT(CopyIn::Start(conn(), "COPY missing FROM STDIN"), StatusIs(StatusCode::kNotFound));
 }
 
 TEST_F(PgTest, TransactionRollsBackUnlessCommitted) {
@@ -156,7 +156,7 @@ TEST_F(PgTest, TransactionRollsBackUnlessCommitted) {
     ASSERT_TRUE(tx.ok());
     ASSERT_TRUE(conn().Run("INSERT INTO t VALUES (3)").ok());
     EXPECT_FALSE(conn().Run("SELECT 1/0").ok());
-    EXPECT_EQ(tx->Commit().code(), StatusCode::kFailedPrecondition);
+    EXPECT_THAT(tx->Commit(), StatusIs(StatusCode::kFailedPrecondition));
   }
   auto result = conn().Exec("SELECT string_agg(id::text, ',' ORDER BY id) FROM t");
   ASSERT_TRUE(result.ok());

@@ -1,11 +1,13 @@
 // PgRunStore against the real PostgreSQL (PINPIPE_TEST_PG_DSN), one scratch database per test.
 #include "scheduler/pg_run_store.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <thread>
 
 #include "testing/pg_env.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::scheduler {
 namespace {
@@ -70,7 +72,7 @@ TEST_F(PgRunStoreTest, StaleAndDuplicateSavesAreRefused) {
   DagRun run = NewDailyRun();
   ASSERT_TRUE(store_->SaveRun(&run).ok());
   DagRun dup = NewDailyRun();
-  EXPECT_EQ(store_->SaveRun(&dup).code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT(store_->SaveRun(&dup), StatusIs(StatusCode::kAlreadyExists));
   DagRun a = (*store_->LoadRuns("daily"))[0];
   DagRun b = a;
   a.state = RunState::kRunning;

@@ -8,6 +8,7 @@
 #include <atomic>
 
 #include "serving_fixture.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::serving {
 namespace {
@@ -139,13 +140,13 @@ TEST_F(ReaderRoleTest, IsNoLoginByDefaultAndEnsureIsIdempotent) {
 TEST_F(ReaderRoleTest, RefusesARoleThatCanDoMore) {
   ASSERT_TRUE(conn_->Run("CREATE ROLE " + pg::QuoteIdentifier(role_) + " CREATEDB").ok());
   Status s = Ensure(/*login=*/false);
-  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_THAT(s, StatusIs(StatusCode::kFailedPrecondition)) << s.ToString();
   EXPECT_NE(s.message().find("CREATEDB"), std::string::npos) << s.ToString();
   ASSERT_TRUE(conn_->Run("ALTER ROLE " + pg::QuoteIdentifier(role_) + " NOCREATEDB").ok());
   // A member of the pipeline's role would inherit its privileges.
   ASSERT_TRUE(conn_->Run("GRANT pg_write_all_data TO " + pg::QuoteIdentifier(role_)).ok());
   s = Ensure(/*login=*/false);
-  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_THAT(s, StatusIs(StatusCode::kFailedPrecondition)) << s.ToString();
   EXPECT_NE(s.message().find("member of pg_write_all_data"), std::string::npos) << s.ToString();
   ASSERT_TRUE(conn_->Run("REVOKE pg_write_all_data FROM " + pg::QuoteIdentifier(role_)).ok());
   EXPECT_TRUE(Ensure(/*login=*/false).ok());

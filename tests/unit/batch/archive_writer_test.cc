@@ -1,9 +1,11 @@
 #include "batch/archive_writer.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "batch/archive_layout.h"
 #include "testing/fake_object_store.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::batch {
 namespace {
@@ -78,7 +80,7 @@ TEST(ArchiveWriterTest, FatalErrorStopsEverythingAfterIt) {
   const auto events = Finish(&w);
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[0].kind, WriterEvent::Kind::kFatal);
-  EXPECT_EQ(events[0].status.code(), StatusCode::kDataLoss);
+  EXPECT_THAT(events[0].status, StatusIs(StatusCode::kDataLoss));
   EXPECT_EQ(events[1].kind, WriterEvent::Kind::kSkipped);
   EXPECT_EQ(events[2].kind, WriterEvent::Kind::kSealAbandoned);
   EXPECT_FALSE(store.objects().count(DoneKey("g", "geo", 1, 0)));

@@ -3,6 +3,7 @@
 // failing a day as a whole.
 #include "batch/batch_job.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -12,6 +13,7 @@
 #include "emulate/synthetic.h"
 #include "testing/batch_lake.h"
 #include "testing/fake_object_store.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::batch {
 namespace {
@@ -256,7 +258,7 @@ TEST_F(BatchJobLakeTest, CorruptObjectFailsTheWholeDayAndNamesTheObject) {
   ASSERT_TRUE(store_.Put(bad, "{\"index\": 1} is not zstd").ok());
 
   BatchRunResult r = Run(Options());
-  EXPECT_EQ(r.status.code(), StatusCode::kDataLoss) << r.status.ToString();
+  EXPECT_THAT(r.status, StatusIs(StatusCode::kDataLoss)) << r.status.ToString();
   EXPECT_NE(r.status.message().find(bad), std::string::npos) << r.status.ToString();
   EXPECT_NE(r.status.message().find("dt=2024-01-01: not loaded"), std::string::npos)
       << r.status.ToString();
@@ -273,7 +275,7 @@ TEST_F(BatchJobLakeTest, TruncatedAndUnreadableObjectsFailTheDay) {
   const std::string key = testing::SegmentKey(kPinTopic, kDate, 0, 0, 0);
   ASSERT_TRUE(store_.Put(key, whole.substr(0, whole.size() - 3)).ok());
   BatchRunResult r = Run(Options());
-  EXPECT_EQ(r.status.code(), StatusCode::kDataLoss);
+  EXPECT_THAT(r.status, StatusIs(StatusCode::kDataLoss));
   EXPECT_NE(r.status.message().find(key + ": after line 0: truncated zstd data"),
             std::string::npos)
       << r.status.ToString();
@@ -281,7 +283,7 @@ TEST_F(BatchJobLakeTest, TruncatedAndUnreadableObjectsFailTheDay) {
   ASSERT_TRUE(store_.Put(key, whole).ok());
   store_.FailGetOf(key, Unavailable("injected get failure"));
   r = Run(Options());
-  EXPECT_EQ(r.status.code(), StatusCode::kUnavailable);
+  EXPECT_THAT(r.status, StatusIs(StatusCode::kUnavailable));
   EXPECT_NE(r.status.message().find("reading " + key + ": injected get failure"),
             std::string::npos)
       << r.status.ToString();
@@ -293,7 +295,7 @@ TEST_F(BatchJobLakeTest, RequireSealedRefusesUnsealedDaysBeforeLoadingAnything) 
   BatchJobOptions o = Options();
   o.require_sealed = true;
   BatchRunResult r = Run(o);
-  EXPECT_EQ(r.status.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status, StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_NE(r.status.message().find("not sealed by the archiver (2024-01-01)"), std::string::npos)
       << r.status.ToString();
   EXPECT_TRUE(r.days.empty());
@@ -393,7 +395,7 @@ TEST_F(BatchJobLakeTest, ForeignObjectsUnderTheDayAreIgnoredWithAWarning) {
 TEST_F(BatchJobLakeTest, ADayWithNothingArchivedIsNotLoaded) {
   // A wrong --lake must not replace good days with empty ones.
   BatchRunResult r = Run(Options());
-  EXPECT_EQ(r.status.code(), StatusCode::kNotFound);
+  EXPECT_THAT(r.status, StatusIs(StatusCode::kNotFound));
   EXPECT_EQ(r.status.message(),
             "dt=2024-01-01: nothing archived in fake:// under pinterest/, pinterest_geo/, "
             "pinterest_user/; not loaded (the day's existing data is kept)");

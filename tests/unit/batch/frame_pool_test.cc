@@ -1,5 +1,7 @@
 #include "batch/frame_pool.h"
+#include "testing/status_matchers.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace pinpipe::batch {
@@ -40,7 +42,7 @@ TEST(FramePoolTest, DestructionFinishesQueuedFrames) {
 }
 
 TEST(FramePoolTest, BadLevelIsRefused) {
-  EXPECT_EQ(FramePool::Create(0, 1).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(FramePool::Create(0, 1), StatusIs(StatusCode::kInvalidArgument));
 }
 
 }  // namespace

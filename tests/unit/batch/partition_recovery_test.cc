@@ -1,9 +1,11 @@
 #include "batch/partition_recovery.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "batch/archive_layout.h"
 #include "testing/fake_object_store.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::batch {
 namespace {
@@ -76,7 +78,7 @@ TEST(PartitionRecoveryTest, LoneDoneMarkerAfterAnInterruptedPruneStillCounts) {
 TEST(PartitionRecoveryTest, UnreadableDecidingManifestIsDataLoss) {
   FakeObjectStore store;
   ASSERT_TRUE(store.Put(IntentKey("g", "t", 1, 100), "{not json").ok());
-  EXPECT_EQ(RecoverPartition(&store, "g", "t", 1).status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(RecoverPartition(&store, "g", "t", 1), StatusIs(StatusCode::kDataLoss));
 }
 
 TEST(PartitionRecoveryTest, StoreErrorsAreReturnedAsTheyAre) {

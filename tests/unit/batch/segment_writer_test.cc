@@ -1,10 +1,12 @@
 #include "batch/segment_writer.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "batch/archive_layout.h"
 #include "core/event_time.h"
 #include "testing/fake_object_store.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::batch {
 namespace {
@@ -79,7 +81,7 @@ TEST(SegmentWriterTest, RedoAfterAFailureAtEveryStepEndsIdenticalToACleanRun) {
     FakeObjectStore store;
     store.FailNthPut(fail_at);
     auto first = SegmentWriter(&store).Write(seg, std::nullopt);
-    ASSERT_EQ(first.status().code(), StatusCode::kUnavailable);
+    ASSERT_THAT(first, StatusIs(StatusCode::kUnavailable));
     // Restart: the partition's state comes from the lake; rebuild from "Kafka" (the same records).
     const Segment rebuilt = MakeSegment(100, 30);
     std::optional<SegmentManifest> stored;
@@ -125,7 +127,7 @@ TEST(SegmentWriterTest, ExistingObjectWithOtherContentIsDataLossAndNotOverwritte
   const Segment other = MakeSegment(100, 31);  // one more record: different content
   ASSERT_TRUE(store.Put(seg.objects[0].key, other.objects[0].bytes).ok());
   auto r = SegmentWriter(&store).Write(seg, std::nullopt);
-  ASSERT_EQ(r.status().code(), StatusCode::kDataLoss);
+  ASSERT_THAT(r, StatusIs(StatusCode::kDataLoss));
   EXPECT_NE(r.status().message().find("already exists with different content"),
             std::string::npos);
   EXPECT_EQ(store.objects().at(seg.objects[0].key), other.objects[0].bytes);
@@ -133,8 +135,7 @@ TEST(SegmentWriterTest, ExistingObjectWithOtherContentIsDataLossAndNotOverwritte
   // Garbage (not zstd) under the name is just as wrong.
   FakeObjectStore store2;
   ASSERT_TRUE(store2.Put(seg.objects[0].key, "garbage").ok());
-  EXPECT_EQ(SegmentWriter(&store2).Write(seg, std::nullopt).status().code(),
-            StatusCode::kDataLoss);
+  EXPECT_THAT(SegmentWriter(&store2).Write(seg, std::nullopt), StatusIs(StatusCode::kDataLoss));
 }
 
 TEST(SegmentWriterTest, RedoThatRebuildsADifferentSegmentIsDataLoss) {
@@ -143,7 +144,7 @@ TEST(SegmentWriterTest, RedoThatRebuildsADifferentSegmentIsDataLoss) {
   SegmentManifest stored = seg.manifest;
   stored.records = 31;  // the intent promised a record Kafka no longer has
   auto r = SegmentWriter(&store).Write(seg, stored);
-  ASSERT_EQ(r.status().code(), StatusCode::kDataLoss);
+  ASSERT_THAT(r, StatusIs(StatusCode::kDataLoss));
   EXPECT_NE(r.status().message().find("31 records in the intent, 30 read back from Kafka"),
             std::string::npos)
       << r.status().ToString();
@@ -179,8 +180,7 @@ TEST(SegmentWriterTest, DoneMarkerOfAnotherRangeIsDataLoss) {
   other.first = 100;
   other.end = 999;
   ASSERT_TRUE(store.Put(kDone, other.ToJson()).ok());
-  EXPECT_EQ(SegmentWriter(&store).Write(seg, std::nullopt).status().code(),
-            StatusCode::kDataLoss);
+  EXPECT_THAT(SegmentWriter(&store).Write(seg, std::nullopt), StatusIs(StatusCode::kDataLoss));
 }
 
 TEST(SegmentWriterTest, HookErrorStopsBeforeAnyObject) {

@@ -1,5 +1,7 @@
 #include "batch/zstd_codec.h"
+#include "testing/status_matchers.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <random>
@@ -60,13 +62,13 @@ TEST(ZstdCodecTest, CorruptOrTruncatedDataIsDataLoss) {
             StatusCode::kDataLoss);
   std::string flipped = frame;
   flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x55);
-  EXPECT_EQ(ZstdDecompress(flipped).status().code(), StatusCode::kDataLoss);
-  EXPECT_EQ(ZstdDecompress("not zstd at all").status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(ZstdDecompress(flipped), StatusIs(StatusCode::kDataLoss));
+  EXPECT_THAT(ZstdDecompress("not zstd at all"), StatusIs(StatusCode::kDataLoss));
 }
 
 TEST(ZstdCodecTest, RejectsLevelsOutsideZstdsRange) {
-  EXPECT_EQ(ZstdCompressor::Create(0).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(ZstdCompressor::Create(1000).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(ZstdCompressor::Create(0), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ZstdCompressor::Create(1000), StatusIs(StatusCode::kInvalidArgument));
   EXPECT_TRUE(ZstdCompressor::Create(-1).ok());
   EXPECT_TRUE(ZstdCompressor::Create(19).ok());
 }

@@ -1,5 +1,6 @@
 #include "batch/zstd_lines.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <zstd.h>
 
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "testing/batch_lake.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::batch {
 namespace {
@@ -143,7 +145,7 @@ TEST(ZstdLineReaderTest, ACorruptSizedFrameIsReportedAsByTheStream) {
   ZstdLineReader reader;
   Status error;
   const std::vector<std::string> got = ReadLines(reader, good + bad, &error);
-  EXPECT_EQ(error.code(), StatusCode::kDataLoss) << error.ToString();
+  EXPECT_THAT(error, StatusIs(StatusCode::kDataLoss)) << error.ToString();
   EXPECT_NE(error.message().find("corrupt zstd data near compressed byte"), std::string::npos)
       << error.ToString();
   ASSERT_GE(got.size(), lines.size());
@@ -166,7 +168,7 @@ TEST(ZstdLineReaderTest, BytesThatAreNotZstdAreDataLoss) {
   ZstdLineReader reader;
   Status error;
   EXPECT_TRUE(ReadLines(reader, "{\"index\": 1}\n", &error).empty());
-  EXPECT_EQ(error.code(), StatusCode::kDataLoss);
+  EXPECT_THAT(error, StatusIs(StatusCode::kDataLoss));
   EXPECT_NE(error.message().find("corrupt zstd data near compressed byte"), std::string::npos)
       << error.ToString();
   EXPECT_NE(error.message().find("Unknown frame descriptor"), std::string::npos)
@@ -182,7 +184,7 @@ TEST(ZstdLineReaderTest, TruncatedObjectIsDataLossAfterTheLinesBeforeIt) {
   ZstdLineReader reader;
   Status error;
   const std::vector<std::string> got = ReadLines(reader, cut, &error);
-  EXPECT_EQ(error.code(), StatusCode::kDataLoss) << error.ToString();
+  EXPECT_THAT(error, StatusIs(StatusCode::kDataLoss)) << error.ToString();
   EXPECT_NE(error.message().find("truncated zstd data"), std::string::npos) << error.ToString();
   EXPECT_GE(got.size(), 40u);
   EXPECT_LT(got.size(), 50u);
@@ -195,7 +197,7 @@ TEST(ZstdLineReaderTest, FlippedByteFailsTheChecksumOrTheFrame) {
   ZstdLineReader reader;
   Status error;
   ReadLines(reader, bad, &error);
-  EXPECT_EQ(error.code(), StatusCode::kDataLoss) << error.ToString();
+  EXPECT_THAT(error, StatusIs(StatusCode::kDataLoss)) << error.ToString();
 }
 
 TEST(ZstdLineReaderTest, OverlongLineIsInvalidArgument) {
@@ -203,7 +205,7 @@ TEST(ZstdLineReaderTest, OverlongLineIsInvalidArgument) {
   ZstdLineReader reader;
   Status error;
   EXPECT_TRUE(ReadLines(reader, testing::ZstdFrame("ok\n" + line + "\n"), &error).size() == 1);
-  EXPECT_EQ(error.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(error, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_NE(error.message().find("line 2 is longer than"), std::string::npos) << error.ToString();
 }
 

@@ -1,6 +1,9 @@
 #include "core/status.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "testing/status_matchers.h"
 
 namespace pinpipe {
 namespace {
@@ -30,6 +33,22 @@ TEST(StatusTest, MacrosPropagate) {
   EXPECT_EQ(out, 2);
   EXPECT_EQ(Quarter(6, &out), InvalidArgument("odd"));
   EXPECT_EQ(Unavailable("down").WithContext("kafka").ToString(), "UNAVAILABLE: kafka: down");
+}
+
+// tests/testing/status_matchers.h: matches on the code (and the message), for Status and
+// StatusOr, and says what it got when it does not.
+TEST(StatusTest, StatusIsMatchesCodeAndMessage) {
+  using ::testing::HasSubstr;
+  using ::testing::Not;
+  EXPECT_THAT(Half(3), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(Half(3), StatusIs(StatusCode::kInvalidArgument, HasSubstr("odd")));
+  EXPECT_THAT(Half(3), Not(StatusIs(StatusCode::kInvalidArgument, HasSubstr("even"))));
+  EXPECT_THAT(Half(3), Not(StatusIs(StatusCode::kNotFound)));
+  EXPECT_THAT(Half(4), StatusIs(StatusCode::kOk));
+  EXPECT_THAT(NotFound("k"), StatusIs(StatusCode::kNotFound, "k"));
+  ::testing::StringMatchResultListener listener;
+  EXPECT_FALSE(::testing::ExplainMatchResult(StatusIs(StatusCode::kOk), Half(5), &listener));
+  EXPECT_EQ(listener.str(), "whose status is INVALID_ARGUMENT: odd");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // answers that need no data set: the promised sizes, the copy-on-write views readers rely on,
 // the dictionaries, the age groups and year ranges at their edges, PostgreSQL's median
 // arithmetic, the JSON shapes, and the poll arithmetic (backlog, offset ranges).
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -20,6 +21,7 @@
 #include "dashboard/chunked.h"
 #include "dashboard/fact_loader.h"
 #include "dashboard/post_facts.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::dashboard {
 namespace {
@@ -158,10 +160,10 @@ TEST(EngineFactsTest, DaysOutsideTheStoredRangeAreRefused) {
   PinFields p;
   p.day = -1;
   Status s = facts.AddPin(p);
-  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_NE(s.message().find("1969-12-31"), std::string::npos) << s.message();
   p.day = 0x10000;
-  EXPECT_EQ(facts.AddPin(p).code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(facts.AddPin(p), StatusIs(StatusCode::kInvalidArgument));
   p.day = 0xffff;
   EXPECT_TRUE(facts.AddPin(p).ok());
   p.day = 0;

@@ -2,6 +2,7 @@
 // codes and messages), the answer cache's single flight (refresher and on-demand entries), the
 // service's on-demand routes, the time series (rates, downsampling,
 // histogram quantiles), the bytes shown of messages and dead letters, the asset lookup.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -18,6 +19,7 @@
 #include "dashboard/prom_text.h"
 #include "dashboard/routes.h"
 #include "dashboard/time_series.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::dashboard {
 namespace {
@@ -68,17 +70,17 @@ TEST(PromTextTest, BoundsAreResourceExhausted) {
   limits.max_samples = 2;
   auto r = ParsePromText("a 1\nb 2\nc 3\n", limits);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(r, StatusIs(StatusCode::kResourceExhausted));
   limits = PromLimits{};
   limits.max_bytes = 10;
   r = ParsePromText("a_long_name 1\n", limits);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(r, StatusIs(StatusCode::kResourceExhausted));
   limits = PromLimits{};
   limits.max_labels = 1;
   r = ParsePromText("a{x=\"1\",y=\"2\"} 1\n", limits);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(r, StatusIs(StatusCode::kResourceExhausted));
 }
 
 struct QueryCase {
@@ -382,7 +384,8 @@ TEST(SeriesStoreTest, RatesDownsamplingAndQuantiles) {
   for (int i = 0; i < 14; ++i) {
     ASSERT_TRUE(store.Set("s" + std::to_string(i), SeriesKind::kGauge, 1).ok());
   }
-  EXPECT_EQ(store.Set("one_too_many", SeriesKind::kGauge, 1).code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(store.Set("one_too_many", SeriesKind::kGauge, 1),
+              StatusIs(StatusCode::kResourceExhausted));
 }
 
 TEST(SeriesStoreTest, HistogramQuantilesPerInterval) {

@@ -1,5 +1,6 @@
 #include "emulate/history.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include "emulate/emulator.h"
 #include "emulate/synthetic.h"
 #include "testing/fake_producer.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::emulate {
 namespace {
@@ -186,7 +188,7 @@ TEST(HistoryScheduleTest, RefusesBadOptions) {
     SCOPED_TRACE(c.name);
     auto s = HistorySchedule::Create(c.options, c.sources);
     ASSERT_FALSE(s.ok());
-    EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument));
   }
   // Rate 0 is a valid, empty history.
   auto empty = HistorySchedule::Create(Options(period, 0, 0), 10);
@@ -295,7 +297,7 @@ TEST(LoadHistoryTest, FailedDeliveriesAreCountedAndAStopEndsEarly) {
     std::atomic<bool> stop{false};
     auto stats = LoadHistory(posts, *schedule, HistoryTopics{}, producer, stop,
                              std::chrono::seconds(1), nullptr);
-    EXPECT_EQ(stats.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_THAT(stats, StatusIs(StatusCode::kFailedPrecondition));
   }
 }
 

@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "testing/raw_client.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::http {
 namespace {
@@ -589,8 +591,8 @@ TEST(ServerStartTest, BindFailureIsUnavailable) {
   options.port = first.port();
   Server second(options, EchoHandler);
   Status status = second.Start();
-  EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.ToString();
-  EXPECT_EQ(first.Start().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status, StatusIs(StatusCode::kUnavailable)) << status.ToString();
+  EXPECT_THAT(first.Start(), StatusIs(StatusCode::kFailedPrecondition));
 }
 
 TEST(ReasonPhraseTest, KnownAndUnknown) {

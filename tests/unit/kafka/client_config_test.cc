@@ -1,5 +1,7 @@
 #include "kafka/client_config.h"
+#include "testing/status_matchers.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace pinpipe::kafka {
@@ -32,7 +34,7 @@ TEST(ClientConfigTest, ClientErrorsLogAtTheirLevels) {
 TEST(ClientConfigTest, SetConfRejectsUnknownKeysByName) {
   ConfHandle conf(rd_kafka_conf_new());
   Status s = SetConf(conf.get(), "no.such.property", "1");
-  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_NE(s.message().find("no.such.property"), std::string::npos) << s.message();
 }
 

@@ -3,6 +3,7 @@
 // settings. No broker: clients are created against an address where nothing listens.
 #include "kafka/client_properties.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "kafka/consumer.h"
 #include "kafka/inspector.h"
 #include "kafka/producer.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::kafka {
 namespace {
@@ -47,7 +49,7 @@ TEST_P(ParsePropertiesTest, ParsesOrSaysWhichLine) {
     EXPECT_EQ(*got, *c.want);
   } else {
     ASSERT_FALSE(got.ok());
-    EXPECT_EQ(got.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(got, StatusIs(StatusCode::kInvalidArgument));
     EXPECT_NE(got.status().message().find(c.error), std::string::npos) << got.status().ToString();
   }
 }
@@ -77,8 +79,8 @@ TEST(ClientPropertiesTest, OptionArgumentsNeedKeyAndEquals) {
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->first, "sasl.jaas.config");
   EXPECT_EQ(ok->second, "x y=z");
-  EXPECT_EQ(ParsePropertyArg("no-equals").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParsePropertyArg("=1").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(ParsePropertyArg("no-equals"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParsePropertyArg("=1"), StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(ClientPropertiesTest, OptionsOverrideTheFileAndBadKeysAreRefusedAtLoad) {
@@ -89,7 +91,7 @@ TEST(ClientPropertiesTest, OptionsOverrideTheFileAndBadKeysAreRefusedAtLoad) {
   EXPECT_EQ(*loaded, (Properties{{"sasl.username", "alice"}, {"socket.timeout.ms", "2000"}}));
   std::remove(path.c_str());
 
-  EXPECT_EQ(LoadProperties(path, {}).status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(LoadProperties(path, {}), StatusIs(StatusCode::kNotFound));
   struct Refused {
     std::string option, says;
   };
@@ -100,7 +102,7 @@ TEST(ClientPropertiesTest, OptionsOverrideTheFileAndBadKeysAreRefusedAtLoad) {
                            Refused{"security.protocol=carrier-pigeon", "Invalid value"}}) {
     StatusOr<Properties> got = LoadProperties("", {r.option});
     ASSERT_FALSE(got.ok()) << r.option;
-    EXPECT_EQ(got.status().code(), StatusCode::kInvalidArgument) << r.option;
+    EXPECT_THAT(got, StatusIs(StatusCode::kInvalidArgument)) << r.option;
     EXPECT_NE(got.status().message().find(r.says), std::string::npos) << got.status().ToString();
   }
   EXPECT_FALSE(SetClientProperties({{"group.id", "g"}}).ok());
@@ -137,7 +139,7 @@ TEST(ClientPropertiesTest, TheProducerRefusesAPropertyThatWeakensItsSafetySettin
     ProducerOptions po;
     po.brokers = "127.0.0.1:1";
     Status s = Producer::Create(po).status();
-    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << key;
+    EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument)) << key;
     EXPECT_NE(s.message().find("kafka property " + key + "=" + value + " contradicts"),
               std::string::npos)
         << s.ToString();

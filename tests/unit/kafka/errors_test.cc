@@ -1,5 +1,7 @@
 #include "kafka/errors.h"
+#include "testing/status_matchers.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace pinpipe::kafka {
@@ -53,7 +55,7 @@ TEST(KafkaErrorTest, UnknownCodesAreInternalNotSilentlyRetried) {
 
 TEST(KafkaErrorTest, MessageNamesContextDetailAndCode) {
   Status s = KafkaError(RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, "delivery to 'pinterest'");
-  EXPECT_EQ(s.code(), StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(s, StatusIs(StatusCode::kDeadlineExceeded));
   EXPECT_NE(s.message().find("delivery to 'pinterest': "), std::string::npos) << s.message();
   EXPECT_NE(s.message().find("(_MSG_TIMED_OUT)"), std::string::npos) << s.message();
   EXPECT_TRUE(KafkaError(RD_KAFKA_RESP_ERR_NO_ERROR, "x").ok());

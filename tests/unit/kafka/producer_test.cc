@@ -1,6 +1,7 @@
 // Producer behaviour that needs no broker: a bootstrap address where nothing listens.
 #include "kafka/producer.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "kafka/producer_testing.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::kafka {
 namespace {
@@ -47,14 +49,14 @@ ProducerOptions NoBrokerOptions(milliseconds timeout) {
 TEST(ProducerTest, RejectsBadConfiguration) {
   ProducerOptions options = NoBrokerOptions(milliseconds(1000));
   options.extra["no.such.property"] = "1";
-  EXPECT_EQ(Producer::Create(options).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(Producer::Create(options), StatusIs(StatusCode::kInvalidArgument));
 
   options = NoBrokerOptions(milliseconds(1000));
   options.compression = "bogus";
-  EXPECT_EQ(Producer::Create(options).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(Producer::Create(options), StatusIs(StatusCode::kInvalidArgument));
 
   options = NoBrokerOptions(milliseconds(0));
-  EXPECT_EQ(Producer::Create(options).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(Producer::Create(options), StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(ProducerTest, ExtraCannotWeakenSafetySettings) {
@@ -63,7 +65,7 @@ TEST(ProducerTest, ExtraCannotWeakenSafetySettings) {
     ProducerOptions options = NoBrokerOptions(milliseconds(1000));
     options.extra[key] = value;
     Status s = Producer::Create(options).status();
-    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << key;
+    EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument)) << key;
     EXPECT_NE(s.message().find(key), std::string::npos) << s.message();
   }
   ProducerOptions options = NoBrokerOptions(milliseconds(1000));
@@ -81,7 +83,7 @@ TEST(ProducerTest, UnreachableBrokerFailsWithinDeliveryTimeout) {
   }
   // librdkafka scans for timed-out messages once a second: the bound is delivery_timeout + 1 s
   // (plus scheduling slack on a loaded machine).
-  EXPECT_EQ((*producer)->Flush(milliseconds(4000)).code(), StatusCode::kOk);
+  EXPECT_THAT((*producer)->Flush(milliseconds(4000)), StatusIs(StatusCode::kOk));
   EXPECT_LE(steady_clock::now() - start, milliseconds(2500));
   auto got = results.Get();
   ASSERT_EQ(got.size(), 10u);
@@ -95,7 +97,7 @@ TEST(ProducerTest, UnreachableBrokerFailsWithinDeliveryTimeout) {
   EXPECT_EQ(stats.delivered, 0);
   EXPECT_EQ(stats.in_flight, 0);
   EXPECT_FALSE(stats.brokers_up);
-  EXPECT_EQ((*producer)->CheckReachable(milliseconds(300)).code(), StatusCode::kUnavailable);
+  EXPECT_THAT((*producer)->CheckReachable(milliseconds(300)), StatusIs(StatusCode::kUnavailable));
 }
 
 TEST(ProducerTest, FlushTimesOutWhileMessagesArePending) {
@@ -103,7 +105,7 @@ TEST(ProducerTest, FlushTimesOutWhileMessagesArePending) {
   auto producer = Producer::Create(NoBrokerOptions(milliseconds(5000)));
   ASSERT_TRUE(producer.ok());
   ASSERT_TRUE((*producer)->Produce("pinterest", "1", "{}", results.Callback()).ok());
-  EXPECT_EQ((*producer)->Flush(milliseconds(100)).code(), StatusCode::kDeadlineExceeded);
+  EXPECT_THAT((*producer)->Flush(milliseconds(100)), StatusIs(StatusCode::kDeadlineExceeded));
   EXPECT_EQ((*producer)->Stats().in_flight, 1);
 }
 
@@ -119,9 +121,9 @@ TEST(ProducerTest, CloseCancelsPendingAndRefusesNewMessages) {
   EXPECT_LE(steady_clock::now() - start, milliseconds(3000));
   auto got = results.Get();
   ASSERT_EQ(got.size(), 5u);
-  for (const auto& r : got) EXPECT_EQ(r.status.code(), StatusCode::kCancelled) << r.status.ToString();
-  EXPECT_EQ((*producer)->Produce("pinterest", "1", "{}", results.Callback()).code(),
-            StatusCode::kCancelled);
+  for (const auto& r : got) EXPECT_THAT(r.status, StatusIs(StatusCode::kCancelled));
+  EXPECT_THAT((*producer)->Produce("pinterest", "1", "{}", results.Callback()),
+              StatusIs(StatusCode::kCancelled));
   EXPECT_EQ(results.Get().size(), 5u);  // no callback for the refused message
   (*producer)->Close(milliseconds(100));  // idempotent
 }
@@ -140,7 +142,7 @@ TEST(ProducerTest, FullQueueFailsFastWithoutCallback) {
     if (last.ok()) ++accepted;
   }
   EXPECT_EQ(accepted, 10);
-  EXPECT_EQ(last.code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(last, StatusIs(StatusCode::kResourceExhausted));
   (*producer)->Close(milliseconds(0));
   EXPECT_EQ(calls.load(), 10);
 }
@@ -148,9 +150,9 @@ TEST(ProducerTest, FullQueueFailsFastWithoutCallback) {
 TEST(ProducerTest, InvalidTopicNameIsInvalidArgument) {
   auto producer = Producer::Create(NoBrokerOptions(milliseconds(1000)));
   ASSERT_TRUE(producer.ok());
-  EXPECT_EQ((*producer)->Produce("", "1", "{}", nullptr).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ((*producer)->Produce(std::string(300, 'x'), "1", "{}", nullptr).code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT((*producer)->Produce("", "1", "{}", nullptr), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT((*producer)->Produce(std::string(300, 'x'), "1", "{}", nullptr),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(ProducerTest, FatalErrorFailsInFlightWithInternalAndRecovers) {
@@ -165,7 +167,7 @@ TEST(ProducerTest, FatalErrorFailsInFlightWithInternalAndRecovers) {
   auto got = results.Get();
   ASSERT_EQ(got.size(), 3u);
   for (const auto& r : got) {
-    EXPECT_EQ(r.status.code(), StatusCode::kInternal) << r.status.ToString();
+    EXPECT_THAT(r.status, StatusIs(StatusCode::kInternal)) << r.status.ToString();
     EXPECT_NE(r.status.message().find("injected by test"), std::string::npos)
         << r.status.message();
   }
@@ -178,7 +180,7 @@ TEST(ProducerTest, FatalErrorFailsInFlightWithInternalAndRecovers) {
   EXPECT_TRUE(s.ok()) << s.ToString();
   (*producer)->Close(milliseconds(0));
   EXPECT_EQ(results.Get().size(), 4u);
-  EXPECT_EQ(results.Get().back().status.code(), StatusCode::kCancelled);
+  EXPECT_THAT(results.Get().back().status, StatusIs(StatusCode::kCancelled));
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // The fake other modules test against must keep the ObjectStore contract and its switches must
 // do what they say.
 #include "testing/fake_object_store.h"
+#include "testing/status_matchers.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace pinpipe::testing {
@@ -12,11 +14,11 @@ TEST(FakeObjectStoreTest, KeepsTheContract) {
   ASSERT_TRUE(store.Put("b/1", "one").ok());
   ASSERT_TRUE(store.Put("a/2", "two").ok());
   EXPECT_EQ(store.Get("b/1").value(), "one");
-  EXPECT_EQ(store.Get("nope").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(store.Put("bad//key", "x").code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(store.Get("nope"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store.Put("bad//key", "x"), StatusIs(StatusCode::kInvalidArgument));
   lake::PutOptions create;
   create.if_none_match = true;
-  EXPECT_EQ(store.Put("b/1", "again", create).code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT(store.Put("b/1", "again", create), StatusIs(StatusCode::kAlreadyExists));
   auto head = store.Head("a/2");
   ASSERT_TRUE(head.ok() && head->has_value());
   EXPECT_EQ((*head)->size, 3u);
@@ -50,26 +52,26 @@ TEST(FakeObjectStoreTest, FaultSwitches) {
   store.FailNthPut(1);
   auto writer = store.NewWriter("w", {});
   ASSERT_TRUE((*writer)->Append("x").ok());
-  EXPECT_EQ((*writer)->Close().code(), StatusCode::kUnavailable);
+  EXPECT_THAT((*writer)->Close(), StatusIs(StatusCode::kUnavailable));
   EXPECT_EQ(store.objects().count("w"), 0u);
 
   store.FailGetOf("1", DataLoss("bad disk"));
-  EXPECT_EQ(store.Get("1").status().code(), StatusCode::kDataLoss);
-  EXPECT_EQ(store.Head("1").status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(store.Get("1"), StatusIs(StatusCode::kDataLoss));
+  EXPECT_THAT(store.Head("1"), StatusIs(StatusCode::kDataLoss));
   EXPECT_TRUE(store.Get("3").ok());
 
   store.FailNextLists(1);
-  EXPECT_EQ(store.List("").status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(store.List(""), StatusIs(StatusCode::kUnavailable));
   EXPECT_TRUE(store.List("").ok());
 
   store.FailNextDeletes(1);
-  EXPECT_EQ(store.Delete("3").code(), StatusCode::kUnavailable);
+  EXPECT_THAT(store.Delete("3"), StatusIs(StatusCode::kUnavailable));
   EXPECT_TRUE(store.Delete("3").ok());
 
   store.FailAppends();
   auto failing = store.NewWriter("f", {});
-  EXPECT_EQ((*failing)->Append("x").code(), StatusCode::kUnavailable);
-  EXPECT_EQ((*failing)->Close().code(), StatusCode::kUnavailable);
+  EXPECT_THAT((*failing)->Append("x"), StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT((*failing)->Close(), StatusIs(StatusCode::kUnavailable));
 
   store.ClearFaults();
   EXPECT_TRUE(store.Get("1").ok());

@@ -1,5 +1,7 @@
 #include "lake/local_store.h"
+#include "testing/status_matchers.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -60,7 +62,7 @@ TEST_F(LocalStoreTest, PutGetHeadDelete) {
   EXPECT_NE((*head2)->etag, (*head)->etag);
 
   ASSERT_TRUE(store_->Delete("pin/2024/01/part-0.jsonl").ok());
-  EXPECT_EQ(store_->Get("pin/2024/01/part-0.jsonl").status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(store_->Get("pin/2024/01/part-0.jsonl"), StatusIs(StatusCode::kNotFound));
   auto gone = store_->Head("pin/2024/01/part-0.jsonl");
   ASSERT_TRUE(gone.ok());
   EXPECT_FALSE(gone->has_value());
@@ -100,19 +102,19 @@ TEST_F(LocalStoreTest, ListIsRecursiveSortedAndPrefixFiltered) {
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].size, 7u);
-  EXPECT_EQ(store_->List("/abs").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(store_->List("a/../").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(store_->List("/abs"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->List("a/../"), StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST_F(LocalStoreTest, RejectsBadKeys) {
   for (const std::string& key : std::vector<std::string>{"", "/abs", "a//b", "a/", "../up", "a/../b", "a/./b", ".",
                                 std::string("nul\0byte", 8), "ctl\x01", "bad\xff utf8",
                                 ".pinpipe-tmp-1-2-3", "a/.pinpipe-tmp-x"}) {
-    EXPECT_EQ(store_->Put(key, "x").code(), StatusCode::kInvalidArgument) << key;
-    EXPECT_EQ(store_->Get(key).status().code(), StatusCode::kInvalidArgument) << key;
-    EXPECT_EQ(store_->Head(key).status().code(), StatusCode::kInvalidArgument) << key;
-    EXPECT_EQ(store_->Delete(key).code(), StatusCode::kInvalidArgument) << key;
-    EXPECT_EQ(store_->NewWriter(key, {}).status().code(), StatusCode::kInvalidArgument) << key;
+    EXPECT_THAT(store_->Put(key, "x"), StatusIs(StatusCode::kInvalidArgument)) << key;
+    EXPECT_THAT(store_->Get(key), StatusIs(StatusCode::kInvalidArgument)) << key;
+    EXPECT_THAT(store_->Head(key), StatusIs(StatusCode::kInvalidArgument)) << key;
+    EXPECT_THAT(store_->Delete(key), StatusIs(StatusCode::kInvalidArgument)) << key;
+    EXPECT_THAT(store_->NewWriter(key, {}), StatusIs(StatusCode::kInvalidArgument)) << key;
   }
   EXPECT_TRUE(FilesOnDisk().empty());
   // Unusual but valid keys.
@@ -127,7 +129,7 @@ TEST_F(LocalStoreTest, ConditionalCreate) {
   create.if_none_match = true;
   ASSERT_TRUE(store_->Put("once", "first", create).ok());
   const Status again = store_->Put("once", "second", create);
-  EXPECT_EQ(again.code(), StatusCode::kAlreadyExists) << again.ToString();
+  EXPECT_THAT(again, StatusIs(StatusCode::kAlreadyExists)) << again.ToString();
   EXPECT_EQ(store_->Get("once").value(), "first");
   // An unconditional Put replaces.
   ASSERT_TRUE(store_->Put("once", "third").ok());
@@ -197,7 +199,7 @@ TEST_F(LocalStoreTest, WriterCommitsOnlyOnClose) {
   EXPECT_TRUE(store_->List("").value().empty());
   ASSERT_TRUE((*writer)->Close().ok());
   EXPECT_TRUE((*writer)->Close().ok());  // idempotent
-  EXPECT_EQ((*writer)->Append("more").code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT((*writer)->Append("more"), StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_EQ(store_->Get("big/object").value(), expected);
 }
 
@@ -219,7 +221,7 @@ TEST_F(LocalStoreTest, ConditionalWriterLosesToExistingObject) {
   ASSERT_TRUE(writer.ok());
   ASSERT_TRUE((*writer)->Append("mine").ok());
   ASSERT_TRUE(store_->Put("k", "theirs").ok());
-  EXPECT_EQ((*writer)->Close().code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT((*writer)->Close(), StatusIs(StatusCode::kAlreadyExists));
   EXPECT_EQ(store_->Get("k").value(), "theirs");
   EXPECT_EQ(FilesOnDisk(), std::vector<std::string>{"k"});
 }
@@ -238,15 +240,15 @@ TEST_F(LocalStoreTest, LeftoverTempFilesAreInvisible) {
 TEST_F(LocalStoreTest, KeyThatIsAlsoAPrefixIsAClearError) {
   ASSERT_TRUE(store_->Put("a/b", "x").ok());
   const Status s = store_->Put("a", "y");
-  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_THAT(s, StatusIs(StatusCode::kFailedPrecondition)) << s.ToString();
   EXPECT_FALSE(store_->Head("a").value().has_value());  // a directory is not an object
-  EXPECT_EQ(store_->Get("a").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(store_->Put("a/b/c", "z").code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(store_->Get("a"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->Put("a/b/c", "z"), StatusIs(StatusCode::kFailedPrecondition));
 }
 
 TEST_F(LocalStoreTest, OpenRejectsAFile) {
   std::ofstream(root_ + "/file") << "x";
-  EXPECT_EQ(LocalStore::Open(root_ + "/file").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(LocalStore::Open(root_ + "/file"), StatusIs(StatusCode::kInvalidArgument));
   // Nested missing directories are created.
   auto nested = LocalStore::Open(root_ + "/x/y/z/");
   ASSERT_TRUE(nested.ok()) << nested.status().ToString();

@@ -1,5 +1,7 @@
 #include "lake/object_key.h"
+#include "testing/status_matchers.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace pinpipe::lake {
@@ -36,7 +38,7 @@ TEST(ObjectKeyTest, RejectsWhatCannotMapToAFileOrAnS3Listing) {
            {std::string(1025, 'k'), "1024"},
        }) {
     const Status s = ValidateKey(c.key);
-    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << c.key;
+    EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument)) << c.key;
     EXPECT_NE(s.message().find(c.why), std::string::npos) << s.message();
   }
   // The message shows control characters escaped.
@@ -47,9 +49,9 @@ TEST(ObjectKeyTest, PrefixesMayEndOpen) {
   EXPECT_TRUE(ValidatePrefix("").ok());
   EXPECT_TRUE(ValidatePrefix("pin/").ok());
   EXPECT_TRUE(ValidatePrefix("pin/2024-0").ok());
-  EXPECT_EQ(ValidatePrefix("/pin").code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(ValidatePrefix("pin//").code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(ValidatePrefix("../").code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(ValidatePrefix("/pin"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidatePrefix("pin//"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidatePrefix("../"), StatusIs(StatusCode::kInvalidArgument));
 }
 
 }  // namespace

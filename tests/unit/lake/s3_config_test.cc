@@ -1,5 +1,6 @@
 #include "lake/s3_config.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -8,6 +9,7 @@
 #include <map>
 
 #include "lake/aws_profile.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::lake {
 namespace {
@@ -93,7 +95,7 @@ class ResolveS3ConfigTest : public ::testing::Test {
 
 TEST_F(ResolveS3ConfigTest, NoCredentialsAnywhereIsUnauthenticated) {
   const auto config = ResolveS3Config({}, "bucket", Env());
-  EXPECT_EQ(config.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_THAT(config, StatusIs(StatusCode::kUnauthenticated));
   EXPECT_NE(config.status().message().find("AWS_ACCESS_KEY_ID"), std::string::npos);
 }
 
@@ -184,23 +186,23 @@ TEST_F(ResolveS3ConfigTest, NamedProfileFromEitherFile) {
 
 TEST_F(ResolveS3ConfigTest, RejectsHalfConfiguredCredentialsAndBadSettings) {
   env_["AWS_ACCESS_KEY_ID"] = "ONLYID";
-  EXPECT_EQ(ResolveS3Config({}, "b", Env()).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(ResolveS3Config({}, "b", Env()), StatusIs(StatusCode::kInvalidArgument));
   env_.erase("AWS_ACCESS_KEY_ID");
   Write(".aws/credentials", "[default]\naws_access_key_id = X\n");
-  EXPECT_EQ(ResolveS3Config({}, "b", Env()).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(ResolveS3Config({}, "b", Env()), StatusIs(StatusCode::kInvalidArgument));
 
   S3Options o;
   o.access_key_id = "a";
   o.secret_access_key = "b";
   S3Options small = o;
   small.part_size = 1024;
-  EXPECT_EQ(ResolveS3Config(small, "b", Env()).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(ResolveS3Config(small, "b", Env()), StatusIs(StatusCode::kInvalidArgument));
   S3Options attempts = o;
   attempts.max_attempts = 0;
-  EXPECT_EQ(ResolveS3Config(attempts, "b", Env()).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(ResolveS3Config(attempts, "b", Env()), StatusIs(StatusCode::kInvalidArgument));
   S3Options half = o;
   half.secret_access_key.clear();
-  EXPECT_EQ(ResolveS3Config(half, "b", Env()).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(ResolveS3Config(half, "b", Env()), StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(S3EndpointTest, Parses) {
@@ -214,7 +216,7 @@ TEST(S3EndpointTest, Parses) {
   EXPECT_EQ(ParseS3Endpoint("http://[::1]:9000")->Authority(), "[::1]:9000");
   for (const char* bad : {"127.0.0.1:9000", "ftp://x", "http://", "http://h:0", "http://h:99999",
                           "http://h:x", "http://h/path", "http://u@h", "http://h?q", "http://h:"}) {
-    EXPECT_EQ(ParseS3Endpoint(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(ParseS3Endpoint(bad), StatusIs(StatusCode::kInvalidArgument)) << bad;
   }
 }
 

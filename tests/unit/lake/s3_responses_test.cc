@@ -1,9 +1,11 @@
 #include "lake/s3_responses.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "lake/internal/xml.h"
 #include "lake/s3_errors.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::lake {
 namespace {
@@ -65,17 +67,21 @@ TEST(S3ErrorTest, MapsStatusAndCodeToRetriableOrPermanent) {
   EXPECT_TRUE(StatusFromS3(200, "", "Op").ok());
   EXPECT_TRUE(StatusFromS3(204, "", "Op").ok());
   const Status denied = StatusFromS3(403, body("SignatureDoesNotMatch"), "GetObject k");
-  EXPECT_EQ(denied.code(), StatusCode::kUnauthenticated);
+  EXPECT_THAT(denied, StatusIs(StatusCode::kUnauthenticated));
   EXPECT_EQ(denied.message(), "GetObject k: HTTP 403 SignatureDoesNotMatch: msg (request id R1)");
   EXPECT_FALSE(denied.retriable());
-  EXPECT_EQ(StatusFromS3(403, body("AccessDenied"), "Op").code(), StatusCode::kUnauthenticated);
-  EXPECT_EQ(StatusFromS3(404, body("NoSuchKey"), "Op").code(), StatusCode::kNotFound);
-  EXPECT_EQ(StatusFromS3(404, body("NoSuchBucket"), "Op").code(), StatusCode::kNotFound);
-  EXPECT_EQ(StatusFromS3(412, body("PreconditionFailed"), "Op").code(),
-            StatusCode::kFailedPrecondition);
-  EXPECT_EQ(StatusFromS3(400, body("InvalidArgument"), "Op").code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(StatusFromS3(400, body("EntityTooSmall"), "Op").code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(StatusFromS3(501, body("NotImplemented"), "Op").code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(StatusFromS3(403, body("AccessDenied"), "Op"),
+              StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_THAT(StatusFromS3(404, body("NoSuchKey"), "Op"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(StatusFromS3(404, body("NoSuchBucket"), "Op"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(StatusFromS3(412, body("PreconditionFailed"), "Op"),
+              StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(StatusFromS3(400, body("InvalidArgument"), "Op"),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(StatusFromS3(400, body("EntityTooSmall"), "Op"),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(StatusFromS3(501, body("NotImplemented"), "Op"),
+              StatusIs(StatusCode::kFailedPrecondition));
   // Retriable ones.
   for (const auto& [status, code] : std::vector<std::pair<int, std::string>>{
            {500, "InternalError"}, {503, "SlowDown"}, {503, "ServiceUnavailable"},
@@ -96,15 +102,16 @@ TEST(S3ErrorTest, MapsStatusAndCodeToRetriableOrPermanent) {
 }
 
 TEST(S3ErrorTest, MapsCurlErrors) {
-  EXPECT_EQ(StatusFromCurl(7 /*CURLE_COULDNT_CONNECT*/, "refused", "Op").code(),
-            StatusCode::kUnavailable);
-  EXPECT_EQ(StatusFromCurl(28 /*CURLE_OPERATION_TIMEDOUT*/, "", "Op").code(),
-            StatusCode::kDeadlineExceeded);
-  EXPECT_EQ(StatusFromCurl(56 /*CURLE_RECV_ERROR*/, "", "Op").code(), StatusCode::kUnavailable);
-  EXPECT_EQ(StatusFromCurl(60 /*CURLE_PEER_FAILED_VERIFICATION*/, "", "Op").code(),
-            StatusCode::kUnauthenticated);
-  EXPECT_EQ(StatusFromCurl(3 /*CURLE_URL_MALFORMAT*/, "", "Op").code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(StatusFromCurl(7 /*CURLE_COULDNT_CONNECT*/, "refused", "Op"),
+              StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT(StatusFromCurl(28 /*CURLE_OPERATION_TIMEDOUT*/, "", "Op"),
+              StatusIs(StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(StatusFromCurl(56 /*CURLE_RECV_ERROR*/, "", "Op"),
+              StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT(StatusFromCurl(60 /*CURLE_PEER_FAILED_VERIFICATION*/, "", "Op"),
+              StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_THAT(StatusFromCurl(3 /*CURLE_URL_MALFORMAT*/, "", "Op"),
+              StatusIs(StatusCode::kInvalidArgument));
   EXPECT_NE(StatusFromCurl(7, "refused", "PutObject k").message().find("PutObject k: "),
             std::string::npos);
 }
@@ -143,18 +150,13 @@ TEST(ListObjectsV2Test, ParsesPageWithEntitiesAndToken) {
 }
 
 TEST(ListObjectsV2Test, RejectsBrokenPages) {
-  EXPECT_EQ(ParseListObjectsV2("<Error><Code>X</Code></Error>").status().code(),
-            StatusCode::kInternal);
-  EXPECT_EQ(ParseListObjectsV2("<ListBucketResult><IsTruncated>true</IsTruncated>"
+  EXPECT_THAT(ParseListObjectsV2("<Error><Code>X</Code></Error>"), StatusIs(StatusCode::kInternal));
+  EXPECT_THAT(ParseListObjectsV2("<ListBucketResult><IsTruncated>true</IsTruncated>"
                                "</ListBucketResult>")
-                .status()
-                .code(),
-            StatusCode::kInternal);
-  EXPECT_EQ(ParseListObjectsV2("<ListBucketResult><Contents><Key>k</Key><Size>-1</Size>"
+                .status(), StatusIs(StatusCode::kInternal));
+  EXPECT_THAT(ParseListObjectsV2("<ListBucketResult><Contents><Key>k</Key><Size>-1</Size>"
                                "</Contents></ListBucketResult>")
-                .status()
-                .code(),
-            StatusCode::kInternal);
+                .status(), StatusIs(StatusCode::kInternal));
 }
 
 TEST(MultipartResponsesTest, ParsesUploadId) {

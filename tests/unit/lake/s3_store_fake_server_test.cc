@@ -3,6 +3,7 @@
 // a conditional PUT whose first answer was lost, a failing part that must abort the upload.
 // The fake checks every request's SigV4 signature by recomputing it from what arrived, so these
 // tests also prove that the client sends exactly what it signs (encoded keys, queries, headers).
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -14,6 +15,7 @@
 #include "lake/internal/xml.h"
 #include "lake/s3_store.h"
 #include "lake/sigv4.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::lake {
 namespace {
@@ -337,7 +339,7 @@ TEST_F(S3FakeServerTest, GivesUpAfterMaxAttemptsWithTheServersMessage) {
   fake_.InjectFaults({{503, "SlowDown"}, {503, "SlowDown"}, {503, "SlowDown"}, {503, "SlowDown"},
                       {503, "SlowDown"}});
   const auto got = store_->Get("k");
-  EXPECT_EQ(got.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(got, StatusIs(StatusCode::kUnavailable));
   EXPECT_EQ(got.status().message(),
             "GetObject pre/k: HTTP 503 SlowDown: fake SlowDown (request id FAKE1)");
   EXPECT_EQ(CountRequests("GET"), 4u);  // max_attempts
@@ -345,9 +347,9 @@ TEST_F(S3FakeServerTest, GivesUpAfterMaxAttemptsWithTheServersMessage) {
 
 TEST_F(S3FakeServerTest, PermanentErrorsAreNotRetried) {
   fake_.InjectFaults({{403, "AccessDenied"}});
-  EXPECT_EQ(store_->Put("k", "v").code(), StatusCode::kUnauthenticated);
+  EXPECT_THAT(store_->Put("k", "v"), StatusIs(StatusCode::kUnauthenticated));
   EXPECT_EQ(CountRequests("PUT"), 1u);
-  EXPECT_EQ(store_->Get("missing").status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(store_->Get("missing"), StatusIs(StatusCode::kNotFound));
   EXPECT_EQ(CountRequests("GET"), 1u);
   auto head = store_->Head("missing");
   ASSERT_TRUE(head.ok());
@@ -365,7 +367,7 @@ TEST_F(S3FakeServerTest, ConditionalPutWhoseAnswerWasLostStillSucceeds) {
   // A real competitor's object is still AlreadyExists.
   fake_.SetObject("pre/taken", "theirs");
   fake_.InjectFaults({{500, "InternalError"}});
-  EXPECT_EQ(store_->Put("taken", "mine", create).code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT(store_->Put("taken", "mine", create), StatusIs(StatusCode::kAlreadyExists));
   EXPECT_EQ(fake_.objects().at("pre/taken"), "theirs");
 }
 
@@ -423,9 +425,9 @@ TEST_F(S3FakeServerTest, FailedPartAbortsTheUpload) {
   ASSERT_TRUE(writer.ok());
   Status failed;
   for (int i = 0; i < 12 && failed.ok(); ++i) failed = (*writer)->Append(std::string(1 << 20, 'x'));
-  EXPECT_EQ(failed.code(), StatusCode::kInvalidArgument) << failed.ToString();
-  EXPECT_EQ((*writer)->Append("more").code(), StatusCode::kInvalidArgument);  // stays failed
-  EXPECT_EQ((*writer)->Close().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(failed, StatusIs(StatusCode::kInvalidArgument)) << failed.ToString();
+  EXPECT_THAT((*writer)->Append("more"), StatusIs(StatusCode::kInvalidArgument));  // stays failed
+  EXPECT_THAT((*writer)->Close(), StatusIs(StatusCode::kInvalidArgument));
   EXPECT_EQ(CountRequests("DELETE", "uploadId="), 1u);
   EXPECT_EQ(fake_.open_uploads(), 0u);
   EXPECT_EQ(fake_.objects().count("pre/big"), 0u);
@@ -450,7 +452,7 @@ TEST_F(S3FakeServerTest, ConditionalMultipartChecksEarlyAndAtCompletion) {
   ASSERT_TRUE(early.ok());
   Status s;
   for (int i = 0; i < 6 && s.ok(); ++i) s = (*early)->Append(std::string(1 << 20, 'x'));
-  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT(s, StatusIs(StatusCode::kAlreadyExists));
   EXPECT_EQ(CountRequests("POST", "uploads"), 0u);  // failed before uploading anything
 
   // Two writers race: both start before either completes; the second Close loses.
@@ -462,7 +464,7 @@ TEST_F(S3FakeServerTest, ConditionalMultipartChecksEarlyAndAtCompletion) {
     ASSERT_TRUE((*second)->Append(std::string(1 << 20, '2')).ok());
   }
   EXPECT_TRUE((*first)->Close().ok());
-  EXPECT_EQ((*second)->Close().code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT((*second)->Close(), StatusIs(StatusCode::kAlreadyExists));
   EXPECT_EQ(fake_.objects().at("pre/race"), std::string(6 << 20, '1'));
   EXPECT_EQ(fake_.open_uploads(), 0u);
 }
@@ -473,7 +475,7 @@ TEST_F(S3FakeServerTest, WrongSecretIsUnauthenticated) {
   auto store = S3Store::Open("bkt", "", wrong);
   ASSERT_TRUE(store.ok());
   const Status s = (*store)->Put("k", "v");
-  EXPECT_EQ(s.code(), StatusCode::kUnauthenticated);
+  EXPECT_THAT(s, StatusIs(StatusCode::kUnauthenticated));
   EXPECT_NE(s.message().find("SignatureDoesNotMatch"), std::string::npos) << s.ToString();
   EXPECT_EQ(fake_.signature_failures().size(), 1u);
   fake_.ClearSignatureFailures();  // expected here; TearDown checks for unexpected ones

@@ -1,5 +1,6 @@
 #include "lake/store_url.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -7,6 +8,7 @@
 
 #include "lake/local_store.h"
 #include "lake/s3_store.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::lake {
 namespace {
@@ -41,10 +43,10 @@ TEST(StoreUrlTest, Errors) {
                           "file:///bad%zzescape", "s3://", "s3://ab", "s3://UPPER", "s3://-bad",
                           "s3://bad-", "s3://a..b", "s3://192.168.1.1", "s3://under_score",
                           "s3://bucket/a//b", "s3://bucket/../x"}) {
-    EXPECT_EQ(ParseStoreUrl(url).status().code(), StatusCode::kInvalidArgument) << url;
+    EXPECT_THAT(ParseStoreUrl(url), StatusIs(StatusCode::kInvalidArgument)) << url;
   }
-  EXPECT_EQ(ParseStoreUrl(std::string(64, 'b').insert(0, "s3://")).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(ParseStoreUrl(std::string(64, 'b').insert(0, "s3://")),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(OpenObjectStoreTest, OpensLocalStoresFromUrlsAndPaths) {
@@ -58,7 +60,7 @@ TEST(OpenObjectStoreTest, OpensLocalStoresFromUrlsAndPaths) {
   auto by_path = OpenObjectStore(root + "/one");
   ASSERT_TRUE(by_path.ok());
   EXPECT_EQ((*by_path)->Get("k").value(), "v");
-  EXPECT_EQ(OpenObjectStore("ftp://x").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(OpenObjectStore("ftp://x"), StatusIs(StatusCode::kInvalidArgument));
   std::filesystem::remove_all(root);
 }
 
@@ -78,7 +80,7 @@ TEST(OpenObjectStoreTest, OpensS3StoresWithoutSendingAnything) {
   auto quick = OpenObjectStore("s3://bucket", options);
   ASSERT_TRUE(quick.ok());
   const Status s = (*quick)->Put("k", "v");
-  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  EXPECT_THAT(s, StatusIs(StatusCode::kUnavailable)) << s.ToString();
   EXPECT_NE(s.message().find("PutObject k"), std::string::npos) << s.ToString();
 }
 

@@ -1,5 +1,6 @@
 // BinaryRow: PostgreSQL's binary COPY format, one CopyData message at a time (the integration
 // tests read real COPY output through CopyOut).
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "pg/copy_out.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::pg {
 namespace {
@@ -75,8 +77,8 @@ TEST(BinaryRowTest, WrongLengthForTheTypeIsInvalidArgument) {
   bool at_end = false;
   const std::string message = Be(1, 2) + Field("abc");  // the row points into it
   ASSERT_TRUE(row.Parse(message, false, &at_end).ok());
-  EXPECT_EQ(row.Int4(0).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(row.Timestamp(0).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(row.Int4(0), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(row.Timestamp(0), StatusIs(StatusCode::kInvalidArgument));
   EXPECT_EQ(*row.Text(0), "abc");
 }
 
@@ -92,7 +94,7 @@ TEST(BinaryRowTest, MalformedMessagesAreDataLoss) {
   for (size_t i = 0; i < std::size(cases); ++i) {
     BinaryRow row;
     bool at_end = false;
-    EXPECT_EQ(row.Parse(cases[i], i < 2, &at_end).status().code(), StatusCode::kDataLoss) << i;
+    EXPECT_THAT(row.Parse(cases[i], i < 2, &at_end), StatusIs(StatusCode::kDataLoss)) << i;
   }
 }
 

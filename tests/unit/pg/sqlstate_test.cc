@@ -1,6 +1,8 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "pg/sqlstate.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::pg {
 namespace {
@@ -47,7 +49,7 @@ TEST(SqlStateTest, UnknownAndMalformedAreInternal) {
 
 TEST(SqlStateTest, MessageCarriesTextAndCode) {
   Status status = StatusFromSqlState("42P01", "ERROR:  relation \"x\" does not exist\n");
-  EXPECT_EQ(status.code(), StatusCode::kNotFound);
+  EXPECT_THAT(status, StatusIs(StatusCode::kNotFound));
   EXPECT_EQ(status.message(), "ERROR:  relation \"x\" does not exist (SQLSTATE 42P01)");
 }
 

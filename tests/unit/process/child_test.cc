@@ -1,6 +1,8 @@
 // process::Child with real (small) programs: /bin/sh and sleep. No services.
 #include "process/child.h"
+#include "testing/status_matchers.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <unistd.h>
@@ -103,11 +105,11 @@ TEST(ChildTest, AMissingProgramIsNotFoundAtSpawn) {
   o.argv = {"/nonexistent/pinpipe-no-such-program"};
   auto child = Child::Spawn(o);
   ASSERT_FALSE(child.ok());
-  EXPECT_EQ(child.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(child, StatusIs(StatusCode::kNotFound));
   EXPECT_EQ(child.status().message(),
             "cannot run /nonexistent/pinpipe-no-such-program: No such file or directory");
   SpawnOptions none;
-  EXPECT_EQ(Child::Spawn(none).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(Child::Spawn(none), StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(ChildTest, LeadsItsOwnSessionAndInheritsNoDescriptors) {

@@ -2,6 +2,7 @@
 // leap years, the day-of-month/day-of-week OR rule, DST gaps and repeats in Berlin, New York,
 // Sydney and Lord Howe, instants past the zone files' tables), Prev, the exact parse errors and
 // the canonical form.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <random>
@@ -11,6 +12,7 @@
 
 #include "scheduler/cron.h"
 #include "scheduler/time_zone.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::scheduler {
 namespace {
@@ -279,7 +281,7 @@ TEST(CronScheduleTest, NextAndPrevAgreeAtTheEdgesOfTheRange) {
 std::string ErrorOf(std::string_view expression) {
   StatusOr<CronSchedule> cron = CronSchedule::Parse(expression);
   if (cron.ok()) return "OK";
-  EXPECT_EQ(cron.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(cron, StatusIs(StatusCode::kInvalidArgument));
   return cron.status().message();
 }
 

@@ -1,5 +1,6 @@
 // Tests for the DAG file parser: the shipped example, every key, and every error message
 // (exact, so a reworded message is a conscious change): each names the file, table.key and line.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 
 #include "scheduler/dag_spec.h"
 #include "scheduler/task_template.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::scheduler {
 namespace {
@@ -33,7 +35,7 @@ command = "true"
 std::string ErrorOf(std::string_view text) {
   StatusOr<DagSpec> spec = ParseDagSpec(text, "d.toml");
   if (spec.ok()) return "OK";
-  EXPECT_EQ(spec.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(spec, StatusIs(StatusCode::kInvalidArgument));
   return spec.status().message();
 }
 
@@ -79,7 +81,7 @@ TEST(DagSpecTest, ExampleFileParses) {
 
 TEST(DagSpecTest, MissingFile) {
   StatusOr<DagSpec> spec = LoadDagSpec("/nonexistent/dag.toml");
-  EXPECT_EQ(spec.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(spec, StatusIs(StatusCode::kNotFound));
   EXPECT_EQ(spec.status().message(), "cannot open DAG file /nonexistent/dag.toml");
 }
 

@@ -2,6 +2,7 @@
 // end dates), readiness under max_active_runs / max_active_tasks, retries with back-off timing,
 // timeouts, upstream failures, SLA misses, backfill modes, and a whole catch-up driven to the end
 // through a RunStore and a scripted TaskRunner.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -9,6 +10,7 @@
 
 #include "scheduler/planner.h"
 #include "testing/in_memory_run_store.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::scheduler {
 namespace {
@@ -468,7 +470,7 @@ TEST(PlannerTest, RecordOutcomeRefusesStaleReports) {
   sim.Tick();
   DagRun& run = sim.Run(day);
   Status stale = sim.planner.RecordOutcome(&run, "wait", 2, {TryResult::kSuccess, 0, ""}, sim.now);
-  EXPECT_EQ(stale.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(stale, StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_EQ(stale.message(),
             "task \"wait\" of run scheduled__2024-01-01T00:00:00+00:00: try 2 is not running "
             "(state running, try 1)");
@@ -477,7 +479,7 @@ TEST(PlannerTest, RecordOutcomeRefusesStaleReports) {
             "task \"work\" of run scheduled__2024-01-01T00:00:00+00:00: try 0 is not running "
             "(state pending, try 0)");
   Status unknown = sim.planner.RecordOutcome(&run, "nope", 1, {TryResult::kSuccess, 0, ""}, sim.now);
-  EXPECT_EQ(unknown.code(), StatusCode::kNotFound);
+  EXPECT_THAT(unknown, StatusIs(StatusCode::kNotFound));
   EXPECT_EQ(unknown.message(),
             "run scheduled__2024-01-01T00:00:00+00:00 of DAG daily has no task \"nope\"");
 }

@@ -1,8 +1,10 @@
 // Tests for InMemoryRunStore: insert, optimistic replace, version conflicts, per-DAG ordering,
 // task logs, the fault switch; and the run/task state names a persistent store writes.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "testing/in_memory_run_store.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::scheduler {
 namespace {
@@ -46,16 +48,16 @@ TEST(InMemoryRunStoreTest, OptimisticVersions) {
   EXPECT_EQ(run.version, 2);
   copy.state = RunState::kFailed;
   const Status conflict = store.SaveRun(&copy);
-  EXPECT_EQ(conflict.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(conflict, StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_EQ(conflict.message(),
             "run scheduled__2024-01-01T00:00:00+00:00 of DAG d was changed by someone else "
             "(stored version 2, read version 1)");
   EXPECT_EQ(store.LoadRuns("d")->at(0).state, RunState::kRunning);
   DagRun again = MakeRun("d", "2024-01-01", "2024-01-02");
-  EXPECT_EQ(store.SaveRun(&again).code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT(store.SaveRun(&again), StatusIs(StatusCode::kAlreadyExists));
   DagRun ghost = MakeRun("d", "2024-02-01", "2024-02-02");
   ghost.version = 3;
-  EXPECT_EQ(store.SaveRun(&ghost).code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(store.SaveRun(&ghost), StatusIs(StatusCode::kFailedPrecondition));
 }
 
 TEST(InMemoryRunStoreTest, TaskLogsAppendPerTry) {
@@ -76,7 +78,7 @@ TEST(InMemoryRunStoreTest, FailNthSave) {
   DagRun b = MakeRun("d", "2024-01-02", "2024-01-03");
   EXPECT_TRUE(store.SaveRun(&a).ok());
   const Status failed = store.SaveRun(&b);
-  EXPECT_EQ(failed.code(), StatusCode::kUnavailable);
+  EXPECT_THAT(failed, StatusIs(StatusCode::kUnavailable));
   EXPECT_TRUE(failed.retriable());
   EXPECT_EQ(b.version, 0);
   EXPECT_TRUE(store.SaveRun(&b).ok());

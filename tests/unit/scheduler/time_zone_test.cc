@@ -1,6 +1,7 @@
 // Tests for TimeZone: offsets and transitions from the system's TZif files (and past their
 // tables, from the POSIX rule in the footer, checked against the table where both exist), local
 // time lookup across DST, the TZif and POSIX TZ parsers' errors, and date formatting/parsing.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "scheduler/time_zone.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::scheduler {
 namespace {
@@ -208,13 +210,13 @@ TEST(TimeZoneTest, PosixRuleErrors) {
 
 TEST(TimeZoneTest, LoadErrors) {
   StatusOr<TimeZone> missing = TimeZone::Load("Europe/Nowhere", "/usr/share/zoneinfo");
-  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(missing, StatusIs(StatusCode::kNotFound));
   EXPECT_EQ(missing.status().message(),
             R"(unknown time zone "Europe/Nowhere" (no file /usr/share/zoneinfo/Europe/Nowhere))");
   for (const char* name : {"", "../etc/passwd", "/etc/passwd", "Europe//Berlin", "Europe/",
                            "Europe/Berlin; rm", "a/./b"}) {
     StatusOr<TimeZone> bad = TimeZone::Load(name);
-    EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << name;
+    EXPECT_THAT(bad, StatusIs(StatusCode::kInvalidArgument)) << name;
     EXPECT_EQ(bad.status().message(),
               "\"" + std::string(name) +
                   "\" is not a time zone name (expected an IANA name such as \"Europe/Berlin\" or "
@@ -330,7 +332,7 @@ TEST(TimeZoneTest, TzifErrors) {
   for (const auto& [bytes, what] : cases) {
     StatusOr<TimeZone> zone = TimeZone::FromTzif(bytes, "T");
     ASSERT_FALSE(zone.ok()) << what;
-    EXPECT_EQ(zone.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(zone, StatusIs(StatusCode::kInvalidArgument));
     EXPECT_EQ(zone.status().message(), "time zone \"T\": not a valid TZif file: " + what);
   }
 }

@@ -1,5 +1,7 @@
 #include "supervisor/status.h"
+#include "testing/status_matchers.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -111,7 +113,7 @@ TEST(StatusTest, WritesTheFileByReplacingIt) {
   EXPECT_NE(access((path + ".tmp-" + std::to_string(getpid())).c_str(), F_OK), 0);
   unlink(path.c_str());
   const Status missing = WriteStatusFile("/nonexistent/dir/status.json", "{}");
-  EXPECT_EQ(missing.code(), StatusCode::kInternal);
+  EXPECT_THAT(missing, StatusIs(StatusCode::kInternal));
   EXPECT_EQ(missing.message(), "cannot write /nonexistent/dir/status.json.tmp-" +
                                    std::to_string(getpid()) + ": No such file or directory");
 }

@@ -1,5 +1,7 @@
 #include "supervisor/workers_file.h"
+#include "testing/status_matchers.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -88,7 +90,7 @@ TEST(WorkersFileTest, RejectsWhatItCannotRun) {
   for (const auto& [text, message] : cases) {
     auto specs = ParseWorkersFile(text, "w.toml");
     ASSERT_FALSE(specs.ok()) << text;
-    EXPECT_EQ(specs.status().code(), StatusCode::kInvalidArgument) << text;
+    EXPECT_THAT(specs, StatusIs(StatusCode::kInvalidArgument)) << text;
     EXPECT_EQ(specs.status().message(), message) << text;
   }
   std::string many;
@@ -102,7 +104,7 @@ TEST(WorkersFileTest, RejectsWhatItCannotRun) {
 
 TEST(WorkersFileTest, AMissingFileIsNotFound) {
   auto specs = LoadWorkersFile("/nonexistent/workers.toml");
-  EXPECT_EQ(specs.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(specs, StatusIs(StatusCode::kNotFound));
   EXPECT_EQ(specs.status().message(), "cannot read the workers file /nonexistent/workers.toml");
 }
 

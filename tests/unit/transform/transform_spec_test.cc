@@ -1,10 +1,12 @@
 // Tests for the transform file compiler: every error names the file, the kind.column and what is
 // wrong (exact messages, so a reworded message is a conscious change).
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "transform/transform.h"
+#include "testing/status_matchers.h"
 
 namespace pinpipe::transform {
 namespace {
@@ -38,7 +40,7 @@ std::string WithPinColumn(std::string_view body) {
 std::string ErrorOf(std::string_view text) {
   StatusOr<std::shared_ptr<const Transform>> t = Transform::FromToml(text, "t.toml");
   if (t.ok()) return "OK";
-  EXPECT_EQ(t.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(t, StatusIs(StatusCode::kInvalidArgument));
   return t.status().message();
 }
 
@@ -188,7 +190,7 @@ TEST(TransformSpecTest, FromFileMissing) {
   StatusOr<std::shared_ptr<const Transform>> t =
       Transform::FromFile("/nonexistent/pinpipe/rules.toml");
   ASSERT_FALSE(t.ok());
-  EXPECT_EQ(t.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(t, StatusIs(StatusCode::kNotFound));
   EXPECT_EQ(t.status().message(), "cannot open transform file /nonexistent/pinpipe/rules.toml");
 }
 
