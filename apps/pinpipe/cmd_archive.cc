@@ -37,10 +37,7 @@ struct ArchiveFlags {
   int session_timeout_ms = 10000;
 };
 
-int FailArchive(const std::string& message) {
-  std::cerr << "pinpipe archive: " << message << "\n";
-  return 2;
-}
+int FailArchive(const std::string& message) { return CommandError("archive", message, 2); }
 
 int RunArchive(ArchiveFlags f) {
   // First, before any thread (librdkafka's, the HTTP server's) exists: they inherit its mask.

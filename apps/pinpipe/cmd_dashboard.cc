@@ -37,10 +37,7 @@ struct DashboardFlags {
   S3Flags s3;
 };
 
-int FailDashboard(const std::string& message) {
-  std::cerr << "pinpipe dashboard: " << message << "\n";
-  return 1;
-}
+int FailDashboard(const std::string& message) { return CommandError("dashboard", message, 1); }
 
 int RunDashboard(const DashboardFlags& f) {
   // Memory (issue 12's RSS bound): two malloc arenas instead of one per thread that ever

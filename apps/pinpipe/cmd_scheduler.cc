@@ -78,10 +78,7 @@ struct SchedulerFlags {
   std::string metrics_host = "127.0.0.1";
 };
 
-int Fail(const std::string& what) {
-  std::cerr << "pinpipe scheduler: " << what << "\n";
-  return 1;
-}
+int FailScheduler(const std::string& what) { return CommandError("scheduler", what, 1); }
 
 Instant Now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
 
@@ -159,10 +156,10 @@ int RunDaemon(const SchedulerFlags& f) {
   std::vector<std::string> errors;
   std::vector<DagSpec> dags = LoadDagFolder(f.dags_dir, &errors);
   for (const std::string& e : errors) std::cerr << "pinpipe scheduler: skipping " << e << "\n";
-  if (dags.empty()) return Fail(fmt::format("no DAG files (*.toml) to run in {}", f.dags_dir));
-  if (Status s = ApplyNotBefore(f, &dags); !s.ok()) return Fail(s.ToString());
+  if (dags.empty()) return FailScheduler(fmt::format("no DAG files (*.toml) to run in {}", f.dags_dir));
+  if (Status s = ApplyNotBefore(f, &dags); !s.ok()) return FailScheduler(s.ToString());
   StatusOr<std::unique_ptr<PgRunStore>> store = OpenStore(f);
-  if (!store.ok()) return Fail(store.status().ToString());
+  if (!store.ok()) return FailScheduler(store.status().ToString());
   ProcessTaskRunner runner(store->get(), RunnerOptions(f));
   std::vector<std::string> ids;
   for (const DagSpec& d : dags) ids.push_back(d.id + " (" + d.source_name + ")");
@@ -176,7 +173,7 @@ int RunDaemon(const SchedulerFlags& f) {
   metrics.metrics_port = f.metrics_port;
   metrics.render_metrics = [&registry] { return registry.Render(); };
   std::unique_ptr<http::Server> server;
-  if (Status s = StartMetricsServer(metrics, &server); !s.ok()) return Fail(s.ToString());
+  if (Status s = StartMetricsServer(metrics, &server); !s.ok()) return FailScheduler(s.ToString());
   ExecutorOptions options;
   options.drain_timeout = std::chrono::seconds(f.drain_timeout_s);
   options.metrics = &registry;
@@ -191,9 +188,9 @@ int RunList(const SchedulerFlags& f) {
   std::vector<std::string> errors;
   std::vector<DagSpec> dags = LoadDagFolder(f.dags_dir, &errors);
   for (const std::string& e : errors) std::cerr << "pinpipe scheduler: " << e << "\n";
-  if (Status s = ApplyNotBefore(f, &dags); !s.ok()) return Fail(s.ToString());
+  if (Status s = ApplyNotBefore(f, &dags); !s.ok()) return FailScheduler(s.ToString());
   StatusOr<std::unique_ptr<PgRunStore>> store = OpenStore(f);
-  if (!store.ok()) return Fail(store.status().ToString());
+  if (!store.ok()) return FailScheduler(store.status().ToString());
   const Instant now = Now();
   std::vector<std::vector<std::string>> rows;
   for (const DagSpec& d : dags) {
@@ -223,27 +220,27 @@ int RunList(const SchedulerFlags& f) {
 
 int RunTrigger(const SchedulerFlags& f) {
   StatusOr<DagSpec> spec = FindDag(f);
-  if (!spec.ok()) return Fail(spec.status().message());
+  if (!spec.ok()) return FailScheduler(spec.status().message());
   const Planner planner(*spec);
   const Instant now = Now();
   std::optional<DataInterval> interval;
   if (!f.date.empty()) {
     StatusOr<Instant> at = ParseInstant(f.date, spec->timezone);
-    if (!at.ok()) return Fail("--date: " + at.status().message());
+    if (!at.ok()) return FailScheduler("--date: " + at.status().message());
     interval = planner.IntervalAtOrAfter(*at);
   } else if (std::optional<Instant> start = spec->schedule.Prev(now + std::chrono::seconds(1),
                                                                  spec->timezone)) {
     interval = planner.IntervalAtOrAfter(*start);  // the interval in progress now
   }
-  if (!interval) return Fail("the schedule has no interval there");
+  if (!interval) return FailScheduler("the schedule has no interval there");
   StatusOr<std::unique_ptr<PgRunStore>> store = OpenStore(f);
-  if (!store.ok()) return Fail(store.status().ToString());
+  if (!store.ok()) return FailScheduler(store.status().ToString());
   DagRun run = planner.NewRun(*interval, RunKind::kManual, now);
   StatusOr<std::vector<DagRun>> runs = (*store)->LoadRuns(spec->id);
-  if (!runs.ok()) return Fail(runs.status().ToString());
+  if (!runs.ok()) return FailScheduler(runs.status().ToString());
   for (const DagRun& r : *runs) {
     if (r.interval.start == interval->start) {
-      return Fail(fmt::format("{} already has run {} ({}) for {}; use `pinpipe scheduler backfill "
+      return FailScheduler(fmt::format("{} already has run {} ({}) for {}; use `pinpipe scheduler backfill "
                               "{} --from {} --to {} --mode redo-all` to run it again",
                               spec->id, r.id.str(), RunStateName(r.state), interval->ToString(),
                               spec->id, FormatDate(interval->start, spec->timezone),
@@ -251,7 +248,7 @@ int RunTrigger(const SchedulerFlags& f) {
     }
   }
   Status s = (*store)->SaveRun(&run);
-  if (!s.ok()) return Fail(s.ToString());
+  if (!s.ok()) return FailScheduler(s.ToString());
   std::cout << fmt::format("queued {} for {}; the scheduler daemon starts it (pinpipe scheduler "
                            "runs {})\n",
                            run.id.str(), interval->ToString(), spec->id);
@@ -289,27 +286,27 @@ const std::vector<std::string> kRunHeader = {"RUN ID", "KIND",  "DS",    "STATE"
 
 int RunBackfill(const SchedulerFlags& f) {
   StatusOr<DagSpec> spec = FindDag(f);
-  if (!spec.ok()) return Fail(spec.status().message());
+  if (!spec.ok()) return FailScheduler(spec.status().message());
   StatusOr<BackfillMode> mode = ParseBackfillMode(f.mode);
-  if (!mode.ok()) return Fail("--mode: " + mode.status().message());
+  if (!mode.ok()) return FailScheduler("--mode: " + mode.status().message());
   StatusOr<Instant> from = ParseInstant(f.from, spec->timezone);
-  if (!from.ok()) return Fail("--from: " + from.status().message());
+  if (!from.ok()) return FailScheduler("--from: " + from.status().message());
   // --to is a day included in the range: intervals starting before the next day's midnight.
   StatusOr<Instant> to_day = ParseInstant(f.to, TimeZone::Utc());
-  if (!to_day.ok()) return Fail("--to: " + to_day.status().message());
+  if (!to_day.ok()) return FailScheduler("--to: " + to_day.status().message());
   StatusOr<Instant> to = ParseInstant(
       FormatDate(*to_day + std::chrono::hours(36), TimeZone::Utc()), spec->timezone);
-  if (!to.ok()) return Fail("--to: " + to.status().message());
+  if (!to.ok()) return FailScheduler("--to: " + to.status().message());
 
   StopSignals signals("scheduler", "stopping (no new tries; waiting for running ones)");
   StatusOr<std::unique_ptr<PgRunStore>> store = OpenStore(f);
-  if (!store.ok()) return Fail(store.status().ToString());
+  if (!store.ok()) return FailScheduler(store.status().ToString());
   const Planner planner(*spec);
   StatusOr<std::vector<DagRun>> runs = (*store)->LoadRuns(spec->id);
-  if (!runs.ok()) return Fail(runs.status().ToString());
+  if (!runs.ok()) return FailScheduler(runs.status().ToString());
   const Instant now = Now();
   StatusOr<std::vector<BackfillItem>> items = planner.Backfill(*from, *to, *mode, now, *runs);
-  if (!items.ok()) return Fail(items.status().message());
+  if (!items.ok()) return FailScheduler(items.status().message());
   std::vector<std::vector<std::string>> plan;
   for (const BackfillItem& item : *items) {
     static constexpr std::string_view kActions[] = {"create", "rerun failed tasks", "rerun all",
@@ -325,7 +322,7 @@ int RunBackfill(const SchedulerFlags& f) {
   std::set<RunId> ids;
   for (size_t i : changed) {
     Status s = (*store)->SaveRun(&(*runs)[i]);
-    if (!s.ok()) return Fail(s.ToString());
+    if (!s.ok()) return FailScheduler(s.ToString());
     ids.insert((*runs)[i].id);
   }
   if (ids.empty()) {
@@ -343,7 +340,7 @@ int RunBackfill(const SchedulerFlags& f) {
   Executor executor({*spec}, store->get(), &runner, std::move(options));
   const bool finished = executor.RunUntilDone(signals.token());
   StatusOr<std::vector<DagRun>> after = (*store)->LoadRuns(spec->id);
-  if (!after.ok()) return Fail(after.status().ToString());
+  if (!after.ok()) return FailScheduler(after.status().ToString());
   std::vector<DagRun> mine;
   bool all_ok = finished;
   for (const DagRun& r : *after) {
@@ -358,11 +355,11 @@ int RunBackfill(const SchedulerFlags& f) {
 
 int RunRuns(const SchedulerFlags& f) {
   StatusOr<DagSpec> spec = FindDag(f);
-  if (!spec.ok()) return Fail(spec.status().message());
+  if (!spec.ok()) return FailScheduler(spec.status().message());
   StatusOr<std::unique_ptr<PgRunStore>> store = OpenStore(f);
-  if (!store.ok()) return Fail(store.status().ToString());
+  if (!store.ok()) return FailScheduler(store.status().ToString());
   StatusOr<std::vector<DagRun>> runs = (*store)->LoadRuns(spec->id);
-  if (!runs.ok()) return Fail(runs.status().ToString());
+  if (!runs.ok()) return FailScheduler(runs.status().ToString());
   if (f.run_id.empty()) {
     PrintTable(kRunHeader, RunRows(*runs, *spec, static_cast<size_t>(f.limit)));
     return 0;
@@ -382,27 +379,27 @@ int RunRuns(const SchedulerFlags& f) {
     PrintTable({"TASK", "STATE", "TRY", "STARTED", "ENDED", "EXIT", "MESSAGE"}, rows);
     return 0;
   }
-  return Fail(fmt::format("{} has no run {}", spec->id, f.run_id));
+  return FailScheduler(fmt::format("{} has no run {}", spec->id, f.run_id));
 }
 
 int RunLog(const SchedulerFlags& f) {
   StatusOr<std::unique_ptr<PgRunStore>> store = OpenStore(f);
-  if (!store.ok()) return Fail(store.status().ToString());
+  if (!store.ok()) return FailScheduler(store.status().ToString());
   int try_number = f.try_number;
   if (try_number == 0) {
     StatusOr<std::vector<DagRun>> runs = (*store)->LoadRuns(f.dag);
-    if (!runs.ok()) return Fail(runs.status().ToString());
+    if (!runs.ok()) return FailScheduler(runs.status().ToString());
     for (const DagRun& r : *runs) {
       if (r.id.str() != f.run_id) continue;
       if (const TaskInstance* ti = r.FindTask(f.task)) try_number = ti->try_number;
     }
     if (try_number == 0) {
-      return Fail(fmt::format("{} {} {}: no such task or it never started", f.dag, f.run_id,
+      return FailScheduler(fmt::format("{} {} {}: no such task or it never started", f.dag, f.run_id,
                               f.task));
     }
   }
   StatusOr<std::string> text = (*store)->ReadTaskLog(f.dag, RunId(f.run_id), f.task, try_number);
-  if (!text.ok()) return Fail(text.status().ToString());
+  if (!text.ok()) return FailScheduler(text.status().ToString());
   std::cerr << fmt::format("--- {} {} {} try {} ---\n", f.dag, f.run_id, f.task, try_number);
   std::cout << *text << std::flush;
   return 0;
@@ -410,19 +407,19 @@ int RunLog(const SchedulerFlags& f) {
 
 int RunPause(const SchedulerFlags& f, bool paused) {
   StatusOr<std::unique_ptr<PgRunStore>> store = OpenStore(f);
-  if (!store.ok()) return Fail(store.status().ToString());
+  if (!store.ok()) return FailScheduler(store.status().ToString());
   if (!FindDag(f).ok()) {
     std::cerr << fmt::format("pinpipe scheduler: warning: no DAG {} in {}\n", f.dag, f.dags_dir);
   }
   Status s = (*store)->SetPaused(f.dag, paused);
-  if (!s.ok()) return Fail(s.ToString());
+  if (!s.ok()) return FailScheduler(s.ToString());
   std::cout << fmt::format("{} {}\n", f.dag, paused ? "paused" : "unpaused");
   return 0;
 }
 
 int RunExport(const SchedulerFlags& f) {
   StatusOr<DagSpec> spec = FindDag(f);
-  if (!spec.ok()) return Fail(spec.status().message());
+  if (!spec.ok()) return FailScheduler(spec.status().message());
   AirflowExportOptions o;
   o.pinpipe_bin = f.pinpipe_bin;
   if (o.pinpipe_bin.empty()) {
@@ -443,7 +440,7 @@ int RunExport(const SchedulerFlags& f) {
   std::ofstream out(f.out, std::ios::binary | std::ios::trunc);
   out << py;
   out.close();
-  if (!out) return Fail("cannot write " + f.out);
+  if (!out) return FailScheduler("cannot write " + f.out);
   std::cerr << fmt::format("wrote {} ({} tasks)\n", f.out, spec->tasks.size());
   return 0;
 }
@@ -454,23 +451,23 @@ int RunWaitSealed(const SchedulerFlags& f) {
   const std::string to = f.date.empty() ? f.to : f.date;
   StatusOr<Instant> a = ParseInstant(from, TimeZone::Utc());
   StatusOr<Instant> b = ParseInstant(to, TimeZone::Utc());
-  if (!a.ok() || !b.ok()) return Fail("give --date D, or --from D1 --to D2 (YYYY-MM-DD)");
+  if (!a.ok() || !b.ok()) return FailScheduler("give --date D, or --from D1 --to D2 (YYYY-MM-DD)");
   interval = {*a, *b + std::chrono::hours(24)};
   SealWaitOptions o;
   if (!f.topics.empty()) o.topics = f.topics;
   StatusOr<std::chrono::seconds> poke = core::ParseDuration(f.poke_interval);
-  if (!poke.ok()) return Fail("--poke-interval: " + poke.status().message());
+  if (!poke.ok()) return FailScheduler("--poke-interval: " + poke.status().message());
   o.poke_interval = *poke;
   if (!f.timeout.empty()) {
     StatusOr<std::chrono::seconds> t = core::ParseDuration(f.timeout);
-    if (!t.ok()) return Fail("--timeout: " + t.status().message());
+    if (!t.ok()) return FailScheduler("--timeout: " + t.status().message());
     o.timeout = *t;
   }
   StatusOr<std::unique_ptr<lake::ObjectStore>> lake = lake::OpenObjectStore(f.lake);
-  if (!lake.ok()) return Fail(lake.status().ToString());
+  if (!lake.ok()) return FailScheduler(lake.status().ToString());
   SealWaiter waiter(lake->get(), [](const std::string& line) { std::cout << line << std::endl; });
   Status s = waiter.Wait(UtcDaysOf(interval), o);
-  if (!s.ok()) return Fail(s.ToString());
+  if (!s.ok()) return FailScheduler(s.ToString());
   return 0;
 }
 

@@ -25,16 +25,15 @@ struct ServingFlags {
   std::string transform_file;
 };
 
-int Fail(const std::string& message, int code) {
-  std::cerr << "pinpipe serving: " << message << "\n";
-  return code;
+int FailServing(const std::string& message, int code) {
+  return CommandError("serving", message, code);
 }
 
 int RunEnsure(ServingFlags f) {
   std::shared_ptr<const transform::Transform> transform = transform::Transform::Default();
   if (!f.transform_file.empty()) {
     auto loaded = transform::Transform::FromFile(f.transform_file);
-    if (!loaded.ok()) return Fail(loaded.status().ToString(), 2);
+    if (!loaded.ok()) return FailServing(loaded.status().ToString(), 2);
     transform = *loaded;
   }
   if (f.no_reader) {
@@ -47,7 +46,7 @@ int RunEnsure(ServingFlags f) {
       std::ifstream in(f.reader_password_file);
       std::string password;
       if (!in || !std::getline(in, password)) {
-        return Fail("cannot read --reader-password-file " + f.reader_password_file, 2);
+        return FailServing("cannot read --reader-password-file " + f.reader_password_file, 2);
       }
       while (!password.empty() && (password.back() == '\r' || password.back() == ' ')) {
         password.pop_back();
@@ -60,7 +59,7 @@ int RunEnsure(ServingFlags f) {
   }
 
   auto report = serving::EnsureServing(f.options, transform);
-  if (!report.ok()) return Fail(report.status().ToString(), 1);
+  if (!report.ok()) return FailServing(report.status().ToString(), 1);
   std::cout << fmt::format(
       "pinpipe serving: schema {} ready{}: boundary {} ({} batch day(s) loaded and sealed); "
       "views serving.boundary, serving.layer_days, serving.reconciliation, serving.pins/geo/users, "

@@ -47,10 +47,7 @@ std::string ClockTime() {
   return fmt::format("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-int Fail(const std::string& message) {
-  std::cerr << "pinpipe supervise: " << message << "\n";
-  return 2;
-}
+int FailSupervise(const std::string& message) { return CommandError("supervise", message, 2); }
 
 int RunSupervise(const SuperviseFlags& f) {
   supervisor::RestartOptions options;
@@ -61,13 +58,13 @@ int RunSupervise(const SuperviseFlags& f) {
       {&f.startup_window, &options.startup_window}};
   for (const auto& [text, out] : durations) {
     StatusOr<std::chrono::seconds> d = core::ParseDuration(*text);
-    if (!d.ok()) return Fail(d.status().message());
+    if (!d.ok()) return FailSupervise(d.status().message());
     *out = *d;
   }
-  if (options.backoff_initial.count() == 0) return Fail("--backoff-initial must be at least 1s");
+  if (options.backoff_initial.count() == 0) return FailSupervise("--backoff-initial must be at least 1s");
   options.max_failed_starts = f.max_failed_starts;
   auto workers = supervisor::LoadWorkersFile(f.workers_file);
-  if (!workers.ok()) return Fail(workers.status().message());
+  if (!workers.ok()) return FailSupervise(workers.status().message());
 
   // Stop signals and child exits are taken on this thread with sigtimedwait(); every thread
   // started later (the metrics server's) inherits the blocked mask. A background job of a
@@ -82,13 +79,13 @@ int RunSupervise(const SuperviseFlags& f) {
   if (f.stop_with_parent) {
     // scripts/run killed (even by SIGKILL): stop the workers as on Ctrl-C.
     prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() == 1) return Fail("--stop-with-parent: the parent has already exited");
+    if (getppid() == 1) return FailSupervise("--stop-with-parent: the parent has already exited");
   }
 
   std::ofstream log_file;
   if (!f.log_file.empty()) {
     log_file.open(f.log_file, std::ios::app);
-    if (!log_file) return Fail("cannot open --log " + f.log_file);
+    if (!log_file) return FailSupervise("cannot open --log " + f.log_file);
   }
   auto log = [&log_file](const std::string& line) {
     const std::string text = fmt::format("{} pinpipe supervise: {}\n", ClockTime(), line);
@@ -115,7 +112,7 @@ int RunSupervise(const SuperviseFlags& f) {
   process.metrics_port = f.metrics_port;
   process.render_metrics = [&sup] { return supervisor::RenderMetrics(sup.Snapshot()); };
   std::unique_ptr<http::Server> server;
-  if (Status s = StartMetricsServer(process, &server); !s.ok()) return Fail(s.ToString());
+  if (Status s = StartMetricsServer(process, &server); !s.ok()) return FailSupervise(s.ToString());
 
   sup.Start();
   int stop_signal = 0;

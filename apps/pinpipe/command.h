@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pinpipe::app {
@@ -24,6 +25,9 @@ struct Command {
 };
 
 std::vector<Command>& Commands();
+
+// A command's error exit: prints "pinpipe <command>: <message>" to stderr and returns exit_code.
+int CommandError(std::string_view command, std::string_view message, int exit_code);
 
 struct CommandRegistration {
   CommandRegistration(std::string name, std::string help, CommandSetup setup) {

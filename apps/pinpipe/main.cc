@@ -16,6 +16,11 @@ std::vector<Command>& Commands() {
   return commands;
 }
 
+int CommandError(std::string_view command, std::string_view message, int exit_code) {
+  std::cerr << "pinpipe " << command << ": " << message << "\n";
+  return exit_code;
+}
+
 namespace {
 
 // The --config file is the lowest-precedence layer: flag > environment > file > default.

@@ -16,6 +16,7 @@
 #include "batch/object_cleaner.h"
 #include "batch/pg_day_loader.h"
 #include "batch/reorder_buffer.h"
+#include "core/elapsed.h"
 
 namespace pinpipe::batch {
 namespace {
@@ -23,10 +24,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kFlushBytes = 1 << 20;
-
-double SecondsSince(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 std::string RejectedKey(const std::string& prefix, core::RecordKind kind, int64_t day) {
   return fmt::format("{}_rejected/dt={}/{}.jsonl", prefix, DateOfDay(day),
@@ -188,14 +185,14 @@ BatchRunResult BatchJob::Run(int64_t first_day, int64_t last_day) {
     result.status = FailedPrecondition(fmt::format(
         "--require-sealed: {} of {} day(s) not sealed by the archiver ({}); nothing was loaded",
         unsealed.size(), plans.size(), fmt::join(unsealed, ", ")));
-    result.seconds = SecondsSince(t0);
+    result.seconds = core::SecondsSince(t0);
     return result;
   }
 
   if (options_.write_pg) {
     if (Status s = ConnectPg(); !s.ok()) {
       result.status = s;
-      result.seconds = SecondsSince(t0);
+      result.seconds = core::SecondsSince(t0);
       return result;
     }
   }
@@ -234,7 +231,7 @@ BatchRunResult BatchJob::Run(int64_t first_day, int64_t last_day) {
           "run or --views-only): " + s.ToString());
     }
   }
-  result.seconds = SecondsSince(t0);
+  result.seconds = core::SecondsSince(t0);
   return result;
 }
 
@@ -253,7 +250,7 @@ DayReport BatchJob::RunDay(const DayPlan& plan) {
       if (p) p->Abandon();
     }
     report.status = s.WithContext(fmt::format("dt={}: not loaded", date));
-    report.seconds = SecondsSince(t0);
+    report.seconds = core::SecondsSince(t0);
     return report;
   };
 
@@ -327,7 +324,7 @@ DayReport BatchJob::RunDay(const DayPlan& plan) {
           options_.write_pg ? " into PostgreSQL" : ""));
     }
   }
-  report.seconds = SecondsSince(t0);
+  report.seconds = core::SecondsSince(t0);
   return report;
 }
 
@@ -444,7 +441,7 @@ Status BatchJob::RunKind(const DayInputs& in, core::RecordKind kind, PgDayLoader
     if (!rejected_buf.empty()) RETURN_IF_ERROR(rejected->Append(rejected_buf));
     RETURN_IF_ERROR(rejected->Close());
   }
-  report->seconds = SecondsSince(t0);
+  report->seconds = core::SecondsSince(t0);
   return Status::Ok();
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace pinpipe::core {
@@ -15,6 +16,13 @@ constexpr bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 // 'A'..'Z' to 'a'..'z'; every other byte unchanged.
 constexpr char AsciiToLower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// A copy with 'A'..'Z' lowered (header names, config keys, log text to search).
+inline std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = AsciiToLower(c);
+  return out;
 }
 
 // Equal when ASCII letters are compared without case (other bytes compare exactly).

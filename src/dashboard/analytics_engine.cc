@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/civil_day.h"
+#include "core/elapsed.h"
 #include "core/record_validator.h"
 #include "pg/transaction.h"
 
@@ -13,11 +14,6 @@ namespace {
 
 // Polls applying at least this many rows trim the heap afterwards.
 constexpr int64_t kTrimAfterRows = 10000;
-
-double MillisSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-      .count();
-}
 
 void AppendTime(std::optional<int64_t> ms, std::string* out) {
   if (ms) {
@@ -44,7 +40,7 @@ Status AnalyticsEngine::Refresh(pg::Connection& conn) {
   const auto start = std::chrono::steady_clock::now();
   Status status = RefreshLocked(conn);
   std::lock_guard lock(mu_);
-  stats_.last_refresh_ms = MillisSince(start);
+  stats_.last_refresh_ms = core::MillisSince(start);
   stats_.last_error = status.ok() ? "" : status.ToString();
   if (!status.ok()) ++stats_.refresh_errors;
   return status;
@@ -118,7 +114,7 @@ Status AnalyticsEngine::FullLoad(pg::Connection& conn, const RefreshHeader& head
   ++stats_.full_loads;
   stats_.backlog = 0;
   stats_.skipped_rows += counts->skipped;
-  stats_.last_full_load_ms = MillisSince(start);
+  stats_.last_full_load_ms = core::MillisSince(start);
   return Status::Ok();
 }
 

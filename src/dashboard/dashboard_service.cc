@@ -1,5 +1,6 @@
 #include "dashboard/dashboard_service.h"
 
+#include "core/elapsed.h"
 #include "core/json_writer.h"
 #include "dashboard/asset_lookup.h"
 #include "dashboard/openapi.h"
@@ -10,10 +11,6 @@ namespace {
 
 constexpr std::string_view kJson = "application/json; charset=utf-8";
 constexpr std::string_view kNoStore = "no-store";
-
-double SecondsSince(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 http::Response FromAnswer(const Answer& answer) {
   http::Response r;
@@ -108,7 +105,7 @@ http::HeadDecision DashboardService::OnHead(const http::Request& head) {
       cells_[r][static_cast<size_t>(status)].store(counter);
     }
     counter->Inc();
-    seconds_[r]->Observe(SecondsSince(start));
+    seconds_[r]->Observe(core::SecondsSince(start));
   } else {
     decision.max_body_bytes = 0;  // no route takes a body
   }
@@ -128,7 +125,7 @@ void DashboardService::Finish(RouteId route, Clock::time_point start,
     }
     counter->Inc();
   }
-  seconds_[r]->Observe(SecondsSince(start));
+  seconds_[r]->Observe(core::SecondsSince(start));
   respond(std::move(response));
 }
 

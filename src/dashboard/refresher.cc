@@ -4,15 +4,12 @@
 #include <exception>
 
 #include "core/civil_day.h"
+#include "core/elapsed.h"
 
 namespace pinpipe::dashboard {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 }  // namespace
 
@@ -86,7 +83,7 @@ void Refresher::Cycle(std::stop_token stop) {
       std::fprintf(stderr, "pinpipe dashboard: refresh step %s threw: %s\n",
                    hooks_.steps[i].name.c_str(), e.what());
     }
-    const double seconds = SecondsSince(step_start);
+    const double seconds = core::SecondsSince(step_start);
     {
       std::lock_guard lock(stats_mu_);
       StepStats& s = stats_.steps[i];
@@ -103,7 +100,7 @@ void Refresher::Cycle(std::stop_token stop) {
   {
     std::lock_guard lock(stats_mu_);
     cycle = ++stats_.cycles;
-    stats_.last_cycle_seconds = SecondsSince(start);
+    stats_.last_cycle_seconds = core::SecondsSince(start);
   }
   if (hooks_.after_cycle) hooks_.after_cycle(cycle, Rfc3339(std::chrono::system_clock::now()));
 }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/elapsed.h"
 #include "core/record_validator.h"
 #include "http/bearer_auth.h"
 #include "ingest/batch_splitter.h"
@@ -36,10 +37,6 @@ size_t MaxSchemaFields() {
   return most;
 }
 size_t FieldSlots() { return MaxSchemaFields() + 2; }  // + "(body)" + "_unknown"
-
-double SecondsSince(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 // Each I/O thread validates with its own parser: RecordValidator is not thread-safe, and a
 // thread_local avoids both locking and a parser allocation per request.
@@ -158,7 +155,7 @@ void IngestService::CountRequest(Route route, Clock::time_point start, int statu
     }
     counter->Inc();
   }
-  request_hist_[route]->Observe(SecondsSince(start));
+  request_hist_[route]->Observe(core::SecondsSince(start));
 }
 
 void IngestService::Finish(Route route, Clock::time_point start, const http::Responder& respond,
@@ -344,7 +341,7 @@ struct IngestService::PendingRecord final : Expirable {
   }
 
   void Deliver(const kafka::DeliveryResult& result) {
-    service->produce_hist_[kind]->Observe(SecondsSince(produced_at));
+    service->produce_hist_[kind]->Observe(core::SecondsSince(produced_at));
     if (answered.exchange(true, std::memory_order_acq_rel)) {
       service->CountLateDelivery(kind, result.status.ok());
       return;
@@ -436,7 +433,7 @@ struct IngestService::PendingBatch final : Expirable {
   }
 
   void Deliver(size_t i, const kafka::DeliveryResult& result) {
-    service->produce_hist_[kind]->Observe(SecondsSince(produced_at));
+    service->produce_hist_[kind]->Observe(core::SecondsSince(produced_at));
     if (answered.load(std::memory_order_acquire)) {
       service->CountLateDelivery(kind, result.status.ok());
     } else if (result.status.ok()) {

@@ -1,4 +1,5 @@
 #include "kafka/client_config.h"
+#include "core/ascii.h"
 
 #include <algorithm>
 #include <cctype>
@@ -18,13 +19,6 @@ int ConfiguredLogLevel() {
     return std::clamp(std::atoi(env), 0, 7);
   }();
   return level;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 void LogCallback(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
@@ -59,7 +53,7 @@ void LogClientError(rd_kafka_t* rk, rd_kafka_resp_err_t code, const char* reason
 }
 
 bool IsGuaranteeDowngrade(std::string_view facility, std::string_view message) {
-  std::string text = Lower(facility) + " " + Lower(message);
+  std::string text = core::AsciiLower(facility) + " " + core::AsciiLower(message);
   bool about_guarantee = text.find("idempot") != std::string::npos ||
                          text.find("compression") != std::string::npos ||
                          text.find("compress") != std::string::npos;

@@ -1,4 +1,5 @@
 #include "lake/aws_profile.h"
+#include "core/ascii.h"
 
 namespace pinpipe::lake {
 namespace {
@@ -7,14 +8,6 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // The profile a section header names in this kind of file, or nullopt for sections that are
@@ -56,7 +49,7 @@ std::optional<AwsProfile> FindAwsProfile(std::string_view text, std::string_view
     if (!in_profile) continue;
     const size_t eq = line.find('=');
     if (eq == std::string_view::npos) continue;
-    std::string key = Lower(Trim(line.substr(0, eq)));
+    std::string key = core::AsciiLower(Trim(line.substr(0, eq)));
     const std::string_view value = Trim(line.substr(eq + 1));
     if (key.empty()) continue;
     if (indented && !parent.empty()) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "core/ascii.h"
 #include "core/hex.h"
 #include "lake/internal/crypto.h"
 
@@ -14,14 +15,6 @@ constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 bool Unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~';
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // Trims leading/trailing whitespace and collapses inner runs of spaces into one, as the
@@ -47,7 +40,7 @@ std::string CanonicalHeaderValue(std::string_view v) {
 std::vector<std::pair<std::string, std::string>> CanonicalHeaders(const SigV4Request& request) {
   std::vector<std::pair<std::string, std::string>> headers;
   for (const auto& [name, value] : request.headers) {
-    std::string lname = Lower(name);
+    std::string lname = core::AsciiLower(name);
     std::string cvalue = CanonicalHeaderValue(value);
     auto it = std::find_if(headers.begin(), headers.end(),
                            [&](const auto& h) { return h.first == lname; });
