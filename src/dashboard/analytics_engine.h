@@ -58,8 +58,10 @@ struct EngineOptions {
   std::array<std::string, 3> topics;                // pin, geo, user topics of the speed layer
   std::string stream_group = "pinpipe-stream";      // pinpipe_stream_offsets.consumer_group
   // A poll reads at most about this many speed records (a larger backlog: in slices, one per
-  // refresh), so a poll's staged rows stay small.
-  int64_t max_poll_records = 100000;
+  // refresh), so a poll's staged rows stay small: with slices of 100,000 the dashboard's peak
+  // RSS was 67-75 MiB while it caught up on a 1 M-record burst (issue 12 bounds it at 64 MiB;
+  // bench/dashboard_bench.sh measures it).
+  int64_t max_poll_records = 50000;
 };
 
 class AnalyticsEngine final : public Analytics {
