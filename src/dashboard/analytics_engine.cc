@@ -38,7 +38,11 @@ AnalyticsEngine::AnalyticsEngine(EngineOptions options)
 
 Status AnalyticsEngine::Refresh(pg::Connection& conn) {
   const auto start = std::chrono::steady_clock::now();
-  Status status = RefreshLocked(conn);
+  Status status;
+  do {
+    status = RefreshLocked(conn);
+  } while (status.ok() && stats().backlog > 0 &&
+           std::chrono::steady_clock::now() - start < options_.catch_up_budget);
   std::lock_guard lock(mu_);
   stats_.last_refresh_ms = core::MillisSince(start);
   stats_.last_error = status.ok() ? "" : status.ToString();

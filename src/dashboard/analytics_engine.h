@@ -62,6 +62,10 @@ struct EngineOptions {
   // RSS was 67-75 MiB while it caught up on a 1 M-record burst (issue 12 bounds it at 64 MiB;
   // bench/dashboard_bench.sh measures it).
   int64_t max_poll_records = 50000;
+  // Slices follow one another within one Refresh() for up to this long (each its own read
+  // transaction, published as it is applied), so a burst is caught up about as fast as in one
+  // large slice while only one slice's rows are staged at a time. 0: one slice per Refresh().
+  std::chrono::milliseconds catch_up_budget{2000};
 };
 
 class AnalyticsEngine final : public Analytics {

@@ -336,9 +336,11 @@ TEST_F(AnalyticsEngineDiffTest, EqualsTheSqlFunctionsAfterLoadPollsReloadAndConc
 }
 
 // A backlog far above max_poll_records (a burst, or a dashboard that was away) is read in slices,
-// one per refresh, with no full reload; once caught up the engine equals the SQL again.
+// here one per refresh (no catch-up budget), with no full reload; once caught up the engine
+// equals the SQL again. Then, with the budget, a second burst is read in slices one after the
+// other within a single refresh.
 TEST_F(AnalyticsEngineDiffTest, ABacklogAboveTheLimitIsReadInSlicesWithoutReloading) {
-  NewEngine(/*max_poll_records=*/90);
+  NewEngine(/*max_poll_records=*/90, /*catch_up_budget=*/std::chrono::milliseconds(0));
   Generator gen(20261206);
   std::vector<Record> first = gen.Posts(1, 300, 0, 1);
   std::vector<Record> burst = gen.Posts(301, 400, 2, 4);
@@ -367,6 +369,21 @@ TEST_F(AnalyticsEngineDiffTest, ABacklogAboveTheLimitIsReadInSlicesWithoutReload
   EXPECT_EQ(engine_->stats().posts, MergedPins());
   CompareRandom(40, "after catching up in slices");
   ExpectFiltersEqualSql();
+
+  // The default budget (2 s): the next burst's ~12 slices in one refresh.
+  NewEngine(/*max_poll_records=*/90);
+  ASSERT_TRUE(Refresh().ok());
+  EXPECT_EQ(engine_->stats().full_loads, 1);
+  std::vector<Record> second = gen.Posts(701, 400, 2, 4);
+  all_.insert(all_.end(), second.begin(), second.end());
+  Stream(second, 4);
+  const int64_t polls = engine_->stats().polls;
+  ASSERT_TRUE(Refresh().ok());
+  EXPECT_EQ(engine_->stats().backlog, 0);
+  EXPECT_GE(engine_->stats().polls - polls, 5) << "slices read within the one refresh";
+  EXPECT_EQ(engine_->stats().full_loads, 1);
+  EXPECT_EQ(engine_->stats().posts, MergedPins());
+  CompareRandom(20, "after a burst caught up within one refresh");
 }
 
 TEST_F(AnalyticsEngineDiffTest, SqlResultColumnsAreTheTablesColumns) {

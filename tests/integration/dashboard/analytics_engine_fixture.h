@@ -112,12 +112,15 @@ class AnalyticsEngineTest : public serving::ServingTest {
     ASSERT_TRUE(tx->Commit().ok());
   }
 
-  // A new engine (nothing loaded) reading at most `max_poll_records` per poll.
-  void NewEngine(int64_t max_poll_records) {
+  // A new engine (nothing loaded) reading at most `max_poll_records` per poll, and slices one
+  // after the other within a refresh for up to `catch_up_budget`.
+  void NewEngine(int64_t max_poll_records,
+                 std::chrono::milliseconds catch_up_budget = EngineOptions{}.catch_up_budget) {
     EngineOptions options;
     options.transform = &T();
     options.topics = kTopics;
     options.max_poll_records = max_poll_records;
+    options.catch_up_budget = catch_up_budget;
     engine_ = std::make_unique<AnalyticsEngine>(options);
   }
   Status Refresh() { return engine_->Refresh(*engine_conn_); }
