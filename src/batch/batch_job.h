@@ -1,35 +1,13 @@
 // BatchJob: the batch layer's second half: archived days in the lake -> cleaned days in the lake
-// and in PostgreSQL, with the speed layer's transform (docs/design.md, "Batch job").
-//
-// For each day (in order) and each record kind (pin, geo, user):
-//   1. list <topic>/dt=D/ (DayInputs: the record objects in key order, and whether _SUCCESS is
-//      there);
-//   2. clean the objects in parallel: `threads` workers each fetch one object, decompress it as
-//      a stream and run every line through the Transform (ObjectCleaner), handing chunks of
-//      formatted rows to a bounded ReorderBuffer;
-//   3. commit in object-key order on the calling thread: de-duplicate by the table's dedup
-//      column (first occurrence in key, then line order wins; DedupSet), write the rows to the
-//      lake parts (CleanPartsWriter) and to a COPY into the day's staging table (CopyStreamer),
-//      the dead letters to clean/_rejected/dt=D/<kind>.jsonl;
-// then replace the day in PostgreSQL in one transaction (PgDayLoader), and only after that
-// commit seal the lake output (clean/<table>/dt=D/_SUCCESS) and write the quality report
-// (clean/_quality/dt=D.json). The output is a function of the archived objects and the
-// transform alone (not of thread timing), so re-running a day rewrites the same bytes and the
-// same rows.
-//
-// A day with no archived object in any topic is not loaded (NotFound): it is far more likely a
-// wrong lake or topic than an empty day, and loading it would replace the day with nothing.
-// Failure (an object that cannot be read or decompressed, PostgreSQL, the store): the day is
-// not loaded at all: the transaction rolls back, the day's cleaned parts are deleted and no
-// _SUCCESS is written; the error names the object. Later days are not attempted unless
-// keep_going.
-//
-// Memory is bounded independently of the day's size except for the dedup set: per worker one
-// compressed object + the 256 KiB decompression window + one frame buffer (at most 8 MiB, ~1 MiB
-// for the archiver's frames) + one chunk; the reorder buffer
-// (reorder_bytes + a chunk per worker); the committer's output buffers (a few MiB, plus the
-// store's writer buffers); the DuplicateHints (at most 4 MiB per worker); and the DedupSet (about
-// 23-46 bytes per distinct key of the day).
+// and in PostgreSQL, with the speed layer's transform. Per day and record kind: list the day's
+// objects (DayInputs), clean them in parallel (ObjectCleaner, ReorderBuffer), commit in object-key
+// order on the calling thread (de-duplication by the table's dedup column, the lake parts, a COPY
+// into a staging table, the dead letters), then replace the day in PostgreSQL in one transaction
+// and only after that seal the lake output. The output is a function of the archived objects and
+// the transform alone; a failure loads nothing of the day; a day with no archived object is
+// NotFound. The steps, the failure rules and the memory bounds (one object, window and chunk per
+// worker, the reorder budget, the hints, ~23-46 bytes per distinct key of the day): docs/design.md,
+// "Batch job".
 //
 // Thread-safety: Run() and CreateViews() from one thread at a time; progress() from any thread.
 #pragma once
