@@ -2,10 +2,16 @@
 
 #include <zstd.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "batch/archive_layout.h"
 #include "core/check.h"
+#include "emulate/record_json.h"
+#include "emulate/synthetic.h"
+#include "testing/record_cases.h"
 
 namespace pinpipe::testing {
 namespace {
@@ -90,6 +96,39 @@ StatusOr<std::map<std::string, std::string>> ReadAll(lake::ObjectStore* store,
     ASSIGN_OR_RETURN(out[info.key], store->Get(info.key));
   }
   return out;
+}
+
+std::array<std::vector<std::string>, 3> TrickyDayRecords(int distinct, int replays,
+                                                         uint64_t seed) {
+  std::array<std::vector<std::string>, 3> values;
+  const emulate::SyntheticDataSet data = emulate::GenerateDataSet(distinct, seed);
+  for (int n = 0; n < replays; ++n) {
+    const auto row = static_cast<size_t>((int64_t{n} * 104729) % distinct);
+    values[0].push_back(emulate::PinJson(data.pins[row]));
+    values[1].push_back(emulate::GeoJson(data.geos[row]));
+    values[2].push_back(emulate::UserJson(data.users[row]));
+  }
+  for (const RecordDataCase& c :
+       RecordDataCases(std::filesystem::path(PINPIPE_SOURCE_DIR) / "tests/data/transform")) {
+    std::string json = ReadFile(c.json_path);
+    while (!json.empty() && (json.back() == '\n' || json.back() == '\r')) json.pop_back();
+    // The archive holds one record per line (the archiver turns CR/LF into spaces).
+    std::replace(json.begin(), json.end(), '\n', ' ');
+    std::replace(json.begin(), json.end(), '\r', ' ');
+    values[static_cast<size_t>(c.kind)].push_back(json);
+  }
+  for (auto& v : values) {
+    v.push_back("");
+    v.push_back("[1, 2, 3]");
+    v.push_back("{\"ind\": ");
+    v.push_back("\xEF\xBB\xBF{}");
+    v.push_back("{\"ind\": 1e999}");
+    v.push_back("{\"ind\": \"\\ud800\"}");
+    v.push_back(std::string("{\"ind\": \"\xC3\x28\"}"));  // invalid UTF-8: raw_hex
+    v.push_back("{\"ind\": 5, \"ind\": 6}");
+    v.push_back("{\"ind\": true, \"extra\": null, \"extra\": 1}");
+  }
+  return values;
 }
 
 }  // namespace pinpipe::testing

@@ -3,6 +3,7 @@
 // <topic>/dt=YYYY-MM-DD/_SUCCESS), hand-written records, and reading the lake back.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -39,6 +40,14 @@ std::string GeoJson(int ind, const std::string& timestamp, const std::string& co
                     double latitude = 12.5, double longitude = -3.25);
 std::string UserJson(int ind, const std::string& first_name, const std::string& last_name, int age,
                      const std::string& date_joined);
+
+// A day's raw records of each kind (pin, geo, user) for the differential tests of the batch job:
+// `replays` records drawn from `distinct` synthetic posts of the emulator (seed `seed`, so with
+// duplicates), then every case of tests/data/transform (NBSP, emoji, backslashes, k/M/decimal
+// counts, placeholders, invalid records; one line each, CR/LF as spaces, as the archiver writes),
+// then broken lines (empty, not an object, truncated, a BOM, 1e999, a lone surrogate, invalid
+// UTF-8, duplicate keys).
+std::array<std::vector<std::string>, 3> TrickyDayRecords(int distinct, int replays, uint64_t seed);
 
 // Every object under `prefix` (key -> bytes). Errors: the store's.
 StatusOr<std::map<std::string, std::string>> ReadAll(lake::ObjectStore* store,

@@ -13,7 +13,6 @@
 #include "batch_pg_fixture.h"
 #include "stream/batch_builder.h"
 #include "stream/pg_sink.h"
-#include "testing/record_cases.h"
 
 namespace pinpipe::batch {
 namespace {
@@ -31,28 +30,8 @@ class BatchDifferentialTest : public BatchJobPgTest {
  protected:
   // The records of each kind, placed in (hour, partition) objects with consecutive offsets.
   std::array<std::vector<Line>, 3> Records() {
-    std::array<std::vector<std::string>, 3> values;
-    const emulate::SyntheticDataSet data = emulate::GenerateDataSet(600, 1234);
-    for (int n = 0; n < 1500; ++n) {
-      const size_t row = static_cast<size_t>((n * 104729) % 600);
-      values[0].push_back(emulate::PinJson(data.pins[row]));
-      values[1].push_back(emulate::GeoJson(data.geos[row]));
-      values[2].push_back(emulate::UserJson(data.users[row]));
-    }
-    for (const testing::RecordDataCase& c :
-         testing::RecordDataCases(std::filesystem::path(PINPIPE_SOURCE_DIR) / "tests/data/transform")) {
-      std::string json = testing::ReadFile(c.json_path);
-      while (!json.empty() && (json.back() == '\n' || json.back() == '\r')) json.pop_back();
-      // The archive holds one record per line (the archiver turns CR/LF into spaces).
-      std::replace(json.begin(), json.end(), '\n', ' ');
-      std::replace(json.begin(), json.end(), '\r', ' ');
-      values[static_cast<size_t>(c.kind)].push_back(json);
-    }
-    for (auto& v : values) {
-      v.push_back("");
-      v.push_back("[1, 2, 3]");
-      v.push_back("{\"ind\": ");
-    }
+    const std::array<std::vector<std::string>, 3> values =
+        testing::TrickyDayRecords(600, 1500, 1234);
     std::array<std::vector<Line>, 3> out;
     for (size_t k = 0; k < 3; ++k) {
       std::map<int, int64_t> next;  // per partition

@@ -24,7 +24,6 @@
 #include "batch/archive_codec.h"
 #include "batch/copy_streamer.h"
 #include "batch_pg_fixture.h"
-#include "testing/record_cases.h"
 #include "testing/s3_env.h"
 #include "transform/spark_export.h"
 
@@ -134,38 +133,9 @@ class BatchSparkTest : public BatchJobPgTest {
     if (!spark_.missing.empty()) GTEST_SKIP() << spark_.missing;
   }
 
-  // One day's records of each kind: synthetic posts (replayed: duplicates), the transform's
-  // data cases and broken lines, spread over (hour, partition) objects.
+  // One day's records of each kind (testing::TrickyDayRecords), another synthetic seed per day.
   std::array<std::vector<std::string>, 3> DayRecords(int day_index) {
-    std::array<std::vector<std::string>, 3> values;
-    const emulate::SyntheticDataSet data =
-        emulate::GenerateDataSet(500, static_cast<uint64_t>(4242 + day_index));
-    for (int n = 0; n < 1200; ++n) {
-      const size_t row = static_cast<size_t>((n * 104729) % 500);
-      values[0].push_back(emulate::PinJson(data.pins[row]));
-      values[1].push_back(emulate::GeoJson(data.geos[row]));
-      values[2].push_back(emulate::UserJson(data.users[row]));
-    }
-    for (const testing::RecordDataCase& c : testing::RecordDataCases(
-             fs::path(PINPIPE_SOURCE_DIR) / "tests/data/transform")) {
-      std::string json = testing::ReadFile(c.json_path);
-      while (!json.empty() && (json.back() == '\n' || json.back() == '\r')) json.pop_back();
-      std::replace(json.begin(), json.end(), '\n', ' ');
-      std::replace(json.begin(), json.end(), '\r', ' ');
-      values[static_cast<size_t>(c.kind)].push_back(json);
-    }
-    for (auto& v : values) {
-      v.push_back("");
-      v.push_back("[1, 2, 3]");
-      v.push_back("{\"ind\": ");
-      v.push_back("\xEF\xBB\xBF{}");
-      v.push_back("{\"ind\": 1e999}");
-      v.push_back("{\"ind\": \"\\ud800\"}");
-      v.push_back(std::string("{\"ind\": \"\xC3\x28\"}"));  // invalid UTF-8: raw_hex
-      v.push_back("{\"ind\": 5, \"ind\": 6}");
-      v.push_back("{\"ind\": true, \"extra\": null, \"extra\": 1}");
-    }
-    return values;
+    return testing::TrickyDayRecords(500, 1200, static_cast<uint64_t>(4242 + day_index));
   }
 
   // Puts the 3 days (sealed) into `store`, objects compressed with `codec` (as
