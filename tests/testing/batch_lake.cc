@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -129,6 +131,16 @@ std::array<std::vector<std::string>, 3> TrickyDayRecords(int distinct, int repla
     v.push_back("{\"ind\": true, \"extra\": null, \"extra\": 1}");
   }
   return values;
+}
+
+StatusOr<std::shared_ptr<const transform::Transform>> DefaultTransformWithoutDedup() {
+  std::ifstream in(std::filesystem::path(PINPIPE_SOURCE_DIR) / "transforms/pinterest.toml");
+  std::stringstream text;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("dedup_key")) text << line << "\n";
+  }
+  return transform::Transform::FromToml(text.str(), "pinterest.toml without dedup_key");
 }
 
 }  // namespace pinpipe::testing

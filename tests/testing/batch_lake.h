@@ -6,10 +6,12 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
+#include "transform/transform.h"
 #include "lake/object_store.h"
 
 namespace pinpipe::testing {
@@ -48,6 +50,10 @@ std::string UserJson(int ind, const std::string& first_name, const std::string& 
 // then broken lines (empty, not an object, truncated, a BOM, 1e999, a lone surrogate, invalid
 // UTF-8, duplicate keys).
 std::array<std::vector<std::string>, 3> TrickyDayRecords(int distinct, int replays, uint64_t seed);
+
+// transforms/pinterest.toml with its dedup_key lines left out (so no record loses to another of the
+// same key): the differential tests compare every record's row with it.
+StatusOr<std::shared_ptr<const transform::Transform>> DefaultTransformWithoutDedup();
 
 // Every object under `prefix` (key -> bytes). Errors: the store's.
 StatusOr<std::map<std::string, std::string>> ReadAll(lake::ObjectStore* store,

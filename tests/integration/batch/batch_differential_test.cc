@@ -128,13 +128,7 @@ TEST_F(BatchDifferentialTest, SpeedAndBatchGiveIdenticalRowsWithTheDefaultTransf
 }
 
 TEST_F(BatchDifferentialTest, SpeedAndBatchGiveIdenticalRowsForEveryRecordWithoutDedup) {
-  std::ifstream in(std::filesystem::path(PINPIPE_SOURCE_DIR) / "transforms/pinterest.toml");
-  std::stringstream text;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.starts_with("dedup_key")) text << line << "\n";
-  }
-  auto t = transform::Transform::FromToml(text.str(), "pinterest.toml without dedup_key");
+  auto t = testing::DefaultTransformWithoutDedup();
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   ASSERT_FALSE((*t)->table(RecordKind::kPin).dedup_column.has_value());
   Compare(*t, db_->dsn());

@@ -288,13 +288,7 @@ TEST_F(BatchSparkTest, GeneratedSparkJobMatchesTheBatchJobOnEveryDay) {
 // default transform a case may lose to a synthetic post of the same key). The lake's objects
 // are gzip here (`pinpipe archive --codec gzip`): both jobs read them by their extension.
 TEST_F(BatchSparkTest, GeneratedSparkJobMatchesTheBatchJobForEveryRecordWithoutDedup) {
-  std::ifstream in(fs::path(PINPIPE_SOURCE_DIR) / "transforms/pinterest.toml");
-  std::stringstream text;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.starts_with("dedup_key")) text << line << "\n";
-  }
-  auto t = transform::Transform::FromToml(text.str(), "pinterest.toml without dedup_key");
+  auto t = testing::DefaultTransformWithoutDedup();
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   ASSERT_FALSE((*t)->table(RecordKind::kPin).dedup_column.has_value());
   PutLake(store_.get(), ArchiveCodec::kGzip);
