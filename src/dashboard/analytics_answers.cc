@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -85,13 +86,17 @@ ResolvedFilters Resolve(const FactsView& facts, const AnalyticsFilters& filters)
   return q;
 }
 
-// A share of the post chunks: part `index` of `count` equal runs of chunks. A question's pass
-// over a million posts is split into parts that run on their own threads (RunParts), so a
-// request that misses the cache waits for half the pass on two cores.
+// One thread's share of a pass over the post chunks. The threads of a pass (RunParts) take runs
+// of Parallelism::chunks_per_run chunks one after the other from a shared counter, each into its own totals
+// (slot `index`), until none is left: a thread that starts late or runs slower (its core busy
+// with another process) takes fewer runs, and no thread waits for a fixed share of another. So
+// a request that misses the cache waits for about half the pass on two idle cores, and for no
+// more than the whole pass on one thread when the other core is busy. Part{} (no counter) is
+// every chunk, on the calling thread.
 struct Part {
-  size_t index = 0, count = 1;
-  size_t Begin(size_t chunks) const { return chunks * index / count; }
-  size_t End(size_t chunks) const { return chunks * (index + 1) / count; }
+  size_t index = 0;                     // the thread's slot
+  std::atomic<size_t>* next = nullptr;  // the next run to take; null: every chunk
+  size_t run = 1;                       // chunks per run
 };
 
 // The parts of a pass. Parallelism's default posts_per_part keeps a thread's start (~50 us) and
@@ -106,14 +111,18 @@ size_t PartsFor(const FactsView& facts, const Parallelism& parallel) {
                             most);
 }
 
-// Runs fn(Part) for every part of `count`, part 0 on the calling thread, the others each on a
-// thread of their own, and returns when all are done.
+// Runs fn(Part) on `count` threads sharing one pass: slot 0 on the calling thread, the others
+// each on a thread of their own, and returns when all are done. A slot may get no chunk at all.
 template <typename Fn>
-void RunParts(size_t count, const Fn& fn) {
+void RunParts(size_t count, size_t run, const Fn& fn) {
+  std::atomic<size_t> next{0};
+  run = std::max<size_t>(1, run);
   std::vector<std::jthread> helpers;
   helpers.reserve(count - 1);
-  for (size_t p = 1; p < count; ++p) helpers.emplace_back([&fn, p, count] { fn(Part{p, count}); });
-  fn(Part{0, count});
+  for (size_t p = 1; p < count; ++p) {
+    helpers.emplace_back([&fn, &next, p, run] { fn(Part{p, &next, run}); });
+  }
+  fn(Part{0, &next, run});
 }  // the jthreads join here
 
 // Calls fn(chunk, count, check_days) for every chunk of posts (of either width) in `part` that
@@ -122,11 +131,17 @@ template <typename Fn>
 void ForEachPostChunk(const FactsView& facts, const ResolvedFilters& q, Part part, const Fn& fn) {
   if (q.none) return;
   auto run = [&](const auto& view) {
-    const size_t end = part.End(view.chunks.size());
-    for (size_t c = part.Begin(view.chunks.size()); c < end; ++c) {
-      const DayRange& days = facts.chunk_days[c];
-      if (days.max < q.from || days.min > q.to) continue;
-      fn(view.chunk(c), view.CountIn(c), days.min < q.from || days.max > q.to);
+    const size_t chunks = view.chunks.size();
+    auto visit = [&](size_t begin, size_t end) {
+      for (size_t c = begin; c < end; ++c) {
+        const DayRange& days = facts.chunk_days[c];
+        if (days.max < q.from || days.min > q.to) continue;
+        fn(view.chunk(c), view.CountIn(c), days.min < q.from || days.max > q.to);
+      }
+    };
+    if (part.next == nullptr) return visit(0, chunks);
+    for (size_t r; (r = part.next->fetch_add(1, std::memory_order_relaxed)) * part.run < chunks;) {
+      visit(r * part.run, std::min(chunks, (r + 1) * part.run));
     }
   };
   if (facts.wide()) {
@@ -317,21 +332,28 @@ const TableSpec& Spec(size_t index) { return AnalyticsTables()[index]; }
 
 std::vector<Cell> Row(std::initializer_list<Cell> cells) { return std::vector<Cell>(cells); }
 
+// Sizes and zeroes the counters of `t` for one pass.
+void InitTotals(const FactsView& facts, bool medians, PostTotals* t) {
+  const size_t pairs = facts.pairs.size, categories = facts.categories.size();
+  t->per_pair.assign(pairs, 0);
+  t->row = categories + 1;
+  t->by_year_category.assign((kPostYearLast - kPostYearFirst + 2) * t->row, 0);
+  t->by_group_category.assign(kGroupCodes * t->row, 0);
+  t->top_followers.assign(pairs, kNoFollowers);
+  if (medians) t->histograms.assign(kCells * kBuckets, 0);
+}
+
 // The first pass over the posts of one part: counters, the top posts, and the histograms of the
-// median cells (when `medians`).
+// median cells (when `medians`). The counters of `totals` are sized by the caller (slot 0) or
+// here at the part's first chunk (a helper that gets no chunk leaves them empty, and adds
+// nothing when merged).
 void CountPosts(const FactsView& facts, const ResolvedFilters& q, bool medians,
                 const std::vector<uint32_t>& pair_column, Part part, PostTotals* totals) {
   PostTotals& t = *totals;
-  const size_t pairs = facts.pairs.size, categories = facts.categories.size();
-  t.per_pair.assign(pairs, 0);
-  t.row = categories + 1;
-  t.by_year_category.assign((kPostYearLast - kPostYearFirst + 2) * t.row, 0);
-  t.by_group_category.assign(kGroupCodes * t.row, 0);
-  t.top_followers.assign(pairs, kNoFollowers);
-  if (medians) t.histograms.assign(kCells * kBuckets, 0);
-  const size_t row = t.row;
+  const size_t row = facts.categories.size() + 1;
   ForEachPostChunk(facts, q, part, [&](const auto& c, size_t n, bool check_days) {
     using Chunk = std::remove_cvref_t<decltype(c)>;
+    if (t.row == 0) InitTotals(facts, medians, &t);
     const uint8_t* flags = q.pair_flags.data();
     uint32_t* per_pair = t.per_pair.data();
     uint32_t* by_year = t.by_year_category.data();
@@ -439,7 +461,7 @@ void CollectMedianValues(const FactsView& facts, const ResolvedFilters& q,
 }
 
 PostTotals GatherPosts(const FactsView& facts, const ResolvedFilters& q, Want want,
-                       size_t parts) {
+                       size_t parts, size_t run) {
   const bool medians =
       want.Has(Question::kQ5) || want.Has(Question::kQ7) || want.Has(Question::kQ8);
   // Per pair: its category's column in the rows of Q2 and Q4.
@@ -450,7 +472,8 @@ PostTotals GatherPosts(const FactsView& facts, const ResolvedFilters& q, Want wa
                                                          : q.pair_category[pair];
   }
   std::vector<PostTotals> partial(parts);
-  RunParts(parts, [&](Part part) {
+  InitTotals(facts, medians, &partial[0]);
+  RunParts(parts, run, [&](Part part) {
     CountPosts(facts, q, medians, pair_column, part, &partial[part.index]);
   });
   PostTotals t = std::move(partial[0]);
@@ -481,7 +504,7 @@ PostTotals GatherPosts(const FactsView& facts, const ResolvedFilters& q, Want wa
     }
   }
   std::vector<Slots> slots(parts);
-  RunParts(parts, [&](Part part) {
+  RunParts(parts, run, [&](Part part) {
     CollectMedianValues(facts, q, cell_targets, part, &slots[part.index]);
   });
   for (size_t g = 0; g < kMedianGroups; ++g) {
@@ -759,19 +782,26 @@ std::vector<AnswerTable> Compute(const FactsView& facts, const AnalyticsFilters&
   out.reserve(AnalyticsTables().size());
   const bool posts = (want.mask & ~(1u << static_cast<unsigned>(Question::kQ6))) != 0;
   // Q6 reads the user records (and, with a category or country, the posts) on a thread of its
-  // own while the pass over the posts runs, when the posts are many enough to be split.
+  // own while the pass over the posts runs, when the posts are many enough to be split. Whoever
+  // comes first runs it: that thread, or this one after the posts when that one has not started
+  // yet (its core busy).
   std::vector<AnswerTable> q6;
   PostTotals t;
   {
+    std::atomic<bool> q6_taken{false};
+    auto take_q6 = [&] {
+      if (!q6_taken.exchange(true)) Q6(facts, q, &q6);
+    };
     std::jthread q6_thread;
     if (want.Has(Question::kQ6)) {
       if (posts && parts > 1) {
-        q6_thread = std::jthread([&] { Q6(facts, q, &q6); });
+        q6_thread = std::jthread(take_q6);
       } else {
-        Q6(facts, q, &q6);
+        take_q6();
       }
     }
-    if (posts) t = GatherPosts(facts, q, want, parts);
+    if (posts) t = GatherPosts(facts, q, want, parts, parallel.chunks_per_run);
+    if (want.Has(Question::kQ6)) take_q6();
   }  // q6_thread joins here
   if (want.Has(Question::kQ1)) Q1(facts, q, t, &out);
   if (want.Has(Question::kQ2)) Q2(facts, t, &out);

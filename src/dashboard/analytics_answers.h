@@ -16,7 +16,7 @@
 // and, for the medians, a second pass that collects only the values of the histogram buckets
 // holding the middle ranks (docs/design.md, "Dashboard analytics engine"); Q6 is one pass over
 // the user records (two with a category or country filter). Both passes over the posts are
-// split into runs of chunks, each on a thread of its own (Parallelism), and Q6 runs beside
+// shared by threads that take runs of chunks from a counter (Parallelism), and Q6 runs beside
 // them, so a request that misses the cache waits for about half the work on two cores. No
 // allocation per row; per call and part, dense counters proportional to the dictionaries (~250
 // KiB of median histograms). At 1 M posts: ComputeAnalytics ~11 ms of CPU, one question alone
@@ -62,13 +62,16 @@ inline constexpr Question kAllQuestions[] = {Question::kQ1, Question::kQ2, Quest
 // The ten tables in the SQL's order (batch::AnalyticsFunctionNames()).
 const std::vector<TableSpec>& AnalyticsTables();
 
-// How one computation spreads over threads: the posts are split into at most `max_parts` runs
-// of chunks (0: the cores, at most 4), each of at least `posts_per_part` posts; one part runs on
-// the calling thread, each other part on a thread started for it. Below 2 x posts_per_part
-// posts everything runs on the calling thread. Tests force parts on small data.
+// How one computation spreads over threads: a pass over the posts runs on at most `max_parts`
+// threads (0: the cores, at most 4), one per `posts_per_part` posts; one is the calling thread,
+// each other a thread started for it. The threads take runs of `chunks_per_run` chunks from a
+// shared counter until none is left, so a thread that starts late (its core busy) takes fewer
+// and nobody waits for a fixed share of another. Below 2 x posts_per_part posts everything runs
+// on the calling thread. Tests force parts and short runs on small data.
 struct Parallelism {
   size_t max_parts = 0;
   size_t posts_per_part = size_t{1} << 17;
+  size_t chunks_per_run = 4;  // 32,768 posts: ~0.3 ms; ~30 runs per million posts
 };
 
 // The tables of one question.

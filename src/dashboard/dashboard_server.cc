@@ -149,6 +149,7 @@ Status DashboardServer::Start() {
 void DashboardServer::Stop() {
   events_.CloseAll();
   if (server_) server_->Stop();
+  if (service_) service_->StopComputing();
   if (refresher_) refresher_->Stop();
 }
 

@@ -39,7 +39,8 @@ DashboardService::DashboardService(ServiceOptions options, AnswerCache* cache, E
       cache_(cache),
       events_(events),
       registry_(registry),
-      on_demand_(std::move(on_demand)) {
+      on_demand_(std::move(on_demand)),
+      compute_(options_.compute_threads) {
   openapi_json_ = BuildDashboardOpenApi(!options_.bearer_token.empty(), options_.topics);
   requests_ = registry_->AddCounter("pinpipe_dashboard_requests_total",
                                     "HTTP requests answered, by route and status",
@@ -52,6 +53,15 @@ DashboardService::DashboardService(ServiceOptions options, AnswerCache* cache, E
   for (size_t r = 0; r < seconds_.size(); ++r) {
     seconds_[r] = seconds->With({std::string(RouteLabel(static_cast<RouteId>(r)))});
   }
+  compute_seconds_ =
+      registry_
+          ->AddHistogram("pinpipe_dashboard_compute_seconds",
+                         "Duration of the on-demand computations (the analytics engine's answers)",
+                         {}, core::LatencyBuckets())
+          ->With({});
+  registry_->AddGauge("pinpipe_dashboard_compute_pending",
+                      "On-demand computations waiting for a compute worker",
+                      [this] { return static_cast<double>(compute_.pending()); });
   registry_->AddCounterFunction("pinpipe_dashboard_cache_hits_total",
                                 "API requests answered from the cache at once",
                                 [cache] { return static_cast<double>(cache->stats().hits); });
@@ -245,9 +255,17 @@ void DashboardService::HandleOnDemand(RouteId route, const Query& query, Clock::
     case AnswerCache::Claim::kJoined:
       return;
     case AnswerCache::Claim::kCompute: {
-      auto computed = std::make_shared<const Answer>(ComputeAnswer(on_demand_.compute, query));
-      cache_->PublishClaimed(query, generation, computed);
-      return Finish(route, start, respond, FromAnswer(*computed));
+      auto task = [this, route, start, respond, query, generation] {
+        const Clock::time_point began = Clock::now();
+        auto computed = std::make_shared<const Answer>(ComputeAnswer(on_demand_.compute, query));
+        compute_seconds_->Observe(core::SecondsSince(began));
+        cache_->PublishClaimed(query, generation, computed);
+        Finish(route, start, respond, FromAnswer(*computed));
+      };
+      if (!compute_.Post(std::move(task))) {
+        Finish(route, start, respond, DetailResponse(503, "the dashboard is stopping"));
+      }
+      return;
     }
     case AnswerCache::Claim::kFull:
       return RefuseFull(route, start, respond);

@@ -18,13 +18,15 @@
 //
 // Routes answered on demand (OnDemandHooks::handles: the analytics engine's, whose state any
 // thread may read) never wait for the refresher: a request whose answer is missing or older than
-// the engine's generation computes it on its own thread (once per generation and key, however
-// many clients ask; answer_cache.h, "On-demand entries"). Every other route is computed by the
-// refresher.
+// the engine's generation has it computed on the service's ComputeQueue (once per generation and
+// key, however many clients ask; answer_cache.h, "On-demand entries"), never on the I/O thread,
+// so cached answers are not held behind a computation. pinpipe_dashboard_compute_seconds and
+// pinpipe_dashboard_compute_pending show those computations. Every other route is computed by
+// the refresher.
 //
 // Thread-safety: OnHead and Handle run on the server's I/O threads, several at once; answers
-// that wait for a refresher computation are sent from the refresher thread. The service must
-// outlive the server.
+// that wait for a computation are sent from the refresher thread or a compute worker. The
+// service must outlive the server; StopComputing() (or the destructor) after the server stops.
 #pragma once
 
 #include <array>
@@ -37,6 +39,7 @@
 
 #include "core/metrics.h"
 #include "dashboard/answer_cache.h"
+#include "dashboard/compute_queue.h"
 #include "dashboard/event_hub.h"
 #include "dashboard/refresher.h"
 #include "dashboard/routes.h"
@@ -48,6 +51,7 @@ struct ServiceOptions {
   std::string bearer_token;         // empty: /api is open
   std::vector<std::string> topics;  // the pipeline's topics (the peek's allowed values)
   int retry_after_seconds = 1;      // in 503 answers
+  size_t compute_threads = 1;       // ComputeQueue workers for on-demand answers
 };
 
 struct OnDemandHooks {
@@ -66,6 +70,8 @@ class DashboardService {
 
   // The OpenAPI 3.1 document served at /openapi.json.
   const std::string& openapi_json() const { return openapi_json_; }
+  // Waits for the on-demand computation running, drops the pending ones. After the server stops.
+  void StopComputing() { compute_.Stop(); }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -91,6 +97,8 @@ class DashboardService {
   // Per route and status code, filled lazily: a lock-free hot path.
   std::array<std::array<std::atomic<core::Counter*>, 600>, static_cast<size_t>(RouteId::kCount)>
       cells_{};
+  core::Histogram* compute_seconds_;
+  ComputeQueue compute_;  // last: its workers stop before the members they use go
 };
 
 // {"detail": "<message>"} with `status`.

@@ -272,7 +272,7 @@ TEST_P(EngineAnswerCaseTest, EveryOrderOfTheRecordsGivesTheExpectedRows) {
       auto call = testing::ParseCaseCall(check.expression);
       ASSERT_TRUE(call.has_value());
       // One pass, and passes split into 3 parts on threads (here all but one part empty).
-      for (const Parallelism parallel : {Parallelism{1}, Parallelism{3, 1}}) {
+      for (const Parallelism parallel : {Parallelism{1}, Parallelism{3, 1, 1}}) {
         auto rows = Answer(view, call->name, FiltersOf(call->args), parallel);
         ASSERT_TRUE(rows.has_value()) << "unknown table " << call->name;
         ExpectRows(rows->rows, check.expected);

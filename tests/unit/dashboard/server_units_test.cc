@@ -1,12 +1,14 @@
 // Unit tests of the dashboard server's parts: the Prometheus text parser, query parsing (status
 // codes and messages), the answer cache's single flight (refresher and on-demand entries), the
-// service's on-demand routes, the time series (rates, downsampling,
+// service's on-demand routes and their compute queue, the time series (rates, downsampling,
 // histogram quantiles), the bytes shown of messages and dead letters, the asset lookup.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cmath>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "core/utf8_text.h"
 #include "dashboard/answer_cache.h"
 #include "dashboard/asset_lookup.h"
+#include "dashboard/compute_queue.h"
 #include "dashboard/dashboard_service.h"
 #include "dashboard/event_hub.h"
 #include "dashboard/prom_text.h"
@@ -288,9 +291,9 @@ TEST(AnswerCacheTest, AnOnDemandEntryBeingComputedIsNeverEvicted) {
   EXPECT_EQ(cache.ClaimOnDemand(b, now, 2, noop, &out), AnswerCache::Claim::kCompute);
 }
 
-// The service's on-demand routes are answered on the request's own thread (no refresher runs in
-// this test), computed once per generation however many threads ask at once.
-TEST(DashboardServiceTest, OnDemandRoutesAreComputedOnRequestThreadsOncePerGeneration) {
+// The service's on-demand routes are computed on its compute queue (no refresher runs in this
+// test), once per generation however many threads ask at once.
+TEST(DashboardServiceTest, OnDemandRoutesAreComputedOncePerGeneration) {
   AnswerCache cache(AnswerCacheOptions{std::chrono::seconds(60), 16});
   EventHub events(4, std::chrono::seconds(15), std::chrono::seconds(1));
   core::Registry registry;
@@ -345,6 +348,129 @@ TEST(DashboardServiceTest, OnDemandRoutesAreComputedOnRequestThreadsOncePerGener
   std::optional<http::Response> waiting = ask("/api/overview", "");
   EXPECT_FALSE(waiting.has_value());
   EXPECT_EQ(cache.TakePending().size(), 1u);
+}
+
+// A computation never holds the thread that handles the request (an HTTP I/O thread): Handle()
+// returns at once, and a cached answer is served while the computation still runs.
+TEST(DashboardServiceTest, ACachedAnswerIsNotHeldBehindAComputation) {
+  AnswerCache cache(AnswerCacheOptions{std::chrono::seconds(60), 16});
+  EventHub events(4, std::chrono::seconds(15), std::chrono::seconds(1));
+  core::Registry registry;
+  std::atomic<bool> release{false};
+  OnDemandHooks hooks;
+  hooks.handles = [](RouteId r) { return r == RouteId::kAnalytics || r == RouteId::kFilters; };
+  hooks.generation = [] { return uint64_t{1}; };
+  hooks.compute = [&](const Query& q, const std::string&) {
+    if (q.route == RouteId::kAnalytics) {
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    Answer a;
+    a.body = q.route == RouteId::kAnalytics ? "{\"tables\":[]}" : "{\"categories\":[]}";
+    return a;
+  };
+  DashboardService service(ServiceOptions{}, &cache, &events, &registry, hooks);
+  auto request = [](std::string_view path, std::string_view query) {
+    http::Request req;
+    req.method = "GET";
+    req.path = path;
+    req.query = query;
+    req.target = path;
+    return req;
+  };
+  std::atomic<int> filters_answers{0};
+  auto count_filters = [&](http::Response r) {
+    if (r.status == 200) ++filters_answers;
+  };
+  service.Handle(request("/api/filters", ""), count_filters);  // computed on the queue
+  for (int i = 0; i < 500 && filters_answers == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_EQ(filters_answers.load(), 1);
+
+  std::atomic<bool> analytics_answered{false};
+  service.Handle(request("/api/analytics", "category=travel"),
+                 [&](http::Response r) { analytics_answered = r.status == 200; });
+  // Handle returned while the computation is blocked: it runs elsewhere.
+  EXPECT_FALSE(analytics_answered.load());
+  // The cached answer comes at once, on this thread, during the computation.
+  service.Handle(request("/api/filters", ""), count_filters);
+  EXPECT_EQ(filters_answers.load(), 2);
+  EXPECT_FALSE(analytics_answered.load());
+  release = true;
+  for (int i = 0; i < 500 && !analytics_answered; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_TRUE(analytics_answered.load());
+  service.StopComputing();
+  // Once stopped, a computation is refused with 503 rather than left without an answer.
+  std::optional<int> status;
+  service.Handle(request("/api/analytics", "category=music"),
+                 [&](http::Response r) { status = r.status; });
+  EXPECT_EQ(status, 503);
+}
+
+TEST(ComputeQueueTest, RunsTasksInOrderOffTheCallersThreadAndDropsThePendingOnStop) {
+  ComputeQueue queue(1);
+  std::mutex mu;
+  std::vector<int> ran;
+  std::atomic<bool> release{false};
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<bool> off_caller{true};
+  std::atomic<bool> first_started{false};
+  ASSERT_TRUE(queue.Post([&] {
+    if (std::this_thread::get_id() == caller) off_caller = false;
+    first_started = true;
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::lock_guard<std::mutex> lock(mu);
+    ran.push_back(0);
+  }));
+  for (int i = 0; i < 500 && !first_started; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(first_started.load());
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(queue.Post([&, i] {
+      std::lock_guard<std::mutex> lock(mu);
+      ran.push_back(i);
+    }));
+  }
+  EXPECT_EQ(queue.pending(), 3u);  // the first runs, blocked
+  release = true;
+  for (int i = 0; i < 500 && queue.pending() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (ran.size() == 4) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(ran, (std::vector<int>{0, 1, 2, 3}));
+  }
+  EXPECT_TRUE(off_caller.load());
+
+  // Stop: the running task finishes, the pending one never runs, later posts are refused.
+  release = false;
+  std::atomic<bool> started{false};
+  ASSERT_TRUE(queue.Post([&] {
+    started = true;
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }));
+  std::atomic<bool> pending_ran{false};
+  ASSERT_TRUE(queue.Post([&] { pending_ran = true; }));
+  for (int i = 0; i < 500 && !started; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ASSERT_TRUE(started.load());
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    release = true;
+  });
+  queue.Stop();  // waits for the running task
+  releaser.join();
+  EXPECT_FALSE(pending_ran.load());
+  EXPECT_FALSE(queue.Post([] {}));
 }
 
 TEST(SeriesStoreTest, RatesDownsamplingAndQuantiles) {
