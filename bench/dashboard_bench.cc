@@ -260,7 +260,7 @@ int PgPart(const std::string& admin_dsn) {
   g_engine = std::make_unique<AnalyticsEngine>(engine_options);
   const int64_t rss0 = RssKiB();
   auto start = std::chrono::steady_clock::now();
-  Status loaded = g_engine->Refresh(*conn);
+  Status loaded = g_engine->Refresh(*conn, Analytics::Pace::kCatchUp);
   if (!loaded.ok()) {
     std::fprintf(stderr, "full load: %s\n", loaded.ToString().c_str());
     return 1;
@@ -280,7 +280,7 @@ int PgPart(const std::string& admin_dsn) {
   auto poll = [&](const std::string& what) {
     const double cpu0 = CpuSeconds(backend_pid);
     const auto poll_start = std::chrono::steady_clock::now();
-    Status polled = g_engine->Refresh(*conn);
+    Status polled = g_engine->Refresh(*conn, Analytics::Pace::kCatchUp);
     const double wall = Seconds(poll_start);
     const double cpu = CpuSeconds(backend_pid);
     const std::string server =

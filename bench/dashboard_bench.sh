@@ -15,7 +15,13 @@
 #    (`pinpipe emulate --distinct-from`, 3 records each) are sent in 3 x --rounds equal bursts.
 #    For each burst the speed layer is paused (SIGSTOP) while the API puts the burst into Kafka,
 #    then resumed, and its throughput is the records of its batches committed in that drain over
-#    their span (pinpipe_stream_batches: finished_at - duration of the first). Variants, in ABBA
+#    the time from the resume to the last one's commit (pinpipe_stream_batches.finished_at, the
+#    server's clock on this host). Not from the first batch's start: that batch was open when the
+#    speed layer was paused, so its duration holds the whole pause (the burst's posting and the
+#    variant's set-up, longest for "off", which waits for a moment between two statements to
+#    pause the dashboard); and not past the batch that completed the burst (the emulator's
+#    trickle goes on, and the variants' clean-up, longest for "off" whose dashboard then catches
+#    up on the burst, took different times). Both once made "off" look 2-3x slower than "idle". Variants, in ABBA
 #    order (off idle clients, clients idle off, off idle clients, ...): "off" = the dashboard
 #    process paused (SIGSTOP, only between two of its statements: a dashboard stopped inside a
 #    transaction would hold back PostgreSQL's xmin horizon for the whole drain, a suspect for
@@ -132,9 +138,9 @@ topic_total() {
   "$ROOT/scripts/services" kafka tool org.apache.kafka.tools.GetOffsetShell --exclude-internal-topics 2>/dev/null |
     grep -E '^(pinterest|pinterest_geo|pinterest_user):' | awk -F: '{ s += $3 } END { print s + 0 }'
 }
-wait_caught_up() {  # max seconds
-  local end=$((SECONDS + $1)) want
-  want=$(topic_total)
+wait_caught_up() {  # max-seconds [records: the Kafka total to reach; default: now]
+  local end=$((SECONDS + $1)) want=${2:-}
+  [[ -n $want ]] || want=$(topic_total)
   until (($(committed) >= want)); do
     ((SECONDS < end)) || return 1
     sleep 0.5
@@ -250,8 +256,14 @@ burst() {
   ticks() { local p; for p in "$dash_pid" "$kafka_pid" "$stream_pid" "$clients_pid"; do
     if [[ -n $p ]]; then cpu_ticks "$p" 2>/dev/null || echo 0; else echo 0; fi; done | paste -sd' '; }
   c0=$(ticks) pg0=$(pg_ticks) dpg0=$(dash_pg_ticks)
+  local t_resume want last
+  want=$(topic_total)  # before the resume: the tool's JVM would compete with the drain
+  t_resume=$(date +%s.%N)
   resume "$stream_pid"
-  wait_caught_up 900 || die "the speed layer did not drain burst $i within 900 s"
+  wait_caught_up 900 "$want" || die "the speed layer did not drain burst $i within 900 s"
+  # The drain's batches: those committed by now. The emulator's trickle goes on after them,
+  # and the variants' clean-up below takes different times: none of it counts.
+  last=$(psql_q pinterest_streaming -c "SELECT coalesce(max(id), 0) FROM pinpipe_stream_batches")
   c1=$(ticks)
   local pg_d dpg_d
   pg_d=$(pg_ticks_diff "$pg0" "$(pg_ticks)") dpg_d=$(dash_pg_ticks_diff "$dpg0" "$(dash_pg_ticks)")
@@ -270,8 +282,8 @@ burst() {
   fi
   [[ -n $v ]] || return 0
   read -r rec span < <(psql_q pinterest_streaming -F ' ' -c "
-    SELECT sum(records), extract(epoch FROM max(finished_at) - min(finished_at - duration_ms * interval '1 ms'))
-    FROM pinpipe_stream_batches WHERE id > $since")
+    SELECT sum(records), extract(epoch FROM max(finished_at)) - $t_resume
+    FROM pinpipe_stream_batches WHERE id > $since AND id <= $last")
   # dashboard kafka stream clients (from c0/c1), pg
   read -r d k st cl < <(paste <(tr ' ' '\n' <<<"$c0") <(tr ' ' '\n' <<<"$c1") | awk '{ printf "%d ", $2 - $1 } END { print "" }')
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$v" "$rec" "$span" "$d" "$pg_d" "$k" "$st" "$cl" "${dpg_d// /$'\t'}" >>"$BURSTS_TSV"
@@ -319,8 +331,14 @@ until curl -fsS "$DASH_URL/metrics" | awk '$1 == "pinpipe_dashboard_engine_backl
 done
 engine_catchup=$(secs "$t_engine" "$(now)")
 log "latency: $CLIENTS clients for ${SECONDS_LAT}s ($speed_pins speed-layer pins, $serving_pins merged; engine caught up ${engine_catchup}s after the speed layer)"
+curl -fsS "$DASH_URL/metrics" >"$S/metrics-before.txt"
 python3 "$ROOT/bench/lib/dash_clients.py" --url "$DASH_URL" --clients "$CLIENTS" --interval 1 \
   --seconds "$SECONDS_LAT" --random-filters 0.33 --out "$S/latency.json"
+curl -fsS "$DASH_URL/metrics" >"$S/metrics-after.txt"
+# Server side, over the clients' window: the analytics route's request histogram and the
+# on-demand computations (pinpipe_dashboard_compute_seconds).
+server_side=$(python3 "$ROOT/bench/lib/histogram_window.py" "$S/metrics-before.txt" "$S/metrics-after.txt" \
+  'pinpipe_dashboard_request_seconds{route="/api/analytics"}' 'pinpipe_dashboard_compute_seconds')
 read -r rss_now rss_peak < <(rss_of "$dash_pid")
 # SQL baseline: the same 8 questions through the serving functions, as psql users ask them.
 sql_ms() {  # SQL -> median ms of 3 runs (psql \timing)
@@ -415,6 +433,10 @@ r = json.load(open(sys.argv[1]))
 for name, e in sorted(r["endpoints"].items()):
     print("| %s | %d | %d | %s | %s | %s |" % (name, e["count"], e["errors"], e["p50_ms"], e["p99_ms"], e["max_ms"]))
 ' "$S/latency.json"
+  echo
+  echo "Server side over the same window (the dashboard's own histograms, from a complete request to its answer; bucket bounds):"
+  echo
+  echo "$server_side"
   echo
   echo "## The 8 questions: dashboard vs SQL (same run, same data)"
   echo

@@ -24,6 +24,7 @@ struct DashboardFlags {
   int64_t refresh_interval_ms = 2000;
   int64_t scrape_timeout_ms = 1000;
   int64_t views_interval_ms = 60000;
+  int64_t yield_lag = 20000;
   std::vector<std::string> metrics_urls;
   std::string brokers = "127.0.0.1:19092";
   std::string pg_dsn = "host=127.0.0.1 port=15432 user=pinpipe dbname=pinterest_streaming";
@@ -59,6 +60,7 @@ int RunDashboard(const DashboardFlags& f) {
   c.refresh_interval = std::chrono::milliseconds(f.refresh_interval_ms);
   c.scrape_timeout = std::chrono::milliseconds(f.scrape_timeout_ms);
   c.slow_interval = std::chrono::milliseconds(f.views_interval_ms);
+  c.yield_lag = f.yield_lag;
   for (const std::string& spec : f.metrics_urls) {
     const size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -108,6 +110,8 @@ CommandRegistration kDashboard(
           ->envname("PINPIPE_DASHBOARD_SCRAPE_TIMEOUT")->transform(DurationMs())->default_str("1s");
       sub.add_option("--views-interval", f->views_interval_ms, "How often the whole-table views (serving.layer_days, serving.reconciliation) are read")
           ->envname("PINPIPE_DASHBOARD_VIEWS_INTERVAL")->transform(DurationMs())->default_str("60s");
+      sub.add_option("--yield-lag", f->yield_lag, "While the speed layer lags by more records than this, the dashboard yields PostgreSQL to it: no whole-table view, one analytics slice per refresh (0 = never yield)")
+          ->envname("PINPIPE_DASHBOARD_YIELD_LAG")->check(CLI::NonNegativeNumber)->capture_default_str();
       sub.add_option("--metrics-url", f->metrics_urls, "name=URL of a process's /metrics (name: api, speed, archiver, scheduler, supervisor); repeatable")
           ->envname("PINPIPE_DASHBOARD_METRICS_URLS")->delimiter(',');
       sub.add_option("--kafka-brokers", f->brokers, "Kafka bootstrap servers (empty: no Kafka panel)")->envname("PINPIPE_KAFKA_BROKERS")->capture_default_str();

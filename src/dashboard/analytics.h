@@ -30,9 +30,13 @@ struct AnalyticsFilters {
 class Analytics {
  public:
   virtual ~Analytics() = default;
+  // How much of a backlog one Refresh reads. kCatchUp: as much as the implementation allows per
+  // refresh; kOneSlice: one slice (the speed layer is draining a backlog: the dashboard yields
+  // PostgreSQL to it, pg_source.h "Yielding").
+  enum class Pace { kCatchUp, kOneSlice };
   // Brings the in-memory state up to date (the first call loads everything). Errors: the
   // connection's; the previous state stays and keeps answering.
-  virtual Status Refresh(pg::Connection& conn) = 0;
+  virtual Status Refresh(pg::Connection& conn, Pace pace) = 0;
   // JSON object bodies without "generated_at" (the server adds it), per the API contract:
   // {"boundary":..,"as_of":{..},"tables":[..]}
   virtual std::string AnalyticsJson(const AnalyticsFilters& filters) const = 0;

@@ -36,12 +36,12 @@ AnalyticsEngine::AnalyticsEngine(EngineOptions options)
   Publish("empty", nullptr, true);
 }
 
-Status AnalyticsEngine::Refresh(pg::Connection& conn) {
+Status AnalyticsEngine::Refresh(pg::Connection& conn, Pace pace) {
   const auto start = std::chrono::steady_clock::now();
   Status status;
   do {
     status = RefreshLocked(conn);
-  } while (status.ok() && stats().backlog > 0 &&
+  } while (status.ok() && pace == Pace::kCatchUp && stats().backlog > 0 &&
            std::chrono::steady_clock::now() - start < options_.catch_up_budget);
   std::lock_guard lock(mu_);
   stats_.last_refresh_ms = core::MillisSince(start);

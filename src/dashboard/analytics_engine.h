@@ -64,7 +64,8 @@ struct EngineOptions {
   int64_t max_poll_records = 50000;
   // Slices follow one another within one Refresh() for up to this long (each its own read
   // transaction, published as it is applied), so a burst is caught up about as fast as in one
-  // large slice while only one slice's rows are staged at a time. 0: one slice per Refresh().
+  // large slice while only one slice's rows are staged at a time. 0 (or Pace::kOneSlice): one
+  // slice per Refresh().
   std::chrono::milliseconds catch_up_budget{2000};
 };
 
@@ -108,7 +109,7 @@ class AnalyticsEngine final : public Analytics {
 
   // Writer side (one thread; see the class comment). Errors: the connection's; InvalidArgument
   // when the options name no transform or topics.
-  Status Refresh(pg::Connection& conn) override;
+  Status Refresh(pg::Connection& conn, Pace pace) override;
 
   // Reader side, any thread:
   // {"boundary":"YYYY-MM-DD"|null,"as_of":{...},"tables":[...]} (dashboard_api.md, without

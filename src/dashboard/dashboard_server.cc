@@ -44,6 +44,7 @@ Status DashboardServer::Start() {
       po.tables[i] = config_.transform->table(core::kAllRecordKinds[i]).table;
     }
     po.slow_interval = config_.slow_interval;
+    po.yield_lag = config_.yield_lag;
     pg = std::make_unique<PgSource>(std::move(po), engine_.get());
   }
   std::unique_ptr<LakeSource> lake;
@@ -109,6 +110,12 @@ Status DashboardServer::Start() {
                      [this] { return static_cast<double>(series_count_.load()); });
   registry_.AddGauge("pinpipe_dashboard_series_bytes", "Bytes of the time series' points",
                      [this] { return static_cast<double>(series_bytes_.load()); });
+  if (const PgSource* source = view_->pg(); source != nullptr) {
+    registry_.AddGauge("pinpipe_dashboard_yielding",
+                       "1 while the dashboard yields PostgreSQL to a lagging speed layer (no "
+                       "whole-table statements, one engine slice per refresh)",
+                       [source] { return source->yielding() ? 1.0 : 0.0; });
+  }
   if (engine_) {
     AnalyticsEngine* engine = engine_.get();
     registry_.AddGauge("pinpipe_dashboard_engine_bytes", "Bytes held by the analytics engine",

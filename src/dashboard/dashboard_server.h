@@ -56,6 +56,7 @@ struct DashboardConfig {
   std::array<std::string, 3> topics = {"pinterest", "pinterest_geo", "pinterest_user"};
   std::shared_ptr<const transform::Transform> transform = transform::Transform::Default();
   std::chrono::milliseconds slow_interval{60000};  // serving.layer_days / reconciliation
+  int64_t yield_lag = 20000;  // PgSourceOptions::yield_lag (pg_source.h, "Yielding")
   size_t max_event_streams = 64;
   size_t max_connections = 1000;
 };

@@ -144,8 +144,25 @@ void PgSource::Refresh(double now) {
     ReadStream(now);
     ReadScheduler(now);
   }
-  PollSlow(now);
-  RefreshAnalytics(now);
+  const bool yield = Yield(now);
+  PollSlow(now, yield);
+  RefreshAnalytics(now, yield);
+}
+
+bool PgSource::Yield(double now) {
+  const bool lagging =
+      options_.yield_lag > 0 && speed_lag_.has_value() && *speed_lag_ > options_.yield_lag;
+  if (!lagging) {
+    yield_since_.reset();
+    yield_spent_ = false;
+  } else if (!yield_since_) {
+    yield_since_ = now;
+  } else if (now - *yield_since_ >= static_cast<double>(options_.max_yield.count()) / 1000.0) {
+    yield_spent_ = true;
+  }
+  const bool yield = lagging && !yield_spent_;
+  yielding_.store(yield, std::memory_order_relaxed);
+  return yield;
 }
 
 void PgSource::ReadBoundary(double now) {
@@ -303,7 +320,7 @@ ORDER BY i.dag_id)sql");
   MarkOk(&scheduler_, now);
 }
 
-void PgSource::PollSlow(double now) {
+void PgSource::PollSlow(double now, bool yield) {
   if (in_flight_ != Slow::kNone) {
     if (!slow_conn_) {
       in_flight_ = Slow::kNone;
@@ -347,7 +364,7 @@ void PgSource::PollSlow(double now) {
       }
     }
   }
-  if (in_flight_ != Slow::kNone) return;
+  if (in_flight_ != Slow::kNone || yield) return;
   // Start the next due statement: the second half of a views round (reconciliation after
   // layer_days), a new round, else the dead-letter count.
   Slow next = Slow::kNone;
@@ -385,14 +402,15 @@ void PgSource::PollSlow(double now) {
   in_flight_ = next;
 }
 
-void PgSource::RefreshAnalytics(double now) {
+void PgSource::RefreshAnalytics(double now, bool yield) {
   if (analytics_ == nullptr) return;
   // No statement timeout: the first load reads every merged row.
   if (!EnsureConnected(&engine_conn_, std::chrono::milliseconds(0), &engine_connection_, now)) {
     MarkFailed(&analytics_status_, Unavailable(engine_connection_.error));
     return;
   }
-  Status s = analytics_->Refresh(*engine_conn_);
+  Status s = analytics_->Refresh(
+      *engine_conn_, yield ? Analytics::Pace::kOneSlice : Analytics::Pace::kCatchUp);
   if (!s.ok()) {
     MarkFailed(&analytics_status_, s);
     if (!engine_conn_->healthy()) engine_conn_.reset();

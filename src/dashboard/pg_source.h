@@ -20,6 +20,14 @@
 // `slow_interval` later.
 // The analytics engine (if any) refreshes on a third connection, which has no statement
 // timeout (its first load reads every merged row).
+//
+// Yielding: while the speed layer's lag (SetSpeedLag, from the Kafka source of the same refresh)
+// is above `yield_lag`, the dashboard yields PostgreSQL to the speed layer's drain: no
+// whole-table statement starts (one running finishes), and the engine reads one slice per
+// refresh instead of catching up (Analytics::Pace::kOneSlice). The views' and the engine's
+// answers lag meanwhile (views_as_of, the engine's as_of show it). After `max_yield` of
+// yielding in a row it stops yielding until the lag has come down once, so a pipeline that
+// never catches up still gets its views.
 // On request: a range of scheduler runs with their tasks, and a task try's log.
 //
 // A failed statement keeps the last good values of its part and reports the error (parts are
@@ -30,6 +38,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -53,6 +62,8 @@ struct PgSourceOptions {
   std::chrono::milliseconds statement_timeout{5000};
   std::chrono::milliseconds slow_interval{60000};   // layer_days, reconciliation
   std::chrono::milliseconds count_interval{30000};  // count of dead letters
+  int64_t yield_lag = 20000;                        // records; 0: never yield
+  std::chrono::milliseconds max_yield{300000};
   size_t dead_letters_shown = 20;
   size_t dead_letter_bytes = 4096;  // of each raw record, fetched
 };
@@ -142,6 +153,10 @@ class PgSource {
   PgSource(PgSourceOptions options, Analytics* analytics);
 
   void Refresh(double now);
+  // The speed layer's consumer lag in records as last seen (nullopt: unknown), for Yielding.
+  void SetSpeedLag(std::optional<int64_t> records) { speed_lag_ = records; }
+  // Whether the last Refresh yielded to the speed layer. Any thread.
+  bool yielding() const { return yielding_.load(std::memory_order_relaxed); }
 
   // Runs whose interval starts on a day in [from, to] (YYYY-MM-DD), newest first, at most
   // `limit`, with their tasks in DAG order.
@@ -189,11 +204,17 @@ class PgSource {
   void ReadBatchDays(double now);
   void ReadStream(double now);
   void ReadScheduler(double now);
-  void PollSlow(double now);
-  void RefreshAnalytics(double now);
+  // Whether to yield now (see above); updates the yield bookkeeping.
+  bool Yield(double now);
+  void PollSlow(double now, bool yield);
+  void RefreshAnalytics(double now, bool yield);
 
   PgSourceOptions options_;
   Analytics* analytics_;  // not owned; may be null
+  std::optional<int64_t> speed_lag_;
+  std::optional<double> yield_since_;  // when the current spell of yielding began
+  bool yield_spent_ = false;           // max_yield passed: no yielding until the lag drops
+  std::atomic<bool> yielding_{false};
 
   std::optional<pg::Connection> conn_;
   std::optional<pg::Connection> slow_conn_;

@@ -110,7 +110,22 @@ std::vector<RefreshStep> PipelineView::Steps() {
                      if (metrics_) metrics_->Refresh(now, &store_);
                    }});
   if (kafka_) steps.push_back({"kafka", [this] { kafka_->Refresh(UnixNow(), &store_); }});
-  if (pg_) steps.push_back({"postgres", [this] { pg_->Refresh(UnixNow()); }});
+  if (pg_) {
+    steps.push_back({"postgres", [this] {
+                       // The speed layer's lag as the Kafka step just read it (a stale value
+                       // from a failing Kafka source is not used: unknown never yields).
+                       const double now = UnixNow();
+                       double at = 0;
+                       std::optional<double> lag =
+                           store_.Latest("kafka.lag|" + options_.stream_group, &at);
+                       const double fresh_for =
+                           2.0 * static_cast<double>(options_.interval.count()) / 1000.0;
+                       pg_->SetSpeedLag(lag && now - at <= fresh_for
+                                            ? std::optional<int64_t>(static_cast<int64_t>(*lag))
+                                            : std::nullopt);
+                       pg_->Refresh(now);
+                     }});
+  }
   if (lake_) steps.push_back({"lake", [this] { lake_->Refresh(UnixNow()); }});
   return steps;
 }

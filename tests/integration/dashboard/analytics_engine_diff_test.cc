@@ -338,7 +338,7 @@ TEST_F(AnalyticsEngineDiffTest, EqualsTheSqlFunctionsAfterLoadPollsReloadAndConc
 // A backlog far above max_poll_records (a burst, or a dashboard that was away) is read in slices,
 // here one per refresh (no catch-up budget), with no full reload; once caught up the engine
 // equals the SQL again. Then, with the budget, a second burst is read in slices one after the
-// other within a single refresh.
+// other within a single refresh; a third one slice per refresh while yielding.
 TEST_F(AnalyticsEngineDiffTest, ABacklogAboveTheLimitIsReadInSlicesWithoutReloading) {
   NewEngine(/*max_poll_records=*/90, /*catch_up_budget=*/std::chrono::milliseconds(0));
   Generator gen(20261206);
@@ -384,6 +384,20 @@ TEST_F(AnalyticsEngineDiffTest, ABacklogAboveTheLimitIsReadInSlicesWithoutReload
   EXPECT_EQ(engine_->stats().full_loads, 1);
   EXPECT_EQ(engine_->stats().posts, MergedPins());
   CompareRandom(20, "after a burst caught up within one refresh");
+
+  // Yielding to a draining speed layer (Pace::kOneSlice): one slice per refresh despite the
+  // budget; then caught up again at the normal pace.
+  std::vector<Record> third = gen.Posts(1101, 400, 2, 4);
+  all_.insert(all_.end(), third.begin(), third.end());
+  Stream(third, 4);
+  const int64_t before_yield = engine_->stats().polls;
+  ASSERT_TRUE(Refresh(Analytics::Pace::kOneSlice).ok());
+  EXPECT_EQ(engine_->stats().polls - before_yield, 1);
+  EXPECT_GT(engine_->stats().backlog, 0);
+  ASSERT_TRUE(Refresh(Analytics::Pace::kCatchUp).ok());
+  EXPECT_EQ(engine_->stats().backlog, 0);
+  EXPECT_EQ(engine_->stats().full_loads, 1);
+  EXPECT_EQ(engine_->stats().posts, MergedPins());
 }
 
 TEST_F(AnalyticsEngineDiffTest, SqlResultColumnsAreTheTablesColumns) {

@@ -123,7 +123,9 @@ class AnalyticsEngineTest : public serving::ServingTest {
     options.catch_up_budget = catch_up_budget;
     engine_ = std::make_unique<AnalyticsEngine>(options);
   }
-  Status Refresh() { return engine_->Refresh(*engine_conn_); }
+  Status Refresh(Analytics::Pace pace = Analytics::Pace::kCatchUp) {
+    return engine_->Refresh(*engine_conn_, pace);
+  }
 
   // The SQL function's rows as text ("NULL" for NULL).
   std::vector<std::vector<std::string>> SqlRows(const std::string& sql,

@@ -3,12 +3,14 @@
 // topics fed through the real ingestion API (IngestHarness), whose /metrics the dashboard
 // scrapes. Every /api endpoint of the contract answers 200 with what the sources hold; the page
 // and its assets come from the binary; 401 without the token; 422/400 for bad parameters; ten
-// concurrent pollers cost PostgreSQL what one costs; every endpoint answers within its bound.
+// concurrent pollers cost PostgreSQL what one costs; every endpoint answers within its bound;
+// the PostgreSQL source yields to a lagging speed layer.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include <simdjson.h>
 
@@ -448,6 +450,82 @@ TEST_F(DashboardServerTest, EveryEndpointIsFast) {
     std::printf("latency %-40s p50 %.2f ms p99 %.2f ms\n", p.c_str(), ms[ms.size() / 2], p99);
     EXPECT_LT(p99, 50.0) << p;
   }
+}
+
+// Records the pace of each engine refresh (the PostgreSQL side of PgSource is real).
+class PaceRecorder final : public Analytics {
+ public:
+  Status Refresh(pg::Connection&, Pace pace) override {
+    paces.push_back(pace);
+    return Status::Ok();
+  }
+  std::string AnalyticsJson(const AnalyticsFilters&) const override { return "{}"; }
+  std::string FiltersJson() const override { return "{}"; }
+  std::string PinDaysJson(const AnalyticsFilters&) const override { return "[]"; }
+  uint64_t generation() const override { return 0; }
+  size_t bytes() const override { return 0; }
+  std::vector<Pace> paces;
+};
+
+// While the speed layer lags by more than yield_lag records, PgSource yields PostgreSQL to it:
+// no whole-table statement starts and the engine reads one slice per refresh; with the lag down
+// the views run again; after max_yield of yielding in a row it stops yielding until the lag has
+// come down once. (`now` is given to Refresh: the clock of the test, real time only for the
+// views' asynchronous statements to finish.)
+TEST_F(DashboardServerTest, PgSourceYieldsToALaggingSpeedLayer) {
+  PgSourceOptions o;
+  o.dsn = reader_dsn_;
+  o.role = "";
+  o.slow_interval = std::chrono::milliseconds(1000);
+  o.yield_lag = 100;
+  o.max_yield = std::chrono::milliseconds(10000);
+  PaceRecorder engine;
+  PgSource pg(o, &engine);
+  // Runs refreshes (now advancing 0.5 s each, real time 50 ms) until the views round is
+  // published or `tries` refreshes pass.
+  double now = 1000;
+  auto views_published = [&](int tries) {
+    const std::optional<double> before = pg.views_as_of();
+    for (int i = 0; i < tries; ++i) {
+      pg.Refresh(now += 0.5);
+      if (pg.views_as_of() != before) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  pg.SetSpeedLag(1'000'000);
+  EXPECT_FALSE(views_published(12)) << "6 s of yielding, views due every 1 s";
+  EXPECT_TRUE(pg.yielding());
+  EXPECT_TRUE(pg.boundary().boundary.has_value()) << "the cheap statements still run";
+  ASSERT_FALSE(engine.paces.empty());
+  for (Analytics::Pace p : engine.paces) EXPECT_EQ(p, Analytics::Pace::kOneSlice);
+
+  pg.SetSpeedLag(100);  // not above yield_lag
+  EXPECT_TRUE(views_published(100));
+  EXPECT_FALSE(pg.yielding());
+  EXPECT_EQ(engine.paces.back(), Analytics::Pace::kCatchUp);
+  EXPECT_FALSE(pg.layer_days().empty());
+
+  pg.SetSpeedLag(std::nullopt);  // unknown lag (Kafka unreachable): never yields
+  pg.Refresh(now += 0.5);
+  EXPECT_FALSE(pg.yielding());
+
+  // A lag that never comes down: yielding for max_yield (10 s), then the views run anyway.
+  pg.SetSpeedLag(1'000'000);
+  pg.Refresh(now += 0.5);
+  EXPECT_TRUE(pg.yielding());
+  pg.Refresh(now += 9);
+  EXPECT_TRUE(pg.yielding());
+  pg.Refresh(now += 1.5);
+  EXPECT_FALSE(pg.yielding());
+  EXPECT_TRUE(views_published(100));
+  EXPECT_EQ(engine.paces.back(), Analytics::Pace::kCatchUp);
+  // Once the lag has come down, a new spell of lag yields again.
+  pg.SetSpeedLag(0);
+  pg.Refresh(now += 0.5);
+  pg.SetSpeedLag(1'000'000);
+  pg.Refresh(now += 0.5);
+  EXPECT_TRUE(pg.yielding());
 }
 
 }  // namespace
