@@ -260,7 +260,20 @@ burst() {
   want=$(topic_total)  # before the resume: the tool's JVM would compete with the drain
   t_resume=$(date +%s.%N)
   resume "$stream_pid"
+  # Whether the dashboard yielded to the drain (pinpipe_dashboard_yielding), sampled every
+  # second: one /metrics request a second is the sampler's whole cost to it.
+  local sampler=""
+  rm -f "$S/burst-$i.drained"
+  if [[ $v != off && -n $v ]]; then
+    (while [[ ! -e $S/burst-$i.drained ]]; do
+      curl -fsS --max-time 1 "$DASH_URL/metrics" 2>/dev/null | awk '$1 == "pinpipe_dashboard_yielding" { print $2 }'
+      sleep 1
+    done) >"$S/burst-$i-yielding.txt" &
+    sampler=$!
+  fi
   wait_caught_up 900 "$want" || die "the speed layer did not drain burst $i within 900 s"
+  touch "$S/burst-$i.drained"
+  [[ -z $sampler ]] || wait "$sampler" || true
   # The drain's batches: those committed by now. The emulator's trickle goes on after them,
   # and the variants' clean-up below takes different times: none of it counts.
   last=$(psql_q pinterest_streaming -c "SELECT coalesce(max(id), 0) FROM pinpipe_stream_batches")
@@ -286,7 +299,9 @@ burst() {
     FROM pinpipe_stream_batches WHERE id > $since AND id <= $last")
   # dashboard kafka stream clients (from c0/c1), pg
   read -r d k st cl < <(paste <(tr ' ' '\n' <<<"$c0") <(tr ' ' '\n' <<<"$c1") | awk '{ printf "%d ", $2 - $1 } END { print "" }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$v" "$rec" "$span" "$d" "$pg_d" "$k" "$st" "$cl" "${dpg_d// /$'\t'}" >>"$BURSTS_TSV"
+  local yielded="-"
+  [[ -s $S/burst-$i-yielding.txt ]] && yielded=$(awk '{ s += $1; n++ } END { printf "%d of %d", s, n }' "$S/burst-$i-yielding.txt")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$v" "$rec" "$span" "$d" "$pg_d" "$k" "$st" "$cl" "${dpg_d// /$'\t'}" "$yielded" >>"$BURSTS_TSV"
   log "burst $((i + 1))/$BURSTS ($v): $rec records drained in ${span}s ($(awk -v r="$rec" -v s="$span" 'BEGIN { printf "%.0f", r / s }') rec/s)"
 }
 # ABBA: off idle clients, clients idle off, off idle clients, ...
@@ -408,9 +423,9 @@ if [[ $ONLY != throughput ]]; then latency_part; fi
   echo
   echo "Per drain (in order):"
   echo
-  echo "| # | dashboard | records | seconds | records/s | PostgreSQL CPU s (all / dashboard's sessions) |"
-  echo "|---|---|---|---|---|---|"
-  awk -F'\t' -v hz="$(getconf CLK_TCK)" '{ printf "| %d | %s | %d | %.1f | %.0f | %.2f / %.2f |\n", $1 + 1, $2, $3, $4, $3 / $4, $6 / hz, ($10 + $11 + $12) / hz }' "$BURSTS_TSV"
+  echo "| # | dashboard | records | seconds | records/s | PostgreSQL CPU s (all / dashboard's sessions) | dashboard yielding (samples, 1 a second) |"
+  echo "|---|---|---|---|---|---|---|"
+  awk -F'\t' -v hz="$(getconf CLK_TCK)" '{ printf "| %d | %s | %d | %.1f | %.0f | %.2f / %.2f | %s |\n", $1 + 1, $2, $3, $4, $3 / $4, $6 / hz, ($10 + $11 + $12) / hz, $13 }' "$BURSTS_TSV"
   first_clients=$(awk -F'\t' '$2 == "clients" { print $1; exit }' "$BURSTS_TSV")
   if [[ -n $first_clients && -f $S/burst-$first_clients-clients.json ]]; then
     echo

@@ -110,7 +110,7 @@ CommandRegistration kDashboard(
           ->envname("PINPIPE_DASHBOARD_SCRAPE_TIMEOUT")->transform(DurationMs())->default_str("1s");
       sub.add_option("--views-interval", f->views_interval_ms, "How often the whole-table views (serving.layer_days, serving.reconciliation) are read")
           ->envname("PINPIPE_DASHBOARD_VIEWS_INTERVAL")->transform(DurationMs())->default_str("60s");
-      sub.add_option("--yield-lag", f->yield_lag, "While the speed layer lags by more records than this, the dashboard yields PostgreSQL to it: no whole-table view, one analytics slice per refresh (0 = never yield)")
+      sub.add_option("--yield-lag", f->yield_lag, "While the speed layer lags by more records than this, the dashboard yields PostgreSQL to it: no whole-table view, no analytics poll, for at most 5 min in a row (0 = never yield)")
           ->envname("PINPIPE_DASHBOARD_YIELD_LAG")->check(CLI::NonNegativeNumber)->capture_default_str();
       sub.add_option("--metrics-url", f->metrics_urls, "name=URL of a process's /metrics (name: api, speed, archiver, scheduler, supervisor); repeatable")
           ->envname("PINPIPE_DASHBOARD_METRICS_URLS")->delimiter(',');

@@ -30,10 +30,10 @@ struct AnalyticsFilters {
 class Analytics {
  public:
   virtual ~Analytics() = default;
-  // How much of a backlog one Refresh reads. kCatchUp: as much as the implementation allows per
-  // refresh; kOneSlice: one slice (the speed layer is draining a backlog: the dashboard yields
-  // PostgreSQL to it, pg_source.h "Yielding").
-  enum class Pace { kCatchUp, kOneSlice };
+  // How much one Refresh reads. kCatchUp: as much of a backlog as the implementation allows per
+  // refresh; kYield: nothing but a first load (the speed layer is draining a backlog: the
+  // dashboard leaves PostgreSQL to it, pg_source.h "Yielding"; the answers keep their as_of).
+  enum class Pace { kCatchUp, kYield };
   // Brings the in-memory state up to date (the first call loads everything). Errors: the
   // connection's; the previous state stays and keeps answering.
   virtual Status Refresh(pg::Connection& conn, Pace pace) = 0;

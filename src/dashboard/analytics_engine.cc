@@ -37,6 +37,7 @@ AnalyticsEngine::AnalyticsEngine(EngineOptions options)
 }
 
 Status AnalyticsEngine::Refresh(pg::Connection& conn, Pace pace) {
+  if (pace == Pace::kYield && loaded_) return Status::Ok();  // the state stays as it is
   const auto start = std::chrono::steady_clock::now();
   Status status;
   do {

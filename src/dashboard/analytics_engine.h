@@ -64,8 +64,8 @@ struct EngineOptions {
   int64_t max_poll_records = 50000;
   // Slices follow one another within one Refresh() for up to this long (each its own read
   // transaction, published as it is applied), so a burst is caught up about as fast as in one
-  // large slice while only one slice's rows are staged at a time. 0 (or Pace::kOneSlice): one
-  // slice per Refresh().
+  // large slice while only one slice's rows are staged at a time. 0: one slice per Refresh().
+  // (Pace::kYield: no poll at all; a first load still runs.)
   std::chrono::milliseconds catch_up_budget{2000};
 };
 

@@ -113,7 +113,7 @@ Status DashboardServer::Start() {
   if (const PgSource* source = view_->pg(); source != nullptr) {
     registry_.AddGauge("pinpipe_dashboard_yielding",
                        "1 while the dashboard yields PostgreSQL to a lagging speed layer (no "
-                       "whole-table statements, one engine slice per refresh)",
+                       "whole-table statements, no analytics engine poll)",
                        [source] { return source->yielding() ? 1.0 : 0.0; });
   }
   if (engine_) {

@@ -410,7 +410,7 @@ void PgSource::RefreshAnalytics(double now, bool yield) {
     return;
   }
   Status s = analytics_->Refresh(
-      *engine_conn_, yield ? Analytics::Pace::kOneSlice : Analytics::Pace::kCatchUp);
+      *engine_conn_, yield ? Analytics::Pace::kYield : Analytics::Pace::kCatchUp);
   if (!s.ok()) {
     MarkFailed(&analytics_status_, s);
     if (!engine_conn_->healthy()) engine_conn_.reset();

@@ -23,9 +23,9 @@
 //
 // Yielding: while the speed layer's lag (SetSpeedLag, from the Kafka source of the same refresh)
 // is above `yield_lag`, the dashboard yields PostgreSQL to the speed layer's drain: no
-// whole-table statement starts (one running finishes), and the engine reads one slice per
-// refresh instead of catching up (Analytics::Pace::kOneSlice). The views' and the engine's
-// answers lag meanwhile (views_as_of, the engine's as_of show it). After `max_yield` of
+// whole-table statement starts (one running finishes), and the engine does not poll
+// (Analytics::Pace::kYield; a first load still runs). The views' and the engine's answers lag
+// meanwhile (views_as_of, the engine's as_of show it), and catch up once the lag is down. After `max_yield` of
 // yielding in a row it stops yielding until the lag has come down once, so a pipeline that
 // never catches up still gets its views.
 // On request: a range of scheduler runs with their tasks, and a task try's log.

@@ -468,7 +468,7 @@ class PaceRecorder final : public Analytics {
 };
 
 // While the speed layer lags by more than yield_lag records, PgSource yields PostgreSQL to it:
-// no whole-table statement starts and the engine reads one slice per refresh; with the lag down
+// no whole-table statement starts and the engine does not poll; with the lag down
 // the views run again; after max_yield of yielding in a row it stops yielding until the lag has
 // come down once. (`now` is given to Refresh: the clock of the test, real time only for the
 // views' asynchronous statements to finish.)
@@ -498,7 +498,7 @@ TEST_F(DashboardServerTest, PgSourceYieldsToALaggingSpeedLayer) {
   EXPECT_TRUE(pg.yielding());
   EXPECT_TRUE(pg.boundary().boundary.has_value()) << "the cheap statements still run";
   ASSERT_FALSE(engine.paces.empty());
-  for (Analytics::Pace p : engine.paces) EXPECT_EQ(p, Analytics::Pace::kOneSlice);
+  for (Analytics::Pace p : engine.paces) EXPECT_EQ(p, Analytics::Pace::kYield);
 
   pg.SetSpeedLag(100);  // not above yield_lag
   EXPECT_TRUE(views_published(100));
