@@ -15,9 +15,10 @@
 // All questions but Q6 come from one pass over the posts (chunks outside a date filter skipped)
 // and, for the medians, a second pass that collects only the values of the histogram buckets
 // holding the middle ranks (docs/design.md, "Dashboard analytics engine"); Q6 is one pass over
-// the user records (two with a category or country filter). Both passes over the posts are
-// shared by threads that take runs of chunks from a counter (Parallelism), and Q6 runs beside
-// them, so a request that misses the cache waits for about half the work on two cores. No
+// the user records (with a category or country filter, after one over the posts for their
+// inds). The passes run one after the other, each shared by threads that take runs of chunks
+// from a counter (Parallelism), so a request that misses the cache waits for about half the
+// work on two cores. No
 // allocation per row; per call and part, dense counters proportional to the dictionaries (~250
 // KiB of median histograms). At 1 M posts: ComputeAnalytics ~11 ms of CPU, one question alone
 // 8-10 ms at most (bench/dashboard_bench.cc).

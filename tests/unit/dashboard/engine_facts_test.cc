@@ -481,6 +481,60 @@ TEST(EngineFactsTest, AnswersDoNotDependOnTheNumberOfParts) {
   }
 }
 
+// Q6's "has a post there" set of inds is a bitmap over a small range of inds and a hash set
+// over a wide one (real inds, negative ones and INT32_MIN among them): the same records under
+// inds spread over the whole int32 range give the same answers as under small inds.
+TEST(EngineFactsTest, UsersWithAPostThereDoNotDependOnTheRangeOfInds) {
+  const std::vector<std::string> categories = {"art", "travel", "diy"};
+  const std::vector<std::string> countries = {"Peru", "Chile", "Togo"};
+  PostFacts small, wide;
+  auto spread = [](int i) {  // injective, over the whole int32 range
+    if (i == 0) return std::numeric_limits<int32_t>::min();
+    return static_cast<int32_t>(int64_t{i} * 104729 - 2000000000);
+  };
+  std::mt19937 rng(11);
+  for (int i = 0; i < 30000; ++i) {
+    const std::string category = categories[rng() % categories.size()];
+    const std::string country = countries[rng() % countries.size()];
+    const int32_t day = Day("2024-01-01") + static_cast<int32_t>(rng() % 3);
+    const UserFields user{18 + static_cast<int>(rng() % 50),
+                          Micros("2015-03-01") + static_cast<int64_t>(rng() % 2000) * 86400000000};
+    const std::string first = "F" + std::to_string(rng() % 400);
+    const bool has_post = rng() % 4 != 0;  // some users have no post
+    for (PostFacts* facts : {&small, &wide}) {
+      const int32_t ind = facts == &small ? i : spread(i);
+      UserRecord u;
+      u.ind = ind;
+      u.day = day;
+      u.first_name = first;
+      u.last_name = "L";
+      u.fields = user;
+      ASSERT_TRUE(facts->AddUser(u).ok());
+      if (!has_post) continue;
+      PinFields p;
+      p.ind = ind;
+      p.day = day;
+      p.category = category;
+      p.follower_count = i % 100;
+      p.geo = GeoFields{country, Micros("2019-01-01")};
+      p.user = user;
+      ASSERT_TRUE(facts->AddPin(p).ok());
+    }
+  }
+  const FactsView a = small.View(), b = wide.View();
+  for (const auto& [category, country] :
+       std::vector<std::pair<std::string, std::string>>{{"art", ""}, {"", "Togo"}, {"diy", "Peru"}}) {
+    AnalyticsFilters f;
+    if (!category.empty()) f.category = category;
+    if (!country.empty()) f.country = country;
+    std::string x, y;
+    AppendTablesJson(ComputeQuestion(a, f, Question::kQ6), &x);
+    AppendTablesJson(ComputeQuestion(b, f, Question::kQ6), &y);
+    EXPECT_EQ(x, y) << category << " / " << country;
+    EXPECT_NE(x.find("2015"), std::string::npos) << x;
+  }
+}
+
 // Past the 16-bit ids (here lowered to 3), the posts move to 32-bit entries: views taken before
 // keep their 16-bit chunks and answers, and every answer equals that of facts that were wide
 // from the start.
