@@ -31,8 +31,9 @@ class Analytics {
  public:
   virtual ~Analytics() = default;
   // How much one Refresh reads. kCatchUp: as much of a backlog as the implementation allows per
-  // refresh; kYield: nothing but a first load (the speed layer is draining a backlog: the
-  // dashboard leaves PostgreSQL to it, pg_source.h "Yielding"; the answers keep their as_of).
+  // refresh; kYield: nothing but a first load and the backlog's size (the speed layer is
+  // draining a backlog: the dashboard leaves PostgreSQL to it, pg_source.h "Yielding"; the
+  // answers keep their as_of).
   enum class Pace { kCatchUp, kYield };
   // Brings the in-memory state up to date (the first call loads everything). Errors: the
   // connection's; the previous state stays and keeps answering.

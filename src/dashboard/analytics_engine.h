@@ -133,6 +133,8 @@ class AnalyticsEngine final : public Analytics {
 
  private:
   Status RefreshLocked(pg::Connection& conn);
+  // Pace::kYield once loaded: updates stats().backlog from the speed layer's offsets only.
+  Status ReadBacklog(pg::Connection& conn);
   Status FullLoad(pg::Connection& conn, const RefreshHeader& header);
   void Publish(const std::string& state, const RefreshHeader* header, bool facts_changed);
 
