@@ -10,7 +10,6 @@
 
 #include "batch/analytics_sql.h"
 #include "batch/archive_layout.h"
-#include "batch/copy_streamer.h"
 #include "batch/dedup_set.h"
 #include "batch/duplicate_hints.h"
 #include "batch/object_cleaner.h"
@@ -106,11 +105,7 @@ Status BatchJob::ConnectPg() {
   }
   if (conn_ && conn_->healthy()) return Status::Ok();
   conn_.reset();
-  auto conn = pg::Connection::Open(options_.pg_dsn);
-  if (!conn.ok() && conn.status().code() == StatusCode::kNotFound) {
-    RETURN_IF_ERROR(pg::EnsureDatabase(options_.pg_dsn).status());
-    conn = pg::Connection::Open(options_.pg_dsn);
-  }
+  auto conn = pg::OpenCreatingDatabase(options_.pg_dsn);
   if (!conn.ok()) return conn.status().WithContext("PostgreSQL");
   conn_.emplace(std::move(*conn));
   RETURN_IF_ERROR(tables_->Ensure(*conn_));
@@ -345,9 +340,10 @@ Status BatchJob::RunKind(const DayInputs& in, core::RecordKind kind, PgDayLoader
     ASSIGN_OR_RETURN(rejected,
                      store_->NewWriter(RejectedKey(options_.parts.prefix, kind, in.day), o));
   }
-  std::unique_ptr<CopyStreamer> copy;
+  std::optional<pg::CopyIn> copy;  // its sender thread overlaps sending with cleaning
   if (loader != nullptr) {
-    ASSIGN_OR_RETURN(copy, loader->StartTable(kind));
+    ASSIGN_OR_RETURN(pg::CopyIn started, loader->StartTable(kind));
+    copy.emplace(std::move(started));
   }
 
   const size_t objects = in.objects.size();
@@ -387,7 +383,6 @@ Status BatchJob::RunKind(const DayInputs& in, core::RecordKind kind, PgDayLoader
 
   // The committer: chunks in object-key order.
   DedupSet dedup;
-  std::string copy_buf;
   std::string rejected_buf;
   while (std::optional<CleanChunk> chunk = buffer.Pop()) {
     if (!chunk->error.ok()) return chunk->error;
@@ -401,12 +396,7 @@ Status BatchJob::RunKind(const DayInputs& in, core::RecordKind kind, PgDayLoader
       }
       ++report->rows;
       if (parts != nullptr) RETURN_IF_ERROR(parts->AddRow(chunk->CsvOf(i), chunk->JsonOf(i)));
-      if (copy) copy_buf.append(chunk->CopyOf(i));
-    }
-    if (copy && copy_buf.size() >= kFlushBytes) {
-      RETURN_IF_ERROR(copy->Write(std::move(copy_buf)));
-      copy_buf = std::string();
-      copy_buf.reserve(kFlushBytes + (64 << 10));
+      if (copy) RETURN_IF_ERROR(copy->AppendLines(chunk->CopyOf(i)));
     }
     if (rejected) {
       rejected_buf.append(chunk->rejected);
@@ -427,7 +417,6 @@ Status BatchJob::RunKind(const DayInputs& in, core::RecordKind kind, PgDayLoader
   if (options_.stop != nullptr && options_.stop->load()) return Cancelled("stopped by a signal");
 
   if (copy) {
-    if (!copy_buf.empty()) RETURN_IF_ERROR(copy->Write(std::move(copy_buf)));
     ASSIGN_OR_RETURN(int64_t stored, copy->Finish());
     if (stored != report->rows) {
       return Internal(fmt::format("COPY stored {} rows, the job sent {}", stored, report->rows));

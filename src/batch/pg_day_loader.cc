@@ -31,10 +31,11 @@ StatusOr<std::unique_ptr<PgDayLoader>> PgDayLoader::Begin(pg::Connection* conn,
 
 PgDayLoader::~PgDayLoader() = default;  // tx_ rolls back unless committed
 
-StatusOr<std::unique_ptr<CopyStreamer>> PgDayLoader::StartTable(core::RecordKind kind) {
+StatusOr<pg::CopyIn> PgDayLoader::StartTable(core::RecordKind kind) {
   RETURN_IF_ERROR(conn_->Run(tables_->StagingSql(kind, day_)));
   started_.push_back(kind);
-  return CopyStreamer::Start(conn_, tables_->CopySql(kind, day_));
+  return pg::CopyIn::Start(*conn_, tables_->CopySql(kind, day_),
+                           pg::CopyInOptions{.background_buffers = kCopyQueue});
 }
 
 Status PgDayLoader::Commit(const std::vector<QualityRow>& quality) {

@@ -2,7 +2,7 @@
 //
 //   Begin():      BEGIN; wait for the day's advisory lock (one loader per day at a time)
 //   StartTable(): CREATE TABLE batch.<table>_load_YYYYMMDD (..., CHECK (dt = D)) and a COPY
-//                 into it (CopyStreamer), once per kind
+//                 into it (pg::CopyIn with a background sender), once per kind
 //   Commit():     a global advisory lock (swaps of different days never deadlock), then per
 //                 kind DROP the old partition, RENAME the staging table, ATTACH it (no scan,
 //                 thanks to the CHECK); replace the day's batch.quality rows; COMMIT
@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "batch/batch_tables.h"
-#include "batch/copy_streamer.h"
 #include "core/status.h"
 #include "pg/connection.h"
+#include "pg/copy_in.h"
 #include "pg/transaction.h"
 
 namespace pinpipe::batch {
@@ -51,9 +51,11 @@ class PgDayLoader {
   // Rolls back unless Commit() succeeded.
   ~PgDayLoader();
 
-  // Creates the kind's staging table and starts the COPY into it. The loader's connection is
-  // the streamer's until its Finish() or destruction. Errors: the connection's.
-  StatusOr<std::unique_ptr<CopyStreamer>> StartTable(core::RecordKind kind);
+  // Creates the kind's staging table and starts the COPY into it, sent by a background thread
+  // (up to kCopyQueue full buffers wait for it). The loader's connection is the CopyIn's until
+  // its Finish() or destruction. Errors: the connection's.
+  StatusOr<pg::CopyIn> StartTable(core::RecordKind kind);
+  static constexpr size_t kCopyQueue = 4;
   // Swaps every kind's table in (StartTable() must have run for each), writes `quality` and
   // commits. Errors: the connection's; FailedPrecondition when the server rolled back.
   Status Commit(const std::vector<QualityRow>& quality);

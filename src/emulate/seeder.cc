@@ -51,19 +51,6 @@ CREATE TABLE IF NOT EXISTS pinpipe_seed_info (
 // Any constant works; it only has to be the same for every seeder.
 constexpr const char* kAdvisoryLock = "SELECT pg_advisory_xact_lock(7365656400)";
 
-StatusOr<bool> EnsureDatabase(const std::string& dsn, const std::string& database) {
-  ASSIGN_OR_RETURN(std::string admin_dsn, pg::ConninfoWith(dsn, "dbname", "postgres"));
-  ASSIGN_OR_RETURN(pg::Connection admin, pg::Connection::Open(admin_dsn));
-  ASSIGN_OR_RETURN(pg::Result exists,
-                   admin.ExecParams("SELECT 1 FROM pg_database WHERE datname = $1", {database}));
-  if (exists.rows() > 0) return false;
-  // CREATE DATABASE takes no parameters and cannot run in a transaction block.
-  Status created = admin.Run("CREATE DATABASE " + pg::QuoteIdentifier(database));
-  if (created.code() == StatusCode::kAlreadyExists) return false;  // a concurrent seeder won
-  RETURN_IF_ERROR(created);
-  return true;
-}
-
 StatusOr<int64_t> CountRows(pg::Connection& conn, const std::string& table) {
   ASSIGN_OR_RETURN(pg::Result result, conn.Exec("SELECT count(*) FROM " + table));
   return std::stoll(std::string(result.GetValue(0, 0)));
@@ -130,7 +117,7 @@ StatusOr<SeedReport> SeedSourceTables(const SeedOptions& options) {
   if (report.database.empty()) {
     return InvalidArgument("seed: the DSN must name a database (dbname=...)");
   }
-  ASSIGN_OR_RETURN(report.created_database, EnsureDatabase(options.dsn, report.database));
+  ASSIGN_OR_RETURN(report.created_database, pg::EnsureDatabase(options.dsn));
   ASSIGN_OR_RETURN(pg::Connection conn, pg::Connection::Open(options.dsn));
   // Timestamps are written as "YYYY-MM-DD HH:MM:SS"; make sure they are read that way.
   RETURN_IF_ERROR(conn.Run("SET DateStyle = 'ISO, YMD'; SET client_min_messages = warning"));

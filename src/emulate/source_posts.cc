@@ -10,7 +10,7 @@ namespace pinpipe::emulate {
 namespace {
 
 // Type OIDs from pg_type.h (stable since forever); only those that become bare JSON numbers.
-bool IsNumericType(Oid type) {
+bool IsNumericType(uint32_t type) {
   switch (type) {
     case 20:    // int8
     case 21:    // int2
@@ -32,7 +32,7 @@ std::string RowJson(const pg::Result& result, int row) {
     out += ':';
     if (result.IsNull(row, column)) {
       out += "null";
-    } else if (IsNumericType(PQftype(result.get(), column))) {
+    } else if (IsNumericType(result.ColumnType(column))) {
       std::string_view value = result.GetValue(row, column);
       // NaN/Infinity are not JSON; send them as strings so the API rejects just that record.
       if (value == "NaN" || value == "Infinity" || value == "-Infinity") {

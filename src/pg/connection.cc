@@ -222,9 +222,20 @@ StatusOr<bool> EnsureDatabase(const std::string& conninfo) {
   if (exists.rows() > 0) return false;
   // CREATE DATABASE takes no parameters and cannot run in a transaction block.
   Status created = admin.Run("CREATE DATABASE " + QuoteIdentifier(name));
-  if (created.code() == StatusCode::kAlreadyExists) return false;  // a concurrent creator
+  // A concurrent creator won: duplicate_database once its CREATE DATABASE had committed, a unique
+  // violation on pg_database_datname_index while both were running.
+  if (!created.ok() && (admin.last_sqlstate() == "42P04" || admin.last_sqlstate() == "23505")) {
+    return false;
+  }
   RETURN_IF_ERROR(created);
   return true;
+}
+
+StatusOr<Connection> OpenCreatingDatabase(const std::string& conninfo) {
+  StatusOr<Connection> conn = Connection::Open(conninfo);
+  if (conn.ok() || conn.status().code() != StatusCode::kNotFound) return conn;
+  RETURN_IF_ERROR(EnsureDatabase(conninfo).status());
+  return Connection::Open(conninfo);
 }
 
 }  // namespace pinpipe::pg

@@ -42,6 +42,8 @@ class Result {
             static_cast<size_t>(PQgetlength(result_.get(), row, column))};
   }
   bool IsNull(int row, int column) const { return PQgetisnull(result_.get(), row, column) != 0; }
+  // The type OID of a column (pg_type.oid, e.g. 23 for int4, 1700 for numeric).
+  uint32_t ColumnType(int column) const { return PQftype(result_.get(), column); }
   // Rows affected by INSERT/UPDATE/DELETE/COPY..., 0 if the command reports none.
   int64_t AffectedRows() const;
   PGresult* get() const { return result_.get(); }
@@ -92,13 +94,6 @@ class Connection {
   bool healthy() const { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
   // The last libpq error message, trailing newline removed.
   std::string ErrorMessage() const;
-  // For the wrappers in this folder (CopyIn); do not PQfinish it.
-  PGconn* raw() const { return conn_.get(); }
-
-  // Turns a PGresult into Result or an error Status. A null result or one without SQLSTATE on a
-  // broken connection is Unavailable. `ok_status` is the status that counts as success.
-  StatusOr<Result> Check(PGresult* raw_result, ExecStatusType ok_status_a,
-                         ExecStatusType ok_status_b);
 
   // The SQLSTATE of the last statement that failed on the server ("" after a client-side or
   // connection error). For callers that must tell error classes apart beyond the Status code,
@@ -106,7 +101,18 @@ class Connection {
   const std::string& last_sqlstate() const { return last_sqlstate_; }
 
  private:
+  // The COPY wrappers of this folder drive libpq's COPY protocol on the handle.
+  friend class CopyIn;
+  friend class CopyOut;
+
   explicit Connection(ConnPtr conn) : conn_(std::move(conn)) {}
+  // Do not PQfinish it.
+  PGconn* raw() const { return conn_.get(); }
+  // Turns a PGresult into Result or an error Status. A null result or one without SQLSTATE on a
+  // broken connection is Unavailable. `ok_status_a` and `ok_status_b` count as success.
+  StatusOr<Result> Check(PGresult* raw_result, ExecStatusType ok_status_a,
+                         ExecStatusType ok_status_b);
+
   ConnPtr conn_;
   std::string last_sqlstate_;
   bool in_flight_ = false;
@@ -125,11 +131,18 @@ StatusOr<std::string> ConninfoWith(const std::string& conninfo, std::string_view
 // The value of `key` in a conninfo string or URI ("" if absent).
 StatusOr<std::string> ConninfoValue(const std::string& conninfo, std::string_view key);
 
-// Creates the database named in `conninfo` when it does not exist, connecting to the maintenance
-// database "postgres" with the same host, port and user (who needs CREATEDB then). True when
-// this call created it; false when it existed, a concurrent caller created it, or the conninfo
-// names no database (libpq's default is assumed to exist). Errors: as Open for "postgres", and
-// the server's answer to CREATE DATABASE.
+// pinpipe's one "CREATE DATABASE if missing". Creates the database named in `conninfo` when it
+// does not exist, connecting to the maintenance database "postgres" with the same host, port and
+// user (who needs CREATEDB then). True when this call created it; false when it existed, a
+// concurrent caller created it (its duplicate_database 42P04, or the unique violation on
+// pg_database's name when both ran at once, is success), or the conninfo names no database
+// (libpq's default is assumed to exist). Errors: as Open for "postgres", and the server's answer
+// to CREATE DATABASE.
 StatusOr<bool> EnsureDatabase(const std::string& conninfo);
+
+// Connection::Open that first creates a missing database (EnsureDatabase) when the server says
+// it does not exist, for the components that own their database (speed layer, batch job). The
+// common case, an existing database, costs one connection. Errors: as Open and EnsureDatabase.
+StatusOr<Connection> OpenCreatingDatabase(const std::string& conninfo);
 
 }  // namespace pinpipe::pg

@@ -25,7 +25,6 @@ std::vector<size_t> LineStarts(std::string_view data) {
 }
 
 constexpr const char* kSchemaLock = "SELECT pg_advisory_xact_lock(7365656401)";
-constexpr size_t kCopyChunk = 1 << 20;
 
 std::string StageName(core::RecordKind kind) {
   return fmt::format("pinpipe_stage_{}", core::RecordKindName(kind));
@@ -105,17 +104,12 @@ PgSink::PgSink(pg::Connection conn, std::string group,
 StatusOr<std::unique_ptr<PgSink>> PgSink::Open(const std::string& dsn, std::string group,
                                                std::shared_ptr<const transform::Transform> t,
                                                DedupMode mode) {
-  auto conn = pg::Connection::Open(dsn);
-  if (!conn.ok() && conn.status().code() == StatusCode::kNotFound) {
-    RETURN_IF_ERROR(pg::EnsureDatabase(dsn).status());
-    conn = pg::Connection::Open(dsn);
-  }
-  if (!conn.ok()) return conn.status();
+  ASSIGN_OR_RETURN(pg::Connection conn, pg::OpenCreatingDatabase(dsn));
   // IF NOT EXISTS notices on every start are noise on the worker's stderr.
-  RETURN_IF_ERROR(conn->Run("SET client_min_messages = warning"));
+  RETURN_IF_ERROR(conn.Run("SET client_min_messages = warning"));
   // Commit without waiting for the WAL flush is NOT used: a committed offset must survive a
   // server crash together with its rows, or the stream would skip them.
-  return std::unique_ptr<PgSink>(new PgSink(std::move(*conn), std::move(group), std::move(t), mode));
+  return std::unique_ptr<PgSink>(new PgSink(std::move(conn), std::move(group), std::move(t), mode));
 }
 
 Status PgSink::EnsureSchema() { return EnsureSpeedTables(conn_, *transform_); }
@@ -204,21 +198,11 @@ StatusOr<std::map<PartitionKey, int64_t>> PgSink::LoadOffsets() {
 }
 
 Status PgSink::CopyRaw(const std::string& sql, std::string_view data, int64_t* rows) {
-  auto started = conn_.Check(PQexec(conn_.raw(), sql.c_str()), PGRES_COPY_IN, PGRES_COPY_IN);
-  if (!started.ok()) return started.status();
-  for (size_t at = 0; at < data.size(); at += kCopyChunk) {
-    const size_t n = std::min(kCopyChunk, data.size() - at);
-    if (PQputCopyData(conn_.raw(), data.data() + at, static_cast<int>(n)) != 1) {
-      return Unavailable("COPY: PQputCopyData: " + conn_.ErrorMessage());
-    }
-  }
-  if (PQputCopyEnd(conn_.raw(), nullptr) != 1) {
-    return Unavailable("COPY: PQputCopyEnd: " + conn_.ErrorMessage());
-  }
-  auto result = conn_.Check(PQgetResult(conn_.raw()), PGRES_COMMAND_OK, PGRES_COMMAND_OK);
-  while (PGresult* extra = PQgetResult(conn_.raw())) PQclear(extra);
-  if (!result.ok()) return result.status();
-  if (rows != nullptr) *rows = result->AffectedRows();
+  // The batch builder's COPY text goes out from its own buffer (SendLines: no copy).
+  ASSIGN_OR_RETURN(pg::CopyIn copy, pg::CopyIn::Start(conn_, sql));
+  RETURN_IF_ERROR(copy.SendLines(data));
+  ASSIGN_OR_RETURN(int64_t stored, copy.Finish());
+  if (rows != nullptr) *rows = stored;
   return Status::Ok();
 }
 

@@ -9,8 +9,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "batch/copy_streamer.h"
 #include "batch_pg_fixture.h"
+#include "pg/copy_in.h"
 #include "stream/batch_builder.h"
 #include "stream/pg_sink.h"
 
@@ -82,12 +82,12 @@ class BatchDifferentialTest : public BatchJobPgTest {
       const transform::TableDef& def = t->table(kind);
       std::string columns;
       for (const transform::ColumnDef& c : def.columns) columns += pg::QuoteIdentifier(c.name) + ", ";
-      auto copy = CopyStreamer::Start(&*conn, fmt::format("COPY public.{} ({}{}) FROM STDIN",
+      auto copy = pg::CopyIn::Start(*conn, fmt::format("COPY public.{} ({}{}) FROM STDIN",
                                                           def.table, columns,
                                                           stream::kLineageColumns));
       ASSERT_TRUE(copy.ok()) << copy.status().ToString();
-      ASSERT_TRUE((*copy)->Write(speed.tables[static_cast<size_t>(kind)].copy_data).ok());
-      auto stored = (*copy)->Finish();
+      ASSERT_TRUE(copy->SendLines(speed.tables[static_cast<size_t>(kind)].copy_data).ok());
+      auto stored = copy->Finish();
       ASSERT_TRUE(stored.ok()) << stored.status().ToString();
       EXPECT_EQ(*stored, speed.tables[static_cast<size_t>(kind)].rows);
     }

@@ -22,8 +22,8 @@
 #include <sstream>
 
 #include "batch/archive_codec.h"
-#include "batch/copy_streamer.h"
 #include "batch_pg_fixture.h"
+#include "pg/copy_in.h"
 #include "testing/s3_env.h"
 #include "transform/spark_export.h"
 
@@ -224,10 +224,10 @@ class BatchSparkTest : public BatchJobPgTest {
              ReadParts(out / ("table=" + def.table) / (std::string("dt=") + date))) {
           copy_text += line + "\n";
         }
-        auto copy = CopyStreamer::Start(&*conn, fmt::format("COPY {} FROM STDIN", scratch));
+        auto copy = pg::CopyIn::Start(*conn, fmt::format("COPY {} FROM STDIN", scratch));
         ASSERT_TRUE(copy.ok()) << copy.status().ToString();
-        ASSERT_TRUE((*copy)->Write(copy_text).ok());
-        auto stored = (*copy)->Finish();
+        ASSERT_TRUE(copy->SendLines(copy_text).ok());
+        auto stored = copy->Finish();
         ASSERT_TRUE(stored.ok()) << stored.status().ToString();
 
         const std::string batch_rows =

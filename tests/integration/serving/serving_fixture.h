@@ -110,8 +110,8 @@ class ServingTest : public ::testing::Test {
       const RowSet rows = layers[static_cast<size_t>(kind)].OfDay(date);
       auto copy = (*loader)->StartTable(kind);
       ASSERT_TRUE(copy.ok()) << copy.status().ToString();
-      ASSERT_TRUE((*copy)->Write(CopyLines(kind, rows)).ok());
-      auto stored = (*copy)->Finish();
+      ASSERT_TRUE(copy->AppendLines(CopyLines(kind, rows)).ok());
+      auto stored = copy->Finish();
       ASSERT_TRUE(stored.ok()) << date << ": " << stored.status().ToString();
       batch::QualityRow q;
       q.kind = kind;
