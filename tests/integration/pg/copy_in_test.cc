@@ -13,6 +13,7 @@
 #include "pg/connection.h"
 #include "pg/copy_in.h"
 #include "pg/transaction.h"
+#include "integration/pg/pg_fixture.h"
 #include "testing/pg_env.h"
 #include "testing/status_matchers.h"
 
@@ -22,19 +23,14 @@ namespace {
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-class CopyInTest : public ::testing::Test {
+// PgTest, plus a table c to copy into.
+class CopyInTest : public PgTest {
  protected:
   void SetUp() override {
-    auto dsn = pinpipe::testing::TestPgDsn();
-    if (!dsn) GTEST_SKIP() << "PINPIPE_TEST_PG_DSN is not set; start PostgreSQL via scripts/test";
-    db_ = std::make_unique<pinpipe::testing::ScratchDatabase>(*dsn);
-    ASSERT_TRUE(db_->ok()) << db_->error();
-    auto conn = Connection::Open(db_->dsn());
-    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    conn_.emplace(std::move(conn).value());
+    PgTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     ASSERT_TRUE(conn_->Run("CREATE TABLE c (id int, body text)").ok());
   }
-  Connection& conn() { return *conn_; }
   // count(*) of c on a second connection: what a reader outside the COPY sees.
   std::string Count() {
     auto other = Connection::Open(db_->dsn());
@@ -42,9 +38,6 @@ class CopyInTest : public ::testing::Test {
     auto n = other->Exec("SELECT count(*) FROM c");
     return n.ok() ? std::string(n->GetValue(0, 0)) : n.status().ToString();
   }
-
-  std::unique_ptr<pinpipe::testing::ScratchDatabase> db_;
-  std::optional<Connection> conn_;
 };
 
 // The ways rows reach a CopyIn, each with and without the background sender.

@@ -6,28 +6,12 @@
 #include "pg/copy_in.h"
 #include "pg/copy_out.h"
 #include "pg/transaction.h"
+#include "integration/pg/pg_fixture.h"
 #include "testing/pg_env.h"
 #include "testing/status_matchers.h"
 
 namespace pinpipe::pg {
 namespace {
-
-class PgTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto dsn = pinpipe::testing::TestPgDsn();
-    if (!dsn) GTEST_SKIP() << "PINPIPE_TEST_PG_DSN is not set; start PostgreSQL via scripts/test";
-    db_ = std::make_unique<pinpipe::testing::ScratchDatabase>(*dsn);
-    ASSERT_TRUE(db_->ok()) << db_->error();
-    auto conn = Connection::Open(db_->dsn());
-    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    conn_.emplace(std::move(conn).value());
-  }
-  Connection& conn() { return *conn_; }
-
-  std::unique_ptr<pinpipe::testing::ScratchDatabase> db_;
-  std::optional<Connection> conn_;
-};
 
 TEST_F(PgTest, ExecAndExecParams) {
   auto result = conn().Exec("SELECT 1 AS one, NULL::text AS nothing, 'x' AS letter");
