@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "batch/archive_layout.h"
+#include "archive/archive_layout.h"
 
 namespace pinpipe::batch {
 namespace {
@@ -31,8 +31,8 @@ StatusOr<DayInputs> ListDayInputs(lake::ObjectStore* store, const std::string& t
   DayInputs out;
   out.topic = topic;
   out.day = day;
-  const std::string prefix = DayPrefix(topic, day);
-  const std::string success = SuccessKey(topic, day);
+  const std::string prefix = archive::DayPrefix(topic, day);
+  const std::string success = archive::SuccessKey(topic, day);
   ASSIGN_OR_RETURN(std::vector<lake::ObjectInfo> listed, store->List(prefix));
   for (lake::ObjectInfo& info : listed) {
     if (info.key == success) {
@@ -41,10 +41,10 @@ StatusOr<DayInputs> ListDayInputs(lake::ObjectStore* store, const std::string& t
       out.sealed_records = SealedRecordCount(marker);
       continue;
     }
-    auto name = ParseSegmentObjectKey(info.key);
+    auto name = archive::ParseSegmentObjectKey(info.key);
     // The name must also belong to this topic and day: a topic called "a" must not pick up
     // "a/dt=.../..." keys of a topic "a/dt=..." (impossible in Kafka, cheap to rule out).
-    if (!name || name->topic != topic || DayOfHour(name->hour) != day) {
+    if (!name || name->topic != topic || core::DayOfHour(name->hour) != day) {
       out.ignored.push_back(std::move(info.key));
       continue;
     }

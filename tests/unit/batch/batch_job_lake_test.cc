@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "batch/archive_layout.h"
+#include "archive/archive_layout.h"
 #include "emulate/record_json.h"
 #include "emulate/synthetic.h"
 #include "testing/batch_lake.h"
@@ -27,7 +27,7 @@ constexpr const char* kGeoTopic = "pinterest_geo";
 constexpr const char* kUserTopic = "pinterest_user";
 const std::string kPinDay = "clean/experimental_data/dt=2024-01-01/";
 
-int64_t Day(const char* date) { return *ParseDate(date); }
+int64_t Day(const char* date) { return *core::ParseDate(date); }
 
 std::string Uuid(int i) { return fmt::format("00000000-0000-4000-8000-{:012d}", i); }
 
