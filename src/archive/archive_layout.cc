@@ -1,9 +1,14 @@
 #include "archive/archive_layout.h"
 
+#include <simdjson.h>
+
 #include <chrono>
 #include <cstdint>
 
 #include <fmt/format.h>
+
+#include "archive/json_fields.h"
+#include "core/json_writer.h"
 
 namespace pinpipe::archive {
 namespace {
@@ -38,6 +43,50 @@ std::string DayPrefix(std::string_view topic, int64_t day) {
 
 std::string SuccessKey(std::string_view topic, int64_t day) {
   return DayPrefix(topic, day) + "_SUCCESS";
+}
+
+std::string FormatSuccessMarker(const SuccessMarker& marker) {
+  std::string out;
+  core::JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("topic").String(marker.topic);
+  w.Key("date").String(DateOfDay(marker.day));
+  w.Key("records").Int(marker.records);
+  w.Key("objects").Int(marker.objects);
+  w.Key("bytes").Int(marker.bytes);
+  w.Key("watermark").String(marker.watermark);
+  w.Key("lateness_ms").Int(marker.lateness_ms);
+  w.Key("sealed_at").String(marker.sealed_at);
+  w.Key("group").String(marker.group);
+  w.EndObject();
+  out += '\n';
+  return out;
+}
+
+StatusOr<SuccessMarker> ParseSuccessMarker(std::string_view content) {
+  constexpr std::string_view kWhat = "_SUCCESS marker";
+  simdjson::dom::parser parser;
+  ASSIGN_OR_RETURN(simdjson::dom::object object, internal::ParseObject(parser, content, kWhat));
+  internal::Fields f(object, kWhat);
+  SuccessMarker m;
+  m.topic = f.String("topic");
+  const std::string date = f.String("date");
+  m.records = f.Int("records");
+  m.objects = f.Int("objects");
+  m.bytes = f.Int("bytes");
+  m.watermark = f.String("watermark");
+  m.lateness_ms = f.Int("lateness_ms");
+  m.sealed_at = f.String("sealed_at");
+  m.group = f.String("group");
+  RETURN_IF_ERROR(f.status());
+  const std::optional<int64_t> day = ParseDate(date);
+  if (!day) f.Fail("date", "a date YYYY-MM-DD");
+  if (m.records < 0) f.Fail("records", "a count (>= 0)");
+  if (m.objects < 0) f.Fail("objects", "a count (>= 0)");
+  if (m.bytes < 0) f.Fail("bytes", "a count (>= 0)");
+  RETURN_IF_ERROR(f.status());
+  m.day = *day;
+  return m;
 }
 
 std::string SegmentObjectKey(std::string_view topic, int64_t hour, int32_t partition,

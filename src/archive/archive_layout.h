@@ -6,10 +6,13 @@
 //   <topic>/dt=YYYY-MM-DD/hr=HH/<partition>-<first offset, 20 digits>.jsonl.zst   records
 //                                  (.jsonl.gz with `pinpipe archive --codec gzip`)
 //   <topic>/dt=YYYY-MM-DD/_SUCCESS                                                   day sealed
+//                                  (its content: SuccessMarker)
 //   _archiver/<group>/<topic>/<partition>/<first offset, 20 digits>.json             intent
 //   _archiver/<group>/<topic>/<partition>/<first offset, 20 digits>.json.done        done
 //   _archiver/<group>/<topic>/_open_days/YYYY-MM-DD                                  day to seal
 //
+// This header is the one place these names (and the _SUCCESS marker's content) are spelled: the
+// batch job, the scheduler's wait_sealed and the dashboard read the lake through it.
 // Times are UTC; hours and days as in core/civil_day.h. Pure functions; thread-safe.
 #pragma once
 
@@ -21,6 +24,7 @@
 #include "archive/archive_codec.h"
 #include "core/civil_day.h"
 #include "core/record_schema.h"
+#include "core/status.h"
 
 namespace pinpipe::archive {
 
@@ -43,6 +47,32 @@ std::string SegmentObjectKey(std::string_view topic, int64_t hour, int32_t parti
 // <topic>/dt=YYYY-MM-DD/ and its _SUCCESS marker.
 std::string DayPrefix(std::string_view topic, int64_t day);
 std::string SuccessKey(std::string_view topic, int64_t day);
+
+// The content of a day's _SUCCESS marker (SuccessKey): what the archiver knew when it sealed the
+// day, as one JSON object on one line, e.g.
+//   {"topic":"pinterest","date":"2024-01-31","records":1200,"objects":24,"bytes":91234,
+//    "watermark":"2024-02-01T01:00:03.000Z","lateness_ms":3600000,
+//    "sealed_at":"2024-02-01T01:00:05.123Z","group":"pinpipe-archiver"}
+// `records` is what the batch job checks its own count against (docs/design.md, "Sealing days").
+struct SuccessMarker {
+  std::string topic;
+  int64_t day = 0;            // "date": YYYY-MM-DD
+  int64_t records = 0;        // records in the day's objects
+  int64_t objects = 0;        // record objects under DayPrefix
+  int64_t bytes = 0;          // their compressed size
+  std::string watermark;      // IsoTime of the event-time watermark that let the day be sealed
+  int64_t lateness_ms = 0;    // the allowed lateness the archiver sealed with
+  std::string sealed_at;      // IsoTime of the wall clock at sealing
+  std::string group;          // the archiver's consumer group
+  friend bool operator==(const SuccessMarker&, const SuccessMarker&) = default;
+};
+// The marker's bytes: the object above and a newline.
+std::string FormatSuccessMarker(const SuccessMarker& marker);
+// The inverse of FormatSuccessMarker. Fields it does not know are ignored (a later archiver may
+// add some). InvalidArgument for anything else: not JSON, not an object, a missing field or one
+// of the wrong type, a date that is not a valid YYYY-MM-DD, a negative count; so also for an
+// empty marker (as another tool, or a test, may write), which carries no count.
+StatusOr<SuccessMarker> ParseSuccessMarker(std::string_view content);
 
 // The parts of a SegmentObjectKey; nullopt for any other name (e.g. _SUCCESS).
 struct SegmentObjectName {

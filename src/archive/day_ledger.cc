@@ -3,11 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
-#include <fmt/format.h>
-
 #include "archive/archive_layout.h"
 #include "archive/zstd_codec.h"
-#include "core/record_validator.h"
 
 namespace pinpipe::archive {
 
@@ -83,16 +80,17 @@ StatusOr<SealResult> DayLedger::Seal(const std::string& topic, int64_t day, int6
     const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
-    std::string body = "{";
-    body += "\"topic\":";
-    core::AppendJsonString(topic, &body);
-    body += fmt::format(
-        ",\"date\":\"{}\",\"records\":{},\"objects\":{},\"bytes\":{},\"watermark\":\"{}\","
-        "\"lateness_ms\":{},\"sealed_at\":\"{}\",\"group\":",
-        DateOfDay(day), r.records, r.objects, r.bytes, IsoTime(watermark_ms), lateness_ms,
-        IsoTime(now_ms));
-    core::AppendJsonString(group_, &body);
-    body += "}\n";
+    SuccessMarker marker;
+    marker.topic = topic;
+    marker.day = day;
+    marker.records = r.records;
+    marker.objects = r.objects;
+    marker.bytes = r.bytes;
+    marker.watermark = IsoTime(watermark_ms);
+    marker.lateness_ms = lateness_ms;
+    marker.sealed_at = IsoTime(now_ms);
+    marker.group = group_;
+    const std::string body = FormatSuccessMarker(marker);
     lake::PutOptions options;
     options.if_none_match = true;
     options.content_type = "application/json";

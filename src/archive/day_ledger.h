@@ -3,7 +3,7 @@
 //
 //   _archiver/<group>/<topic>/_open_days/YYYY-MM-DD   created before a segment's first object of
 //                                                     that day is written, deleted after sealing
-//   <topic>/dt=YYYY-MM-DD/_SUCCESS                    {"records":..,"objects":..,"watermark":..}
+//   <topic>/dt=YYYY-MM-DD/_SUCCESS                    a SuccessMarker (archive_layout.h)
 //
 // A segment holding records of a day that is already sealed is still written (nothing is lost);
 // those records are reported as late, and the day's _SUCCESS is left as it was: a backfill of

@@ -4,91 +4,14 @@
 
 #include <fmt/format.h>
 
+#include "archive/json_fields.h"
 #include "core/record_validator.h"
 
 namespace pinpipe::archive {
 namespace {
 
-// Field access over a parsed JSON object that remembers the first error, so Parse reads like a
-// list of fields instead of a ladder of ifs.
-class Fields {
- public:
-  Fields(simdjson::dom::object object, std::string_view what) : object_(object), what_(what) {}
-
-  int64_t Int(std::string_view name) {
-    int64_t v = 0;
-    if (object_[name].get_int64().get(v) != simdjson::SUCCESS) Fail(name, "an integer");
-    return v;
-  }
-  std::optional<int64_t> OptionalInt(std::string_view name) {
-    simdjson::dom::element e;
-    if (object_[name].get(e) != simdjson::SUCCESS || e.is_null()) return std::nullopt;
-    int64_t v = 0;
-    if (e.get_int64().get(v) != simdjson::SUCCESS) {
-      Fail(name, "an integer or null");
-      return std::nullopt;
-    }
-    return v;
-  }
-  // A string field that older files may lack: `missing` then.
-  std::string OptionalString(std::string_view name, std::string_view missing) {
-    simdjson::dom::element e;
-    if (object_[name].get(e) != simdjson::SUCCESS) return std::string(missing);
-    return String(name);
-  }
-  std::string String(std::string_view name) {
-    std::string_view v;
-    if (object_[name].get_string().get(v) != simdjson::SUCCESS) Fail(name, "a string");
-    return std::string(v);
-  }
-  simdjson::dom::array Array(std::string_view name) {
-    simdjson::dom::array a;
-    if (object_[name].get_array().get(a) != simdjson::SUCCESS) Fail(name, "an array");
-    return a;
-  }
-  // Calls `each(element_fields)` for every object of the array `name`; stops at the first
-  // element that is not an object or whose fields fail. Returns the first error.
-  template <typename F>
-  Status EachObject(std::string_view name, std::string_view element_what, F each) {
-    const simdjson::dom::array array = Array(name);
-    RETURN_IF_ERROR(status_);
-    for (simdjson::dom::element e : array) {
-      simdjson::dom::object o;
-      if (e.get_object().get(o) != simdjson::SUCCESS) {
-        Fail(name, "an array of objects");
-        break;
-      }
-      Fields of(o, element_what);
-      each(of);
-      RETURN_IF_ERROR(of.status());
-    }
-    return status_;
-  }
-  void Fail(std::string_view name, std::string_view expected) {
-    if (status_.ok()) {
-      status_ = InvalidArgument(fmt::format("{}: field \"{}\" must be {}", what_, name, expected));
-    }
-  }
-  const Status& status() const { return status_; }
-
- private:
-  simdjson::dom::object object_;
-  std::string_view what_;
-  Status status_;
-};
-
-StatusOr<simdjson::dom::object> ParseObject(simdjson::dom::parser& parser, std::string_view json,
-                                            std::string_view what) {
-  simdjson::dom::element root;
-  if (parser.parse(json.data(), json.size()).get(root) != simdjson::SUCCESS) {
-    return InvalidArgument(fmt::format("{}: not valid JSON", what));
-  }
-  simdjson::dom::object object;
-  if (root.get_object().get(object) != simdjson::SUCCESS) {
-    return InvalidArgument(fmt::format("{}: not a JSON object", what));
-  }
-  return object;
-}
+using internal::Fields;
+using internal::ParseObject;
 
 void Str(std::string* out, std::string_view name, std::string_view value) {
   core::AppendJsonString(name, out);

@@ -62,7 +62,9 @@ StatusOr<std::string> PutSegment(lake::ObjectStore* store, const std::string& to
 }
 
 Status PutSuccess(lake::ObjectStore* store, const std::string& topic, const std::string& date) {
-  return store->Put(fmt::format("{}/dt={}/_SUCCESS", topic, date), "");
+  const std::optional<int64_t> day = core::ParseDate(date);
+  if (!day) return InvalidArgument("PutSuccess: not a date: " + date);
+  return store->Put(archive::SuccessKey(topic, *day), "");
 }
 
 std::string PinJson(int ind, const std::string& unique_id, const std::string& poster_name,

@@ -360,7 +360,7 @@ class DailyPipelineEndToEndTest : public ::testing::Test {
       SCOPED_TRACE(kDays[i].date);
       const std::string wait = TaskLog(run_ids_[i], "wait_sealed", try_number);
       for (const std::string& t : topics_) {
-        EXPECT_NE(wait.find(fmt::format("sealed: {}/dt={}/_SUCCESS", t, kDays[i].date)),
+        EXPECT_NE(wait.find("sealed: " + archive::SuccessKey(t, *core::ParseDate(kDays[i].date))),
                   std::string::npos)
             << wait;
       }

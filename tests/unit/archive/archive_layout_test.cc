@@ -2,6 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
 #include "core/event_time.h"
 #include "lake/object_key.h"
 
@@ -85,6 +92,91 @@ TEST(ArchiveLayoutTest, OriginalLayoutNamesObjectsAfterTheRecordId) {
             "pinterest_data_invalid_1-00000000000000000042.json");
   EXPECT_EQ(OriginalObjectKey(RecordKind::kPin, "", 1, 42),
             "pinterest_data_invalid_1-00000000000000000042.json");
+}
+
+// The _SUCCESS marker's content: what FormatSuccessMarker writes parses back to the same marker,
+// byte for byte as the archiver has always written it (lakes sealed before keep their meaning).
+TEST(SuccessMarkerTest, FormatsAndParsesBack) {
+  SuccessMarker m;
+  m.topic = "pin\"terest";
+  m.day = *ParseDate("2024-01-31");
+  m.records = 1200;
+  m.objects = 24;
+  m.bytes = 91234;
+  m.watermark = "2024-02-01T01:00:03.000Z";
+  m.lateness_ms = 3600000;
+  m.sealed_at = "2024-02-01T01:00:05.123Z";
+  m.group = "pinpipe-archiver";
+  const std::string text = FormatSuccessMarker(m);
+  EXPECT_EQ(text,
+            "{\"topic\":\"pin\\\"terest\",\"date\":\"2024-01-31\",\"records\":1200,\"objects\":24,"
+            "\"bytes\":91234,\"watermark\":\"2024-02-01T01:00:03.000Z\",\"lateness_ms\":3600000,"
+            "\"sealed_at\":\"2024-02-01T01:00:05.123Z\",\"group\":\"pinpipe-archiver\"}\n");
+  auto parsed = ParseSuccessMarker(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(*parsed, m);
+}
+
+struct MarkerCase {
+  const char* name;
+  std::string content;
+  std::optional<int64_t> records;  // nullopt: InvalidArgument
+};
+
+// A valid marker with one field replaced (`field` "name":value) or removed (value empty).
+std::string Marker(std::string_view field = "", std::string_view value = "") {
+  std::string out = "{";
+  const std::pair<std::string_view, std::string_view> fields[] = {
+      {"topic", "\"t\""},         {"date", "\"2024-01-31\""},
+      {"records", "7"},           {"objects", "1"},
+      {"bytes", "10"},            {"watermark", "\"2024-02-01T01:00:00.000Z\""},
+      {"lateness_ms", "0"},       {"sealed_at", "\"2024-02-01T01:00:01.000Z\""},
+      {"group", "\"g\""}};
+  for (const auto& [name, v] : fields) {
+    std::string_view use = name == field ? value : v;
+    if (use.empty()) continue;
+    if (out.size() > 1) out += ',';
+    out += fmt::format("\"{}\":{}", name, use);
+  }
+  return out + "}";
+}
+
+TEST(SuccessMarkerTest, ParsesOnlyTheArchiversMarker) {
+  const MarkerCase cases[] = {
+      {"valid", Marker(), 7},
+      {"no newline needed, spaces allowed", " " + Marker("records", " 42 ") + "\n\n", 42},
+      {"unknown fields ignored", Marker("group", "\"g\",\"later\":[1,{}]"), 7},
+      {"zero records", Marker("records", "0"), 0},
+      {"empty", "", std::nullopt},
+      {"not JSON", "records=7", std::nullopt},
+      {"truncated", Marker().substr(0, 30), std::nullopt},
+      {"not an object", "[7]", std::nullopt},
+      {"records missing", Marker("records", ""), std::nullopt},
+      {"records a string", Marker("records", "\"7\""), std::nullopt},
+      {"records a fraction", Marker("records", "7.5"), std::nullopt},
+      {"records negative", Marker("records", "-1"), std::nullopt},
+      {"records beyond int64", Marker("records", "99999999999999999999"), std::nullopt},
+      {"objects negative", Marker("objects", "-3"), std::nullopt},
+      {"bytes null", Marker("bytes", "null"), std::nullopt},
+      {"date not a date", Marker("date", "\"2024-02-30\""), std::nullopt},
+      {"date a number", Marker("date", "20240131"), std::nullopt},
+      {"topic missing", Marker("topic", ""), std::nullopt},
+      {"group missing", Marker("group", ""), std::nullopt},
+      {"watermark a number", Marker("watermark", "1"), std::nullopt},
+      {"the records field only inside a string",
+       "{\"topic\":\"\\\"records\\\":7\"}", std::nullopt},
+  };
+  for (const MarkerCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto parsed = ParseSuccessMarker(c.content);
+    if (c.records) {
+      ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+      EXPECT_EQ(parsed->records, *c.records);
+      EXPECT_EQ(parsed->day, *ParseDate("2024-01-31"));
+    } else {
+      EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument) << c.content;
+    }
+  }
 }
 
 }  // namespace
