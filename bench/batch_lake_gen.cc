@@ -25,7 +25,7 @@
 
 #include <fmt/format.h>
 
-#include "batch/archive_layout.h"
+#include "archive/archive_layout.h"
 #include "emulate/record_json.h"
 #include "emulate/synthetic.h"
 #include "lake/object_store.h"
@@ -71,7 +71,7 @@ class ObjectSink {
   void Add(const std::string& topic, int64_t hour, int partition, int64_t offset,
            const std::string& line) {
     if (!writer_) {
-      key_ = pinpipe::batch::SegmentObjectKey(topic, hour, partition, offset);
+      key_ = pinpipe::archive::SegmentObjectKey(topic, hour, partition, offset);
       auto w = store_->NewWriter(key_, {});
       if (!w.ok()) Die(key_ + ": " + w.status().ToString());
       writer_ = std::move(*w);
@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
     }
   }
   if (o.lake.empty()) Die("--lake is required");
-  const auto first_day = pinpipe::batch::ParseDate(o.from);
+  const auto first_day = pinpipe::core::ParseDate(o.from);
   if (!first_day) Die("--from is not a date");
   if (o.threads <= 0) o.threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   auto store = pinpipe::lake::OpenObjectStore(o.lake);
@@ -215,7 +215,8 @@ int main(int argc, char** argv) {
   for (int64_t d = 0; d < o.days; ++d) {
     for (int k = 0; k < 3; ++k) {
       if (!o.kinds[k]) continue;
-      if (pinpipe::Status s = (*store)->Put(pinpipe::batch::SuccessKey(kTopics[k], *first_day + d), "");
+      if (pinpipe::Status s =
+              (*store)->Put(pinpipe::archive::SuccessKey(kTopics[k], *first_day + d), "");
           !s.ok()) {
         Die(s.ToString());
       }

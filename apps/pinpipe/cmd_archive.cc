@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "kafka_flags.h"
-#include "batch/archiver.h"
+#include "archive/archiver.h"
 #include "command.h"
 #include "event_time_flags.h"
 #include "s3_flags.h"
@@ -16,7 +16,7 @@ namespace {
 
 struct ArchiveFlags {
   KafkaClientFlags kafka;  // --kafka-option, --kafka-config
-  batch::ArchiverOptions options;
+  archive::ArchiverOptions options;
   std::string lake = ".pinpipe/lake";
   std::string layout = "hourly";
   std::string codec = "zstd";
@@ -43,11 +43,11 @@ int RunArchive(ArchiveFlags f) {
   // First, before any thread (librdkafka's, the HTTP server's) exists: they inherit its mask.
   StopSignals signals("archive", "writing the open segments");
 
-  batch::ArchiverOptions& o = f.options;
-  auto layout = batch::ParseLayout(f.layout);
+  archive::ArchiverOptions& o = f.options;
+  auto layout = archive::ParseLayout(f.layout);
   if (!layout) return FailArchive("--layout must be hourly or original");
   o.layout = *layout;
-  auto codec = batch::ParseCodec(f.codec);
+  auto codec = archive::ParseCodec(f.codec);
   if (!codec) return FailArchive("--codec must be zstd or gzip");
   o.codec = *codec;
   o.rotation.max_records = f.rotate_records;
@@ -68,7 +68,7 @@ int RunArchive(ArchiveFlags f) {
   if (!store.ok()) return FailArchive("--lake " + f.lake + ": " + store.status().ToString());
 
   core::Registry registry;
-  batch::Archiver archiver(o, store->get(), &registry);
+  archive::Archiver archiver(o, store->get(), &registry);
 
   WorkerProcess process;
   process.name = "archive";
@@ -84,7 +84,7 @@ CommandRegistration kArchive(
     "and hour) exactly once",
     [](CLI::App& sub) {
       auto f = std::make_shared<ArchiveFlags>();
-      batch::ArchiverOptions& o = f->options;
+      archive::ArchiverOptions& o = f->options;
       sub.add_option("--kafka-brokers", o.brokers, "Kafka bootstrap servers (host:port,...)")->envname("PINPIPE_KAFKA_BROKERS")->capture_default_str();
       AddKafkaClientFlags(sub, &f->kafka);
       sub.add_option("--topic-pin", o.topics[0], "Topic of pin records")->envname("PINPIPE_TOPIC_PIN")->capture_default_str();

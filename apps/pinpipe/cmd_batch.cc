@@ -14,9 +14,9 @@
 #include <fmt/format.h>
 
 #include "batch/analytics_sql.h"
-#include "batch/archive_layout.h"
 #include "batch/batch_job.h"
 #include "command.h"
+#include "core/civil_day.h"
 #include "s3_flags.h"
 #include "lake/object_store.h"
 #include "transform/transform.h"
@@ -99,7 +99,7 @@ class ProgressLine {
       std::string line = fmt::format(
           "\r\x1b[Kdt={} {} (day {}/{})  {} records  {}/{} MiB  {:.0f} records/s  elapsed {}  "
           "left {}",
-          batch::DateOfDay(p.day), core::RecordKindName(p.kind), p.days_done + 1, p.days_total,
+          core::DateOfDay(p.day), core::RecordKindName(p.kind), p.days_done + 1, p.days_total,
           p.records, Mib(p.input_bytes), Mib(p.total_input_bytes), rate, FormatClock(p.seconds),
           FormatClock(left));
       std::fputs(line.c_str(), stderr);
@@ -115,14 +115,14 @@ class ProgressLine {
 
 void PrintDay(const batch::DayReport& d) {
   if (!d.status.ok()) {
-    std::cout << fmt::format("pinpipe batch: dt={} FAILED: {}\n", batch::DateOfDay(d.day),
+    std::cout << fmt::format("pinpipe batch: dt={} FAILED: {}\n", core::DateOfDay(d.day),
                              d.status.ToString());
   }
   const double rate = d.seconds > 0 ? static_cast<double>(d.records()) / d.seconds : 0;
   std::cout << fmt::format(
       "pinpipe batch: dt={} sealed={} records={} rows={} dropped={} dead={} duplicates={} "
       "input_mib={} seconds={:.2f} records_per_s={:.0f}\n",
-      batch::DateOfDay(d.day), d.sealed() ? "yes" : "no", d.records(), d.rows(), d.dropped(),
+      core::DateOfDay(d.day), d.sealed() ? "yes" : "no", d.records(), d.rows(), d.dropped(),
       d.dead(), d.duplicates(), Mib(d.input_bytes()), d.seconds, rate);
   for (const batch::KindReport& k : d.kinds) {
     const double kind_rate = k.seconds > 0 ? static_cast<double>(k.records) / k.seconds : 0;
@@ -177,14 +177,14 @@ int RunBatch(BatchFlags f) {
       std::cerr << "pinpipe batch: give --date or --from/--to, not both\n";
       return 2;
     }
-    first = last = batch::ParseDate(f.date);
+    first = last = core::ParseDate(f.date);
     if (!first) {
       std::cerr << "pinpipe batch: --date '" << f.date << "' is not a date (YYYY-MM-DD)\n";
       return 2;
     }
   } else if (!f.from.empty() && !f.to.empty()) {
-    first = batch::ParseDate(f.from);
-    last = batch::ParseDate(f.to);
+    first = core::ParseDate(f.from);
+    last = core::ParseDate(f.to);
     if (!first || !last) {
       std::cerr << "pinpipe batch: --from/--to must be dates (YYYY-MM-DD)\n";
       return 2;

@@ -8,8 +8,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "archive/archive_layout.h"
 #include "batch/analytics_sql.h"
-#include "batch/archive_layout.h"
 #include "batch/dedup_set.h"
 #include "batch/duplicate_hints.h"
 #include "batch/object_cleaner.h"
@@ -25,12 +25,12 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kFlushBytes = 1 << 20;
 
 std::string RejectedKey(const std::string& prefix, core::RecordKind kind, int64_t day) {
-  return fmt::format("{}_rejected/dt={}/{}.jsonl", prefix, DateOfDay(day),
+  return fmt::format("{}_rejected/dt={}/{}.jsonl", prefix, core::DateOfDay(day),
                      core::RecordKindName(kind));
 }
 
 std::string QualityKey(const std::string& prefix, int64_t day) {
-  return fmt::format("{}_quality/dt={}.json", prefix, DateOfDay(day));
+  return fmt::format("{}_quality/dt={}.json", prefix, core::DateOfDay(day));
 }
 
 // Owns the cleaning workers of one kind: on every way out of RunKind (success, error, early
@@ -127,7 +127,7 @@ StatusOr<BatchJob::DayPlan> BatchJob::PlanDay(int64_t day) {
     if (!in.ignored.empty()) {
       Log(fmt::format("warning: ignoring {} object(s) under {} that are not archive segments "
                       "(e.g. {})",
-                      in.ignored.size(), DayPrefix(in.topic, day), in.ignored.front()));
+                      in.ignored.size(), archive::DayPrefix(in.topic, day), in.ignored.front()));
     }
   }
   return plan;
@@ -138,8 +138,9 @@ BatchRunResult BatchJob::Run(int64_t first_day, int64_t last_day) {
   const Clock::time_point t0 = Clock::now();
   started_ns_.store(t0.time_since_epoch().count());
   if (last_day < first_day) {
-    result.status = InvalidArgument(fmt::format("the range ends ({}) before it starts ({})",
-                                                DateOfDay(last_day), DateOfDay(first_day)));
+    result.status =
+        InvalidArgument(fmt::format("the range ends ({}) before it starts ({})",
+                                    core::DateOfDay(last_day), core::DateOfDay(first_day)));
     return result;
   }
 
@@ -150,7 +151,7 @@ BatchRunResult BatchJob::Run(int64_t first_day, int64_t last_day) {
   for (int64_t day = first_day; day <= last_day; ++day) {
     StatusOr<DayPlan> plan = PlanDay(day);
     if (!plan.ok()) {
-      result.status = plan.status().WithContext("listing dt=" + DateOfDay(day));
+      result.status = plan.status().WithContext("listing dt=" + core::DateOfDay(day));
       return result;
     }
     for (const DayInputs& in : plan->inputs) total_bytes += static_cast<int64_t>(in.total_bytes);
@@ -165,12 +166,13 @@ BatchRunResult BatchJob::Run(int64_t first_day, int64_t last_day) {
     for (const DayInputs& in : plan.inputs) {
       if (in.sealed) continue;
       if (!missing.empty()) missing += ", ";
-      missing += SuccessKey(in.topic, plan.day);
+      missing += archive::SuccessKey(in.topic, plan.day);
     }
     if (missing.empty()) continue;
-    unsealed.push_back(DateOfDay(plan.day));
+    unsealed.push_back(core::DateOfDay(plan.day));
     Log(fmt::format("{}: dt={} is not sealed: {} missing{}",
-                    options_.require_sealed ? "error" : "warning", DateOfDay(plan.day), missing,
+                    options_.require_sealed ? "error" : "warning", core::DateOfDay(plan.day),
+                    missing,
                     options_.require_sealed
                         ? ""
                         : "; loading what is archived so far (records that arrive later are "
@@ -197,7 +199,7 @@ BatchRunResult BatchJob::Run(int64_t first_day, int64_t last_day) {
     if (options_.require_sealed && !plan.sealed()) {
       report.day = plan.day;
       report.status = FailedPrecondition(fmt::format(
-          "dt={} is not sealed (--require-sealed); not loaded", DateOfDay(plan.day)));
+          "dt={} is not sealed (--require-sealed); not loaded", core::DateOfDay(plan.day)));
     } else if (std::all_of(plan.inputs.begin(), plan.inputs.end(),
                            [](const DayInputs& in) { return in.objects.empty(); })) {
       // Nothing at all (the archiver seals only days that had records): most likely a wrong
@@ -206,7 +208,7 @@ BatchRunResult BatchJob::Run(int64_t first_day, int64_t last_day) {
       report.status = NotFound(fmt::format(
           "dt={}: nothing archived in {} under {}/, {}/, {}/; not loaded (the day's existing "
           "data is kept)",
-          DateOfDay(plan.day), store_->Describe(), options_.topics[0], options_.topics[1],
+          core::DateOfDay(plan.day), store_->Describe(), options_.topics[0], options_.topics[1],
           options_.topics[2]));
     } else {
       report = RunDay(plan);
@@ -232,7 +234,7 @@ BatchRunResult BatchJob::Run(int64_t first_day, int64_t last_day) {
 
 DayReport BatchJob::RunDay(const DayPlan& plan) {
   const Clock::time_point t0 = Clock::now();
-  const std::string date = DateOfDay(plan.day);
+  const std::string date = core::DateOfDay(plan.day);
   DayReport report;
   report.day = plan.day;
   progress_day_.store(plan.day);

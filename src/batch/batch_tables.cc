@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "batch/archive_layout.h"
+#include "archive/archive_layout.h"
 #include "pg/transaction.h"
 
 namespace pinpipe::batch {
@@ -10,12 +10,12 @@ namespace {
 
 // "20240101" for the day.
 std::string Compact(int64_t day) {
-  std::string date = DateOfDay(day);
+  std::string date = core::DateOfDay(day);
   std::erase(date, '-');
   return date;
 }
 
-std::string Quoted(int64_t day) { return "'" + DateOfDay(day) + "'"; }
+std::string Quoted(int64_t day) { return "'" + core::DateOfDay(day) + "'"; }
 
 std::string Q(std::string_view name) { return pg::QuoteIdentifier(name); }
 

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "batch/archive_layout.h"
+#include "archive/archive_layout.h"
 
 namespace pinpipe::batch {
 namespace {
@@ -18,7 +18,7 @@ CleanPartsWriter::CleanPartsWriter(lake::ObjectStore* store, const transform::Ta
     : store_(store),
       table_(table),
       options_(std::move(options)),
-      day_prefix_(fmt::format("{}{}/dt={}/", options_.prefix, table.table, DateOfDay(day))) {
+      day_prefix_(fmt::format("{}{}/dt={}/", options_.prefix, table.table, core::DateOfDay(day))) {
   // Column names are plain lowercase SQL identifiers (the transform checks), so the header needs
   // no quoting.
   for (size_t i = 0; i < table_.columns.size(); ++i) {

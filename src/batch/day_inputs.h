@@ -1,5 +1,5 @@
 // DayInputs: what the archive holds for one topic and one day, as the archiver lays it out
-// (batch/archive_layout.h):
+// (archive/archive_layout.h):
 //   <topic>/dt=YYYY-MM-DD/hr=HH/<partition>-<first offset, 20 digits>.jsonl.zst   records
 //   <topic>/dt=YYYY-MM-DD/_SUCCESS                                                   sealed
 // The objects come sorted by key in byte order (so by hour, then partition as text, then first
@@ -26,7 +26,8 @@ struct DayInputs {
   std::vector<lake::ObjectInfo> objects;  // record objects, sorted by key
   std::vector<std::string> ignored;       // other keys under the day
   bool sealed = false;                    // <topic>/dt=.../_SUCCESS exists
-  // The record count the archiver wrote into _SUCCESS ("records"), when it says.
+  // The record count of the archiver's _SUCCESS marker (archive::SuccessMarker), when the marker
+  // is one.
   std::optional<int64_t> sealed_records;
   uint64_t total_bytes = 0;               // sum of the objects' sizes (compressed)
 };

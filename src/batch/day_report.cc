@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "batch/archive_layout.h"
+#include "archive/archive_layout.h"
 #include "core/record_validator.h"
 
 namespace pinpipe::batch {
@@ -35,8 +35,9 @@ int64_t DayReport::input_bytes() const {
 }
 
 std::string DayQualityJson(const DayReport& report) {
-  std::string out = fmt::format("{{\"dt\":\"{}\",\"sealed\":{},\"kinds\":[", DateOfDay(report.day),
-                                report.sealed() ? "true" : "false");
+  std::string out =
+      fmt::format("{{\"dt\":\"{}\",\"sealed\":{},\"kinds\":[", core::DateOfDay(report.day),
+                  report.sealed() ? "true" : "false");
   for (size_t i = 0; i < report.kinds.size(); ++i) {
     const KindReport& k = report.kinds[i];
     if (i > 0) out.push_back(',');

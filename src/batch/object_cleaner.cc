@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "batch/archive_codec.h"
+#include "archive/archive_codec.h"
 #include "core/hex.h"
 #include "core/record_validator.h"
 
@@ -58,12 +58,13 @@ Status ObjectCleaner::Clean(std::string_view key, size_t object, std::string_vie
                             const Emit& emit) {
   // A gzip object (`pinpipe archive --codec gzip`) is decompressed whole (objects are a segment's
   // hour: bounded by the archiver's rotation); zstd ones stream through ZstdLineReader.
-  const bool gzip = CodecOfKey(key) == ArchiveCodec::kGzip;
+  const bool gzip = archive::CodecOfKey(key) == archive::ArchiveCodec::kGzip;
   std::string_view text;
   size_t text_pos = 0;
   int64_t text_line = 0;
   if (gzip) {
-    StatusOr<std::string> decompressed = DecompressObject(ArchiveCodec::kGzip, compressed);
+    StatusOr<std::string> decompressed =
+        archive::DecompressObject(archive::ArchiveCodec::kGzip, compressed);
     if (!decompressed.ok()) {
       return Status(decompressed.status().code(),
                     fmt::format("{}: {}", key, decompressed.status().message()));

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "batch/archive_layout.h"
+#include "archive/archive_layout.h"
 
 namespace pinpipe::batch {
 namespace {
@@ -49,7 +49,7 @@ Status PgDayLoader::Commit(const std::vector<QualityRow>& quality) {
   for (core::RecordKind kind : core::kAllRecordKinds) {
     RETURN_IF_ERROR(conn_->Run(tables_->SwapSql(kind, day_)));
   }
-  const std::string date = DateOfDay(day_);
+  const std::string date = core::DateOfDay(day_);
   RETURN_IF_ERROR(conn_->ExecParams(
                            fmt::format("DELETE FROM {}.quality WHERE dt = $1",
                                        pg::QuoteIdentifier(BatchTables::kSchema)),

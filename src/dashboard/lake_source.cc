@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "batch/archive_layout.h"
+#include "archive/archive_layout.h"
 
 namespace pinpipe::dashboard {
 
@@ -19,7 +19,7 @@ StatusOr<bool> LakeSource::Sealed(int64_t day) {
   for (const std::string& topic : topics_) {
     ++requests_;
     ASSIGN_OR_RETURN(std::optional<lake::ObjectInfo> marker,
-                     store_->Head(batch::SuccessKey(topic, day)));
+                     store_->Head(archive::SuccessKey(topic, day)));
     if (!marker) return false;
   }
   return true;

@@ -1,6 +1,6 @@
 // LakeSource: the last day the archiver sealed, read from the lake (`--lake`): a day is sealed
 // for the pipeline when every topic has its `<topic>/dt=D/_SUCCESS` marker (the names come from
-// batch/archive_layout.h, the archiver's own). It probes with Head requests, at most every
+// archive/archive_layout.h, the archiver's own). It probes with Head requests, at most every
 // `interval`: first back from today (up to `max_days_back` days) until a sealed day is found,
 // then only the days after the last one found. A few requests a minute, whatever the lake's
 // size (a listing of an S3 lake would grow with every object the archiver ever wrote).

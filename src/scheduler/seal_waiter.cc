@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "archive/archive_layout.h"
+#include "core/civil_day.h"
 #include "scheduler/time_zone.h"
 
 namespace pinpipe::scheduler {
@@ -56,8 +58,12 @@ Status SealWaiter::Wait(const std::vector<std::string>& days, const SealWaitOpti
   const Clock::time_point start = Clock::now();
   std::vector<std::string> missing;
   for (const std::string& day : days) {
+    const std::optional<int64_t> parsed = core::ParseDate(day);
+    if (!parsed) {
+      return InvalidArgument(fmt::format("wait_sealed: \"{}\" is not a date YYYY-MM-DD", day));
+    }
     for (const std::string& topic : options.topics) {
-      missing.push_back(fmt::format("{}/dt={}/_SUCCESS", topic, day));
+      missing.push_back(archive::SuccessKey(topic, *parsed));
     }
   }
   log_(fmt::format("waiting for {} seal marker(s) in {} (every {}s)", missing.size(),

@@ -1,5 +1,5 @@
 // SealWaiter: the `wait_sealed` task. The archiver writes <topic>/dt=YYYY-MM-DD/_SUCCESS into
-// the lake once a day is complete; the wait succeeds when every day the interval touches (UTC
+// the lake once a day is complete (names from archive/archive_layout.h); the wait succeeds when every day the interval touches (UTC
 // days: the lake's partitions are UTC) is sealed for every topic, and looks again every poke
 // interval until then. Runs in-process (ProcessTaskRunner gives it a thread) and as
 // `pinpipe scheduler wait-sealed` (the Airflow export's command).
@@ -43,7 +43,7 @@ class SealWaiter {
   SealWaiter(lake::ObjectStore* store, LogFn log) : store_(store), log_(std::move(log)) {}
 
   // Returns OK once every marker exists; DeadlineExceeded after options.timeout; Cancelled
-  // after Cancel(). Lake errors are logged and retried at the next poke (the lake may be down
+  // after Cancel(); InvalidArgument (before looking) for a day that is not a YYYY-MM-DD date. Lake errors are logged and retried at the next poke (the lake may be down
   // for a while), so a lake that stays unreachable ends only by timeout or cancel.
   Status Wait(const std::vector<std::string>& days, const SealWaitOptions& options);
   void Cancel();

@@ -5,12 +5,12 @@
 
 #include <fmt/format.h>
 
-#include "batch/archive_layout.h"
-#include "batch/partition_recovery.h"
+#include "archive/archive_codec.h"
+#include "archive/archive_layout.h"
+#include "archive/partition_recovery.h"
+#include "archive/segment_manifest.h"
+#include "archive/zstd_codec.h"
 #include "core/record_fields.h"
-#include "batch/segment_manifest.h"
-#include "batch/archive_codec.h"
-#include "batch/zstd_codec.h"
 #include "kafka/consumer.h"
 
 namespace pinpipe::testing {
@@ -40,7 +40,7 @@ std::string ArchiveUserRecord(int64_t ind, const std::string& date_joined) {
 }
 
 std::string RecordTime(int64_t epoch_ms) {
-  std::string iso = batch::IsoTime(epoch_ms);  // 2024-01-01T05:00:00.000Z
+  std::string iso = core::IsoTime(epoch_ms);  // 2024-01-01T05:00:00.000Z
   iso[10] = ' ';
   return iso.substr(0, 19);
 }
@@ -56,10 +56,10 @@ StatusOr<std::vector<ArchivedLine>> ReadArchivedLines(lake::ObjectStore* store,
   ASSIGN_OR_RETURN(std::vector<lake::ObjectInfo> objects, store->List(topic + "/"));
   std::vector<ArchivedLine> out;
   for (const lake::ObjectInfo& o : objects) {
-    const std::optional<batch::ArchiveCodec> codec = batch::CodecOfKey(o.key);
+    const std::optional<archive::ArchiveCodec> codec = archive::CodecOfKey(o.key);
     if (!codec) continue;
     ASSIGN_OR_RETURN(std::string bytes, store->Get(o.key));
-    ASSIGN_OR_RETURN(std::string text, batch::DecompressObject(*codec, bytes));
+    ASSIGN_OR_RETURN(std::string text, archive::DecompressObject(*codec, bytes));
     size_t start = 0;
     while (start < text.size()) {
       size_t nl = text.find('\n', start);
@@ -119,8 +119,8 @@ StatusOr<bool> ArchiveCaughtUp(lake::ObjectStore* store, const std::string& brok
                                std::string* detail) {
   ASSIGN_OR_RETURN(auto highs, HighWatermarks(brokers, topics));
   for (const auto& [tp, high] : highs) {
-    ASSIGN_OR_RETURN(batch::PartitionRecovery r,
-                     batch::RecoverPartition(store, group, tp.first, tp.second));
+    ASSIGN_OR_RETURN(archive::PartitionRecovery r,
+                     archive::RecoverPartition(store, group, tp.first, tp.second));
     const int64_t next = r.next.value_or(0);
     if (r.pending || (high > 0 && next != high)) {
       if (detail != nullptr) {
@@ -138,12 +138,12 @@ std::string CheckLedger(lake::ObjectStore* store, const std::string& brokers,
   auto highs = HighWatermarks(brokers, topics);
   if (!highs.ok()) return highs.status().ToString();
   for (const auto& [tp, high] : *highs) {
-    const std::string prefix = batch::ManifestPrefix(group, tp.first, tp.second);
+    const std::string prefix = archive::ManifestPrefix(group, tp.first, tp.second);
     auto listing = store->List(prefix);
     if (!listing.ok()) return listing.status().ToString();
     std::map<int64_t, std::pair<bool, bool>> segs;  // first -> (intent, done)
     for (const lake::ObjectInfo& info : *listing) {
-      auto name = batch::ParseManifestName(std::string_view(info.key).substr(prefix.size()));
+      auto name = archive::ParseManifestName(std::string_view(info.key).substr(prefix.size()));
       if (!name) return "stray object " + info.key;
       (name->done ? segs[name->first].second : segs[name->first].first) = true;
     }
@@ -153,9 +153,9 @@ std::string CheckLedger(lake::ObjectStore* store, const std::string& brokers,
         return fmt::format("{}[{}] segment {}: intent {} done {}", tp.first, tp.second, first,
                            pair.first, pair.second);
       }
-      auto body = store->Get(batch::IntentKey(group, tp.first, tp.second, first));
+      auto body = store->Get(archive::IntentKey(group, tp.first, tp.second, first));
       if (!body.ok()) return body.status().ToString();
-      auto m = batch::SegmentManifest::Parse(*body);
+      auto m = archive::SegmentManifest::Parse(*body);
       if (!m.ok()) return m.status().ToString();
       if (expected && first != *expected) {
         return fmt::format("{}[{}]: segment at {} but the previous one ended at {}", tp.first,

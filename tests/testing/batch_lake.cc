@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "batch/archive_layout.h"
+#include "archive/archive_layout.h"
 #include "core/check.h"
 #include "emulate/record_json.h"
 #include "emulate/synthetic.h"
@@ -48,9 +48,9 @@ std::string ZstdJsonl(const std::vector<std::string>& lines, size_t lines_per_fr
 
 std::string SegmentKey(const std::string& topic, const std::string& date, int hour, int partition,
                        int64_t first_offset) {
-  const auto day = batch::ParseDate(date);
+  const auto day = core::ParseDate(date);
   PINPIPE_CHECK(day.has_value()) << date;
-  return batch::SegmentObjectKey(topic, *day * 24 + hour, partition, first_offset);
+  return archive::SegmentObjectKey(topic, *day * 24 + hour, partition, first_offset);
 }
 
 StatusOr<std::string> PutSegment(lake::ObjectStore* store, const std::string& topic,
@@ -62,7 +62,9 @@ StatusOr<std::string> PutSegment(lake::ObjectStore* store, const std::string& to
 }
 
 Status PutSuccess(lake::ObjectStore* store, const std::string& topic, const std::string& date) {
-  return store->Put(fmt::format("{}/dt={}/_SUCCESS", topic, date), "");
+  const std::optional<int64_t> day = core::ParseDate(date);
+  if (!day) return InvalidArgument("PutSuccess: not a date: " + date);
+  return store->Put(archive::SuccessKey(topic, *day), "");
 }
 
 std::string PinJson(int ind, const std::string& unique_id, const std::string& poster_name,

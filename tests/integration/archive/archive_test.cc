@@ -16,8 +16,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include "batch/archive_layout.h"
-#include "batch/archiver.h"
+#include "archive/archive_layout.h"
+#include "archive/archiver.h"
 #include "core/event_time.h"
 #include "lake/local_store.h"
 #include "testing/archive_env.h"
@@ -154,7 +154,7 @@ class ArchiveCodecTest : public ArchiveTest, public ::testing::WithParamInterfac
     return ArchiverArgs(lake, {"--codec", GetParam()});
   }
   std::string_view Extension() const {
-    return batch::CodecExtension(*batch::ParseCodec(GetParam()));
+    return archive::CodecExtension(*archive::ParseCodec(GetParam()));
   }
 };
 INSTANTIATE_TEST_SUITE_P(Codecs, ArchiveCodecTest, ::testing::Values("zstd", "gzip"),
@@ -165,7 +165,7 @@ INSTANTIATE_TEST_SUITE_P(Codecs, ArchiveCodecTest, ::testing::Values("zstd", "gz
 TEST_P(ArchiveCodecTest, ArchivesEveryRecordExactlyOnceInTheDocumentedLayout) {
   NeedBinary();
   constexpr int64_t kPerTopic = 6667;  // 20,001 records
-  const int64_t event_ms = NowMs() - 3 * batch::kMillisPerHour;
+  const int64_t event_ms = NowMs() - 3 * core::kMillisPerHour;
   ProduceAllKinds(0, kPerTopic, event_ms);
   ChildProcess archiver;
   ASSERT_TRUE(archiver.Start(CodecArgs(lake_dir_), LogPath("main")).ok());
@@ -177,19 +177,19 @@ TEST_P(ArchiveCodecTest, ArchivesEveryRecordExactlyOnceInTheDocumentedLayout) {
 
   // Layout: geo and user records are filed under their own event hour, pins under their Kafka
   // timestamp (about now); every object name parses and matches where its records belong.
-  const int64_t hour = batch::HourOf(event_ms);
+  const int64_t hour = core::HourOf(event_ms);
   for (int t = 0; t < 3; ++t) {
     auto lines = ReadArchivedLines(store_.get(), topics_[t]);
     ASSERT_TRUE(lines.ok());
     for (const ArchivedLine& l : *lines) {
-      auto name = batch::ParseSegmentObjectKey(l.key);
+      auto name = archive::ParseSegmentObjectKey(l.key);
       ASSERT_TRUE(name.has_value()) << l.key;
       EXPECT_TRUE(l.key.ends_with(Extension())) << l.key;
       EXPECT_EQ(name->topic, topics_[t]);
       if (t != 0) {
         EXPECT_EQ(name->hour, hour) << l.key;
       } else {
-        EXPECT_NEAR(static_cast<double>(name->hour), static_cast<double>(batch::HourOf(NowMs())), 1)
+        EXPECT_NEAR(static_cast<double>(name->hour), static_cast<double>(core::HourOf(NowMs())), 1)
             << l.key;
       }
     }
@@ -211,15 +211,15 @@ TEST_P(ArchiveCodecTest, ArchivesEveryRecordExactlyOnceInTheDocumentedLayout) {
 // 2024-01-01 + 1 h lateness: the day is sealed with the right counts; 2024-01-02 is not. A record
 // for 2024-01-01 arriving afterwards is archived, counted as late, and the marker is unchanged.
 TEST_F(ArchiveTest, SealsADayOnceTheWatermarkPassesItAndCountsLateRecords) {
-  const int64_t day1 = *batch::ParseDate("2024-01-01");
+  const int64_t day1 = *core::ParseDate("2024-01-01");
   std::vector<std::pair<std::string, std::string>> geos;
   for (int i = 0; i < 300; ++i) {
-    const int64_t ms = day1 * batch::kMillisPerDay + (i % 24) * batch::kMillisPerHour + i * 1000;
+    const int64_t ms = day1 * core::kMillisPerDay + (i % 24) * core::kMillisPerHour + i * 1000;
     geos.emplace_back(std::to_string(i), ArchiveGeoRecord(i, RecordTime(ms)));
   }
   ASSERT_TRUE(ProduceAll(brokers_, topics_[1], geos).ok());
 
-  batch::ArchiverOptions o;
+  archive::ArchiverOptions o;
   o.brokers = brokers_;
   o.topics = topics_;
   o.group = group_;
@@ -228,13 +228,13 @@ TEST_F(ArchiveTest, SealsADayOnceTheWatermarkPassesItAndCountsLateRecords) {
   o.watermark_idle = seconds(3);
   o.lateness = std::chrono::hours(1);
   core::Registry registry;
-  batch::Archiver archiver(o, store_.get(), &registry);
+  archive::Archiver archiver(o, store_.get(), &registry);
   std::atomic<bool> stop{false};
   Status result;
   std::thread run([&] { result = archiver.Run(stop); });
 
   ASSERT_TRUE(WaitFor([&] { return archiver.archived_records() == 300; }, seconds(60)));
-  const std::string success1 = batch::SuccessKey(topics_[1], day1);
+  const std::string success1 = archive::SuccessKey(topics_[1], day1);
   // Watermark: day 1's last record is at 23:xx, before day end + 1 h: not sealed.
   std::this_thread::sleep_for(seconds(1));
   EXPECT_FALSE(store_->Head(success1)->has_value());
@@ -250,11 +250,11 @@ TEST_F(ArchiveTest, SealsADayOnceTheWatermarkPassesItAndCountsLateRecords) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc = parser.parse(*body);
   EXPECT_EQ(int64_t(doc["records"]), 300) << *body;
-  auto objects = store_->List(batch::DayPrefix(topics_[1], day1));
+  auto objects = store_->List(archive::DayPrefix(topics_[1], day1));
   ASSERT_TRUE(objects.ok());
   EXPECT_EQ(int64_t(doc["objects"]), static_cast<int64_t>(objects->size()) - 1) << *body;
   EXPECT_EQ(std::string_view(doc["date"]), "2024-01-01");
-  EXPECT_FALSE(store_->Head(batch::SuccessKey(topics_[1], day1 + 1))->has_value());
+  EXPECT_FALSE(store_->Head(archive::SuccessKey(topics_[1], day1 + 1))->has_value());
 
   // A late record for the sealed day.
   ASSERT_TRUE(ProduceAll(brokers_, topics_[1], {{"5000", ArchiveGeoRecord(5000, "2024-01-01 12:00:00")}}).ok());
@@ -285,7 +285,7 @@ TEST_P(ArchiveCodecTest, KillNineTenTimesWhileArchiving) {
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> early_ms(50, 1500);
   std::uniform_int_distribution<int> mid_ms(0, 400);
-  const std::string ts = RecordTime(NowMs() - batch::kMillisPerHour);
+  const std::string ts = RecordTime(NowMs() - core::kMillisPerHour);
   auto produce_chunk = [&](int k) {
     std::vector<std::pair<std::string, std::string>> pins, geos, users;
     for (int i = k * kPins / kKills; i < (k + 1) * kPins / kKills; ++i) {

@@ -43,11 +43,12 @@ TEST_F(BatchCliTest, LoadsADayAndReports) {
   ASSERT_TRUE(lake.ok());
   store_ = std::move(*lake);
   PutSyntheticDay("2024-05-01", 50, 2, 3);
-  ASSERT_TRUE(store_->Delete("pinterest_user/dt=2024-05-01/_SUCCESS").ok());
+  const std::string user_success = archive::SuccessKey("pinterest_user", Day("2024-05-01"));
+  ASSERT_TRUE(store_->Delete(user_success).ok());
 
   std::string out;
   EXPECT_EQ(Batch({"--date", "2024-05-01", "--require-sealed"}, &out), 1) << out;
-  EXPECT_NE(out.find("pinterest_user/dt=2024-05-01/_SUCCESS missing"), std::string::npos) << out;
+  EXPECT_NE(out.find(user_success + " missing"), std::string::npos) << out;
   EXPECT_NE(out.find("FAILED_PRECONDITION: --require-sealed: 1 of 1 day(s) not sealed"),
             std::string::npos)
       << out;

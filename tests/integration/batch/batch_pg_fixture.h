@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "batch/archive_layout.h"
+#include "archive/archive_layout.h"
 #include "batch/batch_job.h"
 #include "emulate/record_json.h"
 #include "emulate/synthetic.h"
@@ -32,7 +32,7 @@ using testing::PutSuccess;
 
 inline constexpr const char* kTopics[3] = {"pinterest", "pinterest_geo", "pinterest_user"};
 
-inline int64_t Day(const std::string& date) { return *ParseDate(date); }
+inline int64_t Day(const std::string& date) { return *core::ParseDate(date); }
 inline std::string Uuid(int i) { return fmt::format("00000000-0000-4000-8000-{:012d}", i); }
 
 // A fresh directory under $TMPDIR for the local store; removed with its contents at the end.

@@ -21,7 +21,7 @@
 #include <set>
 #include <sstream>
 
-#include "batch/archive_codec.h"
+#include "archive/archive_codec.h"
 #include "batch_pg_fixture.h"
 #include "pg/copy_in.h"
 #include "testing/s3_env.h"
@@ -140,7 +140,8 @@ class BatchSparkTest : public BatchJobPgTest {
 
   // Puts the 3 days (sealed) into `store`, objects compressed with `codec` (as
   // `pinpipe archive --codec`).
-  void PutLake(lake::ObjectStore* store, ArchiveCodec codec = ArchiveCodec::kZstd) {
+  void PutLake(lake::ObjectStore* store,
+               archive::ArchiveCodec codec = archive::ArchiveCodec::kZstd) {
     for (int d = 0; d < 3; ++d) {
       const std::array<std::vector<std::string>, 3> values = DayRecords(d);
       for (size_t k = 0; k < 3; ++k) {
@@ -155,7 +156,7 @@ class BatchSparkTest : public BatchJobPgTest {
           groups[{hour, partition}].push_back(values[k][i]);
         }
         for (const auto& [at, lines] : groups) {
-          if (codec == ArchiveCodec::kZstd) {
+          if (codec == archive::ArchiveCodec::kZstd) {
             auto key = PutSegment(store, kTopics[k], kDays[d], at.first, at.second, first[at],
                                   lines);
             ASSERT_TRUE(key.ok()) << key.status().ToString();
@@ -163,13 +164,14 @@ class BatchSparkTest : public BatchJobPgTest {
           }
           std::string text;
           for (const std::string& l : lines) text += l + "\n";
-          auto gzip = MakeFrameCompressor(codec, 6);
+          auto gzip = archive::MakeFrameCompressor(codec, 6);
           ASSERT_TRUE(gzip.ok());
           std::string bytes;
           ASSERT_TRUE((*gzip)->CompressFrame(text, &bytes).ok());
-          ASSERT_TRUE(store->Put(SegmentObjectKey(kTopics[k], Day(kDays[d]) * 24 + at.first,
-                                                  at.second, first[at], codec),
-                                 bytes)
+          ASSERT_TRUE(store
+                          ->Put(archive::SegmentObjectKey(kTopics[k], Day(kDays[d]) * 24 + at.first,
+                                                          at.second, first[at], codec),
+                                bytes)
                           .ok());
         }
         ASSERT_TRUE(PutSuccess(store, kTopics[k], kDays[d]).ok());
@@ -291,7 +293,7 @@ TEST_F(BatchSparkTest, GeneratedSparkJobMatchesTheBatchJobForEveryRecordWithoutD
   auto t = testing::DefaultTransformWithoutDedup();
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   ASSERT_FALSE((*t)->table(RecordKind::kPin).dedup_column.has_value());
-  PutLake(store_.get(), ArchiveCodec::kGzip);
+  PutLake(store_.get(), archive::ArchiveCodec::kGzip);
   if (HasFatalFailure()) return;
   BatchRunResult r = Run(kDays[0], kDays[2], *t);
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();

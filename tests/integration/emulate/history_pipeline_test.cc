@@ -19,7 +19,7 @@
 
 #include <fmt/format.h>
 
-#include "batch/archive_layout.h"
+#include "archive/archive_layout.h"
 #include "core/civil_day.h"
 #include "kafka/admin.h"
 #include "lake/local_store.h"
@@ -211,7 +211,7 @@ TEST_F(HistoryPipelineTest, BackDatedDaysAreKeptSealedAndLoaded) {
     auto sealed = [&] {
       for (const std::string& day : sealable) {
         for (const std::string& t : topics_) {
-          auto head = (*store)->Head(batch::SuccessKey(t, *batch::ParseDate(day)));
+          auto head = (*store)->Head(archive::SuccessKey(t, *core::ParseDate(day)));
           if (!head.ok() || !head->has_value()) return false;
         }
       }
@@ -221,7 +221,7 @@ TEST_F(HistoryPipelineTest, BackDatedDaysAreKeptSealedAndLoaded) {
     archiver.Signal(SIGTERM);
     EXPECT_EQ(archiver.Wait(seconds(60)), 0) << Slurp(log);
     // Today is not over: never sealed.
-    auto open = (*store)->Head(batch::SuccessKey(topics_[0], today));
+    auto open = (*store)->Head(archive::SuccessKey(topics_[0], today));
     ASSERT_TRUE(open.ok());
     EXPECT_FALSE(open->has_value());
   }

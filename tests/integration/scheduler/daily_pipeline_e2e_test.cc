@@ -25,7 +25,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "batch/archive_layout.h"
+#include "archive/archive_layout.h"
 #include "kafka/admin.h"
 #include "lake/local_store.h"
 #include "pg/connection.h"
@@ -67,7 +67,7 @@ const std::vector<DaySpec> kDays = {
 const std::string kPushDay = "2024-01-04";
 
 int64_t DayStartMs(const std::string& date) {
-  return *batch::ParseDate(date) * batch::kMillisPerDay;
+  return *core::ParseDate(date) * core::kMillisPerDay;
 }
 
 std::string PinRecord(int64_t id, bool unknown_followers) {
@@ -232,7 +232,7 @@ class DailyPipelineEndToEndTest : public ::testing::Test {
     auto sealed = [&] {
       for (const DaySpec& d : kDays) {
         for (const std::string& t : topics_) {
-          auto head = (*store)->Head(batch::SuccessKey(t, *batch::ParseDate(d.date)));
+          auto head = (*store)->Head(archive::SuccessKey(t, *core::ParseDate(d.date)));
           if (!head.ok() || !head->has_value()) return false;
         }
       }
@@ -242,7 +242,7 @@ class DailyPipelineEndToEndTest : public ::testing::Test {
     archiver.Signal(SIGTERM);
     EXPECT_EQ(archiver.Wait(seconds(60)), 0) << Slurp(log);
     // The push day holds records but is not sealed: nothing after it moved the watermark.
-    auto push = (*store)->Head(batch::SuccessKey(topics_[0], *batch::ParseDate(kPushDay)));
+    auto push = (*store)->Head(archive::SuccessKey(topics_[0], *core::ParseDate(kPushDay)));
     ASSERT_TRUE(push.ok());
     EXPECT_FALSE(push->has_value());
   }
@@ -342,9 +342,9 @@ class DailyPipelineEndToEndTest : public ::testing::Test {
     for (size_t i = 0; i < kDays.size(); ++i) {
       const std::string run_id = runs[i].substr(0, runs[i].find('|'));
       run_ids_.push_back(run_id);
-      const int64_t next = *batch::ParseDate(kDays[i].date) + 1;
+      const int64_t next = *core::ParseDate(kDays[i].date) + 1;
       EXPECT_EQ(runs[i], fmt::format("{}|backfill|{}|{}|success", run_id, kDays[i].date,
-                                     batch::DateOfDay(next)));
+                                     core::DateOfDay(next)));
     }
     const std::vector<std::string> got = TaskInstances();
     ASSERT_EQ(got.size(), 3 * kDays.size());
@@ -360,7 +360,7 @@ class DailyPipelineEndToEndTest : public ::testing::Test {
       SCOPED_TRACE(kDays[i].date);
       const std::string wait = TaskLog(run_ids_[i], "wait_sealed", try_number);
       for (const std::string& t : topics_) {
-        EXPECT_NE(wait.find(fmt::format("sealed: {}/dt={}/_SUCCESS", t, kDays[i].date)),
+        EXPECT_NE(wait.find("sealed: " + archive::SuccessKey(t, *core::ParseDate(kDays[i].date))),
                   std::string::npos)
             << wait;
       }

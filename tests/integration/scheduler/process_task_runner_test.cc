@@ -1,6 +1,9 @@
 // ProcessTaskRunner with real child processes: exit codes, streamed log capture, environment,
 // exec errors, and stopping a whole process tree (SIGTERM, then SIGKILL for what ignores it).
 #include "scheduler/process_task_runner.h"
+
+#include "archive/archive_layout.h"
+#include "core/civil_day.h"
 #include "testing/in_memory_run_store.h"
 
 #include <gtest/gtest.h>
@@ -166,11 +169,12 @@ TEST(ProcessTaskRunnerTest, WaitSealedPollsTheLake) {
   const TaskHandle h = *runner.Start(r);
   std::this_thread::sleep_for(1500ms);
   EXPECT_FALSE(runner.Poll(h).has_value());
-  std::filesystem::create_directories(lake + "/pinterest/dt=2024-01-01");
-  std::ofstream(lake + "/pinterest/dt=2024-01-01/_SUCCESS") << "";
+  const std::string success = archive::SuccessKey("pinterest", *core::ParseDate("2024-01-01"));
+  std::filesystem::create_directories(std::filesystem::path(lake + "/" + success).parent_path());
+  std::ofstream(lake + "/" + success) << "";
   EXPECT_EQ(WaitFor(runner, h).result, TryResult::kSuccess);
   const std::string log = *logs.ReadTaskLog("d", r.run_id, "wait", 1);
-  EXPECT_NE(log.find("not sealed yet: pinterest/dt=2024-01-01/_SUCCESS"), std::string::npos) << log;
+  EXPECT_NE(log.find("not sealed yet: " + success), std::string::npos) << log;
   EXPECT_NE(log.find("every day is sealed"), std::string::npos) << log;
   std::filesystem::remove_all(lake);
 }
@@ -192,8 +196,9 @@ TEST(ProcessTaskRunnerTest, WaitSealedWaitsForTheConfiguredTopics) {
   r.poke_interval = 1s;
   r.interval = {*ParseInstant("2024-01-01", TimeZone::Utc()),
                 *ParseInstant("2024-01-02", TimeZone::Utc())};
-  std::filesystem::create_directories(lake + "/renamed-pin/dt=2024-01-01");
-  std::ofstream(lake + "/renamed-pin/dt=2024-01-01/_SUCCESS") << "";
+  const std::string success = archive::SuccessKey("renamed-pin", *core::ParseDate("2024-01-01"));
+  std::filesystem::create_directories(std::filesystem::path(lake + "/" + success).parent_path());
+  std::ofstream(lake + "/" + success) << "";
   const TaskHandle h = *runner.Start(r);
   EXPECT_EQ(WaitFor(runner, h).result, TryResult::kSuccess);
   const std::string log = *logs.ReadTaskLog("d", r.run_id, "wait", 1);

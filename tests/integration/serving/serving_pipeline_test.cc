@@ -20,7 +20,7 @@
 
 #include <fmt/format.h>
 
-#include "batch/archive_layout.h"
+#include "archive/archive_layout.h"
 #include "kafka/admin.h"
 #include "lake/local_store.h"
 #include "pg/connection.h"
@@ -43,7 +43,7 @@ constexpr int kPosts = 30;                    // new posts per day
 constexpr int kReplays = 4;                   // the previous day's first posts, again
 constexpr int kAcrossMidnight = 5;            // geolocations timed 23:50 the day before
 
-int64_t DayStartMs(const std::string& date) { return *batch::ParseDate(date) * batch::kMillisPerDay; }
+int64_t DayStartMs(const std::string& date) { return *core::ParseDate(date) * core::kMillisPerDay; }
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path);
@@ -165,7 +165,7 @@ class ServingPipelineTest : public ::testing::Test {
     auto sealed = [&] {
       for (const std::string& d : kDays) {
         for (const std::string& t : topics_) {
-          auto head = (*store)->Head(batch::SuccessKey(t, *batch::ParseDate(d)));
+          auto head = (*store)->Head(archive::SuccessKey(t, *core::ParseDate(d)));
           if (!head.ok() || !head->has_value()) return false;
         }
       }

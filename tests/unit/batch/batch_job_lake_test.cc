@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "batch/archive_layout.h"
+#include "archive/archive_layout.h"
 #include "emulate/record_json.h"
 #include "emulate/synthetic.h"
 #include "testing/batch_lake.h"
@@ -27,7 +27,7 @@ constexpr const char* kGeoTopic = "pinterest_geo";
 constexpr const char* kUserTopic = "pinterest_user";
 const std::string kPinDay = "clean/experimental_data/dt=2024-01-01/";
 
-int64_t Day(const char* date) { return *ParseDate(date); }
+int64_t Day(const char* date) { return *core::ParseDate(date); }
 
 std::string Uuid(int i) { return fmt::format("00000000-0000-4000-8000-{:012d}", i); }
 
@@ -319,10 +319,16 @@ TEST_F(BatchJobLakeTest, WarnsWhenTheArchiverSealedADifferentRecordCount) {
                          {testing::PinJson(1, Uuid(1), "P", "1", "art"),
                           testing::PinJson(2, Uuid(2), "P", "1", "art")})
                   .ok());
-  ASSERT_TRUE(store_.Put("pinterest/dt=2024-01-01/_SUCCESS",
-                         R"({"topic":"pinterest","date":"2024-01-01","records":3,"objects":1})")
-                  .ok());
-  ASSERT_TRUE(store_.Put("pinterest_geo/dt=2024-01-01/_SUCCESS", R"({"records":0})").ok());
+  // The archiver's markers: 3 pins (one more than the lake holds), 0 geo records (as read).
+  for (const auto& [topic, records] : {std::pair{kPinTopic, 3}, std::pair{kGeoTopic, 0}}) {
+    archive::SuccessMarker marker;
+    marker.topic = topic;
+    marker.day = Day(kDate);
+    marker.records = records;
+    ASSERT_TRUE(
+        store_.Put(archive::SuccessKey(topic, Day(kDate)), archive::FormatSuccessMarker(marker))
+            .ok());
+  }
   ASSERT_TRUE(Run(Options()).status.ok());
   std::vector<std::string> warnings;
   for (const std::string& line : logs_) {
