@@ -6,6 +6,7 @@
 
 #include "archive/archive_layout.h"
 #include "archive/archive_log.h"
+#include "core/backoff.h"
 
 namespace pinpipe::archive {
 namespace {
@@ -146,7 +147,7 @@ void ArchiveWriter::Loop(std::stop_token stop) {
 
 template <typename F>
 Status ArchiveWriter::Retry(const std::string& what, const std::stop_token& stop, F attempt) {
-  std::chrono::milliseconds delay = options_.backoff_initial;
+  core::Backoff backoff(options_.backoff_initial, options_.backoff_max);
   bool logged = false;
   while (true) {
     Status s = attempt();
@@ -162,12 +163,12 @@ Status ArchiveWriter::Retry(const std::string& what, const std::stop_token& stop
         ArchiveLog(fmt::format("{}: {}; retrying with back-off", what, s.ToString()));
         logged = true;
       }
-      // Sleeps for `delay` unless aborted or stopped first.
-      if (cv_.wait_for(lock, stop, delay, [this] { return aborted_; }) || stop.stop_requested()) {
+      // Sleeps for the next delay unless aborted or stopped first.
+      if (cv_.wait_for(lock, stop, backoff.Next(), [this] { return aborted_; }) ||
+          stop.stop_requested()) {
         return Cancelled(what + ": abandoned while retrying (" + s.ToString() + ")");
       }
     }
-    delay = std::min(delay * 2, options_.backoff_max);
   }
 }
 

@@ -10,6 +10,7 @@
 #include "archive/archive_log.h"
 #include "archive/day_ledger.h"
 #include "archive/partition_recovery.h"
+#include "core/backoff.h"
 #include "kafka/admin.h"
 #include "lake/object_key.h"
 
@@ -176,7 +177,7 @@ Archiver::Part* Archiver::Find(const std::string& topic, int32_t partition) {
 }
 
 bool Archiver::Recover(Part* part) {
-  milliseconds delay = options_.backoff_initial;
+  core::Backoff backoff(options_.backoff_initial, options_.backoff_max);
   bool logged = false;
   StatusOr<PartitionRecovery> r = PartitionRecovery{};
   while (true) {
@@ -192,12 +193,11 @@ bool Archiver::Recover(Part* part) {
                              part->partition, r.status().ToString()));
       logged = true;
     }
-    const auto until = Clock::now() + delay;
+    const auto until = Clock::now() + backoff.Next();
     while (Clock::now() < until) {
       if (stop_->load()) return false;
       std::this_thread::sleep_for(milliseconds(20));
     }
-    delay = std::min(delay * 2, options_.backoff_max);
   }
   part->position = r->next;
   part->redo = std::move(r->pending);

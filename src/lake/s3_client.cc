@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "core/ascii.h"
+#include "core/backoff.h"
 #include "lake/internal/crypto.h"
 #include "lake/s3_errors.h"
 
@@ -32,15 +33,13 @@ size_t WriteHeader(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
-// Full jitter (AWS's "Exponential Backoff And Jitter"): uniformly random in [0, cap], cap
-// doubling per retry, so that many clients throttled together do not retry in lockstep.
-std::chrono::milliseconds BackoffDelay(const S3Options& options, int retry) {
+// Full jitter (AWS's "Exponential Backoff And Jitter"): uniformly random in [0, cap], the cap
+// from the back-off schedule (core::Backoff: doubling per retry up to the maximum), so that many
+// clients throttled together do not retry in lockstep.
+std::chrono::milliseconds FullJitter(std::chrono::milliseconds cap) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  int64_t cap = options.initial_backoff.count();
-  for (int i = 1; i < retry && cap < options.max_backoff.count(); ++i) cap *= 2;
-  cap = std::min<int64_t>(cap, options.max_backoff.count());
-  if (cap <= 0) return std::chrono::milliseconds(0);
-  std::uniform_int_distribution<int64_t> dist(0, cap);
+  if (cap.count() <= 0) return std::chrono::milliseconds(0);
+  std::uniform_int_distribution<int64_t> dist(0, cap.count());
   return std::chrono::milliseconds(dist(rng));
 }
 
@@ -96,6 +95,7 @@ std::string S3Client::Url(const S3Request& request) const {
 StatusOr<S3Response> S3Client::Send(const S3Request& request) {
   const std::string payload_hash = internal::Sha256Hex(request.body);
   const int max_attempts = std::max(1, config_.options.max_attempts);
+  core::Backoff backoff(config_.options.initial_backoff, config_.options.max_backoff);
   for (int attempt = 1;; ++attempt) {
     StatusOr<S3Response> response = SendOnce(request, payload_hash);
     bool retry;
@@ -106,7 +106,7 @@ StatusOr<S3Response> S3Client::Send(const S3Request& request) {
       retry = response.status().retriable();
     }
     if (!retry || attempt >= max_attempts) return response;
-    std::this_thread::sleep_for(BackoffDelay(config_.options, attempt));
+    std::this_thread::sleep_for(FullJitter(backoff.Next()));
   }
 }
 
