@@ -52,8 +52,9 @@ Status AnalyticsEngine::Refresh(pg::Connection& conn, Pace pace) {
 }
 
 Status AnalyticsEngine::ReadBacklog(pg::Connection& conn) {
-  // The header alone (the speed layer's offsets: one small statement), so that the backlog the
-  // dashboard shows stays true while the engine does not poll.
+  // The refresh header alone (three small statements: the snapshot's time, the served batch
+  // days, the speed layer's offsets), so that the backlog the dashboard shows stays true while
+  // the engine does not poll. A batch change seen here waits for the next normal refresh.
   ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(conn, FactLoader::kTransactionModes));
   ASSIGN_OR_RETURN(RefreshHeader header, loader_.ReadHeader(conn));
   RETURN_IF_ERROR(tx.Commit());
