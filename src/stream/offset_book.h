@@ -3,9 +3,9 @@
 // PostgreSQL is the only source of truth for offsets (table pinpipe_stream_offsets). For every
 // owned partition the book keeps `stored` (the next_offset PostgreSQL held when last read or
 // last committed by us; nullopt when it has no row yet) and `pending` (the next offset after the
-// last record taken into the batch in progress). A batch commits with one compare-and-set per
+// last record taken into the chunk in progress). A chunk commits with one compare-and-set per
 // partition: stored -> pending. If any CAS misses, another worker owns the partition now; the
-// batch is abandoned and the consumer re-seeks to what PostgreSQL says.
+// chunk is abandoned and the consumer re-seeks to what PostgreSQL says.
 //
 // Accept() filters records the worker must not write: partitions it does not own, and offsets
 // before its position (records fetched before a re-seek). Gaps above the position are accepted,
@@ -40,28 +40,28 @@ struct OffsetUpdate {
 class OffsetBook {
  public:
   // Takes ownership of `key` at PostgreSQL's next_offset (nullopt: no row; start at beginning).
-  // Replaces any earlier state of the partition, including a pending batch.
+  // Replaces any earlier state of the partition, including a pending chunk.
   void Own(const PartitionKey& key, std::optional<int64_t> stored);
   void Release(const PartitionKey& key);
   void Clear() { parts_.clear(); }
   bool Owns(const PartitionKey& key) const { return parts_.count(key) != 0; }
 
-  // True if the record at `offset` belongs in the batch in progress; advances pending.
+  // True if the record at `offset` belongs in the chunk in progress; advances pending.
   bool Accept(const PartitionKey& key, int64_t offset);
 
-  // The CAS updates for the batch in progress (partitions with pending records only).
+  // The CAS updates for the chunk in progress (partitions with pending records only).
   std::vector<OffsetUpdate> PendingUpdates() const;
   bool HasPending() const;
-  // The batch committed: stored = pending.
+  // The chunk committed: stored = pending.
   void CommitPending();
-  // The batch was abandoned: pending forgotten.
+  // The chunk was abandoned: pending forgotten.
   void AbandonPending();
 
   // Where the consumer must start for every owned partition (stored, or the beginning).
   std::vector<kafka::TopicPartitionOffset> SeekPositions() const;
   // Owned partitions, in key order.
   std::vector<PartitionKey> Owned() const;
-  // Position after the batch in progress (pending, else stored); nullopt if neither is known.
+  // Position after the chunk in progress (pending, else stored); nullopt if neither is known.
   std::optional<int64_t> Position(const PartitionKey& key) const;
 
  private:

@@ -33,7 +33,7 @@ TEST(OffsetBookTest, RecordsBeforeThePositionAreStale) {
   book.Own(kP0, 100);
   EXPECT_FALSE(book.Accept(kP0, 99));
   EXPECT_TRUE(book.Accept(kP0, 100));
-  EXPECT_FALSE(book.Accept(kP0, 100));  // redelivered within the batch
+  EXPECT_FALSE(book.Accept(kP0, 100));  // redelivered within the chunk
   EXPECT_TRUE(book.Accept(kP0, 103));   // a gap is fine (markers, compaction)
   EXPECT_EQ(book.Position(kP0), 104);
 }
