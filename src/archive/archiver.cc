@@ -171,7 +171,7 @@ Archiver::Part* Archiver::Find(const std::string& topic, int32_t partition) {
   if (last_part_ != nullptr && last_part_->partition == partition && last_part_->topic == topic) {
     return last_part_;
   }
-  auto it = parts_.find(PartKey{topic, partition});
+  auto it = parts_.find(kafka::TopicPartition{topic, partition});
   last_part_ = it == parts_.end() ? nullptr : it->second.get();
   return last_part_;
 }
@@ -289,7 +289,7 @@ std::vector<kafka::TopicPartitionOffset> Archiver::OnRebalance(
     DrainWriter();
     ProcessEvents();
     for (const auto& p : partitions) {
-      const PartKey key{p.topic, p.partition};
+      const kafka::TopicPartition key{p.topic, p.partition};
       planner_.Release(p.topic, p.partition);
       writer_->ClearPoison(p.topic, p.partition);
       parts_.erase(key);
@@ -317,7 +317,7 @@ std::vector<kafka::TopicPartitionOffset> Archiver::OnRebalance(
     if (!Recover(part.get())) break;  // stopping, or fatal: Run() ends right after
     start.push_back({p.topic, p.partition, part->position.value_or(kafka::kOffsetBeginning)});
     topic_info_loaded_.erase(p.topic);  // another member may have opened days meanwhile
-    parts_[PartKey{p.topic, p.partition}] = std::move(part);
+    parts_[kafka::TopicPartition{p.topic, p.partition}] = std::move(part);
   }
   last_part_ = nullptr;
   ArchiveLog(fmt::format("assigned {} partition(s)", start.size()));
@@ -436,7 +436,7 @@ void Archiver::CheckDeadlines(TimePoint now) {
 
 void Archiver::ProcessEvents() {
   for (WriterEvent& e : writer_->TakeEvents()) {
-    const PartKey key{e.topic, e.partition};
+    const kafka::TopicPartition key{e.topic, e.partition};
     switch (e.kind) {
       case WriterEvent::Kind::kSegmentDone: {
         for (int64_t day : e.days) planner_.RemovePending(e.topic, day);
@@ -532,7 +532,7 @@ void Archiver::DrainWriter() {
   }
 }
 
-void Archiver::ResetPartition(const PartKey& key) {
+void Archiver::ResetPartition(const kafka::TopicPartition& key) {
   Part* part = Find(key.topic, key.partition);
   if (part == nullptr) return;
   DrainWriter();  // every segment of the partition still queued is dropped (poisoned)
@@ -587,7 +587,7 @@ void Archiver::SealTick(TimePoint now) {
 
 void Archiver::UpdateGauges() {
   const auto now = Clock::now();
-  std::map<PartKey, int64_t> lag;
+  std::map<kafka::TopicPartition, int64_t> lag;
   for (const auto& [key, part] : parts_) {
     const int64_t high = consumer_->CachedHighWatermark(key.topic, key.partition);
     if (high < 0) continue;
@@ -695,7 +695,7 @@ Status Archiver::Run(const std::atomic<bool>& stop) {
     CheckDeadlines(now);
     ProcessEvents();
     while (!to_reset_.empty() && fatal_.ok()) {
-      const PartKey key = to_reset_.back();
+      const kafka::TopicPartition key = to_reset_.back();
       to_reset_.pop_back();
       ResetPartition(key);
     }

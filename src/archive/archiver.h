@@ -106,11 +106,6 @@ class Archiver {
  private:
   using TimePoint = std::chrono::steady_clock::time_point;
   struct Part;
-  struct PartKey {
-    std::string topic;
-    int32_t partition = 0;
-    friend auto operator<=>(const PartKey&, const PartKey&) = default;
-  };
 
   Status Validate() const;
   std::vector<kafka::TopicPartitionOffset> OnRebalance(
@@ -130,7 +125,7 @@ class Archiver {
   void DrainWriter();
   // True once a stop was requested more than stop_timeout ago: the writer is then given up on.
   bool GiveUp();
-  void ResetPartition(const PartKey& key);
+  void ResetPartition(const kafka::TopicPartition& key);
   void SealTick(TimePoint now);
   // Partition count (from the cluster) and open days (from the lake) of a topic, for sealing.
   void LoadTopicInfo(const std::string& topic, TimePoint now);
@@ -155,13 +150,13 @@ class Archiver {
   core::RecordFieldReader ids_;
   // By codec and level; outlive the builders.
   std::map<std::pair<ArchiveCodec, int>, std::unique_ptr<FramePool>> pools_;
-  std::map<PartKey, std::unique_ptr<Part>> parts_;
+  std::map<kafka::TopicPartition, std::unique_ptr<Part>> parts_;
   Part* last_part_ = nullptr;  // cache: consecutive messages usually share a partition
   TimePoint next_deadline_check_{};
   TimePoint next_seal_tick_{};
   TimePoint next_gauge_update_{};
   kafka::ConsumerStateLog kafka_log_{[](const std::string& line) { ArchiveLog(line); }, "the lake"};
-  std::vector<PartKey> to_reset_;
+  std::vector<kafka::TopicPartition> to_reset_;
   std::optional<TimePoint> stop_seen_;
   bool gave_up_ = false;
   std::set<std::string> topic_info_loaded_;
@@ -189,7 +184,7 @@ class Archiver {
 
   // Gauge snapshot, written on the Run() thread and rendered on the HTTP thread.
   mutable std::mutex gauges_mu_;
-  std::map<PartKey, int64_t> lag_;              // guarded by gauges_mu_
+  std::map<kafka::TopicPartition, int64_t> lag_;              // guarded by gauges_mu_
   std::map<std::string, int64_t> watermarks_;   // guarded by gauges_mu_
 };
 

@@ -48,8 +48,8 @@ ChunkBuilder::ChunkBuilder(std::shared_ptr<const transform::Transform> transform
                            core::EventTimePolicy event_time)
     : transform_(std::move(transform)), event_time_(event_time) {}
 
-void ChunkBuilder::Add(core::RecordKind kind, std::string_view topic, int32_t partition,
-                       int64_t offset, std::string_view value, int64_t timestamp_ms) {
+void ChunkBuilder::Add(core::RecordKind kind, std::string_view topic, kafka::Partition partition,
+                       kafka::Offset offset, std::string_view value, int64_t timestamp_ms) {
   ++chunk_.records;
   const size_t k = static_cast<size_t>(kind);
   transform::Outcome outcome =
@@ -62,7 +62,7 @@ void ChunkBuilder::Add(core::RecordKind kind, std::string_view topic, int32_t pa
       ++chunk_.dead;
       std::string& out = chunk_.dead_letters;
       pg::AppendCopyField(out, topic);
-      fmt::format_to(std::back_inserter(out), "\t{}\t{}\t", partition, offset);
+      fmt::format_to(std::back_inserter(out), "\t{}\t{}\t", partition.value, offset.value);
       AppendByteaField(value, &out);
       out.push_back('\t');
       std::string reason = core::FieldErrorsText(errors_, reason_);
@@ -108,9 +108,9 @@ void ChunkBuilder::Add(core::RecordKind kind, std::string_view topic, int32_t pa
   }
   t.copy_data.push_back('\t');
   t.copy_data.append(dt_text_);
-  fmt::format_to(std::back_inserter(t.copy_data), "\t{}\t{}\n", partition, offset);
+  fmt::format_to(std::back_inserter(t.copy_data), "\t{}\t{}\n", partition.value, offset.value);
   if (t.topic.empty()) t.topic.assign(topic);
-  t.origins.push_back({partition, offset});
+  t.origins.push_back({partition.value, offset.value});
   ++t.rows;
   ++chunk_.rows;
 }

@@ -22,6 +22,7 @@
 
 #include "core/event_time.h"
 #include "core/record_schema.h"
+#include "kafka/topic_partition.h"
 #include "stream/offset_book.h"
 #include "transform/transform.h"
 
@@ -63,8 +64,8 @@ class ChunkBuilder {
                core::EventTimePolicy event_time = {});
 
   // Transforms one record of `kind` and adds its outcome to the chunk in progress.
-  void Add(core::RecordKind kind, std::string_view topic, int32_t partition, int64_t offset,
-           std::string_view value, int64_t timestamp_ms);
+  void Add(core::RecordKind kind, std::string_view topic, kafka::Partition partition,
+           kafka::Offset offset, std::string_view value, int64_t timestamp_ms);
 
   // The chunk in progress; the builder starts empty again.
   PreparedChunk Take();

@@ -23,15 +23,9 @@
 
 namespace pinpipe::stream {
 
-struct PartitionKey {
-  std::string topic;
-  int32_t partition = 0;
-  friend auto operator<=>(const PartitionKey&, const PartitionKey&) = default;
-};
-
 // One compare-and-set of pinpipe_stream_offsets: expected nullopt means "no row yet" (INSERT).
 struct OffsetUpdate {
-  PartitionKey key;
+  kafka::TopicPartition key;
   std::optional<int64_t> expected;
   int64_t next = 0;
   friend bool operator==(const OffsetUpdate&, const OffsetUpdate&) = default;
@@ -41,13 +35,13 @@ class OffsetBook {
  public:
   // Takes ownership of `key` at PostgreSQL's next_offset (nullopt: no row; start at beginning).
   // Replaces any earlier state of the partition, including a pending chunk.
-  void Own(const PartitionKey& key, std::optional<int64_t> stored);
-  void Release(const PartitionKey& key);
+  void Own(const kafka::TopicPartition& key, std::optional<int64_t> stored);
+  void Release(const kafka::TopicPartition& key);
   void Clear() { parts_.clear(); }
-  bool Owns(const PartitionKey& key) const { return parts_.count(key) != 0; }
+  bool Owns(const kafka::TopicPartition& key) const { return parts_.count(key) != 0; }
 
   // True if the record at `offset` belongs in the chunk in progress; advances pending.
-  bool Accept(const PartitionKey& key, int64_t offset);
+  bool Accept(const kafka::TopicPartition& key, int64_t offset);
 
   // The CAS updates for the chunk in progress (partitions with pending records only).
   std::vector<OffsetUpdate> PendingUpdates() const;
@@ -60,16 +54,16 @@ class OffsetBook {
   // Where the consumer must start for every owned partition (stored, or the beginning).
   std::vector<kafka::TopicPartitionOffset> SeekPositions() const;
   // Owned partitions, in key order.
-  std::vector<PartitionKey> Owned() const;
+  std::vector<kafka::TopicPartition> Owned() const;
   // Position after the chunk in progress (pending, else stored); nullopt if neither is known.
-  std::optional<int64_t> Position(const PartitionKey& key) const;
+  std::optional<int64_t> Position(const kafka::TopicPartition& key) const;
 
  private:
   struct State {
     std::optional<int64_t> stored;
     std::optional<int64_t> pending;
   };
-  std::map<PartitionKey, State> parts_;
+  std::map<kafka::TopicPartition, State> parts_;
 };
 
 }  // namespace pinpipe::stream

@@ -184,12 +184,12 @@ Status EnsureSpeedTables(pg::Connection& conn, const transform::Transform& trans
   return tx.Commit();
 }
 
-StatusOr<std::map<PartitionKey, int64_t>> PgSink::LoadOffsets() {
+StatusOr<std::map<kafka::TopicPartition, int64_t>> PgSink::LoadOffsets() {
   ASSIGN_OR_RETURN(pg::Result r,
                    conn_.ExecParams("SELECT topic, partition, next_offset FROM "
                                     "pinpipe_stream_offsets WHERE consumer_group = $1",
                                     {group_}));
-  std::map<PartitionKey, int64_t> out;
+  std::map<kafka::TopicPartition, int64_t> out;
   for (int i = 0; i < r.rows(); ++i) {
     out[{std::string(r.GetValue(i, 0)), std::stoi(std::string(r.GetValue(i, 1)))}] =
         std::stoll(std::string(r.GetValue(i, 2)));

@@ -58,7 +58,7 @@ class PgSink {
   Status EnsureSchema();
 
   // next_offset of every partition of `topics` stored for the group.
-  StatusOr<std::map<PartitionKey, int64_t>> LoadOffsets();
+  StatusOr<std::map<kafka::TopicPartition, int64_t>> LoadOffsets();
 
   // Writes `chunk` and advances its offsets in one transaction (see the class comment).
   // A CAS miss is not an error: result.conflict is set and the transaction rolled back.

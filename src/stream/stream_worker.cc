@@ -141,7 +141,7 @@ bool StreamWorker::Reseek() {
     sinks_.clear();
     return false;
   }
-  for (const PartitionKey& key : book_.Owned()) {
+  for (const kafka::TopicPartition& key : book_.Owned()) {
     auto it = stored->find(key);
     book_.Own(key, it == stored->end() ? std::nullopt : std::optional<int64_t>(it->second));
   }
@@ -181,7 +181,7 @@ std::vector<kafka::TopicPartitionOffset> StreamWorker::OnRebalance(
       continue;
     }
     for (const auto& p : partitions) {
-      PartitionKey key{p.topic, p.partition};
+      kafka::TopicPartition key{p.topic, p.partition};
       auto it = stored->find(key);
       book_.Own(key, it == stored->end() ? std::nullopt : std::optional<int64_t>(it->second));
     }
@@ -211,7 +211,8 @@ void StreamWorker::HandleMessage(const kafka::Message& m, Clock::time_point now)
     return;
   }
   const size_t lane = LaneOf(m.partition);
-  builders_[lane]->Add(kind->second, m.topic, m.partition, m.offset, m.value, m.timestamp_ms);
+  builders_[lane]->Add(kind->second, m.topic, kafka::Partition(m.partition), kafka::Offset(m.offset),
+                       m.value, m.timestamp_ms);
   chunk_timestamps_[lane].push_back(m.timestamp_ms);
   cutter_.Add(m.value.size(), now);
 }
@@ -346,7 +347,7 @@ void StreamWorker::Drain() {
 }
 
 void StreamWorker::UpdateLag() {
-  std::map<PartitionKey, int64_t> lag;
+  std::map<kafka::TopicPartition, int64_t> lag;
   for (const auto& p : book_.SeekPositions()) {
     const int64_t high = consumer_->CachedHighWatermark(p.topic, p.partition);
     if (high < 0) continue;

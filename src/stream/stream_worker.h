@@ -160,7 +160,7 @@ class StreamWorker {
 
   // Lag snapshot, written on the Run() thread and rendered on the HTTP thread.
   mutable std::mutex lag_mu_;
-  std::map<PartitionKey, int64_t> lag_;  // guarded by lag_mu_
+  std::map<kafka::TopicPartition, int64_t> lag_;  // guarded by lag_mu_
 };
 
 }  // namespace pinpipe::stream

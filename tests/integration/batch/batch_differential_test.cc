@@ -68,8 +68,8 @@ class BatchDifferentialTest : public BatchJobPgTest {
     for (size_t k = 0; k < 3; ++k) {
       for (const auto& [key, lines] : objects[k]) {
         for (const Line* l : lines) {
-          builder.Add(static_cast<RecordKind>(k), kTopics[k], l->partition, l->offset, l->value,
-                      1700000000000);
+          builder.Add(static_cast<RecordKind>(k), kTopics[k], kafka::Partition(l->partition),
+                      kafka::Offset(l->offset), l->value, 1700000000000);
         }
       }
     }

@@ -38,7 +38,7 @@ class ChunkBuilderTest : public ::testing::Test {
 constexpr size_t kLineage = 4;
 
 TEST_F(ChunkBuilderTest, RowLineHasTransformColumnsPlusLineage) {
-  builder_.Add(RecordKind::kPin, "pins", 2, 7, testing::PinRecord(3), 1700000000123);
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(2), kafka::Offset(7), testing::PinRecord(3), 1700000000123);
   PreparedChunk b = builder_.Take();
   EXPECT_EQ(b.records, 1);
   EXPECT_EQ(b.rows, 1);
@@ -65,10 +65,10 @@ TEST_F(ChunkBuilderTest, RowLineHasTransformColumnsPlusLineage) {
 }
 
 TEST_F(ChunkBuilderTest, TimestampCacheKeepsMillisecondsRight) {
-  builder_.Add(RecordKind::kGeo, "geo", 0, 1, GeoRecord(1), 1700000000001);
-  builder_.Add(RecordKind::kGeo, "geo", 0, 2, GeoRecord(2), 1700000000999);
-  builder_.Add(RecordKind::kGeo, "geo", 0, 3, GeoRecord(3), 1700000001000);
-  builder_.Add(RecordKind::kGeo, "geo", 0, 4, GeoRecord(4), -1);
+  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(0), kafka::Offset(1), GeoRecord(1), 1700000000001);
+  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(0), kafka::Offset(2), GeoRecord(2), 1700000000999);
+  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(0), kafka::Offset(3), GeoRecord(3), 1700000001000);
+  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(0), kafka::Offset(4), GeoRecord(4), -1);
   PreparedChunk b = builder_.Take();
   std::vector<std::string> lines = Split(b.tables[1].copy_data, '\n');
   ASSERT_EQ(lines.size(), 5u);  // 4 lines and the empty rest
@@ -83,15 +83,15 @@ TEST_F(ChunkBuilderTest, TimestampCacheKeepsMillisecondsRight) {
 }
 
 TEST_F(ChunkBuilderTest, DuplicatesInsideTheChunkAreCollapsed) {
-  builder_.Add(RecordKind::kPin, "pins", 0, 1, testing::PinRecord(5), 0);
-  builder_.Add(RecordKind::kPin, "pins", 1, 9, testing::PinRecord(5), 0);
-  builder_.Add(RecordKind::kPin, "pins", 0, 2, testing::PinRecord(6), 0);
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(0), kafka::Offset(1), testing::PinRecord(5), 0);
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(1), kafka::Offset(9), testing::PinRecord(5), 0);
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(0), kafka::Offset(2), testing::PinRecord(6), 0);
   PreparedChunk b = builder_.Take();
   EXPECT_EQ(b.records, 3);
   EXPECT_EQ(b.rows, 2);
   EXPECT_EQ(b.dedup_in_chunk, 1);
   // A new chunk starts with an empty dedup set (PostgreSQL handles cross-chunk duplicates).
-  builder_.Add(RecordKind::kPin, "pins", 0, 3, testing::PinRecord(5), 0);
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(0), kafka::Offset(3), testing::PinRecord(5), 0);
   EXPECT_EQ(builder_.Take().rows, 1);
 }
 
@@ -131,7 +131,7 @@ TEST(ChunkBuilderDtTest, DtIsTheArchiversEventDay) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     ChunkBuilder builder(transform::Transform::Default(), c.policy);
-    builder.Add(c.kind, "t", 0, 1, c.record, c.kafka_ms);
+    builder.Add(c.kind, "t", kafka::Partition(0), kafka::Offset(1), c.record, c.kafka_ms);
     PreparedChunk b = builder.Take();
     ASSERT_EQ(b.rows, 1);
     std::vector<std::string> f = Split(b.tables[static_cast<size_t>(c.kind)].copy_data, '\t');
@@ -143,8 +143,8 @@ TEST(ChunkBuilderDtTest, DtIsTheArchiversEventDay) {
 }
 
 TEST_F(ChunkBuilderTest, PoisonRecordsBecomeDeadLetters) {
-  builder_.Add(RecordKind::kPin, "pins", 2, 41, "not json\t\\", 0);
-  builder_.Add(RecordKind::kGeo, "geo", 1, 42, R"({"ind": "x"})", 0);
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(2), kafka::Offset(41), "not json\t\\", 0);
+  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(1), kafka::Offset(42), R"({"ind": "x"})", 0);
   PreparedChunk b = builder_.Take();
   EXPECT_EQ(b.rows, 0);
   EXPECT_EQ(b.dead, 2);
@@ -166,7 +166,7 @@ TEST_F(ChunkBuilderTest, DropIfNullIsCountedNotDeadLettered) {
   std::string rec = testing::PinRecord(8);
   const std::string from = "\"8k\"";
   rec.replace(rec.find(from), from.size(), "\"User Info Error\"");
-  builder_.Add(RecordKind::kPin, "pins", 0, 1, rec, 0);
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(0), kafka::Offset(1), rec, 0);
   PreparedChunk b = builder_.Take();
   EXPECT_EQ(b.rows, 0);
   EXPECT_EQ(b.dead, 0);
