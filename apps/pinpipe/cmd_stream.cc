@@ -54,7 +54,7 @@ int RunStream(StreamFlags f) {
   process.name = "stream";
   process.metrics_host = f.metrics_host;
   process.metrics_port = f.metrics_port;
-  process.render_metrics = [&registry, &worker] { return registry.Render() + worker.RenderLag(); };
+  process.render_metrics = [&registry] { return registry.Render(); };
   return RunWorkerProcess(process, signals, [&worker](const std::atomic<bool>& stop) { return worker.Run(stop); });
 }
 

@@ -47,7 +47,14 @@ Archiver::Archiver(ArchiverOptions options, lake::ObjectStore* store, core::Regi
       rotation_(options_.rotation),
       planner_(options_.lateness, options_.watermark_idle),
       extractor_(options_.event_time),
-      registry_(registry) {
+      registry_(registry),
+      lag_(registry, "pinpipe_archive_lag",
+           "Records in Kafka not yet archived (high watermark - next offset to archive)"),
+      watermarks_(registry->AddGaugeFamily(
+          "pinpipe_archive_watermark_seconds",
+          "Event-time watermark per topic (Unix time): days ending before it minus the lateness "
+          "allowance are sealed",
+          {"topic"})) {
   for (core::RecordKind kind : core::kAllRecordKinds) {
     kind_of_topic_[options_.topics[static_cast<size_t>(kind)]] = kind;
   }
@@ -100,6 +107,11 @@ Archiver::Archiver(ArchiverOptions options, lake::ObjectStore* store, core::Regi
   store_retries_ = registry->AddCounter("pinpipe_archive_store_retries_total",
                                         "Retries of retriable object-store errors")
                        ->With({});
+  registry->AddCounterFunction(
+      "pinpipe_archive_store_requests_total",
+      "Requests sent to the object store (S3: HTTP requests, retries included; 0 for a local "
+      "directory)",
+      [store] { return static_cast<double>(store->requests_sent()); });
 }
 
 Archiver::~Archiver() = default;
@@ -294,8 +306,7 @@ std::vector<kafka::TopicPartitionOffset> Archiver::OnRebalance(
       writer_->ClearPoison(p.topic, p.partition);
       parts_.erase(key);
       std::erase(to_reset_, key);
-      std::lock_guard<std::mutex> lock(gauges_mu_);
-      lag_.erase(key);
+      lag_.Forget({key});
     }
     last_part_ = nullptr;
     ArchiveLog(fmt::format("{} {} partition(s)", lost ? "lost" : "revoked", partitions.size()));
@@ -587,46 +598,16 @@ void Archiver::SealTick(TimePoint now) {
 
 void Archiver::UpdateGauges() {
   const auto now = Clock::now();
-  std::map<kafka::TopicPartition, int64_t> lag;
-  for (const auto& [key, part] : parts_) {
-    const int64_t high = consumer_->CachedHighWatermark(key.topic, key.partition);
-    if (high < 0) continue;
-    lag[key] = part->position ? std::max<int64_t>(high - *part->position, 0) : high;
-  }
-  std::map<std::string, int64_t> watermarks;
+  std::map<kafka::TopicPartition, std::optional<int64_t>> next;
+  for (const auto& [key, part] : parts_) next[key] = part->position;
+  lag_.Update(*consumer_, next);
+  std::vector<core::GaugeFamily::Sample> watermarks;
   for (const std::string& topic : planner_.Topics()) {
-    if (auto w = planner_.Watermark(topic, now)) watermarks[topic] = *w;
+    if (auto w = planner_.Watermark(topic, now)) {
+      watermarks.push_back({{topic}, static_cast<double>(*w) / 1000.0});
+    }
   }
-  std::lock_guard<std::mutex> lock(gauges_mu_);
-  lag_ = std::move(lag);
-  watermarks_ = std::move(watermarks);
-}
-
-std::string Archiver::RenderGauges() const {
-  std::string out =
-      "# HELP pinpipe_archive_lag Records in Kafka not yet archived (high watermark - next "
-      "offset to archive)\n# TYPE pinpipe_archive_lag gauge\n";
-  std::lock_guard<std::mutex> lock(gauges_mu_);
-  for (const auto& [key, n] : lag_) {
-    fmt::format_to(std::back_inserter(out),
-                   "pinpipe_archive_lag{{topic=\"{}\",partition=\"{}\"}} {}\n", key.topic,
-                   key.partition, n);
-  }
-  out +=
-      "# HELP pinpipe_archive_watermark_seconds Event-time watermark per topic (Unix time): days "
-      "ending before it minus the lateness allowance are sealed\n"
-      "# TYPE pinpipe_archive_watermark_seconds gauge\n";
-  for (const auto& [topic, ms] : watermarks_) {
-    fmt::format_to(std::back_inserter(out), "pinpipe_archive_watermark_seconds{{topic=\"{}\"}} {}\n",
-                   topic, static_cast<double>(ms) / 1000.0);
-  }
-  fmt::format_to(std::back_inserter(out),
-                 "# HELP pinpipe_archive_store_requests_total Requests sent to the object store "
-                 "(S3: HTTP requests, retries included; 0 for a local directory)\n"
-                 "# TYPE pinpipe_archive_store_requests_total counter\n"
-                 "pinpipe_archive_store_requests_total {}\n",
-                 store_->requests_sent());
-  return out;
+  watermarks_->Replace(std::move(watermarks));
 }
 
 Status Archiver::Run(const std::atomic<bool>& stop) {

@@ -19,8 +19,8 @@
 // end Run() with that status: the archiver stops loudly rather than write something wrong.
 //
 // Threading: Run() owns the consumer and uses it on its (calling) thread; rebalance callbacks
-// run inside Poll() on that thread. The ArchiveWriter has its own thread. RenderGauges() and the
-// registry's metrics may be read from any thread.
+// run inside Poll() on that thread. The ArchiveWriter has its own thread. The registry's metrics
+// (the lag and watermark gauges included) may be read from any thread.
 #pragma once
 
 #include <array>
@@ -47,6 +47,7 @@
 #include "core/status.h"
 #include "kafka/consumer.h"
 #include "kafka/consumer_state_log.h"
+#include "kafka/lag_gauge.h"
 #include "lake/object_store.h"
 
 namespace pinpipe::archive {
@@ -83,7 +84,8 @@ struct ArchiverOptions {
 
 class Archiver {
  public:
-  // `store` and `registry` must outlive the archiver.
+  // `store` and `registry` must outlive the archiver; `store` also the registry's last Render()
+  // (pinpipe_archive_store_requests_total reads it).
   Archiver(ArchiverOptions options, lake::ObjectStore* store, core::Registry* registry);
   ~Archiver();
   Archiver(const Archiver&) = delete;
@@ -94,10 +96,6 @@ class Archiver {
   // Kafka disagree (an existing object differs, a redo cannot be rebuilt); non-retriable store
   // errors (permissions, bad keys).
   Status Run(const std::atomic<bool>& stop);
-
-  // pinpipe_archive_lag{topic,partition} (high watermark - next offset to archive) and
-  // pinpipe_archive_watermark_seconds{topic}, Prometheus text. Any thread.
-  std::string RenderGauges() const;
 
   // Totals since start (durable records and segments), for tests and the shutdown line.
   int64_t archived_records() const { return archived_records_.load(); }
@@ -182,10 +180,11 @@ class Archiver {
   std::atomic<int64_t> archived_records_{0};
   std::atomic<int64_t> archived_segments_{0};
 
-  // Gauge snapshot, written on the Run() thread and rendered on the HTTP thread.
-  mutable std::mutex gauges_mu_;
-  std::map<kafka::TopicPartition, int64_t> lag_;              // guarded by gauges_mu_
-  std::map<std::string, int64_t> watermarks_;   // guarded by gauges_mu_
+  // Gauges, set on the Run() thread (UpdateGauges, revocation), rendered by the registry:
+  // pinpipe_archive_lag{topic,partition} (high watermark - next offset to archive) and
+  // pinpipe_archive_watermark_seconds{topic}.
+  kafka::LagGauge lag_;
+  core::GaugeFamily* watermarks_;
 };
 
 }  // namespace pinpipe::archive

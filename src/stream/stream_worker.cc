@@ -29,7 +29,9 @@ StreamWorker::StreamWorker(StreamOptions options,
       transform_(std::move(transform)),
       backoff_(options_.backoff_initial, options_.backoff_max),
       cutter_(options_.limits),
-      kafka_log_([](const std::string& line) { Log(line); }, "PostgreSQL") {
+      kafka_log_([](const std::string& line) { Log(line); }, "PostgreSQL"),
+      lag_(registry, "pinpipe_stream_lag",
+           "Records in Kafka not yet committed to PostgreSQL (high watermark - next offset)") {
   const int lanes = std::max(options_.writers, 1);
   for (int i = 0; i < lanes; ++i) builders_.push_back(std::make_unique<ChunkBuilder>(transform_, options_.event_time));
   chunk_timestamps_.resize(static_cast<size_t>(lanes));
@@ -158,11 +160,12 @@ std::vector<kafka::TopicPartitionOffset> StreamWorker::OnRebalance(
     // Finish the chunk while the partitions are still ours; if they were lost the CAS refuses.
     Flush();
     Drain();
+    std::vector<kafka::TopicPartition> gone;
     for (const auto& p : partitions) {
-      book_.Release({p.topic, p.partition});
-      std::lock_guard<std::mutex> lock(lag_mu_);
-      lag_.erase({p.topic, p.partition});
+      book_.Release(p.key());
+      gone.push_back(p.key());
     }
+    lag_.Forget(gone);
     Log(fmt::format("{} {} partition(s)", lost ? "lost" : "revoked", partitions.size()));
     return {};
   }
@@ -347,26 +350,11 @@ void StreamWorker::Drain() {
 }
 
 void StreamWorker::UpdateLag() {
-  std::map<kafka::TopicPartition, int64_t> lag;
+  std::map<kafka::TopicPartition, std::optional<int64_t>> next;
   for (const auto& p : book_.SeekPositions()) {
-    const int64_t high = consumer_->CachedHighWatermark(p.topic, p.partition);
-    if (high < 0) continue;
-    lag[{p.topic, p.partition}] = p.offset >= 0 ? std::max<int64_t>(high - p.offset, 0) : high;
+    next[p.key()] = p.offset >= 0 ? std::optional<int64_t>(p.offset) : std::nullopt;
   }
-  std::lock_guard<std::mutex> lock(lag_mu_);
-  lag_ = std::move(lag);
-}
-
-std::string StreamWorker::RenderLag() const {
-  std::string out =
-      "# HELP pinpipe_stream_lag Records in Kafka not yet committed to PostgreSQL "
-      "(high watermark - next offset)\n# TYPE pinpipe_stream_lag gauge\n";
-  std::lock_guard<std::mutex> lock(lag_mu_);
-  for (const auto& [key, n] : lag_) {
-    fmt::format_to(std::back_inserter(out), "pinpipe_stream_lag{{topic=\"{}\",partition=\"{}\"}} {}\n",
-                   key.topic, key.partition, n);
-  }
-  return out;
+  lag_.Update(*consumer_, next);
 }
 
 Status StreamWorker::Run(const std::atomic<bool>& stop) {

@@ -10,7 +10,7 @@
 // (calling) thread; rebalance callbacks run on it too, inside Poll(). The one exception: while a
 // chunk is in flight (see inflight_), one writer thread per lane has that lane's PgSink to
 // itself; Drain() waits for them before the Run() thread touches a sink again (re-seek,
-// assignment, revoke, stop). RenderLag() and the registry's metrics may be read from any thread.
+// assignment, revoke, stop). The registry's metrics (the lag gauge included) may be read from any thread.
 #pragma once
 
 #include <array>
@@ -28,6 +28,7 @@
 #include "core/status.h"
 #include "kafka/consumer.h"
 #include "kafka/consumer_state_log.h"
+#include "kafka/lag_gauge.h"
 #include "core/backoff.h"
 #include "stream/chunk_builder.h"
 #include "stream/chunk_cutter.h"
@@ -70,10 +71,6 @@ class StreamWorker {
   // a bad consumer configuration; the schema error when the tables cannot be created for a
   // non-retriable reason (e.g. a table exists with incompatible columns).
   Status Run(const std::atomic<bool>& stop);
-
-  // pinpipe_stream_lag{topic,partition} (high watermark - next offset in PostgreSQL) in the
-  // Prometheus text format. Any thread.
-  std::string RenderLag() const;
 
   // Totals since start, for tests and the shutdown line. Any thread.
   int64_t committed_rows() const { return committed_rows_.load(); }
@@ -158,9 +155,9 @@ class StreamWorker {
   std::atomic<int64_t> committed_rows_{0};
   std::atomic<int64_t> committed_chunks_{0};
 
-  // Lag snapshot, written on the Run() thread and rendered on the HTTP thread.
-  mutable std::mutex lag_mu_;
-  std::map<kafka::TopicPartition, int64_t> lag_;  // guarded by lag_mu_
+  // pinpipe_stream_lag{topic,partition} (high watermark - next offset in PostgreSQL), set on the
+  // Run() thread (UpdateLag, revocation), rendered by the registry.
+  kafka::LagGauge lag_;
 };
 
 }  // namespace pinpipe::stream
