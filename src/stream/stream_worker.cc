@@ -1,7 +1,6 @@
 #include "stream/stream_worker.h"
 
 #include <algorithm>
-#include <future>
 #include <iostream>
 #include <thread>
 
@@ -35,6 +34,8 @@ StreamWorker::StreamWorker(StreamOptions options,
   const int lanes = std::max(options_.writers, 1);
   for (int i = 0; i < lanes; ++i) builders_.push_back(std::make_unique<ChunkBuilder>(transform_, options_.event_time));
   chunk_timestamps_.resize(static_cast<size_t>(lanes));
+  written_.resize(static_cast<size_t>(lanes));
+  for (int i = 0; i < lanes; ++i) writers_.push_back(std::make_unique<LaneThread>());
   for (core::RecordKind kind : core::kAllRecordKinds) {
     kind_of_topic_[options_.topics[static_cast<size_t>(kind)]] = kind;
   }
@@ -254,26 +255,26 @@ void StreamWorker::Flush() {
     std::vector<int64_t> timestamps = std::move(chunk_timestamps_[lane]);
     chunk_timestamps_[lane].clear();
     if (chunk.offsets.empty()) continue;  // no record of this lane's partitions
-    PgSink* sink = sinks_[lane].get();
-    inflight_.push_back(std::async(
-        std::launch::async,
-        [sink, duration_ms](PreparedChunk b, std::vector<int64_t> ts) {
-          Written w;
-          const auto started = Clock::now();
-          w.result = sink->Write(b, duration_ms);
-          w.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-          w.chunk = std::move(b);
-          w.timestamps = std::move(ts);
-          return w;
-        },
-        std::move(chunk), std::move(timestamps)));
+    Written& w = written_[lane];
+    w.chunk = std::move(chunk);
+    w.timestamps = std::move(timestamps);
+    writers_[lane]->Submit([&w, sink = sinks_[lane].get(), duration_ms] {
+      const auto started = Clock::now();
+      w.result = sink->Write(w.chunk, duration_ms);
+      w.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    });
+    inflight_.push_back(lane);
   }
 }
 
 void StreamWorker::Drain() {
   if (inflight_.empty()) return;
   std::vector<Written> lanes;
-  for (auto& f : inflight_) lanes.push_back(f.get());
+  for (size_t lane : inflight_) {
+    writers_[lane]->Wait();
+    lanes.push_back(std::move(written_[lane]));
+    written_[lane] = Written{};
+  }
   inflight_.clear();
   bool failed = false;
   bool conflict = false;

@@ -8,15 +8,14 @@
 //
 // Threading: Run() owns the consumer and the PostgreSQL connections and uses them on its own
 // (calling) thread; rebalance callbacks run on it too, inside Poll(). The one exception: while a
-// chunk is in flight (see inflight_), one writer thread per lane has that lane's PgSink to
-// itself; Drain() waits for them before the Run() thread touches a sink again (re-seek,
+// chunk is in flight (see inflight_), each lane's writer thread (a LaneThread, started with the
+// worker) has that lane's PgSink to itself; Drain() waits for them before the Run() thread touches a sink again (re-seek,
 // assignment, revoke, stop). The registry's metrics (the lag gauge included) may be read from any thread.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +31,7 @@
 #include "core/backoff.h"
 #include "stream/chunk_builder.h"
 #include "stream/chunk_cutter.h"
+#include "stream/lane_thread.h"
 #include "stream/offset_book.h"
 #include "stream/pg_sink.h"
 #include "transform/transform.h"
@@ -94,8 +94,8 @@ class StreamWorker {
   bool WriteInFlight() const { return !inflight_.empty(); }
   bool WriteDone() const {
     if (inflight_.empty()) return false;
-    for (const auto& f : inflight_) {
-      if (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
+    for (size_t lane : inflight_) {
+      if (!writers_[lane]->Done()) return false;
     }
     return true;
   }
@@ -126,13 +126,18 @@ class StreamWorker {
   // Run() thread consumes and transforms chunk N+1. The book's offsets advance optimistically
   // when N is handed over, so N+1's compare-and-sets expect N's end; if N fails or conflicts,
   // N+1 is discarded before it is written and the worker re-seeks from PostgreSQL as before.
+  // Lane i's chunk in flight and its result live in written_[i]: filled by the Run() thread
+  // before writers_[i] gets the task, written by the task, read back after writers_[i]->Wait().
   struct Written {
     PreparedChunk chunk;
     std::vector<int64_t> timestamps;
     StatusOr<WriteResult> result = WriteResult{};
     double seconds = 0;
   };
-  std::vector<std::future<Written>> inflight_;  // one per lane with records
+  std::vector<Written> written_;                     // one per lane
+  std::vector<size_t> inflight_;                     // lanes with a task submitted, in lane order
+  std::vector<std::unique_ptr<LaneThread>> writers_;  // one per lane; after sinks_ and written_,
+                                                      // so joined before they are destroyed
 
   // Metrics (cells cached; the registry outlives the worker).
   core::Counter* rows_ok_;
