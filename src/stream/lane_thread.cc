@@ -15,10 +15,7 @@ void LaneThread::Submit(std::function<void()> task) {
   submitted_.notify_one();
 }
 
-bool LaneThread::Done() const {
-  std::lock_guard lock(mu_);
-  return state_ == State::kDone;
-}
+bool LaneThread::Done() const { return done_flag_.load(std::memory_order_acquire); }
 
 void LaneThread::Wait() {
   std::exception_ptr error;
@@ -26,6 +23,7 @@ void LaneThread::Wait() {
     std::unique_lock lock(mu_);
     done_.wait(lock, [this] { return state_ == State::kDone; });
     state_ = State::kIdle;
+    done_flag_.store(false, std::memory_order_relaxed);
     error = std::exchange(error_, nullptr);
   }
   if (error) std::rethrow_exception(error);
@@ -47,6 +45,7 @@ void LaneThread::Loop(std::stop_token stop) {
     lock.lock();
     error_ = error;
     state_ = State::kDone;
+    done_flag_.store(true, std::memory_order_release);
     done_.notify_all();
   }
 }

@@ -9,6 +9,7 @@
 // exception thrown by the task is rethrown by Wait(), as std::future::get() would.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <functional>
@@ -44,6 +45,8 @@ class LaneThread {
   State state_ = State::kIdle;             // guarded by mu_
   std::function<void()> task_;             // guarded by mu_
   std::exception_ptr error_;               // guarded by mu_
+  // state_ == kDone, readable without the lock: Done() is asked once per polled record.
+  std::atomic<bool> done_flag_{false};
   std::jthread thread_;  // last: stopped and joined before the members above go away
 };
 
