@@ -74,7 +74,7 @@ int RunArchive(ArchiveFlags f) {
   process.name = "archive";
   process.metrics_host = f.metrics_host;
   process.metrics_port = f.metrics_port;
-  process.render_metrics = [&registry, &archiver] { return registry.Render() + archiver.RenderGauges(); };
+  process.render_metrics = [&registry] { return registry.Render(); };
   return RunWorkerProcess(process, signals, [&archiver](const std::atomic<bool>& stop) { return archiver.Run(stop); });
 }
 

@@ -18,8 +18,8 @@ struct StreamFlags {
   std::string transform_file;
   uint16_t metrics_port = 0;
   std::string metrics_host = "127.0.0.1";
-  int batch_max_records = 20000;
-  int batch_max_ms = 25;
+  int chunk_max_records = 20000;
+  int chunk_max_ms = 25;
   std::string dedup = "direct";
   std::string instance_id;
   int session_timeout_ms = 10000;
@@ -27,7 +27,7 @@ struct StreamFlags {
 
 int RunStream(StreamFlags f) {
   // First, before any thread (librdkafka's, the HTTP server's) exists: they inherit its mask.
-  StopSignals signals("stream", "finishing the current batch");
+  StopSignals signals("stream", "finishing the current chunk");
 
   std::shared_ptr<const transform::Transform> transform = transform::Transform::Default();
   if (!f.transform_file.empty()) {
@@ -38,8 +38,8 @@ int RunStream(StreamFlags f) {
     }
     transform = *loaded;
   }
-  f.options.limits.max_records = static_cast<size_t>(f.batch_max_records);
-  f.options.limits.max_age = std::chrono::milliseconds(f.batch_max_ms);
+  f.options.limits.max_records = static_cast<size_t>(f.chunk_max_records);
+  f.options.limits.max_age = std::chrono::milliseconds(f.chunk_max_ms);
   f.options.kafka_extra["session.timeout.ms"] = std::to_string(f.session_timeout_ms);
   f.options.kafka_extra["heartbeat.interval.ms"] =
       std::to_string(std::max(f.session_timeout_ms / 5, 100));
@@ -54,7 +54,7 @@ int RunStream(StreamFlags f) {
   process.name = "stream";
   process.metrics_host = f.metrics_host;
   process.metrics_port = f.metrics_port;
-  process.render_metrics = [&registry, &worker] { return registry.Render() + worker.RenderLag(); };
+  process.render_metrics = [&registry] { return registry.Render(); };
   return RunWorkerProcess(process, signals, [&worker](const std::atomic<bool>& stop) { return worker.Run(stop); });
 }
 
@@ -70,8 +70,8 @@ CommandRegistration kStream(
       sub.add_option("--topic-user", o.topics[2], "Topic of user records")->envname("PINPIPE_TOPIC_USER")->capture_default_str();
       sub.add_option("--pg-dsn", o.pg_dsn, "PostgreSQL conninfo of the streaming database (created if missing)")->envname("PINPIPE_STREAM_PG_DSN")->capture_default_str();
       sub.add_option("--group", o.group, "Kafka consumer group (and the key of the offsets in PostgreSQL)")->envname("PINPIPE_STREAM_GROUP")->capture_default_str();
-      sub.add_option("--batch-max-records", f->batch_max_records, "Cut a micro-batch at this many records")->envname("PINPIPE_STREAM_BATCH_MAX_RECORDS")->check(CLI::Range(1, 1000000))->capture_default_str();
-      sub.add_option("--batch-max-ms", f->batch_max_ms, "Cut a micro-batch this long after its first record")->envname("PINPIPE_STREAM_BATCH_MAX_MS")->check(CLI::Range(1, 60000))->capture_default_str();
+      sub.add_option("--chunk-max-records,--batch-max-records", f->chunk_max_records, "Cut a chunk (one transaction per writer lane) at this many records; --batch-max-records: the old spelling")->envname("PINPIPE_STREAM_BATCH_MAX_RECORDS")->check(CLI::Range(1, 1000000))->capture_default_str();
+      sub.add_option("--chunk-max-ms,--batch-max-ms", f->chunk_max_ms, "Cut a chunk this long after its first record; --batch-max-ms: the old spelling")->envname("PINPIPE_STREAM_BATCH_MAX_MS")->check(CLI::Range(1, 60000))->capture_default_str();
       sub.add_option("--writers", o.writers, "Writer lanes: PostgreSQL connections writing in parallel, partitions spread over them by partition number (each lane commits its partitions' rows and offsets in its own transaction)")->envname("PINPIPE_STREAM_WRITERS")->check(CLI::Range(1, 64))->capture_default_str();
       sub.add_option("--dedup", f->dedup, "Pin dedup path: direct (COPY, staging only after a conflict) or staging (always)")->envname("PINPIPE_STREAM_DEDUP")->check(CLI::IsMember({"direct", "staging"}))->capture_default_str();
       sub.add_option("--instance-id", f->instance_id, "Static group membership id (group.instance.id): a restarted worker with the same id takes its partitions back without a rebalance")->envname("PINPIPE_STREAM_INSTANCE_ID");

@@ -184,7 +184,7 @@ bool IsPlainId(std::string_view id) {
 }
 
 std::string OriginalObjectKey(core::RecordKind kind, const std::optional<std::string>& id,
-                              int32_t partition, int64_t offset) {
+                              kafka::Partition partition, kafka::Offset offset) {
   std::string_view prefix;
   switch (kind) {
     case core::RecordKind::kPin: prefix = "pinterest_data_"; break;
@@ -192,7 +192,7 @@ std::string OriginalObjectKey(core::RecordKind kind, const std::optional<std::st
     case core::RecordKind::kUser: prefix = "user_data/user_data_"; break;
   }
   if (id && IsPlainId(*id)) return fmt::format("{}{}.json", prefix, *id);
-  return fmt::format("{}invalid_{}-{}.json", prefix, partition, OffsetDigits(offset));
+  return fmt::format("{}invalid_{}-{}.json", prefix, partition.value, OffsetDigits(offset.value));
 }
 
 }  // namespace pinpipe::archive

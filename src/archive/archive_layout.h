@@ -25,6 +25,7 @@
 #include "core/civil_day.h"
 #include "core/record_schema.h"
 #include "core/status.h"
+#include "kafka/topic_partition.h"
 
 namespace pinpipe::archive {
 
@@ -113,7 +114,7 @@ std::string OpenDayKey(std::string_view group, std::string_view topic, int64_t d
 // "<prefix>invalid_<partition>-<offset:20>.json". `id` is the record's unique_id (pin) or ind
 // (geo, user) as RecordFieldReader read it, or nullopt.
 std::string OriginalObjectKey(core::RecordKind kind, const std::optional<std::string>& id,
-                              int32_t partition, int64_t offset);
+                              kafka::Partition partition, kafka::Offset offset);
 
 // True for an id that may appear in an object name as it is: 1 to 64 of [0-9A-Za-z_-].
 bool IsPlainId(std::string_view id);

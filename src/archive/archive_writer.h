@@ -33,6 +33,7 @@
 #include "archive/segment_builder.h"
 #include "archive/segment_writer.h"
 #include "core/status.h"
+#include "kafka/topic_partition.h"
 #include "lake/object_store.h"
 
 namespace pinpipe::archive {
@@ -128,7 +129,7 @@ class ArchiveWriter {
   bool aborted_ = false;
   bool failed_ = false;  // a fatal error happened: drop everything after it
   std::vector<WriterEvent> events_;
-  std::set<std::pair<std::string, int32_t>> poisoned_;
+  std::set<kafka::TopicPartition> poisoned_;
   int64_t retries_ = 0;
 
   std::jthread thread_;  // last: started after everything above exists

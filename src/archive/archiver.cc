@@ -47,7 +47,14 @@ Archiver::Archiver(ArchiverOptions options, lake::ObjectStore* store, core::Regi
       rotation_(options_.rotation),
       planner_(options_.lateness, options_.watermark_idle),
       extractor_(options_.event_time),
-      registry_(registry) {
+      registry_(registry),
+      lag_(registry, "pinpipe_archive_lag",
+           "Records in Kafka not yet archived (high watermark - next offset to archive)"),
+      watermarks_(registry->AddGaugeFamily(
+          "pinpipe_archive_watermark_seconds",
+          "Event-time watermark per topic (Unix time): days ending before it minus the lateness "
+          "allowance are sealed",
+          {"topic"})) {
   for (core::RecordKind kind : core::kAllRecordKinds) {
     kind_of_topic_[options_.topics[static_cast<size_t>(kind)]] = kind;
   }
@@ -100,6 +107,11 @@ Archiver::Archiver(ArchiverOptions options, lake::ObjectStore* store, core::Regi
   store_retries_ = registry->AddCounter("pinpipe_archive_store_retries_total",
                                         "Retries of retriable object-store errors")
                        ->With({});
+  registry->AddCounterFunction(
+      "pinpipe_archive_store_requests_total",
+      "Requests sent to the object store (S3: HTTP requests, retries included; 0 for a local "
+      "directory)",
+      [store] { return static_cast<double>(store->requests_sent()); });
 }
 
 Archiver::~Archiver() = default;
@@ -171,7 +183,7 @@ Archiver::Part* Archiver::Find(const std::string& topic, int32_t partition) {
   if (last_part_ != nullptr && last_part_->partition == partition && last_part_->topic == topic) {
     return last_part_;
   }
-  auto it = parts_.find(PartKey{topic, partition});
+  auto it = parts_.find(kafka::TopicPartition{topic, partition});
   last_part_ = it == parts_.end() ? nullptr : it->second.get();
   return last_part_;
 }
@@ -289,13 +301,12 @@ std::vector<kafka::TopicPartitionOffset> Archiver::OnRebalance(
     DrainWriter();
     ProcessEvents();
     for (const auto& p : partitions) {
-      const PartKey key{p.topic, p.partition};
+      const kafka::TopicPartition key{p.topic, p.partition};
       planner_.Release(p.topic, p.partition);
       writer_->ClearPoison(p.topic, p.partition);
       parts_.erase(key);
       std::erase(to_reset_, key);
-      std::lock_guard<std::mutex> lock(gauges_mu_);
-      lag_.erase(key);
+      lag_.Forget({key});
     }
     last_part_ = nullptr;
     ArchiveLog(fmt::format("{} {} partition(s)", lost ? "lost" : "revoked", partitions.size()));
@@ -317,7 +328,7 @@ std::vector<kafka::TopicPartitionOffset> Archiver::OnRebalance(
     if (!Recover(part.get())) break;  // stopping, or fatal: Run() ends right after
     start.push_back({p.topic, p.partition, part->position.value_or(kafka::kOffsetBeginning)});
     topic_info_loaded_.erase(p.topic);  // another member may have opened days meanwhile
-    parts_[PartKey{p.topic, p.partition}] = std::move(part);
+    parts_[kafka::TopicPartition{p.topic, p.partition}] = std::move(part);
   }
   last_part_ = nullptr;
   ArchiveLog(fmt::format("assigned {} partition(s)", start.size()));
@@ -436,7 +447,7 @@ void Archiver::CheckDeadlines(TimePoint now) {
 
 void Archiver::ProcessEvents() {
   for (WriterEvent& e : writer_->TakeEvents()) {
-    const PartKey key{e.topic, e.partition};
+    const kafka::TopicPartition key{e.topic, e.partition};
     switch (e.kind) {
       case WriterEvent::Kind::kSegmentDone: {
         for (int64_t day : e.days) planner_.RemovePending(e.topic, day);
@@ -532,7 +543,7 @@ void Archiver::DrainWriter() {
   }
 }
 
-void Archiver::ResetPartition(const PartKey& key) {
+void Archiver::ResetPartition(const kafka::TopicPartition& key) {
   Part* part = Find(key.topic, key.partition);
   if (part == nullptr) return;
   DrainWriter();  // every segment of the partition still queued is dropped (poisoned)
@@ -587,46 +598,16 @@ void Archiver::SealTick(TimePoint now) {
 
 void Archiver::UpdateGauges() {
   const auto now = Clock::now();
-  std::map<PartKey, int64_t> lag;
-  for (const auto& [key, part] : parts_) {
-    const int64_t high = consumer_->CachedHighWatermark(key.topic, key.partition);
-    if (high < 0) continue;
-    lag[key] = part->position ? std::max<int64_t>(high - *part->position, 0) : high;
-  }
-  std::map<std::string, int64_t> watermarks;
+  std::map<kafka::TopicPartition, std::optional<int64_t>> next;
+  for (const auto& [key, part] : parts_) next[key] = part->position;
+  lag_.Update(*consumer_, next);
+  std::vector<core::GaugeFamily::Sample> watermarks;
   for (const std::string& topic : planner_.Topics()) {
-    if (auto w = planner_.Watermark(topic, now)) watermarks[topic] = *w;
+    if (auto w = planner_.Watermark(topic, now)) {
+      watermarks.push_back({{topic}, static_cast<double>(*w) / 1000.0});
+    }
   }
-  std::lock_guard<std::mutex> lock(gauges_mu_);
-  lag_ = std::move(lag);
-  watermarks_ = std::move(watermarks);
-}
-
-std::string Archiver::RenderGauges() const {
-  std::string out =
-      "# HELP pinpipe_archive_lag Records in Kafka not yet archived (high watermark - next "
-      "offset to archive)\n# TYPE pinpipe_archive_lag gauge\n";
-  std::lock_guard<std::mutex> lock(gauges_mu_);
-  for (const auto& [key, n] : lag_) {
-    fmt::format_to(std::back_inserter(out),
-                   "pinpipe_archive_lag{{topic=\"{}\",partition=\"{}\"}} {}\n", key.topic,
-                   key.partition, n);
-  }
-  out +=
-      "# HELP pinpipe_archive_watermark_seconds Event-time watermark per topic (Unix time): days "
-      "ending before it minus the lateness allowance are sealed\n"
-      "# TYPE pinpipe_archive_watermark_seconds gauge\n";
-  for (const auto& [topic, ms] : watermarks_) {
-    fmt::format_to(std::back_inserter(out), "pinpipe_archive_watermark_seconds{{topic=\"{}\"}} {}\n",
-                   topic, static_cast<double>(ms) / 1000.0);
-  }
-  fmt::format_to(std::back_inserter(out),
-                 "# HELP pinpipe_archive_store_requests_total Requests sent to the object store "
-                 "(S3: HTTP requests, retries included; 0 for a local directory)\n"
-                 "# TYPE pinpipe_archive_store_requests_total counter\n"
-                 "pinpipe_archive_store_requests_total {}\n",
-                 store_->requests_sent());
-  return out;
+  watermarks_->Replace(std::move(watermarks));
 }
 
 Status Archiver::Run(const std::atomic<bool>& stop) {
@@ -695,7 +676,7 @@ Status Archiver::Run(const std::atomic<bool>& stop) {
     CheckDeadlines(now);
     ProcessEvents();
     while (!to_reset_.empty() && fatal_.ok()) {
-      const PartKey key = to_reset_.back();
+      const kafka::TopicPartition key = to_reset_.back();
       to_reset_.pop_back();
       ResetPartition(key);
     }

@@ -19,8 +19,8 @@
 // end Run() with that status: the archiver stops loudly rather than write something wrong.
 //
 // Threading: Run() owns the consumer and uses it on its (calling) thread; rebalance callbacks
-// run inside Poll() on that thread. The ArchiveWriter has its own thread. RenderGauges() and the
-// registry's metrics may be read from any thread.
+// run inside Poll() on that thread. The ArchiveWriter has its own thread. The registry's metrics
+// (the lag and watermark gauges included) may be read from any thread.
 #pragma once
 
 #include <array>
@@ -47,6 +47,7 @@
 #include "core/status.h"
 #include "kafka/consumer.h"
 #include "kafka/consumer_state_log.h"
+#include "kafka/lag_gauge.h"
 #include "lake/object_store.h"
 
 namespace pinpipe::archive {
@@ -83,7 +84,8 @@ struct ArchiverOptions {
 
 class Archiver {
  public:
-  // `store` and `registry` must outlive the archiver.
+  // `store` and `registry` must outlive the archiver; `store` also the registry's last Render()
+  // (pinpipe_archive_store_requests_total reads it).
   Archiver(ArchiverOptions options, lake::ObjectStore* store, core::Registry* registry);
   ~Archiver();
   Archiver(const Archiver&) = delete;
@@ -95,10 +97,6 @@ class Archiver {
   // errors (permissions, bad keys).
   Status Run(const std::atomic<bool>& stop);
 
-  // pinpipe_archive_lag{topic,partition} (high watermark - next offset to archive) and
-  // pinpipe_archive_watermark_seconds{topic}, Prometheus text. Any thread.
-  std::string RenderGauges() const;
-
   // Totals since start (durable records and segments), for tests and the shutdown line.
   int64_t archived_records() const { return archived_records_.load(); }
   int64_t archived_segments() const { return archived_segments_.load(); }
@@ -106,11 +104,6 @@ class Archiver {
  private:
   using TimePoint = std::chrono::steady_clock::time_point;
   struct Part;
-  struct PartKey {
-    std::string topic;
-    int32_t partition = 0;
-    friend auto operator<=>(const PartKey&, const PartKey&) = default;
-  };
 
   Status Validate() const;
   std::vector<kafka::TopicPartitionOffset> OnRebalance(
@@ -130,7 +123,7 @@ class Archiver {
   void DrainWriter();
   // True once a stop was requested more than stop_timeout ago: the writer is then given up on.
   bool GiveUp();
-  void ResetPartition(const PartKey& key);
+  void ResetPartition(const kafka::TopicPartition& key);
   void SealTick(TimePoint now);
   // Partition count (from the cluster) and open days (from the lake) of a topic, for sealing.
   void LoadTopicInfo(const std::string& topic, TimePoint now);
@@ -155,13 +148,13 @@ class Archiver {
   core::RecordFieldReader ids_;
   // By codec and level; outlive the builders.
   std::map<std::pair<ArchiveCodec, int>, std::unique_ptr<FramePool>> pools_;
-  std::map<PartKey, std::unique_ptr<Part>> parts_;
+  std::map<kafka::TopicPartition, std::unique_ptr<Part>> parts_;
   Part* last_part_ = nullptr;  // cache: consecutive messages usually share a partition
   TimePoint next_deadline_check_{};
   TimePoint next_seal_tick_{};
   TimePoint next_gauge_update_{};
   kafka::ConsumerStateLog kafka_log_{[](const std::string& line) { ArchiveLog(line); }, "the lake"};
-  std::vector<PartKey> to_reset_;
+  std::vector<kafka::TopicPartition> to_reset_;
   std::optional<TimePoint> stop_seen_;
   bool gave_up_ = false;
   std::set<std::string> topic_info_loaded_;
@@ -187,10 +180,11 @@ class Archiver {
   std::atomic<int64_t> archived_records_{0};
   std::atomic<int64_t> archived_segments_{0};
 
-  // Gauge snapshot, written on the Run() thread and rendered on the HTTP thread.
-  mutable std::mutex gauges_mu_;
-  std::map<PartKey, int64_t> lag_;              // guarded by gauges_mu_
-  std::map<std::string, int64_t> watermarks_;   // guarded by gauges_mu_
+  // Gauges, set on the Run() thread (UpdateGauges, revocation), rendered by the registry:
+  // pinpipe_archive_lag{topic,partition} (high watermark - next offset to archive) and
+  // pinpipe_archive_watermark_seconds{topic}.
+  kafka::LagGauge lag_;
+  core::GaugeFamily* watermarks_;
 };
 
 }  // namespace pinpipe::archive

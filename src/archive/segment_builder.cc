@@ -52,7 +52,8 @@ Status SegmentBuilder::Add(int64_t offset, std::string_view value, int64_t event
   max_event_ms_ = std::max(max_event_ms_.value_or(event_ms), event_ms);
   if (settings_.layout == Layout::kOriginal) {
     raw_bytes_ += static_cast<int64_t>(value.size());
-    records_by_key_[OriginalObjectKey(settings_.kind, id, settings_.partition, offset)] =
+    const kafka::Partition partition(settings_.partition);
+    records_by_key_[OriginalObjectKey(settings_.kind, id, partition, kafka::Offset(offset))] =
         std::string(value);
     return Status::Ok();
   }

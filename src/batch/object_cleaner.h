@@ -2,7 +2,7 @@
 // extension: archive_codec.h) -> CleanChunks.
 //
 // Each line goes through the shared Transform (transform/transform.h), exactly as the speed
-// layer's BatchBuilder does: kRow rows are formatted as CSV, JSON and COPY lines (whichever the
+// layer's ChunkBuilder does: kRow rows are formatted as CSV, JSON and COPY lines (whichever the
 // day writes) with their dedup key; kDropped lines are counted; kInvalid lines become dead
 // letters, one JSON object per line:
 //   {"object":"<key>","line":<1-based>,"reason":"<field>: <msg> (<type>); ...","raw":"<line>"}

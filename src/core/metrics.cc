@@ -184,6 +184,26 @@ void HistogramFamily::Render(std::string* out) const {
   }
 }
 
+GaugeFamily::GaugeFamily(std::string name, std::string help, std::vector<std::string> label_names)
+    : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)) {}
+
+void GaugeFamily::Replace(std::vector<Sample> samples) {
+  std::lock_guard lock(mu_);
+  samples_ = std::move(samples);
+}
+
+void GaugeFamily::Render(std::string* out) const {
+  AppendHeader(name_, help_, "gauge", out);
+  std::lock_guard lock(mu_);
+  for (const Sample& s : samples_) {
+    *out += name_;
+    AppendLabels(label_names_, s.label_values, "", "", out);
+    *out += ' ';
+    AppendNumber(s.value, out);
+    *out += '\n';
+  }
+}
+
 CounterFamily* Registry::AddCounter(std::string name, std::string help,
                                     std::vector<std::string> label_names) {
   std::lock_guard lock(mu_);
@@ -203,13 +223,22 @@ HistogramFamily* Registry::AddHistogram(std::string name, std::string help,
 
 void Registry::AddGauge(std::string name, std::string help, std::function<double()> read) {
   std::lock_guard lock(mu_);
-  gauges_.push_back({std::move(name), std::move(help), std::move(read), "gauge"});
+  gauges_.push_back({std::move(name), std::move(help), std::move(read), "gauge", nullptr});
+}
+
+GaugeFamily* Registry::AddGaugeFamily(std::string name, std::string help,
+                                      std::vector<std::string> label_names) {
+  auto family = std::make_unique<GaugeFamily>(name, help, std::move(label_names));
+  GaugeFamily* out = family.get();
+  std::lock_guard lock(mu_);
+  gauges_.push_back({std::move(name), std::move(help), nullptr, "gauge", std::move(family)});
+  return out;
 }
 
 void Registry::AddCounterFunction(std::string name, std::string help,
                                   std::function<double()> read) {
   std::lock_guard lock(mu_);
-  gauges_.push_back({std::move(name), std::move(help), std::move(read), "counter"});
+  gauges_.push_back({std::move(name), std::move(help), std::move(read), "counter", nullptr});
 }
 
 std::string Registry::Render() const {
@@ -218,6 +247,10 @@ std::string Registry::Render() const {
   for (const auto& c : counters_) c->Render(&out);
   for (const auto& h : histograms_) h->Render(&out);
   for (const auto& g : gauges_) {
+    if (g.family) {
+      g.family->Render(&out);
+      continue;
+    }
     AppendHeader(g.name, g.help, g.type, &out);
     out += g.name + ' ';
     AppendNumber(g.read(), &out);

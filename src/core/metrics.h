@@ -81,6 +81,26 @@ class HistogramFamily {
   std::map<std::vector<std::string>, std::unique_ptr<Histogram>> cells_;  // guarded by mu_
 };
 
+// A family of gauges that differ by label values, set by their owner as a whole (e.g. a lag per
+// partition refreshed once a second): Replace() swaps in the new samples, so a cell that is not
+// in them (a partition no longer held) leaves the exposition. Samples render in the order given.
+class GaugeFamily {
+ public:
+  struct Sample {
+    std::vector<std::string> label_values;
+    double value = 0;
+  };
+  GaugeFamily(std::string name, std::string help, std::vector<std::string> label_names);
+  void Replace(std::vector<Sample> samples);
+  void Render(std::string* out) const;
+
+ private:
+  std::string name_, help_;
+  std::vector<std::string> label_names_;
+  mutable std::mutex mu_;
+  std::vector<Sample> samples_;  // guarded by mu_
+};
+
 class Registry {
  public:
   CounterFamily* AddCounter(std::string name, std::string help,
@@ -92,6 +112,10 @@ class Registry {
   // A counter kept elsewhere (e.g. an atomic of the HTTP server), read when rendering; `read`
   // must never decrease.
   void AddCounterFunction(std::string name, std::string help, std::function<double()> read);
+  // Labeled gauges set by their owner (see GaugeFamily). Rendered among the gauges above, in
+  // the order all of them were added.
+  GaugeFamily* AddGaugeFamily(std::string name, std::string help,
+                              std::vector<std::string> label_names);
 
   // The whole registry in Prometheus text exposition format 0.0.4.
   std::string Render() const;
@@ -101,6 +125,7 @@ class Registry {
     std::string name, help;
     std::function<double()> read;
     const char* type = "gauge";  // or "counter" (AddCounterFunction)
+    std::unique_ptr<GaugeFamily> family;  // AddGaugeFamily: rendered by the family instead
   };
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<CounterFamily>> counters_;      // guarded by mu_

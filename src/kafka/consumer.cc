@@ -43,7 +43,7 @@ Consumer::Consumer(KafkaHandle rk, std::unique_ptr<Hook> hook, size_t fetch_wake
 
 void Consumer::WakerLoop(std::stop_token stop) {
   while (true) {
-    std::set<std::pair<std::string, int32_t>> request;
+    std::set<TopicPartition> request;
     {
       std::unique_lock<std::mutex> lock(wake_mu_);
       if (!wake_cv_.wait(lock, stop, [this] { return !wake_request_.empty(); })) return;
@@ -163,7 +163,7 @@ std::optional<Message> Consumer::Poll(std::chrono::milliseconds timeout) {
     bytes_since_wake_ += raw->len + raw->key_len;
     // Records come in runs per partition: only a change of partition costs a set insert.
     if (polled_since_wake_.size() < 64 &&
-        (m.partition != last_polled_.second || m.topic != last_polled_.first)) {
+        (m.partition != last_polled_.partition || m.topic != last_polled_.topic)) {
       last_polled_ = {m.topic, m.partition};
       polled_since_wake_.insert(last_polled_);
     }

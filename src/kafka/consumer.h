@@ -23,6 +23,7 @@
 
 #include "core/status.h"
 #include "kafka/handles.h"
+#include "kafka/topic_partition.h"
 
 namespace pinpipe::kafka {
 
@@ -34,6 +35,7 @@ struct TopicPartitionOffset {
   std::string topic;
   int32_t partition = 0;
   int64_t offset = kOffsetBeginning;
+  TopicPartition key() const { return {topic, partition}; }
 };
 
 enum class RebalanceEvent : uint8_t { kAssign, kRevoke };
@@ -144,13 +146,13 @@ class Consumer {
   // Poll() thread only.
   const size_t fetch_wake_bytes_;
   size_t bytes_since_wake_ = 0;
-  std::set<std::pair<std::string, int32_t>> polled_since_wake_;
-  std::pair<std::string, int32_t> last_polled_{"", -1};
+  std::set<TopicPartition> polled_since_wake_;
+  TopicPartition last_polled_{"", -1};
 
   // Shared between Poll() and the waker thread.
   mutable std::mutex wake_mu_;
   std::condition_variable_any wake_cv_;
-  std::set<std::pair<std::string, int32_t>> wake_request_;  // guarded by wake_mu_
+  std::set<TopicPartition> wake_request_;  // guarded by wake_mu_
   uint64_t fetch_wakes_ = 0;                                // guarded by wake_mu_
   std::jthread waker_;  // only with fetch_wake_bytes_ > 0; stopped before rk_ is destroyed
 };

@@ -2,13 +2,13 @@
 
 namespace pinpipe::stream {
 
-void OffsetBook::Own(const PartitionKey& key, std::optional<int64_t> stored) {
+void OffsetBook::Own(const kafka::TopicPartition& key, std::optional<int64_t> stored) {
   parts_[key] = State{stored, std::nullopt};
 }
 
-void OffsetBook::Release(const PartitionKey& key) { parts_.erase(key); }
+void OffsetBook::Release(const kafka::TopicPartition& key) { parts_.erase(key); }
 
-bool OffsetBook::Accept(const PartitionKey& key, int64_t offset) {
+bool OffsetBook::Accept(const kafka::TopicPartition& key, int64_t offset) {
   auto it = parts_.find(key);
   if (it == parts_.end() || offset < 0) return false;
   State& s = it->second;
@@ -53,14 +53,14 @@ std::vector<kafka::TopicPartitionOffset> OffsetBook::SeekPositions() const {
   return out;
 }
 
-std::vector<PartitionKey> OffsetBook::Owned() const {
-  std::vector<PartitionKey> out;
+std::vector<kafka::TopicPartition> OffsetBook::Owned() const {
+  std::vector<kafka::TopicPartition> out;
   out.reserve(parts_.size());
   for (const auto& [key, s] : parts_) out.push_back(key);
   return out;
 }
 
-std::optional<int64_t> OffsetBook::Position(const PartitionKey& key) const {
+std::optional<int64_t> OffsetBook::Position(const kafka::TopicPartition& key) const {
   auto it = parts_.find(key);
   if (it == parts_.end()) return std::nullopt;
   return it->second.pending ? it->second.pending : it->second.stored;

@@ -184,12 +184,12 @@ Status EnsureSpeedTables(pg::Connection& conn, const transform::Transform& trans
   return tx.Commit();
 }
 
-StatusOr<std::map<PartitionKey, int64_t>> PgSink::LoadOffsets() {
+StatusOr<std::map<kafka::TopicPartition, int64_t>> PgSink::LoadOffsets() {
   ASSIGN_OR_RETURN(pg::Result r,
                    conn_.ExecParams("SELECT topic, partition, next_offset FROM "
                                     "pinpipe_stream_offsets WHERE consumer_group = $1",
                                     {group_}));
-  std::map<PartitionKey, int64_t> out;
+  std::map<kafka::TopicPartition, int64_t> out;
   for (int i = 0; i < r.rows(); ++i) {
     out[{std::string(r.GetValue(i, 0)), std::stoi(std::string(r.GetValue(i, 1)))}] =
         std::stoll(std::string(r.GetValue(i, 2)));
@@ -198,7 +198,7 @@ StatusOr<std::map<PartitionKey, int64_t>> PgSink::LoadOffsets() {
 }
 
 Status PgSink::CopyRaw(const std::string& sql, std::string_view data, int64_t* rows) {
-  // The batch builder's COPY text goes out from its own buffer (SendLines: no copy).
+  // The chunk builder's COPY text goes out from its own buffer (SendLines: no copy).
   ASSIGN_OR_RETURN(pg::CopyIn copy, pg::CopyIn::Start(conn_, sql));
   RETURN_IF_ERROR(copy.SendLines(data));
   ASSIGN_OR_RETURN(int64_t stored, copy.Finish());
@@ -288,7 +288,7 @@ StatusOr<int64_t> PgSink::WriteTableRowSafe(core::RecordKind kind, const Prepare
 
 // Rows [lo, hi) hold at least one row PostgreSQL refuses. Each half is tried under its own
 // savepoint: a half that loads is kept, a refused single row is dead-lettered, a refused larger
-// half is split again. A batch with r bad rows of n costs about 2 r log2(n) extra COPYs.
+// half is split again. A chunk with r bad rows of n costs about 2 r log2(n) extra COPYs.
 StatusOr<int64_t> PgSink::Bisect(core::RecordKind kind, const PreparedTable& table,
                                  const std::vector<size_t>& starts, size_t lo, size_t hi,
                                  WriteResult* result, std::string* rejected_letters) {
@@ -335,17 +335,17 @@ void PgSink::Reject(const PreparedTable& table, const std::vector<size_t>& start
   if (result->rejected++ == 0) result->first_rejection = reason.substr(0, reason.find('\n'));
 }
 
-StatusOr<WriteResult> PgSink::Write(const PreparedBatch& batch, double duration_ms) {
+StatusOr<WriteResult> PgSink::Write(const PreparedChunk& chunk, double duration_ms) {
   WriteResult result;
-  // TEMP staging tables are created outside the batch transaction, so that a rolled-back batch
+  // TEMP staging tables are created outside the chunk transaction, so that a rolled-back chunk
   // cannot take them away while staging_ready_ says they exist.
   for (core::RecordKind kind : core::kAllRecordKinds) {
-    if (transform_->table(kind).dedup_column && batch.tables[static_cast<size_t>(kind)].rows > 0) {
+    if (transform_->table(kind).dedup_column && chunk.tables[static_cast<size_t>(kind)].rows > 0) {
       RETURN_IF_ERROR(EnsureStaging(kind));
     }
   }
   ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(conn_));
-  ASSIGN_OR_RETURN(bool owned, ApplyOffsets(batch.offsets));
+  ASSIGN_OR_RETURN(bool owned, ApplyOffsets(chunk.offsets));
   if (!owned) {
     RETURN_IF_ERROR(tx.Rollback());
     result.conflict = true;
@@ -354,21 +354,21 @@ StatusOr<WriteResult> PgSink::Write(const PreparedBatch& batch, double duration_
   std::string rejected_letters;
   for (core::RecordKind kind : core::kAllRecordKinds) {
     const size_t k = static_cast<size_t>(kind);
-    if (batch.tables[k].rows == 0) continue;
+    if (chunk.tables[k].rows == 0) continue;
     ASSIGN_OR_RETURN(result.inserted[k],
-                     WriteTableRowSafe(kind, batch.tables[k], &result, &rejected_letters));
+                     WriteTableRowSafe(kind, chunk.tables[k], &result, &rejected_letters));
   }
-  if (batch.dead > 0) {
+  if (chunk.dead > 0) {
     RETURN_IF_ERROR(CopyRaw(
         "COPY pinpipe_dead_letters (topic, partition, kafka_offset, raw, reason) FROM STDIN",
-        batch.dead_letters, nullptr));
+        chunk.dead_letters, nullptr));
   }
   if (result.rejected > 0) {
     RETURN_IF_ERROR(CopyRaw(
         "COPY pinpipe_dead_letters (topic, partition, kafka_offset, raw, reason, stage) FROM STDIN",
         rejected_letters, nullptr));
   }
-  // rows = what the tables got: not the batch's rows refused by PostgreSQL (dead letters) nor
+  // rows = what the tables got: not the chunk's rows refused by PostgreSQL (dead letters) nor
   // those the staging path's ON CONFLICT DO NOTHING skipped (counted in dedup), so that
   // rows + dropped + dead + dedup + rejected = records.
   int64_t stored = 0;
@@ -379,10 +379,10 @@ StatusOr<WriteResult> PgSink::Write(const PreparedBatch& batch, double duration_
               "INSERT INTO pinpipe_stream_batches (consumer_group, records, rows, dropped, dead, "
               "dedup, duration_ms, quality, rejected) "
               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)",
-              {group_, std::to_string(batch.records), std::to_string(stored),
-               std::to_string(batch.dropped), std::to_string(batch.dead),
-               std::to_string(batch.dedup_in_batch + result.dedup_stored),
-               fmt::format("{:.3f}", duration_ms), batch.quality.ToJson(),
+              {group_, std::to_string(chunk.records), std::to_string(stored),
+               std::to_string(chunk.dropped), std::to_string(chunk.dead),
+               std::to_string(chunk.dedup_in_chunk + result.dedup_stored),
+               fmt::format("{:.3f}", duration_ms), chunk.quality.ToJson(),
                std::to_string(result.rejected)})
           .status());
   RETURN_IF_ERROR(tx.Commit());

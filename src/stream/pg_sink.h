@@ -1,12 +1,12 @@
 // PgSink: the speed layer's PostgreSQL side: schema, stored offsets, and the one transaction
-// per micro-batch that makes the stream exactly once.
+// per chunk that makes the stream exactly once.
 //
 // Write() runs, in one transaction: the offset compare-and-sets first (so a worker that lost a
 // partition finds out before copying anything, and the row locks serialise two workers on one
 // partition), then one COPY per kind, dead letters, a pinpipe_stream_batches row, COMMIT. Tables
-// with a dedup column (pins: unique_id) must not get a row twice even across batches and
+// with a dedup column (pins: unique_id) must not get a row twice even across chunks and
 // restarts: by default the rows are COPYed straight into the table inside a SAVEPOINT, and only
-// when that hits a unique violation (a duplicate from an earlier batch, rare) the savepoint is
+// when that hits a unique violation (a duplicate from an earlier chunk, rare) the savepoint is
 // rolled back and the rows go through a TEMP staging table with INSERT ... ON CONFLICT DO
 // NOTHING. Both paths store each unique key once; the fast one avoids a second copy of every row.
 //
@@ -23,7 +23,7 @@
 
 #include "core/status.h"
 #include "pg/connection.h"
-#include "stream/batch_builder.h"
+#include "stream/chunk_builder.h"
 #include "stream/offset_book.h"
 #include "transform/transform.h"
 
@@ -41,7 +41,7 @@ struct WriteResult {
   bool used_staging = false;
   // Rows PostgreSQL itself refused (a value its column type or a constraint rejects, SQLSTATE
   // class 22 or 23): each is dead-lettered alone with the server's message, the rest of the
-  // batch is stored. `first_rejection` is one of the messages, for the log.
+  // chunk is stored. `first_rejection` is one of the messages, for the log.
   int64_t rejected = 0;
   std::string first_rejection;
 };
@@ -58,11 +58,11 @@ class PgSink {
   Status EnsureSchema();
 
   // next_offset of every partition of `topics` stored for the group.
-  StatusOr<std::map<PartitionKey, int64_t>> LoadOffsets();
+  StatusOr<std::map<kafka::TopicPartition, int64_t>> LoadOffsets();
 
-  // Writes `batch` and advances its offsets in one transaction (see the class comment).
+  // Writes `chunk` and advances its offsets in one transaction (see the class comment).
   // A CAS miss is not an error: result.conflict is set and the transaction rolled back.
-  StatusOr<WriteResult> Write(const PreparedBatch& batch, double duration_ms);
+  StatusOr<WriteResult> Write(const PreparedChunk& chunk, double duration_ms);
 
   bool healthy() const { return conn_.healthy(); }
   pg::Connection& connection() { return conn_; }
@@ -94,13 +94,13 @@ class PgSink {
   std::array<bool, kKinds> staging_ready_{};     // TEMP tables live per connection
 };
 
-// The SQL of the speed layer's own tables (offsets, dead letters, batches).
+// The SQL of the speed layer's own tables (offsets, dead letters, the chunk log pinpipe_stream_batches).
 std::string StreamTablesSql();
 
 // Creates the speed layer's tables if missing, in schema public of `conn`'s database: one per
 // kind (the transform's columns, then kafka_ts, loaded_at, dt, kafka_partition, kafka_offset and
 // a BRIN index on kafka_offset; a table of an earlier version gets the missing columns, its rows'
-// dt from kafka_ts), the offsets, dead-letter and batch tables. One transaction, serialised
+// dt from kafka_ts), the offsets, dead-letter and chunk-log tables. One transaction, serialised
 // across workers by an advisory lock. Errors: InvalidArgument when a transform column is named
 // like a lineage column; the connection's (e.g. a table with incompatible columns).
 Status EnsureSpeedTables(pg::Connection& conn, const transform::Transform& transform);

@@ -1,7 +1,6 @@
 #include "stream/stream_worker.h"
 
 #include <algorithm>
-#include <future>
 #include <iostream>
 #include <thread>
 
@@ -29,10 +28,14 @@ StreamWorker::StreamWorker(StreamOptions options,
       transform_(std::move(transform)),
       backoff_(options_.backoff_initial, options_.backoff_max),
       cutter_(options_.limits),
-      kafka_log_([](const std::string& line) { Log(line); }, "PostgreSQL") {
+      kafka_log_([](const std::string& line) { Log(line); }, "PostgreSQL"),
+      lag_(registry, "pinpipe_stream_lag",
+           "Records in Kafka not yet committed to PostgreSQL (high watermark - next offset)") {
   const int lanes = std::max(options_.writers, 1);
-  for (int i = 0; i < lanes; ++i) builders_.push_back(std::make_unique<BatchBuilder>(transform_, options_.event_time));
-  batch_timestamps_.resize(static_cast<size_t>(lanes));
+  for (int i = 0; i < lanes; ++i) builders_.push_back(std::make_unique<ChunkBuilder>(transform_, options_.event_time));
+  chunk_timestamps_.resize(static_cast<size_t>(lanes));
+  written_.resize(static_cast<size_t>(lanes));
+  for (int i = 0; i < lanes; ++i) writers_.push_back(std::make_unique<LaneThread>());
   for (core::RecordKind kind : core::kAllRecordKinds) {
     kind_of_topic_[options_.topics[static_cast<size_t>(kind)]] = kind;
   }
@@ -45,11 +48,11 @@ StreamWorker::StreamWorker(StreamOptions options,
   rejected_ = records->With({"rejected_by_postgres"});
   dedup_ = records->With({"duplicate"});
   stale_ = records->With({"stale"});
-  auto* batches = registry->AddCounter("pinpipe_stream_batches_total",
-                                       "Micro-batches by result", {"result"});
-  batches_committed_ = batches->With({"committed"});
-  batches_conflict_ = batches->With({"offset_conflict"});
-  batches_failed_ = batches->With({"failed"});
+  auto* chunks = registry->AddCounter("pinpipe_stream_batches_total",
+                                       "Chunks by result", {"result"});
+  chunks_committed_ = chunks->With({"committed"});
+  chunks_conflict_ = chunks->With({"offset_conflict"});
+  chunks_failed_ = chunks->With({"failed"});
   reconnects_ = registry->AddCounter("pinpipe_stream_pg_reconnects_total",
                                      "PostgreSQL reconnections")
                     ->With({});
@@ -60,16 +63,16 @@ StreamWorker::StreamWorker(StreamOptions options,
                                      "Rows committed to PostgreSQL, by table", {"table"});
   quality_ = registry->AddCounter("pinpipe_stream_quality_total",
                                   "Transform data-quality counters (values changed or nulled, "
-                                  "rows dropped), committed batches only",
+                                  "rows dropped), committed chunks only",
                                   {"rule", "effect"});
-  batch_records_ = registry
+  chunk_records_ = registry
                        ->AddHistogram("pinpipe_stream_batch_records",
-                                      "Records per committed micro-batch", {},
+                                      "Records per committed chunk", {},
                                       {1, 10, 100, 1000, 2000, 5000, 10000, 20000, 50000, 100000})
                        ->With({});
   commit_seconds_ = registry
                         ->AddHistogram("pinpipe_stream_commit_seconds",
-                                       "PostgreSQL transaction time per micro-batch", {},
+                                       "PostgreSQL transaction time per chunk", {},
                                        core::LatencyBuckets())
                         ->With({});
   visible_seconds_ = registry
@@ -141,7 +144,7 @@ bool StreamWorker::Reseek() {
     sinks_.clear();
     return false;
   }
-  for (const PartitionKey& key : book_.Owned()) {
+  for (const kafka::TopicPartition& key : book_.Owned()) {
     auto it = stored->find(key);
     book_.Own(key, it == stored->end() ? std::nullopt : std::optional<int64_t>(it->second));
   }
@@ -155,20 +158,21 @@ std::vector<kafka::TopicPartitionOffset> StreamWorker::OnRebalance(
     kafka::RebalanceEvent event, const std::vector<kafka::TopicPartitionOffset>& partitions,
     bool lost) {
   if (event == kafka::RebalanceEvent::kRevoke) {
-    // Finish the batch while the partitions are still ours; if they were lost the CAS refuses.
+    // Finish the chunk while the partitions are still ours; if they were lost the CAS refuses.
     Flush();
     Drain();
+    std::vector<kafka::TopicPartition> gone;
     for (const auto& p : partitions) {
-      book_.Release({p.topic, p.partition});
-      std::lock_guard<std::mutex> lock(lag_mu_);
-      lag_.erase({p.topic, p.partition});
+      book_.Release(p.key());
+      gone.push_back(p.key());
     }
+    lag_.Forget(gone);
     Log(fmt::format("{} {} partition(s)", lost ? "lost" : "revoked", partitions.size()));
     return {};
   }
   // Assign: start exactly where PostgreSQL says. Without PostgreSQL there is nothing safe to
   // start from, so wait for it here (the stop flag still ends the wait).
-  Drain();  // the sinks are the writers' while a batch is in flight
+  Drain();  // the sinks are the writers' while a chunk is in flight
   while (!stop_->load()) {
     if (sinks_.empty()) {
       Status fatal;
@@ -181,7 +185,7 @@ std::vector<kafka::TopicPartitionOffset> StreamWorker::OnRebalance(
       continue;
     }
     for (const auto& p : partitions) {
-      PartitionKey key{p.topic, p.partition};
+      kafka::TopicPartition key{p.topic, p.partition};
       auto it = stored->find(key);
       book_.Own(key, it == stored->end() ? std::nullopt : std::optional<int64_t>(it->second));
     }
@@ -211,84 +215,85 @@ void StreamWorker::HandleMessage(const kafka::Message& m, Clock::time_point now)
     return;
   }
   const size_t lane = LaneOf(m.partition);
-  builders_[lane]->Add(kind->second, m.topic, m.partition, m.offset, m.value, m.timestamp_ms);
-  batch_timestamps_[lane].push_back(m.timestamp_ms);
+  builders_[lane]->Add(kind->second, m.topic, kafka::Partition(m.partition), kafka::Offset(m.offset),
+                       m.value, m.timestamp_ms);
+  chunk_timestamps_[lane].push_back(m.timestamp_ms);
   cutter_.Add(m.value.size(), now);
 }
 
-void StreamWorker::DiscardBatch() {
+void StreamWorker::DiscardChunk() {
   for (auto& b : builders_) b->Discard();
-  for (auto& ts : batch_timestamps_) ts.clear();
+  for (auto& ts : chunk_timestamps_) ts.clear();
 }
 
 void StreamWorker::Flush() {
-  const auto batch_started = cutter_.started();
+  const auto chunk_started = cutter_.started();
   cutter_.Reset();
   if (!book_.HasPending()) {
-    DiscardBatch();
+    DiscardChunk();
     return;
   }
-  // One batch in flight at most: the previous one must be settled first (its failure or
+  // One chunk in flight at most: the previous one must be settled first (its failure or
   // conflict makes this one's offsets wrong, and Drain() then abandons it).
   Drain();
   if (!book_.HasPending()) return;  // abandoned by Drain()
   if (sinks_.empty()) {
     book_.AbandonPending();
-    DiscardBatch();
+    DiscardChunk();
     return;
   }
   const std::vector<OffsetUpdate> offsets = book_.PendingUpdates();
-  // Optimistic: the next batch's compare-and-sets expect this one's end.
+  // Optimistic: the next chunk's compare-and-sets expect this one's end.
   book_.CommitPending();
   const double duration_ms =
-      std::chrono::duration<double, std::milli>(Clock::now() - batch_started).count();
+      std::chrono::duration<double, std::milli>(Clock::now() - chunk_started).count();
   for (size_t lane = 0; lane < builders_.size(); ++lane) {
-    PreparedBatch batch = builders_[lane]->Take();
+    PreparedChunk chunk = builders_[lane]->Take();
     for (const OffsetUpdate& u : offsets) {
-      if (LaneOf(u.key.partition) == lane) batch.offsets.push_back(u);
+      if (LaneOf(u.key.partition) == lane) chunk.offsets.push_back(u);
     }
-    std::vector<int64_t> timestamps = std::move(batch_timestamps_[lane]);
-    batch_timestamps_[lane].clear();
-    if (batch.offsets.empty()) continue;  // no record of this lane's partitions
-    PgSink* sink = sinks_[lane].get();
-    inflight_.push_back(std::async(
-        std::launch::async,
-        [sink, duration_ms](PreparedBatch b, std::vector<int64_t> ts) {
-          Written w;
-          const auto started = Clock::now();
-          w.result = sink->Write(b, duration_ms);
-          w.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-          w.batch = std::move(b);
-          w.timestamps = std::move(ts);
-          return w;
-        },
-        std::move(batch), std::move(timestamps)));
+    std::vector<int64_t> timestamps = std::move(chunk_timestamps_[lane]);
+    chunk_timestamps_[lane].clear();
+    if (chunk.offsets.empty()) continue;  // no record of this lane's partitions
+    Written& w = written_[lane];
+    w.chunk = std::move(chunk);
+    w.timestamps = std::move(timestamps);
+    writers_[lane]->Submit([&w, sink = sinks_[lane].get(), duration_ms] {
+      const auto started = Clock::now();
+      w.result = sink->Write(w.chunk, duration_ms);
+      w.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    });
+    inflight_.push_back(lane);
   }
 }
 
 void StreamWorker::Drain() {
   if (inflight_.empty()) return;
   std::vector<Written> lanes;
-  for (auto& f : inflight_) lanes.push_back(f.get());
+  for (size_t lane : inflight_) {
+    writers_[lane]->Wait();
+    lanes.push_back(std::move(written_[lane]));
+    written_[lane] = Written{};
+  }
   inflight_.clear();
   bool failed = false;
   bool conflict = false;
   const int64_t now_ms = NowMillis();
   std::vector<kafka::TopicPartitionOffset> positions;
   for (Written& w : lanes) {
-    const PreparedBatch& batch = w.batch;
+    const PreparedChunk& chunk = w.chunk;
     StatusOr<WriteResult>& r = w.result;
     if (!r.ok()) {
       failed = true;
-      batches_failed_->Inc();
+      chunks_failed_->Inc();
       Log(fmt::format(
-          "batch of {} records not written ({}); will retry from PostgreSQL's offsets",
-          batch.records, r.status().ToString()));
+          "chunk of {} records not written ({}); will retry from PostgreSQL's offsets",
+          chunk.records, r.status().ToString()));
       continue;
     }
     if (r->conflict) {
       conflict = true;
-      batches_conflict_->Inc();
+      chunks_conflict_->Inc();
       continue;
     }
     // This lane's transaction committed, whatever happened to the others.
@@ -299,36 +304,36 @@ void StreamWorker::Drain() {
       inserted += n;
     }
     rows_ok_->Inc(inserted);
-    dropped_->Inc(batch.dropped);
-    dead_->Inc(batch.dead);
+    dropped_->Inc(chunk.dropped);
+    dead_->Inc(chunk.dead);
     rejected_->Inc(r->rejected);
     if (r->rejected > 0) {
       Log(fmt::format("{} row(s) rejected by PostgreSQL, dead-lettered with stage 'load' ({})",
                       r->rejected, r->first_rejection));
     }
-    dedup_->Inc(batch.dedup_in_batch + r->dedup_stored);
-    batches_committed_->Inc();
-    batch_records_->Observe(static_cast<double>(batch.records));
+    dedup_->Inc(chunk.dedup_in_chunk + r->dedup_stored);
+    chunks_committed_->Inc();
+    chunk_records_->Observe(static_cast<double>(chunk.records));
     commit_seconds_->Observe(w.seconds);
-    for (const auto& [key, n] : batch.quality.changed) quality_->With({key, "changed"})->Inc(n);
-    for (const auto& [key, n] : batch.quality.nulled) quality_->With({key, "nulled"})->Inc(n);
-    for (const auto& [key, n] : batch.quality.unparseable) {
+    for (const auto& [key, n] : chunk.quality.changed) quality_->With({key, "changed"})->Inc(n);
+    for (const auto& [key, n] : chunk.quality.nulled) quality_->With({key, "nulled"})->Inc(n);
+    for (const auto& [key, n] : chunk.quality.unparseable) {
       quality_->With({key, "unparseable"})->Inc(n);
     }
-    for (const auto& [key, n] : batch.quality.dropped) quality_->With({key, "dropped"})->Inc(n);
+    for (const auto& [key, n] : chunk.quality.dropped) quality_->With({key, "dropped"})->Inc(n);
     for (int64_t ts : w.timestamps) {
       if (ts >= 0) visible_seconds_->Observe(static_cast<double>(now_ms - ts) / 1000.0);
     }
     committed_rows_ += inserted;
-    ++committed_batches_;
-    for (const auto& u : batch.offsets) positions.push_back({u.key.topic, u.key.partition, u.next});
+    ++committed_chunks_;
+    for (const auto& u : chunk.offsets) positions.push_back({u.key.topic, u.key.partition, u.next});
   }
   if (failed || conflict) {
     // The failed or refused lanes stored nothing (their transactions did not commit), and the
-    // batch being built continued from the optimistic ends: drop it, then restart every
+    // chunk being built continued from the optimistic ends: drop it, then restart every
     // partition from PostgreSQL (which also holds what the other lanes committed).
     book_.AbandonPending();
-    DiscardBatch();
+    DiscardChunk();
     cutter_.Reset();
   }
   if (failed) {
@@ -346,26 +351,11 @@ void StreamWorker::Drain() {
 }
 
 void StreamWorker::UpdateLag() {
-  std::map<PartitionKey, int64_t> lag;
+  std::map<kafka::TopicPartition, std::optional<int64_t>> next;
   for (const auto& p : book_.SeekPositions()) {
-    const int64_t high = consumer_->CachedHighWatermark(p.topic, p.partition);
-    if (high < 0) continue;
-    lag[{p.topic, p.partition}] = p.offset >= 0 ? std::max<int64_t>(high - p.offset, 0) : high;
+    next[p.key()] = p.offset >= 0 ? std::optional<int64_t>(p.offset) : std::nullopt;
   }
-  std::lock_guard<std::mutex> lock(lag_mu_);
-  lag_ = std::move(lag);
-}
-
-std::string StreamWorker::RenderLag() const {
-  std::string out =
-      "# HELP pinpipe_stream_lag Records in Kafka not yet committed to PostgreSQL "
-      "(high watermark - next offset)\n# TYPE pinpipe_stream_lag gauge\n";
-  std::lock_guard<std::mutex> lock(lag_mu_);
-  for (const auto& [key, n] : lag_) {
-    fmt::format_to(std::back_inserter(out), "pinpipe_stream_lag{{topic=\"{}\",partition=\"{}\"}} {}\n",
-                   key.topic, key.partition, n);
-  }
-  return out;
+  lag_.Update(*consumer_, next);
 }
 
 Status StreamWorker::Run(const std::atomic<bool>& stop) {
@@ -417,13 +407,13 @@ Status StreamWorker::Run(const std::atomic<bool>& stop) {
       if (!Reseek()) continue;
     }
     auto timeout = std::min(cutter_.TimeLeft(now), std::chrono::milliseconds(200));
-    // A due batch waiting for the writer: look again soon, without spinning.
+    // A due chunk waiting for the writer: look again soon, without spinning.
     if (timeout.count() == 0 && WriteInFlight()) timeout = std::chrono::milliseconds(2);
     std::optional<kafka::Message> m = consumer_->Poll(timeout);
     now = Clock::now();  // one clock read per record
     if (m) HandleMessage(*m, now);
     kafka_log_.Check(*consumer_);
-    // While the writer is busy the batch keeps growing (up to its record/byte limits): a
+    // While the writer is busy the chunk keeps growing (up to its record/byte limits): a
     // lagging worker writes fewer, larger transactions.
     if (WriteDone()) Drain();
     if (cutter_.ShouldCut(now) &&
@@ -439,8 +429,8 @@ Status StreamWorker::Run(const std::atomic<bool>& stop) {
   Flush();
   Drain();
   Status closed = consumer_->Close();
-  Log(fmt::format("stopped: {} rows in {} batches", committed_rows_.load(),
-                  committed_batches_.load()));
+  Log(fmt::format("stopped: {} rows in {} chunks", committed_rows_.load(),
+                  committed_chunks_.load()));
   return closed;
 }
 

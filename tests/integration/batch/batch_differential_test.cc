@@ -1,4 +1,4 @@
-// Differential test: the same records through the speed layer's path (stream::BatchBuilder, the
+// Differential test: the same records through the speed layer's path (stream::ChunkBuilder, the
 // per-record code of `pinpipe stream`, COPYed into the speed layer's own tables) and through
 // archive objects + the batch job give identical cleaned rows, column by column, and the same
 // dead-letter, dropped and duplicate counts. The records are realistic synthetic posts replayed
@@ -11,7 +11,7 @@
 
 #include "batch_pg_fixture.h"
 #include "pg/copy_in.h"
-#include "stream/batch_builder.h"
+#include "stream/chunk_builder.h"
 #include "stream/pg_sink.h"
 
 namespace pinpipe::batch {
@@ -64,16 +64,16 @@ class BatchDifferentialTest : public BatchJobPgTest {
     }
 
     // The speed layer's path, fed in the batch job's commit order (object key, then line).
-    stream::BatchBuilder builder(t);
+    stream::ChunkBuilder builder(t);
     for (size_t k = 0; k < 3; ++k) {
       for (const auto& [key, lines] : objects[k]) {
         for (const Line* l : lines) {
-          builder.Add(static_cast<RecordKind>(k), kTopics[k], l->partition, l->offset, l->value,
-                      1700000000000);
+          builder.Add(static_cast<RecordKind>(k), kTopics[k], kafka::Partition(l->partition),
+                      kafka::Offset(l->offset), l->value, 1700000000000);
         }
       }
     }
-    stream::PreparedBatch speed = builder.Take();
+    stream::PreparedChunk speed = builder.Take();
     auto conn = pg::Connection::Open(dsn);
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
     // The speed layer's own tables (schema public), as `pinpipe stream` creates them.
@@ -101,7 +101,7 @@ class BatchDifferentialTest : public BatchJobPgTest {
     EXPECT_EQ(day.rows(), speed.rows);
     EXPECT_EQ(day.dropped(), speed.dropped);
     EXPECT_EQ(day.dead(), speed.dead);
-    EXPECT_EQ(day.duplicates(), speed.dedup_in_batch);
+    EXPECT_EQ(day.duplicates(), speed.dedup_in_chunk);
 
     for (RecordKind kind : core::kAllRecordKinds) {
       const transform::TableDef& def = t->table(kind);

@@ -78,7 +78,7 @@ class StreamTest : public ::testing::Test {
     o.topics = topics_;
     o.pg_dsn = db_->dsn();
     o.group = group_;
-    o.limits.max_records = 64;  // many batches: cross-batch dedup and offset CAS get exercised
+    o.limits.max_records = 64;  // many chunks: cross-chunk dedup and offset CAS get exercised
     o.limits.max_age = milliseconds(50);
     o.kafka_extra = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}};
     return o;
@@ -202,7 +202,7 @@ TEST_P(StreamLanesTest, ExactlyOnceCleanedDedupedAndDeadLettered) {
                           "reason LIKE '%int_type%'", topics_[0])), 1);
   EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM pinpipe_dead_letters WHERE topic = '{}'",
                           topics_[1])), 1);
-  // Batch bookkeeping adds up.
+  // Chunk bookkeeping adds up.
   EXPECT_EQ(Q("SELECT sum(records) FROM pinpipe_stream_batches"), 653 + 51 + 50);
   EXPECT_EQ(Q("SELECT sum(dedup) FROM pinpipe_stream_batches"), 150);
   EXPECT_EQ(Q("SELECT sum(dead) FROM pinpipe_stream_batches"), 3);
@@ -237,7 +237,7 @@ TEST_P(StreamLanesTest, ExactlyOnceCleanedDedupedAndDeadLettered) {
 
 // A row that passes the transform but that PostgreSQL refuses (here: a CHECK constraint the
 // user added to the output table) is dead-lettered alone with the server's message and stage
-// 'load'; the other rows of its batch are stored, and the stream goes on.
+// 'load'; the other rows of its chunk are stored, and the stream goes on.
 TEST_F(StreamTest, RowsPostgresRefusesAreDeadLetteredAloneAndTheRestIsStored) {
   {
     auto conn = pg::Connection::Open(db_->dsn());
@@ -259,7 +259,7 @@ TEST_F(StreamTest, RowsPostgresRefusesAreDeadLetteredAloneAndTheRestIsStored) {
   core::Registry registry;
   {
     StreamOptions o = Options();
-    o.limits.max_records = 1000;  // bad rows share batches with good ones
+    o.limits.max_records = 1000;  // bad rows share chunks with good ones
     RunningWorker w(o, &registry);
     ASSERT_TRUE(testing::ProduceAll(brokers_, topics_[0], pins).ok());
     ASSERT_TRUE(testing::WaitFor([&] { return CaughtUp(); }, seconds(60)));
@@ -285,8 +285,8 @@ TEST_F(StreamTest, RowsPostgresRefusesAreDeadLetteredAloneAndTheRestIsStored) {
 }
 
 // Issue 11, item 5: the same post with its unique_id in upper, lower and mixed case is ONE row
-// (the transform reads uuid fields in lower case): within a batch (the batch builder's set) and
-// across batches (the UNIQUE index), whichever case came first.
+// (the transform reads uuid fields in lower case): within a chunk (the chunk builder's set) and
+// across chunks (the UNIQUE index), whichever case came first.
 TEST_F(StreamTest, UniqueIdInAnyCaseIsOneRow) {
   constexpr int kIndex = 0xabcdef;  // PinRecord's unique_id: "00abcdef-...-000000abcdef"
   const std::string lower = testing::PinRecord(kIndex);
@@ -319,7 +319,7 @@ TEST_F(StreamTest, UniqueIdInAnyCaseIsOneRow) {
             1);
   EXPECT_EQ(Q("SELECT sum(records) FROM pinpipe_stream_batches"), 3);
   EXPECT_EQ(Q("SELECT sum(dedup) FROM pinpipe_stream_batches"), 2);
-  // The third copy, alone in its batch, is skipped by the table's unique index: a duplicate,
+  // The third copy, alone in its chunk, is skipped by the table's unique index: a duplicate,
   // not a row.
   EXPECT_EQ(Q("SELECT sum(rows) FROM pinpipe_stream_batches"), 1);
 }

@@ -15,6 +15,9 @@
 namespace pinpipe::archive {
 namespace {
 
+using kafka::Offset;
+using kafka::Partition;
+
 int64_t Ms(const char* text) { return *core::RecordTimestampToEpochMs(text); }
 
 TEST(ArchiveLayoutTest, SegmentObjectKeyIsTopicDateHourPartitionAndPaddedFirstOffset) {
@@ -80,17 +83,19 @@ TEST(ArchiveLayoutTest, ManifestNames) {
 
 TEST(ArchiveLayoutTest, OriginalLayoutNamesObjectsAfterTheRecordId) {
   using core::RecordKind;
-  EXPECT_EQ(OriginalObjectKey(RecordKind::kPin, "9bf3f7c4-0b2f-4f39-9a7e-5d2fa6d2c001", 0, 5),
+  EXPECT_EQ(OriginalObjectKey(RecordKind::kPin, "9bf3f7c4-0b2f-4f39-9a7e-5d2fa6d2c001",
+                              Partition(0), Offset(5)),
             "pinterest_data_9bf3f7c4-0b2f-4f39-9a7e-5d2fa6d2c001.json");
-  EXPECT_EQ(OriginalObjectKey(RecordKind::kGeo, "7528", 0, 5),
+  EXPECT_EQ(OriginalObjectKey(RecordKind::kGeo, "7528", Partition(0), Offset(5)),
             "geolocation_data/geolocation_data_7528.json");
-  EXPECT_EQ(OriginalObjectKey(RecordKind::kUser, "7528", 0, 5), "user_data/user_data_7528.json");
+  EXPECT_EQ(OriginalObjectKey(RecordKind::kUser, "7528", Partition(0), Offset(5)),
+            "user_data/user_data_7528.json");
   // No id, or one that cannot be a file name as it is: named after the record's position.
-  EXPECT_EQ(OriginalObjectKey(RecordKind::kPin, std::nullopt, 1, 42),
+  EXPECT_EQ(OriginalObjectKey(RecordKind::kPin, std::nullopt, Partition(1), Offset(42)),
             "pinterest_data_invalid_1-00000000000000000042.json");
-  EXPECT_EQ(OriginalObjectKey(RecordKind::kPin, "../../etc/passwd", 1, 42),
+  EXPECT_EQ(OriginalObjectKey(RecordKind::kPin, "../../etc/passwd", Partition(1), Offset(42)),
             "pinterest_data_invalid_1-00000000000000000042.json");
-  EXPECT_EQ(OriginalObjectKey(RecordKind::kPin, "", 1, 42),
+  EXPECT_EQ(OriginalObjectKey(RecordKind::kPin, "", Partition(1), Offset(42)),
             "pinterest_data_invalid_1-00000000000000000042.json");
 }
 

@@ -5,8 +5,8 @@
 namespace pinpipe::stream {
 namespace {
 
-const PartitionKey kP0{"pins", 0};
-const PartitionKey kP1{"pins", 1};
+const kafka::TopicPartition kP0{"pins", 0};
+const kafka::TopicPartition kP1{"pins", 1};
 
 TEST(OffsetBookTest, UnownedPartitionsAreRejected) {
   OffsetBook book;
@@ -33,7 +33,7 @@ TEST(OffsetBookTest, RecordsBeforeThePositionAreStale) {
   book.Own(kP0, 100);
   EXPECT_FALSE(book.Accept(kP0, 99));
   EXPECT_TRUE(book.Accept(kP0, 100));
-  EXPECT_FALSE(book.Accept(kP0, 100));  // redelivered within the batch
+  EXPECT_FALSE(book.Accept(kP0, 100));  // redelivered within the chunk
   EXPECT_TRUE(book.Accept(kP0, 103));   // a gap is fine (markers, compaction)
   EXPECT_EQ(book.Position(kP0), 104);
 }
@@ -73,7 +73,7 @@ TEST(OffsetBookTest, ReleaseForgetsThePartition) {
   book.Own(kP0, 1);
   book.Own(kP1, 2);
   book.Release(kP0);
-  EXPECT_EQ(book.Owned(), (std::vector<PartitionKey>{kP1}));
+  EXPECT_EQ(book.Owned(), (std::vector<kafka::TopicPartition>{kP1}));
   EXPECT_FALSE(book.Accept(kP0, 1));
 }
 

@@ -1,4 +1,4 @@
-#include "stream/batch_builder.h"
+#include "stream/chunk_builder.h"
 
 #include <ctime>
 
@@ -44,25 +44,25 @@ void AppendByteaField(std::string_view bytes, std::string* out) {
   core::AppendHex(bytes, out);
 }
 
-BatchBuilder::BatchBuilder(std::shared_ptr<const transform::Transform> transform,
+ChunkBuilder::ChunkBuilder(std::shared_ptr<const transform::Transform> transform,
                            core::EventTimePolicy event_time)
     : transform_(std::move(transform)), event_time_(event_time) {}
 
-void BatchBuilder::Add(core::RecordKind kind, std::string_view topic, int32_t partition,
-                       int64_t offset, std::string_view value, int64_t timestamp_ms) {
-  ++batch_.records;
+void ChunkBuilder::Add(core::RecordKind kind, std::string_view topic, kafka::Partition partition,
+                       kafka::Offset offset, std::string_view value, int64_t timestamp_ms) {
+  ++chunk_.records;
   const size_t k = static_cast<size_t>(kind);
   transform::Outcome outcome =
       transform_->ApplyToTally(kind, value, &scratch_, &row_, &reason_, &errors_, &tally_);
   switch (outcome) {
     case transform::Outcome::kDropped:
-      ++batch_.dropped;
+      ++chunk_.dropped;
       return;
     case transform::Outcome::kInvalid: {
-      ++batch_.dead;
-      std::string& out = batch_.dead_letters;
+      ++chunk_.dead;
+      std::string& out = chunk_.dead_letters;
       pg::AppendCopyField(out, topic);
-      fmt::format_to(std::back_inserter(out), "\t{}\t{}\t", partition, offset);
+      fmt::format_to(std::back_inserter(out), "\t{}\t{}\t", partition.value, offset.value);
       AppendByteaField(value, &out);
       out.push_back('\t');
       std::string reason = core::FieldErrorsText(errors_, reason_);
@@ -78,16 +78,16 @@ void BatchBuilder::Add(core::RecordKind kind, std::string_view topic, int32_t pa
   if (table.dedup_column && *table.dedup_column < row_.cells.size()) {
     std::string key;
     if (DedupKey(row_.cells[*table.dedup_column], &key) && !seen_[k].insert(std::move(key)).second) {
-      ++batch_.dedup_in_batch;
+      ++chunk_.dedup_in_chunk;
       return;
     }
   }
-  PreparedTable& t = batch_.tables[k];
+  PreparedTable& t = chunk_.tables[k];
   const size_t before = t.copy_data.size();
   transform::Transform::AppendCopyLine(row_, &t.copy_data);
   if (t.copy_data.size() > before && t.copy_data.back() == '\n') t.copy_data.pop_back();
   t.copy_data.push_back('\t');
-  // kafka_ts: the formatted second is cached, most records of a batch share it.
+  // kafka_ts: the formatted second is cached, most records of a chunk share it.
   if (timestamp_ms >= 0 && timestamp_ms / 1000 == ts_second_) {
     t.copy_data.append(ts_prefix_);
     fmt::format_to(std::back_inserter(t.copy_data), "{:03}+00", timestamp_ms % 1000);
@@ -100,7 +100,7 @@ void BatchBuilder::Add(core::RecordKind kind, std::string_view topic, int32_t pa
     }
   }
   // dt: only rows pay for it (one On-Demand lookup of geo `timestamp` / user `date_joined`;
-  // nothing for pins), and most rows of a batch share the day.
+  // nothing for pins), and most rows of a chunk share the day.
   const int64_t day = event_time_.Day(kind, value, timestamp_ms);
   if (day != dt_day_) {
     dt_day_ = day;
@@ -108,27 +108,27 @@ void BatchBuilder::Add(core::RecordKind kind, std::string_view topic, int32_t pa
   }
   t.copy_data.push_back('\t');
   t.copy_data.append(dt_text_);
-  fmt::format_to(std::back_inserter(t.copy_data), "\t{}\t{}\n", partition, offset);
+  fmt::format_to(std::back_inserter(t.copy_data), "\t{}\t{}\n", partition.value, offset.value);
   if (t.topic.empty()) t.topic.assign(topic);
-  t.origins.push_back({partition, offset});
+  t.origins.push_back({partition.value, offset.value});
   ++t.rows;
-  ++batch_.rows;
+  ++chunk_.rows;
 }
 
-PreparedBatch BatchBuilder::Take() {
-  transform_->FoldTally(&tally_, &batch_.quality);
-  PreparedBatch out = std::move(batch_);
+PreparedChunk ChunkBuilder::Take() {
+  transform_->FoldTally(&tally_, &chunk_.quality);
+  PreparedChunk out = std::move(chunk_);
   Discard();
-  // The next batch is likely about as large: grow its buffers once instead of by doubling.
+  // The next chunk is likely about as large: grow its buffers once instead of by doubling.
   for (size_t k = 0; k < kKinds; ++k) {
-    batch_.tables[k].copy_data.reserve(out.tables[k].copy_data.size() +
+    chunk_.tables[k].copy_data.reserve(out.tables[k].copy_data.size() +
                                        out.tables[k].copy_data.size() / 8);
   }
   return out;
 }
 
-void BatchBuilder::Discard() {
-  batch_ = PreparedBatch{};
+void ChunkBuilder::Discard() {
+  chunk_ = PreparedChunk{};
   tally_.Clear();
   for (auto& s : seen_) s.clear();
 }

@@ -1,4 +1,4 @@
-#include "stream/batch_builder.h"
+#include "stream/chunk_builder.h"
 
 #include <gtest/gtest.h>
 
@@ -28,18 +28,18 @@ std::string GeoRecord(int i) {
       i);
 }
 
-class BatchBuilderTest : public ::testing::Test {
+class ChunkBuilderTest : public ::testing::Test {
  protected:
-  BatchBuilder builder_{transform::Transform::Default()};
+  ChunkBuilder builder_{transform::Transform::Default()};
   const transform::TableDef& pins_ = builder_.transform().table(RecordKind::kPin);
 };
 
 // The fields after the transform's columns (kLineageColumns): kafka_ts, dt, partition, offset.
 constexpr size_t kLineage = 4;
 
-TEST_F(BatchBuilderTest, RowLineHasTransformColumnsPlusLineage) {
-  builder_.Add(RecordKind::kPin, "pins", 2, 7, testing::PinRecord(3), 1700000000123);
-  PreparedBatch b = builder_.Take();
+TEST_F(ChunkBuilderTest, RowLineHasTransformColumnsPlusLineage) {
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(2), kafka::Offset(7), testing::PinRecord(3), 1700000000123);
+  PreparedChunk b = builder_.Take();
   EXPECT_EQ(b.records, 1);
   EXPECT_EQ(b.rows, 1);
   const std::string& data = b.tables[0].copy_data;
@@ -64,12 +64,12 @@ TEST_F(BatchBuilderTest, RowLineHasTransformColumnsPlusLineage) {
   }
 }
 
-TEST_F(BatchBuilderTest, TimestampCacheKeepsMillisecondsRight) {
-  builder_.Add(RecordKind::kGeo, "geo", 0, 1, GeoRecord(1), 1700000000001);
-  builder_.Add(RecordKind::kGeo, "geo", 0, 2, GeoRecord(2), 1700000000999);
-  builder_.Add(RecordKind::kGeo, "geo", 0, 3, GeoRecord(3), 1700000001000);
-  builder_.Add(RecordKind::kGeo, "geo", 0, 4, GeoRecord(4), -1);
-  PreparedBatch b = builder_.Take();
+TEST_F(ChunkBuilderTest, TimestampCacheKeepsMillisecondsRight) {
+  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(0), kafka::Offset(1), GeoRecord(1), 1700000000001);
+  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(0), kafka::Offset(2), GeoRecord(2), 1700000000999);
+  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(0), kafka::Offset(3), GeoRecord(3), 1700000001000);
+  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(0), kafka::Offset(4), GeoRecord(4), -1);
+  PreparedChunk b = builder_.Take();
   std::vector<std::string> lines = Split(b.tables[1].copy_data, '\n');
   ASSERT_EQ(lines.size(), 5u);  // 4 lines and the empty rest
   auto ts = [&](int i) {
@@ -82,23 +82,23 @@ TEST_F(BatchBuilderTest, TimestampCacheKeepsMillisecondsRight) {
   EXPECT_EQ(ts(3), "\\N");
 }
 
-TEST_F(BatchBuilderTest, DuplicatesInsideTheBatchAreCollapsed) {
-  builder_.Add(RecordKind::kPin, "pins", 0, 1, testing::PinRecord(5), 0);
-  builder_.Add(RecordKind::kPin, "pins", 1, 9, testing::PinRecord(5), 0);
-  builder_.Add(RecordKind::kPin, "pins", 0, 2, testing::PinRecord(6), 0);
-  PreparedBatch b = builder_.Take();
+TEST_F(ChunkBuilderTest, DuplicatesInsideTheChunkAreCollapsed) {
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(0), kafka::Offset(1), testing::PinRecord(5), 0);
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(1), kafka::Offset(9), testing::PinRecord(5), 0);
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(0), kafka::Offset(2), testing::PinRecord(6), 0);
+  PreparedChunk b = builder_.Take();
   EXPECT_EQ(b.records, 3);
   EXPECT_EQ(b.rows, 2);
-  EXPECT_EQ(b.dedup_in_batch, 1);
-  // A new batch starts with an empty dedup set (PostgreSQL handles cross-batch duplicates).
-  builder_.Add(RecordKind::kPin, "pins", 0, 3, testing::PinRecord(5), 0);
+  EXPECT_EQ(b.dedup_in_chunk, 1);
+  // A new chunk starts with an empty dedup set (PostgreSQL handles cross-chunk duplicates).
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(0), kafka::Offset(3), testing::PinRecord(5), 0);
   EXPECT_EQ(builder_.Take().rows, 1);
 }
 
 // dt is the UTC day of the archiver's event time (core::EventTimeExtractor): the record's own
 // time within the window around the Kafka timestamp, else Kafka's; no time at all: 1970-01-01.
 // (Cases of the rule itself: tests/unit/core/testdata/event_time_cases.tsv.)
-TEST(BatchBuilderDtTest, DtIsTheArchiversEventDay) {
+TEST(ChunkBuilderDtTest, DtIsTheArchiversEventDay) {
   struct Case {
     const char* name;
     RecordKind kind;
@@ -130,9 +130,9 @@ TEST(BatchBuilderDtTest, DtIsTheArchiversEventDay) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    BatchBuilder builder(transform::Transform::Default(), c.policy);
-    builder.Add(c.kind, "t", 0, 1, c.record, c.kafka_ms);
-    PreparedBatch b = builder.Take();
+    ChunkBuilder builder(transform::Transform::Default(), c.policy);
+    builder.Add(c.kind, "t", kafka::Partition(0), kafka::Offset(1), c.record, c.kafka_ms);
+    PreparedChunk b = builder.Take();
     ASSERT_EQ(b.rows, 1);
     std::vector<std::string> f = Split(b.tables[static_cast<size_t>(c.kind)].copy_data, '\t');
     EXPECT_EQ(f[f.size() - 3], c.dt);
@@ -142,10 +142,10 @@ TEST(BatchBuilderDtTest, DtIsTheArchiversEventDay) {
   }
 }
 
-TEST_F(BatchBuilderTest, PoisonRecordsBecomeDeadLetters) {
-  builder_.Add(RecordKind::kPin, "pins", 2, 41, "not json\t\\", 0);
-  builder_.Add(RecordKind::kGeo, "geo", 1, 42, R"({"ind": "x"})", 0);
-  PreparedBatch b = builder_.Take();
+TEST_F(ChunkBuilderTest, PoisonRecordsBecomeDeadLetters) {
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(2), kafka::Offset(41), "not json\t\\", 0);
+  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(1), kafka::Offset(42), R"({"ind": "x"})", 0);
+  PreparedChunk b = builder_.Take();
   EXPECT_EQ(b.rows, 0);
   EXPECT_EQ(b.dead, 2);
   std::vector<std::string> lines = Split(b.dead_letters, '\n');
@@ -162,12 +162,12 @@ TEST_F(BatchBuilderTest, PoisonRecordsBecomeDeadLetters) {
   EXPECT_NE(g[4].find("missing"), std::string::npos) << g[4];
 }
 
-TEST_F(BatchBuilderTest, DropIfNullIsCountedNotDeadLettered) {
+TEST_F(ChunkBuilderTest, DropIfNullIsCountedNotDeadLettered) {
   std::string rec = testing::PinRecord(8);
   const std::string from = "\"8k\"";
   rec.replace(rec.find(from), from.size(), "\"User Info Error\"");
-  builder_.Add(RecordKind::kPin, "pins", 0, 1, rec, 0);
-  PreparedBatch b = builder_.Take();
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(0), kafka::Offset(1), rec, 0);
+  PreparedChunk b = builder_.Take();
   EXPECT_EQ(b.rows, 0);
   EXPECT_EQ(b.dead, 0);
   EXPECT_EQ(b.dropped, 1);

@@ -1,4 +1,4 @@
-#include "stream/batch_cutter.h"
+#include "stream/chunk_cutter.h"
 
 #include <gtest/gtest.h>
 
@@ -6,17 +6,17 @@ namespace pinpipe::stream {
 namespace {
 
 using std::chrono::milliseconds;
-using Clock = BatchCutter::Clock;
+using Clock = ChunkCutter::Clock;
 
-TEST(BatchCutterTest, EmptyBatchNeverCutsAndWaitsFullAge) {
-  BatchCutter c({.max_records = 3, .max_bytes = 1000, .max_age = milliseconds(100)});
+TEST(ChunkCutterTest, EmptyChunkNeverCutsAndWaitsFullAge) {
+  ChunkCutter c({.max_records = 3, .max_bytes = 1000, .max_age = milliseconds(100)});
   const auto t0 = Clock::now();
   EXPECT_FALSE(c.ShouldCut(t0 + std::chrono::hours(1)));
   EXPECT_EQ(c.TimeLeft(t0), milliseconds(100));
 }
 
-TEST(BatchCutterTest, CutsBySize) {
-  BatchCutter c({.max_records = 3, .max_bytes = 1000, .max_age = milliseconds(100)});
+TEST(ChunkCutterTest, CutsBySize) {
+  ChunkCutter c({.max_records = 3, .max_bytes = 1000, .max_age = milliseconds(100)});
   const auto t0 = Clock::now();
   c.Add(10, t0);
   c.Add(10, t0);
@@ -26,8 +26,8 @@ TEST(BatchCutterTest, CutsBySize) {
   EXPECT_EQ(c.records(), 3u);
 }
 
-TEST(BatchCutterTest, CutsByBytes) {
-  BatchCutter c({.max_records = 100, .max_bytes = 25, .max_age = milliseconds(100)});
+TEST(ChunkCutterTest, CutsByBytes) {
+  ChunkCutter c({.max_records = 100, .max_bytes = 25, .max_age = milliseconds(100)});
   const auto t0 = Clock::now();
   c.Add(20, t0);
   EXPECT_FALSE(c.ShouldCut(t0));
@@ -35,8 +35,8 @@ TEST(BatchCutterTest, CutsByBytes) {
   EXPECT_TRUE(c.ShouldCut(t0));
 }
 
-TEST(BatchCutterTest, AgeCountsFromTheFirstRecord) {
-  BatchCutter c({.max_records = 100, .max_bytes = 1000, .max_age = milliseconds(100)});
+TEST(ChunkCutterTest, AgeCountsFromTheFirstRecord) {
+  ChunkCutter c({.max_records = 100, .max_bytes = 1000, .max_age = milliseconds(100)});
   const auto t0 = Clock::now();
   c.Add(1, t0);
   c.Add(1, t0 + milliseconds(60));  // a later record does not restart the clock
@@ -46,8 +46,8 @@ TEST(BatchCutterTest, AgeCountsFromTheFirstRecord) {
   EXPECT_EQ(c.TimeLeft(t0 + milliseconds(500)), milliseconds(0));
 }
 
-TEST(BatchCutterTest, ResetStartsANewBatch) {
-  BatchCutter c({.max_records = 2, .max_bytes = 1000, .max_age = milliseconds(100)});
+TEST(ChunkCutterTest, ResetStartsANewChunk) {
+  ChunkCutter c({.max_records = 2, .max_bytes = 1000, .max_age = milliseconds(100)});
   const auto t0 = Clock::now();
   c.Add(1, t0);
   c.Add(1, t0);
