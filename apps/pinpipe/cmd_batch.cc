@@ -16,6 +16,7 @@
 #include "batch/analytics_sql.h"
 #include "batch/batch_job.h"
 #include "command.h"
+#include "log/logger.h"
 #include "core/civil_day.h"
 #include "s3_flags.h"
 #include "lake/object_store.h"
@@ -24,6 +25,8 @@
 
 namespace pinpipe::app {
 namespace {
+
+const log::Logger kBatchLog("batch");
 
 struct BatchFlags {
   batch::BatchJobOptions options;
@@ -141,7 +144,7 @@ int RunBatch(BatchFlags f) {
   if (!f.transform_file.empty()) {
     auto loaded = transform::Transform::FromFile(f.transform_file);
     if (!loaded.ok()) {
-      std::cerr << "pinpipe batch: " << loaded.status().ToString() << "\n";
+      kBatchLog.Error("{}", loaded.status().ToString());
       return 2;
     }
     transform = *loaded;
@@ -151,16 +154,19 @@ int RunBatch(BatchFlags f) {
   o.write_lake = !f.dry_run;
   o.parts.part_bytes = static_cast<uint64_t>(f.part_mib) << 20;
   o.stop = &signals.flag();
-  auto log = [](std::string_view line) { std::cerr << "pinpipe batch: " << line << std::endl; };
+  // The job's progress lines; its own "warning: ..." lines are warnings.
+  auto job_log = [](std::string_view line) {
+    kBatchLog.Log(line.starts_with("warning: ") ? log::Level::kWarn : log::Level::kInfo, line);
+  };
 
   if (f.views_only) {
     if (f.no_pg || f.dry_run) {
-      std::cerr << "pinpipe batch: --views-only needs PostgreSQL (not with --no-pg/--dry-run)\n";
+      kBatchLog.Error("--views-only needs PostgreSQL (not with --no-pg/--dry-run)");
       return 2;
     }
-    batch::BatchJob job(o, transform, nullptr, log);
+    batch::BatchJob job(o, transform, nullptr, job_log);
     if (Status s = job.CreateViews(); !s.ok()) {
-      std::cerr << "pinpipe batch: " << s.ToString() << "\n";
+      kBatchLog.Error("{}", s.ToString());
       return 1;
     }
     std::cout << "pinpipe batch: batch tables and analytics views are in place (schema "
@@ -174,39 +180,40 @@ int RunBatch(BatchFlags f) {
   std::optional<int64_t> last;
   if (!f.date.empty()) {
     if (!f.from.empty() || !f.to.empty()) {
-      std::cerr << "pinpipe batch: give --date or --from/--to, not both\n";
+      kBatchLog.Error("give --date or --from/--to, not both");
       return 2;
     }
     first = last = core::ParseDate(f.date);
     if (!first) {
-      std::cerr << "pinpipe batch: --date '" << f.date << "' is not a date (YYYY-MM-DD)\n";
+      kBatchLog.Error("--date '{}' is not a date (YYYY-MM-DD)", f.date);
       return 2;
     }
   } else if (!f.from.empty() && !f.to.empty()) {
     first = core::ParseDate(f.from);
     last = core::ParseDate(f.to);
     if (!first || !last) {
-      std::cerr << "pinpipe batch: --from/--to must be dates (YYYY-MM-DD)\n";
+      kBatchLog.Error("--from/--to must be dates (YYYY-MM-DD)");
       return 2;
     }
     if (*last < *first) {
-      std::cerr << "pinpipe batch: --to " << f.to << " is before --from " << f.from << "\n";
+      kBatchLog.Error("--to {} is before --from {}", f.to, f.from);
       return 2;
     }
   } else {
-    std::cerr << "pinpipe batch: say which days: --date YYYY-MM-DD, or --from D1 --to D2 "
-                 "(inclusive); --views-only creates the views\n";
+    kBatchLog.Error(
+        "say which days: --date YYYY-MM-DD, or --from D1 --to D2 (inclusive); "
+        "--views-only creates the views");
     return 2;
   }
 
   const std::string url = f.lake.empty() ? batch::DefaultLakeUrl() : f.lake;
   auto store = lake::OpenObjectStore(url, f.s3.ToOptions());
   if (!store.ok()) {
-    std::cerr << "pinpipe batch: lake " << url << ": " << store.status().ToString() << "\n";
+    kBatchLog.Error("lake {}: {}", url, store.status().ToString());
     return 1;
   }
 
-  batch::BatchJob job(o, transform, store->get(), log);
+  batch::BatchJob job(o, transform, store->get(), job_log);
   const double cpu0 = CpuSeconds();
   batch::BatchRunResult result;
   {
@@ -239,7 +246,7 @@ int RunBatch(BatchFlags f) {
       result.seconds, rate, cpu, per_cpu, url,
       o.write_pg ? "" : (f.dry_run ? " (dry run: nothing written)" : " (no PostgreSQL)"));
   if (!result.status.ok()) {
-    std::cerr << "pinpipe batch: " << result.status.ToString() << "\n";
+    kBatchLog.Error("{}", result.status.ToString());
     return 1;
   }
   return 0;

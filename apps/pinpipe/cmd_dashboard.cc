@@ -7,6 +7,7 @@
 #include "kafka_flags.h"
 #include "auth_flags.h"
 #include "command.h"
+#include "log/logger.h"
 #include "dashboard/dashboard_server.h"
 #include "event_time_flags.h"
 #include "lake/object_store.h"
@@ -15,6 +16,8 @@
 
 namespace pinpipe::app {
 namespace {
+
+const log::Logger kDashboardLog("dashboard");
 
 struct DashboardFlags {
   KafkaClientFlags kafka;  // --kafka-option, --kafka-config
@@ -89,9 +92,9 @@ int RunDashboard(const DashboardFlags& f) {
   const bool auth = !c.bearer_token.empty();
   dashboard::DashboardServer server(std::move(c));
   if (Status s = server.Start(); !s.ok()) return FailDashboard(s.ToString());
-  std::cerr << "pinpipe dashboard: listening on http://" << f.host << ":" << server.port()
-            << "/ (API /api/*, docs /openapi.json, metrics /metrics), "
-            << (auth ? "bearer auth on /api" : "auth off") << std::endl;
+  kDashboardLog.Info(
+      "listening on http://{}:{}/ (API /api/*, docs /openapi.json, metrics /metrics), {}", f.host,
+      server.port(), auth ? "bearer auth on /api" : "auth off");
   signals.Wait();
   server.Stop();
   return 0;

@@ -12,6 +12,8 @@
 #include "core/civil_day.h"
 
 #include "command.h"
+#include "log/line_stream.h"
+#include "log/logger.h"
 #include "emulate/distinct_ids.h"
 #include "emulate/emulator.h"
 #include "emulate/history.h"
@@ -22,6 +24,7 @@
 namespace pinpipe::app {
 namespace {
 
+const log::Logger kEmulateLog("emulate");
 
 struct EmulateFlags {
   KafkaClientFlags kafka;  // --kafka-option, --kafka-config
@@ -105,7 +108,7 @@ int RunHistory(const EmulateFlags& flags, const std::vector<emulate::SourcePost>
                const std::atomic<bool>& stop) {
   StatusOr<std::chrono::seconds> span = core::ParseDuration(flags.history);
   if (!span.ok()) {
-    std::cerr << "emulate: --history: " << span.status().message() << "\n";
+    kEmulateLog.Error("--history: {}", span.status().message());
     return 2;
   }
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -113,7 +116,7 @@ int RunHistory(const EmulateFlags& flags, const std::vector<emulate::SourcePost>
                              .count();
   auto period = emulate::HistoryPeriodOf(now_ms, *span);
   if (!period.ok()) {
-    std::cerr << "emulate: " << period.status().message() << "\n";
+    kEmulateLog.Error("{}", period.status().message());
     return 2;
   }
   emulate::HistoryOptions options;
@@ -123,17 +126,16 @@ int RunHistory(const EmulateFlags& flags, const std::vector<emulate::SourcePost>
   options.seed = flags.seed;
   auto schedule = emulate::HistorySchedule::Create(options, posts.size());
   if (!schedule.ok()) {
-    std::cerr << "emulate: " << schedule.status().message() << "\n";
+    kEmulateLog.Error("{}", schedule.status().message());
     return 2;
   }
   if (Status s = CheckTopicsKeepHistory(flags, *period); !s.ok()) {
-    std::cerr << "emulate: " << s.ToString() << "\n";
+    kEmulateLog.Error("{}", s.ToString());
     return 1;
   }
-  std::cerr << fmt::format("history: {} posts from {} to {} into {} ({}, {}, {})\n",
-                           schedule->total_posts(), core::IsoTime(period->start_ms),
-                           core::IsoTime(period->end_ms), flags.brokers, flags.topic_pin,
-                           flags.topic_geo, flags.topic_user);
+  kEmulateLog.Info("history: {} posts from {} to {} into {} ({}, {}, {})", schedule->total_posts(),
+                   core::IsoTime(period->start_ms), core::IsoTime(period->end_ms), flags.brokers,
+                   flags.topic_pin, flags.topic_geo, flags.topic_user);
   kafka::ProducerOptions producer_options;
   producer_options.brokers = flags.brokers;
   producer_options.client_id = "pinpipe-history";
@@ -141,20 +143,21 @@ int RunHistory(const EmulateFlags& flags, const std::vector<emulate::SourcePost>
   producer_options.linger = std::chrono::milliseconds(5);
   auto producer = kafka::Producer::Create(producer_options);
   if (!producer.ok()) {
-    std::cerr << "emulate: " << producer.status().ToString() << "\n";
+    kEmulateLog.Error("{}", producer.status().ToString());
     return 1;
   }
   emulate::HistoryTopics topics{flags.topic_pin, flags.topic_geo, flags.topic_user};
+  log::LineStream progress(kEmulateLog, log::Level::kInfo);
   auto stats = emulate::LoadHistory(posts, *schedule, topics, **producer, stop,
-                                    std::chrono::seconds(60), &std::cerr);
+                                    std::chrono::seconds(60), &progress);
   (*producer)->Close(std::chrono::seconds(5));
   if (!stats.ok()) {
-    std::cerr << "emulate: " << stats.status().ToString() << "\n";
+    kEmulateLog.Error("{}", stats.status().ToString());
     return 1;
   }
   std::cout << emulate::FormatHistorySummary(options, *schedule, *stats) << "\n";
   if (stop.load()) {
-    std::cerr << "emulate: stopped before the history was complete\n";
+    kEmulateLog.Error("stopped before the history was complete");
     return 1;
   }
   return stats->records_failed() == 0 ? 0 : 1;
@@ -174,24 +177,24 @@ int Run(const EmulateFlags& flags) {
   StopSignals signals("emulate", "stopping");
   auto url = http::ParseHttpUrl(flags.api_url);
   if (!url.ok()) {
-    std::cerr << "emulate: " << url.status().ToString() << "\n";
+    kEmulateLog.Error("{}", url.status().ToString());
     return 2;
   }
   std::vector<emulate::SourcePost> posts;
   {
     auto conn = pg::Connection::Open(flags.dsn);
     if (!conn.ok()) {
-      std::cerr << "emulate: " << conn.status().ToString() << "\n";
+      kEmulateLog.Error("{}", conn.status().ToString());
       return 1;
     }
     auto loaded = emulate::LoadSourcePosts(*conn);
     if (!loaded.ok()) {
-      std::cerr << "emulate: loading source rows: " << loaded.status().ToString() << "\n";
+      kEmulateLog.Error("loading source rows: {}", loaded.status().ToString());
       return 1;
     }
     posts = std::move(loaded).value();
   }
-  std::cerr << "loaded " << posts.size() << " source posts\n";
+  kEmulateLog.Info("loaded {} source posts", posts.size());
 
   if (!flags.history.empty()) return RunHistory(flags, posts, signals.flag());
 
@@ -205,9 +208,9 @@ int Run(const EmulateFlags& flags) {
     options.distinct_from = flags.distinct_from;
     options.retry = RetryOptionsOf(flags);
     auto stats = emulate::RunReplay(posts, options, signals.flag(), std::cout);
-    std::cerr << "posted " << stats.posts << " posts: " << stats.records_ok << " records accepted, "
-              << stats.records_failed << " not (gave up " << stats.gave_up << "); retried "
-              << stats.retried << "\n";
+    kEmulateLog.Info("posted {} posts: {} records accepted, {} not (gave up {}); retried {}",
+                     stats.posts, stats.records_ok, stats.records_failed, stats.gave_up,
+                     stats.retried);
     return stats.records_ok + stats.records_failed > 0 && stats.records_ok == 0 ? 1 : 0;
   }
   emulate::LoadOptions options;
@@ -222,7 +225,8 @@ int Run(const EmulateFlags& flags) {
   options.distinct_from = flags.distinct_from;
   options.progress = !flags.no_progress;
   options.retry = RetryOptionsOf(flags);
-  auto summary = emulate::RunLoad(posts, options, signals.flag(), std::cerr);
+  log::LineStream progress(kEmulateLog, log::Level::kInfo);
+  auto summary = emulate::RunLoad(posts, options, signals.flag(), progress);
   std::cout << emulate::FormatSummary(summary) << "\n";
   // Exit 0 unless nothing could be sent at all.
   return summary.accepted + summary.rejected > 0 ? 0 : 1;
@@ -298,7 +302,7 @@ CommandRegistration kEmulate(
       sub.add_option("--topic-user", flags->topic_user, "history: topic for user records")
           ->envname("PINPIPE_TOPIC_USER")
           ->capture_default_str();
-      sub.add_flag("--no-progress", flags->no_progress, "load mode: no progress line on stderr");
+      sub.add_flag("--no-progress", flags->no_progress, "load mode: no progress line in the log");
       sub.add_flag("--no-retry", flags->no_retry,
                    "do not send a record again after 503/429 or a connection error (the "
                    "original's fire-and-forget behaviour)")

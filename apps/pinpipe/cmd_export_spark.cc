@@ -8,12 +8,15 @@
 #include <fmt/format.h>
 
 #include "command.h"
+#include "log/logger.h"
 #include "core/status.h"
 #include "transform/spark_export.h"
 #include "transform/transform.h"
 
 namespace pinpipe::app {
 namespace {
+
+const log::Logger kExportSparkLog("export-spark");
 
 struct ExportSparkFlags {
   std::string transform_file;
@@ -62,7 +65,7 @@ CommandRegistration kExportSpark(
       return CommandRunner([f] {
         const Status s = ExportSpark(*f);
         if (!s.ok()) {
-          std::cerr << "pinpipe export-spark: " << s.ToString() << "\n";
+          kExportSparkLog.Error("{}", s.ToString());
           return 2;
         }
         return 0;

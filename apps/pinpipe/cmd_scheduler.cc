@@ -30,6 +30,7 @@
 #include <fmt/ranges.h>
 
 #include "command.h"
+#include "log/logger.h"
 #include "core/duration.h"
 #include "core/metrics.h"
 #include "http/server.h"
@@ -46,6 +47,8 @@
 
 namespace pinpipe::app {
 namespace {
+
+const log::Logger kSchedulerLog("scheduler");
 
 using namespace pinpipe::scheduler;  // NOLINT: this file is the scheduler's CLI
 
@@ -131,7 +134,7 @@ StatusOr<DagSpec> FindDag(const SchedulerFlags& f) {
   for (DagSpec& d : dags) {
     if (d.id == f.dag) return std::move(d);
   }
-  for (const std::string& e : errors) std::cerr << "pinpipe scheduler: " << e << "\n";
+  for (const std::string& e : errors) kSchedulerLog.Error("{}", e);
   return NotFound(fmt::format("no DAG \"{}\" in {}", f.dag, f.dags_dir));
 }
 
@@ -155,7 +158,7 @@ int RunDaemon(const SchedulerFlags& f) {
   StopSignals signals("scheduler", "stopping (no new tries; waiting for running ones)");
   std::vector<std::string> errors;
   std::vector<DagSpec> dags = LoadDagFolder(f.dags_dir, &errors);
-  for (const std::string& e : errors) std::cerr << "pinpipe scheduler: skipping " << e << "\n";
+  for (const std::string& e : errors) kSchedulerLog.Warn("skipping {}", e);
   if (dags.empty()) return FailScheduler(fmt::format("no DAG files (*.toml) to run in {}", f.dags_dir));
   if (Status s = ApplyNotBefore(f, &dags); !s.ok()) return FailScheduler(s.ToString());
   StatusOr<std::unique_ptr<PgRunStore>> store = OpenStore(f);
@@ -163,8 +166,8 @@ int RunDaemon(const SchedulerFlags& f) {
   ProcessTaskRunner runner(store->get(), RunnerOptions(f));
   std::vector<std::string> ids;
   for (const DagSpec& d : dags) ids.push_back(d.id + " (" + d.source_name + ")");
-  std::cerr << fmt::format("pinpipe scheduler: running {} DAG(s): {}; history in '{}'; lake {}\n",
-                           dags.size(), fmt::join(ids, ", "), f.pg_dsn, f.lake);
+  kSchedulerLog.Info("running {} DAG(s): {}; history in '{}'; lake {}", dags.size(),
+                     fmt::join(ids, ", "), f.pg_dsn, f.lake);
   // Run, try and SLA-miss counters (pinpipe_scheduler_*) on --metrics-port.
   core::Registry registry;
   WorkerProcess metrics;
@@ -180,14 +183,14 @@ int RunDaemon(const SchedulerFlags& f) {
   Executor executor(std::move(dags), store->get(), &runner, std::move(options));
   executor.Run(signals.token());
   if (server) server->Stop();
-  std::cerr << "pinpipe scheduler: stopped\n";
+  kSchedulerLog.Info("stopped");
   return 0;
 }
 
 int RunList(const SchedulerFlags& f) {
   std::vector<std::string> errors;
   std::vector<DagSpec> dags = LoadDagFolder(f.dags_dir, &errors);
-  for (const std::string& e : errors) std::cerr << "pinpipe scheduler: " << e << "\n";
+  for (const std::string& e : errors) kSchedulerLog.Error("{}", e);
   if (Status s = ApplyNotBefore(f, &dags); !s.ok()) return FailScheduler(s.ToString());
   StatusOr<std::unique_ptr<PgRunStore>> store = OpenStore(f);
   if (!store.ok()) return FailScheduler(store.status().ToString());
@@ -409,7 +412,7 @@ int RunPause(const SchedulerFlags& f, bool paused) {
   StatusOr<std::unique_ptr<PgRunStore>> store = OpenStore(f);
   if (!store.ok()) return FailScheduler(store.status().ToString());
   if (!FindDag(f).ok()) {
-    std::cerr << fmt::format("pinpipe scheduler: warning: no DAG {} in {}\n", f.dag, f.dags_dir);
+    kSchedulerLog.Warn("no DAG {} in {}", f.dag, f.dags_dir);
   }
   Status s = (*store)->SetPaused(f.dag, paused);
   if (!s.ok()) return FailScheduler(s.ToString());
@@ -441,7 +444,7 @@ int RunExport(const SchedulerFlags& f) {
   out << py;
   out.close();
   if (!out) return FailScheduler("cannot write " + f.out);
-  std::cerr << fmt::format("wrote {} ({} tasks)\n", f.out, spec->tasks.size());
+  kSchedulerLog.Info("wrote {} ({} tasks)", f.out, spec->tasks.size());
   return 0;
 }
 

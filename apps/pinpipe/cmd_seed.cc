@@ -2,10 +2,13 @@
 #include <iostream>
 
 #include "command.h"
+#include "log/logger.h"
 #include "emulate/seeder.h"
 
 namespace pinpipe::app {
 namespace {
+
+const log::Logger kSeedLog("seed");
 
 struct SeedFlags {
   std::string dsn = "host=127.0.0.1 port=15432 user=pinpipe dbname=pinterest";
@@ -34,7 +37,7 @@ CommandRegistration kSeed(
         emulate::SeedOptions options{flags->dsn, flags->rows, flags->seed, flags->reset};
         auto report = emulate::SeedSourceTables(options);
         if (!report.ok()) {
-          std::cerr << "seed failed: " << report.status().ToString() << "\n";
+          kSeedLog.Error("seed failed: {}", report.status().ToString());
           return 1;
         }
         if (report->created_database) std::cout << "created database " << report->database << "\n";

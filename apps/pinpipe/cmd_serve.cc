@@ -13,6 +13,7 @@
 #include "kafka_flags.h"
 #include "auth_flags.h"
 #include "command.h"
+#include "log/logger.h"
 #include "core/metrics.h"
 #include "http/server.h"
 #include "ingest/ingest_service.h"
@@ -21,6 +22,8 @@
 
 namespace pinpipe::app {
 namespace {
+
+const log::Logger kServeLog("serve");
 
 // glibc raises its mmap threshold each time a large mmap'ed block is freed (up to 32 MiB), after
 // which such blocks come from the heap and, freed, stay in the process. Request bodies, batch
@@ -104,10 +107,10 @@ struct ServeFlags {
 
 int RunServe(const ServeFlags& f) {
   if (f.max_buffered_body_bytes < std::max(f.max_batch_bytes, f.max_record_bytes)) {
-    std::cerr << "pinpipe serve: --max-buffered-body-bytes (" << f.max_buffered_body_bytes
-              << ") is below the largest body a route accepts ("
-              << std::max(f.max_batch_bytes, f.max_record_bytes)
-              << "); such a body could never be taken\n";
+    kServeLog.Error(
+        "--max-buffered-body-bytes ({}) is below the largest body a route accepts ({}); such a "
+        "body could never be taken",
+        f.max_buffered_body_bytes, std::max(f.max_batch_bytes, f.max_record_bytes));
     return 1;
   }
   PinMallocThresholds();
@@ -117,7 +120,7 @@ int RunServe(const ServeFlags& f) {
 
   StatusOr<std::string> resolved = ResolveAuthToken(f.auth);
   if (!resolved.ok()) {
-    std::cerr << "pinpipe serve: " << resolved.status().ToString() << "\n";
+    kServeLog.Error("{}", resolved.status().ToString());
     return 1;
   }
   const std::string token = *resolved;
@@ -131,7 +134,7 @@ int RunServe(const ServeFlags& f) {
   po.queue_max_messages = f.queue_max_messages;
   auto producer = kafka::Producer::Create(po);
   if (!producer.ok()) {
-    std::cerr << "pinpipe serve: " << producer.status().ToString() << "\n";
+    kServeLog.Error("{}", producer.status().ToString());
     return 1;
   }
 
@@ -172,19 +175,19 @@ int RunServe(const ServeFlags& f) {
       "Requests answered 503 because --max-buffered-body-bytes was reached",
       [&server] { return static_cast<double>(server.budget_refusals()); });
   if (Status s = server.Start(); !s.ok()) {
-    std::cerr << "pinpipe serve: " << s.ToString() << "\n";
+    kServeLog.Error("{}", s.ToString());
     return 1;
   }
   std::jthread trimmer([&server, &producer](std::stop_token stop) {
     TrimAfterBursts(stop, server, **producer);
   });
-  std::cerr << "pinpipe serve: listening on http://" << f.host << ":" << server.port()
-            << " (docs /docs, metrics /metrics), Kafka " << f.brokers << ", topics "
-            << f.topic_pin << "/" << f.topic_geo << "/" << f.topic_user
-            << (token.empty() ? ", auth off" : ", bearer auth on") << std::endl;
+  kServeLog.Info(
+      "listening on http://{}:{} (docs /docs, metrics /metrics), Kafka {}, topics {}/{}/{}{}",
+      f.host, server.port(), f.brokers, f.topic_pin, f.topic_geo, f.topic_user,
+      token.empty() ? ", auth off" : ", bearer auth on");
   if (Status s = (*producer)->CheckReachable(std::chrono::milliseconds(3000)); !s.ok()) {
-    std::cerr << "pinpipe serve: warning: Kafka not reachable yet (" << s.ToString()
-              << "); records will be answered 503 until it is" << std::endl;
+    kServeLog.Warn("Kafka not reachable yet ({}); records will be answered 503 until it is",
+                   s.ToString());
   }
 
   signals.Wait();
@@ -192,10 +195,10 @@ int RunServe(const ServeFlags& f) {
   // Answers for records already produced are written by the server, so it must still run while
   // the producer flushes; only then are the connections closed.
   Status flushed = (*producer)->Flush(std::chrono::milliseconds(f.delivery_timeout_ms + 1000));
-  if (!flushed.ok()) std::cerr << "pinpipe serve: " << flushed.ToString() << std::endl;
+  if (!flushed.ok()) kServeLog.Error("{}", flushed.ToString());
   server.Stop();
   (*producer)->Close(std::chrono::milliseconds(1000));
-  std::cerr << "pinpipe serve: stopped" << std::endl;
+  kServeLog.Info("stopped");
   return 0;
 }
 

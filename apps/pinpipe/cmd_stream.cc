@@ -3,6 +3,7 @@
 
 #include "kafka_flags.h"
 #include "command.h"
+#include "log/logger.h"
 #include "event_time_flags.h"
 #include "worker_process.h"
 #include "core/metrics.h"
@@ -33,7 +34,7 @@ int RunStream(StreamFlags f) {
   if (!f.transform_file.empty()) {
     auto loaded = transform::Transform::FromFile(f.transform_file);
     if (!loaded.ok()) {
-      std::cerr << "pinpipe stream: " << loaded.status().ToString() << "\n";
+      log::Logger("stream").Error("{}", loaded.status().ToString());
       return 2;
     }
     transform = *loaded;

@@ -7,13 +7,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <ctime>
-#include <fstream>
-#include <iostream>
 
 #include <fmt/format.h>
 
 #include "command.h"
+#include "log/logger.h"
 #include "core/duration.h"
 #include "http/server.h"
 #include "supervisor/process_launcher.h"
@@ -39,15 +37,9 @@ struct SuperviseFlags {
   bool stop_with_parent = false;
 };
 
-// "14:03:27" (local time), the prefix of the supervisor's lines.
-std::string ClockTime() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&now, &tm);
-  return fmt::format("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
+const log::Logger kSupervisorLog("supervisor");
 
-int FailSupervise(const std::string& message) { return CommandError("supervise", message, 2); }
+int FailSupervise(const std::string& message) { return CommandError("supervisor", message, 2); }
 
 int RunSupervise(const SuperviseFlags& f) {
   supervisor::RestartOptions options;
@@ -82,32 +74,32 @@ int RunSupervise(const SuperviseFlags& f) {
     if (getppid() == 1) return FailSupervise("--stop-with-parent: the parent has already exited");
   }
 
-  std::ofstream log_file;
+  // --log: every line of this process (not the workers': they have their own files) also goes
+  // to that file, in the same look.
   if (!f.log_file.empty()) {
-    log_file.open(f.log_file, std::ios::app);
-    if (!log_file) return FailSupervise("cannot open --log " + f.log_file);
+    if (Status s = log::AddFileSink(f.log_file); !s.ok()) {
+      return FailSupervise("cannot open --log " + f.log_file + ": " + s.message());
+    }
   }
-  auto log = [&log_file](const std::string& line) {
-    const std::string text = fmt::format("{} pinpipe supervise: {}\n", ClockTime(), line);
-    std::cerr << text << std::flush;
-    if (log_file.is_open()) log_file << text << std::flush;
+  auto log_line = [](log::Level level, const std::string& line) {
+    kSupervisorLog.Log(level, line);
   };
   bool status_warned = false;
   auto write_status = [&](const supervisor::SupervisorStatus& status) {
     if (f.status_file.empty()) return;
     Status s = supervisor::WriteStatusFile(f.status_file,
                                            supervisor::RenderStatusJson(status, getpid()));
-    if (!s.ok() && !status_warned) log("status file: " + s.ToString());
+    if (!s.ok() && !status_warned) log_line(log::Level::kWarn, "status file: " + s.ToString());
     status_warned = status_warned || !s.ok();
   };
 
   supervisor::SystemClock clock;
   supervisor::ProcessLauncher launcher;
-  supervisor::Supervisor sup(std::move(workers).value(), options, &launcher, &clock, log,
+  supervisor::Supervisor sup(std::move(workers).value(), options, &launcher, &clock, log_line,
                              write_status);
 
   WorkerProcess process;
-  process.name = "supervise";
+  process.name = "supervisor";
   process.metrics_host = f.metrics_host;
   process.metrics_port = f.metrics_port;
   process.render_metrics = [&sup] { return supervisor::RenderMetrics(sup.Snapshot()); };
@@ -137,13 +129,16 @@ int RunSupervise(const SuperviseFlags& f) {
     }
   }
   if (stop_signal != 0) {
-    log(fmt::format("{}: stopping the workers in reverse order (SIGTERM, then SIGKILL after each "
+    log_line(
+        log::Level::kInfo,
+        fmt::format("{}: stopping the workers in reverse order (SIGTERM, then SIGKILL after each "
                     "one's stop timeout)",
                     stop_signal == SIGINT ? "SIGINT" : "SIGTERM"));
   }
   sup.StopAll();
   if (server) server->Stop();
-  log(sup.gave_up() ? "stopped after giving up on a worker (exit status 1)" : "stopped");
+  log_line(sup.gave_up() ? log::Level::kError : log::Level::kInfo,
+           sup.gave_up() ? "stopped after giving up on a worker (exit status 1)" : "stopped");
   return sup.gave_up() ? 1 : 0;
 }
 

@@ -12,11 +12,14 @@
 
 #include "kafka_flags.h"
 #include "command.h"
+#include "log/logger.h"
 #include "core/duration.h"
 #include "kafka/admin.h"
 
 namespace pinpipe::app {
 namespace {
+
+const log::Logger kTopicsLog("topics");
 
 struct TopicsFlags {
   KafkaClientFlags kafka;  // --kafka-option, --kafka-config
@@ -41,7 +44,7 @@ StatusOr<int64_t> RetentionMs(const std::string& text) {
 int RunEnsure(const TopicsFlags& flags) {
   StatusOr<int64_t> retention_ms = RetentionMs(flags.retention);
   if (!retention_ms.ok()) {
-    std::cerr << "pinpipe topics ensure: " << retention_ms.status().ToString() << "\n";
+    kTopicsLog.Error("ensure: {}", retention_ms.status().ToString());
     return 2;
   }
   const auto timeout = std::chrono::milliseconds(flags.timeout_ms);
@@ -53,7 +56,7 @@ int RunEnsure(const TopicsFlags& flags) {
   }
   Status s = kafka::EnsureTopics(flags.brokers, specs, timeout);
   if (!s.ok()) {
-    std::cerr << "pinpipe topics ensure: " << s.ToString() << "\n";
+    kTopicsLog.Error("ensure: {}", s.ToString());
     return 1;
   }
   for (const auto& spec : specs) {
@@ -62,7 +65,7 @@ int RunEnsure(const TopicsFlags& flags) {
       // A topic that existed before may keep records for less: raise it (never lower it).
       auto raised = kafka::EnsureMinRetention(flags.brokers, spec.name, *retention_ms, timeout);
       if (!raised.ok()) {
-        std::cerr << "pinpipe topics ensure: " << raised.status().ToString() << "\n";
+        kTopicsLog.Error("ensure: {}", raised.status().ToString());
         return 1;
       }
       retention = raised->has_value()
@@ -78,7 +81,7 @@ int RunEnsure(const TopicsFlags& flags) {
 int RunDescribe(const TopicsFlags& flags) {
   auto info = kafka::Describe(flags.brokers, std::chrono::milliseconds(flags.timeout_ms));
   if (!info.ok()) {
-    std::cerr << "pinpipe topics describe: " << info.status().ToString() << "\n";
+    kTopicsLog.Error("describe: {}", info.status().ToString());
     return 1;
   }
   std::cout << fmt::format("cluster {} (controller {})\n",

@@ -26,7 +26,8 @@ struct Command {
 
 std::vector<Command>& Commands();
 
-// A command's error exit: prints "pinpipe <command>: <message>" to stderr and returns exit_code.
+// A command's error exit: logs `message` at error level with the command as component and
+// returns exit_code.
 int CommandError(std::string_view command, std::string_view message, int exit_code);
 
 struct CommandRegistration {

@@ -1,6 +1,6 @@
 #include "kafka_flags.h"
 
-#include <iostream>
+#include "command.h"
 
 #include "kafka/client_properties.h"
 
@@ -20,8 +20,7 @@ Status InstallKafkaClientFlags(const KafkaClientFlags& flags) {
 int RunWithKafkaClientFlags(const KafkaClientFlags& flags, std::string_view command,
                             const std::function<int()>& run) {
   if (Status s = InstallKafkaClientFlags(flags); !s.ok()) {
-    std::cerr << "pinpipe " << command << ": " << s.message() << "\n";
-    return 2;
+    return CommandError(command, s.message(), 2);
   }
   return run();
 }

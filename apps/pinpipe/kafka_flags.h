@@ -23,7 +23,7 @@ struct KafkaClientFlags {
 // `sub`, bound to `*flags`.
 void AddKafkaClientFlags(CLI::App& sub, KafkaClientFlags* flags);
 
-// Installs `flags` and runs `run`; on a bad flag prints "pinpipe <command>: <error>" to stderr
+// Installs `flags` and runs `run`; on a bad flag logs the error (CommandError)
 // and returns 2 without running it.
 int RunWithKafkaClientFlags(const KafkaClientFlags& flags, std::string_view command,
                             const std::function<int()>& run);

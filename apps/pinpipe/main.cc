@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "command.h"
+#include "log/logger.h"
 
 namespace pinpipe::app {
 
@@ -17,7 +18,7 @@ std::vector<Command>& Commands() {
 }
 
 int CommandError(std::string_view command, std::string_view message, int exit_code) {
-  std::cerr << "pinpipe " << command << ": " << message << "\n";
+  log::Logger(std::string(command)).Log(log::Level::kError, message);
   return exit_code;
 }
 
@@ -97,6 +98,22 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_path, "TOML configuration file")
       ->envname("PINPIPE_CONFIG")
       ->check(CLI::ExistingFile);
+  // Global: accepted before or after the subcommand's name (fallthrough, inherited by every
+  // subcommand added below), and exported again after parsing so that children (the
+  // supervisor's workers, the scheduler's tasks) log the same way.
+  std::string log_format = "text";
+  std::string log_level = "info";
+  app.add_option("--log-format", log_format,
+                 "Log lines on stderr as text or json (one object per line: ts, level, "
+                 "component, msg and fields)")
+      ->envname("PINPIPE_LOG_FORMAT")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "Lowest level logged: debug, info, warn, error or off")
+      ->envname("PINPIPE_LOG_LEVEL")
+      ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error", "off"}))
+      ->capture_default_str();
+  app.fallthrough();
   app.require_subcommand(1);
   std::sort(Commands().begin(), Commands().end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -122,6 +139,15 @@ int main(int argc, char** argv) {
     }
   }
   CLI11_PARSE(app, argc, argv);
+  // Usage and config-file errors above are printed plain by CLI11 / this file: the logger is set
+  // up from here on. The values were checked by CLI11, so the parses cannot fail.
+  pinpipe::log::Options log_options;
+  log_options.format = pinpipe::log::ParseFormat(log_format).value();
+  log_options.level = pinpipe::log::ParseLevel(log_level).value();
+  pinpipe::log::Init(log_options);
+  setenv("PINPIPE_LOG_FORMAT", std::string(pinpipe::log::FormatName(log_options.format)).c_str(),
+         1);
+  setenv("PINPIPE_LOG_LEVEL", std::string(pinpipe::log::LevelName(log_options.level)).c_str(), 1);
   for (auto& [sub, run] : runners) {
     if (sub->parsed()) return run();
   }

@@ -2,13 +2,12 @@
 
 #include <pthread.h>
 
-#include <iostream>
 #include <utility>
 
 namespace pinpipe::app {
 
 StopSignals::StopSignals(std::string name, std::string on_stop)
-    : prefix_("pinpipe " + std::move(name) + ": "), on_stop_(std::move(on_stop)) {
+    : log_(std::move(name)), on_stop_(std::move(on_stop)) {
   sigemptyset(&set_);
   sigaddset(&set_, SIGINT);
   sigaddset(&set_, SIGTERM);
@@ -17,8 +16,7 @@ StopSignals::StopSignals(std::string name, std::string on_stop)
     int sig = 0;
     sigwait(&set_, &sig);
     if (flag_.load()) return;  // RequestStop() or the destructor woke us
-    std::cerr << prefix_ << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", " << on_stop_
-              << std::endl;
+    log_.Info("{}, {}", sig == SIGINT ? "SIGINT" : "SIGTERM", on_stop_);
     signal_.store(sig);
     flag_.store(true);
     flag_.notify_all();

@@ -4,7 +4,7 @@
 // Construct it first in the command, before any thread exists (librdkafka's, an HTTP server's):
 // it blocks both signals in the calling thread, so every thread started afterwards inherits the
 // mask, and starts one thread that waits for either (sigwait), logs
-// "pinpipe <name>: SIGTERM, <on_stop>" and requests stop. Child processes get a clean mask from
+// "SIGTERM, <on_stop>" (component <name>) and requests stop. Child processes get a clean mask from
 // process::Child. Stop is then seen through token() (std::stop_token users), flag() (loops that
 // take a std::atomic<bool>) or Wait() (a command whose main thread has nothing else to do).
 // RequestStop() ends the same way without a signal (a fatal error elsewhere). The destructor
@@ -16,6 +16,8 @@
 #include <stop_token>
 #include <string>
 #include <thread>
+
+#include "log/logger.h"
 
 namespace pinpipe::app {
 
@@ -34,7 +36,7 @@ class StopSignals {
   void RequestStop();
 
  private:
-  std::string prefix_;
+  log::Logger log_;
   std::string on_stop_;
   sigset_t set_;
   std::stop_source source_;

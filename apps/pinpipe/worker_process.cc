@@ -1,9 +1,9 @@
 #include "worker_process.h"
 
-#include <iostream>
 #include <memory>
 
 #include "http/server.h"
+#include "log/logger.h"
 
 namespace pinpipe::app {
 
@@ -30,24 +30,24 @@ Status StartMetricsServer(const WorkerProcess& process, std::unique_ptr<http::Se
         respond(std::move(r));
       });
   RETURN_IF_ERROR(started->Start().WithContext("metrics server"));
-  std::cerr << "pinpipe " << process.name << ": metrics on http://" << process.metrics_host << ":"
-            << started->port() << "/metrics" << std::endl;
+  log::Logger(process.name)
+      .Info("metrics on http://{}:{}/metrics", process.metrics_host, started->port());
   *server = std::move(started);
   return Status::Ok();
 }
 
 int RunWorkerProcess(const WorkerProcess& process, StopSignals& signals,
                      const std::function<Status(const std::atomic<bool>& stop)>& run) {
-  const std::string prefix = "pinpipe " + process.name + ": ";
+  const log::Logger logger(process.name);
   std::unique_ptr<http::Server> server;
   if (Status s = StartMetricsServer(process, &server); !s.ok()) {
-    std::cerr << prefix << s.ToString() << "\n";
+    logger.Error("{}", s.ToString());
     return 1;
   }
   Status s = run(signals.flag());
   if (server) server->Stop();
   if (!s.ok()) {
-    std::cerr << prefix << s.ToString() << "\n";
+    logger.Error("{}", s.ToString());
     return 1;
   }
   return 0;

@@ -1,19 +1,16 @@
-// One log line of `pinpipe archive` on stderr ("pinpipe archive: ..."), from any thread (a whole
-// line is written with one call, so lines of different threads do not interleave mid-line).
+// One log line of `pinpipe archive` (component "archive", level info) from any thread; the
+// logger writes each line whole (log/logger.h).
 #pragma once
 
-#include <cstdio>
-#include <string>
 #include <string_view>
+
+#include "log/logger.h"
 
 namespace pinpipe::archive {
 
 inline void ArchiveLog(std::string_view line) {
-  std::string out = "pinpipe archive: ";
-  out += line;
-  out += '\n';
-  std::fwrite(out.data(), 1, out.size(), stderr);
-  std::fflush(stderr);
+  static const log::Logger logger("archive");
+  logger.Log(log::Level::kInfo, line);
 }
 
 }  // namespace pinpipe::archive

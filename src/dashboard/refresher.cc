@@ -5,9 +5,12 @@
 
 #include "core/civil_day.h"
 #include "core/elapsed.h"
+#include "log/logger.h"
 
 namespace pinpipe::dashboard {
 namespace {
+
+const log::Logger kDashboardLog("dashboard");
 
 using Clock = std::chrono::steady_clock;
 
@@ -47,7 +50,8 @@ Answer ComputeAnswer(const ComputeFn& compute, const Query& query) {
   try {
     answer = compute(query, generated_at);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "pinpipe dashboard: computing %s threw: %s\n", query.key.c_str(), e.what());
+    kDashboardLog.Log(log::Level::kError, "computing an answer threw",
+                      {{"query", query.key}, {"what", e.what()}});
     answer = Answer{};
     answer.status = 500;
     answer.body = R"({"detail":"internal error while computing this answer"})";
@@ -80,8 +84,8 @@ void Refresher::Cycle(std::stop_token stop) {
     try {
       hooks_.steps[i].run();
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "pinpipe dashboard: refresh step %s threw: %s\n",
-                   hooks_.steps[i].name.c_str(), e.what());
+      kDashboardLog.Log(log::Level::kError, "refresh step threw",
+                        {{"step", hooks_.steps[i].name}, {"what", e.what()}});
     }
     const double seconds = core::SecondsSince(step_start);
     {

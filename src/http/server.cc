@@ -25,9 +25,12 @@
 
 #include "core/check.h"
 #include "http/request_parser.h"
+#include "log/logger.h"
 
 namespace pinpipe::http {
 namespace {
+
+const log::Logger kHttpLog("http");
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -254,7 +257,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       try {
         decision = server_.head_handler(parser_.request());
       } catch (const std::exception& e) {
-        std::fprintf(stderr, "pinpipe http: head handler threw: %s\n", e.what());
+        kHttpLog.Log(log::Level::kError, "head handler threw", {{"what", e.what()}});
         RespondError(500, "internal error while handling the request");
         return false;
       }
@@ -333,10 +336,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     try {
       server_.handler(request, MakeResponder(seq));
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "pinpipe http: handler threw: %s\n", e.what());
+      kHttpLog.Log(log::Level::kError, "handler threw", {{"what", e.what()}});
       threw = true;
     } catch (...) {
-      std::fprintf(stderr, "pinpipe http: handler threw a non-exception\n");
+      kHttpLog.Error("handler threw a non-exception");
       threw = true;
     }
     in_handler_ = false;
@@ -721,7 +724,7 @@ void Connection::BeginStream() {
   try {
     start(std::move(sink));
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "pinpipe http: stream handler threw: %s\n", e.what());
+    kHttpLog.Log(log::Level::kError, "stream handler threw", {{"what", e.what()}});
     Close();
   }
 }
@@ -744,7 +747,7 @@ void RunLoop(asio::io_context& context) {
     } catch (const std::exception& e) {
       // Handler exceptions are caught in Dispatch(); this is a last resort so one bad
       // callback does not take the I/O thread down with every connection on it.
-      std::fprintf(stderr, "pinpipe http: I/O thread caught: %s\n", e.what());
+      kHttpLog.Log(log::Level::kError, "I/O thread caught an exception", {{"what", e.what()}});
     }
   }
 }

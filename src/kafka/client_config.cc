@@ -1,9 +1,9 @@
 #include "kafka/client_config.h"
 #include "core/ascii.h"
+#include "log/logger.h"
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -36,6 +36,14 @@ void LogCallback(const rd_kafka_t* rk, int level, const char* facility, const ch
 constexpr const char* kLevelNames[] = {"EMERG",  "ALERT",  "CRIT", "ERROR",
                                        "WARNING", "NOTICE", "INFO", "DEBUG"};
 
+// librdkafka's syslog levels (0 emergency .. 7 debug) as the logger's.
+log::Level LevelOfSyslog(int level) {
+  if (level <= 3) return log::Level::kError;
+  if (level == 4) return log::Level::kWarn;
+  if (level <= 6) return log::Level::kInfo;
+  return log::Level::kDebug;
+}
+
 }  // namespace
 
 int ClientErrorLevel(rd_kafka_resp_err_t code) {
@@ -66,19 +74,18 @@ bool IsGuaranteeDowngrade(std::string_view facility, std::string_view message) {
 
 void LogLine(int level, std::string_view facility, std::string_view client,
              std::string_view message) {
+  static const log::Logger logger("kafka");
   if (IsGuaranteeDowngrade(facility, message)) {
-    std::fprintf(stderr,
-                 "[kafka] WARNING %.*s: producer guarantee downgraded (idempotence or compression "
-                 "not in effect): %.*s: %.*s\n",
-                 static_cast<int>(client.size()), client.data(), static_cast<int>(facility.size()),
-                 facility.data(), static_cast<int>(message.size()), message.data());
+    logger.Log(log::Level::kWarn,
+               "producer guarantee downgraded (idempotence or compression not in effect)",
+               {{"client", client}, {"facility", facility}, {"detail", message}});
     return;
   }
   if (level > ConfiguredLogLevel()) return;
-  const char* name = kLevelNames[std::clamp(level, 0, 7)];
-  std::fprintf(stderr, "[kafka] %s %.*s: %.*s: %.*s\n", name, static_cast<int>(client.size()),
-               client.data(), static_cast<int>(facility.size()), facility.data(),
-               static_cast<int>(message.size()), message.data());
+  logger.Log(LevelOfSyslog(level), message,
+             {{"client", client},
+              {"facility", facility},
+              {"syslog", kLevelNames[std::clamp(level, 0, 7)]}});
 }
 
 Status SetConf(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {

@@ -1,10 +1,12 @@
 // Building librdkafka configurations and client handles, shared by Producer, Consumer and admin.
 //
 // SetConf/GetConf turn librdkafka's char-buffer API into Status. NewClient() installs the log
-// callback (librdkafka logs -> stderr, filtered by level) and creates the rd_kafka_t.
+// callback (librdkafka logs -> the log, component "kafka", filtered by level) and creates the
+// rd_kafka_t.
 // Log level: messages at syslog level <= PINPIPE_KAFKA_LOG_LEVEL (default 4 = warning) are
-// printed; a librdkafka message saying that idempotence or compression is not in effect is
-// always printed, as a WARNING, because it silently weakens the producer's guarantees.
+// logged (0-3 as error, 4 warn, 5-6 info, 7 debug, then filtered by --log-level too); a
+// librdkafka message saying that idempotence or compression is not in effect is
+// always logged, as a warning, because it silently weakens the producer's guarantees.
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -35,7 +37,8 @@ StatusOr<ConfHandle> NewConf(const std::string& brokers, const std::string& clie
 // Creates a client of `type`; takes `conf` on success. InvalidArgument with librdkafka's reason.
 StatusOr<KafkaHandle> NewClient(rd_kafka_type_t type, ConfHandle conf);
 
-// Writes one librdkafka log line to stderr if it passes the level filter (see above).
+// Logs one librdkafka log line if it passes the level filter (see above): the message, with
+// fields client, facility and syslog (librdkafka's level name).
 // Called on librdkafka's threads. Exposed for tests.
 void LogLine(int level, std::string_view facility, std::string_view client,
              std::string_view message);

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "log/logger.h"
+
 namespace pinpipe::scheduler {
 namespace {
 
@@ -45,7 +47,8 @@ void Executor::Log(const std::string& line) const {
     options_.log(line);
     return;
   }
-  fmt::print(stderr, "{} scheduler: {}\n", FormatUtc(Now()), line);
+  static const log::Logger logger("scheduler");
+  logger.Info("{}", line);
 }
 
 bool Executor::Save(Dag& dag, size_t i) {

@@ -42,7 +42,7 @@ namespace pinpipe::scheduler {
 struct ExecutorOptions {
   // The clock (tests pass a fake one). Default: the system clock, whole seconds.
   std::function<Instant()> now;
-  // Where progress lines go (default: stderr, "<UTC time> scheduler: <line>").
+  // Where progress lines go (default: the log, component "scheduler", level info).
   std::function<void(const std::string&)> log;
   core::Registry* metrics = nullptr;  // counters when set (borrowed)
   std::chrono::milliseconds max_idle = std::chrono::seconds(2);

@@ -10,11 +10,14 @@
 #include <fmt/format.h>
 
 #include "lake/object_store.h"
+#include "log/logger.h"
 #include "process/child.h"
 #include "scheduler/seal_waiter.h"
 
 namespace pinpipe::scheduler {
 namespace {
+
+const log::Logger kSchedulerLog("scheduler");
 
 using Steady = std::chrono::steady_clock;
 
@@ -140,8 +143,12 @@ void ProcessTaskRunner::Pump(Try* t) {
   auto append = [&](std::string_view text) {
     Status s = logs_->AppendTaskLog(r.dag_id, r.run_id, r.task_id, r.try_number, text);
     if (!s.ok()) {
-      fmt::print(stderr, "pinpipe scheduler: log of {}.{} try {}: {}\n", r.task_id,
-                 r.run_id.str(), r.try_number, s.ToString());
+      kSchedulerLog.Log(log::Level::kWarn, "cannot save a task's log",
+                        {{"dag", r.dag_id},
+                         {"task", r.task_id},
+                         {"run", r.run_id.str()},
+                         {"try", r.try_number},
+                         {"error", s.ToString()}});
     }
   };
 

@@ -105,7 +105,7 @@ StatusOr<std::unique_ptr<PgSink>> PgSink::Open(const std::string& dsn, std::stri
                                                std::shared_ptr<const transform::Transform> t,
                                                DedupMode mode) {
   ASSIGN_OR_RETURN(pg::Connection conn, pg::OpenCreatingDatabase(dsn));
-  // IF NOT EXISTS notices on every start are noise on the worker's stderr.
+  // IF NOT EXISTS notices on every start are noise in the worker's log.
   RETURN_IF_ERROR(conn.Run("SET client_min_messages = warning"));
   // Commit without waiting for the WAL flush is NOT used: a committed offset must survive a
   // server crash together with its rows, or the stream would skip them.

@@ -1,17 +1,20 @@
 #include "stream/stream_worker.h"
 
 #include <algorithm>
-#include <iostream>
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "log/logger.h"
 
 namespace pinpipe::stream {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void Log(const std::string& line) { std::cerr << "pinpipe stream: " << line << std::endl; }
+const log::Logger kStreamLog("stream");
+
+void Log(const std::string& line) { kStreamLog.Log(log::Level::kInfo, line); }
 
 int64_t NowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

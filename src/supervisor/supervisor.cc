@@ -53,8 +53,8 @@ void Supervisor::StartWorker(Worker* w) {
   w->state = WorkerState::kRunning;
   w->started = clock_->Now();
   w->started_wall = clock_->WallNow();
-  log_(fmt::format("{} {} (pid {}, log {})", first ? "started" : "restarted", w->spec.title,
-                   w->pid, w->spec.log_file));
+  log_(log::Level::kInfo, fmt::format("{} {} (pid {}, log {})", first ? "started" : "restarted",
+                                      w->spec.title, w->pid, w->spec.log_file));
 }
 
 void Supervisor::OnExit(Worker* w, const std::string& what, bool success, milliseconds uptime) {
@@ -64,24 +64,26 @@ void Supervisor::OnExit(Worker* w, const std::string& what, bool success, millis
   switch (d.action) {
     case RestartTracker::Action::kFinished:
       w->state = WorkerState::kFinished;
-      log_(what + "; finished (restart policy on-failure: not restarted)");
+      log_(log::Level::kInfo, what + "; finished (restart policy on-failure: not restarted)");
       return;
     case RestartTracker::Action::kRestart:
       w->state = WorkerState::kRestarting;
       w->restart_at = clock_->Now() + d.delay;
-      log_(fmt::format("{}; restarting in {} (restart {})", what, FormatSpan(d.delay),
-                       w->tracker.restarts()));
+      log_(log::Level::kWarn, fmt::format("{}; restarting in {} (restart {})", what,
+                                          FormatSpan(d.delay), w->tracker.restarts()));
       return;
     case RestartTracker::Action::kGiveUp: {
       w->state = WorkerState::kFailed;
       gave_up_ = true;
       std::string tail = launcher_->LogTail(w->spec, options_.log_tail_lines);
       while (!tail.empty() && tail.back() == '\n') tail.pop_back();  // the sink ends the line
-      log_(fmt::format(
-          "{}; that is {} failed starts in a row (each exit within {} of the start): giving up "
-          "and stopping everything. The last lines of {}:\n{}",
-          what, w->tracker.failed_starts(), FormatSpan(options_.startup_window), w->spec.log_file,
-          tail.empty() ? "(empty)" : tail));
+      log_(
+          log::Level::kError,
+          fmt::format(
+              "{}; that is {} failed starts in a row (each exit within {} of the start): giving up "
+              "and stopping everything. The last lines of {}:\n{}",
+              what, w->tracker.failed_starts(), FormatSpan(options_.startup_window),
+              w->spec.log_file, tail.empty() ? "(empty)" : tail));
       return;
     }
   }
@@ -131,15 +133,16 @@ void Supervisor::StopAll() {
     if (w.state != WorkerState::kRunning) continue;
     w.state = WorkerState::kStopping;
     Publish();
-    log_(fmt::format("stopping {} (pid {}; SIGKILL after {})", w.spec.title, w.pid,
-                     FormatSpan(w.spec.stop_timeout)));
+    log_(log::Level::kInfo, fmt::format("stopping {} (pid {}; SIGKILL after {})", w.spec.title,
+                                        w.pid, FormatSpan(w.spec.stop_timeout)));
     const SteadyTime begin = clock_->Now();
     const process::ExitStatus status = launcher_->Stop(w.pid, w.spec.stop_timeout);
     const SteadyTime end = clock_->Now();
     w.last_exit = fmt::format("{} after {} (stopped)", status.Describe(),
                               FormatSpan(duration_cast<milliseconds>(end - w.started)));
     w.last_exit_at = clock_->WallNow();
-    log_(fmt::format("{} stopped in {} ({})", w.spec.title,
+    log_(log::Level::kInfo,
+         fmt::format("{} stopped in {} ({})", w.spec.title,
                      FormatSpan(duration_cast<milliseconds>(end - begin)), status.Describe()));
     w.pid = 0;
     w.state = WorkerState::kStopped;

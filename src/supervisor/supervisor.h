@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "log/logger.h"
 #include "process/child.h"
 #include "supervisor/restart_tracker.h"
 #include "supervisor/status.h"
@@ -64,7 +65,8 @@ class Launcher {
 
 class Supervisor {
  public:
-  using LogSink = std::function<void(const std::string& line)>;
+  // A line for the log at `level` (a restart after an exit is a warning, giving up an error).
+  using LogSink = std::function<void(log::Level level, const std::string& line)>;
   // Called with the new snapshot after every change, on the supervisor's thread (the status file
   // is written there).
   using ChangeSink = std::function<void(const SupervisorStatus& status)>;

@@ -87,7 +87,7 @@ class ArchiveTest : public ::testing::Test {
     std::ifstream in(LogPath(name));
     int n = 0;
     for (std::string line; std::getline(in, line);) {
-      if (line.find("pinpipe archive: consuming") != std::string::npos) ++n;
+      if (line.find("INFO  archive: consuming") != std::string::npos) ++n;
     }
     return n;
   }

@@ -63,7 +63,7 @@ class StreamFaultsTest : public ::testing::Test {
     std::ifstream in(LogPath(name));
     int n = 0;
     for (std::string line; std::getline(in, line);) {
-      if (line.find("pinpipe stream: consuming") != std::string::npos) ++n;
+      if (line.find("INFO  stream: consuming") != std::string::npos) ++n;
     }
     return n;
   }

@@ -10,9 +10,13 @@
 
 #include <atomic>
 #include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include "kafka/producer.h"
 #include "process/child.h"
@@ -56,12 +60,14 @@ class SuperviseTest : public ::testing::Test {
   }
 
   // Starts `pinpipe supervise` on a workers file with `workers` (TOML) and `args`.
-  process::Child Supervise(const std::string& workers, const std::vector<std::string>& args) {
+  process::Child Supervise(const std::string& workers, const std::vector<std::string>& args,
+                           const std::vector<std::pair<std::string, std::string>>& env = {}) {
     std::ofstream(dir_ + "/workers.toml") << workers;
     process::SpawnOptions o;
     o.argv = {bin_, "supervise", "--workers", dir_ + "/workers.toml", "--status-file",
               dir_ + "/status.json"};
     o.argv.insert(o.argv.end(), args.begin(), args.end());
+    o.env = env;
     o.output_file = dir_ + "/supervise.out";
     auto child = process::Child::Spawn(o);
     EXPECT_TRUE(child.ok()) << child.status().ToString();
@@ -105,7 +111,9 @@ TEST_F(SuperviseTest, GivesUpOnAWorkerThatKeepsFailingAtStartAndShowsItsLog) {
                      dir_ + "/broken.log:\n"),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find("connecting to the database\nfatal: no such database\n"), std::string::npos)
+  // The worker's lines continue the supervisor's log line, indented (log/logger.h).
+  EXPECT_NE(out.find("\n  connecting to the database\n  fatal: no such database\n"),
+            std::string::npos)
       << out;
   EXPECT_NE(out.find("stopping healthy (pid "), std::string::npos) << out;
   EXPECT_NE(out.find("stopped after giving up on a worker (exit status 1)"), std::string::npos)
@@ -126,8 +134,97 @@ TEST_F(SuperviseTest, AWorkersFileWithAnErrorIsRefusedBeforeAnythingStarts) {
   std::optional<process::ExitStatus> exit;
   ASSERT_TRUE(WaitFor([&] { return (exit = sup.Poll()).has_value(); }, seconds(10)));
   EXPECT_EQ(*exit, process::ExitStatus::Exited(2));
-  EXPECT_EQ(ReadWholeFile(dir_ + "/supervise.out"),
-            "pinpipe supervise: " + dir_ + "/workers.toml: worker.x.log: missing\n");
+  const std::string out = ReadWholeFile(dir_ + "/supervise.out");
+  EXPECT_TRUE(
+      out.ends_with(" ERROR supervisor: " + dir_ + "/workers.toml: worker.x.log: missing\n"))
+      << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+}
+
+// One look in every log file of a supervised run (scripts/run's layout: the supervisor's own
+// --log file and one file per worker), in both formats, and the level filter: an outer supervisor
+// (PINPIPE_LOG_FORMAT / PINPIPE_LOG_LEVEL in its environment, passed on to its children) runs an
+// inner `pinpipe supervise` and a `pinpipe batch` that fails at start, gives up on the latter and
+// stops the former. Every line of every file must be a log line of the chosen format (a text
+// line may continue on indented lines); no line below the chosen level may appear.
+TEST_F(SuperviseTest, EveryLogFileOfARunHasTheSameLookInTheChosenFormatAndLevel) {
+  struct Case {
+    const char* format;
+    const char* level;
+    std::vector<std::string> want_levels;  // levels that must appear in the supervisor's file
+  };
+  const std::vector<Case> cases = {
+      {"text", "info", {"INFO ", "ERROR"}},
+      {"json", "info", {"info", "error"}},
+      {"json", "error", {"error"}},
+  };
+  const std::regex text_line(
+      R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO |WARN |ERROR) [a-z-]+: .*)");
+  const std::vector<std::string> order = {"debug", "info", "warn", "error"};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.format) + " " + c.level);
+    const std::string run = dir_ + "/" + c.format + "-" + c.level;
+    ASSERT_EQ(mkdir(run.c_str(), 0755), 0);
+    std::ofstream(run + "/inner.toml")
+        << WorkerToml("sleeper", {"/bin/sleep", "600"}, run + "/sleeper.log");
+    const std::string workers =
+        WorkerToml("inner", {bin_, "supervise", "--workers", run + "/inner.toml"},
+                   run + "/inner.log") +
+        WorkerToml("bad", {bin_, "batch", "--date", "not-a-date"}, run + "/bad.log");
+    process::Child sup =
+        Supervise(workers, {"--max-failed-starts", "1", "--log", run + "/sup.log"},
+                  {{"PINPIPE_LOG_FORMAT", c.format}, {"PINPIPE_LOG_LEVEL", c.level}});
+    std::optional<process::ExitStatus> exit;
+    ASSERT_TRUE(WaitFor([&] { return (exit = sup.Poll()).has_value(); }, seconds(30)))
+        << ReadWholeFile(dir_ + "/supervise.out");
+    EXPECT_EQ(*exit, process::ExitStatus::Exited(1));
+    const size_t min_level = std::find(order.begin(), order.end(), c.level) - order.begin();
+    std::set<std::string> seen_levels;
+    std::set<std::string> seen_components;
+    for (const std::string& file : {run + "/sup.log", run + "/inner.log", run + "/bad.log"}) {
+      const std::string text = ReadWholeFile(file);
+      std::istringstream in(text);
+      int lines = 0;
+      for (std::string line; std::getline(in, line); ++lines) {
+        if (std::string(c.format) == "text") {
+          if (line.starts_with("  ")) continue;  // a multi-line message goes on
+          ASSERT_TRUE(std::regex_match(line, text_line)) << file << ": " << line;
+          const std::string level = line.substr(25, 5);
+          if (file == run + "/sup.log") seen_levels.insert(level);
+          std::string lower;
+          for (char ch : level) {
+            if (ch != ' ') lower += static_cast<char>(ch - 'A' + 'a');
+          }
+          EXPECT_GE(std::find(order.begin(), order.end(), lower) - order.begin(), min_level)
+              << line;
+          const size_t colon = line.find(':', 31);
+          seen_components.insert(line.substr(31, colon - 31));
+          continue;
+        }
+        simdjson::dom::parser parser;
+        simdjson::dom::object object;
+        ASSERT_EQ(parser.parse(line).get(object), simdjson::SUCCESS) << file << ": " << line;
+        std::string_view ts, level, component, msg;
+        ASSERT_EQ(object["ts"].get(ts), simdjson::SUCCESS) << line;
+        ASSERT_EQ(object["level"].get(level), simdjson::SUCCESS) << line;
+        ASSERT_EQ(object["component"].get(component), simdjson::SUCCESS) << line;
+        ASSERT_EQ(object["msg"].get(msg), simdjson::SUCCESS) << line;
+        EXPECT_EQ(ts.size(), 24u) << line;
+        EXPECT_TRUE(ts.ends_with("Z")) << line;
+        EXPECT_GE(std::find(order.begin(), order.end(), level) - order.begin(), min_level) << line;
+        if (file == run + "/sup.log") seen_levels.insert(std::string(level));
+        seen_components.insert(std::string(component));
+      }
+      if (file != run + "/inner.log" || std::string(c.level) != "error") {
+        EXPECT_GT(lines, 0) << file;
+      }
+    }
+    for (const std::string& level : c.want_levels) {
+      EXPECT_TRUE(seen_levels.contains(level)) << level;
+    }
+    EXPECT_TRUE(seen_components.contains("supervisor"));
+    EXPECT_TRUE(seen_components.contains("batch"));
+  }
 }
 
 // kill -9 of a supervised speed layer: the time from the kill to its first batch after the

@@ -57,8 +57,9 @@ TEST_F(ProcessLauncherTest, AKilledWorkerComesBackAndTheOthersKeepRunning) {
   options.backoff_initial = milliseconds(100);
   SystemClock clock;
   ProcessLauncher launcher;
-  Supervisor s({Shell("a", "echo a started; exec sleep 60"), Shell("b", "exec sleep 60")},
-               options, &launcher, &clock, [this](const std::string& l) { lines_.push_back(l); });
+  Supervisor s({Shell("a", "echo a started; exec sleep 60"), Shell("b", "exec sleep 60")}, options,
+               &launcher, &clock,
+               [this](log::Level, const std::string& l) { lines_.push_back(l); });
   s.Start();
   const int a = s.Snapshot().workers[0].pid, b = s.Snapshot().workers[1].pid;
   ASSERT_GT(a, 0);
@@ -92,7 +93,8 @@ TEST_F(ProcessLauncherTest, GivesUpOnAWorkerThatFailsAtStartupAndShowsItsLog) {
   ProcessLauncher launcher;
   Supervisor s({Shell("ok", "exec sleep 60"),
                 Shell("bad", "echo try; echo 'error: no database' >&2; exit 3")},
-               options, &launcher, &clock, [this](const std::string& l) { lines_.push_back(l); });
+               options, &launcher, &clock,
+               [this](log::Level, const std::string& l) { lines_.push_back(l); });
   s.Start();
   ASSERT_TRUE(RunUntil(s, [&] { return s.gave_up(); }, seconds(10)));
   EXPECT_EQ(Slurp(dir_ + "/bad.log"), "try\nerror: no database\ntry\nerror: no database\ntry\n"
@@ -117,7 +119,7 @@ TEST_F(ProcessLauncherTest, AProgramThatDoesNotExistIsReportedAsSuch) {
   WorkerSpec missing = Shell("missing", "");
   missing.argv = {dir_ + "/no-such-program"};
   Supervisor s({missing}, options, &launcher, &clock,
-               [this](const std::string& l) { lines_.push_back(l); });
+               [this](log::Level, const std::string& l) { lines_.push_back(l); });
   s.Start();
   EXPECT_EQ(lines_.front(), "missing could not be started: cannot run " + dir_ +
                                 "/no-such-program: No such file or directory; restarting in "

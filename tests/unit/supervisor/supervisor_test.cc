@@ -107,7 +107,10 @@ class SupervisorTest : public ::testing::Test {
   std::unique_ptr<Supervisor> Make(std::vector<WorkerSpec> specs) {
     return std::make_unique<Supervisor>(
         std::move(specs), options_, &launcher_, &clock_,
-        [this](const std::string& line) { lines_.push_back(line); },
+        [this](log::Level level, const std::string& line) {
+          lines_.push_back(line);
+          levels_.push_back(level);
+        },
         [this](const SupervisorStatus&) { ++changes_; });
   }
   std::vector<WorkerSpec> Pipeline() {
@@ -128,6 +131,7 @@ class SupervisorTest : public ::testing::Test {
   FakeLauncher launcher_;
   RestartOptions options_;
   std::vector<std::string> lines_;
+  std::vector<log::Level> levels_;  // of each line
   int changes_ = 0;
   SupervisorStatus snapshot_;
 };
@@ -229,6 +233,8 @@ TEST_F(SupervisorTest, RestartsAKilledWorkerAfterTheBackoffAndLeavesTheOthersAlo
   EXPECT_EQ(lines_.back(), "speed layer (pid " + std::to_string(killed) +
                                ") was killed by SIGKILL after 5m12s; restarting in 1.0 s "
                                "(restart 1)");
+  EXPECT_EQ(levels_.back(), log::Level::kWarn);
+  EXPECT_EQ(levels_.front(), log::Level::kInfo);  // "started ..."
   EXPECT_EQ(Worker(*s, "stream").state, WorkerState::kRestarting);
   EXPECT_EQ(Worker(*s, "stream").pid, 0);
   EXPECT_EQ(Worker(*s, "stream").last_exit, "was killed by SIGKILL after 5m12s");
@@ -322,6 +328,7 @@ TEST_F(SupervisorTest, GivesUpOnAWorkerThatKeepsFailingAtStartAndStopsTheOthers)
                 ") exited with status 2 after 0.3 s; that is 3 failed starts in a row (each exit "
                 "within 10 s of the start): giving up and stopping everything. The last lines of "
                 "/logs/api.log:\napi line 1\napi line 20");
+  EXPECT_EQ(levels_.back(), log::Level::kError);
   EXPECT_EQ(Worker(*s, "api").state, WorkerState::kFailed);
   EXPECT_EQ(Worker(*s, "api").failed_starts, 3);
   s->StopAll();
