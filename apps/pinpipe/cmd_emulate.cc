@@ -10,6 +10,7 @@
 #include "kafka_flags.h"
 #include "core/duration.h"
 #include "core/civil_day.h"
+#include "core/record_schema.h"
 
 #include "command.h"
 #include "emulate/distinct_ids.h"
@@ -46,9 +47,9 @@ struct EmulateFlags {
   double history_posts_per_hour = 400;
   double history_daily_swing = 0.5;
   std::string brokers = "127.0.0.1:19092";
-  std::string topic_pin = "pinterest";
-  std::string topic_geo = "pinterest_geo";
-  std::string topic_user = "pinterest_user";
+  std::string topic_pin = core::DefaultTopic(core::RecordKind::kPin);
+  std::string topic_geo = core::DefaultTopic(core::RecordKind::kGeo);
+  std::string topic_user = core::DefaultTopic(core::RecordKind::kUser);
 };
 
 std::optional<int64_t> ConfigInt(const std::map<std::string, kafka::TopicConfigEntry>& configs,

@@ -53,7 +53,7 @@ namespace pinpipe::archive {
 
 struct ArchiverOptions {
   std::string brokers = "127.0.0.1:19092";
-  std::array<std::string, 3> topics = {"pinterest", "pinterest_geo", "pinterest_user"};
+  std::array<std::string, 3> topics = core::DefaultTopics();
   std::string group = "pinpipe-archiver";
   std::string client_id = "pinpipe-archive";
   Layout layout = Layout::kHourly;

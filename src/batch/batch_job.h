@@ -40,7 +40,7 @@ class PgDayLoader;
 
 struct BatchJobOptions {
   // Topics of the pin, geo and user records (as `pinpipe stream` and the archiver).
-  std::array<std::string, 3> topics = {"pinterest", "pinterest_geo", "pinterest_user"};
+  std::array<std::string, 3> topics = core::DefaultTopics();
   int threads = 0;          // cleaning workers; 0: std::thread::hardware_concurrency()
   bool write_lake = true;   // cleaned CSV/JSONL parts, dead letters and quality report
   bool write_pg = true;     // the batch tables

@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "core/record_schema.h"
 #include "core/status.h"
 #include "emulate/prng.h"
 #include "emulate/source_posts.h"
@@ -109,9 +110,9 @@ class HistorySchedule {
 };
 
 struct HistoryTopics {
-  std::string pin = "pinterest";
-  std::string geo = "pinterest_geo";
-  std::string user = "pinterest_user";
+  std::string pin = core::DefaultTopic(core::RecordKind::kPin);
+  std::string geo = core::DefaultTopic(core::RecordKind::kGeo);
+  std::string user = core::DefaultTopic(core::RecordKind::kUser);
 };
 
 struct HistoryStats {

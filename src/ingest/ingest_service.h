@@ -48,7 +48,7 @@ namespace pinpipe::ingest {
 
 struct IngestOptions {
   // Topic per record kind, indexed by RecordKind.
-  std::array<std::string, 3> topics = {"pinterest", "pinterest_geo", "pinterest_user"};
+  std::array<std::string, 3> topics = core::DefaultTopics();
   size_t max_record_bytes = 1 << 20;  // a /pin/-style body, and each item of a bulk request
   size_t max_bulk_bytes = 64 << 20;
   size_t max_bulk_items = 100000;

@@ -24,6 +24,7 @@
 
 #include "core/event_time.h"
 #include "core/metrics.h"
+#include "core/record_schema.h"
 #include "core/status.h"
 #include "kafka/consumer.h"
 #include "kafka/consumer_state_log.h"
@@ -38,7 +39,7 @@ namespace pinpipe::stream {
 
 struct StreamOptions {
   std::string brokers = "127.0.0.1:19092";
-  std::array<std::string, kKinds> topics = {"pinterest", "pinterest_geo", "pinterest_user"};
+  std::array<std::string, kKinds> topics = core::DefaultTopics();
   std::string pg_dsn = "host=127.0.0.1 port=15432 user=pinpipe dbname=pinterest_streaming";
   std::string group = "pinpipe-stream";
   std::string client_id = "pinpipe-stream";
