@@ -150,7 +150,7 @@ int RunBatch(BatchFlags f) {
   o.write_pg = !f.no_pg && !f.dry_run;
   o.write_lake = !f.dry_run;
   o.parts.part_bytes = static_cast<uint64_t>(f.part_mib) << 20;
-  o.stop = &signals.flag();
+  o.stop = signals.token();
   auto log = [](std::string_view line) { std::cerr << "pinpipe batch: " << line << std::endl; };
 
   if (f.views_only) {

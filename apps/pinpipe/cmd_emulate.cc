@@ -103,7 +103,7 @@ Status CheckTopicsKeepHistory(const EmulateFlags& flags, const emulate::HistoryP
 }
 
 int RunHistory(const EmulateFlags& flags, const std::vector<emulate::SourcePost>& posts,
-               const std::atomic<bool>& stop) {
+               std::stop_token stop) {
   StatusOr<std::chrono::seconds> span = core::ParseDuration(flags.history);
   if (!span.ok()) {
     std::cerr << "emulate: --history: " << span.status().message() << "\n";
@@ -154,7 +154,7 @@ int RunHistory(const EmulateFlags& flags, const std::vector<emulate::SourcePost>
     return 1;
   }
   std::cout << emulate::FormatHistorySummary(options, *schedule, *stats) << "\n";
-  if (stop.load()) {
+  if (stop.stop_requested()) {
     std::cerr << "emulate: stopped before the history was complete\n";
     return 1;
   }
@@ -194,7 +194,7 @@ int Run(const EmulateFlags& flags) {
   }
   std::cerr << "loaded " << posts.size() << " source posts\n";
 
-  if (!flags.history.empty()) return RunHistory(flags, posts, signals.flag());
+  if (!flags.history.empty()) return RunHistory(flags, posts, signals.token());
 
   const bool load_mode = flags.rate >= 0 || flags.concurrency > 0 || flags.count > 0 ||
                          flags.duration > 0 || flags.batch_size > 0;
@@ -205,7 +205,7 @@ int Run(const EmulateFlags& flags) {
     options.seed = flags.seed;
     options.distinct_from = flags.distinct_from;
     options.retry = RetryOptionsOf(flags);
-    auto stats = emulate::RunReplay(posts, options, signals.flag(), std::cout);
+    auto stats = emulate::RunReplay(posts, options, signals.token(), std::cout);
     std::cerr << "posted " << stats.posts << " posts: " << stats.records_ok << " records accepted, "
               << stats.records_failed << " not (gave up " << stats.gave_up << "); retried "
               << stats.retried << "\n";
@@ -223,7 +223,7 @@ int Run(const EmulateFlags& flags) {
   options.distinct_from = flags.distinct_from;
   options.progress = !flags.no_progress;
   options.retry = RetryOptionsOf(flags);
-  auto summary = emulate::RunLoad(posts, options, signals.flag(), std::cerr);
+  auto summary = emulate::RunLoad(posts, options, signals.token(), std::cerr);
   std::cout << emulate::FormatSummary(summary) << "\n";
   // Exit 0 unless nothing could be sent at all.
   return summary.accepted + summary.rejected > 0 ? 0 : 1;

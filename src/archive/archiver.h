@@ -31,6 +31,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -89,11 +90,11 @@ class Archiver {
   Archiver(const Archiver&) = delete;
   Archiver& operator=(const Archiver&) = delete;
 
-  // Runs until `stop` is true, then writes the open segments and leaves the group; OK after a
+  // Runs until stop is requested on `stop`, then writes the open segments and leaves the group; OK after a
   // clean stop. Errors (fatal): InvalidArgument for bad options; DataLoss when the lake and
   // Kafka disagree (an existing object differs, a redo cannot be rebuilt); non-retriable store
   // errors (permissions, bad keys).
-  Status Run(const std::atomic<bool>& stop);
+  Status Run(std::stop_token stop);
 
   // pinpipe_archive_lag{topic,partition} (high watermark - next offset to archive) and
   // pinpipe_archive_watermark_seconds{topic}, Prometheus text. Any thread.
@@ -146,7 +147,7 @@ class Archiver {
   RotationPolicy rotation_;
 
   // Run() thread only.
-  const std::atomic<bool>* stop_ = nullptr;
+  std::stop_token stop_;
   Status fatal_;
   std::unique_ptr<kafka::Consumer> consumer_;
   std::unique_ptr<ArchiveWriter> writer_;

@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <map>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -129,14 +130,14 @@ struct HistoryStats {
 };
 
 // Produces the whole schedule (see the header comment), waits for every delivery (Flush up to
-// `flush_timeout`), and returns the counts. Stops early when `stop` becomes true (what was
+// `flush_timeout`), and returns the counts. Stops early when stop is requested on `stop` (what was
 // produced is flushed). A full producer queue is waited out. Errors: a Produce that fails for
 // another reason than a full queue (the producer closed or fatal), or a Flush that times out;
 // failed deliveries are counted, not errors. `progress` (may be null) gets a line every ~10% of
 // the posts.
 StatusOr<HistoryStats> LoadHistory(const std::vector<SourcePost>& posts,
                                    HistorySchedule& schedule, const HistoryTopics& topics,
-                                   kafka::Producer& producer, const std::atomic<bool>& stop,
+                                   kafka::Producer& producer, std::stop_token stop,
                                    std::chrono::milliseconds flush_timeout,
                                    std::ostream* progress);
 
