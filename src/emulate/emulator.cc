@@ -517,7 +517,7 @@ LoadSummary RunLoad(const std::vector<SourcePost>& posts, const LoadOptions& opt
     for (auto& session : thread_sessions) session->Start();
   }
   std::atomic<int> running{thread_count};
-  std::vector<std::thread> threads;
+  std::vector<std::jthread> threads;  // the I/O threads, owned: joined below
   for (int t = 0; t < thread_count; ++t) {
     threads.emplace_back([&, t] {
       contexts[static_cast<size_t>(t)]->run();
