@@ -14,6 +14,7 @@
 // Prints one line: records, raw (uncompressed) bytes, compressed bytes, per kind.
 #include <zstd.h>
 
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +27,7 @@
 #include <fmt/format.h>
 
 #include "archive/archive_layout.h"
+#include "core/record_schema.h"
 #include "emulate/record_json.h"
 #include "emulate/synthetic.h"
 #include "lake/object_store.h"
@@ -46,7 +48,7 @@ struct Options {
   bool kinds[3] = {true, true, true};
 };
 
-constexpr const char* kTopics[3] = {"pinterest", "pinterest_geo", "pinterest_user"};
+const std::array<std::string, 3> kTopics = pinpipe::core::DefaultTopics();
 constexpr size_t kFrameBytes = 1 << 20;
 
 [[noreturn]] void Die(const std::string& message) {

@@ -31,6 +31,7 @@
 #include <fmt/format.h>
 
 #include "core/civil_day.h"
+#include "core/record_schema.h"
 #include "dashboard/analytics_answers.h"
 #include "dashboard/analytics_engine.h"
 #include "dashboard/post_facts.h"
@@ -255,7 +256,7 @@ int PgPart(const std::string& admin_dsn) {
               Seconds(gen_start));
   EngineOptions engine_options;
   engine_options.transform = transform.get();
-  engine_options.topics = {"pinterest", "pinterest_geo", "pinterest_user"};
+  engine_options.topics = core::DefaultTopics();
   engine_options.max_poll_records = 400000;  // the 100,000-row poll below stays a poll
   g_engine = std::make_unique<AnalyticsEngine>(engine_options);
   const int64_t rss0 = RssKiB();

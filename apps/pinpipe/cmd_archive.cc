@@ -75,7 +75,7 @@ int RunArchive(ArchiveFlags f) {
   process.metrics_host = f.metrics_host;
   process.metrics_port = f.metrics_port;
   process.render_metrics = [&registry] { return registry.Render(); };
-  return RunWorkerProcess(process, signals, [&archiver](const std::atomic<bool>& stop) { return archiver.Run(stop); });
+  return RunWorkerProcess(process, signals, [&archiver](std::stop_token stop) { return archiver.Run(stop); });
 }
 
 CommandRegistration kArchive(

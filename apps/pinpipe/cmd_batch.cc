@@ -153,7 +153,7 @@ int RunBatch(BatchFlags f) {
   o.write_pg = !f.no_pg && !f.dry_run;
   o.write_lake = !f.dry_run;
   o.parts.part_bytes = static_cast<uint64_t>(f.part_mib) << 20;
-  o.stop = &signals.flag();
+  o.stop = signals.token();
   // The job's progress lines; its own "warning: ..." lines are warnings.
   auto job_log = [](std::string_view line) {
     kBatchLog.Log(line.starts_with("warning: ") ? log::Level::kWarn : log::Level::kInfo, line);

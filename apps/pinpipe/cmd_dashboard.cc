@@ -7,6 +7,7 @@
 #include "kafka_flags.h"
 #include "auth_flags.h"
 #include "command.h"
+#include "core/record_schema.h"
 #include "log/logger.h"
 #include "dashboard/dashboard_server.h"
 #include "event_time_flags.h"
@@ -35,7 +36,9 @@ struct DashboardFlags {
   bool no_analytics = false;
   std::string lake;
   std::string transform_file;
-  std::string topic_pin = "pinterest", topic_geo = "pinterest_geo", topic_user = "pinterest_user";
+  std::string topic_pin = core::DefaultTopic(core::RecordKind::kPin),
+              topic_geo = core::DefaultTopic(core::RecordKind::kGeo),
+              topic_user = core::DefaultTopic(core::RecordKind::kUser);
   std::string stream_group = "pinpipe-stream", archive_group = "pinpipe-archiver";
   AuthTokenFlags auth;
   S3Flags s3;

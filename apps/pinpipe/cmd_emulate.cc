@@ -10,6 +10,7 @@
 #include "kafka_flags.h"
 #include "core/duration.h"
 #include "core/civil_day.h"
+#include "core/record_schema.h"
 
 #include "command.h"
 #include "log/line_stream.h"
@@ -49,9 +50,9 @@ struct EmulateFlags {
   double history_posts_per_hour = 400;
   double history_daily_swing = 0.5;
   std::string brokers = "127.0.0.1:19092";
-  std::string topic_pin = "pinterest";
-  std::string topic_geo = "pinterest_geo";
-  std::string topic_user = "pinterest_user";
+  std::string topic_pin = core::DefaultTopic(core::RecordKind::kPin);
+  std::string topic_geo = core::DefaultTopic(core::RecordKind::kGeo);
+  std::string topic_user = core::DefaultTopic(core::RecordKind::kUser);
 };
 
 std::optional<int64_t> ConfigInt(const std::map<std::string, kafka::TopicConfigEntry>& configs,
@@ -105,7 +106,7 @@ Status CheckTopicsKeepHistory(const EmulateFlags& flags, const emulate::HistoryP
 }
 
 int RunHistory(const EmulateFlags& flags, const std::vector<emulate::SourcePost>& posts,
-               const std::atomic<bool>& stop) {
+               std::stop_token stop) {
   StatusOr<std::chrono::seconds> span = core::ParseDuration(flags.history);
   if (!span.ok()) {
     kEmulateLog.Error("--history: {}", span.status().message());
@@ -156,7 +157,7 @@ int RunHistory(const EmulateFlags& flags, const std::vector<emulate::SourcePost>
     return 1;
   }
   std::cout << emulate::FormatHistorySummary(options, *schedule, *stats) << "\n";
-  if (stop.load()) {
+  if (stop.stop_requested()) {
     kEmulateLog.Error("stopped before the history was complete");
     return 1;
   }
@@ -196,7 +197,7 @@ int Run(const EmulateFlags& flags) {
   }
   kEmulateLog.Info("loaded {} source posts", posts.size());
 
-  if (!flags.history.empty()) return RunHistory(flags, posts, signals.flag());
+  if (!flags.history.empty()) return RunHistory(flags, posts, signals.token());
 
   const bool load_mode = flags.rate >= 0 || flags.concurrency > 0 || flags.count > 0 ||
                          flags.duration > 0 || flags.batch_size > 0;
@@ -207,7 +208,13 @@ int Run(const EmulateFlags& flags) {
     options.seed = flags.seed;
     options.distinct_from = flags.distinct_from;
     options.retry = RetryOptionsOf(flags);
-    auto stats = emulate::RunReplay(posts, options, signals.flag(), std::cout);
+    // One log line per posted record, as the original printed one per post (replay is paced
+    // like a user: a few records a second, so this is no hot path).
+    emulate::ReplayStats stats;
+    {
+      log::LineStream records(kEmulateLog, log::Level::kInfo);
+      stats = emulate::RunReplay(posts, options, signals.token(), records);
+    }
     kEmulateLog.Info("posted {} posts: {} records accepted, {} not (gave up {}); retried {}",
                      stats.posts, stats.records_ok, stats.records_failed, stats.gave_up,
                      stats.retried);
@@ -226,7 +233,7 @@ int Run(const EmulateFlags& flags) {
   options.progress = !flags.no_progress;
   options.retry = RetryOptionsOf(flags);
   log::LineStream progress(kEmulateLog, log::Level::kInfo);
-  auto summary = emulate::RunLoad(posts, options, signals.flag(), progress);
+  auto summary = emulate::RunLoad(posts, options, signals.token(), progress);
   std::cout << emulate::FormatSummary(summary) << "\n";
   // Exit 0 unless nothing could be sent at all.
   return summary.accepted + summary.rejected > 0 ? 0 : 1;

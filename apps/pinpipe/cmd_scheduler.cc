@@ -33,6 +33,7 @@
 #include "log/logger.h"
 #include "core/duration.h"
 #include "core/metrics.h"
+#include "core/record_schema.h"
 #include "http/server.h"
 #include "stop_signals.h"
 #include "worker_process.h"
@@ -73,7 +74,7 @@ struct SchedulerFlags {
   int kill_grace_s = 10;
   int drain_timeout_s = 60;
   std::vector<std::string> topics;
-  std::array<std::string, 3> pipeline_topics = {"pinterest", "pinterest_geo", "pinterest_user"};
+  std::array<std::string, 3> pipeline_topics = core::DefaultTopics();
   std::string poke_interval = "1m";
   std::string timeout;
   std::string not_before;

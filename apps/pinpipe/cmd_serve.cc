@@ -15,6 +15,7 @@
 #include "command.h"
 #include "log/logger.h"
 #include "core/metrics.h"
+#include "core/record_schema.h"
 #include "http/server.h"
 #include "ingest/ingest_service.h"
 #include "kafka/producer.h"
@@ -26,11 +27,11 @@ namespace {
 const log::Logger kServeLog("serve");
 
 // glibc raises its mmap threshold each time a large mmap'ed block is freed (up to 32 MiB), after
-// which such blocks come from the heap and, freed, stay in the process. Request bodies, batch
+// which such blocks come from the heap and, freed, stay in the process. Request bodies, bulk request
 // result lists and item vectors are large and short-lived, so after a burst of them the idle API
 // kept most of them. Setting the thresholds explicitly turns that adjustment off: blocks from
 // 256 KiB up are mmap'ed and go back to the kernel when freed, and free heap tops are trimmed
-// above 1 MiB. Measured with 2 bursts of 8 x 60 MB batches (2 accepted each): idle RSS 15 -> 94
+// above 1 MiB. Measured with 2 bursts of 8 x 60 MB bulk requests (2 accepted each): idle RSS 15 -> 94
 // MB with neither this nor TrimAfterBursts, 112 MB with this alone, 31 MB with the trim alone,
 // 20.5 MB with both.
 void PinMallocThresholds() {
@@ -39,11 +40,11 @@ void PinMallocThresholds() {
 }
 
 // Gives the memory of a burst of large bodies back to the kernel once the burst is over. The
-// records of a batch are copied into librdkafka's queue by the I/O threads and freed by its
+// records of a bulk request are copied into librdkafka's queue by the I/O threads and freed by its
 // delivery thread: hundreds of thousands of small blocks spread over the I/O threads' malloc
 // arenas, which glibc trims only from the top of each heap, so a burst left ~80 MB resident
 // in the idle process. malloc_trim(0) returns every free page of every arena (measured: 104 MB
-// -> 21 MB after 2 x 60 MB batches; see PinMallocThresholds for the combination). It walks all
+// -> 21 MB after 2 x 60 MB bulk requests; see PinMallocThresholds for the combination). It walks all
 // arenas, so it runs only after a burst (kTrimAfterBytes of bodies reserved since the last
 // trim), on this thread, never on an I/O thread. A burst ends when the process has been quiet
 // (no body buffered, nothing waiting for Kafka) for kQuietPolls polls in a row: the delivery
@@ -89,14 +90,16 @@ struct ServeFlags {
   uint16_t port = 8000;
   int threads = 2;
   std::string brokers = "127.0.0.1:19092";
-  std::string topic_pin = "pinterest", topic_geo = "pinterest_geo", topic_user = "pinterest_user";
+  std::string topic_pin = core::DefaultTopic(core::RecordKind::kPin),
+              topic_geo = core::DefaultTopic(core::RecordKind::kGeo),
+              topic_user = core::DefaultTopic(core::RecordKind::kUser);
   int delivery_timeout_ms = 5000;
   double linger_ms = 0.5;  // measured: best req/s at 32-64 connections with p99 < 10 ms (bench/)
   std::string compression = "lz4";
   int queue_max_messages = 500000;
   size_t max_record_bytes = 1 << 20;
-  size_t max_batch_bytes = 64 << 20;
-  size_t max_batch_items = 100000;
+  size_t max_bulk_bytes = 64 << 20;
+  size_t max_bulk_items = 100000;
   size_t max_buffered_body_bytes = 256 << 20;
   int request_timeout_ms = 10000;
   int idle_timeout_ms = 60000;
@@ -106,11 +109,11 @@ struct ServeFlags {
 };
 
 int RunServe(const ServeFlags& f) {
-  if (f.max_buffered_body_bytes < std::max(f.max_batch_bytes, f.max_record_bytes)) {
+  if (f.max_buffered_body_bytes < std::max(f.max_bulk_bytes, f.max_record_bytes)) {
     kServeLog.Error(
         "--max-buffered-body-bytes ({}) is below the largest body a route accepts ({}); such a "
         "body could never be taken",
-        f.max_buffered_body_bytes, std::max(f.max_batch_bytes, f.max_record_bytes));
+        f.max_buffered_body_bytes, std::max(f.max_bulk_bytes, f.max_record_bytes));
     return 1;
   }
   PinMallocThresholds();
@@ -142,8 +145,8 @@ int RunServe(const ServeFlags& f) {
   ingest::IngestOptions io;
   io.topics = {f.topic_pin, f.topic_geo, f.topic_user};
   io.max_record_bytes = f.max_record_bytes;
-  io.max_batch_bytes = f.max_batch_bytes;
-  io.max_batch_items = f.max_batch_items;
+  io.max_bulk_bytes = f.max_bulk_bytes;
+  io.max_bulk_items = f.max_bulk_items;
   io.bearer_token = token;
   io.retry_after_seconds = f.retry_after_s;
   io.delivery_deadline = std::chrono::milliseconds(f.delivery_timeout_ms);
@@ -153,7 +156,7 @@ int RunServe(const ServeFlags& f) {
   so.host = f.host;
   so.port = f.port;
   so.threads = f.threads;
-  so.max_body_bytes = std::max(f.max_batch_bytes, f.max_record_bytes);
+  so.max_body_bytes = std::max(f.max_bulk_bytes, f.max_record_bytes);
   so.max_buffered_body_bytes = f.max_buffered_body_bytes;
   so.retry_after_seconds = f.retry_after_s;
   so.max_connections = f.max_connections;
@@ -217,15 +220,15 @@ CommandRegistration kServe(
       sub.add_option("--delivery-timeout-ms", f->delivery_timeout_ms,
                      "Bound on waiting for Kafka's acknowledgement (message.timeout.ms); a request still waiting after it gets 503")
           ->envname("PINPIPE_DELIVERY_TIMEOUT_MS")->check(CLI::Range(100, 600000))->capture_default_str();
-      sub.add_option("--linger-ms", f->linger_ms, "Producer batching window in ms (linger.ms; fractions allowed)")->envname("PINPIPE_LINGER_MS")->check(CLI::Range(0.0, 1000.0))->capture_default_str();
+      sub.add_option("--linger-ms", f->linger_ms, "How long the producer waits to fill a Kafka request, in ms (linger.ms; fractions allowed)")->envname("PINPIPE_LINGER_MS")->check(CLI::Range(0.0, 1000.0))->capture_default_str();
       sub.add_option("--compression", f->compression, "Producer compression: none, lz4, zstd, snappy, gzip")
           ->envname("PINPIPE_COMPRESSION")->check(CLI::IsMember({"none", "lz4", "zstd", "snappy", "gzip"}))->capture_default_str();
       sub.add_option("--queue-max-messages", f->queue_max_messages,
                      "Producer queue bound; when full, requests get 503 instead of growing memory")
           ->envname("PINPIPE_QUEUE_MAX_MESSAGES")->check(CLI::Range(1000, 10000000))->capture_default_str();
       sub.add_option("--max-record-bytes", f->max_record_bytes, "Largest single-record body (413 above)")->envname("PINPIPE_MAX_RECORD_BYTES")->capture_default_str();
-      sub.add_option("--max-batch-bytes", f->max_batch_bytes, "Largest batch body (413 above)")->envname("PINPIPE_MAX_BATCH_BYTES")->capture_default_str();
-      sub.add_option("--max-batch-items", f->max_batch_items, "Most records in one batch (413 above)")->envname("PINPIPE_MAX_BATCH_ITEMS")->capture_default_str();
+      sub.add_option("--max-bulk-bytes,--max-batch-bytes", f->max_bulk_bytes, "Largest bulk request body (413 above); --max-batch-bytes is the old spelling, still accepted")->envname("PINPIPE_MAX_BATCH_BYTES")->capture_default_str();
+      sub.add_option("--max-bulk-items,--max-batch-items", f->max_bulk_items, "Most records in one bulk request (413 above); --max-batch-items is the old spelling, still accepted")->envname("PINPIPE_MAX_BATCH_ITEMS")->capture_default_str();
       sub.add_option("--max-buffered-body-bytes", f->max_buffered_body_bytes,
                      "Request bodies buffered by all connections together; a body that would pass it gets 503 with Retry-After before it is read")
           ->envname("PINPIPE_MAX_BUFFERED_BODY_BYTES")->capture_default_str();

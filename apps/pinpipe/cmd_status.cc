@@ -37,6 +37,7 @@
 
 #include "kafka_flags.h"
 #include "command.h"
+#include "core/record_schema.h"
 #include "kafka/admin.h"
 #include "pg/connection.h"
 
@@ -338,8 +339,9 @@ int Run(StatusFlags f) {
   pick(f.archive_group, run.archive_group, Env("PINPIPE_ARCHIVE_GROUP", "pinpipe-archiver"));
   if (f.topics.empty()) f.topics = run.topics;
   if (f.topics.empty()) {
-    f.topics = {Env("PINPIPE_TOPIC_PIN", "pinterest"), Env("PINPIPE_TOPIC_GEO", "pinterest_geo"),
-                Env("PINPIPE_TOPIC_USER", "pinterest_user")};
+    f.topics = {Env("PINPIPE_TOPIC_PIN", core::DefaultTopic(core::RecordKind::kPin)),
+                Env("PINPIPE_TOPIC_GEO", core::DefaultTopic(core::RecordKind::kGeo)),
+                Env("PINPIPE_TOPIC_USER", core::DefaultTopic(core::RecordKind::kUser))};
   }
   const std::string status_file = !run.status_file.empty()
                                       ? run.status_file

@@ -56,7 +56,7 @@ int RunStream(StreamFlags f) {
   process.metrics_host = f.metrics_host;
   process.metrics_port = f.metrics_port;
   process.render_metrics = [&registry] { return registry.Render(); };
-  return RunWorkerProcess(process, signals, [&worker](const std::atomic<bool>& stop) { return worker.Run(stop); });
+  return RunWorkerProcess(process, signals, [&worker](std::stop_token stop) { return worker.Run(stop); });
 }
 
 CommandRegistration kStream(

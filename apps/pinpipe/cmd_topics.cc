@@ -14,6 +14,7 @@
 #include "command.h"
 #include "log/logger.h"
 #include "core/duration.h"
+#include "core/record_schema.h"
 #include "kafka/admin.h"
 
 namespace pinpipe::app {
@@ -24,9 +25,9 @@ const log::Logger kTopicsLog("topics");
 struct TopicsFlags {
   KafkaClientFlags kafka;  // --kafka-option, --kafka-config
   std::string brokers = "127.0.0.1:19092";
-  std::string topic_pin = "pinterest";
-  std::string topic_geo = "pinterest_geo";
-  std::string topic_user = "pinterest_user";
+  std::string topic_pin = core::DefaultTopic(core::RecordKind::kPin);
+  std::string topic_geo = core::DefaultTopic(core::RecordKind::kGeo);
+  std::string topic_user = core::DefaultTopic(core::RecordKind::kUser);
   int partitions = 3;
   int replication_factor = 1;
   int timeout_ms = 15000;

@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <utility>
 
 namespace pinpipe::app {
@@ -15,28 +17,28 @@ StopSignals::StopSignals(std::string name, std::string on_stop)
   thread_ = std::jthread([this] {
     int sig = 0;
     sigwait(&set_, &sig);
-    if (flag_.load()) return;  // RequestStop() or the destructor woke us
+    if (source_.stop_requested()) return;  // RequestStop() or the destructor woke us
     log_.Info("{}, {}", sig == SIGINT ? "SIGINT" : "SIGTERM", on_stop_);
     signal_.store(sig);
-    flag_.store(true);
-    flag_.notify_all();
     source_.request_stop();
   });
 }
 
 StopSignals::~StopSignals() {
-  if (!flag_.load()) RequestStop();
+  if (!source_.stop_requested()) RequestStop();
 }
 
 int StopSignals::Wait() {
-  flag_.wait(false);
+  std::mutex mutex;
+  std::condition_variable_any stopped;
+  std::unique_lock lock(mutex);
+  // Nothing notifies `stopped`: the stop request on the token wakes it.
+  stopped.wait(lock, source_.get_token(), [] { return false; });
   return signal_.load();
 }
 
 void StopSignals::RequestStop() {
-  if (flag_.exchange(true)) return;
-  flag_.notify_all();
-  source_.request_stop();
+  if (!source_.request_stop()) return;  // already requested
   // Wakes the signal thread (the signal is blocked everywhere, so it goes to the one sigwait).
   pthread_kill(thread_.native_handle(), SIGTERM);
 }

@@ -5,8 +5,8 @@
 // it blocks both signals in the calling thread, so every thread started afterwards inherits the
 // mask, and starts one thread that waits for either (sigwait), logs
 // "SIGTERM, <on_stop>" (component <name>) and requests stop. Child processes get a clean mask from
-// process::Child. Stop is then seen through token() (std::stop_token users), flag() (loops that
-// take a std::atomic<bool>) or Wait() (a command whose main thread has nothing else to do).
+// process::Child. Stop is then seen through token() (every stoppable loop takes a
+// std::stop_token) or Wait() (a command whose main thread has nothing else to do).
 // RequestStop() ends the same way without a signal (a fatal error elsewhere). The destructor
 // ends the signal thread if no signal came. One per process.
 #pragma once
@@ -29,8 +29,7 @@ class StopSignals {
   StopSignals& operator=(const StopSignals&) = delete;
 
   std::stop_token token() const { return source_.get_token(); }
-  const std::atomic<bool>& flag() const { return flag_; }
-  bool stop_requested() const { return flag_.load(); }
+  bool stop_requested() const { return source_.stop_requested(); }
   // Blocks until stop is requested; returns the signal (SIGINT or SIGTERM), 0 for RequestStop().
   int Wait();
   void RequestStop();
@@ -40,8 +39,7 @@ class StopSignals {
   std::string on_stop_;
   sigset_t set_;
   std::stop_source source_;
-  std::atomic<bool> flag_{false};
-  std::atomic<int> signal_{0};
+  std::atomic<int> signal_{0};  // written before source_'s stop request, read after it
   std::jthread thread_;
 };
 

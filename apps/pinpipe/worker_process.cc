@@ -37,14 +37,14 @@ Status StartMetricsServer(const WorkerProcess& process, std::unique_ptr<http::Se
 }
 
 int RunWorkerProcess(const WorkerProcess& process, StopSignals& signals,
-                     const std::function<Status(const std::atomic<bool>& stop)>& run) {
+                     const std::function<Status(std::stop_token stop)>& run) {
   const log::Logger logger(process.name);
   std::unique_ptr<http::Server> server;
   if (Status s = StartMetricsServer(process, &server); !s.ok()) {
     logger.Error("{}", s.ToString());
     return 1;
   }
-  Status s = run(signals.flag());
+  Status s = run(signals.token());
   if (server) server->Stop();
   if (!s.ok()) {
     logger.Error("{}", s.ToString());

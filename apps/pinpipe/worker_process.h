@@ -3,10 +3,10 @@
 // SIGINT/SIGTERM (StopSignals, stop_signals.h).
 #pragma once
 
-#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
-#include <cstdint>
+#include <stop_token>
 #include <string>
 
 #include "core/status.h"
@@ -31,10 +31,10 @@ struct WorkerProcess {
 Status StartMetricsServer(const WorkerProcess& process, std::unique_ptr<http::Server>* server);
 
 // Starts the metrics server (if asked), runs `run(stop)` until it returns (`stop` is
-// signals.flag(): true on SIGINT/SIGTERM), stops the server and returns the exit code: 0 when
-// `run` returned OK, 1 (with the error logged) otherwise or when the metrics server cannot
+// signals.token(): stop is requested on SIGINT/SIGTERM), stops the server and returns the exit
+// code: 0 when `run` returned OK, 1 (with the error logged) otherwise or when the metrics server cannot
 // start.
 int RunWorkerProcess(const WorkerProcess& process, StopSignals& signals,
-                     const std::function<Status(const std::atomic<bool>& stop)>& run);
+                     const std::function<Status(std::stop_token stop)>& run);
 
 }  // namespace pinpipe::app

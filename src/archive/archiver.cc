@@ -11,6 +11,7 @@
 #include "archive/day_ledger.h"
 #include "archive/partition_recovery.h"
 #include "core/backoff.h"
+#include "core/stop_sleep.h"
 #include "kafka/admin.h"
 #include "lake/object_key.h"
 
@@ -205,11 +206,7 @@ bool Archiver::Recover(Part* part) {
                              part->partition, r.status().ToString()));
       logged = true;
     }
-    const auto until = Clock::now() + backoff.Next();
-    while (Clock::now() < until) {
-      if (stop_->load()) return false;
-      std::this_thread::sleep_for(milliseconds(20));
-    }
+    if (!core::SleepUnlessStopped(stop_, backoff.Next())) return false;
   }
   part->position = r->next;
   part->redo = std::move(r->pending);
@@ -526,7 +523,7 @@ void Archiver::ProcessEvents() {
 }
 
 bool Archiver::GiveUp() {
-  if (!stop_->load()) return false;
+  if (!stop_.stop_requested()) return false;
   const auto now = Clock::now();
   if (!stop_seen_) stop_seen_ = now;
   if (now - *stop_seen_ < options_.stop_timeout) return false;
@@ -610,9 +607,9 @@ void Archiver::UpdateGauges() {
   watermarks_->Replace(std::move(watermarks));
 }
 
-Status Archiver::Run(const std::atomic<bool>& stop) {
+Status Archiver::Run(std::stop_token stop) {
   RETURN_IF_ERROR(Validate());
-  stop_ = &stop;
+  stop_ = stop;
   if (PoolFor(options_.codec, options_.level()) == nullptr) return fatal_;
   ArchiveWriter::Options wo;
   wo.track_days = options_.layout == Layout::kHourly;
@@ -661,7 +658,7 @@ Status Archiver::Run(const std::atomic<bool>& stop) {
 
   auto now = Clock::now();
   int since_clock = 0;
-  while (!stop.load() && fatal_.ok()) {
+  while (!stop.stop_requested() && fatal_.ok()) {
     std::optional<kafka::Message> m = consumer_->Poll(milliseconds(100));
     // The clock is read every 32 records while records stream in (a clock read cost as much as
     // appending a pin): idle and age deadlines are milliseconds apart, records microseconds.

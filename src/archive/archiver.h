@@ -31,6 +31,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -54,7 +55,7 @@ namespace pinpipe::archive {
 
 struct ArchiverOptions {
   std::string brokers = "127.0.0.1:19092";
-  std::array<std::string, 3> topics = {"pinterest", "pinterest_geo", "pinterest_user"};
+  std::array<std::string, 3> topics = core::DefaultTopics();
   std::string group = "pinpipe-archiver";
   std::string client_id = "pinpipe-archive";
   Layout layout = Layout::kHourly;
@@ -91,11 +92,11 @@ class Archiver {
   Archiver(const Archiver&) = delete;
   Archiver& operator=(const Archiver&) = delete;
 
-  // Runs until `stop` is true, then writes the open segments and leaves the group; OK after a
+  // Runs until stop is requested on `stop`, then writes the open segments and leaves the group; OK after a
   // clean stop. Errors (fatal): InvalidArgument for bad options; DataLoss when the lake and
   // Kafka disagree (an existing object differs, a redo cannot be rebuilt); non-retriable store
   // errors (permissions, bad keys).
-  Status Run(const std::atomic<bool>& stop);
+  Status Run(std::stop_token stop);
 
   // Totals since start (durable records and segments), for tests and the shutdown line.
   int64_t archived_records() const { return archived_records_.load(); }
@@ -139,7 +140,7 @@ class Archiver {
   RotationPolicy rotation_;
 
   // Run() thread only.
-  const std::atomic<bool>* stop_ = nullptr;
+  std::stop_token stop_;
   Status fatal_;
   std::unique_ptr<kafka::Consumer> consumer_;
   std::unique_ptr<ArchiveWriter> writer_;

@@ -218,7 +218,7 @@ BatchRunResult BatchJob::Run(int64_t first_day, int64_t last_day) {
     if (failed && result.status.ok()) result.status = report.status;
     result.days.push_back(std::move(report));
     if (failed && !options_.keep_going) break;
-    if (options_.stop != nullptr && options_.stop->load()) break;  // a signal ends the range
+    if (options_.stop.stop_requested()) break;  // a signal ends the range
   }
   if (conn_ && std::any_of(result.days.begin(), result.days.end(),
                            [](const DayReport& d) { return d.status.ok(); })) {
@@ -388,7 +388,7 @@ Status BatchJob::RunKind(const DayInputs& in, core::RecordKind kind, PgDayLoader
   std::string rejected_buf;
   while (std::optional<CleanChunk> chunk = buffer.Pop()) {
     if (!chunk->error.ok()) return chunk->error;
-    if (options_.stop != nullptr && options_.stop->load()) {
+    if (options_.stop.stop_requested()) {
       return Cancelled("stopped by a signal");
     }
     for (size_t i = 0; i < chunk->rows.size(); ++i) {
@@ -416,7 +416,7 @@ Status BatchJob::RunKind(const DayInputs& in, core::RecordKind kind, PgDayLoader
     records_.fetch_add(chunk->records, std::memory_order_relaxed);
     input_bytes_.fetch_add(static_cast<int64_t>(chunk->input_bytes), std::memory_order_relaxed);
   }
-  if (options_.stop != nullptr && options_.stop->load()) return Cancelled("stopped by a signal");
+  if (options_.stop.stop_requested()) return Cancelled("stopped by a signal");
 
   if (copy) {
     ASSIGN_OR_RETURN(int64_t stored, copy->Finish());

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,7 +41,7 @@ class PgDayLoader;
 
 struct BatchJobOptions {
   // Topics of the pin, geo and user records (as `pinpipe stream` and the archiver).
-  std::array<std::string, 3> topics = {"pinterest", "pinterest_geo", "pinterest_user"};
+  std::array<std::string, 3> topics = core::DefaultTopics();
   int threads = 0;          // cleaning workers; 0: std::thread::hardware_concurrency()
   bool write_lake = true;   // cleaned CSV/JSONL parts, dead letters and quality report
   bool write_pg = true;     // the batch tables
@@ -55,8 +56,9 @@ struct BatchJobOptions {
   // 2^hint_slots_log2 slots of 16 bytes, touched only as used). Off: same output, more work.
   bool duplicate_hints = true;
   int hint_slots_log2 = 18;
-  // Checked between chunks: when set, the day being loaded fails with Cancelled (rolled back).
-  const std::atomic<bool>* stop = nullptr;
+  // Checked between chunks: once stop is requested, the day being loaded fails with Cancelled
+  // (rolled back). Default: a token that is never stopped.
+  std::stop_token stop;
 };
 
 // A snapshot of the work done so far, for a progress line.

@@ -6,15 +6,6 @@
 
 namespace pinpipe::core {
 
-std::string_view EventTimeField(RecordKind kind) {
-  switch (kind) {
-    case RecordKind::kPin: return "";
-    case RecordKind::kGeo: return "timestamp";
-    case RecordKind::kUser: return "date_joined";
-  }
-  return "";
-}
-
 std::optional<int64_t> RecordTimestampToEpochMs(std::string_view text) {
   CivilTimestamp t;
   std::string_view reason;
@@ -30,7 +21,7 @@ std::optional<int64_t> RecordTimestampToEpochMs(std::string_view text) {
 
 EventTime EventTimeExtractor::Extract(RecordKind kind, std::string_view value,
                                       int64_t kafka_timestamp_ms) {
-  const std::string_view field = EventTimeField(kind);
+  const std::string_view field = SchemaFor(kind).event_time_field;
   if (!field.empty()) {
     if (auto text = reader_.String(value, field)) {
       if (auto ms = RecordTimestampToEpochMs(*text)) {

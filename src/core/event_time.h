@@ -4,8 +4,8 @@
 //
 // Rule (docs/design.md "Archiver / event time"): the record's own timestamp field when it is
 // present and valid, else the Kafka timestamp (the producer's CreateTime, i.e. ingestion time).
-//   - pin records carry no event time: always the Kafka timestamp;
-//   - geo: the top-level string field `timestamp`; user: `date_joined`;
+//   - the record's field is its schema's `event_time_field` (core/record_schema.h): geo
+//     `timestamp`, user `date_joined`; pin records carry none: always the Kafka timestamp;
 //   - "valid" = a JSON string in one of the record timestamp forms (core/timestamp_parser.h,
 //     offsets converted to UTC, truncated to milliseconds) that lies within the policy's window
 //     around the Kafka timestamp: not more than max_lag before it and not more than max_lead
@@ -41,9 +41,6 @@ struct EventTime {
   EventTimeSource source = EventTimeSource::kNone;
   friend bool operator==(const EventTime&, const EventTime&) = default;
 };
-
-// The record field holding a kind's event time ("" for pins).
-std::string_view EventTimeField(RecordKind kind);
 
 // A record timestamp ("2020-08-28 03:52:47", ISO 8601 with T, fraction, Z or offset) as UTC
 // epoch milliseconds (fraction truncated); nullopt when it does not parse.

@@ -51,9 +51,9 @@ constexpr FieldSpec kUserFields[] = {
 
 // Indexed by RecordKind's value.
 const RecordSchema kSchemas[] = {
-    {RecordKind::kPin, "pin", "pinterest_data", "index", kPinFields},
-    {RecordKind::kGeo, "geo", "geolocation_data", "ind", kGeoFields},
-    {RecordKind::kUser, "user", "user_data", "ind", kUserFields},
+    {RecordKind::kPin, "pin", "pinterest_data", "index", "pinterest", "", kPinFields},
+    {RecordKind::kGeo, "geo", "geolocation_data", "ind", "pinterest_geo", "timestamp", kGeoFields},
+    {RecordKind::kUser, "user", "user_data", "ind", "pinterest_user", "date_joined", kUserFields},
 };
 
 }  // namespace
@@ -75,6 +75,13 @@ std::optional<RecordKind> ParseRecordKind(std::string_view name) {
     if (schema.name == name) return schema.kind;
   }
   return std::nullopt;
+}
+
+std::string DefaultTopic(RecordKind kind) { return std::string(SchemaFor(kind).default_topic); }
+
+std::array<std::string, 3> DefaultTopics() {
+  return {DefaultTopic(RecordKind::kPin), DefaultTopic(RecordKind::kGeo),
+          DefaultTopic(RecordKind::kUser)};
 }
 
 }  // namespace pinpipe::core

@@ -1,11 +1,15 @@
-// Record schemas: each record kind (pin, geo, user) is defined once, as a table of fields.
-// Validation, the OpenAPI document, the synthetic data generator and (later) the transform and
-// the PostgreSQL DDL are all driven by these tables; nothing else lists the fields again.
+// Record schemas: each record kind (pin, geo, user) is defined once, as a table of fields, with
+// its default Kafka topic and the field that holds its event time. Validation, the OpenAPI
+// document, the synthetic data generator, the event-time rule (core/event_time.h) and every
+// component's default topics are driven by these tables; no other C++ code lists the fields,
+// the topics or the event-time fields again.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace pinpipe::core {
@@ -37,6 +41,12 @@ struct RecordSchema {
   std::string_view name;        // "pin", "geo", "user"
   std::string_view source_table;  // "pinterest_data", "geolocation_data", "user_data"
   std::string_view key_field;   // "index" for pin, "ind" for geo and user
+  // The Kafka topic of this kind unless a command is told otherwise (its --topic-* flag):
+  // "pinterest", "pinterest_geo", "pinterest_user".
+  std::string_view default_topic;
+  // The kTimestamp field holding the time of the event ("timestamp" for geo, "date_joined" for
+  // user); "" for pin, which carries none. See core/event_time.h for how it is used.
+  std::string_view event_time_field;
   std::span<const FieldSpec> fields;  // in canonical (database column) order
 
   // Index of the field called `name`, or nullopt.
@@ -46,5 +56,10 @@ struct RecordSchema {
 const RecordSchema& SchemaFor(RecordKind kind);
 std::string_view RecordKindName(RecordKind kind);
 std::optional<RecordKind> ParseRecordKind(std::string_view name);
+
+// SchemaFor(kind).default_topic as a string (the type of the topic options and flags).
+std::string DefaultTopic(RecordKind kind);
+// The three default topics, indexed by RecordKind.
+std::array<std::string, 3> DefaultTopics();
 
 }  // namespace pinpipe::core

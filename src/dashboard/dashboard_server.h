@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/metrics.h"
+#include "core/record_schema.h"
 #include "core/status.h"
 #include "dashboard/analytics_engine.h"
 #include "dashboard/answer_cache.h"
@@ -53,7 +54,7 @@ struct DashboardConfig {
   std::string pg_role = "pinpipe_reader";
   bool analytics = true;               // run the analytics engine (needs pg_dsn)
   std::unique_ptr<lake::ObjectStore> lake;  // null = no lake source
-  std::array<std::string, 3> topics = {"pinterest", "pinterest_geo", "pinterest_user"};
+  std::array<std::string, 3> topics = core::DefaultTopics();
   std::shared_ptr<const transform::Transform> transform = transform::Transform::Default();
   std::chrono::milliseconds slow_interval{60000};  // serving.layer_days / reconciliation
   int64_t yield_lag = 20000;  // PgSourceOptions::yield_lag (pg_source.h, "Yielding")

@@ -46,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "core/record_schema.h"
 #include "core/status.h"
 #include "dashboard/analytics.h"
 #include "pg/connection.h"
@@ -56,7 +57,7 @@ struct PgSourceOptions {
   std::string dsn = "host=127.0.0.1 port=15432 user=pinpipe dbname=pinterest_streaming";
   std::string role = "pinpipe_reader";  // SET ROLE after connecting; "" = the login role
   std::string stream_group = "pinpipe-stream";
-  std::array<std::string, 3> topics = {"pinterest", "pinterest_geo", "pinterest_user"};
+  std::array<std::string, 3> topics = core::DefaultTopics();
   std::array<std::string, 3> tables = {"experimental_data", "geolocation_data_clean",
                                        "user_data_clean"};
   std::chrono::milliseconds statement_timeout{5000};

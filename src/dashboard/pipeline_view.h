@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/json_writer.h"
+#include "core/record_schema.h"
 #include "core/status.h"
 #include "dashboard/analytics.h"
 #include "dashboard/answer_cache.h"
@@ -35,7 +36,7 @@ namespace pinpipe::dashboard {
 
 struct PipelineViewOptions {
   std::chrono::milliseconds interval{2000};
-  std::array<std::string, 3> topics = {"pinterest", "pinterest_geo", "pinterest_user"};
+  std::array<std::string, 3> topics = core::DefaultTopics();
   std::string stream_group = "pinpipe-stream";     // the speed layer's lag (its stage tile)
   std::string archive_group = "pinpipe-archiver";  // the archiver's
   // A stage with no activity for this long while its upstream is active is stale.

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "core/check.h"
+#include "core/stop_sleep.h"
 #include "emulate/distinct_ids.h"
 #include "emulate/prng.h"
 
@@ -110,7 +111,7 @@ struct LoadShared {
   std::string host_header;
   std::string auth_header;
   Clock::time_point start;
-  std::atomic<bool> halt{false};
+  std::stop_source halt;  // requested when the run ends: sessions close
   std::atomic<uint64_t> next_ticket{0};
   std::atomic<int64_t> sent{0}, accepted{0}, rejected{0}, failed{0}, requests{0};
   std::atomic<int64_t> retried{0}, gave_up{0};
@@ -164,7 +165,7 @@ class Session {
 
  private:
   void Connect() {
-    if (shared_.halt.load(std::memory_order_relaxed)) return;
+    if (shared_.halt.stop_requested()) return;
     stream_.expires_after(shared_.options.request_timeout);
     stream_.async_connect(shared_.endpoints,
                           [this](beast::error_code ec, const tcp::endpoint&) { OnConnect(ec); });
@@ -190,7 +191,7 @@ class Session {
   // Takes the next ticket (one record, or one batch) and sends it when due.
   void Next() {
     const LoadOptions& options = shared_.options;
-    if (shared_.halt.load(std::memory_order_relaxed)) return Close();
+    if (shared_.halt.stop_requested()) return Close();
     const uint64_t ticket = shared_.next_ticket.fetch_add(1, std::memory_order_relaxed);
     const uint64_t per_ticket = batch_ ? static_cast<uint64_t>(options.batch_size) : 1;
     const uint64_t first_record = ticket * per_ticket;
@@ -245,7 +246,7 @@ class Session {
   }
 
   void Send() {
-    if (shared_.halt.load(std::memory_order_relaxed)) return Close();
+    if (shared_.halt.stop_requested()) return Close();
     (first_send_ ? shared_.sent : shared_.retried).fetch_add(records_, std::memory_order_relaxed);
     first_send_ = false;
     sent_at_ = Clock::now();
@@ -341,7 +342,7 @@ class Session {
     }
     timer_.expires_after(*delay);
     timer_.async_wait([this](beast::error_code) {
-      if (shared_.halt.load(std::memory_order_relaxed)) return Close();
+      if (shared_.halt.stop_requested()) return Close();
       BuildRequest();
       if (!stream_.socket().is_open()) return Connect();
       Send();
@@ -398,16 +399,6 @@ std::string ProgressLine(const LoadShared& shared, double rate) {
   return line;
 }
 
-// Sleeps `duration` in small steps; false (early) when `stop` became true.
-bool SleepUnlessStopped(Clock::duration duration, const std::atomic<bool>& stop) {
-  const auto wake = Clock::now() + duration;
-  while (!stop.load() && Clock::now() < wake) {
-    std::this_thread::sleep_for(
-        std::min<Clock::duration>(wake - Clock::now(), std::chrono::milliseconds(50)));
-  }
-  return !stop.load();
-}
-
 // Whether a failed exchange of http::Client may succeed when tried again: it could not connect,
 // lost the connection or timed out (not: a malformed answer).
 bool IsRetriableTransportError(const Status& status) {
@@ -418,7 +409,7 @@ bool IsRetriableTransportError(const Status& status) {
 }  // namespace
 
 ReplayStats RunReplay(const std::vector<SourcePost>& posts, const ReplayOptions& options,
-                      const std::atomic<bool>& stop, std::ostream& out) {
+                      std::stop_token stop, std::ostream& out) {
   ReplayStats stats;
   if (posts.empty()) return stats;
   http::ClientOptions client_options;
@@ -431,12 +422,12 @@ ReplayStats RunReplay(const std::vector<SourcePost>& posts, const ReplayOptions&
   }
   Prng sleeps(options.seed ^ 0x736c656570ULL);
   RetryBudget retry(options.retry, options.seed ^ 0x7265747279ULL);
-  for (uint64_t n = 0; !stop.load(); ++n) {
+  for (uint64_t n = 0; !stop.stop_requested(); ++n) {
     if (options.count > 0 && stats.posts >= options.count) break;
-    // Sleep in small steps so SIGINT is honoured promptly.
+    // Wakes at once on SIGINT.
     const int64_t sleep_ms =
         options.max_sleep_ms > 0 ? sleeps.Uniform(0, options.max_sleep_ms - 1) : 0;
-    if (!SleepUnlessStopped(std::chrono::milliseconds(sleep_ms), stop)) break;
+    if (!core::SleepUnlessStopped(stop, std::chrono::milliseconds(sleep_ms))) break;
     const int64_t index = options.distinct_from >= 0
                               ? options.distinct_from + static_cast<int64_t>(n)
                               : posts[PickPost(options.seed, n, posts.size())].index;
@@ -472,7 +463,7 @@ ReplayStats RunReplay(const std::vector<SourcePost>& posts, const ReplayOptions&
           out << line;
           out.flush();
           ++stats.retried;
-          if (SleepUnlessStopped(*delay, stop)) continue;
+          if (core::SleepUnlessStopped(stop, *delay)) continue;
           ++stats.records_failed;  // stopped while waiting
           break;
         }
@@ -484,7 +475,7 @@ ReplayStats RunReplay(const std::vector<SourcePost>& posts, const ReplayOptions&
         out << "  " << Preview(body, 120) << "\n";
         break;
       }
-      if (stop.load()) break;
+      if (stop.stop_requested()) break;
     }
     out.flush();
   }
@@ -492,7 +483,7 @@ ReplayStats RunReplay(const std::vector<SourcePost>& posts, const ReplayOptions&
 }
 
 LoadSummary RunLoad(const std::vector<SourcePost>& posts, const LoadOptions& options,
-                    const std::atomic<bool>& stop, std::ostream& progress) {
+                    std::stop_token stop, std::ostream& progress) {
   LoadSummary summary;
   if (posts.empty()) return summary;
   LoadShared shared(posts, options);
@@ -526,7 +517,7 @@ LoadSummary RunLoad(const std::vector<SourcePost>& posts, const LoadOptions& opt
     for (auto& session : thread_sessions) session->Start();
   }
   std::atomic<int> running{thread_count};
-  std::vector<std::thread> threads;
+  std::vector<std::jthread> threads;  // the I/O threads, owned: joined below
   for (int t = 0; t < thread_count; ++t) {
     threads.emplace_back([&, t] {
       contexts[static_cast<size_t>(t)]->run();
@@ -545,8 +536,8 @@ LoadSummary RunLoad(const std::vector<SourcePost>& posts, const LoadOptions& opt
   while (running.load() > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     const auto now = Clock::now();
-    if (!halted_at && (stop.load() || now >= deadline)) {
-      shared.halt.store(true);
+    if (!halted_at && (stop.stop_requested() || now >= deadline)) {
+      shared.halt.request_stop();
       halted_at = now;
       // Wake sessions parked on a rate timer; in-flight requests get a short grace period.
       for (size_t t = 0; t < contexts.size(); ++t) {

@@ -8,8 +8,8 @@
 //  * RunLoad drives a target rate of records (each pin, geo or user record counts as one) over
 //    many connections (async Asio, at most two I/O threads), optionally as NDJSON batches to
 //    /batch/<kind>, and reports counts, achieved rate and latency percentiles.
-// Both are deterministic in which posts they pick for a given seed. Both return when `stop`
-// becomes true (SIGINT) and are otherwise self-contained; run one at a time per process.
+// Both are deterministic in which posts they pick for a given seed. Both return when stop is
+// requested on `stop` (SIGINT) and are otherwise self-contained; run one at a time per process.
 // Both send a record again when the API answers 503 or 429 or the connection fails, after the
 // answer's Retry-After (emulate/retry_policy.h: capped, with jitter, bounded per record, counted
 // as retried and gave_up); a 422 or any other answer is final. RetryOptions::enabled = false is
@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -51,7 +52,7 @@ struct ReplayStats {
 // Errors: none; every answer and transport error is printed and counted, retried when
 // retriable (see above), and the loop goes on.
 ReplayStats RunReplay(const std::vector<SourcePost>& posts, const ReplayOptions& options,
-                      const std::atomic<bool>& stop, std::ostream& out);
+                      std::stop_token stop, std::ostream& out);
 
 struct LoadOptions {
   http::HttpUrl api;
@@ -86,7 +87,7 @@ struct LoadSummary {
 };
 
 LoadSummary RunLoad(const std::vector<SourcePost>& posts, const LoadOptions& options,
-                    const std::atomic<bool>& stop, std::ostream& progress);
+                    std::stop_token stop, std::ostream& progress);
 
 // "sent=... accepted=... ..." one-line summary.
 std::string FormatSummary(const LoadSummary& summary);

@@ -130,7 +130,7 @@ bool HistorySchedule::Next(HistoryPost* post) {
 
 StatusOr<HistoryStats> LoadHistory(const std::vector<SourcePost>& posts,
                                    HistorySchedule& schedule, const HistoryTopics& topics,
-                                   kafka::Producer& producer, const std::atomic<bool>& stop,
+                                   kafka::Producer& producer, std::stop_token stop,
                                    std::chrono::milliseconds flush_timeout,
                                    std::ostream* progress) {
   const auto started = std::chrono::steady_clock::now();
@@ -151,7 +151,7 @@ StatusOr<HistoryStats> LoadHistory(const std::vector<SourcePost>& posts,
   const int64_t total = schedule.total_posts();
   int64_t next_report = total / 10;
   HistoryPost post;
-  while (!stop.load(std::memory_order_relaxed) && schedule.Next(&post)) {
+  while (!stop.stop_requested() && schedule.Next(&post)) {
     ++stats.posts;
     const SourcePost& source = posts[post.source];
     for (size_t k = 0; k < 3; ++k) {
@@ -194,7 +194,7 @@ StatusOr<HistoryStats> LoadHistory(const std::vector<SourcePost>& posts,
         }
         // The local queue is full: let the delivery thread catch up.
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        if (stop.load(std::memory_order_relaxed)) break;
+        if (stop.stop_requested()) break;
       }
     }
     if (progress != nullptr && total >= 10 && stats.posts >= next_report) {

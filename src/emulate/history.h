@@ -36,9 +36,11 @@
 #include <cstdint>
 #include <iosfwd>
 #include <map>
+#include <stop_token>
 #include <string>
 #include <vector>
 
+#include "core/record_schema.h"
 #include "core/status.h"
 #include "emulate/prng.h"
 #include "emulate/source_posts.h"
@@ -109,9 +111,9 @@ class HistorySchedule {
 };
 
 struct HistoryTopics {
-  std::string pin = "pinterest";
-  std::string geo = "pinterest_geo";
-  std::string user = "pinterest_user";
+  std::string pin = core::DefaultTopic(core::RecordKind::kPin);
+  std::string geo = core::DefaultTopic(core::RecordKind::kGeo);
+  std::string user = core::DefaultTopic(core::RecordKind::kUser);
 };
 
 struct HistoryStats {
@@ -128,14 +130,14 @@ struct HistoryStats {
 };
 
 // Produces the whole schedule (see the header comment), waits for every delivery (Flush up to
-// `flush_timeout`), and returns the counts. Stops early when `stop` becomes true (what was
+// `flush_timeout`), and returns the counts. Stops early when stop is requested on `stop` (what was
 // produced is flushed). A full producer queue is waited out. Errors: a Produce that fails for
 // another reason than a full queue (the producer closed or fatal), or a Flush that times out;
 // failed deliveries are counted, not errors. `progress` (may be null) gets a line every ~10% of
 // the posts.
 StatusOr<HistoryStats> LoadHistory(const std::vector<SourcePost>& posts,
                                    HistorySchedule& schedule, const HistoryTopics& topics,
-                                   kafka::Producer& producer, const std::atomic<bool>& stop,
+                                   kafka::Producer& producer, std::stop_token stop,
                                    std::chrono::milliseconds flush_timeout,
                                    std::ostream* progress);
 

@@ -9,7 +9,7 @@
 #include "core/elapsed.h"
 #include "core/record_validator.h"
 #include "http/bearer_auth.h"
-#include "ingest/batch_splitter.h"
+#include "ingest/bulk_splitter.h"
 #include "ingest/errors.h"
 #include "ingest/openapi.h"
 
@@ -71,8 +71,8 @@ IngestService::IngestService(IngestOptions options, kafka::Producer* producer,
   for (size_t i = 0; i < 3 * FieldSlots() * kTypeSlots; ++i) validation_cells_[i] = nullptr;
   ApiDescription api{.auth_required = !options_.bearer_token.empty(),
                      .max_record_bytes = options_.max_record_bytes,
-                     .max_batch_bytes = options_.max_batch_bytes,
-                     .max_batch_items = options_.max_batch_items};
+                     .max_bulk_bytes = options_.max_bulk_bytes,
+                     .max_bulk_items = options_.max_bulk_items};
   openapi_json_ = BuildOpenApiJson(api);
   docs_html_ = BuildDocsHtml(api);
 
@@ -117,7 +117,7 @@ IngestService::IngestService(IngestOptions options, kafka::Producer* producer,
                       [p] { return p->Stats().brokers_up ? 1.0 : 0.0; });
   DeadlineQueue* deadlines = &deadlines_;
   registry_->AddGauge("pinpipe_ingest_requests_waiting",
-                      "Requests (records or batches) waiting for Kafka under the delivery deadline",
+                      "Requests (records or bulk requests) waiting for Kafka under the delivery deadline",
                       [deadlines] { return static_cast<double>(deadlines->size()); });
 }
 
@@ -129,9 +129,9 @@ IngestService::Route IngestService::Classify(std::string_view path) {
   if (path == "/pin") return kRoutePin;
   if (path == "/geo") return kRouteGeo;
   if (path == "/user") return kRouteUser;
-  if (path == "/batch/pin") return kRouteBatchPin;
-  if (path == "/batch/geo") return kRouteBatchGeo;
-  if (path == "/batch/user") return kRouteBatchUser;
+  if (path == "/batch/pin") return kRouteBulkPin;
+  if (path == "/batch/geo") return kRouteBulkGeo;
+  if (path == "/batch/user") return kRouteBulkUser;
   if (path == "/healthz") return kRouteHealthz;
   if (path == "/readyz") return kRouteReadyz;
   if (path == "/metrics") return kRouteMetrics;
@@ -216,9 +216,9 @@ std::optional<http::Response> IngestService::Precheck(Route route,
     case kRoutePin:
     case kRouteGeo:
     case kRouteUser:
-    case kRouteBatchPin:
-    case kRouteBatchGeo:
-    case kRouteBatchUser: {
+    case kRouteBulkPin:
+    case kRouteBulkGeo:
+    case kRouteBulkUser: {
       if (request.method != "POST") {
         http::Response r = Detail(405, "Method Not Allowed");
         r.headers.emplace_back("Allow", "POST");
@@ -256,10 +256,10 @@ size_t IngestService::BodyLimit(Route route) const {
     case kRouteGeo:
     case kRouteUser:
       return options_.max_record_bytes;
-    case kRouteBatchPin:
-    case kRouteBatchGeo:
-    case kRouteBatchUser:
-      return options_.max_batch_bytes;
+    case kRouteBulkPin:
+    case kRouteBulkGeo:
+    case kRouteBulkUser:
+      return options_.max_bulk_bytes;
     default:
       return 0;  // the GET routes take no body
   }
@@ -290,10 +290,10 @@ void IngestService::Handle(const http::Request& request, http::Responder respond
     case kRouteUser:
       return HandleRecord(route, static_cast<RecordKind>(route), request, std::move(respond),
                           start);
-    case kRouteBatchPin:
-    case kRouteBatchGeo:
-    case kRouteBatchUser:
-      return HandleBatch(route, static_cast<RecordKind>(route - kRouteBatchPin), request,
+    case kRouteBulkPin:
+    case kRouteBulkGeo:
+    case kRouteBulkUser:
+      return HandleBulk(route, static_cast<RecordKind>(route - kRouteBulkPin), request,
                          std::move(respond), start);
     case kRouteHealthz:
       return Finish(route, start, respond, Json(200, R"({"status":"ok"})"));
@@ -404,12 +404,12 @@ void IngestService::HandleRecord(Route route, RecordKind kind, const http::Reque
   deadlines_.Add(std::move(pending));
 }
 
-// A batch waiting for Kafka. Each item's status is written once: by the I/O thread while the
-// batch is handed out (422, 413, fail-fast 503), or by the delivery thread. The answer is built
+// A bulk request waiting for Kafka. Each item's status is written once: by the I/O thread while the
+// bulk request is handed out (422, 413, fail-fast 503), or by the delivery thread. The answer is built
 // once, by whoever comes first: the last delivery report (`remaining` reaches 0) or the deadline;
 // both build it under `mu`, which also guards failure details written by the delivery thread.
-struct IngestService::PendingBatch final : Expirable {
-  PendingBatch(IngestService* s, Route r, size_t k, Clock::time_point t, http::Responder done,
+struct IngestService::PendingBulk final : Expirable {
+  PendingBulk(IngestService* s, Route r, size_t k, Clock::time_point t, http::Responder done,
                size_t n)
       : service(s),
         route(r),
@@ -419,7 +419,7 @@ struct IngestService::PendingBatch final : Expirable {
         items(n),
         status(new std::atomic<int>[n]),
         detail(n),
-        remaining(n + 1) {  // +1: held by HandleBatch until every item is handed out
+        remaining(n + 1) {  // +1: held by HandleBulk until every item is handed out
     for (size_t i = 0; i < n; ++i) status[i].store(0, std::memory_order_relaxed);
   }
 
@@ -508,16 +508,16 @@ struct IngestService::PendingBatch final : Expirable {
   Clock::time_point produced_at = Clock::now();
 };
 
-void IngestService::HandleBatch(Route route, RecordKind kind, const http::Request& request,
+void IngestService::HandleBulk(Route route, RecordKind kind, const http::Request& request,
                                 http::Responder respond, Clock::time_point start) {
   const auto k = static_cast<size_t>(kind);
-  if (request.body.size() > options_.max_batch_bytes) {
+  if (request.body.size() > options_.max_bulk_bytes) {
     return Finish(route, start, respond,
-                  Detail(413, "batch body is " + std::to_string(request.body.size()) +
+                  Detail(413, "bulk request body is " + std::to_string(request.body.size()) +
                                   " bytes; the limit is " +
-                                  std::to_string(options_.max_batch_bytes)));
+                                  std::to_string(options_.max_bulk_bytes)));
   }
-  StatusOr<BatchItems> split = SplitBatch(request.body, options_.max_batch_items);
+  StatusOr<BulkItems> split = SplitBulk(request.body, options_.max_bulk_items);
   if (!split.ok()) {
     if (split.status().code() == StatusCode::kResourceExhausted) {
       return Finish(route, start, respond, Detail(413, split.status().message()));
@@ -526,7 +526,7 @@ void IngestService::HandleBatch(Route route, RecordKind kind, const http::Reques
     return Finish(route, start, respond, ValidationErrorResponse(std::span(&e, 1)));
   }
   const std::vector<std::string_view>& items = split->items;
-  auto batch = std::make_shared<PendingBatch>(this, route, k, start, std::move(respond),
+  auto bulk = std::make_shared<PendingBulk>(this, route, k, start, std::move(respond),
                                               items.size());
 
   core::RecordValidator& validator = ThreadValidator();
@@ -539,9 +539,9 @@ void IngestService::HandleBatch(Route route, RecordKind kind, const http::Reques
     if (items[i].size() > options_.max_record_bytes) {
       core::AppendJsonString("record is " + std::to_string(items[i].size()) +
                                  " bytes; the limit is " + std::to_string(options_.max_record_bytes),
-                             &batch->detail[i]);
-      batch->status[i].store(413, std::memory_order_relaxed);
-      batch->Release();
+                             &bulk->detail[i]);
+      bulk->status[i].store(413, std::memory_order_relaxed);
+      bulk->Release();
       continue;
     }
     errors.clear();
@@ -550,25 +550,25 @@ void IngestService::HandleBatch(Route route, RecordKind kind, const http::Reques
       std::string detail = "[";
       AppendErrorDetails(errors, "\"body\"," + std::to_string(i), &detail);
       detail += ']';
-      batch->detail[i] = std::move(detail);
-      batch->status[i].store(422, std::memory_order_relaxed);
-      batch->Release();
+      bulk->detail[i] = std::move(detail);
+      bulk->status[i].store(422, std::memory_order_relaxed);
+      bulk->Release();
       continue;
     }
     Status s = producer_->Produce(
         topic, record.key, items[i],
-        [batch, i](const kafka::DeliveryResult& result) { batch->Deliver(i, result); });
+        [bulk, i](const kafka::DeliveryResult& result) { bulk->Deliver(i, result); });
     if (!s.ok()) {
-      core::AppendJsonString("kafka: " + s.message(), &batch->detail[i]);
-      batch->status[i].store(HttpStatusFor(s), std::memory_order_relaxed);
-      batch->Release();
+      core::AppendJsonString("kafka: " + s.message(), &bulk->detail[i]);
+      bulk->status[i].store(HttpStatusFor(s), std::memory_order_relaxed);
+      bulk->Release();
     }
   }
   // The deadline counts from the last item handed to the producer, as each item's own
   // message.timeout.ms does. Added before the hold is released, so the queue may see an
-  // answered batch (dropped) but never misses an unanswered one.
-  deadlines_.Add(batch);
-  batch->Release();
+  // answered bulk request (dropped) but never misses an unanswered one.
+  deadlines_.Add(bulk);
+  bulk->Release();
 }
 
 }  // namespace pinpipe::ingest

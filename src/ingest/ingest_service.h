@@ -7,15 +7,15 @@
 // A record is answered 2xx only from the producer's delivery report (acks=all), so an
 // acknowledged record is in Kafka. Kafka down or queue full -> 503 with Retry-After: at once while
 // the producer knows all brokers are down, else at the latest when `delivery_deadline` has passed
-// since the record (or the batch's last record) was handed to the producer: whichever of the
-// delivery report and that deadline comes first answers, exactly once; a batch's items still
+// since the record (or the bulk request's last record) was handed to the producer: whichever of the
+// delivery report and that deadline comes first answers, exactly once; a bulk request's items still
 // unacknowledged then are 503 in its result list. A late delivery report only updates metrics.
 // The Kafka message value is the exact bytes the client sent for that record; the key is the
 // record's key field (see docs/design.md).
 //
 // OnHead() is the server's HeadHandler: from the request line and headers alone it answers what
 // needs no body (404, 405, 401, 503 while draining or while Kafka is known down) and gives each
-// route its body limit (record routes max_record_bytes, batch routes max_batch_bytes, the GET
+// route its body limit (record routes max_record_bytes, bulk routes max_bulk_bytes, the GET
 // routes none), so the server never buffers a body the route would refuse. Handle() makes the
 // same checks, so it is also correct without OnHead (unit tests call it directly).
 //
@@ -48,10 +48,10 @@ namespace pinpipe::ingest {
 
 struct IngestOptions {
   // Topic per record kind, indexed by RecordKind.
-  std::array<std::string, 3> topics = {"pinterest", "pinterest_geo", "pinterest_user"};
-  size_t max_record_bytes = 1 << 20;  // a /pin/-style body, and each item of a batch
-  size_t max_batch_bytes = 64 << 20;
-  size_t max_batch_items = 100000;
+  std::array<std::string, 3> topics = core::DefaultTopics();
+  size_t max_record_bytes = 1 << 20;  // a /pin/-style body, and each item of a bulk request
+  size_t max_bulk_bytes = 64 << 20;
+  size_t max_bulk_items = 100000;
   std::string bearer_token;  // empty: authentication off
   int retry_after_seconds = 1;
   // Longest wait for Kafka's acknowledgement before answering 503: the producer's delivery
@@ -79,9 +79,9 @@ class IngestService {
     kRoutePin,
     kRouteGeo,
     kRouteUser,
-    kRouteBatchPin,
-    kRouteBatchGeo,
-    kRouteBatchUser,
+    kRouteBulkPin,
+    kRouteBulkGeo,
+    kRouteBulkUser,
     kRouteHealthz,
     kRouteReadyz,
     kRouteMetrics,
@@ -93,7 +93,7 @@ class IngestService {
   };
   using Clock = std::chrono::steady_clock;
   struct PendingRecord;
-  struct PendingBatch;
+  struct PendingBulk;
 
   static Route Classify(std::string_view path);
   bool Authorized(const http::Request& request) const;
@@ -103,7 +103,7 @@ class IngestService {
   size_t BodyLimit(Route route) const;
   void HandleRecord(Route route, core::RecordKind kind, const http::Request& request,
                     http::Responder respond, Clock::time_point start);
-  void HandleBatch(Route route, core::RecordKind kind, const http::Request& request,
+  void HandleBulk(Route route, core::RecordKind kind, const http::Request& request,
                    http::Responder respond, Clock::time_point start);
   // Records the request in the metrics, then answers.
   void Finish(Route route, Clock::time_point start, const http::Responder& respond,

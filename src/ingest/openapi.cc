@@ -98,7 +98,7 @@ std::string BuildOpenApiJson(const ApiDescription& api) {
         R"("responses":{{"200":{{"description":"Per-item results: position, status (200/413/422/503), detail","content":{{"application/json":{{"schema":{{"$ref":"#/components/schemas/BatchResult"}}}}}}}},)"
         R"("413":{{"description":"Body over {4} bytes or more than {5} items"}},)"
         R"("422":{{"description":"Body is not NDJSON nor a JSON array"}}}}}}}})",
-        name, security, ref, api.max_record_bytes, api.max_batch_bytes, api.max_batch_items);
+        name, security, ref, api.max_record_bytes, api.max_bulk_bytes, api.max_bulk_items);
   }
   paths += R"(,"/healthz":{"get":{"summary":"Process is up","responses":{"200":{"description":"OK"}}}})";
   paths += R"(,"/readyz":{"get":{"summary":"Kafka reachable","responses":{"200":{"description":"Ready"},"503":{"description":"Kafka not reachable"}}}})";
@@ -162,11 +162,11 @@ Health: <a href="/healthz">/healthz</a>, readiness (Kafka reachable): <a href="/
 <tr><td>200</td><td>Kafka has the record; the body is the validated record.</td></tr>
 <tr><td>401</td><td>Authentication is on{auth} and the <code>Authorization: Bearer</code> token is missing or wrong.</td></tr>
 <tr><td>404 / 405</td><td>Unknown path / wrong method.</td></tr>
-<tr><td>413</td><td>Body larger than {rec} bytes (single record, and each record of a batch) or {batch} bytes (batch); refused from its <code>Content-Length</code>, before it is read.</td></tr>
+<tr><td>413</td><td>Body larger than {rec} bytes (single record, and each record of a bulk request) or {bulk} bytes (bulk request); refused from its <code>Content-Length</code>, before it is read.</td></tr>
 <tr><td>422</td><td>Validation failed: <code>{{"detail":[{{"loc":["body","field"],"msg":"...","type":"..."}}]}}</code>, as FastAPI answers.</td></tr>
 <tr><td>503</td><td>Kafka is unreachable, the producer queue is full or the server is buffering too many bodies: nothing was stored. Or Kafka did not acknowledge within the delivery timeout: the record may be stored, and a retry may duplicate it (the pipeline removes duplicates by <code>unique_id</code>). Retry after <code>Retry-After</code> seconds.</td></tr>
 </table>
-<h2>Batches</h2>
+<h2>Bulk requests</h2>
 <p><code>POST /batch/&lt;kind&gt;</code> takes NDJSON (one record per line) or a JSON array, at most {items} items.
 The answer lists every item: <code>{{"accepted":2,"rejected":1,"failed":0,"results":[{{"position":0,"status":200}},{{"position":1,"status":422,"detail":[...]}},...]}}</code>;
 retry only the items whose status is not 200.</p>
@@ -176,8 +176,8 @@ curl -s localhost:8000/batch/pin -H 'Content-Type: application/x-ndjson' --data-
 </body></html>
 )",
                      fmt::arg("auth", api.auth_required ? "" : " (it is off on this server)"),
-                     fmt::arg("rec", api.max_record_bytes), fmt::arg("batch", api.max_batch_bytes),
-                     fmt::arg("items", api.max_batch_items), fmt::arg("body", body));
+                     fmt::arg("rec", api.max_record_bytes), fmt::arg("bulk", api.max_bulk_bytes),
+                     fmt::arg("items", api.max_bulk_items), fmt::arg("body", body));
 }
 
 }  // namespace pinpipe::ingest

@@ -10,8 +10,8 @@ namespace pinpipe::ingest {
 struct ApiDescription {
   bool auth_required = false;
   size_t max_record_bytes = 0;
-  size_t max_batch_bytes = 0;
-  size_t max_batch_items = 0;
+  size_t max_bulk_bytes = 0;
+  size_t max_bulk_items = 0;
 };
 
 std::string BuildOpenApiJson(const ApiDescription& api);

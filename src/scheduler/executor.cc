@@ -262,20 +262,20 @@ StatusOr<std::optional<Instant>> Executor::TickDag(size_t index, Instant now) {
 }
 
 void Executor::Run(std::stop_token stop) {
-  while (!stop.stop_requested() && !stop_requested_) {
+  while (!stop.stop_requested() && !stop_requested_.stop_requested()) {
     StatusOr<std::optional<Instant>> wake = Tick();
     std::chrono::milliseconds wait = options_.max_idle;
     if (wake.ok() && *wake) {
       const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(**wake - Now());
       wait = std::clamp(until, std::chrono::milliseconds(0), options_.max_idle);
     }
-    if (wait.count() > 0 && !stop.stop_requested() && !stop_requested_) runner_->WaitForEnd(wait);
+    if (wait.count() > 0 && !stop.stop_requested() && !stop_requested_.stop_requested()) runner_->WaitForEnd(wait);
   }
   Drain();
 }
 
 bool Executor::RunUntilDone(std::stop_token stop) {
-  while (!stop.stop_requested() && !stop_requested_) {
+  while (!stop.stop_requested() && !stop_requested_.stop_requested()) {
     StatusOr<std::optional<Instant>> wake = Tick();
     bool done = wake.ok() && options_.only_runs.has_value();
     if (done) {

@@ -65,7 +65,7 @@ class Executor {
   void Run(std::stop_token stop);
   // Ticks until every run in options.only_runs is done (or `stop`); false if stopped early.
   bool RunUntilDone(std::stop_token stop);
-  void RequestStop() { stop_requested_ = true; }
+  void RequestStop() { stop_requested_.request_stop(); }
 
   // Tries started by this executor whose outcome is not recorded yet.
   size_t live() const { return live_.size(); }
@@ -104,7 +104,7 @@ class Executor {
   ExecutorOptions options_;
   std::map<TaskHandle, LiveTry> live_;
   bool draining_ = false;
-  std::atomic<bool> stop_requested_ = false;
+  std::stop_source stop_requested_;  // RequestStop(), besides the token Run() is given
   size_t sla_misses_ = 0;
   core::CounterFamily* sla_counter_ = nullptr;
   core::CounterFamily* tries_counter_ = nullptr;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/record_schema.h"
 #include "core/status.h"
 #include "lake/object_store.h"
 #include "scheduler/data_interval.h"
@@ -22,7 +23,9 @@
 namespace pinpipe::scheduler {
 
 struct SealWaitOptions {
-  std::vector<std::string> topics = {"pinterest", "pinterest_geo", "pinterest_user"};
+  std::vector<std::string> topics = {core::DefaultTopic(core::RecordKind::kPin),
+                                      core::DefaultTopic(core::RecordKind::kGeo),
+                                      core::DefaultTopic(core::RecordKind::kUser)};
   std::chrono::milliseconds poke_interval = std::chrono::minutes(1);
   std::optional<std::chrono::milliseconds> timeout;  // none: until cancelled
 };

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/stop_sleep.h"
 #include "log/logger.h"
 
 namespace pinpipe::stream {
@@ -87,16 +88,12 @@ StreamWorker::StreamWorker(StreamOptions options,
 
 StreamWorker::~StreamWorker() = default;
 
-void StreamWorker::SleepFor(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
-  const auto until = Clock::now() + d;
-  while (!stop.load() && Clock::now() < until) {
-    std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(50),
-                                                          until - Clock::now()));
-  }
+void StreamWorker::SleepFor(std::chrono::milliseconds d, std::stop_token stop) {
+  core::SleepUnlessStopped(stop, d);
 }
 
-StreamWorker::Connect StreamWorker::ConnectPg(const std::atomic<bool>& stop, Status* fatal) {
-  while (!stop.load()) {
+StreamWorker::Connect StreamWorker::ConnectPg(std::stop_token stop, Status* fatal) {
+  while (!stop.stop_requested()) {
     Status s;
     auto sink = PgSink::Open(options_.pg_dsn, options_.group, transform_, options_.dedup_mode);
     if (sink.ok()) {
@@ -174,12 +171,12 @@ std::vector<kafka::TopicPartitionOffset> StreamWorker::OnRebalance(
     return {};
   }
   // Assign: start exactly where PostgreSQL says. Without PostgreSQL there is nothing safe to
-  // start from, so wait for it here (the stop flag still ends the wait).
+  // start from, so wait for it here (a stop request still ends the wait).
   Drain();  // the sinks are the writers' while a chunk is in flight
-  while (!stop_->load()) {
+  while (!stop_.stop_requested()) {
     if (sinks_.empty()) {
       Status fatal;
-      if (ConnectPg(*stop_, &fatal) != Connect::kOk) break;
+      if (ConnectPg(stop_, &fatal) != Connect::kOk) break;
     }
     auto stored = sinks_.front()->LoadOffsets();
     if (!stored.ok()) {
@@ -361,8 +358,8 @@ void StreamWorker::UpdateLag() {
   lag_.Update(*consumer_, next);
 }
 
-Status StreamWorker::Run(const std::atomic<bool>& stop) {
-  stop_ = &stop;
+Status StreamWorker::Run(std::stop_token stop) {
+  stop_ = stop;
   Status fatal;
   switch (ConnectPg(stop, &fatal)) {
     case Connect::kFatal: return fatal;
@@ -402,7 +399,7 @@ Status StreamWorker::Run(const std::atomic<bool>& stop) {
                   options_.pg_dsn));
 
   auto now = Clock::now();
-  while (!stop.load()) {
+  while (!stop.stop_requested()) {
     if (sinks_.empty()) {
       Connect c = ConnectPg(stop, &fatal);
       if (c == Connect::kFatal) return fatal;

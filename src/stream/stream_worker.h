@@ -19,11 +19,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <string>
 #include <vector>
 
 #include "core/event_time.h"
 #include "core/metrics.h"
+#include "core/record_schema.h"
 #include "core/status.h"
 #include "kafka/consumer.h"
 #include "kafka/consumer_state_log.h"
@@ -40,7 +42,7 @@ namespace pinpipe::stream {
 
 struct StreamOptions {
   std::string brokers = "127.0.0.1:19092";
-  std::array<std::string, kKinds> topics = {"pinterest", "pinterest_geo", "pinterest_user"};
+  std::array<std::string, kKinds> topics = core::DefaultTopics();
   std::string pg_dsn = "host=127.0.0.1 port=15432 user=pinpipe dbname=pinterest_streaming";
   std::string group = "pinpipe-stream";
   std::string client_id = "pinpipe-stream";
@@ -66,11 +68,11 @@ class StreamWorker {
   StreamWorker(const StreamWorker&) = delete;
   StreamWorker& operator=(const StreamWorker&) = delete;
 
-  // Runs until `stop` is true, then commits the chunk in progress and leaves the group.
+  // Runs until stop is requested on `stop`, then commits the chunk in progress and leaves the group.
   // Returns OK after a clean stop. Errors (fatal only, nothing is retried): InvalidArgument for
   // a bad consumer configuration; the schema error when the tables cannot be created for a
   // non-retriable reason (e.g. a table exists with incompatible columns).
-  Status Run(const std::atomic<bool>& stop);
+  Status Run(std::stop_token stop);
 
   // Totals since start, for tests and the shutdown line. Any thread.
   int64_t committed_rows() const { return committed_rows_.load(); }
@@ -79,7 +81,7 @@ class StreamWorker {
  private:
   enum class Connect : uint8_t { kOk, kStopped, kFatal };
 
-  Connect ConnectPg(const std::atomic<bool>& stop, Status* fatal);
+  Connect ConnectPg(std::stop_token stop, Status* fatal);
   bool Reseek();  // re-reads offsets for the owned partitions and assigns at them
   size_t LaneOf(int32_t partition) const {
     return static_cast<size_t>(partition < 0 ? 0 : partition) % builders_.size();
@@ -100,7 +102,7 @@ class StreamWorker {
     return true;
   }
   void UpdateLag();
-  void SleepFor(std::chrono::milliseconds d, const std::atomic<bool>& stop);
+  void SleepFor(std::chrono::milliseconds d, std::stop_token stop);
   std::vector<kafka::TopicPartitionOffset> OnRebalance(
       kafka::RebalanceEvent event, const std::vector<kafka::TopicPartitionOffset>& partitions,
       bool lost);
@@ -110,7 +112,7 @@ class StreamWorker {
   std::map<std::string, core::RecordKind> kind_of_topic_;
 
   // Used on the Run() thread only.
-  const std::atomic<bool>* stop_ = nullptr;
+  std::stop_token stop_;
   std::unique_ptr<kafka::Consumer> consumer_;
   std::vector<std::unique_ptr<PgSink>> sinks_;  // one per lane; empty = not connected
   bool schema_ready_ = false;

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/record_schema.h"
 #include "core/status.h"
 #include "transform/transform.h"
 
@@ -28,7 +29,7 @@ namespace pinpipe::transform {
 struct SparkExportOptions {
   std::string source_name = "transforms/pinterest.toml";  // named in the header comment
   // Default topics of the pin, geo and user records (the job's --topics).
-  std::array<std::string, 3> topics = {"pinterest", "pinterest_geo", "pinterest_user"};
+  std::array<std::string, 3> topics = core::DefaultTopics();
 };
 
 // The job's Python text. Errors: InvalidArgument for a column the generator cannot state (none

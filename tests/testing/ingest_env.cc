@@ -39,7 +39,7 @@ StatusOr<std::unique_ptr<IngestHarness>> IngestHarness::Start(const std::string&
   http::ServerOptions so;
   so.port = 0;
   so.threads = options.threads;
-  so.max_body_bytes = std::max(h->options_.max_batch_bytes, h->options_.max_record_bytes);
+  so.max_body_bytes = std::max(h->options_.max_bulk_bytes, h->options_.max_record_bytes);
   ingest::IngestService* service = h->service_.get();
   h->server_ = std::make_unique<http::Server>(
       so,

@@ -229,9 +229,9 @@ TEST_F(ArchiveTest, SealsADayOnceTheWatermarkPassesItAndCountsLateRecords) {
   o.lateness = std::chrono::hours(1);
   core::Registry registry;
   archive::Archiver archiver(o, store_.get(), &registry);
-  std::atomic<bool> stop{false};
+  std::stop_source stop;
   Status result;
-  std::thread run([&] { result = archiver.Run(stop); });
+  std::thread run([&] { result = archiver.Run(stop.get_token()); });
 
   ASSERT_TRUE(WaitFor([&] { return archiver.archived_records() == 300; }, seconds(60)));
   const std::string success1 = archive::SuccessKey(topics_[1], day1);
@@ -268,7 +268,7 @@ TEST_F(ArchiveTest, SealsADayOnceTheWatermarkPassesItAndCountsLateRecords) {
   auto lines = ReadArchivedLines(store_.get(), topics_[1]);
   ASSERT_TRUE(lines.ok());
   EXPECT_EQ(IdCounts(*lines, "ind")["5000"], 1);
-  stop = true;
+  stop.request_stop();
   run.join();
   EXPECT_TRUE(result.ok()) << result.ToString();
 }

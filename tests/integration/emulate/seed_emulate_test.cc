@@ -157,7 +157,7 @@ TEST_F(SeedEmulateTest, SeedsIdempotentlyAndEmulatorSendsWellFormedRecords) {
 
     RecordingServer server;
     ASSERT_TRUE(server.Start().ok());
-    std::atomic<bool> stop{false};
+    std::stop_source stop;
     std::ostringstream progress;
 
     // Load mode, one record per request.
@@ -166,7 +166,7 @@ TEST_F(SeedEmulateTest, SeedsIdempotentlyAndEmulatorSendsWellFormedRecords) {
     load.count = 300;
     load.concurrency = 4;
     load.bearer_token = "s3cret";
-    LoadSummary summary = RunLoad(*posts, load, stop, progress);
+    LoadSummary summary = RunLoad(*posts, load, stop.get_token(), progress);
     EXPECT_EQ(summary.sent, 300);
     EXPECT_EQ(summary.accepted, 300) << FormatSummary(summary);
     EXPECT_EQ(summary.failed, 0);
@@ -184,7 +184,7 @@ TEST_F(SeedEmulateTest, SeedsIdempotentlyAndEmulatorSendsWellFormedRecords) {
 
     // Load mode with NDJSON batches: 300 records in batches of 50, every 10th item rejected.
     load.batch_size = 50;
-    summary = RunLoad(*posts, load, stop, progress);
+    summary = RunLoad(*posts, load, stop.get_token(), progress);
     EXPECT_EQ(summary.sent, 300);
     EXPECT_EQ(summary.requests, 6);
     EXPECT_EQ(summary.accepted, 270) << FormatSummary(summary);
@@ -210,7 +210,7 @@ TEST_F(SeedEmulateTest, SeedsIdempotentlyAndEmulatorSendsWellFormedRecords) {
     replay.count = 3;
     replay.max_sleep_ms = 0;
     std::ostringstream printed;
-    ReplayStats stats = RunReplay(*posts, replay, stop, printed);
+    ReplayStats stats = RunReplay(*posts, replay, stop.get_token(), printed);
     EXPECT_EQ(stats.posts, 3);
     EXPECT_EQ(stats.records_ok, 9);
     requests = server.requests();
@@ -234,9 +234,9 @@ TEST(EmulatorTest, LoadModeCountsTransportFailures) {
   load.api = http::HttpUrl{"127.0.0.1", 1, ""};
   load.duration_s = 0.5;
   load.concurrency = 2;
-  std::atomic<bool> stop{false};
+  std::stop_source stop;
   std::ostringstream progress;
-  LoadSummary summary = RunLoad(posts, load, stop, progress);
+  LoadSummary summary = RunLoad(posts, load, stop.get_token(), progress);
   EXPECT_EQ(summary.accepted, 0);
   EXPECT_NE(summary.first_error.find("connect"), std::string::npos) << summary.first_error;
 }

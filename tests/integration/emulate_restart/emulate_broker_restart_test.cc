@@ -61,16 +61,16 @@ TEST(EmulateBrokerRestartTest, NoRecordIsLostAcrossABrokerOutage) {
   replay.count = 60;
   replay.max_sleep_ms = 500;
 
-  std::atomic<bool> stop{false};
+  std::stop_source stop;
   emulate::LoadSummary single_summary, batch_summary;
   emulate::ReplayStats replay_stats;
   std::ostringstream single_progress, batch_progress, replay_out;
   std::thread single_thread(
-      [&] { single_summary = emulate::RunLoad(posts, single, stop, single_progress); });
+      [&] { single_summary = emulate::RunLoad(posts, single, stop.get_token(), single_progress); });
   std::thread batch_thread(
-      [&] { batch_summary = emulate::RunLoad(posts, batch, stop, batch_progress); });
+      [&] { batch_summary = emulate::RunLoad(posts, batch, stop.get_token(), batch_progress); });
   std::thread replay_thread(
-      [&] { replay_stats = emulate::RunReplay(posts, replay, stop, replay_out); });
+      [&] { replay_stats = emulate::RunReplay(posts, replay, stop.get_token(), replay_out); });
   {
     BrokerRestarter broker(ctl);
     std::this_thread::sleep_for(seconds(4));

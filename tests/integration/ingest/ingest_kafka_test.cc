@@ -64,31 +64,31 @@ TEST(IngestKafkaTest, PostedRecordsAreReadBackByteForByte) {
   EXPECT_EQ((*user_read)[0].partition, pin_partition_of_11);
 }
 
-TEST(IngestKafkaTest, BurstOf100kThroughBatchEndpointArrivesCompleteWithoutDuplicates) {
+TEST(IngestKafkaTest, BurstOf100kThroughBulkEndpointArrivesCompleteWithoutDuplicates) {
   PINPIPE_KAFKA_BROKERS_OR_SKIP(brokers);
   auto h = IngestHarness::Start(brokers, UniqueName("ingest-burst"));
   ASSERT_TRUE(h.ok()) << h.status().ToString();
-  constexpr int kRecords = 100000, kBatch = 5000, kClients = 4;
+  constexpr int kRecords = 100000, kPerRequest = 5000, kClients = 4;
   std::atomic<int> accepted{0};
   std::vector<std::string> errors(kClients);
   std::vector<std::thread> threads;
   for (int c = 0; c < kClients; ++c) {
     threads.emplace_back([&, c] {
       http::Client client = (*h)->NewClient();
-      for (int start = c * kBatch; start < kRecords; start += kBatch * kClients) {
+      for (int start = c * kPerRequest; start < kRecords; start += kPerRequest * kClients) {
         std::string body;
-        for (int i = start; i < start + kBatch; ++i) body += PinRecord(i) + "\n";
+        for (int i = start; i < start + kPerRequest; ++i) body += PinRecord(i) + "\n";
         auto r = client.Post("/batch/pin", body, "application/x-ndjson");
         if (!r.ok() || r->status != 200) {
           errors[c] = r.ok() ? r->body.substr(0, 300) : r.status().ToString();
           return;
         }
-        std::string want = "{\"accepted\":" + std::to_string(kBatch) + ",\"rejected\":0,\"failed\":0";
+        std::string want = "{\"accepted\":" + std::to_string(kPerRequest) + ",\"rejected\":0,\"failed\":0";
         if (r->body.rfind(want, 0) != 0) {
           errors[c] = r->body.substr(0, 300);
           return;
         }
-        accepted += kBatch;
+        accepted += kPerRequest;
       }
     });
   }

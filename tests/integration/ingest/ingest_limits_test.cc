@@ -136,11 +136,36 @@ TEST(IngestLimitsTest, AnnouncedBodyOverTheRouteLimitGets413AtOnce) {
   EXPECT_TRUE(r->HasHeader("Connection: close"));
   EXPECT_LT(waited, 500ms);
   EXPECT_TRUE(client.WaitClosed());
-  // The batch route has its own, larger limit: the same head is accepted there (it waits for
+  // The bulk route has its own, larger limit: the same head is accepted there (it waits for
   // the body instead of answering).
-  RawClient batch(serve.port(), 5s);
-  ASSERT_TRUE(batch.Send(Head("/batch/pin", "Content-Length: 2000000\r\n")));
-  EXPECT_TRUE(batch.Quiet(300ms));
+  RawClient bulk(serve.port(), 5s);
+  ASSERT_TRUE(bulk.Send(Head("/batch/pin", "Content-Length: 2000000\r\n")));
+  EXPECT_TRUE(bulk.Quiet(300ms));
+}
+
+// The bulk limits under their flag names: --max-bulk-bytes/--max-bulk-items, and the old
+// spellings --max-batch-bytes/--max-batch-items, which stay accepted with the same effect.
+TEST(IngestLimitsTest, BulkLimitFlagsAndTheirOldSpellingsSetTheLimits) {
+  PINPIPE_KAFKA_BROKERS_OR_SKIP(brokers);
+  for (const std::string flag : {"--max-bulk", "--max-batch"}) {
+    SCOPED_TRACE(flag);
+    PINPIPE_SERVE_OR_SKIP(serve, brokers, "limits-bulk-flags",
+                          std::vector<std::string>{flag + "-bytes", "100000", flag + "-items", "2"});
+    RawClient over(serve.port(), 5s);
+    ASSERT_TRUE(over.Send(Head("/batch/pin", "Content-Length: 100001\r\n")));
+    auto r = over.Read();
+    ASSERT_TRUE(r.has_value()) << "no answer without the body";
+    EXPECT_EQ(r->status, 413);
+    EXPECT_NE(r->body.find("limit of 100000 bytes"), std::string::npos) << r->body;
+    http::Client client = serve.NewClient();
+    auto three = client.Post("/batch/pin", PinRecord(1) + "\n" + PinRecord(2) + "\n" + PinRecord(3),
+                             "application/x-ndjson");
+    ASSERT_TRUE(three.ok()) << three.status().ToString();
+    EXPECT_EQ(three->status, 413) << three->body;
+    auto two = client.Post("/batch/pin", PinRecord(1) + "\n" + PinRecord(2), "application/x-ndjson");
+    ASSERT_TRUE(two.ok()) << two.status().ToString();
+    EXPECT_EQ(two->status, 200) << two->body;
+  }
 }
 
 TEST(IngestLimitsTest, MissingOrWrongTokenGets401BeforeTheBody) {
@@ -213,16 +238,16 @@ TEST(IngestLimitsTest, ConcurrentHugeRecordUploadsKeepMemoryLow) {
                static_cast<long long>(Mib(idle)));
 }
 
-// Eight concurrent 60 MB batches with a budget that fits two: the others get 503 with
+// Eight concurrent 60 MB bulk requests with a budget that fits two: the others get 503 with
 // Retry-After before their bodies are read, the accepted ones are complete in Kafka, the peak
 // stays near budget + what librdkafka holds of the accepted records, and the idle process gives
 // the memory back.
-TEST(IngestLimitsTest, BatchBurstOverTheBodyBudgetIsRefusedAndMemoryBounded) {
+TEST(IngestLimitsTest, BulkBurstOverTheBodyBudgetIsRefusedAndMemoryBounded) {
   PINPIPE_KAFKA_BROKERS_OR_SKIP(brokers);
   constexpr int64_t kBudget = 128 * kMiB;
-  PINPIPE_SERVE_OR_SKIP(serve, brokers, "limits-batch-burst",
+  PINPIPE_SERVE_OR_SKIP(serve, brokers, "limits-bulk-burst",
                         std::vector<std::string>{"--max-buffered-body-bytes",
-                                                 std::to_string(kBudget), "--max-batch-items",
+                                                 std::to_string(kBudget), "--max-bulk-items",
                                                  "200000"});
   WarmUp(serve);
   auto start = serve.Rss();
@@ -266,12 +291,12 @@ TEST(IngestLimitsTest, BatchBurstOverTheBodyBudgetIsRefusedAndMemoryBounded) {
   EXPECT_LE(idle, 2 * *start) << "idle RSS " << Mib(idle) << " MiB after the burst, "
                               << Mib(*start) << " MiB at start (" << RssBreakdown(serve) << ")";
   std::fprintf(stderr,
-               "batch burst: %d accepted, %d refused; start %lld MiB, peak %lld MiB, idle after "
+               "bulk burst: %d accepted, %d refused; start %lld MiB, peak %lld MiB, idle after "
                "%lld MiB\n",
                accepted, refused, static_cast<long long>(Mib(*start)),
                static_cast<long long>(Mib(*peak)), static_cast<long long>(Mib(idle)));
 
-  // What was acknowledged is in Kafka: the warm-up records plus every accepted batch.
+  // What was acknowledged is in Kafka: the warm-up records plus every accepted bulk request.
   auto read = ReadTopic(brokers, serve.topic(core::RecordKind::kPin), 120s);
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(read->size(), static_cast<size_t>(20 + accepted * records));

@@ -41,17 +41,17 @@ class RunningWorker {
  public:
   RunningWorker(StreamOptions options, core::Registry* registry)
       : worker_(std::move(options), transform::Transform::Default(), registry),
-        thread_([this] { result_ = worker_.Run(stop_); }) {}
+        thread_([this] { result_ = worker_.Run(stop_.get_token()); }) {}
   ~RunningWorker() { Stop().IgnoreError(); }
   Status Stop() {
-    stop_ = true;
+    stop_.request_stop();
     if (thread_.joinable()) thread_.join();
     return result_;
   }
   StreamWorker& worker() { return worker_; }
 
  private:
-  std::atomic<bool> stop_{false};
+  std::stop_source stop_;
   StreamWorker worker_;
   Status result_;
   std::thread thread_;

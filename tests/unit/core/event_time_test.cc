@@ -75,12 +75,6 @@ TEST(EventTimeTest, ReusedExtractorGivesTheSameAnswerEveryTime) {
   }
 }
 
-TEST(EventTimeTest, FieldPerKind) {
-  EXPECT_EQ(EventTimeField(RecordKind::kPin), "");
-  EXPECT_EQ(EventTimeField(RecordKind::kGeo), "timestamp");
-  EXPECT_EQ(EventTimeField(RecordKind::kUser), "date_joined");
-}
-
 TEST(EventTimeTest, TimestampToEpochMs) {
   EXPECT_EQ(RecordTimestampToEpochMs("1970-01-01 00:00:00"), 0);
   EXPECT_EQ(RecordTimestampToEpochMs("1970-01-01T00:00:01.999999999Z"), 1999);

@@ -24,19 +24,29 @@ TEST(RecordSchemaTest, ParseRecordKindRoundTrips) {
 TEST(RecordSchemaTest, NamesTablesAndKeys) {
   struct Want {
     RecordKind kind;
-    std::string_view name, table, key;
+    std::string_view name, table, key, topic, event_time;
     size_t field_count;
   };
   const Want wants[] = {
-      {RecordKind::kPin, "pin", "pinterest_data", "index", 12},
-      {RecordKind::kGeo, "geo", "geolocation_data", "ind", 5},
-      {RecordKind::kUser, "user", "user_data", "ind", 5},
+      {RecordKind::kPin, "pin", "pinterest_data", "index", "pinterest", "", 12},
+      {RecordKind::kGeo, "geo", "geolocation_data", "ind", "pinterest_geo", "timestamp", 5},
+      {RecordKind::kUser, "user", "user_data", "ind", "pinterest_user", "date_joined", 5},
   };
   for (const Want& w : wants) {
     const RecordSchema& s = SchemaFor(w.kind);
     EXPECT_EQ(s.name, w.name);
     EXPECT_EQ(s.source_table, w.table);
     EXPECT_EQ(s.key_field, w.key);
+    EXPECT_EQ(s.default_topic, w.topic);
+    EXPECT_EQ(DefaultTopic(w.kind), w.topic);
+    EXPECT_EQ(DefaultTopics()[static_cast<size_t>(w.kind)], w.topic);
+    EXPECT_EQ(s.event_time_field, w.event_time);
+    // An event-time field is one of the kind's timestamp fields.
+    if (!s.event_time_field.empty()) {
+      auto i = s.FieldIndex(s.event_time_field);
+      ASSERT_TRUE(i.has_value()) << s.event_time_field;
+      EXPECT_EQ(s.fields[*i].type, FieldType::kTimestamp);
+    }
     EXPECT_EQ(s.fields.size(), w.field_count);
     // The key is the first column, an int, and required.
     ASSERT_EQ(s.FieldIndex(s.key_field), 0u);

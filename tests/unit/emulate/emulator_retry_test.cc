@@ -40,9 +40,9 @@ LoadOptions Load(const ScriptedHttpServer& server, int64_t count) {
 }
 
 LoadSummary RunLoadNow(const LoadOptions& load) {
-  std::atomic<bool> stop{false};
+  std::stop_source stop;
   std::ostringstream progress;
-  return RunLoad(Posts(), load, stop, progress);
+  return RunLoad(Posts(), load, stop.get_token(), progress);
 }
 
 // The bodies a run answered with `status`, counted (posts repeat: draws are with replacement).
@@ -239,9 +239,9 @@ TEST(EmulatorRetryTest, ReplayResendsAfter503AndNeverAfter422) {
   replay.count = 2;
   replay.max_sleep_ms = 0;
   replay.retry.max_delay = milliseconds(50);
-  std::atomic<bool> stop{false};
+  std::stop_source stop;
   std::ostringstream printed;
-  const ReplayStats stats = RunReplay(Posts(), replay, stop, printed);
+  const ReplayStats stats = RunReplay(Posts(), replay, stop.get_token(), printed);
   EXPECT_EQ(stats.posts, 2);
   EXPECT_EQ(stats.records_ok, 4) << printed.str();
   EXPECT_EQ(stats.records_failed, 2);  // the two geo records: 422, final
@@ -268,16 +268,16 @@ TEST(EmulatorRetryTest, ReplayGivesUpOnARefusedConnectionAfterMaxRetries) {
   replay.max_sleep_ms = 0;
   replay.retry.max_retries = 2;
   replay.retry.max_delay = milliseconds(20);
-  std::atomic<bool> stop{false};
+  std::stop_source stop;
   std::ostringstream printed;
-  const ReplayStats stats = RunReplay(Posts(), replay, stop, printed);
+  const ReplayStats stats = RunReplay(Posts(), replay, stop.get_token(), printed);
   EXPECT_EQ(stats.records_failed, 3) << printed.str();
   EXPECT_EQ(stats.gave_up, 3);
   EXPECT_EQ(stats.retried, 6);
   EXPECT_NE(printed.str().find("gave up after 2 retries"), std::string::npos) << printed.str();
 
   replay.retry.enabled = false;  // --no-retry: one try each, not counted as given up
-  const ReplayStats once = RunReplay(Posts(), replay, stop, printed);
+  const ReplayStats once = RunReplay(Posts(), replay, stop.get_token(), printed);
   EXPECT_EQ(once.records_failed, 3);
   EXPECT_EQ(once.gave_up, 0);
   EXPECT_EQ(once.retried, 0);

@@ -206,8 +206,8 @@ TEST(LoadHistoryTest, ProducesEachPostsThreeRecordsWithItsTimestamp) {
   ASSERT_TRUE(schedule.ok());
   const std::vector<HistoryPost> expected = All(*schedule);
   testing::FakeProducer producer;
-  std::atomic<bool> stop{false};
-  auto stats = LoadHistory(posts, *schedule, HistoryTopics{"p", "g", "u"}, producer, stop,
+  std::stop_source stop;
+  auto stats = LoadHistory(posts, *schedule, HistoryTopics{"p", "g", "u"}, producer, stop.get_token(),
                            std::chrono::seconds(1), nullptr);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   EXPECT_EQ(stats->posts, static_cast<int64_t>(expected.size()));
@@ -254,8 +254,8 @@ TEST(LoadHistoryTest, InvalidRecordsAreCountedNotProduced) {
   for (const HistoryPost& p : All(*schedule)) bad_posts += p.source == 1 ? 1 : 0;
   ASSERT_GT(bad_posts, 0);
   testing::FakeProducer producer;
-  std::atomic<bool> stop{false};
-  auto stats = LoadHistory(posts, *schedule, HistoryTopics{}, producer, stop,
+  std::stop_source stop;
+  auto stats = LoadHistory(posts, *schedule, HistoryTopics{}, producer, stop.get_token(),
                            std::chrono::seconds(1), nullptr);
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->rejected[1], bad_posts);
@@ -272,8 +272,8 @@ TEST(LoadHistoryTest, FailedDeliveriesAreCountedAndAStopEndsEarly) {
     auto schedule = HistorySchedule::Create(Options(period, 10, 0), posts.size());
     testing::FakeProducer producer;
     producer.FailDeliveries(Unavailable("broker gone"));
-    std::atomic<bool> stop{false};
-    auto stats = LoadHistory(posts, *schedule, HistoryTopics{}, producer, stop,
+    std::stop_source stop;
+    auto stats = LoadHistory(posts, *schedule, HistoryTopics{}, producer, stop.get_token(),
                              std::chrono::seconds(1), nullptr);
     ASSERT_TRUE(stats.ok());
     EXPECT_EQ(stats->records_failed(), 3 * stats->posts);
@@ -283,8 +283,9 @@ TEST(LoadHistoryTest, FailedDeliveriesAreCountedAndAStopEndsEarly) {
   {
     auto schedule = HistorySchedule::Create(Options(period, 10, 0), posts.size());
     testing::FakeProducer producer;
-    std::atomic<bool> stop{true};
-    auto stats = LoadHistory(posts, *schedule, HistoryTopics{}, producer, stop,
+    std::stop_source stop;
+    stop.request_stop();
+    auto stats = LoadHistory(posts, *schedule, HistoryTopics{}, producer, stop.get_token(),
                              std::chrono::seconds(1), nullptr);
     ASSERT_TRUE(stats.ok());
     EXPECT_EQ(stats->posts, 0);
@@ -294,8 +295,8 @@ TEST(LoadHistoryTest, FailedDeliveriesAreCountedAndAStopEndsEarly) {
     auto schedule = HistorySchedule::Create(Options(period, 10, 0), posts.size());
     testing::FakeProducer producer;
     producer.FailProduceCalls(FailedPrecondition("producer closed"));
-    std::atomic<bool> stop{false};
-    auto stats = LoadHistory(posts, *schedule, HistoryTopics{}, producer, stop,
+    std::stop_source stop;
+    auto stats = LoadHistory(posts, *schedule, HistoryTopics{}, producer, stop.get_token(),
                              std::chrono::seconds(1), nullptr);
     EXPECT_THAT(stats, StatusIs(StatusCode::kFailedPrecondition));
   }

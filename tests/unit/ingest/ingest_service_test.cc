@@ -255,7 +255,7 @@ TEST_F(IngestServiceTest, DrainingAnswers503) {
   EXPECT_EQ(Call(*service, "POST", "/pin/", kPin)->status, 503);
 }
 
-TEST_F(IngestServiceTest, NdjsonBatchAnswersPerItem) {
+TEST_F(IngestServiceTest, NdjsonBulkAnswersPerItem) {
   auto service = MakeService();
   std::string body = kPin + "\n{\"index\": 1}\n" + kPin + "\n";
   auto r = Call(*service, "POST", "/batch/pin", body);
@@ -270,7 +270,7 @@ TEST_F(IngestServiceTest, NdjsonBatchAnswersPerItem) {
   EXPECT_EQ(msgs[1].value, kPin);
 }
 
-TEST_F(IngestServiceTest, JsonArrayBatchKeepsItemBytes) {
+TEST_F(IngestServiceTest, JsonArrayBulkKeepsItemBytes) {
   auto service = MakeService();
   auto r = Call(*service, "POST", "/batch/geo", "[" + kGeo + " ,\n " + kGeo + "]");
   EXPECT_EQ(r->status, 200);
@@ -280,7 +280,7 @@ TEST_F(IngestServiceTest, JsonArrayBatchKeepsItemBytes) {
   EXPECT_EQ(msgs[1].value, kGeo);
 }
 
-TEST_F(IngestServiceTest, BatchReportsFailedDeliveriesForRetry) {
+TEST_F(IngestServiceTest, BulkReportsFailedDeliveriesForRetry) {
   auto service = MakeService();
   producer_.FailProduceCalls(ResourceExhausted("producer queue full"), 1);
   auto r = Call(*service, "POST", "/batch/user", kUser + "\n" + kUser);
@@ -292,7 +292,7 @@ TEST_F(IngestServiceTest, BatchReportsFailedDeliveriesForRetry) {
   EXPECT_EQ(HeaderOf(*r, "Retry-After"), "1");
 }
 
-TEST_F(IngestServiceTest, BatchDeliveryFailuresAre503PerItemWithTheKafkaError) {
+TEST_F(IngestServiceTest, BulkDeliveryFailuresAre503PerItemWithTheKafkaError) {
   auto service = MakeService();
   producer_.FailDeliveries(Unavailable("broker connection lost"));
   auto r = Call(*service, "POST", "/batch/geo", kGeo + "\n" + kGeo + "\n");
@@ -304,9 +304,9 @@ TEST_F(IngestServiceTest, BatchDeliveryFailuresAre503PerItemWithTheKafkaError) {
   EXPECT_EQ(HeaderOf(*r, "Retry-After"), "1");
 }
 
-TEST_F(IngestServiceTest, BatchWithBrokenFramingIs422AndTooManyItems413) {
+TEST_F(IngestServiceTest, BulkWithBrokenFramingIs422AndTooManyItems413) {
   IngestOptions options;
-  options.max_batch_items = 2;
+  options.max_bulk_items = 2;
   auto service = MakeService(options);
   auto r = Call(*service, "POST", "/batch/pin", "[" + kPin);
   EXPECT_EQ(r->status, 422);
@@ -351,7 +351,7 @@ TEST_F(IngestServiceTest, HeadHookAnswersOrGivesTheRouteLimit) {
   IngestOptions options;
   options.bearer_token = "s3cret";
   options.max_record_bytes = 1000;
-  options.max_batch_bytes = 50000;
+  options.max_bulk_bytes = 50000;
   auto service = MakeService(options);
   const std::vector<std::pair<std::string, std::string>> token = {{"Authorization", "Bearer s3cret"}};
   struct {
@@ -362,9 +362,9 @@ TEST_F(IngestServiceTest, HeadHookAnswersOrGivesTheRouteLimit) {
   } cases[] = {
       {"RecordWithToken", "POST", "/pin/", true, 0, 1000},
       {"RecordNoSlash", "POST", "/geo", true, 0, 1000},
-      {"BatchWithToken", "POST", "/batch/user", true, 0, 50000},
+      {"BulkWithToken", "POST", "/batch/user", true, 0, 50000},
       {"RecordWithoutToken", "POST", "/pin/", false, 401},
-      {"BatchWithoutToken", "POST", "/batch/pin", false, 401},
+      {"BulkWithoutToken", "POST", "/batch/pin", false, 401},
       {"WrongMethodOnRecord", "PUT", "/pin/", true, 405},
       {"UnknownRoute", "POST", "/pins/", true, 404},
       {"GetRouteTakesNoBody", "GET", "/metrics", false, 0, 0},
@@ -451,7 +451,7 @@ TEST_F(IngestServiceTest, DeliveryBeforeTheDeadlineIsTheOnlyAnswer) {
             0);
 }
 
-TEST_F(IngestServiceTest, BatchItemsStillPendingAtTheDeadlineAre503InTheResults) {
+TEST_F(IngestServiceTest, BulkItemsStillPendingAtTheDeadlineAre503InTheResults) {
   IngestOptions options;
   options.delivery_deadline = 300ms;
   auto service = MakeService(options);
@@ -477,7 +477,7 @@ TEST_F(IngestServiceTest, BatchItemsStillPendingAtTheDeadlineAre503InTheResults)
             2);
 }
 
-TEST_F(IngestServiceTest, BatchItemOverTheRecordLimitIs413InTheResults) {
+TEST_F(IngestServiceTest, BulkItemOverTheRecordLimitIs413InTheResults) {
   IngestOptions options;
   options.max_record_bytes = 600;
   auto service = MakeService(options);
@@ -505,7 +505,7 @@ TEST_F(IngestServiceTest, ValidationFailureLabelsComeFromAClosedSet) {
   auto r = Call(*service, "POST", "/pin/", hostile);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 422);
-  // The same through the batch route, and a mix of other errors on known fields.
+  // The same through the bulk route, and a mix of other errors on known fields.
   std::string bad_index = kPin;
   bad_index.replace(bad_index.find("7528"), 4, "\"x\"");
   EXPECT_EQ(Call(*service, "POST", "/batch/pin", hostile + "\n" + bad_index + "\n")->status, 200);

@@ -1,4 +1,4 @@
-#include "ingest/batch_splitter.h"
+#include "ingest/bulk_splitter.h"
 
 #include <string>
 
@@ -10,13 +10,13 @@ bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 std::string At(size_t offset) { return " at byte " + std::to_string(offset); }
 
 Status TooMany(size_t max_items) {
-  return ResourceExhausted("batch has more than " + std::to_string(max_items) +
-                           " items; split it into smaller batches");
+  return ResourceExhausted("bulk request has more than " + std::to_string(max_items) +
+                           " items; split it into smaller bulk requests");
 }
 
-StatusOr<BatchItems> SplitArray(std::string_view body, size_t start, size_t max_items) {
-  BatchItems out;
-  out.format = BatchFormat::kJsonArray;
+StatusOr<BulkItems> SplitArray(std::string_view body, size_t start, size_t max_items) {
+  BulkItems out;
+  out.format = BulkFormat::kJsonArray;
   // A stack of open brackets lets us find each element's end exactly, even when elements
   // contain nested arrays or objects, without parsing the values themselves.
   std::string stack;
@@ -85,9 +85,9 @@ StatusOr<BatchItems> SplitArray(std::string_view body, size_t start, size_t max_
   return InvalidArgument("JSON array: missing closing ']'");
 }
 
-StatusOr<BatchItems> SplitNdjson(std::string_view body, size_t max_items) {
-  BatchItems out;
-  out.format = BatchFormat::kNdjson;
+StatusOr<BulkItems> SplitNdjson(std::string_view body, size_t max_items) {
+  BulkItems out;
+  out.format = BulkFormat::kNdjson;
   size_t pos = 0;
   while (pos < body.size()) {
     size_t nl = body.find('\n', pos);
@@ -112,10 +112,10 @@ StatusOr<BatchItems> SplitNdjson(std::string_view body, size_t max_items) {
 
 }  // namespace
 
-StatusOr<BatchItems> SplitBatch(std::string_view body, size_t max_items) {
+StatusOr<BulkItems> SplitBulk(std::string_view body, size_t max_items) {
   size_t first = 0;
   while (first < body.size() && IsBlank(body[first])) ++first;
-  if (first == body.size()) return InvalidArgument("empty batch: send NDJSON lines or a JSON array");
+  if (first == body.size()) return InvalidArgument("empty bulk request: send NDJSON lines or a JSON array");
   if (body[first] == '[') return SplitArray(body, first, max_items);
   return SplitNdjson(body, max_items);
 }

@@ -1,4 +1,4 @@
-#include "ingest/batch_splitter.h"
+#include "ingest/bulk_splitter.h"
 
 #include <gtest/gtest.h>
 
@@ -12,11 +12,11 @@ struct SplitCase {
   StatusCode code = StatusCode::kOk;
 };
 
-class SplitBatchTest : public ::testing::TestWithParam<SplitCase> {};
+class SplitBulkTest : public ::testing::TestWithParam<SplitCase> {};
 
-TEST_P(SplitBatchTest, SplitsExactly) {
+TEST_P(SplitBulkTest, SplitsExactly) {
   const SplitCase& c = GetParam();
-  auto got = SplitBatch(c.body, 5);
+  auto got = SplitBulk(c.body, 5);
   ASSERT_EQ(got.status().code(), c.code) << got.status().ToString();
   if (!got.ok()) return;
   std::vector<std::string> items(got->items.begin(), got->items.end());
@@ -24,7 +24,7 @@ TEST_P(SplitBatchTest, SplitsExactly) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Cases, SplitBatchTest,
+    Cases, SplitBulkTest,
     ::testing::Values(
         SplitCase{"ndjson", "{\"a\":1}\n{\"b\":2}\n", {"{\"a\":1}", "{\"b\":2}"}},
         SplitCase{"ndjson_crlf_blank_lines", "{\"a\":1}\r\n\r\n  \n{\"b\":2}", {"{\"a\":1}", "{\"b\":2}"}},

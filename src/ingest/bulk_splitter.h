@@ -1,4 +1,4 @@
-// SplitBatch: cuts a batch request body into the exact bytes of each record.
+// SplitBulk: cuts a bulk request body into the exact bytes of each record.
 //
 // Two body formats are accepted:
 //   * a JSON array of records: `[{...}, {...}]` (detected by its first non-blank byte '[');
@@ -17,14 +17,14 @@
 
 namespace pinpipe::ingest {
 
-enum class BatchFormat { kJsonArray, kNdjson };
+enum class BulkFormat { kJsonArray, kNdjson };
 
-struct BatchItems {
-  BatchFormat format = BatchFormat::kNdjson;
+struct BulkItems {
+  BulkFormat format = BulkFormat::kNdjson;
   std::vector<std::string_view> items;
 };
 
 // `max_items` bounds the work one request can cause; more items give ResourceExhausted.
-StatusOr<BatchItems> SplitBatch(std::string_view body, size_t max_items);
+StatusOr<BulkItems> SplitBulk(std::string_view body, size_t max_items);
 
 }  // namespace pinpipe::ingest
