@@ -10,6 +10,7 @@
 #include <iostream>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -17,6 +18,7 @@
 #include "batch/batch_job.h"
 #include "command.h"
 #include "core/civil_day.h"
+#include "core/mutex.h"
 #include "s3_flags.h"
 #include "lake/object_store.h"
 #include "transform/transform.h"
@@ -62,7 +64,7 @@ std::string FormatClock(double seconds) {
 class ProgressLine {
  public:
   explicit ProgressLine(const batch::BatchJob* job) : job_(job) {
-    thread_ = std::jthread([this](std::stop_token stop) { Loop(stop); });
+    thread_ = std::jthread([this](std::stop_token stop) { Loop(std::move(stop)); });
   }
   ~ProgressLine() {
     thread_.request_stop();
@@ -79,8 +81,8 @@ class ProgressLine {
     double rate = 0;
     while (!stop.stop_requested()) {
       {
-        std::unique_lock lock(mu_);
-        cv_.wait_for(lock, std::chrono::milliseconds(250), [&] { return stop.stop_requested(); });
+        core::MutexLock lock(mu_);
+        lock.WaitFor(cv_, std::chrono::milliseconds(250), [&] { return stop.stop_requested(); });
       }
       if (stop.stop_requested()) break;
       const batch::BatchProgress p = job_->progress();
@@ -108,7 +110,7 @@ class ProgressLine {
   }
 
   const batch::BatchJob* job_;
-  std::mutex mu_;
+  core::Mutex mu_;
   std::condition_variable cv_;
   std::jthread thread_;
 };

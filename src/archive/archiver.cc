@@ -11,6 +11,7 @@
 #include "archive/day_ledger.h"
 #include "archive/partition_recovery.h"
 #include "core/backoff.h"
+#include "core/mutex.h"
 #include "kafka/admin.h"
 #include "lake/object_key.h"
 
@@ -294,7 +295,7 @@ std::vector<kafka::TopicPartitionOffset> Archiver::OnRebalance(
       writer_->ClearPoison(p.topic, p.partition);
       parts_.erase(key);
       std::erase(to_reset_, key);
-      std::lock_guard<std::mutex> lock(gauges_mu_);
+      core::MutexLock lock(gauges_mu_);
       lag_.erase(key);
     }
     last_part_ = nullptr;
@@ -597,7 +598,7 @@ void Archiver::UpdateGauges() {
   for (const std::string& topic : planner_.Topics()) {
     if (auto w = planner_.Watermark(topic, now)) watermarks[topic] = *w;
   }
-  std::lock_guard<std::mutex> lock(gauges_mu_);
+  core::MutexLock lock(gauges_mu_);
   lag_ = std::move(lag);
   watermarks_ = std::move(watermarks);
 }
@@ -606,7 +607,7 @@ std::string Archiver::RenderGauges() const {
   std::string out =
       "# HELP pinpipe_archive_lag Records in Kafka not yet archived (high watermark - next "
       "offset to archive)\n# TYPE pinpipe_archive_lag gauge\n";
-  std::lock_guard<std::mutex> lock(gauges_mu_);
+  core::MutexLock lock(gauges_mu_);
   for (const auto& [key, n] : lag_) {
     fmt::format_to(std::back_inserter(out),
                    "pinpipe_archive_lag{{topic=\"{}\",partition=\"{}\"}} {}\n", key.topic,

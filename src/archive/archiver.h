@@ -42,6 +42,7 @@
 #include "archive/segment_builder.h"
 #include "core/event_time.h"
 #include "core/metrics.h"
+#include "core/mutex.h"
 #include "core/record_fields.h"
 #include "core/record_schema.h"
 #include "core/status.h"
@@ -109,7 +110,7 @@ class Archiver {
   struct PartKey {
     std::string topic;
     int32_t partition = 0;
-    friend auto operator<=>(const PartKey&, const PartKey&) = default;
+    friend auto operator<=>(const PartKey&, const PartKey&) = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 flags the 0 of the synthesized comparison
   };
 
   Status Validate() const;
@@ -188,9 +189,9 @@ class Archiver {
   std::atomic<int64_t> archived_segments_{0};
 
   // Gauge snapshot, written on the Run() thread and rendered on the HTTP thread.
-  mutable std::mutex gauges_mu_;
-  std::map<PartKey, int64_t> lag_;              // guarded by gauges_mu_
-  std::map<std::string, int64_t> watermarks_;   // guarded by gauges_mu_
+  mutable core::Mutex gauges_mu_;
+  std::map<PartKey, int64_t> lag_ GUARDED_BY(gauges_mu_);
+  std::map<std::string, int64_t> watermarks_ GUARDED_BY(gauges_mu_);
 };
 
 }  // namespace pinpipe::archive

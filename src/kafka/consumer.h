@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "kafka/handles.h"
 
@@ -148,10 +149,10 @@ class Consumer {
   std::pair<std::string, int32_t> last_polled_{"", -1};
 
   // Shared between Poll() and the waker thread.
-  mutable std::mutex wake_mu_;
+  mutable core::Mutex wake_mu_;
   std::condition_variable_any wake_cv_;
-  std::set<std::pair<std::string, int32_t>> wake_request_;  // guarded by wake_mu_
-  uint64_t fetch_wakes_ = 0;                                // guarded by wake_mu_
+  std::set<std::pair<std::string, int32_t>> wake_request_ GUARDED_BY(wake_mu_);
+  uint64_t fetch_wakes_ GUARDED_BY(wake_mu_) = 0;
   std::jthread waker_;  // only with fetch_wake_bytes_ > 0; stopped before rk_ is destroyed
 };
 
