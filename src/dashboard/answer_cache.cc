@@ -66,7 +66,7 @@ AnswerCache::Claim AnswerCache::ClaimOnDemand(const Query& query, Clock::time_po
 }
 
 void AnswerCache::PublishClaimed(const Query& query, uint64_t generation,
-                                 std::shared_ptr<const Answer> answer) {
+                                 const std::shared_ptr<const Answer>& answer) {
   std::vector<Waiter> waiters;
   {
     core::MutexLock lock(mu_);
@@ -139,7 +139,7 @@ std::vector<Query> AnswerCache::LiveQueries(Clock::time_point since) const {
   return out;
 }
 
-void AnswerCache::Publish(const Query& query, std::shared_ptr<const Answer> answer) {
+void AnswerCache::Publish(const Query& query, const std::shared_ptr<const Answer>& answer) {
   std::vector<Waiter> waiters;
   {
     core::MutexLock lock(mu_);

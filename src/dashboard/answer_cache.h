@@ -77,7 +77,7 @@ class AnswerCache {
                       Waiter waiter, std::shared_ptr<const Answer>* answer);
   // After kCompute: stores the answer computed at `generation` and answers the joined waiters.
   void PublishClaimed(const Query& query, uint64_t generation,
-                      std::shared_ptr<const Answer> answer);
+                      const std::shared_ptr<const Answer>& answer);
 
   // Refresher: the queries waiting for a first answer, each once (cleared).
   std::vector<Query> TakePending();
@@ -85,7 +85,7 @@ class AnswerCache {
   // excepted).
   std::vector<Query> LiveQueries(Clock::time_point since) const;
   // Refresher: stores the answer of `query` and answers whoever waits for it.
-  void Publish(const Query& query, std::shared_ptr<const Answer> answer);
+  void Publish(const Query& query, const std::shared_ptr<const Answer>& answer);
   // Refresher: forgets ready entries not asked for since `since`.
   void Evict(Clock::time_point since);
   // Refresher: sleeps until a key is pending, `until` passes or `stop` is requested. True when

@@ -10,7 +10,7 @@ ComputeQueue::ComputeQueue(size_t threads) {
   const size_t n = std::max<size_t>(1, threads);
   workers_.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    workers_.emplace_back([this](std::stop_token stop) { Work(std::move(stop)); });
+    workers_.emplace_back([this](const std::stop_token& stop) { Work(stop); });
   }
 }
 
@@ -45,7 +45,7 @@ void ComputeQueue::Stop() {
   // `dropped` goes here, outside the lock: a task's captures may take time to destroy.
 }
 
-void ComputeQueue::Work(std::stop_token stop) {
+void ComputeQueue::Work(const std::stop_token& stop) {
   while (true) {
     std::function<void()> task;
     {

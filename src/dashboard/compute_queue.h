@@ -44,7 +44,7 @@ class ComputeQueue {
   void Stop();
 
  private:
-  void Work(std::stop_token stop);
+  void Work(const std::stop_token& stop);
 
   mutable core::Mutex mu_;
   std::condition_variable_any ready_;
