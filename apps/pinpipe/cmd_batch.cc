@@ -10,6 +10,7 @@
 #include <iostream>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -18,6 +19,7 @@
 #include "command.h"
 #include "log/logger.h"
 #include "core/civil_day.h"
+#include "core/mutex.h"
 #include "s3_flags.h"
 #include "lake/object_store.h"
 #include "transform/transform.h"
@@ -65,7 +67,7 @@ std::string FormatClock(double seconds) {
 class ProgressLine {
  public:
   explicit ProgressLine(const batch::BatchJob* job) : job_(job) {
-    thread_ = std::jthread([this](std::stop_token stop) { Loop(stop); });
+    thread_ = std::jthread([this](std::stop_token stop) { Loop(std::move(stop)); });
   }
   ~ProgressLine() {
     thread_.request_stop();
@@ -82,8 +84,8 @@ class ProgressLine {
     double rate = 0;
     while (!stop.stop_requested()) {
       {
-        std::unique_lock lock(mu_);
-        cv_.wait_for(lock, std::chrono::milliseconds(250), [&] { return stop.stop_requested(); });
+        core::MutexLock lock(mu_);
+        lock.WaitFor(cv_, std::chrono::milliseconds(250), [&] { return stop.stop_requested(); });
       }
       if (stop.stop_requested()) break;
       const batch::BatchProgress p = job_->progress();
@@ -111,7 +113,7 @@ class ProgressLine {
   }
 
   const batch::BatchJob* job_;
-  std::mutex mu_;
+  core::Mutex mu_;
   std::condition_variable cv_;
   std::jthread thread_;
 };

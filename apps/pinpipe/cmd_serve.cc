@@ -10,6 +10,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/mutex.h"
 #include "kafka_flags.h"
 #include "auth_flags.h"
 #include "command.h"
@@ -51,7 +52,7 @@ void PinMallocThresholds() {
 // thread frees the last records just after the queue empties, so one quiet poll is too early
 // (seen in CI on a slow machine: 38 MB idle). While a burst lasts, a trim every kTrimWait keeps
 // a long burst from holding everything; the burst still ends with a quiet trim.
-void TrimAfterBursts(std::stop_token stop, const http::Server& server,
+void TrimAfterBursts(const std::stop_token& stop, const http::Server& server,
                      const kafka::Producer& producer) {
   constexpr uint64_t kTrimAfterBytes = 32 << 20;
   constexpr auto kPoll = std::chrono::milliseconds(200);
@@ -61,11 +62,11 @@ void TrimAfterBursts(std::stop_token stop, const http::Server& server,
   int quiet_polls = 0;
   // The last trim of the current burst, or when it was first seen.
   auto last_trim = std::chrono::steady_clock::time_point::max();
-  std::mutex mu;
+  core::Mutex mu;
   std::condition_variable_any cv;
-  std::unique_lock lock(mu);
+  core::MutexLock lock(mu);
   while (!stop.stop_requested()) {
-    cv.wait_for(lock, stop, kPoll, [] { return false; });  // a stoppable sleep
+    lock.WaitFor(cv, stop, kPoll, [] { return false; });  // a stoppable sleep
     const uint64_t total = server.body_bytes_reserved_total();
     if (total - trimmed_at < kTrimAfterBytes) continue;
     const auto now = std::chrono::steady_clock::now();
@@ -181,7 +182,7 @@ int RunServe(const ServeFlags& f) {
     kServeLog.Error("{}", s.ToString());
     return 1;
   }
-  std::jthread trimmer([&server, &producer](std::stop_token stop) {
+  std::jthread trimmer([&server, &producer](const std::stop_token& stop) {
     TrimAfterBursts(stop, server, **producer);
   });
   kServeLog.Info(

@@ -15,7 +15,7 @@ Status StartMetricsServer(const WorkerProcess& process, std::unique_ptr<http::Se
   so.port = process.metrics_port;
   so.threads = 1;
   auto started = std::make_unique<http::Server>(
-      so, [&process](const http::Request& req, http::Responder respond) {
+      so, [&process](const http::Request& req, const http::Responder& respond) {
         http::Response r;
         if (req.path == "/metrics") {
           r.content_type = "text/plain; version=0.0.4";

@@ -1,12 +1,14 @@
 #include "archive/archive_writer.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "archive/archive_layout.h"
 #include "archive/archive_log.h"
 #include "core/backoff.h"
+#include "core/mutex.h"
 
 namespace pinpipe::archive {
 namespace {
@@ -33,7 +35,7 @@ ArchiveWriter::ArchiveWriter(lake::ObjectStore* store, std::string group, Option
       options_(options),
       segment_writer_(store),
       days_(store, group_) {
-  thread_ = std::jthread([this](std::stop_token stop) { Loop(stop); });
+  thread_ = std::jthread([this](std::stop_token stop) { Loop(std::move(stop)); });
 }
 
 ArchiveWriter::~ArchiveWriter() {
@@ -42,10 +44,10 @@ ArchiveWriter::~ArchiveWriter() {
 }
 
 void ArchiveWriter::Enqueue(Task task, const std::function<bool()>& give_up) {
-  std::unique_lock<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   while (queue_.size() >= options_.max_queued && !aborted_) {
-    if (cv_.wait_for(lock, std::chrono::milliseconds(100),
-                     [this] { return queue_.size() < options_.max_queued || aborted_; })) {
+    if (lock.WaitFor(cv_, std::chrono::milliseconds(100),
+                     [this]() REQUIRES(mu_) { return queue_.size() < options_.max_queued || aborted_; })) {
       break;
     }
     if (give_up && give_up()) aborted_ = true;
@@ -63,30 +65,30 @@ void ArchiveWriter::Submit(SealTask task, const std::function<bool()>& give_up) 
 }
 
 std::vector<WriterEvent> ArchiveWriter::TakeEvents() {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   std::vector<WriterEvent> out;
   out.swap(events_);
   return out;
 }
 
 bool ArchiveWriter::WaitIdle(Clock::time_point deadline) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_until(lock, deadline, [this] { return queue_.empty() && !busy_; });
+  core::MutexLock lock(mu_);
+  return lock.WaitUntil(cv_, deadline, [this]() REQUIRES(mu_) { return queue_.empty() && !busy_; });
 }
 
 void ArchiveWriter::ClearPoison(const std::string& topic, int32_t partition) {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   poisoned_.erase({topic, partition});
 }
 
 void ArchiveWriter::Abort() {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   aborted_ = true;
   cv_.notify_all();
 }
 
 int64_t ArchiveWriter::retries() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   return retries_;
 }
 
@@ -113,8 +115,8 @@ void ArchiveWriter::Loop(std::stop_token stop) {
   while (true) {
     Task task;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (!cv_.wait(lock, stop, [this] { return !queue_.empty(); })) {
+      core::MutexLock lock(mu_);
+      if (!lock.Wait(cv_, stop, [this]() REQUIRES(mu_) { return !queue_.empty(); })) {
         // Stopped: whatever is queued is dropped (the destructor runs; nobody reads events).
         return;
       }
@@ -136,7 +138,7 @@ void ArchiveWriter::Loop(std::stop_token stop) {
     WriterEvent event = std::holds_alternative<SegmentTask>(task)
                             ? RunSegment(std::get<SegmentTask>(task), stop)
                             : RunSeal(std::get<SealTask>(task), stop);
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     if (event.kind == WriterEvent::Kind::kFatal) failed_ = true;
     if (event.kind == WriterEvent::Kind::kConflict) poisoned_.insert({event.topic, event.partition});
     events_.push_back(std::move(event));
@@ -157,14 +159,14 @@ Status ArchiveWriter::Retry(const std::string& what, const std::stop_token& stop
     }
     if (!s.retriable()) return s;
     {
-      std::unique_lock<std::mutex> lock(mu_);
+      core::MutexLock lock(mu_);
       ++retries_;
       if (!logged) {
         ArchiveLog(fmt::format("{}: {}; retrying with back-off", what, s.ToString()));
         logged = true;
       }
       // Sleeps for the next delay unless aborted or stopped first.
-      if (cv_.wait_for(lock, stop, backoff.Next(), [this] { return aborted_; }) ||
+      if (lock.WaitFor(cv_, stop, backoff.Next(), [this]() REQUIRES(mu_) { return aborted_; }) ||
           stop.stop_requested()) {
         return Cancelled(what + ": abandoned while retrying (" + s.ToString() + ")");
       }

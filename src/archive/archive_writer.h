@@ -32,6 +32,7 @@
 #include "archive/day_ledger.h"
 #include "archive/segment_builder.h"
 #include "archive/segment_writer.h"
+#include "core/mutex.h"
 #include "core/status.h"
 #include "kafka/topic_partition.h"
 #include "lake/object_store.h"
@@ -121,16 +122,16 @@ class ArchiveWriter {
   SegmentWriter segment_writer_;
   DayLedger days_;
 
-  mutable std::mutex mu_;
+  mutable core::Mutex mu_;
   std::condition_variable_any cv_;  // queue changed, task finished, abort
   // Guarded by mu_:
-  std::deque<Task> queue_;
-  bool busy_ = false;
-  bool aborted_ = false;
-  bool failed_ = false;  // a fatal error happened: drop everything after it
-  std::vector<WriterEvent> events_;
-  std::set<kafka::TopicPartition> poisoned_;
-  int64_t retries_ = 0;
+  std::deque<Task> queue_ GUARDED_BY(mu_);
+  bool busy_ GUARDED_BY(mu_) = false;
+  bool aborted_ GUARDED_BY(mu_) = false;
+  bool failed_ GUARDED_BY(mu_) = false;  // a fatal error happened: drop everything after it
+  std::vector<WriterEvent> events_ GUARDED_BY(mu_);
+  std::set<kafka::TopicPartition> poisoned_ GUARDED_BY(mu_);
+  int64_t retries_ GUARDED_BY(mu_) = 0;
 
   std::jthread thread_;  // last: started after everything above exists
 };

@@ -11,6 +11,7 @@
 #include "archive/day_ledger.h"
 #include "archive/partition_recovery.h"
 #include "core/backoff.h"
+#include "core/mutex.h"
 #include "core/stop_sleep.h"
 #include "kafka/admin.h"
 #include "lake/object_key.h"

@@ -43,6 +43,7 @@
 #include "archive/segment_builder.h"
 #include "core/event_time.h"
 #include "core/metrics.h"
+#include "core/mutex.h"
 #include "core/record_fields.h"
 #include "core/record_schema.h"
 #include "core/status.h"

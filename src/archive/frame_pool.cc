@@ -1,4 +1,5 @@
 #include "archive/frame_pool.h"
+#include "core/mutex.h"
 
 namespace pinpipe::archive {
 
@@ -24,7 +25,7 @@ StatusOr<std::unique_ptr<FramePool>> FramePool::Create(int level, int threads,
 
 FramePool::~FramePool() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     for (std::jthread& w : workers_) w.request_stop();
   }
   cv_.notify_all();
@@ -45,12 +46,12 @@ std::future<StatusOr<std::string>> FramePool::Submit(std::string raw) {
   Job job{std::move(raw), {}};
   std::future<StatusOr<std::string>> result = job.done.get_future();
   if (inline_ != nullptr) {
-    std::lock_guard<std::mutex> lock(inline_mu_);
+    core::MutexLock lock(inline_mu_);
     Compress(inline_.get(), &job);
     return result;
   }
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [this] { return queue_.size() < max_pending_; });
+  core::MutexLock lock(mu_);
+  lock.Wait(cv_, [this]() REQUIRES(mu_) { return queue_.size() < max_pending_; });
   queue_.push_back(std::move(job));
   cv_.notify_all();
   return result;
@@ -60,9 +61,9 @@ void FramePool::Work(std::stop_token stop, FrameCompressor* zstd) {
   while (true) {
     Job job;
     {
-      std::unique_lock<std::mutex> lock(mu_);
+      core::MutexLock lock(mu_);
       // Stop only once the queue is empty: every submitted frame gets its result.
-      cv_.wait(lock, [&] { return !queue_.empty() || stop.stop_requested(); });
+      lock.Wait(cv_, [&]() REQUIRES(mu_) { return !queue_.empty() || stop.stop_requested(); });
       if (queue_.empty()) return;
       job = std::move(queue_.front());
       queue_.pop_front();

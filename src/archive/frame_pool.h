@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "archive/zstd_codec.h"
+#include "core/mutex.h"
 #include "core/status.h"
 
 namespace pinpipe::archive {
@@ -55,13 +56,15 @@ class FramePool {
   int level_;
   ArchiveCodec codec_;
   size_t max_pending_;
-  std::unique_ptr<FrameCompressor> inline_;  // 0 threads: used by Submit, one caller at a time
-  std::mutex inline_mu_;
+  core::Mutex inline_mu_;
+  // 0 threads: set by Create, then used by Submit, one caller at a time (the compressor, not the
+  // pointer, is what inline_mu_ guards).
+  std::unique_ptr<FrameCompressor> inline_ PT_GUARDED_BY(inline_mu_);
   std::vector<std::unique_ptr<FrameCompressor>> compressors_;  // one per worker
 
-  std::mutex mu_;
+  core::Mutex mu_;
   std::condition_variable_any cv_;
-  std::deque<Job> queue_;  // guarded by mu_
+  std::deque<Job> queue_ GUARDED_BY(mu_);
   std::vector<std::jthread> workers_;  // last: stopped and joined first
 };
 

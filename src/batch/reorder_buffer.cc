@@ -1,4 +1,5 @@
 #include "batch/reorder_buffer.h"
+#include "core/mutex.h"
 
 #include <algorithm>
 
@@ -8,8 +9,8 @@ ReorderBuffer::ReorderBuffer(size_t objects, size_t window, size_t max_bytes)
     : objects_(objects), window_(std::max<size_t>(window, 1)), max_bytes_(max_bytes) {}
 
 std::optional<size_t> ReorderBuffer::Claim() {
-  std::unique_lock lock(mu_);
-  workers_cv_.wait(lock, [&] {
+  core::MutexLock lock(mu_);
+  lock.Wait(workers_cv_, [&]() REQUIRES(mu_) {
     return cancelled_ || next_claim_ >= objects_ || next_claim_ < head_ + window_;
   });
   if (cancelled_ || next_claim_ >= objects_) return std::nullopt;
@@ -19,13 +20,13 @@ std::optional<size_t> ReorderBuffer::Claim() {
 }
 
 bool ReorderBuffer::Push(CleanChunk chunk) {
-  std::unique_lock lock(mu_);
+  core::MutexLock lock(mu_);
   const size_t object = chunk.object;
   // Over the budget only a chunk of the head is accepted, and only while the head has nothing
   // buffered (the committer is waiting for it). A head chunk that finds earlier head chunks
   // still buffered waits too: the committer is taking those, so it cannot deadlock, and a slow
   // committer no longer lets the head's worker run ahead without bound.
-  workers_cv_.wait(lock, [&] {
+  lock.Wait(workers_cv_, [&]() REQUIRES(mu_) {
     if (cancelled_ || bytes_ < max_bytes_) return true;
     if (object != head_) return false;
     auto it = pending_.find(head_);
@@ -40,8 +41,8 @@ bool ReorderBuffer::Push(CleanChunk chunk) {
 }
 
 std::optional<CleanChunk> ReorderBuffer::Pop() {
-  std::unique_lock lock(mu_);
-  committer_cv_.wait(lock, [&] {
+  core::MutexLock lock(mu_);
+  lock.Wait(committer_cv_, [&]() REQUIRES(mu_) {
     if (cancelled_ || head_ >= objects_) return true;
     auto it = pending_.find(head_);
     return it != pending_.end() && !it->second.empty();
@@ -61,19 +62,19 @@ std::optional<CleanChunk> ReorderBuffer::Pop() {
 }
 
 void ReorderBuffer::Cancel() {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   cancelled_ = true;
   workers_cv_.notify_all();
   committer_cv_.notify_all();
 }
 
 size_t ReorderBuffer::peak_bytes() const {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   return peak_bytes_;
 }
 
 size_t ReorderBuffer::peak_objects_in_flight() const {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   return peak_in_flight_;
 }
 

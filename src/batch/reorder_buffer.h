@@ -24,6 +24,7 @@
 #include <optional>
 
 #include "batch/clean_chunk.h"
+#include "core/mutex.h"
 
 namespace pinpipe::batch {
 
@@ -53,17 +54,17 @@ class ReorderBuffer {
   const size_t window_;
   const size_t max_bytes_;
 
-  mutable std::mutex mu_;
-  // Guarded by mu_:
+  mutable core::Mutex mu_;
   std::condition_variable workers_cv_;    // Claim/Push waiters: head moved or bytes freed
   std::condition_variable committer_cv_;  // Pop waiter: a chunk of the head arrived
-  std::map<size_t, std::deque<CleanChunk>> pending_;  // by object
-  size_t head_ = 0;        // object the committer is reading
-  size_t next_claim_ = 0;  // next object to hand to a worker
-  size_t bytes_ = 0;       // ByteSize() of the chunks in pending_
-  size_t peak_bytes_ = 0;
-  size_t peak_in_flight_ = 0;
-  bool cancelled_ = false;
+  // Guarded by mu_:
+  std::map<size_t, std::deque<CleanChunk>> pending_ GUARDED_BY(mu_);  // by object
+  size_t head_ GUARDED_BY(mu_) = 0;        // object the committer is reading
+  size_t next_claim_ GUARDED_BY(mu_) = 0;  // next object to hand to a worker
+  size_t bytes_ GUARDED_BY(mu_) = 0;       // ByteSize() of the chunks in pending_
+  size_t peak_bytes_ GUARDED_BY(mu_) = 0;
+  size_t peak_in_flight_ GUARDED_BY(mu_) = 0;
+  bool cancelled_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace pinpipe::batch

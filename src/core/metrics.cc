@@ -113,14 +113,14 @@ CounterFamily::CounterFamily(std::string name, std::string help,
     : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)) {}
 
 Counter* CounterFamily::With(const std::vector<std::string>& label_values) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& cell = cells_[label_values];
   if (!cell) cell = std::make_unique<Counter>();
   return cell.get();
 }
 
 int64_t CounterFamily::Sum(const std::vector<std::string>& label_values) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   int64_t total = 0;
   for (const auto& [labels, cell] : cells_) {
     bool match = true;
@@ -134,7 +134,7 @@ int64_t CounterFamily::Sum(const std::vector<std::string>& label_values) const {
 
 void CounterFamily::Render(std::string* out) const {
   AppendHeader(name_, help_, "counter", out);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& [labels, cell] : cells_) {
     *out += name_;
     AppendLabels(label_names_, labels, "", "", out);
@@ -152,7 +152,7 @@ HistogramFamily::HistogramFamily(std::string name, std::string help,
       bounds_(std::move(bounds)) {}
 
 Histogram* HistogramFamily::With(const std::vector<std::string>& label_values) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& cell = cells_[label_values];
   if (!cell) cell = std::make_unique<Histogram>(bounds_);
   return cell.get();
@@ -160,7 +160,7 @@ Histogram* HistogramFamily::With(const std::vector<std::string>& label_values) {
 
 void HistogramFamily::Render(std::string* out) const {
   AppendHeader(name_, help_, "histogram", out);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& [labels, cell] : cells_) {
     Histogram::Snapshot s = cell->Take();
     for (size_t i = 0; i < s.cumulative.size(); ++i) {
@@ -188,13 +188,13 @@ GaugeFamily::GaugeFamily(std::string name, std::string help, std::vector<std::st
     : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)) {}
 
 void GaugeFamily::Replace(std::vector<Sample> samples) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   samples_ = std::move(samples);
 }
 
 void GaugeFamily::Render(std::string* out) const {
   AppendHeader(name_, help_, "gauge", out);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (const Sample& s : samples_) {
     *out += name_;
     AppendLabels(label_names_, s.label_values, "", "", out);
@@ -206,7 +206,7 @@ void GaugeFamily::Render(std::string* out) const {
 
 CounterFamily* Registry::AddCounter(std::string name, std::string help,
                                     std::vector<std::string> label_names) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   counters_.push_back(std::make_unique<CounterFamily>(std::move(name), std::move(help),
                                                       std::move(label_names)));
   return counters_.back().get();
@@ -215,14 +215,14 @@ CounterFamily* Registry::AddCounter(std::string name, std::string help,
 HistogramFamily* Registry::AddHistogram(std::string name, std::string help,
                                         std::vector<std::string> label_names,
                                         std::vector<double> bounds) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   histograms_.push_back(std::make_unique<HistogramFamily>(
       std::move(name), std::move(help), std::move(label_names), std::move(bounds)));
   return histograms_.back().get();
 }
 
 void Registry::AddGauge(std::string name, std::string help, std::function<double()> read) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   gauges_.push_back({std::move(name), std::move(help), std::move(read), "gauge", nullptr});
 }
 
@@ -230,20 +230,20 @@ GaugeFamily* Registry::AddGaugeFamily(std::string name, std::string help,
                                       std::vector<std::string> label_names) {
   auto family = std::make_unique<GaugeFamily>(name, help, std::move(label_names));
   GaugeFamily* out = family.get();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   gauges_.push_back({std::move(name), std::move(help), nullptr, "gauge", std::move(family)});
   return out;
 }
 
 void Registry::AddCounterFunction(std::string name, std::string help,
                                   std::function<double()> read) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   gauges_.push_back({std::move(name), std::move(help), std::move(read), "counter", nullptr});
 }
 
 std::string Registry::Render() const {
   std::string out;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& c : counters_) c->Render(&out);
   for (const auto& h : histograms_) h->Render(&out);
   for (const auto& g : gauges_) {

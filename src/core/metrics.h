@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
+
 namespace pinpipe::core {
 
 class Counter {
@@ -62,8 +64,8 @@ class CounterFamily {
  private:
   std::string name_, help_;
   std::vector<std::string> label_names_;
-  mutable std::mutex mu_;
-  std::map<std::vector<std::string>, std::unique_ptr<Counter>> cells_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::map<std::vector<std::string>, std::unique_ptr<Counter>> cells_ GUARDED_BY(mu_);
 };
 
 class HistogramFamily {
@@ -77,8 +79,8 @@ class HistogramFamily {
   std::string name_, help_;
   std::vector<std::string> label_names_;
   std::vector<double> bounds_;
-  mutable std::mutex mu_;
-  std::map<std::vector<std::string>, std::unique_ptr<Histogram>> cells_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::map<std::vector<std::string>, std::unique_ptr<Histogram>> cells_ GUARDED_BY(mu_);
 };
 
 // A family of gauges that differ by label values, set by their owner as a whole (e.g. a lag per
@@ -97,8 +99,8 @@ class GaugeFamily {
  private:
   std::string name_, help_;
   std::vector<std::string> label_names_;
-  mutable std::mutex mu_;
-  std::vector<Sample> samples_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::vector<Sample> samples_ GUARDED_BY(mu_);
 };
 
 class Registry {
@@ -127,10 +129,10 @@ class Registry {
     const char* type = "gauge";  // or "counter" (AddCounterFunction)
     std::unique_ptr<GaugeFamily> family;  // AddGaugeFamily: rendered by the family instead
   };
-  mutable std::mutex mu_;
-  std::vector<std::unique_ptr<CounterFamily>> counters_;      // guarded by mu_
-  std::vector<std::unique_ptr<HistogramFamily>> histograms_;  // guarded by mu_
-  std::vector<Gauge> gauges_;                                 // guarded by mu_
+  mutable Mutex mu_;
+  std::vector<std::unique_ptr<CounterFamily>> counters_ GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<HistogramFamily>> histograms_ GUARDED_BY(mu_);
+  std::vector<Gauge> gauges_ GUARDED_BY(mu_);
 };
 
 // Latency buckets in seconds from 100 us to 10 s, for request and produce latencies.

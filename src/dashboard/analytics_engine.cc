@@ -6,6 +6,7 @@
 
 #include "core/civil_day.h"
 #include "core/elapsed.h"
+#include "core/mutex.h"
 #include "core/record_validator.h"
 #include "pg/transaction.h"
 
@@ -44,7 +45,7 @@ Status AnalyticsEngine::Refresh(pg::Connection& conn, Pace pace) {
     status = RefreshLocked(conn);
   } while (status.ok() && pace == Pace::kCatchUp && stats().backlog > 0 &&
            std::chrono::steady_clock::now() - start < options_.catch_up_budget);
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   stats_.last_refresh_ms = core::MillisSince(start);
   stats_.last_error = status.ok() ? "" : status.ToString();
   if (!status.ok()) ++stats_.refresh_errors;
@@ -58,7 +59,7 @@ Status AnalyticsEngine::ReadBacklog(pg::Connection& conn) {
   ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(conn, FactLoader::kTransactionModes));
   ASSIGN_OR_RETURN(RefreshHeader header, loader_.ReadHeader(conn));
   RETURN_IF_ERROR(tx.Commit());
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   if (std::optional<int64_t> backlog = FactLoader::Backlog(cursor_, header.offsets)) {
     stats_.backlog = *backlog;
   }
@@ -99,7 +100,7 @@ Status AnalyticsEngine::RefreshLocked(pg::Connection& conn) {
   cursor_ = upto.offsets;
   snapshot_ms_ = header.snapshot_ms;
   Publish("ready", &upto, counts.pins + counts.geo + counts.users > 0);
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   ++stats_.polls;
   stats_.backlog = FactLoader::Backlog(upto.offsets, header.offsets).value_or(0);
   stats_.skipped_rows += counts.skipped;
@@ -129,7 +130,7 @@ Status AnalyticsEngine::FullLoad(pg::Connection& conn, const RefreshHeader& head
   loaded_at_ms_ = header.snapshot_ms;
   snapshot_ms_ = header.snapshot_ms;
   Publish("ready", &header, true);
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   ++stats_.full_loads;
   stats_.backlog = 0;
   stats_.skipped_rows += counts->skipped;
@@ -175,7 +176,7 @@ void AnalyticsEngine::Publish(const std::string& state, const RefreshHeader* hea
   as_of += "}}";
   AppendFiltersJson(snapshot->facts, &snapshot->filters_json);
 
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   snapshot_ = std::move(snapshot);
   stats_.state = state;
   stats_.posts = static_cast<int64_t>(facts_.posts());
@@ -189,7 +190,7 @@ void AnalyticsEngine::Publish(const std::string& state, const RefreshHeader* hea
 }
 
 std::shared_ptr<const AnalyticsEngine::Snapshot> AnalyticsEngine::snapshot() const {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   return snapshot_;
 }
 
@@ -220,12 +221,12 @@ std::string AnalyticsEngine::PinDaysJson(const AnalyticsFilters& filters) const 
 }
 
 size_t AnalyticsEngine::bytes() const {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   return static_cast<size_t>(stats_.bytes_held);
 }
 
 AnalyticsEngine::Stats AnalyticsEngine::stats() const {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   return stats_;
 }
 

@@ -43,6 +43,7 @@
 #include <optional>
 #include <string>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "dashboard/analytics.h"
 #include "dashboard/analytics_answers.h"
@@ -153,9 +154,9 @@ class AnalyticsEngine final : public Analytics {
   uint64_t generation_ = 0;
 
   // Published state.
-  mutable std::mutex mu_;
-  std::shared_ptr<const Snapshot> snapshot_;  // guarded by mu_; never null
-  Stats stats_;                               // guarded by mu_
+  mutable core::Mutex mu_;
+  std::shared_ptr<const Snapshot> snapshot_ GUARDED_BY(mu_);  // never null
+  Stats stats_ GUARDED_BY(mu_);
 };
 
 }  // namespace pinpipe::dashboard

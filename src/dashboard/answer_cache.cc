@@ -1,4 +1,5 @@
 #include "dashboard/answer_cache.h"
+#include "core/mutex.h"
 
 #include <algorithm>
 
@@ -6,7 +7,7 @@ namespace pinpipe::dashboard {
 
 AnswerCache::Lookup AnswerCache::Get(const Query& query, Clock::time_point now, Waiter waiter,
                                      std::shared_ptr<const Answer>* answer) {
-  std::unique_lock lock(mu_);
+  core::MutexLock lock(mu_);
   auto it = entries_.find(query.key);
   if (it != entries_.end()) {
     it->second.last_asked = now;
@@ -28,7 +29,7 @@ AnswerCache::Lookup AnswerCache::Get(const Query& query, Clock::time_point now, 
   entries_.emplace(query.key, std::move(entry));
   pending_.push_back(query.key);
   ++stats_.misses;
-  lock.unlock();
+  lock.Unlock();
   pending_cv_.notify_all();
   return Lookup::kFirstMiss;
 }
@@ -36,7 +37,7 @@ AnswerCache::Lookup AnswerCache::Get(const Query& query, Clock::time_point now, 
 AnswerCache::Claim AnswerCache::ClaimOnDemand(const Query& query, Clock::time_point now,
                                               uint64_t generation, Waiter waiter,
                                               std::shared_ptr<const Answer>* answer) {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   auto it = entries_.find(query.key);
   if (it == entries_.end()) {
     if (!MakeRoom()) {
@@ -65,10 +66,10 @@ AnswerCache::Claim AnswerCache::ClaimOnDemand(const Query& query, Clock::time_po
 }
 
 void AnswerCache::PublishClaimed(const Query& query, uint64_t generation,
-                                 std::shared_ptr<const Answer> answer) {
+                                 const std::shared_ptr<const Answer>& answer) {
   std::vector<Waiter> waiters;
   {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     auto it = entries_.find(query.key);
     if (it == entries_.end()) return;  // cannot happen: a computing entry is never evicted
     Entry& e = it->second;
@@ -117,7 +118,7 @@ bool AnswerCache::MakeRoom() {
 }
 
 std::vector<Query> AnswerCache::TakePending() {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   std::vector<Query> out;
   for (const std::string& key : pending_) {
     auto it = entries_.find(key);
@@ -128,7 +129,7 @@ std::vector<Query> AnswerCache::TakePending() {
 }
 
 std::vector<Query> AnswerCache::LiveQueries(Clock::time_point since) const {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   std::vector<Query> out;
   for (const auto& [key, entry] : entries_) {
     if (entry.answer != nullptr && !entry.on_demand && entry.last_asked >= since) {
@@ -138,10 +139,10 @@ std::vector<Query> AnswerCache::LiveQueries(Clock::time_point since) const {
   return out;
 }
 
-void AnswerCache::Publish(const Query& query, std::shared_ptr<const Answer> answer) {
+void AnswerCache::Publish(const Query& query, const std::shared_ptr<const Answer>& answer) {
   std::vector<Waiter> waiters;
   {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     auto it = entries_.find(query.key);
     if (it == entries_.end()) return;  // evicted meanwhile: nobody asked for it lately
     if (it->second.answer != nullptr) bytes_ -= it->second.answer->body.size();
@@ -154,7 +155,7 @@ void AnswerCache::Publish(const Query& query, std::shared_ptr<const Answer> answ
 }
 
 void AnswerCache::Evict(Clock::time_point since) {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (it->second.answer != nullptr && !it->second.computing && it->second.last_asked < since) {
       bytes_ -= it->second.answer->body.size();
@@ -166,12 +167,12 @@ void AnswerCache::Evict(Clock::time_point since) {
 }
 
 bool AnswerCache::WaitForPending(std::stop_token stop, Clock::time_point until) {
-  std::unique_lock lock(mu_);
-  return pending_cv_.wait_until(lock, stop, until, [this] { return !pending_.empty(); });
+  core::MutexLock lock(mu_);
+  return lock.WaitUntil(pending_cv_, stop, until, [this]() REQUIRES(mu_) { return !pending_.empty(); });
 }
 
 AnswerCache::Stats AnswerCache::stats() const {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   Stats s = stats_;
   s.entries = entries_.size();
   s.bytes = bytes_;

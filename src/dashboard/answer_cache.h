@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "dashboard/routes.h"
 
 namespace pinpipe::dashboard {
@@ -76,7 +77,7 @@ class AnswerCache {
                       Waiter waiter, std::shared_ptr<const Answer>* answer);
   // After kCompute: stores the answer computed at `generation` and answers the joined waiters.
   void PublishClaimed(const Query& query, uint64_t generation,
-                      std::shared_ptr<const Answer> answer);
+                      const std::shared_ptr<const Answer>& answer);
 
   // Refresher: the queries waiting for a first answer, each once (cleared).
   std::vector<Query> TakePending();
@@ -84,7 +85,7 @@ class AnswerCache {
   // excepted).
   std::vector<Query> LiveQueries(Clock::time_point since) const;
   // Refresher: stores the answer of `query` and answers whoever waits for it.
-  void Publish(const Query& query, std::shared_ptr<const Answer> answer);
+  void Publish(const Query& query, const std::shared_ptr<const Answer>& answer);
   // Refresher: forgets ready entries not asked for since `since`.
   void Evict(Clock::time_point since);
   // Refresher: sleeps until a key is pending, `until` passes or `stop` is requested. True when
@@ -111,25 +112,25 @@ class AnswerCache {
     bool computing = false;   // on demand: a request is computing it
     uint64_t generation = 0;  // on demand: of `answer`
   };
-  // Makes room for one more entry; false when every entry is waiting. Caller holds mu_.
-  bool MakeRoom();
-  // Evicts least recently asked ready entries (not `keep`) while bytes_ > max_bytes. Holds mu_.
-  void FitBytes(const std::string& keep);
+  // Makes room for one more entry; false when every entry is waiting.
+  bool MakeRoom() REQUIRES(mu_);
+  // Evicts least recently asked ready entries (not `keep`) while bytes_ > max_bytes.
+  void FitBytes(const std::string& keep) REQUIRES(mu_);
   using EntryMap = std::map<std::string, Entry>;
   // The least recently asked entry that has an answer, is not being computed and has no waiter
-  // (and is not *keep); end() if none. Caller holds mu_.
-  EntryMap::iterator Evictable(const std::string* keep);
-  // Forgets a ready entry. Caller holds mu_.
-  void Erase(EntryMap::iterator it);
+  // (and is not *keep); end() if none.
+  EntryMap::iterator Evictable(const std::string* keep) REQUIRES(mu_);
+  // Forgets a ready entry.
+  void Erase(EntryMap::iterator it) REQUIRES(mu_);
 
   const AnswerCacheOptions options_;
-  mutable std::mutex mu_;
+  mutable core::Mutex mu_;
   std::condition_variable_any pending_cv_;
   // Guarded by mu_:
-  EntryMap entries_;
-  std::vector<std::string> pending_;
-  size_t bytes_ = 0;
-  Stats stats_;
+  EntryMap entries_ GUARDED_BY(mu_);
+  std::vector<std::string> pending_ GUARDED_BY(mu_);
+  size_t bytes_ GUARDED_BY(mu_) = 0;
+  Stats stats_ GUARDED_BY(mu_);
 };
 
 }  // namespace pinpipe::dashboard

@@ -1,4 +1,5 @@
 #include "dashboard/compute_queue.h"
+#include "core/mutex.h"
 
 #include <algorithm>
 #include <utility>
@@ -9,7 +10,7 @@ ComputeQueue::ComputeQueue(size_t threads) {
   const size_t n = std::max<size_t>(1, threads);
   workers_.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    workers_.emplace_back([this](std::stop_token stop) { Work(stop); });
+    workers_.emplace_back([this](const std::stop_token& stop) { Work(stop); });
   }
 }
 
@@ -17,7 +18,7 @@ ComputeQueue::~ComputeQueue() { Stop(); }
 
 bool ComputeQueue::Post(std::function<void()> task) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     if (stopped_) return false;
     tasks_.push_back(std::move(task));
   }
@@ -26,14 +27,14 @@ bool ComputeQueue::Post(std::function<void()> task) {
 }
 
 size_t ComputeQueue::pending() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   return tasks_.size();
 }
 
 void ComputeQueue::Stop() {
   std::deque<std::function<void()>> dropped;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     stopped_ = true;
     dropped.swap(tasks_);
   }
@@ -44,12 +45,12 @@ void ComputeQueue::Stop() {
   // `dropped` goes here, outside the lock: a task's captures may take time to destroy.
 }
 
-void ComputeQueue::Work(std::stop_token stop) {
+void ComputeQueue::Work(const std::stop_token& stop) {
   while (true) {
     std::function<void()> task;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (!ready_.wait(lock, stop, [this] { return !tasks_.empty(); })) return;  // stopped
+      core::MutexLock lock(mu_);
+      if (!lock.Wait(ready_, stop, [this]() REQUIRES(mu_) { return !tasks_.empty(); })) return;  // stopped
       task = std::move(tasks_.front());
       tasks_.pop_front();
     }

@@ -26,6 +26,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/mutex.h"
+
 namespace pinpipe::dashboard {
 
 class ComputeQueue {
@@ -42,12 +44,12 @@ class ComputeQueue {
   void Stop();
 
  private:
-  void Work(std::stop_token stop);
+  void Work(const std::stop_token& stop);
 
-  mutable std::mutex mu_;
+  mutable core::Mutex mu_;
   std::condition_variable_any ready_;
-  std::deque<std::function<void()>> tasks_;  // guarded by mu_
-  bool stopped_ = false;                     // guarded by mu_
+  std::deque<std::function<void()>> tasks_ GUARDED_BY(mu_);
+  bool stopped_ GUARDED_BY(mu_) = false;
   std::vector<std::jthread> workers_;        // last: joined before the members they use go
 };
 

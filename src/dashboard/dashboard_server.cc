@@ -140,8 +140,8 @@ Status DashboardServer::Start() {
   DashboardService* service = service_.get();
   server_ = std::make_unique<http::Server>(
       ho,
-      [service](const http::Request& req, http::Responder respond) {
-        service->Handle(req, std::move(respond));
+      [service](const http::Request& req, const http::Responder& respond) {
+        service->Handle(req, respond);
       },
       [service](const http::Request& head) { return service->OnHead(head); });
   refresher_->Start();

@@ -200,13 +200,13 @@ void DashboardService::HandleEvents(RouteId route, Clock::time_point start,
   r.headers.emplace_back("Cache-Control", std::string(kNoStore));
   r.headers.emplace_back("X-Accel-Buffering", "no");
   EventHub* events = events_;
-  r.on_stream = [events](std::shared_ptr<http::StreamSink> sink) {
+  r.on_stream = [events](const std::shared_ptr<http::StreamSink>& sink) {
     if (!events->Add(sink)) sink->Close();  // filled up meanwhile
   };
   Finish(route, start, respond, std::move(r));
 }
 
-void DashboardService::Handle(const http::Request& request, http::Responder respond) {
+void DashboardService::Handle(const http::Request& request, const http::Responder& respond) {
   const Clock::time_point start = Clock::now();
   const RouteId route = ClassifyPath(request.path);
   if (std::optional<http::Response> answer = Precheck(route, request)) {
@@ -227,7 +227,7 @@ void DashboardService::Handle(const http::Request& request, http::Responder resp
   std::shared_ptr<const Answer> answer;
   // The waiter runs on the refresher thread when the first answer is ready; it holds the
   // responder (which outlives the server safely) and this service (which outlives the server).
-  auto waiter = [this, route, start, respond](std::shared_ptr<const Answer> ready) {
+  auto waiter = [this, route, start, respond](const std::shared_ptr<const Answer>& ready) {
     Finish(route, start, respond, FromAnswer(*ready));
   };
   switch (cache_->Get(*parsed.query, start, waiter, &answer)) {
@@ -246,7 +246,7 @@ void DashboardService::HandleOnDemand(RouteId route, const Query& query, Clock::
   const uint64_t generation = on_demand_.generation();
   std::shared_ptr<const Answer> answer;
   // A joined request is answered by the thread of the request that computes.
-  auto waiter = [this, route, start, respond](std::shared_ptr<const Answer> ready) {
+  auto waiter = [this, route, start, respond](const std::shared_ptr<const Answer>& ready) {
     Finish(route, start, respond, FromAnswer(*ready));
   };
   switch (cache_->ClaimOnDemand(query, start, generation, waiter, &answer)) {

@@ -66,7 +66,7 @@ class DashboardService {
                    core::Registry* registry, OnDemandHooks on_demand = {});
 
   http::HeadDecision OnHead(const http::Request& head);
-  void Handle(const http::Request& request, http::Responder respond);
+  void Handle(const http::Request& request, const http::Responder& respond);
 
   // The OpenAPI 3.1 document served at /openapi.json.
   const std::string& openapi_json() const { return openapi_json_; }

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/json_writer.h"
+#include "core/mutex.h"
 
 namespace pinpipe::dashboard {
 
@@ -21,7 +22,7 @@ std::string EventHub::RefreshEvent(uint64_t version, const std::string& generate
 }
 
 bool EventHub::Add(std::shared_ptr<http::StreamSink> sink) {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   std::erase_if(subscribers_, [](const Subscriber& s) { return s.sink->closed(); });
   if (subscribers_.size() >= max_subscribers_) return false;
   std::string hello = fmt::format("retry: {}\n\n", retry_.count());
@@ -32,7 +33,7 @@ bool EventHub::Add(std::shared_ptr<http::StreamSink> sink) {
 }
 
 bool EventHub::Full() const {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   size_t open = 0;
   for (const Subscriber& s : subscribers_) open += s.sink->closed() ? 0 : 1;
   return open >= max_subscribers_;
@@ -41,9 +42,9 @@ bool EventHub::Full() const {
 void EventHub::Broadcast(uint64_t version, const std::string& generated_at) {
   const std::string event = RefreshEvent(version, generated_at);
   const Clock::time_point now = Clock::now();
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   last_event_ = event;
-  std::erase_if(subscribers_, [&](Subscriber& s) {
+  std::erase_if(subscribers_, [&](Subscriber& s) REQUIRES(mu_) {
     if (!s.sink->Send(event)) return true;
     s.last_sent = now;
     ++events_sent_;
@@ -52,7 +53,7 @@ void EventHub::Broadcast(uint64_t version, const std::string& generated_at) {
 }
 
 void EventHub::KeepAlive(Clock::time_point now) {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   std::erase_if(subscribers_, [&](Subscriber& s) {
     if (now - s.last_sent < keep_alive_) return s.sink->closed();
     if (!s.sink->Send(": keep-alive\n\n")) return true;
@@ -62,20 +63,20 @@ void EventHub::KeepAlive(Clock::time_point now) {
 }
 
 void EventHub::CloseAll() {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   for (Subscriber& s : subscribers_) s.sink->Close();
   subscribers_.clear();
 }
 
 size_t EventHub::subscribers() const {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   size_t open = 0;
   for (const Subscriber& s : subscribers_) open += s.sink->closed() ? 0 : 1;
   return open;
 }
 
 uint64_t EventHub::events_sent() const {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   return events_sent_;
 }
 

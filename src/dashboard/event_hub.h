@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "http/server.h"
 
 namespace pinpipe::dashboard {
@@ -50,11 +51,11 @@ class EventHub {
   const size_t max_subscribers_;
   const std::chrono::milliseconds keep_alive_;
   const std::chrono::milliseconds retry_;
-  mutable std::mutex mu_;
+  mutable core::Mutex mu_;
   // Guarded by mu_:
-  std::vector<Subscriber> subscribers_;
-  std::string last_event_;
-  uint64_t events_sent_ = 0;
+  std::vector<Subscriber> subscribers_ GUARDED_BY(mu_);
+  std::string last_event_ GUARDED_BY(mu_);
+  uint64_t events_sent_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace pinpipe::dashboard

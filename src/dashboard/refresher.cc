@@ -2,9 +2,11 @@
 
 #include <cstdio>
 #include <exception>
+#include <utility>
 
 #include "core/civil_day.h"
 #include "core/elapsed.h"
+#include "core/mutex.h"
 #include "log/logger.h"
 
 namespace pinpipe::dashboard {
@@ -30,7 +32,7 @@ Refresher::~Refresher() { Stop(); }
 
 void Refresher::Start() {
   if (thread_.joinable()) return;
-  thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+  thread_ = std::jthread([this](std::stop_token stop) { Run(std::move(stop)); });
 }
 
 void Refresher::Stop() {
@@ -40,7 +42,7 @@ void Refresher::Stop() {
 }
 
 Refresher::Stats Refresher::stats() const {
-  std::lock_guard lock(stats_mu_);
+  core::MutexLock lock(stats_mu_);
   return stats_;
 }
 
@@ -63,7 +65,7 @@ Answer ComputeAnswer(const ComputeFn& compute, const Query& query) {
 void Refresher::ComputeAndPublish(const Query& query) {
   Answer answer = ComputeAnswer(hooks_.compute, query);
   {
-    std::lock_guard lock(stats_mu_);
+    core::MutexLock lock(stats_mu_);
     ++stats_.computations;
   }
   cache_->Publish(query, std::make_shared<const Answer>(std::move(answer)));
@@ -89,7 +91,7 @@ void Refresher::Cycle(std::stop_token stop) {
     }
     const double seconds = core::SecondsSince(step_start);
     {
-      std::lock_guard lock(stats_mu_);
+      core::MutexLock lock(stats_mu_);
       StepStats& s = stats_.steps[i];
       ++s.runs;
       s.last_seconds = seconds;
@@ -102,7 +104,7 @@ void Refresher::Cycle(std::stop_token stop) {
   cache_->Evict(now - options_.keep_for);
   uint64_t cycle = 0;
   {
-    std::lock_guard lock(stats_mu_);
+    core::MutexLock lock(stats_mu_);
     cycle = ++stats_.cycles;
     stats_.last_cycle_seconds = core::SecondsSince(start);
   }

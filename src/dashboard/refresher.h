@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/mutex.h"
 #include "dashboard/answer_cache.h"
 
 namespace pinpipe::dashboard {
@@ -84,8 +85,8 @@ class Refresher {
   AnswerCache* cache_;
   RefresherHooks hooks_;
 
-  mutable std::mutex stats_mu_;
-  Stats stats_;  // guarded by stats_mu_
+  mutable core::Mutex stats_mu_;
+  Stats stats_ GUARDED_BY(stats_mu_);
 
   std::jthread thread_;  // last: stopped before the members it uses go
 };

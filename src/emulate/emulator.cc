@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "core/check.h"
+#include "core/mutex.h"
 #include "core/stop_sleep.h"
 #include "emulate/distinct_ids.h"
 #include "emulate/prng.h"
@@ -116,11 +117,11 @@ struct LoadShared {
   std::atomic<int64_t> sent{0}, accepted{0}, rejected{0}, failed{0}, requests{0};
   std::atomic<int64_t> retried{0}, gave_up{0};
 
-  std::mutex error_mutex;
-  std::string first_error;  // guarded by error_mutex
+  core::Mutex error_mutex;
+  std::string first_error;
 
   void NoteError(const std::string& error) {
-    std::lock_guard lock(error_mutex);
+    core::MutexLock lock(error_mutex);
     if (first_error.empty()) first_error = error;
   }
   // A final answer (retriable ones are decided by the session first).

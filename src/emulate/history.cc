@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/civil_day.h"
+#include "core/mutex.h"
 #include "core/record_validator.h"
 #include "emulate/distinct_ids.h"
 #include "emulate/emulator.h"
@@ -137,10 +138,10 @@ StatusOr<HistoryStats> LoadHistory(const std::vector<SourcePost>& posts,
   HistoryStats stats;
   // Delivery counts come from the producer's delivery thread.
   struct Shared {
-    std::mutex mu;
-    std::array<int64_t, 3> produced{};
-    std::array<int64_t, 3> failed{};
-    std::string first_failure;
+    core::Mutex mu;
+    std::array<int64_t, 3> produced GUARDED_BY(mu){};
+    std::array<int64_t, 3> failed GUARDED_BY(mu){};
+    std::string first_failure GUARDED_BY(mu);
   };
   auto shared = std::make_shared<Shared>();
   const std::array<const std::string*, 3> topic_of = {&topics.pin, &topics.geo, &topics.user};
@@ -176,7 +177,7 @@ StatusOr<HistoryStats> LoadHistory(const std::vector<SourcePost>& posts,
         continue;
       }
       auto done = [shared, k](const kafka::DeliveryResult& result) {
-        std::lock_guard lock(shared->mu);
+        core::MutexLock lock(shared->mu);
         if (result.status.ok()) {
           ++shared->produced[k];
         } else {
@@ -205,7 +206,7 @@ StatusOr<HistoryStats> LoadHistory(const std::vector<SourcePost>& posts,
   }
   RETURN_IF_ERROR(producer.Flush(flush_timeout).WithContext("history: waiting for Kafka"));
   {
-    std::lock_guard lock(shared->mu);
+    core::MutexLock lock(shared->mu);
     stats.produced = shared->produced;
     stats.failed = shared->failed;
     stats.first_failure = shared->first_failure;

@@ -366,7 +366,7 @@ SyntheticDataSet GenerateDataSet(int32_t rows, uint64_t seed) {
   const int64_t joined_from = UnixSecondsFromCivil(2015, 1, 1);
   const int64_t joined_to = UnixSecondsFromCivil(2018, 1, 1) - 1;
   std::vector<Person> people;
-  const size_t pool = static_cast<size_t>(rows / 5 + 1);
+  const size_t pool = static_cast<size_t>(rows) / 5 + 1;
   people.reserve(pool);
   for (size_t p = 0; p < pool; ++p) {
     people.push_back(Person{std::string(Pick(user_rng, kFirstNames)),

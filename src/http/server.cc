@@ -24,6 +24,7 @@
 #pragma GCC diagnostic pop
 
 #include "core/check.h"
+#include "core/mutex.h"
 #include "http/request_parser.h"
 #include "log/logger.h"
 
@@ -48,8 +49,8 @@ constexpr std::chrono::milliseconds kAcceptBackoff{50};
 // outlive the Server (the Kafka delivery thread can hold one past shutdown): the flag, read
 // under the mutex, stops late calls from touching io_contexts that no longer exist.
 struct Gate {
-  std::mutex mu;
-  bool open = true;  // guarded by mu
+  core::Mutex mu;
+  bool open GUARDED_BY(mu) = true;
 };
 
 // Shared by a streaming connection and its sink: whether the stream ended, and how many bytes
@@ -357,7 +358,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Responder MakeResponder(uint64_t seq) {
     return [gate = server_.gate, weak = weak_from_this(), seq](Response response) {
-      std::lock_guard lock(gate->mu);
+      core::MutexLock lock(gate->mu);
       if (!gate->open) return;
       std::shared_ptr<Connection> self = weak.lock();
       if (self == nullptr) return;
@@ -676,7 +677,7 @@ class ConnectionSink final : public StreamSink {
         max_queued_(max_queued) {}
 
   bool Send(std::string bytes) override {
-    std::lock_guard lock(gate_->mu);
+    core::MutexLock lock(gate_->mu);
     if (!gate_->open || state_->closed.load()) return false;
     std::shared_ptr<Connection> self = connection_.lock();
     if (self == nullptr) return false;
@@ -695,7 +696,7 @@ class ConnectionSink final : public StreamSink {
   }
 
   void Close() override {
-    std::lock_guard lock(gate_->mu);
+    core::MutexLock lock(gate_->mu);
     if (!gate_->open || state_->closed.exchange(true)) return;
     if (std::shared_ptr<Connection> self = connection_.lock()) {
       asio::post(self->slot().context, [self] { self->EndStream(); });
@@ -803,9 +804,9 @@ struct Server::Impl {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
 
-  std::mutex lifecycle_mu;
-  bool started = false;  // guarded by lifecycle_mu
-  bool stopped = false;  // guarded by lifecycle_mu
+  core::Mutex lifecycle_mu;
+  bool started GUARDED_BY(lifecycle_mu) = false;
+  bool stopped GUARDED_BY(lifecycle_mu) = false;
 };
 
 Server::Server(ServerOptions options, Handler handler, HeadHandler head_handler)
@@ -816,7 +817,7 @@ Server::~Server() { Stop(); }
 
 Status Server::Start() {
   Impl& impl = *impl_;
-  std::lock_guard lock(impl.lifecycle_mu);
+  core::MutexLock lock(impl.lifecycle_mu);
   if (impl.started) return FailedPrecondition("http server already started");
   impl.started = true;
   const ServerOptions& options = impl.state.options;
@@ -859,12 +860,12 @@ Status Server::Start() {
 
 void Server::Stop() {
   Impl& impl = *impl_;
-  std::lock_guard lock(impl.lifecycle_mu);
+  core::MutexLock lock(impl.lifecycle_mu);
   if (!impl.started || impl.stopped) return;
   impl.stopped = true;
   {
     // From now on Responders do nothing; pending answers are dropped with their connections.
-    std::lock_guard gate_lock(impl.state.gate->mu);
+    core::MutexLock gate_lock(impl.state.gate->mu);
     impl.state.gate->open = false;
   }
   if (impl.acceptor) {

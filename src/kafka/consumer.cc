@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/mutex.h"
 #include "kafka/client_config.h"
 #include "kafka/client_properties.h"
 #include "kafka/errors.h"
@@ -45,8 +46,8 @@ void Consumer::WakerLoop(std::stop_token stop) {
   while (true) {
     std::set<TopicPartition> request;
     {
-      std::unique_lock<std::mutex> lock(wake_mu_);
-      if (!wake_cv_.wait(lock, stop, [this] { return !wake_request_.empty(); })) return;
+      core::MutexLock lock(wake_mu_);
+      if (!lock.Wait(wake_cv_, stop, [this]() REQUIRES(wake_mu_) { return !wake_request_.empty(); })) return;
       request.swap(wake_request_);
       ++fetch_wakes_;
     }
@@ -68,7 +69,7 @@ void Consumer::StopWaker() {
 }
 
 uint64_t Consumer::fetch_wakes() const {
-  std::lock_guard<std::mutex> lock(wake_mu_);
+  core::MutexLock lock(wake_mu_);
   return fetch_wakes_;
 }
 
@@ -170,7 +171,7 @@ std::optional<Message> Consumer::Poll(std::chrono::milliseconds timeout) {
     if (bytes_since_wake_ >= fetch_wake_bytes_) {
       bytes_since_wake_ = 0;
       {
-        std::lock_guard<std::mutex> lock(wake_mu_);
+        core::MutexLock lock(wake_mu_);
         wake_request_.merge(polled_since_wake_);
       }
       polled_since_wake_.clear();

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "kafka/handles.h"
 #include "kafka/topic_partition.h"
@@ -150,10 +151,10 @@ class Consumer {
   TopicPartition last_polled_{"", -1};
 
   // Shared between Poll() and the waker thread.
-  mutable std::mutex wake_mu_;
+  mutable core::Mutex wake_mu_;
   std::condition_variable_any wake_cv_;
-  std::set<TopicPartition> wake_request_;  // guarded by wake_mu_
-  uint64_t fetch_wakes_ = 0;                                // guarded by wake_mu_
+  std::set<TopicPartition> wake_request_ GUARDED_BY(wake_mu_);
+  uint64_t fetch_wakes_ GUARDED_BY(wake_mu_) = 0;
   std::jthread waker_;  // only with fetch_wake_bytes_ > 0; stopped before rk_ is destroyed
 };
 

@@ -34,6 +34,7 @@
 
 #include <fmt/format.h>
 
+#include "core/mutex.h"
 #include "kafka/client_config.h"
 #include "kafka/client_properties.h"
 #include "kafka/errors.h"
@@ -59,7 +60,7 @@ struct PendingMessage {
 class PendingPool {
  public:
   PendingMessage* Acquire() {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     if (free_ == nullptr) Grow();
     PendingMessage* node = free_;
     free_ = node->next;
@@ -69,7 +70,7 @@ class PendingPool {
 
   // Returns the chain head..tail (linked through `next`).
   void Release(PendingMessage* head, PendingMessage* tail) {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     tail->next = free_;
     free_ = head;
   }
@@ -77,7 +78,7 @@ class PendingPool {
  private:
   static constexpr size_t kChunk = 4096;
 
-  void Grow() {
+  void Grow() REQUIRES(mu_) {
     auto chunk = std::make_unique<PendingMessage[]>(kChunk);
     for (size_t i = 0; i + 1 < kChunk; ++i) chunk[i].next = &chunk[i + 1];
     chunk[kChunk - 1].next = free_;
@@ -85,9 +86,9 @@ class PendingPool {
     chunks_.push_back(std::move(chunk));
   }
 
-  std::mutex mu_;
-  PendingMessage* free_ = nullptr;                        // guarded by mu_
-  std::vector<std::unique_ptr<PendingMessage[]>> chunks_;  // guarded by mu_
+  core::Mutex mu_;
+  PendingMessage* free_ GUARDED_BY(mu_) = nullptr;
+  std::vector<std::unique_ptr<PendingMessage[]>> chunks_ GUARDED_BY(mu_);
 };
 
 class ProducerImpl final : public Producer {
@@ -141,7 +142,7 @@ class ProducerImpl final : public Producer {
   // --- The librdkafka handle. Produce() and CheckReachable() use it under a shared lock; the
   // delivery thread (fatal recovery) and Close() replace/reset it under the exclusive lock, so a
   // Produce() that saw `closed_`/`fatal_` false has enqueued before the handle is drained.
-  mutable std::shared_mutex handle_mu_;
+  mutable core::SharedMutex handle_mu_;
   KafkaHandle rk_;
   std::atomic<bool> closed_{false};
   std::atomic<bool> fatal_{false};
@@ -153,7 +154,7 @@ class ProducerImpl final : public Producer {
   std::atomic<bool> brokers_up_{false};
 
   // --- Flush() waiters, woken when in_flight_ reaches 0.
-  std::mutex flush_mu_;
+  core::Mutex flush_mu_;
   std::condition_variable flush_cv_;
 
   // --- Delivery thread only.
@@ -176,7 +177,7 @@ Status ProducerImpl::Init() {
     return InvalidArgument("kafka producer: queue limits must be positive");
   }
   ASSIGN_OR_RETURN(rk_, NewHandle());
-  delivery_thread_ = std::jthread([this](std::stop_token stop) { DeliveryLoop(stop); });
+  delivery_thread_ = std::jthread([this](std::stop_token stop) { DeliveryLoop(std::move(stop)); });
   return Status::Ok();
 }
 
@@ -257,7 +258,7 @@ Status ProducerImpl::Enqueue(std::string_view topic, std::string_view key, std::
   in_flight_.fetch_add(1, std::memory_order_relaxed);
   rd_kafka_resp_err_t err;
   {
-    std::shared_lock lock(handle_mu_);
+    core::ReaderMutexLock lock(handle_mu_);
     if (closed_.load(std::memory_order_relaxed)) {
       err = RD_KAFKA_RESP_ERR__DESTROY;
     } else if (fatal_.load(std::memory_order_relaxed)) {
@@ -303,8 +304,8 @@ Status ProducerImpl::Enqueue(std::string_view topic, std::string_view key, std::
 }
 
 Status ProducerImpl::Flush(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(flush_mu_);
-  if (flush_cv_.wait_for(lock, timeout, [this] { return in_flight_.load() == 0; })) {
+  core::MutexLock lock(flush_mu_);
+  if (lock.WaitFor(flush_cv_, timeout, [this] { return in_flight_.load() == 0; })) {
     return Status::Ok();
   }
   return DeadlineExceeded(fmt::format("kafka flush: {} messages still unreported after {} ms",
@@ -312,7 +313,7 @@ Status ProducerImpl::Flush(std::chrono::milliseconds timeout) {
 }
 
 Status ProducerImpl::CheckReachable(std::chrono::milliseconds timeout) {
-  std::shared_lock lock(handle_mu_);
+  core::ReaderMutexLock lock(handle_mu_);
   if (rk_ == nullptr) return Cancelled("kafka producer is closed");
   const rd_kafka_metadata_t* raw = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 0, nullptr, &raw, TimeoutMs(timeout));
@@ -341,12 +342,12 @@ void ProducerImpl::Close(std::chrono::milliseconds timeout) {
     Flush(timeout).IgnoreError();
     {
       // Barrier: every Produce() after this sees closed_ and enqueues nothing.
-      std::unique_lock lock(handle_mu_);
+      core::WriterMutexLock lock(handle_mu_);
       closed_.store(true);
     }
     delivery_thread_.request_stop();
     delivery_thread_.join();  // it purges and drains: the rest fail with Cancelled
-    std::unique_lock lock(handle_mu_);
+    core::WriterMutexLock lock(handle_mu_);
     rk_.reset();
   });
 }
@@ -388,7 +389,7 @@ void ProducerImpl::RecoverFromFatalError() {
   }
   KafkaHandle old;
   {
-    std::unique_lock lock(handle_mu_);
+    core::WriterMutexLock lock(handle_mu_);
     old = std::exchange(rk_, std::move(fresh).value());
     fatal_.store(false);
   }
@@ -407,7 +408,7 @@ void ProducerImpl::ReturnFinishedNodes() {
     finished_head_ = finished_tail_ = nullptr;
   }
   if (in_flight_.load() == 0) {
-    std::lock_guard lock(flush_mu_);
+    core::MutexLock lock(flush_mu_);
     flush_cv_.notify_all();
   }
 }
@@ -487,7 +488,7 @@ int ProducerImpl::StatsCallback(rd_kafka_t*, char* json, size_t json_len, void* 
 }
 
 Status ProducerImpl::InjectFatalError(const std::string& reason) {
-  std::shared_lock lock(handle_mu_);
+  core::ReaderMutexLock lock(handle_mu_);
   if (rk_ == nullptr) return Cancelled("kafka producer is closed");
   return KafkaError(
       rd_kafka_test_fatal_error(rk_.get(), RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,

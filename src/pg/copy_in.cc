@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/copy_text.h"
+#include "core/mutex.h"
 
 namespace pinpipe::pg {
 namespace {
@@ -42,8 +43,8 @@ class CopyIn::Sender {
   Status Push(std::string& buffer) {
     std::string next;
     {
-      std::unique_lock lock(mu_);
-      room_.wait(lock, [&] { return queue_.size() < max_queued_ || !error_.ok(); });
+      core::MutexLock lock(mu_);
+      lock.Wait(room_, [&]() REQUIRES(mu_) { return queue_.size() < max_queued_ || !error_.ok(); });
       if (!error_.ok()) return error_;
       queue_.push_back(std::move(buffer));
       if (!free_.empty()) {
@@ -61,30 +62,30 @@ class CopyIn::Sender {
   // error. Idempotent.
   Status Close(bool discard) {
     {
-      std::lock_guard lock(mu_);
+      core::MutexLock lock(mu_);
       closing_ = true;
       if (discard) queue_.clear();
     }
     work_.notify_one();
     if (thread_.joinable()) thread_.join();
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     return error_;
   }
 
  private:
   void Loop() {
-    std::unique_lock lock(mu_);
+    core::MutexLock lock(mu_);
     while (true) {
-      work_.wait(lock, [&] { return !queue_.empty() || closing_; });
+      lock.Wait(work_, [&]() REQUIRES(mu_) { return !queue_.empty() || closing_; });
       if (queue_.empty()) return;  // closing and drained
       std::string data = std::move(queue_.front());
       queue_.pop_front();
       const bool failed = !error_.ok();
-      lock.unlock();
+      lock.Unlock();
       room_.notify_one();
       Status sent = failed ? Status::Ok() : CopyIn::Put(*conn_, data);
       data.clear();
-      lock.lock();
+      lock.Lock();
       if (!sent.ok() && error_.ok()) error_ = std::move(sent);
       if (!error_.ok()) room_.notify_one();  // a waiting Push returns the error
       free_.push_back(std::move(data));
@@ -93,14 +94,14 @@ class CopyIn::Sender {
 
   Connection* const conn_;
   const size_t max_queued_;
-  std::mutex mu_;
-  // Guarded by mu_:
+  core::Mutex mu_;
   std::condition_variable work_;  // the sender waits for a buffer or for closing_
   std::condition_variable room_;  // the owner waits for room in the queue
-  std::deque<std::string> queue_;
-  std::vector<std::string> free_;  // sent buffers, for reuse
-  bool closing_ = false;
-  Status error_;
+  // Guarded by mu_:
+  std::deque<std::string> queue_ GUARDED_BY(mu_);
+  std::vector<std::string> free_ GUARDED_BY(mu_);  // sent buffers, for reuse
+  bool closing_ GUARDED_BY(mu_) = false;
+  Status error_ GUARDED_BY(mu_);
   std::thread thread_;  // started by the constructor, once every field above is built
 };
 

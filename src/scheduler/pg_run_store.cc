@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/hex.h"
+#include "core/mutex.h"
 #include "pg/transaction.h"
 
 namespace pinpipe::scheduler {
@@ -146,7 +147,7 @@ Status PgRunStore::EnsureConnected() {
 }
 
 StatusOr<std::vector<DagRun>> PgRunStore::LoadRuns(std::string_view dag_id) {
-  std::lock_guard lock(mutex_);
+  core::MutexLock lock(mutex_);
   RETURN_IF_ERROR(EnsureConnected());
   const std::vector<pg::Param> params = {std::string(dag_id)};
   // One snapshot for both queries: a save between them must not tear a run.
@@ -215,7 +216,7 @@ StatusOr<std::vector<DagRun>> PgRunStore::LoadRuns(std::string_view dag_id) {
 }
 
 Status PgRunStore::SaveRun(DagRun* run) {
-  std::lock_guard lock(mutex_);
+  core::MutexLock lock(mutex_);
   RETURN_IF_ERROR(EnsureConnected());
   DagRun copy = *run;  // the version only changes once the transaction committed
   RETURN_IF_ERROR(SaveRunLocked(&copy));
@@ -306,7 +307,7 @@ Status PgRunStore::SaveRunLocked(DagRun* run) {
 Status PgRunStore::AppendTaskLog(std::string_view dag_id, const RunId& run_id,
                                  std::string_view task_id, int try_number, std::string_view text) {
   if (text.empty()) return Status::Ok();
-  std::lock_guard lock(mutex_);
+  core::MutexLock lock(mutex_);
   RETURN_IF_ERROR(EnsureConnected());
   return conn_
       .ExecParams(
@@ -319,7 +320,7 @@ Status PgRunStore::AppendTaskLog(std::string_view dag_id, const RunId& run_id,
 
 StatusOr<std::string> PgRunStore::ReadTaskLog(std::string_view dag_id, const RunId& run_id,
                                               std::string_view task_id, int try_number) {
-  std::lock_guard lock(mutex_);
+  core::MutexLock lock(mutex_);
   RETURN_IF_ERROR(EnsureConnected());
   ASSIGN_OR_RETURN(
       pg::Result r,
@@ -334,7 +335,7 @@ StatusOr<std::string> PgRunStore::ReadTaskLog(std::string_view dag_id, const Run
 }
 
 StatusOr<bool> PgRunStore::IsPaused(std::string_view dag_id) {
-  std::lock_guard lock(mutex_);
+  core::MutexLock lock(mutex_);
   RETURN_IF_ERROR(EnsureConnected());
   ASSIGN_OR_RETURN(pg::Result r,
                    conn_.ExecParams("SELECT paused FROM scheduler.dags WHERE dag_id = $1",
@@ -343,7 +344,7 @@ StatusOr<bool> PgRunStore::IsPaused(std::string_view dag_id) {
 }
 
 Status PgRunStore::SetPaused(std::string_view dag_id, bool paused) {
-  std::lock_guard lock(mutex_);
+  core::MutexLock lock(mutex_);
   RETURN_IF_ERROR(EnsureConnected());
   return conn_
       .ExecParams(
@@ -354,7 +355,7 @@ Status PgRunStore::SetPaused(std::string_view dag_id, bool paused) {
 }
 
 StatusOr<bool> PgRunStore::TryLockDag(std::string_view dag_id) {
-  std::lock_guard lock(mutex_);
+  core::MutexLock lock(mutex_);
   if (locked_dags_.contains(std::string(dag_id))) return true;
   RETURN_IF_ERROR(EnsureConnected());
   ASSIGN_OR_RETURN(pg::Result r,

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "pg/connection.h"
 #include "scheduler/run_store.h"
@@ -53,15 +54,15 @@ class PgRunStore final : public RunStore {
 
  private:
   PgRunStore(std::string dsn, pg::Connection conn) : dsn_(std::move(dsn)), conn_(std::move(conn)) {}
-  // Reopens the connection if it was lost (and re-takes the DAG locks). Caller holds mutex_.
-  Status EnsureConnected();
-  Status SaveRunLocked(DagRun* run);
+  // Reopens the connection if it was lost (and re-takes the DAG locks).
+  Status EnsureConnected() REQUIRES(mutex_);
+  Status SaveRunLocked(DagRun* run) REQUIRES(mutex_);
 
   const std::string dsn_;
-  std::mutex mutex_;
+  core::Mutex mutex_;
   // Guarded by mutex_:
-  pg::Connection conn_;
-  std::set<std::string> locked_dags_;
+  pg::Connection conn_ GUARDED_BY(mutex_);
+  std::set<std::string> locked_dags_ GUARDED_BY(mutex_);
 };
 
 }  // namespace pinpipe::scheduler

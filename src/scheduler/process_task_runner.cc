@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/mutex.h"
 #include "lake/object_store.h"
 #include "log/logger.h"
 #include "process/child.h"
@@ -50,7 +51,7 @@ ProcessTaskRunner::ProcessTaskRunner(RunStore* logs, ProcessRunnerOptions option
 ProcessTaskRunner::~ProcessTaskRunner() {
   std::map<TaskHandle, std::unique_ptr<Try>> tries;
   {
-    std::lock_guard lock(mutex_);
+    core::MutexLock lock(mutex_);
     for (auto& [handle, t] : tries_) {
       if (t->outcome) continue;
       t->stop_requested = true;
@@ -130,7 +131,7 @@ StatusOr<TaskHandle> ProcessTaskRunner::Start(const TaskRequest& request) {
                     process::ShellQuote(argv)));
   }
 
-  std::lock_guard lock(mutex_);
+  core::MutexLock lock(mutex_);
   const TaskHandle handle{next_handle_++};
   Try* raw = t.get();
   raw->thread = std::jthread([this, raw] { Pump(raw); });
@@ -191,7 +192,7 @@ void ProcessTaskRunner::Pump(Try* t) {
     }
     const Steady::time_point now = Steady::now();
     {
-      std::lock_guard lock(mutex_);
+      core::MutexLock lock(mutex_);
       if (!status) {
         status = t->child->Poll();
         if (status) exited_at = now;
@@ -213,7 +214,7 @@ void ProcessTaskRunner::Pump(Try* t) {
   }
   bool stopped = false;
   {
-    std::lock_guard lock(mutex_);
+    core::MutexLock lock(mutex_);
     t->child->CloseOutput();
     stopped = t->stop_requested;
   }
@@ -243,7 +244,7 @@ void ProcessTaskRunner::Pump(Try* t) {
 }
 
 void ProcessTaskRunner::Finish(Try* t, TaskOutcome outcome) {
-  std::lock_guard lock(mutex_);
+  core::MutexLock lock(mutex_);
   t->outcome = std::move(outcome);
   ended_cv_.notify_all();
 }
@@ -252,7 +253,7 @@ std::optional<TaskOutcome> ProcessTaskRunner::Poll(TaskHandle handle) {
   std::unique_ptr<Try> done;  // joined outside the lock: a finished thread keeps its stack
   std::optional<TaskOutcome> outcome;
   {
-    std::lock_guard lock(mutex_);
+    core::MutexLock lock(mutex_);
     if (const auto f = finished_.find(handle); f != finished_.end()) return f->second;
     const auto it = tries_.find(handle);
     if (it == tries_.end() || !it->second->outcome) return std::nullopt;
@@ -265,7 +266,7 @@ std::optional<TaskOutcome> ProcessTaskRunner::Poll(TaskHandle handle) {
 }
 
 void ProcessTaskRunner::Stop(TaskHandle handle) {
-  std::lock_guard lock(mutex_);
+  core::MutexLock lock(mutex_);
   const auto it = tries_.find(handle);
   if (it == tries_.end()) return;
   Try* t = it->second.get();
@@ -276,10 +277,10 @@ void ProcessTaskRunner::Stop(TaskHandle handle) {
 }
 
 void ProcessTaskRunner::WaitForEnd(std::chrono::milliseconds max_wait) {
-  std::unique_lock lock(mutex_);
+  core::MutexLock lock(mutex_);
   // Any try ended and not yet reported by Poll (not "a try ends from now on": one that ended
   // between the executor's last Poll and this call must not cost a whole wait).
-  ended_cv_.wait_for(lock, max_wait, [&] {
+  lock.WaitFor(ended_cv_, max_wait, [&]() REQUIRES(mutex_) {
     for (const auto& [handle, t] : tries_) {
       if (t->outcome) return true;
     }
@@ -288,7 +289,7 @@ void ProcessTaskRunner::WaitForEnd(std::chrono::milliseconds max_wait) {
 }
 
 size_t ProcessTaskRunner::running() const {
-  std::lock_guard lock(mutex_);
+  core::MutexLock lock(mutex_);
   size_t n = 0;
   for (const auto& [handle, t] : tries_) n += t->outcome ? 0 : 1;
   return n;

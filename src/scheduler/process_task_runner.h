@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/mutex.h"
 #include "scheduler/run_store.h"
 #include "scheduler/task_runner.h"
 
@@ -83,12 +84,12 @@ class ProcessTaskRunner final : public TaskRunner {
   RunStore* logs_;
   ProcessRunnerOptions options_;
 
-  mutable std::mutex mutex_;
+  mutable core::Mutex mutex_;
   std::condition_variable ended_cv_;
   // Guarded by mutex_:
-  uint64_t next_handle_ = 1;
-  std::map<TaskHandle, std::unique_ptr<Try>> tries_;  // until Poll reported the outcome
-  std::map<TaskHandle, TaskOutcome> finished_;        // reported outcomes
+  uint64_t next_handle_ GUARDED_BY(mutex_) = 1;
+  std::map<TaskHandle, std::unique_ptr<Try>> tries_ GUARDED_BY(mutex_);  // until Poll reported the outcome
+  std::map<TaskHandle, TaskOutcome> finished_ GUARDED_BY(mutex_);        // reported outcomes
 };
 
 }  // namespace pinpipe::scheduler

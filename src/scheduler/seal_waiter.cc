@@ -7,6 +7,7 @@
 
 #include "archive/archive_layout.h"
 #include "core/civil_day.h"
+#include "core/mutex.h"
 #include "scheduler/time_zone.h"
 
 namespace pinpipe::scheduler {
@@ -48,7 +49,7 @@ Status ParseSealArgs(const std::vector<std::string>& args, SealWaitOptions* opti
 }
 
 void SealWaiter::Cancel() {
-  std::lock_guard lock(mutex_);
+  core::MutexLock lock(mutex_);
   cancelled_ = true;
   cv_.notify_all();
 }
@@ -103,8 +104,8 @@ Status SealWaiter::Wait(const std::vector<std::string>& days, const SealWaitOpti
       }
       wake = std::min(wake, deadline);
     }
-    std::unique_lock lock(mutex_);
-    if (cv_.wait_until(lock, wake, [&] { return cancelled_; })) {
+    core::MutexLock lock(mutex_);
+    if (lock.WaitUntil(cv_, wake, [&]() REQUIRES(mutex_) { return cancelled_; })) {
       return Cancelled("wait_sealed stopped");
     }
   }

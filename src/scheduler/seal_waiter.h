@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/record_schema.h"
 #include "core/status.h"
 #include "lake/object_store.h"
@@ -54,9 +55,9 @@ class SealWaiter {
  private:
   lake::ObjectStore* store_;
   LogFn log_;
-  std::mutex mutex_;
+  core::Mutex mutex_;
   std::condition_variable cv_;
-  bool cancelled_ = false;  // guarded by mutex_
+  bool cancelled_ GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace pinpipe::scheduler

@@ -15,7 +15,7 @@ std::string ServingSql(const transform::Transform& transform) {
 }
 
 StatusOr<ServingReport> EnsureServing(const ServingOptions& options,
-                                      std::shared_ptr<const transform::Transform> transform) {
+                                      const std::shared_ptr<const transform::Transform>& transform) {
   ServingReport report;
   ASSIGN_OR_RETURN(report.created_database, pg::EnsureDatabase(options.pg_dsn));
   ASSIGN_OR_RETURN(pg::Connection conn, pg::Connection::Open(options.pg_dsn));

@@ -41,7 +41,7 @@ struct ServingReport {
 
 // Errors: the first step's that failed, with the step named (e.g. "batch tables: ...").
 StatusOr<ServingReport> EnsureServing(const ServingOptions& options,
-                                      std::shared_ptr<const transform::Transform> transform);
+                                      const std::shared_ptr<const transform::Transform>& transform);
 
 // The SQL of step 5 (the serving schema's views, functions and comments), for tests and docs.
 std::string ServingSql(const transform::Transform& transform);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/duration.h"
+#include "core/mutex.h"
 
 namespace pinpipe::supervisor {
 
@@ -176,12 +177,12 @@ void Supervisor::Publish() {
     s.workers.push_back(std::move(ws));
   }
   if (on_change_) on_change_(s);
-  std::lock_guard lock(snapshot_mu_);
+  core::MutexLock lock(snapshot_mu_);
   snapshot_ = std::move(s);
 }
 
 SupervisorStatus Supervisor::Snapshot() const {
-  std::lock_guard lock(snapshot_mu_);
+  core::MutexLock lock(snapshot_mu_);
   return snapshot_;
 }
 

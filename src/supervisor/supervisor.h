@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "log/logger.h"
 #include "process/child.h"
@@ -117,9 +118,9 @@ class Supervisor {
   WallTime started_at_;
   bool gave_up_ = false;
 
-  mutable std::mutex snapshot_mu_;
+  mutable core::Mutex snapshot_mu_;
   // Guarded by snapshot_mu_:
-  SupervisorStatus snapshot_;
+  SupervisorStatus snapshot_ GUARDED_BY(snapshot_mu_);
 };
 
 // "0.3 s", "12 s", "5m12s": how long something ran or will wait, for log lines.

@@ -1,4 +1,5 @@
 #include "lake/internal/curl_pool.h"
+#include "core/mutex.h"
 
 namespace pinpipe::lake::internal {
 
@@ -9,7 +10,7 @@ void EnsureCurlGlobalInit() {
 
 CurlPool::Lease CurlPool::Acquire() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     if (!idle_.empty()) {
       CurlEasy handle = std::move(idle_.back());
       idle_.pop_back();
@@ -21,7 +22,7 @@ CurlPool::Lease CurlPool::Acquire() {
 }
 
 void CurlPool::Return(CurlEasy handle) {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   if (idle_.size() < max_idle_) idle_.push_back(std::move(handle));
 }
 

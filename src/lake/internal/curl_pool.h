@@ -13,6 +13,8 @@
 #include <mutex>
 #include <vector>
 
+#include "core/mutex.h"
+
 namespace pinpipe::lake::internal {
 
 struct CurlEasyDeleter {
@@ -58,8 +60,8 @@ class CurlPool {
   void Return(CurlEasy handle);
 
   const size_t max_idle_;
-  std::mutex mu_;
-  std::vector<CurlEasy> idle_;  // guarded by mu_
+  core::Mutex mu_;
+  std::vector<CurlEasy> idle_ GUARDED_BY(mu_);
 };
 
 }  // namespace pinpipe::lake::internal
