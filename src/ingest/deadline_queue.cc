@@ -15,7 +15,7 @@ DeadlineQueue::~DeadlineQueue() {
 
 void DeadlineQueue::Add(std::shared_ptr<Expirable> item) {
   const Clock::time_point deadline = Clock::now() + timeout_;
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   const bool was_empty = entries_.empty();
   entries_.push_back({deadline, std::move(item)});
   // Only an empty queue has the sweeper waiting without a wake-up time of its own.
@@ -23,17 +23,17 @@ void DeadlineQueue::Add(std::shared_ptr<Expirable> item) {
 }
 
 size_t DeadlineQueue::size() const {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   return entries_.size();
 }
 
 void DeadlineQueue::Run(const std::stop_token& stop) {
   std::vector<std::shared_ptr<Expirable>> expired;
   std::vector<std::shared_ptr<Expirable>> done;
-  std::unique_lock lock(mu_);
+  core::MutexLock lock(mu_);
   while (!stop.stop_requested()) {
     if (entries_.empty()) {
-      wake_.wait(lock, stop, [this] { return !entries_.empty(); });
+      lock.Wait(wake_, stop, [this]() REQUIRES(mu_) { return !entries_.empty(); });
       continue;
     }
     const Clock::time_point now = Clock::now();
@@ -51,15 +51,15 @@ void DeadlineQueue::Run(const std::stop_token& stop) {
     if (!expired.empty() || !done.empty()) {
       // Answers and destructors (which free responders and buffers) run without the lock, so
       // Add() on the I/O threads never waits for them.
-      lock.unlock();
+      lock.Unlock();
       for (auto& item : expired) item->Expire();
       expired.clear();
       done.clear();
-      lock.lock();
+      lock.Lock();
       continue;
     }
     const Clock::time_point wake_at = std::min(entries_.front().deadline, now + kPurgeInterval);
-    wake_.wait_until(lock, stop, wake_at, [] { return false; });
+    lock.WaitUntil(wake_, stop, wake_at, [] { return false; });
   }
 }
 

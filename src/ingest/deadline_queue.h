@@ -17,8 +17,9 @@
 #include <condition_variable>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <thread>
+
+#include "core/mutex.h"
 
 namespace pinpipe::ingest {
 
@@ -58,9 +59,9 @@ class DeadlineQueue {
 
   const std::chrono::milliseconds timeout_;
 
-  mutable std::mutex mu_;
+  mutable core::Mutex mu_;
   std::condition_variable_any wake_;
-  std::deque<Entry> entries_;  // guarded by mu_; deadlines non-decreasing
+  std::deque<Entry> entries_ GUARDED_BY(mu_);  // deadlines non-decreasing
 
   std::jthread thread_;  // last: started after, and joined before, the state above
 };

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <vector>
 
 #include "core/elapsed.h"
+#include "core/mutex.h"
 #include "core/record_validator.h"
 #include "http/bearer_auth.h"
 #include "ingest/bulk_splitter.h"
@@ -441,15 +441,20 @@ struct IngestService::PendingBulk final : Expirable {
     } else {
       std::string text;
       core::AppendJsonString("kafka: " + result.status.message(), &text);
-      std::lock_guard lock(mu);
-      detail[i] = std::move(text);
+      SetDetail(i, std::move(text));
       status[i].store(HttpStatusFor(result.status), std::memory_order_release);
     }
     Release();
   }
 
+  // Item i's "detail" JSON. Per failed item only, so the (uncontended) lock costs nothing.
+  void SetDetail(size_t i, std::string text) {
+    core::MutexLock lock(mu);
+    detail[i] = std::move(text);
+  }
+
   void Answer(bool at_deadline) {
-    std::unique_lock lock(mu);
+    core::MutexLock lock(mu);
     if (answered.exchange(true, std::memory_order_acq_rel)) return;
     std::string deadline_detail;
     if (at_deadline) core::AppendJsonString(service->DeadlineStatus().message(), &deadline_detail);
@@ -478,7 +483,7 @@ struct IngestService::PendingBulk final : Expirable {
       }
       results += '}';
     }
-    lock.unlock();
+    lock.Unlock();
     service->record_cells_[kind][kAccepted]->Inc(static_cast<int64_t>(accepted));
     service->record_cells_[kind][kRejected]->Inc(static_cast<int64_t>(rejected));
     service->record_cells_[kind][kFailed]->Inc(static_cast<int64_t>(failed));
@@ -501,8 +506,8 @@ struct IngestService::PendingBulk final : Expirable {
   const http::Responder respond;
   const size_t items;
   std::unique_ptr<std::atomic<int>[]> status;  // per item: 0 (waiting), 200, 413, 422, 503, ...
-  std::mutex mu;
-  std::vector<std::string> detail;  // per item: JSON for "detail" (empty when none); see above
+  core::Mutex mu;
+  std::vector<std::string> detail GUARDED_BY(mu);  // per item: JSON for "detail" (empty when none); see above
   std::atomic<size_t> remaining;
   std::atomic<bool> answered{false};
   Clock::time_point produced_at = Clock::now();
@@ -537,9 +542,11 @@ void IngestService::HandleBulk(Route route, RecordKind kind, const http::Request
     // An item is held to the single-record limit too (Kafka's message size is about that), and
     // the validator never sees (nor keeps buffers for) anything larger.
     if (items[i].size() > options_.max_record_bytes) {
+      std::string text;
       core::AppendJsonString("record is " + std::to_string(items[i].size()) +
                                  " bytes; the limit is " + std::to_string(options_.max_record_bytes),
-                             &bulk->detail[i]);
+                             &text);
+      bulk->SetDetail(i, std::move(text));
       bulk->status[i].store(413, std::memory_order_relaxed);
       bulk->Release();
       continue;
@@ -550,7 +557,7 @@ void IngestService::HandleBulk(Route route, RecordKind kind, const http::Request
       std::string detail = "[";
       AppendErrorDetails(errors, "\"body\"," + std::to_string(i), &detail);
       detail += ']';
-      bulk->detail[i] = std::move(detail);
+      bulk->SetDetail(i, std::move(detail));
       bulk->status[i].store(422, std::memory_order_relaxed);
       bulk->Release();
       continue;
@@ -559,7 +566,9 @@ void IngestService::HandleBulk(Route route, RecordKind kind, const http::Request
         topic, record.key, items[i],
         [bulk, i](const kafka::DeliveryResult& result) { bulk->Deliver(i, result); });
     if (!s.ok()) {
-      core::AppendJsonString("kafka: " + s.message(), &bulk->detail[i]);
+      std::string text;
+      core::AppendJsonString("kafka: " + s.message(), &text);
+      bulk->SetDetail(i, std::move(text));
       bulk->status[i].store(HttpStatusFor(s), std::memory_order_relaxed);
       bulk->Release();
     }

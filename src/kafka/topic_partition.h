@@ -30,6 +30,7 @@ struct Offset {
 struct TopicPartition {
   std::string topic;
   int32_t partition = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 flags the synthesized comparison's 0
   friend auto operator<=>(const TopicPartition&, const TopicPartition&) = default;
 };
 

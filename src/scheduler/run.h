@@ -30,7 +30,8 @@ class RunId {
   RunId() = default;
   explicit RunId(std::string value) : value_(std::move(value)) {}
   const std::string& str() const { return value_; }
-  friend auto operator<=>(const RunId&, const RunId&) = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 flags the 0 of the synthesized comparison
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 flags the synthesized comparison's 0
+  friend auto operator<=>(const RunId&, const RunId&) = default;
 
  private:
   std::string value_;

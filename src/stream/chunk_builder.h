@@ -60,7 +60,7 @@ struct PreparedChunk {
 
 class ChunkBuilder {
  public:
-  ChunkBuilder(std::shared_ptr<const transform::Transform> transform,
+  explicit ChunkBuilder(std::shared_ptr<const transform::Transform> transform,
                core::EventTimePolicy event_time = {});
 
   // Transforms one record of `kind` and adds its outcome to the chunk in progress.

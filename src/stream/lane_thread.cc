@@ -8,7 +8,7 @@ LaneThread::LaneThread() : thread_([this](std::stop_token stop) { Loop(stop); })
 
 void LaneThread::Submit(std::function<void()> task) {
   {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     task_ = std::move(task);
     state_ = State::kSubmitted;
   }
@@ -20,8 +20,8 @@ bool LaneThread::Done() const { return done_flag_.load(std::memory_order_acquire
 void LaneThread::Wait() {
   std::exception_ptr error;
   {
-    std::unique_lock lock(mu_);
-    done_.wait(lock, [this] { return state_ == State::kDone; });
+    core::MutexLock lock(mu_);
+    lock.Wait(done_, [this]() REQUIRES(mu_) { return state_ == State::kDone; });
     state_ = State::kIdle;
     done_flag_.store(false, std::memory_order_relaxed);
     error = std::exchange(error_, nullptr);
@@ -30,19 +30,19 @@ void LaneThread::Wait() {
 }
 
 void LaneThread::Loop(std::stop_token stop) {
-  std::unique_lock lock(mu_);
-  while (submitted_.wait(lock, stop, [this] { return state_ == State::kSubmitted; })) {
+  core::MutexLock lock(mu_);
+  while (lock.Wait(submitted_, stop, [this]() REQUIRES(mu_) { return state_ == State::kSubmitted; })) {
     std::function<void()> task = std::move(task_);
     task_ = nullptr;
     state_ = State::kRunning;
-    lock.unlock();
+    lock.Unlock();
     std::exception_ptr error;
     try {
       task();
     } catch (...) {
       error = std::current_exception();
     }
-    lock.lock();
+    lock.Lock();
     error_ = error;
     state_ = State::kDone;
     done_flag_.store(true, std::memory_order_release);

@@ -13,9 +13,10 @@
 #include <condition_variable>
 #include <exception>
 #include <functional>
-#include <mutex>
 #include <stop_token>
 #include <thread>
+
+#include "core/mutex.h"
 
 namespace pinpipe::stream {
 
@@ -39,12 +40,12 @@ class LaneThread {
   enum class State : unsigned char { kIdle, kSubmitted, kRunning, kDone };
   void Loop(std::stop_token stop);
 
-  mutable std::mutex mu_;
+  mutable core::Mutex mu_;
   std::condition_variable_any submitted_;  // Loop waits here (and for its stop token)
   std::condition_variable done_;           // Wait() waits here
-  State state_ = State::kIdle;             // guarded by mu_
-  std::function<void()> task_;             // guarded by mu_
-  std::exception_ptr error_;               // guarded by mu_
+  State state_ GUARDED_BY(mu_) = State::kIdle;
+  std::function<void()> task_ GUARDED_BY(mu_);
+  std::exception_ptr error_ GUARDED_BY(mu_);
   // state_ == kDone, readable without the lock: Done() is asked once per polled record.
   std::atomic<bool> done_flag_{false};
   std::jthread thread_;  // last: stopped and joined before the members above go away
