@@ -240,7 +240,7 @@ burst() {
   [[ -n $stream_pid && -n $dash_pid ]] || die "stream or dashboard not running (status: $STATUS)"
   wait_caught_up 300 || die "the speed layer did not catch up before burst $i"
   pause "$stream_pid"
-  "$BIN" emulate --api-url "$API_URL" --pg-dsn "$SRC_DSN" --rate 0 --batch-size 1000 --concurrency 4 \
+  "$BIN" emulate --api-url "$API_URL" --pg-dsn "$SRC_DSN" --rate 0 --bulk-size 1000 --concurrency 4 \
     --count $((per_burst * 3)) --distinct-from $((1000000000 + i * per_burst)) --no-progress \
     >"$S/burst-$i.log" 2>&1 || die "emulate failed (log: $S/burst-$i.log)"
   [[ $v == off ]] && pause_dashboard "$dash_pid"

@@ -1,5 +1,5 @@
 // `pinpipe emulate`: the user posting emulator (replay mode by default, load mode with --rate,
-// --count, --duration, --concurrency or --batch-size), or with --history a back-dated past
+// --count, --duration, --concurrency or --bulk-size), or with --history a back-dated past
 // produced straight into Kafka (emulate/history.h), after which it exits.
 #include <atomic>
 #include <charconv>
@@ -37,7 +37,7 @@ struct EmulateFlags {
   int concurrency = 0;
   int64_t count = 0;
   double duration = 0;
-  int batch_size = 0;
+  int bulk_size = 0;
   int64_t distinct_from = -1;
   bool no_progress = false;
   // Retries (both modes): see emulate/retry_policy.h.
@@ -200,7 +200,7 @@ int Run(const EmulateFlags& flags) {
   if (!flags.history.empty()) return RunHistory(flags, posts, signals.token());
 
   const bool load_mode = flags.rate >= 0 || flags.concurrency > 0 || flags.count > 0 ||
-                         flags.duration > 0 || flags.batch_size > 0;
+                         flags.duration > 0 || flags.bulk_size > 0;
   if (!load_mode) {
     emulate::ReplayOptions options;
     options.api = *url;
@@ -228,7 +228,7 @@ int Run(const EmulateFlags& flags) {
   options.concurrency = flags.concurrency > 0 ? flags.concurrency : 8;
   options.count = flags.count;
   options.duration_s = flags.duration;
-  options.batch_size = flags.batch_size;
+  options.bulk_size = flags.bulk_size;
   options.distinct_from = flags.distinct_from;
   options.progress = !flags.no_progress;
   options.retry = RetryOptionsOf(flags);
@@ -266,8 +266,8 @@ CommandRegistration kEmulate(
       sub.add_option("--duration", flags->duration, "load mode: seconds to run")
           ->envname("PINPIPE_EMULATE_DURATION")
           ->check(CLI::NonNegativeNumber);
-      sub.add_option("--batch-size", flags->batch_size,
-                     "load mode: NDJSON batches of this many records to /batch/<kind>")
+      sub.add_option("--bulk-size,--batch-size", flags->bulk_size,
+                     "load mode: bulk requests (NDJSON) of this many records to /batch/<kind>; --batch-size: the old spelling")
           ->envname("PINPIPE_EMULATE_BATCH_SIZE")
           ->check(CLI::Range(0, 100000));
       sub.add_option("--distinct-from", flags->distinct_from,

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "command.h"
+#include "log/logger.h"
 #include "serving/merged_views.h"
 #include "serving/serving_schema.h"
 #include "transform/transform.h"
@@ -24,6 +25,8 @@ struct ServingFlags {
   std::string reader_password_file;
   std::string transform_file;
 };
+
+const log::Logger kServingLog("serving");
 
 int FailServing(const std::string& message, int code) {
   return CommandError("serving", message, code);
@@ -60,20 +63,20 @@ int RunEnsure(ServingFlags f) {
 
   auto report = serving::EnsureServing(f.options, transform);
   if (!report.ok()) return FailServing(report.status().ToString(), 1);
-  std::cout << fmt::format(
-      "pinpipe serving: schema {} ready{}: boundary {} ({} batch day(s) loaded and sealed); "
-      "views serving.boundary, serving.layer_days, serving.reconciliation, serving.pins/geo/users, "
-      "serving.q1_... (also as functions with filters)\n",
+  // Its outcome is a log line, like every other line of the run command's logs.
+  kServingLog.Info(
+      "schema {} ready{}: boundary {} ({} batch day(s) loaded and sealed); views "
+      "serving.boundary, serving.layer_days, serving.reconciliation, serving.pins/geo/users, "
+      "serving.q1_... (also as functions with filters)",
       serving::kSchema, report->created_database ? " (database created)" : "",
       report->boundary.value_or("none (every row from the speed layer)"), report->batch_days);
   if (f.options.reader) {
     const serving::ReaderRoleOptions& r = *f.options.reader;
-    std::cout << fmt::format("pinpipe serving: reader role {} ({}), SELECT on schemas public, "
-                             "batch, serving, scheduler\n",
-                             r.name,
-                             r.password ? "LOGIN with password"
-                             : r.login  ? "LOGIN"
-                                        : "NOLOGIN: SET ROLE, or --reader-login");
+    kServingLog.Info("reader role {} ({}), SELECT on schemas public, batch, serving, scheduler",
+                     r.name,
+                     r.password ? "LOGIN with password"
+                     : r.login  ? "LOGIN"
+                                : "NOLOGIN: SET ROLE, or --reader-login");
   }
   return 0;
 }

@@ -272,8 +272,8 @@ void PrintDatabase(const StatusFlags& f) {
         boundary->GetValue(0, 0), boundary->GetValue(0, 2), boundary->GetValue(0, 1),
         boundary->GetValue(0, 3), boundary->GetValue(0, 4), boundary->GetValue(0, 5));
   }
-  // The last micro-batch the speed layer committed (one row per batch, newest by id) and the
-  // planner's estimate of its rows (an exact count(*) would scan the table).
+  // The last chunk the speed layer committed (one row per chunk in pinpipe_stream_batches, newest
+  // by id) and the planner's estimate of its rows (an exact count(*) would scan the table).
   auto speed = conn->Exec(
       "SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
       "records, rows, "
@@ -283,11 +283,11 @@ void PrintDatabase(const StatusFlags& f) {
   if (!speed.ok()) {
     std::cout << "  speed layer: unavailable (" << speed.status().ToString() << ")\n";
   } else if (speed->rows() == 0) {
-    std::cout << "  speed layer: no batch committed yet\n";
+    std::cout << "  speed layer: no chunk committed yet\n";
   } else {
     // reltuples is 0 (or -1) until the table was first analyzed: then no estimate.
     const std::string estimate(speed->GetValue(0, 3));
-    std::cout << fmt::format("  speed layer: last batch committed {} ({} records, {} rows){}\n",
+    std::cout << fmt::format("  speed layer: last chunk committed {} ({} records, {} rows){}\n",
                              speed->GetValue(0, 0), speed->GetValue(0, 1), speed->GetValue(0, 2),
                              estimate == "0" ? std::string()
                                              : fmt::format("; about {} pin rows", estimate));

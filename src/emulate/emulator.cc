@@ -140,21 +140,21 @@ struct LoadShared {
 // thread's io_context (one thread per context), so a Session needs no locking of its own.
 // A request whose answer is retriable (503/429, a transport error; emulate/retry_policy.h) is
 // sent again on this session after its delay, before the session takes the next ticket; for a
-// batch only the items still to be stored are sent again.
+// bulk request only the items still to be stored are sent again.
 class Session {
  public:
   Session(asio::io_context& io, LoadShared& shared, uint64_t id)
       : shared_(shared),
         stream_(io),
         timer_(io),
-        batch_(shared.options.batch_size > 0),
+        bulk_(shared.options.bulk_size > 0),
         retry_(shared.options.retry,
                shared.options.seed ^ (0x7265747279ULL + id * 0x9e3779b97f4a7c15ULL)) {
     request_.version(11);
     request_.method(bhttp::verb::post);
     request_.set(bhttp::field::host, shared.host_header);
     request_.set(bhttp::field::content_type,
-                 batch_ ? "application/x-ndjson" : "application/json");
+                 bulk_ ? "application/x-ndjson" : "application/json");
     if (!shared.auth_header.empty()) request_.set(bhttp::field::authorization, shared.auth_header);
   }
 
@@ -189,12 +189,12 @@ class Session {
     Next();
   }
 
-  // Takes the next ticket (one record, or one batch) and sends it when due.
+  // Takes the next ticket (one record, or one bulk request) and sends it when due.
   void Next() {
     const LoadOptions& options = shared_.options;
     if (shared_.halt.stop_requested()) return Close();
     const uint64_t ticket = shared_.next_ticket.fetch_add(1, std::memory_order_relaxed);
-    const uint64_t per_ticket = batch_ ? static_cast<uint64_t>(options.batch_size) : 1;
+    const uint64_t per_ticket = bulk_ ? static_cast<uint64_t>(options.bulk_size) : 1;
     const uint64_t first_record = ticket * per_ticket;
     const auto count = static_cast<uint64_t>(options.count);
     if (options.count > 0 && first_record >= count) return Close();
@@ -221,8 +221,8 @@ class Session {
   }
 
   // The request for ticket_'s records still pending. Single records cycle pin, geo, user over
-  // consecutive posts (as the original posted all three for each post). Batches cycle the kind
-  // per ticket: three consecutive batches carry the pin, geo and user records of the same posts.
+  // consecutive posts (as the original posted all three for each post). Bulk requests cycle the kind
+  // per ticket: three consecutive bulk requests carry the pin, geo and user records of the same posts.
   void BuildRequest() {
     const auto& posts = shared_.posts;
     const uint64_t seed = shared_.options.seed;
@@ -230,18 +230,18 @@ class Session {
     body.clear();
     const size_t kind = ticket_ % 3;
     const int64_t distinct_from = shared_.options.distinct_from;
-    if (!batch_) {
+    if (!bulk_) {
       AppendRecord(posts, seed, distinct_from, ticket_ / 3, kind, &body);
     } else {
-      const uint64_t first_post = (ticket_ / 3) * static_cast<uint64_t>(shared_.options.batch_size);
+      const uint64_t first_post = (ticket_ / 3) * static_cast<uint64_t>(shared_.options.bulk_size);
       for (const uint32_t j : pending_) {
         AppendRecord(posts, seed, distinct_from, first_post + j, kind, &body);
         body += '\n';
       }
     }
     records_ = static_cast<int64_t>(pending_.size());
-    target_ = shared_.options.api.base_path + (batch_ ? "/batch/" : "/") + kKindNames[kind] +
-              (batch_ ? "" : "/");
+    target_ = shared_.options.api.base_path + (bulk_ ? "/batch/" : "/") + kKindNames[kind] +
+              (bulk_ ? "" : "/");
     request_.target(target_);
     request_.prepare_payload();
   }
@@ -272,8 +272,8 @@ class Session {
     const std::optional<std::chrono::seconds> retry_after = ParseRetryAfter(
         std::string_view(retry_after_header.data(), retry_after_header.size()));
     bool retry = false;
-    if (batch_ && status == 200) {
-      retry = CountBatchItems(response.body());
+    if (bulk_ && status == 200) {
+      retry = CountBulkItems(response.body());
     } else if (IsRetriableStatus(status)) {
       retry = true;
     } else {
@@ -284,10 +284,10 @@ class Session {
     Done();
   }
 
-  // The batch endpoint answers 200 with {"results":[{"position":i,"status":s,...},...]}; each item
+  // The bulk endpoint answers 200 with {"results":[{"position":i,"status":s,...},...]}; each item
   // counts by its own status, except retriable ones, which stay in pending_ (returns whether
   // there are any). Items the body does not account for count as failed.
-  bool CountBatchItems(const std::string& body) {
+  bool CountBulkItems(const std::string& body) {
     int64_t counted = 0;
     retry_positions_.clear();
     simdjson::dom::element doc;
@@ -314,7 +314,7 @@ class Session {
       }
     }
     if (counted < records_) {
-      if (counted == 0) shared_.NoteError("batch response without a results array: " +
+      if (counted == 0) shared_.NoteError("bulk response without a results array: " +
                                           Preview(body, 200));
       shared_.failed.fetch_add(records_ - counted, std::memory_order_relaxed);
     }
@@ -368,7 +368,7 @@ class Session {
   LoadShared& shared_;
   beast::tcp_stream stream_;
   asio::steady_timer timer_;
-  const bool batch_;
+  const bool bulk_;
   RetryBudget retry_;
   bhttp::request<bhttp::string_body> request_;
   std::string target_;
@@ -380,7 +380,7 @@ class Session {
   bool first_send_ = false;  // its next Send() is the first (counts as sent, not retried)
   uint64_t ticket_ = 0;
   std::vector<uint32_t> pending_;          // its records not settled yet (indexes in the ticket)
-  std::vector<uint32_t> retry_positions_;  // scratch for CountBatchItems
+  std::vector<uint32_t> retry_positions_;  // scratch for CountBulkItems
   int64_t records_ = 0;  // records in the request in flight (= pending_.size())
   Clock::time_point sent_at_;
   LatencyHistogram latencies_;

@@ -16,6 +16,8 @@ using Clock = std::chrono::steady_clock;
 const log::Logger kStreamLog("stream");
 
 void Log(const std::string& line) { kStreamLog.Log(log::Level::kInfo, line); }
+// What an operator should look at: PostgreSQL away, rows refused, another worker's takeover.
+void Warn(const std::string& line) { kStreamLog.Log(log::Level::kWarn, line); }
 
 int64_t NowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -129,7 +131,7 @@ StreamWorker::Connect StreamWorker::ConnectPg(std::stop_token stop, Status* fata
       s = sink.status();
     }
     if (!pg_down_logged_) {
-      Log(fmt::format("PostgreSQL unavailable ({}); retrying with back-off", s.ToString()));
+      Warn(fmt::format("PostgreSQL unavailable ({}); retrying with back-off", s.ToString()));
       pg_down_logged_ = true;
     }
     SleepFor(backoff_.Next(), stop);
@@ -140,7 +142,7 @@ StreamWorker::Connect StreamWorker::ConnectPg(std::stop_token stop, Status* fata
 bool StreamWorker::Reseek() {
   auto stored = sinks_.front()->LoadOffsets();
   if (!stored.ok()) {
-    Log("reading offsets: " + stored.status().ToString());
+    Warn("reading offsets: " + stored.status().ToString());
     sinks_.clear();
     return false;
   }
@@ -149,7 +151,7 @@ bool StreamWorker::Reseek() {
     book_.Own(key, it == stored->end() ? std::nullopt : std::optional<int64_t>(it->second));
   }
   if (Status s = consumer_->Assign(book_.SeekPositions()); !s.ok()) {
-    Log("re-seeking: " + s.ToString());
+    Warn("re-seeking: " + s.ToString());
   }
   return true;
 }
@@ -180,7 +182,7 @@ std::vector<kafka::TopicPartitionOffset> StreamWorker::OnRebalance(
     }
     auto stored = sinks_.front()->LoadOffsets();
     if (!stored.ok()) {
-      Log("reading offsets: " + stored.status().ToString());
+      Warn("reading offsets: " + stored.status().ToString());
       sinks_.clear();
       continue;
     }
@@ -286,7 +288,7 @@ void StreamWorker::Drain() {
     if (!r.ok()) {
       failed = true;
       chunks_failed_->Inc();
-      Log(fmt::format(
+      Warn(fmt::format(
           "chunk of {} records not written ({}); will retry from PostgreSQL's offsets",
           chunk.records, r.status().ToString()));
       continue;
@@ -308,7 +310,7 @@ void StreamWorker::Drain() {
     dead_->Inc(chunk.dead);
     rejected_->Inc(r->rejected);
     if (r->rejected > 0) {
-      Log(fmt::format("{} row(s) rejected by PostgreSQL, dead-lettered with stage 'load' ({})",
+      Warn(fmt::format("{} row(s) rejected by PostgreSQL, dead-lettered with stage 'load' ({})",
                       r->rejected, r->first_rejection));
     }
     dedup_->Inc(chunk.dedup_in_chunk + r->dedup_stored);
@@ -341,7 +343,7 @@ void StreamWorker::Drain() {
     return;
   }
   if (conflict) {
-    Log("offset conflict: another worker owns a partition now; re-seeking");
+    Warn("offset conflict: another worker owns a partition now; re-seeking");
     Reseek();
     return;
   }

@@ -1,7 +1,7 @@
 // ProcessLauncher: the supervisor's Launcher over real child processes (process::Child). Each
 // worker runs in its own session and process group, stdout and stderr appended to its log file,
 // with PR_SET_PDEATHSIG = SIGTERM: if the supervisor is killed, the workers get the same stop
-// signal as on Ctrl-C (the speed layer commits its batch, the archiver writes its segments)
+// signal as on Ctrl-C (the speed layer commits its chunk, the archiver writes its segments)
 // instead of running on unsupervised. A worker that exited has what is left of its process
 // group killed (a scheduler's task try), so a restarted worker never meets its predecessor's
 // children.

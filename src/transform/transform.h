@@ -10,7 +10,7 @@
 //   * kInvalid  - not valid JSON or not the schema: `errors` say why (the speed layer
 //                 dead-letters it with its raw bytes).
 // Every rule counts, per column, how many values it changed and how many it turned NULL
-// (QualityStats), so data quality can be exported and recorded per micro-batch.
+// (QualityStats), so data quality can be exported and recorded per chunk of the speed layer.
 //
 // Thread-safety: a Transform is immutable after construction and may be shared by threads;
 // Apply() needs a per-thread Scratch (it owns a validator/parser).

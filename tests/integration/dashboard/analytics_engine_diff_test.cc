@@ -162,7 +162,7 @@ class AnalyticsEngineDiffTest : public AnalyticsEngineTest {
     return rows;
   }
 
-  // The speed layer gets `records` (those it receives) in `commits` micro-batches, in order.
+  // The speed layer gets `records` (those it receives) in `commits` chunks, in order.
   void Stream(const std::vector<Record>& records, int commits, pg::Connection* conn = nullptr) {
     std::vector<const Record*> sent;
     for (const Record& r : records) {
@@ -266,7 +266,7 @@ TEST_F(AnalyticsEngineDiffTest, EqualsTheSqlFunctionsAfterLoadPollsReloadAndConc
   CompareRandom(70, "after the full load");
   ExpectFiltersEqualSql();
 
-  // 2. Incremental polls: days 4-5 in six micro-batches, the late rows of served day 1, and
+  // 2. Incremental polls: days 4-5 in six chunks, the late rows of served day 1, and
   // new posts of earlier people.
   Stream(late, 1);
   ASSERT_TRUE(Refresh().ok());

@@ -69,7 +69,7 @@ class AnalyticsEngineTest : public serving::ServingTest {
   }
 
   // Writes `rows` (columns as named, dt among them) into the speed layer's table of `kind` as
-  // one micro-batch of `pinpipe stream`: each row at the next offset of its partition (ind % 3),
+  // one chunk of `pinpipe stream`: each row at the next offset of its partition (ind % 3),
   // the partitions' next_offset advanced in the same transaction; a row whose key the table
   // has is not stored but its offset is consumed (the unique index; ON CONFLICT DO NOTHING).
   void CommitSpeed(RecordKind kind, const RowSet& rows, pg::Connection* conn = nullptr) {

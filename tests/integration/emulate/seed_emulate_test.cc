@@ -183,7 +183,7 @@ TEST_F(SeedEmulateTest, SeedsIdempotentlyAndEmulatorSendsWellFormedRecords) {
     EXPECT_EQ(server.auth(), "Bearer s3cret");
 
     // Load mode with NDJSON batches: 300 records in batches of 50, every 10th item rejected.
-    load.batch_size = 50;
+    load.bulk_size = 50;
     summary = RunLoad(*posts, load, stop.get_token(), progress);
     EXPECT_EQ(summary.sent, 300);
     EXPECT_EQ(summary.requests, 6);

@@ -53,7 +53,7 @@ TEST(EmulateBrokerRestartTest, NoRecordIsLostAcrossABrokerOutage) {
   single.progress = false;
   emulate::LoadOptions batch = single;
   batch.seed = 2;
-  batch.batch_size = 25;
+  batch.bulk_size = 25;
   batch.concurrency = 2;
   emulate::ReplayOptions replay;
   replay.api = api;

@@ -188,7 +188,7 @@ TEST_F(FirstRunTest, HistoryMakesBatchDaysAndTheBoundaryWithinFiveMinutesOfTheBo
           fmt::format("speed layer  group {}: lag ", stream_group_),
           fmt::format("archiver     group {}: lag ", archive_group_),
           std::string("  boundary: "), std::string("last run: pinterest_daily "),
-          std::string("speed layer: last batch committed ")}) {
+          std::string("speed layer: last chunk committed ")}) {
       EXPECT_NE(s.output.find(want), std::string::npos) << want << "\n" << s.output;
     }
     for (const char* worker : {"archive", "scheduler", "stream", "api", "emulator"}) {

@@ -151,7 +151,7 @@ TEST(EmulatorRetryTest, LoadWaitsRetryAfterCappedAtMaxDelay) {
 
 // A batch: a whole-request 503 sends the whole batch again; per-item 503s send again only those
 // items (and a 422 item is final).
-TEST(EmulatorRetryTest, LoadBatchResendsOnlyTheFailedItems) {
+TEST(EmulatorRetryTest, LoadBulkResendsOnlyTheFailedItems) {
   ScriptedHttpServer server([](size_t n, const http::Request& request) {
     if (n == 0) return ScriptedHttpServer::Reply(503, R"({"detail":"kafka"})", "0");
     const auto lines =
@@ -167,7 +167,7 @@ TEST(EmulatorRetryTest, LoadBatchResendsOnlyTheFailedItems) {
   });
   ASSERT_TRUE(server.Start().ok());
   LoadOptions load = Load(server, 30);
-  load.batch_size = 10;
+  load.bulk_size = 10;
   const LoadSummary summary = RunLoadNow(load);
   EXPECT_EQ(summary.sent, 30) << FormatSummary(summary);
   EXPECT_EQ(summary.accepted, 27);
