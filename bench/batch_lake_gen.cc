@@ -73,7 +73,7 @@ class ObjectSink {
   void Add(const std::string& topic, int64_t hour, int partition, int64_t offset,
            const std::string& line) {
     if (!writer_) {
-      key_ = pinpipe::archive::SegmentObjectKey(topic, hour, partition, offset);
+      key_ = pinpipe::archive::SegmentObjectKey(topic, hour, pinpipe::kafka::Partition{partition}, pinpipe::kafka::Offset{offset});
       auto w = store_->NewWriter(key_, {});
       if (!w.ok()) Die(key_ + ": " + w.status().ToString());
       writer_ = std::move(*w);

@@ -89,11 +89,11 @@ StatusOr<SuccessMarker> ParseSuccessMarker(std::string_view content) {
   return m;
 }
 
-std::string SegmentObjectKey(std::string_view topic, int64_t hour, int32_t partition,
-                             int64_t first, ArchiveCodec codec) {
+std::string SegmentObjectKey(std::string_view topic, int64_t hour, kafka::Partition partition,
+                             kafka::Offset first, ArchiveCodec codec) {
   const int64_t day = DayOfHour(hour);
-  return fmt::format("{}hr={:02d}/{}-{}{}", DayPrefix(topic, day), hour - day * 24, partition,
-                     OffsetDigits(first), CodecExtension(codec));
+  return fmt::format("{}hr={:02d}/{}-{}{}", DayPrefix(topic, day), hour - day * 24,
+                     partition.value, OffsetDigits(first.value), CodecExtension(codec));
 }
 
 std::optional<SegmentObjectName> ParseSegmentObjectKey(std::string_view key) {
@@ -138,13 +138,13 @@ std::string ManifestPrefix(std::string_view group, std::string_view topic, int32
   return fmt::format("_archiver/{}/{}/{}/", group, topic, partition);
 }
 
-std::string IntentKey(std::string_view group, std::string_view topic, int32_t partition,
-                      int64_t first) {
-  return ManifestPrefix(group, topic, partition) + OffsetDigits(first) + ".json";
+std::string IntentKey(std::string_view group, std::string_view topic, kafka::Partition partition,
+                      kafka::Offset first) {
+  return ManifestPrefix(group, topic, partition.value) + OffsetDigits(first.value) + ".json";
 }
 
-std::string DoneKey(std::string_view group, std::string_view topic, int32_t partition,
-                    int64_t first) {
+std::string DoneKey(std::string_view group, std::string_view topic, kafka::Partition partition,
+                    kafka::Offset first) {
   return IntentKey(group, topic, partition, first) + ".done";
 }
 

@@ -43,8 +43,8 @@ using core::ParseDate;
 std::string OffsetDigits(int64_t offset);
 
 // <topic>/dt=YYYY-MM-DD/hr=HH/<partition>-<first:20>.jsonl.zst (.jsonl.gz with kGzip)
-std::string SegmentObjectKey(std::string_view topic, int64_t hour, int32_t partition,
-                             int64_t first, ArchiveCodec codec = ArchiveCodec::kZstd);
+std::string SegmentObjectKey(std::string_view topic, int64_t hour, kafka::Partition partition,
+                             kafka::Offset first, ArchiveCodec codec = ArchiveCodec::kZstd);
 // <topic>/dt=YYYY-MM-DD/ and its _SUCCESS marker.
 std::string DayPrefix(std::string_view topic, int64_t day);
 std::string SuccessKey(std::string_view topic, int64_t day);
@@ -89,10 +89,10 @@ std::optional<SegmentObjectName> ParseSegmentObjectKey(std::string_view key);
 // Manifests of one partition: _archiver/<group>/<topic>/<partition>/ and the two objects of a
 // segment in it.
 std::string ManifestPrefix(std::string_view group, std::string_view topic, int32_t partition);
-std::string IntentKey(std::string_view group, std::string_view topic, int32_t partition,
-                      int64_t first);
-std::string DoneKey(std::string_view group, std::string_view topic, int32_t partition,
-                    int64_t first);
+std::string IntentKey(std::string_view group, std::string_view topic, kafka::Partition partition,
+                      kafka::Offset first);
+std::string DoneKey(std::string_view group, std::string_view topic, kafka::Partition partition,
+                    kafka::Offset first);
 
 // One entry of a ManifestPrefix listing: "<first:20>.json" (intent) or ".json.done" (done).
 struct ManifestName {

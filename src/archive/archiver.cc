@@ -127,7 +127,7 @@ Status Archiver::Validate() const {
   for (const std::string& topic : options_.topics) {
     RETURN_IF_ERROR(lake::ValidatePrefix(ManifestPrefix(options_.group, topic, 0))
                         .WithContext("archive: group/topic not usable in object names"));
-    RETURN_IF_ERROR(lake::ValidateKey(SegmentObjectKey(topic, 0, 0, 0))
+    RETURN_IF_ERROR(lake::ValidateKey(SegmentObjectKey(topic, 0, kafka::Partition{0}, kafka::Offset{0}))
                         .WithContext("archive: topic not usable in object names"));
   }
   const RotationLimits& r = options_.rotation;

@@ -45,7 +45,7 @@ void DayLedger::Remember(const Segment& segment) {
 StatusOr<int64_t> DayLedger::CountRecords(const std::string& topic, const std::string& key) {
   if (auto it = records_of_.find(key); it != records_of_.end()) return it->second;
   if (auto name = ParseSegmentObjectKey(key); name && name->topic == topic) {
-    auto body = store_->Get(IntentKey(group_, topic, name->partition, name->first));
+    auto body = store_->Get(IntentKey(group_, topic, kafka::Partition{name->partition}, kafka::Offset{name->first}));
     if (body.ok()) {
       if (auto intent = SegmentManifest::Parse(*body); intent.ok()) {
         for (const ManifestObject& o : intent->objects) {

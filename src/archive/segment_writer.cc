@@ -46,7 +46,7 @@ std::string DescribeManifestDifference(const SegmentManifest& stored,
 }
 
 StatusOr<std::optional<SegmentManifest>> SegmentWriter::PutIntent(const SegmentManifest& m) {
-  const std::string key = IntentKey(m.group, m.topic, m.partition, m.first);
+  const std::string key = IntentKey(m.group, m.topic, kafka::Partition{m.partition}, kafka::Offset{m.first});
   lake::PutOptions options;
   options.if_none_match = true;
   options.content_type = "application/json";
@@ -96,7 +96,7 @@ StatusOr<SegmentWriter::ObjectOutcome> SegmentWriter::PutObject(const SegmentObj
 }
 
 Status SegmentWriter::PutDone(const SegmentManifest& m, const DoneMarker& done) {
-  const std::string key = DoneKey(m.group, m.topic, m.partition, m.first);
+  const std::string key = DoneKey(m.group, m.topic, kafka::Partition{m.partition}, kafka::Offset{m.first});
   lake::PutOptions options;
   options.if_none_match = true;
   options.content_type = "application/json";

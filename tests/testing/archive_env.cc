@@ -153,7 +153,7 @@ std::string CheckLedger(lake::ObjectStore* store, const std::string& brokers,
         return fmt::format("{}[{}] segment {}: intent {} done {}", tp.first, tp.second, first,
                            pair.first, pair.second);
       }
-      auto body = store->Get(archive::IntentKey(group, tp.first, tp.second, first));
+      auto body = store->Get(archive::IntentKey(group, tp.first, kafka::Partition{tp.second}, kafka::Offset{first}));
       if (!body.ok()) return body.status().ToString();
       auto m = archive::SegmentManifest::Parse(*body);
       if (!m.ok()) return m.status().ToString();

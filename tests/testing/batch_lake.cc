@@ -50,7 +50,7 @@ std::string SegmentKey(const std::string& topic, const std::string& date, int ho
                        int64_t first_offset) {
   const auto day = core::ParseDate(date);
   PINPIPE_CHECK(day.has_value()) << date;
-  return archive::SegmentObjectKey(topic, *day * 24 + hour, partition, first_offset);
+  return archive::SegmentObjectKey(topic, *day * 24 + hour, kafka::Partition{partition}, kafka::Offset{first_offset});
 }
 
 StatusOr<std::string> PutSegment(lake::ObjectStore* store, const std::string& topic,

@@ -170,7 +170,7 @@ class BatchSparkTest : public BatchJobPgTest {
           ASSERT_TRUE((*gzip)->CompressFrame(text, &bytes).ok());
           ASSERT_TRUE(store
                           ->Put(archive::SegmentObjectKey(kTopics[k], Day(kDays[d]) * 24 + at.first,
-                                                          at.second, first[at], codec),
+                                                          kafka::Partition{at.second}, kafka::Offset{first[at]}, codec),
                                 bytes)
                           .ok());
         }

@@ -22,11 +22,11 @@ int64_t Ms(const char* text) { return *core::RecordTimestampToEpochMs(text); }
 
 TEST(ArchiveLayoutTest, SegmentObjectKeyIsTopicDateHourPartitionAndPaddedFirstOffset) {
   const int64_t hour = HourOf(Ms("2024-01-31 05:59:59"));
-  EXPECT_EQ(SegmentObjectKey("pinterest_geo", hour, 2, 1234),
+  EXPECT_EQ(SegmentObjectKey("pinterest_geo", hour, kafka::Partition{2}, kafka::Offset{1234}),
             "pinterest_geo/dt=2024-01-31/hr=05/2-00000000000000001234.jsonl.zst");
-  EXPECT_EQ(SegmentObjectKey("t", HourOf(Ms("2024-12-31 23:00:00")), 0, 0),
+  EXPECT_EQ(SegmentObjectKey("t", HourOf(Ms("2024-12-31 23:00:00")), kafka::Partition{0}, kafka::Offset{0}),
             "t/dt=2024-12-31/hr=23/0-00000000000000000000.jsonl.zst");
-  EXPECT_TRUE(lake::ValidateKey(SegmentObjectKey("pinterest", hour, 11, INT64_MAX)).ok());
+  EXPECT_TRUE(lake::ValidateKey(SegmentObjectKey("pinterest", hour, kafka::Partition{11}, kafka::Offset{INT64_MAX})).ok());
 }
 
 TEST(ArchiveLayoutTest, HoursAndDaysFloorBeforeTheEpoch) {
@@ -34,14 +34,14 @@ TEST(ArchiveLayoutTest, HoursAndDaysFloorBeforeTheEpoch) {
   EXPECT_EQ(HourOf(-1), -1);
   EXPECT_EQ(DayOfHour(-1), -1);
   EXPECT_EQ(DateOfDay(-1), "1969-12-31");
-  EXPECT_EQ(SegmentObjectKey("t", HourOf(-1), 0, 5), "t/dt=1969-12-31/hr=23/0-00000000000000000005.jsonl.zst");
+  EXPECT_EQ(SegmentObjectKey("t", HourOf(-1), kafka::Partition{0}, kafka::Offset{5}), "t/dt=1969-12-31/hr=23/0-00000000000000000005.jsonl.zst");
   EXPECT_EQ(IsoTime(-1), "1969-12-31T23:59:59.999Z");
   EXPECT_EQ(IsoTime(Ms("2024-02-29 12:34:56.789")), "2024-02-29T12:34:56.789Z");
 }
 
 TEST(ArchiveLayoutTest, ParsesItsOwnObjectKeys) {
   const int64_t hour = HourOf(Ms("2023-07-04 13:00:00"));
-  auto parsed = ParseSegmentObjectKey(SegmentObjectKey("my.topic-x", hour, 7, 99));
+  auto parsed = ParseSegmentObjectKey(SegmentObjectKey("my.topic-x", hour, kafka::Partition{7}, kafka::Offset{99}));
   ASSERT_TRUE(parsed.has_value());
   EXPECT_EQ(*parsed, (SegmentObjectName{"my.topic-x", hour, 7, 99}));
   EXPECT_FALSE(ParseSegmentObjectKey("t/dt=2023-07-04/_SUCCESS"));
@@ -63,9 +63,9 @@ TEST(ArchiveLayoutTest, DatesAndOffsets) {
 }
 
 TEST(ArchiveLayoutTest, ManifestNames) {
-  EXPECT_EQ(IntentKey("pinpipe-archiver", "pinterest", 2, 100),
+  EXPECT_EQ(IntentKey("pinpipe-archiver", "pinterest", kafka::Partition{2}, kafka::Offset{100}),
             "_archiver/pinpipe-archiver/pinterest/2/00000000000000000100.json");
-  EXPECT_EQ(DoneKey("g", "t", 0, 1), "_archiver/g/t/0/00000000000000000001.json.done");
+  EXPECT_EQ(DoneKey("g", "t", kafka::Partition{0}, kafka::Offset{1}), "_archiver/g/t/0/00000000000000000001.json.done");
   EXPECT_EQ(ManifestPrefix("g", "t", 3), "_archiver/g/t/3/");
   EXPECT_EQ(OpenDayKey("g", "t", 1), "_archiver/g/t/_open_days/1970-01-02");
   auto intent = ParseManifestName("00000000000000000100.json");

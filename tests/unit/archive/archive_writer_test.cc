@@ -53,7 +53,7 @@ TEST(ArchiveWriterTest, WritesSegmentsInOrderAndReportsThem) {
   EXPECT_EQ(events[1].first, 5);
   EXPECT_EQ(events[1].records, 5);
   EXPECT_EQ(events[1].days, std::vector<int64_t>{0});
-  EXPECT_TRUE(store.objects().count(DoneKey("g", "geo", 0, 5)));
+  EXPECT_TRUE(store.objects().count(DoneKey("g", "geo", kafka::Partition{0}, kafka::Offset{5})));
   EXPECT_TRUE(store.objects().count(OpenDayKey("g", "geo", 0)));
 }
 
@@ -66,7 +66,7 @@ TEST(ArchiveWriterTest, RetriesRetriableStoreErrors) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].kind, WriterEvent::Kind::kSegmentDone);
   EXPECT_EQ(w.retries(), 1);
-  EXPECT_TRUE(store.objects().count(DoneKey("g", "geo", 0, 0)));
+  EXPECT_TRUE(store.objects().count(DoneKey("g", "geo", kafka::Partition{0}, kafka::Offset{0})));
 }
 
 TEST(ArchiveWriterTest, FatalErrorStopsEverythingAfterIt) {
@@ -83,12 +83,12 @@ TEST(ArchiveWriterTest, FatalErrorStopsEverythingAfterIt) {
   EXPECT_THAT(events[0].status, StatusIs(StatusCode::kDataLoss));
   EXPECT_EQ(events[1].kind, WriterEvent::Kind::kSkipped);
   EXPECT_EQ(events[2].kind, WriterEvent::Kind::kSealAbandoned);
-  EXPECT_FALSE(store.objects().count(DoneKey("g", "geo", 1, 0)));
+  EXPECT_FALSE(store.objects().count(DoneKey("g", "geo", kafka::Partition{1}, kafka::Offset{0})));
 }
 
 TEST(ArchiveWriterTest, ConflictPoisonsThePartitionUntilCleared) {
   FakeObjectStore store;
-  ASSERT_TRUE(store.Put(IntentKey("g", "geo", 0, 0), MakeSegment(0, 0, 9).manifest.ToJson()).ok());
+  ASSERT_TRUE(store.Put(IntentKey("g", "geo", kafka::Partition{0}, kafka::Offset{0}), MakeSegment(0, 0, 9).manifest.ToJson()).ok());
   ArchiveWriter w(&store, "g", FastOptions());
   w.Submit(SegmentTask{MakeSegment(0, 0, 5), std::nullopt});
   w.Submit(SegmentTask{MakeSegment(0, 5, 5), std::nullopt});  // cut on top of the lost one
@@ -99,7 +99,7 @@ TEST(ArchiveWriterTest, ConflictPoisonsThePartitionUntilCleared) {
   EXPECT_EQ(events[0].write.existing->end, 9);
   EXPECT_EQ(events[1].kind, WriterEvent::Kind::kSkipped);
   EXPECT_EQ(events[2].kind, WriterEvent::Kind::kSegmentDone);
-  EXPECT_FALSE(store.objects().count(IntentKey("g", "geo", 0, 5)));
+  EXPECT_FALSE(store.objects().count(IntentKey("g", "geo", kafka::Partition{0}, kafka::Offset{5})));
   w.ClearPoison("geo", 0);
   w.Submit(SegmentTask{MakeSegment(0, 9, 5), std::nullopt});
   events = Finish(&w);

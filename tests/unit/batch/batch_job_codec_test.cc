@@ -34,8 +34,8 @@ TEST(ArchiveCodecBatchTest, BatchJobReadsGzipAndZstdObjectsAlike) {
       std::string bytes;
       EXPECT_TRUE((*z)->CompressFrame(text, &bytes).ok());
       const int64_t first_hour = core::HourOf(1704067200000);  // 2024-01-01T00
-      EXPECT_TRUE(store.Put(archive::SegmentObjectKey("pinterest", first_hour + hour, 0,
-                                                      100 * hour, codec),
+      EXPECT_TRUE(store.Put(archive::SegmentObjectKey("pinterest", first_hour + hour, kafka::Partition{0},
+                                                      kafka::Offset{100 * hour}, codec),
                             bytes, {})
                       .ok());
     }
