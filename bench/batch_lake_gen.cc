@@ -9,7 +9,8 @@
 // evenly over the days and their 24 hours; partition = index mod --partitions.
 //
 //   batch_lake_gen --lake DIR --from 2024-01-01 --days 1 --gib 1 [--posts 100000] [--seed 1]
-//                  [--partitions 3] [--object-mib 64] [--level 3] [--threads N] [--kinds pin,geo,user]
+//                  [--partitions 3] [--object-mib 64] [--level 3] [--threads N] [--kinds
+//                  pin,geo,user]
 //
 // Prints one line: records, raw (uncompressed) bytes, compressed bytes, per kind.
 #include <zstd.h>
@@ -73,7 +74,8 @@ class ObjectSink {
   void Add(const std::string& topic, int64_t hour, int partition, int64_t offset,
            const std::string& line) {
     if (!writer_) {
-      key_ = pinpipe::archive::SegmentObjectKey(topic, hour, pinpipe::kafka::Partition{partition}, pinpipe::kafka::Offset{offset});
+      key_ = pinpipe::archive::SegmentObjectKey(topic, hour, pinpipe::kafka::Partition{partition},
+                                                pinpipe::kafka::Offset{offset});
       auto w = store_->NewWriter(key_, {});
       if (!w.ok()) Die(key_ + ": " + w.status().ToString());
       writer_ = std::move(*w);
@@ -131,16 +133,26 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) Die("missing value for " + arg);
       return argv[++i];
     };
-    if (arg == "--lake") o.lake = value();
-    else if (arg == "--from") o.from = value();
-    else if (arg == "--days") o.days = std::stoi(value());
-    else if (arg == "--gib") o.gib = std::stod(value());
-    else if (arg == "--posts") o.posts = std::stoi(value());
-    else if (arg == "--seed") o.seed = std::stoull(value());
-    else if (arg == "--partitions") o.partitions = std::stoi(value());
-    else if (arg == "--object-mib") o.object_mib = std::stoll(value());
-    else if (arg == "--level") o.level = std::stoi(value());
-    else if (arg == "--threads") o.threads = std::stoi(value());
+    if (arg == "--lake")
+      o.lake = value();
+    else if (arg == "--from")
+      o.from = value();
+    else if (arg == "--days")
+      o.days = std::stoi(value());
+    else if (arg == "--gib")
+      o.gib = std::stod(value());
+    else if (arg == "--posts")
+      o.posts = std::stoi(value());
+    else if (arg == "--seed")
+      o.seed = std::stoull(value());
+    else if (arg == "--partitions")
+      o.partitions = std::stoi(value());
+    else if (arg == "--object-mib")
+      o.object_mib = std::stoll(value());
+    else if (arg == "--level")
+      o.level = std::stoi(value());
+    else if (arg == "--threads")
+      o.threads = std::stoi(value());
     else if (arg == "--kinds") {
       const std::string kinds = value();
       for (int k = 0; k < 3; ++k) {
@@ -153,12 +165,14 @@ int main(int argc, char** argv) {
   if (o.lake.empty()) Die("--lake is required");
   const auto first_day = pinpipe::core::ParseDate(o.from);
   if (!first_day) Die("--from is not a date");
-  if (o.threads <= 0) o.threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  if (o.threads <= 0)
+    o.threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   auto store = pinpipe::lake::OpenObjectStore(o.lake);
   if (!store.ok()) Die(store.status().ToString());
 
   // The source rows as JSON, once: a draw copies three strings.
-  const pinpipe::emulate::SyntheticDataSet data = pinpipe::emulate::GenerateDataSet(o.posts, o.seed);
+  const pinpipe::emulate::SyntheticDataSet data =
+      pinpipe::emulate::GenerateDataSet(o.posts, o.seed);
   std::vector<std::string> json[3];
   double post_bytes = 0;
   for (size_t i = 0; i < data.pins.size(); ++i) {
@@ -170,8 +184,7 @@ int main(int argc, char** argv) {
     }
   }
   post_bytes /= static_cast<double>(data.pins.size());
-  const auto draws_total =
-      static_cast<int64_t>(o.gib * 1073741824.0 / post_bytes);
+  const auto draws_total = static_cast<int64_t>(o.gib * 1073741824.0 / post_bytes);
   const int64_t tasks = static_cast<int64_t>(o.days) * 24;  // one per (day, hour)
   const int64_t draws_per_task = (draws_total + tasks - 1) / tasks;
 
@@ -195,12 +208,13 @@ int main(int argc, char** argv) {
           // names are unique and sort like offsets.
           std::vector<int64_t> offset(static_cast<size_t>(o.partitions), task * draws_per_task);
           for (int64_t n = 0; n < draws_per_task; ++n) {
-            const uint64_t draw = Mix(o.seed ^ (static_cast<uint64_t>(task) << 32) ^ static_cast<uint64_t>(n));
+            const uint64_t draw =
+                Mix(o.seed ^ (static_cast<uint64_t>(task) << 32) ^ static_cast<uint64_t>(n));
             const size_t row = static_cast<size_t>(draw % json[0].size());
             const int partition = static_cast<int>(row % static_cast<size_t>(o.partitions));
             const std::string& line = json[k][row];
-            sinks[static_cast<size_t>(partition)].Add(kTopics[k], hour, partition,
-                                                      offset[static_cast<size_t>(partition)]++, line);
+            sinks[static_cast<size_t>(partition)].Add(
+                kTopics[k], hour, partition, offset[static_cast<size_t>(partition)]++, line);
             records[k]++;
             raw[k] += static_cast<int64_t>(line.size()) + 1;
           }

@@ -23,9 +23,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
 
 #include <fmt/format.h>
@@ -73,9 +73,9 @@ double Seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-const char* kCategories[] = {"christmas", "art", "quotes", "education", "diy-and-crafts",
-                             "finance", "travel", "mens-fashion", "tattoos", "event-planning",
-                             "vehicles", "beauty", "home-decor"};
+const char* kCategories[] = {"christmas", "art",    "quotes",       "education", "diy-and-crafts",
+                             "finance",   "travel", "mens-fashion", "tattoos",   "event-planning",
+                             "vehicles",  "beauty", "home-decor"};
 
 int64_t g_posts = 1000000;
 std::unique_ptr<PostFacts> g_facts;
@@ -112,8 +112,9 @@ void BuildFacts() {
     p.category = kCategories[r % 13];
     p.poster_name = posters[(r >> 8) % posters.size()];
     p.follower_count = static_cast<int32_t>((r >> 24) % 15000000);
-    p.geo = GeoFields{countries[(r >> 48) % countries.size()],
-                      micros_2017 + static_cast<int64_t>((r >> 16) % (6LL * 365 * 86400)) * 1000000};
+    p.geo =
+        GeoFields{countries[(r >> 48) % countries.size()],
+                  micros_2017 + static_cast<int64_t>((r >> 16) % (6LL * 365 * 86400)) * 1000000};
     p.user = u.fields;
     if (!g_facts->AddPin(p).ok()) std::abort();
   }
@@ -138,7 +139,10 @@ AnalyticsFilters FilterSet(int64_t which) {
     case 1: f.category = "travel"; break;
     case 2: f.country = "Country 17"; break;
     case 3: f.age_group = "25-35"; break;
-    case 4: f.from = day("2024-04-02"); f.to = day("2024-04-02"); break;
+    case 4:
+      f.from = day("2024-04-02");
+      f.to = day("2024-04-02");
+      break;
     case 5:
       f.from = day("2024-04-01");
       f.category = "art";
@@ -161,8 +165,8 @@ void BM_Question(benchmark::State& state) {
     rows = tables[0].rows.size();
     benchmark::DoNotOptimize(tables);
   }
-  state.SetLabel(fmt::format("Q{} filter={} rows={}", state.range(0) + 1,
-                             kFilterNames[state.range(1)], rows));
+  state.SetLabel(
+      fmt::format("Q{} filter={} rows={}", state.range(0) + 1, kFilterNames[state.range(1)], rows));
   state.counters["posts"] = static_cast<double>(g_view.post_count());
 }
 

@@ -14,12 +14,12 @@ int main(int argc, char** argv) {
   pinpipe::http::ServerOptions options;
   options.port = static_cast<uint16_t>(argc > 1 ? std::atoi(argv[1]) : 18080);
   options.threads = argc > 2 ? std::atoi(argv[2]) : 1;
-  pinpipe::http::Server server(options, [](const pinpipe::http::Request&,
-                                            pinpipe::http::Responder respond) {
-    pinpipe::http::Response response;
-    response.body = "{}";
-    respond(std::move(response));
-  });
+  pinpipe::http::Server server(options,
+                               [](const pinpipe::http::Request&, pinpipe::http::Responder respond) {
+                                 pinpipe::http::Response response;
+                                 response.body = "{}";
+                                 respond(std::move(response));
+                               });
   // Block the signals before the I/O threads start so only sigwait() sees them.
   sigset_t signals;
   sigemptyset(&signals);

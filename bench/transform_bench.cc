@@ -23,7 +23,8 @@ std::vector<std::string> PinRecords() {
   const char* follower[] = {"12k", "999", "1.2k", "3M", "451k", "87", "15M", "User Info Error"};
   const char* description[] = {
       "Bring the season home with this festive wreath made from pine, berries and a little "
-      "patience. Step by step instructions for beginners and a list of everything you need…\xC2\xA0",
+      "patience. Step by step instructions for beginners and a list of everything you "
+      "need…\xC2\xA0",
       "No description available Story format",
       "Easy DIY ideas for the whole family, with templates to print at home and tips from our "
       "readers on what worked best for them.",
@@ -35,12 +36,14 @@ std::vector<std::string> PinRecords() {
     records.push_back(
         "{\"index\": " + std::to_string(1000 + i) +
         ", \"unique_id\": \"fbe53c66-3442-4773-b19e-d3ec6f54dd" + std::to_string(10 + i) +
-        "\", \"title\": \"" + (broken ? "No Title Data Available" : "Festive Christmas Wreath Ideas ") +
+        "\", \"title\": \"" +
+        (broken ? "No Title Data Available" : "Festive Christmas Wreath Ideas ") +
         "\", \"description\": \"" + description[i % 3] + "\", \"poster_name\": \"" +
         (broken ? "User Info Error" : "Holiday Ideas Daily") + "\", \"follower_count\": \"" + fc +
         "\", \"tag_list\": \"Christmas Wreath,Diy Wreath,Holiday Decor,Pine,Berries,Door Decor,"
         "Winter,Crafts,Home\", \"is_image_or_video\": \"image\", \"image_src\": \"" +
-        (broken ? "Image src error." : "https://i.pinimg.com/originals/0d/a5/3b/0da53b4f2b8c1d.jpg") +
+        (broken ? "Image src error."
+                : "https://i.pinimg.com/originals/0d/a5/3b/0da53b4f2b8c1d.jpg") +
         "\", \"downloaded\": " + (broken ? "0" : "1") +
         ", \"save_location\": \"Local save in /data/christmas\", \"category\": \"christmas\"}");
   }
@@ -48,13 +51,15 @@ std::vector<std::string> PinRecords() {
 }
 
 std::vector<std::string> GeoRecords() {
-  return {R"({"ind": 7528, "timestamp": "2020-08-28 03:52:47", "latitude": -89.9787, "longitude": -173.293, "country": "Albania"})",
-          R"({"ind": 2863, "timestamp": "2020-04-27T13:34:16", "latitude": -5.34445, "longitude": -177.924, "country": "Armenia"})"};
+  return {
+      R"({"ind": 7528, "timestamp": "2020-08-28 03:52:47", "latitude": -89.9787, "longitude": -173.293, "country": "Albania"})",
+      R"({"ind": 2863, "timestamp": "2020-04-27T13:34:16", "latitude": -5.34445, "longitude": -177.924, "country": "Armenia"})"};
 }
 
 std::vector<std::string> UserRecords() {
-  return {R"({"ind": 7528, "first_name": "Abigail", "last_name": "Ali", "age": 20, "date_joined": "2015-10-24 11:23:51"})",
-          R"({"ind": 2863, "first_name": "Dylan", "last_name": "Holmes", "age": 32, "date_joined": "2016-10-23T14:06:51"})"};
+  return {
+      R"({"ind": 7528, "first_name": "Abigail", "last_name": "Ali", "age": 20, "date_joined": "2015-10-24 11:23:51"})",
+      R"({"ind": 2863, "first_name": "Dylan", "last_name": "Holmes", "age": 32, "date_joined": "2016-10-23T14:06:51"})"};
 }
 
 void Run(benchmark::State& state, RecordKind kind, const std::vector<std::string>& records,
@@ -71,7 +76,8 @@ void Run(benchmark::State& state, RecordKind kind, const std::vector<std::string
   for (auto _ : state) {
     const std::string& record = records[i++ % records.size()];
     bytes += static_cast<int64_t>(record.size());
-    const Outcome outcome = transform->ApplyToTally(kind, record, &scratch, &row, &reason, &errors, &tally);
+    const Outcome outcome =
+        transform->ApplyToTally(kind, record, &scratch, &row, &reason, &errors, &tally);
     if (write_copy && outcome == Outcome::kRow) {
       if (out.size() > (1 << 20)) out.clear();
       Transform::AppendCopyLine(row, &out);

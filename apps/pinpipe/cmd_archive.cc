@@ -2,14 +2,14 @@
 // exactly once, offsets kept in the lake).
 #include <iostream>
 
-#include "kafka_flags.h"
 #include "archive/archiver.h"
 #include "command.h"
+#include "core/metrics.h"
 #include "event_time_flags.h"
+#include "kafka_flags.h"
+#include "lake/object_store.h"
 #include "s3_flags.h"
 #include "worker_process.h"
-#include "core/metrics.h"
-#include "lake/object_store.h"
 
 namespace pinpipe::app {
 namespace {
@@ -75,7 +75,8 @@ int RunArchive(ArchiveFlags f) {
   process.metrics_host = f.metrics_host;
   process.metrics_port = f.metrics_port;
   process.render_metrics = [&registry] { return registry.Render(); };
-  return RunWorkerProcess(process, signals, [&archiver](std::stop_token stop) { return archiver.Run(stop); });
+  return RunWorkerProcess(process, signals,
+                          [&archiver](std::stop_token stop) { return archiver.Run(stop); });
 }
 
 CommandRegistration kArchive(
@@ -85,36 +86,136 @@ CommandRegistration kArchive(
     [](CLI::App& sub) {
       auto f = std::make_shared<ArchiveFlags>();
       archive::ArchiverOptions& o = f->options;
-      sub.add_option("--kafka-brokers", o.brokers, "Kafka bootstrap servers (host:port,...)")->envname("PINPIPE_KAFKA_BROKERS")->capture_default_str();
+      sub.add_option("--kafka-brokers", o.brokers, "Kafka bootstrap servers (host:port,...)")
+          ->envname("PINPIPE_KAFKA_BROKERS")
+          ->capture_default_str();
       AddKafkaClientFlags(sub, &f->kafka);
-      sub.add_option("--topic-pin", o.topics[0], "Topic of pin records")->envname("PINPIPE_TOPIC_PIN")->capture_default_str();
-      sub.add_option("--topic-geo", o.topics[1], "Topic of geo records")->envname("PINPIPE_TOPIC_GEO")->capture_default_str();
-      sub.add_option("--topic-user", o.topics[2], "Topic of user records")->envname("PINPIPE_TOPIC_USER")->capture_default_str();
-      sub.add_option("--lake", f->lake, "Where the archive goes: a directory (file:///abs/dir or a path) or s3://bucket[/prefix]")->envname("PINPIPE_LAKE")->capture_default_str();
-      sub.add_option("--group", o.group, "Kafka consumer group (and the folder of the archiver's manifests in the lake, _archiver/<group>/)")->envname("PINPIPE_ARCHIVE_GROUP")->capture_default_str();
-      sub.add_option("--layout", f->layout, "hourly: <topic>/dt=YYYY-MM-DD/hr=HH/<partition>-<first offset>.jsonl.zst; original: one object per record (pinterest_data_<unique_id>.json, as the original project; slow: one request per record)")->envname("PINPIPE_ARCHIVE_LAYOUT")->check(CLI::IsMember({"hourly", "original"}))->capture_default_str();
-      sub.add_option("--rotate-records", f->rotate_records, "Close a partition's segment (its objects) at this many records")->envname("PINPIPE_ARCHIVE_ROTATE_RECORDS")->check(CLI::Range(int64_t{1}, int64_t{100000000}))->capture_default_str();
-      sub.add_option("--rotate-bytes", f->rotate_bytes, "... or at this many raw record bytes (64MiB, 512KiB, ...)")->envname("PINPIPE_ARCHIVE_ROTATE_BYTES")->transform(CLI::AsSizeValue(false))->default_str("64MiB");
-      sub.add_option("--rotate-idle", f->rotate_idle_ms, "... or when the partition delivered nothing for this long (ms, or 500ms, 30s, 5min, 1h)")->envname("PINPIPE_ARCHIVE_ROTATE_IDLE")->transform(DurationMs())->default_str("30s");
-      sub.add_option("--rotate-max-age", f->rotate_max_age_ms, "... or this long after the segment's first record")->envname("PINPIPE_ARCHIVE_ROTATE_MAX_AGE")->transform(DurationMs())->default_str("5min");
-      sub.add_option("--rotate-max-hours", f->rotate_max_hours, "... or before a record would add an event hour (object) beyond this many")->envname("PINPIPE_ARCHIVE_ROTATE_MAX_HOURS")->check(CLI::Range(int64_t{1}, int64_t{100000}))->capture_default_str();
-      sub.add_option("--codec", f->codec, "Codec of the record objects: zstd (*.jsonl.zst; the default, fastest) or gzip (*.jsonl.gz, for readers without zstd such as Hadoop/Spark without native libhadoop); pinpipe batch and the scheduler read both")->envname("PINPIPE_ARCHIVE_CODEC")->check(CLI::IsMember({"zstd", "gzip"}))->capture_default_str();
-      sub.add_option("--gzip-level", o.gzip_level, "gzip compression level with --codec gzip")->envname("PINPIPE_ARCHIVE_GZIP_LEVEL")->check(CLI::Range(1, 9))->capture_default_str();
-      sub.add_option("--zstd-level", o.zstd_level, "zstd compression level (1: fastest with a good ratio; 3: ~25% smaller, ~40% slower)")->envname("PINPIPE_ARCHIVE_ZSTD_LEVEL")->check(CLI::Range(-7, 19))->capture_default_str();
-      sub.add_option("--compress-threads", o.compress_threads, "Threads compressing zstd frames besides the one consuming Kafka (0: compress inline)")->envname("PINPIPE_ARCHIVE_COMPRESS_THREADS")->check(CLI::Range(0, 64))->capture_default_str();
-      sub.add_option("--frame-bytes", f->frame_bytes, "Uncompressed bytes per zstd frame (objects are concatenated frames)")->envname("PINPIPE_ARCHIVE_FRAME_BYTES")->transform(CLI::AsSizeValue(false))->default_str("1MiB");
+      sub.add_option("--topic-pin", o.topics[0], "Topic of pin records")
+          ->envname("PINPIPE_TOPIC_PIN")
+          ->capture_default_str();
+      sub.add_option("--topic-geo", o.topics[1], "Topic of geo records")
+          ->envname("PINPIPE_TOPIC_GEO")
+          ->capture_default_str();
+      sub.add_option("--topic-user", o.topics[2], "Topic of user records")
+          ->envname("PINPIPE_TOPIC_USER")
+          ->capture_default_str();
+      sub.add_option("--lake", f->lake,
+                     "Where the archive goes: a directory (file:///abs/dir or a path) or "
+                     "s3://bucket[/prefix]")
+          ->envname("PINPIPE_LAKE")
+          ->capture_default_str();
+      sub.add_option("--group", o.group,
+                     "Kafka consumer group (and the folder of the archiver's manifests in the "
+                     "lake, _archiver/<group>/)")
+          ->envname("PINPIPE_ARCHIVE_GROUP")
+          ->capture_default_str();
+      sub.add_option("--layout", f->layout,
+                     "hourly: <topic>/dt=YYYY-MM-DD/hr=HH/<partition>-<first offset>.jsonl.zst; "
+                     "original: one object per record (pinterest_data_<unique_id>.json, as the "
+                     "original project; slow: one request per record)")
+          ->envname("PINPIPE_ARCHIVE_LAYOUT")
+          ->check(CLI::IsMember({"hourly", "original"}))
+          ->capture_default_str();
+      sub.add_option("--rotate-records", f->rotate_records,
+                     "Close a partition's segment (its objects) at this many records")
+          ->envname("PINPIPE_ARCHIVE_ROTATE_RECORDS")
+          ->check(CLI::Range(int64_t{1}, int64_t{100000000}))
+          ->capture_default_str();
+      sub.add_option("--rotate-bytes", f->rotate_bytes,
+                     "... or at this many raw record bytes (64MiB, 512KiB, ...)")
+          ->envname("PINPIPE_ARCHIVE_ROTATE_BYTES")
+          ->transform(CLI::AsSizeValue(false))
+          ->default_str("64MiB");
+      sub.add_option("--rotate-idle", f->rotate_idle_ms,
+                     "... or when the partition delivered nothing for this long (ms, or 500ms, "
+                     "30s, 5min, 1h)")
+          ->envname("PINPIPE_ARCHIVE_ROTATE_IDLE")
+          ->transform(DurationMs())
+          ->default_str("30s");
+      sub.add_option("--rotate-max-age", f->rotate_max_age_ms,
+                     "... or this long after the segment's first record")
+          ->envname("PINPIPE_ARCHIVE_ROTATE_MAX_AGE")
+          ->transform(DurationMs())
+          ->default_str("5min");
+      sub.add_option("--rotate-max-hours", f->rotate_max_hours,
+                     "... or before a record would add an event hour (object) beyond this many")
+          ->envname("PINPIPE_ARCHIVE_ROTATE_MAX_HOURS")
+          ->check(CLI::Range(int64_t{1}, int64_t{100000}))
+          ->capture_default_str();
+      sub.add_option("--codec", f->codec,
+                     "Codec of the record objects: zstd (*.jsonl.zst; the default, fastest) or "
+                     "gzip (*.jsonl.gz, for readers without zstd such as Hadoop/Spark without "
+                     "native libhadoop); pinpipe batch and the scheduler read both")
+          ->envname("PINPIPE_ARCHIVE_CODEC")
+          ->check(CLI::IsMember({"zstd", "gzip"}))
+          ->capture_default_str();
+      sub.add_option("--gzip-level", o.gzip_level, "gzip compression level with --codec gzip")
+          ->envname("PINPIPE_ARCHIVE_GZIP_LEVEL")
+          ->check(CLI::Range(1, 9))
+          ->capture_default_str();
+      sub.add_option(
+             "--zstd-level", o.zstd_level,
+             "zstd compression level (1: fastest with a good ratio; 3: ~25% smaller, ~40% slower)")
+          ->envname("PINPIPE_ARCHIVE_ZSTD_LEVEL")
+          ->check(CLI::Range(-7, 19))
+          ->capture_default_str();
+      sub.add_option(
+             "--compress-threads", o.compress_threads,
+             "Threads compressing zstd frames besides the one consuming Kafka (0: compress inline)")
+          ->envname("PINPIPE_ARCHIVE_COMPRESS_THREADS")
+          ->check(CLI::Range(0, 64))
+          ->capture_default_str();
+      sub.add_option("--frame-bytes", f->frame_bytes,
+                     "Uncompressed bytes per zstd frame (objects are concatenated frames)")
+          ->envname("PINPIPE_ARCHIVE_FRAME_BYTES")
+          ->transform(CLI::AsSizeValue(false))
+          ->default_str("1MiB");
       AddEventTimeFlags(sub, &o.event_time);
-      sub.add_option("--seal", f->seal, "Write <topic>/dt=YYYY-MM-DD/_SUCCESS once a day is complete (hourly layout)")->envname("PINPIPE_ARCHIVE_SEAL")->capture_default_str();
-      sub.add_option("--lateness", f->lateness_ms, "Seal a day when the event-time watermark is this far past its end")->envname("PINPIPE_ARCHIVE_LATENESS")->transform(DurationMs())->default_str("1h");
-      sub.add_option("--watermark-idle", f->watermark_idle_ms, "A partition without records for this long does not hold the watermark back")->envname("PINPIPE_ARCHIVE_WATERMARK_IDLE")->transform(DurationMs())->default_str("60s");
-      sub.add_option("--manifest-keep", o.manifest_keep, "Keep the manifests of this many finished segments per partition (older ones are pruned)")->envname("PINPIPE_ARCHIVE_MANIFEST_KEEP")->check(CLI::Range(size_t{1}, size_t{100000000}))->capture_default_str();
-      sub.add_option("--stop-timeout", f->stop_timeout_ms, "On SIGTERM, wait this long for the lake to take the open segments")->envname("PINPIPE_ARCHIVE_STOP_TIMEOUT")->transform(DurationMs())->default_str("30s");
+      sub.add_option("--seal", f->seal,
+                     "Write <topic>/dt=YYYY-MM-DD/_SUCCESS once a day is complete (hourly layout)")
+          ->envname("PINPIPE_ARCHIVE_SEAL")
+          ->capture_default_str();
+      sub.add_option("--lateness", f->lateness_ms,
+                     "Seal a day when the event-time watermark is this far past its end")
+          ->envname("PINPIPE_ARCHIVE_LATENESS")
+          ->transform(DurationMs())
+          ->default_str("1h");
+      sub.add_option("--watermark-idle", f->watermark_idle_ms,
+                     "A partition without records for this long does not hold the watermark back")
+          ->envname("PINPIPE_ARCHIVE_WATERMARK_IDLE")
+          ->transform(DurationMs())
+          ->default_str("60s");
+      sub.add_option("--manifest-keep", o.manifest_keep,
+                     "Keep the manifests of this many finished segments per partition (older ones "
+                     "are pruned)")
+          ->envname("PINPIPE_ARCHIVE_MANIFEST_KEEP")
+          ->check(CLI::Range(size_t{1}, size_t{100000000}))
+          ->capture_default_str();
+      sub.add_option("--stop-timeout", f->stop_timeout_ms,
+                     "On SIGTERM, wait this long for the lake to take the open segments")
+          ->envname("PINPIPE_ARCHIVE_STOP_TIMEOUT")
+          ->transform(DurationMs())
+          ->default_str("30s");
       AddS3Flags(sub, &f->s3);
-      sub.add_option("--instance-id", f->instance_id, "Static group membership id (group.instance.id)")->envname("PINPIPE_ARCHIVE_INSTANCE_ID");
-      sub.add_option("--session-timeout-ms", f->session_timeout_ms, "After this long without heartbeats a dead archiver's partitions go to the others")->envname("PINPIPE_ARCHIVE_SESSION_TIMEOUT_MS")->check(CLI::Range(1000, 300000))->capture_default_str();
-      sub.add_option("--metrics-port", f->metrics_port, "Serve GET /metrics and /healthz on this port (0 = off)")->envname("PINPIPE_ARCHIVE_METRICS_PORT")->capture_default_str();
-      sub.add_option("--metrics-host", f->metrics_host, "Address of the metrics server")->envname("PINPIPE_ARCHIVE_METRICS_HOST")->capture_default_str();
-      return CommandRunner([f] { return RunWithKafkaClientFlags(f->kafka, "archive", [f] { return RunArchive(*f); }); });
+      sub.add_option("--instance-id", f->instance_id,
+                     "Static group membership id (group.instance.id)")
+          ->envname("PINPIPE_ARCHIVE_INSTANCE_ID");
+      sub.add_option(
+             "--session-timeout-ms", f->session_timeout_ms,
+             "After this long without heartbeats a dead archiver's partitions go to the others")
+          ->envname("PINPIPE_ARCHIVE_SESSION_TIMEOUT_MS")
+          ->check(CLI::Range(1000, 300000))
+          ->capture_default_str();
+      sub.add_option("--metrics-port", f->metrics_port,
+                     "Serve GET /metrics and /healthz on this port (0 = off)")
+          ->envname("PINPIPE_ARCHIVE_METRICS_PORT")
+          ->capture_default_str();
+      sub.add_option("--metrics-host", f->metrics_host, "Address of the metrics server")
+          ->envname("PINPIPE_ARCHIVE_METRICS_HOST")
+          ->capture_default_str();
+      return CommandRunner([f] {
+        return RunWithKafkaClientFlags(f->kafka, "archive", [f] { return RunArchive(*f); });
+      });
     });
 
 }  // namespace

@@ -17,13 +17,13 @@
 #include "batch/analytics_sql.h"
 #include "batch/batch_job.h"
 #include "command.h"
-#include "log/logger.h"
 #include "core/civil_day.h"
 #include "core/mutex.h"
-#include "s3_flags.h"
 #include "lake/object_store.h"
-#include "transform/transform.h"
+#include "log/logger.h"
+#include "s3_flags.h"
 #include "stop_signals.h"
+#include "transform/transform.h"
 
 namespace pinpipe::app {
 namespace {
@@ -54,7 +54,9 @@ double CpuSeconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
-std::string Mib(int64_t bytes) { return fmt::format("{:.1f}", static_cast<double>(bytes) / 1048576.0); }
+std::string Mib(int64_t bytes) {
+  return fmt::format("{:.1f}", static_cast<double>(bytes) / 1048576.0);
+}
 
 std::string FormatClock(double seconds) {
   if (seconds < 0 || seconds > 359999) return "--:--";
@@ -264,21 +266,56 @@ CommandRegistration kBatch(
       sub.add_option("--date", f->date, "The day to load (YYYY-MM-DD, UTC)");
       sub.add_option("--from", f->from, "First day of a range (YYYY-MM-DD)");
       sub.add_option("--to", f->to, "Last day of a range, inclusive (YYYY-MM-DD)");
-      sub.add_option("--lake", f->lake, "Object store URL: file:///dir, a path or s3://bucket/prefix (default: .pinpipe/lake, as pinpipe archive)")->envname("PINPIPE_LAKE");
+      sub.add_option("--lake", f->lake,
+                     "Object store URL: file:///dir, a path or s3://bucket/prefix (default: "
+                     ".pinpipe/lake, as pinpipe archive)")
+          ->envname("PINPIPE_LAKE");
       AddS3Flags(sub, &f->s3);
-      sub.add_option("--pg-dsn", o.pg_dsn, "PostgreSQL conninfo of the database for the batch tables (schema batch; the database is created if missing; by default the speed layer's, so the serving views can merge them)")->envname("PINPIPE_BATCH_PG_DSN")->capture_default_str();
-      sub.add_option("--threads", o.threads, "Cleaning workers (0 = one per CPU)")->envname("PINPIPE_BATCH_THREADS")->check(CLI::Range(0, 256))->capture_default_str();
-      sub.add_flag("--no-pg", f->no_pg, "Write only the lake output, not PostgreSQL")->envname("PINPIPE_BATCH_NO_PG");
-      sub.add_flag("--dry-run", f->dry_run, "Read, clean and count only: write nothing (for measuring)")->envname("PINPIPE_BATCH_DRY_RUN");
-      sub.add_flag("--require-sealed", o.require_sealed, "Fail when a day's _SUCCESS marker is missing (default: warn and load what is there)")->envname("PINPIPE_BATCH_REQUIRE_SEALED");
-      sub.add_flag("--keep-going", o.keep_going, "After a failed day, go on with the next days (exit status 1 still)")->envname("PINPIPE_BATCH_KEEP_GOING");
-      sub.add_flag("--views-only", f->views_only, "Only create the batch tables and the analytics views");
-      sub.add_option("--transform-file", f->transform_file, "Transform rules (TOML); default: the built-in transforms/pinterest.toml")->envname("PINPIPE_TRANSFORM_FILE");
-      sub.add_option("--topic-pin", o.topics[0], "Topic of pin records (archive folder)")->envname("PINPIPE_TOPIC_PIN")->capture_default_str();
-      sub.add_option("--topic-geo", o.topics[1], "Topic of geo records")->envname("PINPIPE_TOPIC_GEO")->capture_default_str();
-      sub.add_option("--topic-user", o.topics[2], "Topic of user records")->envname("PINPIPE_TOPIC_USER")->capture_default_str();
-      sub.add_option("--part-mib", f->part_mib, "Roll the cleaned CSV/JSONL parts at this size")->envname("PINPIPE_BATCH_PART_MIB")->check(CLI::Range(1, 1 << 20))->capture_default_str();
-      sub.add_option("--progress", f->progress, "Progress line on stderr: auto (when it is a terminal), always, never")->envname("PINPIPE_BATCH_PROGRESS")->check(CLI::IsMember({"auto", "always", "never"}))->capture_default_str();
+      sub.add_option("--pg-dsn", o.pg_dsn,
+                     "PostgreSQL conninfo of the database for the batch tables (schema batch; the "
+                     "database is created if missing; by default the speed layer's, so the serving "
+                     "views can merge them)")
+          ->envname("PINPIPE_BATCH_PG_DSN")
+          ->capture_default_str();
+      sub.add_option("--threads", o.threads, "Cleaning workers (0 = one per CPU)")
+          ->envname("PINPIPE_BATCH_THREADS")
+          ->check(CLI::Range(0, 256))
+          ->capture_default_str();
+      sub.add_flag("--no-pg", f->no_pg, "Write only the lake output, not PostgreSQL")
+          ->envname("PINPIPE_BATCH_NO_PG");
+      sub.add_flag("--dry-run", f->dry_run,
+                   "Read, clean and count only: write nothing (for measuring)")
+          ->envname("PINPIPE_BATCH_DRY_RUN");
+      sub.add_flag(
+             "--require-sealed", o.require_sealed,
+             "Fail when a day's _SUCCESS marker is missing (default: warn and load what is there)")
+          ->envname("PINPIPE_BATCH_REQUIRE_SEALED");
+      sub.add_flag("--keep-going", o.keep_going,
+                   "After a failed day, go on with the next days (exit status 1 still)")
+          ->envname("PINPIPE_BATCH_KEEP_GOING");
+      sub.add_flag("--views-only", f->views_only,
+                   "Only create the batch tables and the analytics views");
+      sub.add_option("--transform-file", f->transform_file,
+                     "Transform rules (TOML); default: the built-in transforms/pinterest.toml")
+          ->envname("PINPIPE_TRANSFORM_FILE");
+      sub.add_option("--topic-pin", o.topics[0], "Topic of pin records (archive folder)")
+          ->envname("PINPIPE_TOPIC_PIN")
+          ->capture_default_str();
+      sub.add_option("--topic-geo", o.topics[1], "Topic of geo records")
+          ->envname("PINPIPE_TOPIC_GEO")
+          ->capture_default_str();
+      sub.add_option("--topic-user", o.topics[2], "Topic of user records")
+          ->envname("PINPIPE_TOPIC_USER")
+          ->capture_default_str();
+      sub.add_option("--part-mib", f->part_mib, "Roll the cleaned CSV/JSONL parts at this size")
+          ->envname("PINPIPE_BATCH_PART_MIB")
+          ->check(CLI::Range(1, 1 << 20))
+          ->capture_default_str();
+      sub.add_option("--progress", f->progress,
+                     "Progress line on stderr: auto (when it is a terminal), always, never")
+          ->envname("PINPIPE_BATCH_PROGRESS")
+          ->check(CLI::IsMember({"auto", "always", "never"}))
+          ->capture_default_str();
       return CommandRunner([f] { return RunBatch(*f); });
     });
 

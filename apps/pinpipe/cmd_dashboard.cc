@@ -4,14 +4,14 @@
 #include <iostream>
 #include <memory>
 
-#include "kafka_flags.h"
 #include "auth_flags.h"
 #include "command.h"
 #include "core/record_schema.h"
-#include "log/logger.h"
 #include "dashboard/dashboard_server.h"
 #include "event_time_flags.h"
+#include "kafka_flags.h"
 #include "lake/object_store.h"
+#include "log/logger.h"
 #include "s3_flags.h"
 #include "stop_signals.h"
 
@@ -70,8 +70,9 @@ int RunDashboard(const DashboardFlags& f) {
   for (const std::string& spec : f.metrics_urls) {
     const size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return FailDashboard("--metrics-url " + spec +
-                           ": expected name=URL (name: api, speed, archiver, scheduler or supervisor)");
+      return FailDashboard(
+          "--metrics-url " + spec +
+          ": expected name=URL (name: api, speed, archiver, scheduler or supervisor)");
     }
     c.metrics.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
   }
@@ -107,36 +108,92 @@ CommandRegistration kDashboard(
     "dashboard", "Run the web dashboard: the page and its read-only JSON API over the pipeline",
     [](CLI::App& sub) {
       auto f = std::make_shared<DashboardFlags>();
-      sub.add_option("--host", f->host, "Address to listen on")->envname("PINPIPE_DASHBOARD_HOST")->capture_default_str();
-      sub.add_option("--port", f->port, "Port to listen on (0 = any free port)")->envname("PINPIPE_DASHBOARD_PORT")->capture_default_str();
-      sub.add_option("--threads", f->threads, "HTTP I/O threads")->envname("PINPIPE_DASHBOARD_THREADS")->check(CLI::Range(1, 16))->capture_default_str();
-      sub.add_option("--refresh-interval", f->refresh_interval_ms, "How often the sources are read and the cached answers recomputed")
-          ->envname("PINPIPE_DASHBOARD_REFRESH_INTERVAL")->transform(DurationMs())->default_str("2s");
-      sub.add_option("--scrape-timeout", f->scrape_timeout_ms, "Timeout of each /metrics scrape and Kafka request")
-          ->envname("PINPIPE_DASHBOARD_SCRAPE_TIMEOUT")->transform(DurationMs())->default_str("1s");
-      sub.add_option("--views-interval", f->views_interval_ms, "How often the whole-table views (serving.layer_days, serving.reconciliation) are read")
-          ->envname("PINPIPE_DASHBOARD_VIEWS_INTERVAL")->transform(DurationMs())->default_str("60s");
-      sub.add_option("--yield-lag", f->yield_lag, "While the speed layer lags by more records than this, the dashboard yields PostgreSQL to it: no whole-table view, no analytics poll, for at most 5 min in a row (0 = never yield)")
-          ->envname("PINPIPE_DASHBOARD_YIELD_LAG")->check(CLI::NonNegativeNumber)->capture_default_str();
-      sub.add_option("--metrics-url", f->metrics_urls, "name=URL of a process's /metrics (name: api, speed, archiver, scheduler, supervisor); repeatable")
-          ->envname("PINPIPE_DASHBOARD_METRICS_URLS")->delimiter(',');
-      sub.add_option("--kafka-brokers", f->brokers, "Kafka bootstrap servers (empty: no Kafka panel)")->envname("PINPIPE_KAFKA_BROKERS")->capture_default_str();
+      sub.add_option("--host", f->host, "Address to listen on")
+          ->envname("PINPIPE_DASHBOARD_HOST")
+          ->capture_default_str();
+      sub.add_option("--port", f->port, "Port to listen on (0 = any free port)")
+          ->envname("PINPIPE_DASHBOARD_PORT")
+          ->capture_default_str();
+      sub.add_option("--threads", f->threads, "HTTP I/O threads")
+          ->envname("PINPIPE_DASHBOARD_THREADS")
+          ->check(CLI::Range(1, 16))
+          ->capture_default_str();
+      sub.add_option("--refresh-interval", f->refresh_interval_ms,
+                     "How often the sources are read and the cached answers recomputed")
+          ->envname("PINPIPE_DASHBOARD_REFRESH_INTERVAL")
+          ->transform(DurationMs())
+          ->default_str("2s");
+      sub.add_option("--scrape-timeout", f->scrape_timeout_ms,
+                     "Timeout of each /metrics scrape and Kafka request")
+          ->envname("PINPIPE_DASHBOARD_SCRAPE_TIMEOUT")
+          ->transform(DurationMs())
+          ->default_str("1s");
+      sub.add_option("--views-interval", f->views_interval_ms,
+                     "How often the whole-table views (serving.layer_days, serving.reconciliation) "
+                     "are read")
+          ->envname("PINPIPE_DASHBOARD_VIEWS_INTERVAL")
+          ->transform(DurationMs())
+          ->default_str("60s");
+      sub.add_option("--yield-lag", f->yield_lag,
+                     "While the speed layer lags by more records than this, the dashboard yields "
+                     "PostgreSQL to it: no whole-table view, no analytics poll, for at most 5 min "
+                     "in a row (0 = never yield)")
+          ->envname("PINPIPE_DASHBOARD_YIELD_LAG")
+          ->check(CLI::NonNegativeNumber)
+          ->capture_default_str();
+      sub.add_option("--metrics-url", f->metrics_urls,
+                     "name=URL of a process's /metrics (name: api, speed, archiver, scheduler, "
+                     "supervisor); repeatable")
+          ->envname("PINPIPE_DASHBOARD_METRICS_URLS")
+          ->delimiter(',');
+      sub.add_option("--kafka-brokers", f->brokers,
+                     "Kafka bootstrap servers (empty: no Kafka panel)")
+          ->envname("PINPIPE_KAFKA_BROKERS")
+          ->capture_default_str();
       AddKafkaClientFlags(sub, &f->kafka);
-      sub.add_option("--pg-dsn", f->pg_dsn, "PostgreSQL conninfo of the pipeline's database (empty: no PostgreSQL panels)")->envname("PINPIPE_DASHBOARD_PG_DSN")->capture_default_str();
-      sub.add_option("--pg-role", f->pg_role, "Role to SET after connecting (the SELECT-only reader `pinpipe serving ensure` creates; empty: the login role)")
-          ->envname("PINPIPE_DASHBOARD_PG_ROLE")->capture_default_str();
-      sub.add_flag("--no-analytics", f->no_analytics, "Do not run the in-memory analytics engine (/api/analytics and /api/filters answer 503)")
+      sub.add_option("--pg-dsn", f->pg_dsn,
+                     "PostgreSQL conninfo of the pipeline's database (empty: no PostgreSQL panels)")
+          ->envname("PINPIPE_DASHBOARD_PG_DSN")
+          ->capture_default_str();
+      sub.add_option("--pg-role", f->pg_role,
+                     "Role to SET after connecting (the SELECT-only reader `pinpipe serving "
+                     "ensure` creates; empty: the login role)")
+          ->envname("PINPIPE_DASHBOARD_PG_ROLE")
+          ->capture_default_str();
+      sub.add_flag("--no-analytics", f->no_analytics,
+                   "Do not run the in-memory analytics engine (/api/analytics and /api/filters "
+                   "answer 503)")
           ->envname("PINPIPE_DASHBOARD_NO_ANALYTICS");
-      sub.add_option("--lake", f->lake, "The archiver's lake, for the last sealed day (a directory or s3://bucket[/prefix]; empty: unknown)")->envname("PINPIPE_LAKE");
-      sub.add_option("--transform-file", f->transform_file, "Transform rules (TOML); default: the built-in transforms/pinterest.toml")->envname("PINPIPE_TRANSFORM_FILE");
-      sub.add_option("--topic-pin", f->topic_pin, "Topic of pin records")->envname("PINPIPE_TOPIC_PIN")->capture_default_str();
-      sub.add_option("--topic-geo", f->topic_geo, "Topic of geo records")->envname("PINPIPE_TOPIC_GEO")->capture_default_str();
-      sub.add_option("--topic-user", f->topic_user, "Topic of user records")->envname("PINPIPE_TOPIC_USER")->capture_default_str();
-      sub.add_option("--stream-group", f->stream_group, "The speed layer's consumer group (pinpipe stream --group)")->envname("PINPIPE_STREAM_GROUP")->capture_default_str();
-      sub.add_option("--archive-group", f->archive_group, "The archiver's consumer group (pinpipe archive --group)")->envname("PINPIPE_ARCHIVE_GROUP")->capture_default_str();
-      AddAuthTokenFlags(sub, &f->auth, "PINPIPE_DASHBOARD_TOKEN", "PINPIPE_DASHBOARD_TOKEN_FILE", "/api/*");
+      sub.add_option("--lake", f->lake,
+                     "The archiver's lake, for the last sealed day (a directory or "
+                     "s3://bucket[/prefix]; empty: unknown)")
+          ->envname("PINPIPE_LAKE");
+      sub.add_option("--transform-file", f->transform_file,
+                     "Transform rules (TOML); default: the built-in transforms/pinterest.toml")
+          ->envname("PINPIPE_TRANSFORM_FILE");
+      sub.add_option("--topic-pin", f->topic_pin, "Topic of pin records")
+          ->envname("PINPIPE_TOPIC_PIN")
+          ->capture_default_str();
+      sub.add_option("--topic-geo", f->topic_geo, "Topic of geo records")
+          ->envname("PINPIPE_TOPIC_GEO")
+          ->capture_default_str();
+      sub.add_option("--topic-user", f->topic_user, "Topic of user records")
+          ->envname("PINPIPE_TOPIC_USER")
+          ->capture_default_str();
+      sub.add_option("--stream-group", f->stream_group,
+                     "The speed layer's consumer group (pinpipe stream --group)")
+          ->envname("PINPIPE_STREAM_GROUP")
+          ->capture_default_str();
+      sub.add_option("--archive-group", f->archive_group,
+                     "The archiver's consumer group (pinpipe archive --group)")
+          ->envname("PINPIPE_ARCHIVE_GROUP")
+          ->capture_default_str();
+      AddAuthTokenFlags(sub, &f->auth, "PINPIPE_DASHBOARD_TOKEN", "PINPIPE_DASHBOARD_TOKEN_FILE",
+                        "/api/*");
       AddS3Flags(sub, &f->s3);
-      return CommandRunner([f] { return RunWithKafkaClientFlags(f->kafka, "dashboard", [f] { return RunDashboard(*f); }); });
+      return CommandRunner([f] {
+        return RunWithKafkaClientFlags(f->kafka, "dashboard", [f] { return RunDashboard(*f); });
+      });
     });
 
 }  // namespace

@@ -7,18 +7,18 @@
 
 #include <fmt/format.h>
 
-#include "kafka_flags.h"
-#include "core/duration.h"
 #include "core/civil_day.h"
+#include "core/duration.h"
 #include "core/record_schema.h"
+#include "kafka_flags.h"
 
 #include "command.h"
-#include "log/line_stream.h"
-#include "log/logger.h"
 #include "emulate/distinct_ids.h"
 #include "emulate/emulator.h"
 #include "emulate/history.h"
 #include "kafka/admin.h"
+#include "log/line_stream.h"
+#include "log/logger.h"
 #include "pg/connection.h"
 #include "stop_signals.h"
 
@@ -43,8 +43,8 @@ struct EmulateFlags {
   // Retries (both modes): see emulate/retry_policy.h.
   bool no_retry = false;
   int retry_max = emulate::RetryOptions{}.max_retries;
-  double retry_max_wait = 120;   // seconds
-  double retry_max_delay = 30;   // seconds
+  double retry_max_wait = 120;  // seconds
+  double retry_max_delay = 30;  // seconds
   // --history: straight into Kafka.
   std::string history;
   double history_posts_per_hour = 400;
@@ -73,8 +73,8 @@ Status CheckTopicsKeepHistory(const EmulateFlags& flags, const emulate::HistoryP
   const int64_t age_ms = period.end_ms - period.start_ms;
   const int64_t needed_ms = age_ms + 24 * 3600 * 1000LL;
   for (const std::string& topic : {flags.topic_pin, flags.topic_geo, flags.topic_user}) {
-    ASSIGN_OR_RETURN(auto configs, kafka::DescribeTopicConfigs(flags.brokers, topic,
-                                                               std::chrono::seconds(15)));
+    ASSIGN_OR_RETURN(auto configs,
+                     kafka::DescribeTopicConfigs(flags.brokers, topic, std::chrono::seconds(15)));
     auto type = configs.find("message.timestamp.type");
     if (type != configs.end() && type->second.value != "CreateTime") {
       return FailedPrecondition(fmt::format(
@@ -91,8 +91,8 @@ Status CheckTopicsKeepHistory(const EmulateFlags& flags, const emulate::HistoryP
           "--history",
           topic, *retention, flags.history, needed_ms));
     }
-    for (const char* name : {"message.timestamp.before.max.ms",
-                             "message.timestamp.difference.max.ms"}) {
+    for (const char* name :
+         {"message.timestamp.before.max.ms", "message.timestamp.difference.max.ms"}) {
       std::optional<int64_t> limit = ConfigInt(configs, name);
       if (limit && *limit < age_ms) {
         return FailedPrecondition(fmt::format(
@@ -267,7 +267,8 @@ CommandRegistration kEmulate(
           ->envname("PINPIPE_EMULATE_DURATION")
           ->check(CLI::NonNegativeNumber);
       sub.add_option("--bulk-size,--batch-size", flags->bulk_size,
-                     "load mode: bulk requests (NDJSON) of this many records to /batch/<kind>; --batch-size: the old spelling")
+                     "load mode: bulk requests (NDJSON) of this many records to /batch/<kind>; "
+                     "--batch-size: the old spelling")
           ->envname("PINPIPE_EMULATE_BATCH_SIZE")
           ->check(CLI::Range(0, 100000));
       sub.add_option("--distinct-from", flags->distinct_from,
@@ -330,7 +331,9 @@ CommandRegistration kEmulate(
           ->envname("PINPIPE_EMULATE_RETRY_MAX_DELAY")
           ->check(CLI::Range(0.0, 86400.0))
           ->capture_default_str();
-      return CommandRunner([flags] { return RunWithKafkaClientFlags(flags->kafka, "emulate", [flags] { return Run(*flags); }); });
+      return CommandRunner([flags] {
+        return RunWithKafkaClientFlags(flags->kafka, "emulate", [flags] { return Run(*flags); });
+      });
     });
 
 }  // namespace

@@ -8,8 +8,8 @@
 #include <fmt/format.h>
 
 #include "command.h"
-#include "log/logger.h"
 #include "core/status.h"
+#include "log/logger.h"
 #include "transform/spark_export.h"
 #include "transform/transform.h"
 
@@ -53,15 +53,22 @@ Status ExportSpark(const ExportSparkFlags& f) {
 }
 
 CommandRegistration kExportSpark(
-    "export-spark",
-    "Write the batch job as a PySpark program generated from the transform rules",
+    "export-spark", "Write the batch job as a PySpark program generated from the transform rules",
     [](CLI::App& sub) {
       auto f = std::make_shared<ExportSparkFlags>();
-      sub.add_option("--transform-file", f->transform_file, "Transform rules (TOML); default: the built-in transforms/pinterest.toml")->envname("PINPIPE_TRANSFORM_FILE");
+      sub.add_option("--transform-file", f->transform_file,
+                     "Transform rules (TOML); default: the built-in transforms/pinterest.toml")
+          ->envname("PINPIPE_TRANSFORM_FILE");
       sub.add_option("--out", f->out, "Where to write the job (default: standard output)");
-      sub.add_option("--topic-pin", f->options.topics[0], "Default topic of pin records in the job")->envname("PINPIPE_TOPIC_PIN")->capture_default_str();
-      sub.add_option("--topic-geo", f->options.topics[1], "Default topic of geo records")->envname("PINPIPE_TOPIC_GEO")->capture_default_str();
-      sub.add_option("--topic-user", f->options.topics[2], "Default topic of user records")->envname("PINPIPE_TOPIC_USER")->capture_default_str();
+      sub.add_option("--topic-pin", f->options.topics[0], "Default topic of pin records in the job")
+          ->envname("PINPIPE_TOPIC_PIN")
+          ->capture_default_str();
+      sub.add_option("--topic-geo", f->options.topics[1], "Default topic of geo records")
+          ->envname("PINPIPE_TOPIC_GEO")
+          ->capture_default_str();
+      sub.add_option("--topic-user", f->options.topics[2], "Default topic of user records")
+          ->envname("PINPIPE_TOPIC_USER")
+          ->capture_default_str();
       return CommandRunner([f] {
         const Status s = ExportSpark(*f);
         if (!s.ok()) {

@@ -30,14 +30,12 @@
 #include <fmt/ranges.h>
 
 #include "command.h"
-#include "log/logger.h"
 #include "core/duration.h"
 #include "core/metrics.h"
 #include "core/record_schema.h"
 #include "http/server.h"
-#include "stop_signals.h"
-#include "worker_process.h"
 #include "lake/object_store.h"
+#include "log/logger.h"
 #include "scheduler/airflow_export.h"
 #include "scheduler/dag_spec.h"
 #include "scheduler/executor.h"
@@ -45,6 +43,8 @@
 #include "scheduler/planner.h"
 #include "scheduler/process_task_runner.h"
 #include "scheduler/seal_waiter.h"
+#include "stop_signals.h"
+#include "worker_process.h"
 
 namespace pinpipe::app {
 namespace {
@@ -160,7 +160,8 @@ int RunDaemon(const SchedulerFlags& f) {
   std::vector<std::string> errors;
   std::vector<DagSpec> dags = LoadDagFolder(f.dags_dir, &errors);
   for (const std::string& e : errors) kSchedulerLog.Warn("skipping {}", e);
-  if (dags.empty()) return FailScheduler(fmt::format("no DAG files (*.toml) to run in {}", f.dags_dir));
+  if (dags.empty())
+    return FailScheduler(fmt::format("no DAG files (*.toml) to run in {}", f.dags_dir));
   if (Status s = ApplyNotBefore(f, &dags); !s.ok()) return FailScheduler(s.ToString());
   StatusOr<std::unique_ptr<PgRunStore>> store = OpenStore(f);
   if (!store.ok()) return FailScheduler(store.status().ToString());
@@ -232,8 +233,8 @@ int RunTrigger(const SchedulerFlags& f) {
     StatusOr<Instant> at = ParseInstant(f.date, spec->timezone);
     if (!at.ok()) return FailScheduler("--date: " + at.status().message());
     interval = planner.IntervalAtOrAfter(*at);
-  } else if (std::optional<Instant> start = spec->schedule.Prev(now + std::chrono::seconds(1),
-                                                                 spec->timezone)) {
+  } else if (std::optional<Instant> start =
+                 spec->schedule.Prev(now + std::chrono::seconds(1), spec->timezone)) {
     interval = planner.IntervalAtOrAfter(*start);  // the interval in progress now
   }
   if (!interval) return FailScheduler("the schedule has no interval there");
@@ -244,18 +245,20 @@ int RunTrigger(const SchedulerFlags& f) {
   if (!runs.ok()) return FailScheduler(runs.status().ToString());
   for (const DagRun& r : *runs) {
     if (r.interval.start == interval->start) {
-      return FailScheduler(fmt::format("{} already has run {} ({}) for {}; use `pinpipe scheduler backfill "
-                              "{} --from {} --to {} --mode redo-all` to run it again",
-                              spec->id, r.id.str(), RunStateName(r.state), interval->ToString(),
-                              spec->id, FormatDate(interval->start, spec->timezone),
-                              FormatDate(interval->start, spec->timezone)));
+      return FailScheduler(
+          fmt::format("{} already has run {} ({}) for {}; use `pinpipe scheduler backfill "
+                      "{} --from {} --to {} --mode redo-all` to run it again",
+                      spec->id, r.id.str(), RunStateName(r.state), interval->ToString(), spec->id,
+                      FormatDate(interval->start, spec->timezone),
+                      FormatDate(interval->start, spec->timezone)));
     }
   }
   Status s = (*store)->SaveRun(&run);
   if (!s.ok()) return FailScheduler(s.ToString());
-  std::cout << fmt::format("queued {} for {}; the scheduler daemon starts it (pinpipe scheduler "
-                           "runs {})\n",
-                           run.id.str(), interval->ToString(), spec->id);
+  std::cout << fmt::format(
+      "queued {} for {}; the scheduler daemon starts it (pinpipe scheduler "
+      "runs {})\n",
+      run.id.str(), interval->ToString(), spec->id);
   return 0;
 }
 
@@ -269,23 +272,23 @@ std::vector<std::vector<std::string>> RunRows(const std::vector<DagRun>& runs, c
     std::string failed;
     for (const TaskInstance& ti : r.tasks) {
       if (ti.state == TaskState::kSuccess) ++ok;
-      if (ti.state == TaskState::kFailed) failed += (failed.empty() ? " failed: " : ",") + ti.task_id;
+      if (ti.state == TaskState::kFailed)
+        failed += (failed.empty() ? " failed: " : ",") + ti.task_id;
     }
     std::string duration = "-";
     if (r.started_at) {
       const auto secs = (r.ended_at.value_or(Now()) - *r.started_at).count();
       duration = core::FormatDuration(std::chrono::seconds(secs));
     }
-    rows.push_back({r.id.str(), std::string(RunKindName(r.kind)),
-                    FormatDate(r.interval.start, d.timezone), std::string(RunStateName(r.state)),
-                    When(r.started_at), When(r.ended_at), duration,
-                    fmt::format("{}/{} ok{}", ok, r.tasks.size(), failed),
-                    r.sla_missed ? "missed" : ""});
+    rows.push_back(
+        {r.id.str(), std::string(RunKindName(r.kind)), FormatDate(r.interval.start, d.timezone),
+         std::string(RunStateName(r.state)), When(r.started_at), When(r.ended_at), duration,
+         fmt::format("{}/{} ok{}", ok, r.tasks.size(), failed), r.sla_missed ? "missed" : ""});
   }
   return rows;
 }
 
-const std::vector<std::string> kRunHeader = {"RUN ID", "KIND",  "DS",    "STATE", "STARTED",
+const std::vector<std::string> kRunHeader = {"RUN ID", "KIND", "DS",    "STATE", "STARTED",
                                              "ENDED",  "TOOK", "TASKS", "SLA"};
 
 int RunBackfill(const SchedulerFlags& f) {
@@ -298,8 +301,8 @@ int RunBackfill(const SchedulerFlags& f) {
   // --to is a day included in the range: intervals starting before the next day's midnight.
   StatusOr<Instant> to_day = ParseInstant(f.to, TimeZone::Utc());
   if (!to_day.ok()) return FailScheduler("--to: " + to_day.status().message());
-  StatusOr<Instant> to = ParseInstant(
-      FormatDate(*to_day + std::chrono::hours(36), TimeZone::Utc()), spec->timezone);
+  StatusOr<Instant> to =
+      ParseInstant(FormatDate(*to_day + std::chrono::hours(36), TimeZone::Utc()), spec->timezone);
   if (!to.ok()) return FailScheduler("--to: " + to.status().message());
 
   StopSignals signals("scheduler", "stopping (no new tries; waiting for running ones)");
@@ -377,8 +380,9 @@ int RunRuns(const SchedulerFlags& f) {
       rows.push_back({ti.task_id, std::string(TaskStateName(ti.state)),
                       fmt::format("{}/{}", ti.try_number, ti.max_tries), When(ti.started_at),
                       When(ti.ended_at), ti.exit_code ? std::to_string(*ti.exit_code) : "-",
-                      ti.state == TaskState::kUpForRetry ? "retry at " + When(ti.retry_at) + "; " + ti.message
-                                                         : ti.message});
+                      ti.state == TaskState::kUpForRetry
+                          ? "retry at " + When(ti.retry_at) + "; " + ti.message
+                          : ti.message});
     }
     PrintTable({"TASK", "STATE", "TRY", "STARTED", "ENDED", "EXIT", "MESSAGE"}, rows);
     return 0;
@@ -398,8 +402,8 @@ int RunLog(const SchedulerFlags& f) {
       if (const TaskInstance* ti = r.FindTask(f.task)) try_number = ti->try_number;
     }
     if (try_number == 0) {
-      return FailScheduler(fmt::format("{} {} {}: no such task or it never started", f.dag, f.run_id,
-                              f.task));
+      return FailScheduler(
+          fmt::format("{} {} {}: no such task or it never started", f.dag, f.run_id, f.task));
     }
   }
   StatusOr<std::string> text = (*store)->ReadTaskLog(f.dag, RunId(f.run_id), f.task, try_number);
@@ -480,7 +484,8 @@ void AddStoreFlags(CLI::App* c, SchedulerFlags* f) {
       ->envname("PINPIPE_SCHEDULER_DAGS_DIR")
       ->capture_default_str();
   c->add_option("--pg-dsn", f->pg_dsn,
-                "PostgreSQL conninfo of the run history (schema scheduler; the database is created if missing)")
+                "PostgreSQL conninfo of the run history (schema scheduler; the database is created "
+                "if missing)")
       ->envname("PINPIPE_SCHEDULER_PG_DSN")
       ->capture_default_str();
 }
@@ -540,8 +545,9 @@ CommandRegistration kScheduler(
       AddStoreFlags(c, f.get());
       AddRunnerFlags(c, f.get());
       AddNotBeforeFlag(c, f.get());
-      c->add_option("--metrics-port", f->metrics_port,
-                    "Serve GET /metrics (runs, tries, SLA misses) and /healthz on this port (0 = off)")
+      c->add_option(
+           "--metrics-port", f->metrics_port,
+           "Serve GET /metrics (runs, tries, SLA misses) and /healthz on this port (0 = off)")
           ->envname("PINPIPE_SCHEDULER_METRICS_PORT")
           ->capture_default_str();
       c->add_option("--metrics-host", f->metrics_host, "Address of the metrics server")
@@ -579,12 +585,12 @@ CommandRegistration kScheduler(
       c->add_option("run_id", f->run_id, "Run id")->required();
       c->add_option("task", f->task, "Task id")->required();
       c->add_option("--try", f->try_number, "Try number (default: the last)");
-      c = add("pause", "Pause a DAG: no new runs or tries", [](const SchedulerFlags& x) {
-        return RunPause(x, true);
-      });
+      c = add("pause", "Pause a DAG: no new runs or tries",
+              [](const SchedulerFlags& x) { return RunPause(x, true); });
       AddStoreFlags(c, f.get());
       c->add_option("dag", f->dag, "DAG id")->required();
-      c = add("unpause", "Unpause a DAG", [](const SchedulerFlags& x) { return RunPause(x, false); });
+      c = add("unpause", "Unpause a DAG",
+              [](const SchedulerFlags& x) { return RunPause(x, false); });
       AddStoreFlags(c, f.get());
       c->add_option("dag", f->dag, "DAG id")->required();
       c = add("export-airflow", "Write an Apache Airflow DAG file running the same tasks",
@@ -604,7 +610,8 @@ CommandRegistration kScheduler(
       c->add_option("--from", f->from, "First day");
       c->add_option("--to", f->to, "Last day, inclusive");
       c->add_option("--topic", f->topics, "Topic (repeatable; default: the three pipeline topics)");
-      c->add_option("--poke-interval", f->poke_interval, "How often to look")->capture_default_str();
+      c->add_option("--poke-interval", f->poke_interval, "How often to look")
+          ->capture_default_str();
       c->add_option("--timeout", f->timeout, "Give up after this long (default: never)");
       return [runner] { return *runner ? (*runner)() : 2; };
     });

@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "command.h"
-#include "log/logger.h"
 #include "emulate/seeder.h"
+#include "log/logger.h"
 
 namespace pinpipe::app {
 namespace {

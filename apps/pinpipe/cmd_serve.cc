@@ -4,22 +4,22 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <iostream>
 #include <mutex>
+#include <sstream>
 #include <stop_token>
 #include <thread>
-#include <iostream>
-#include <sstream>
 
-#include "core/mutex.h"
-#include "kafka_flags.h"
 #include "auth_flags.h"
 #include "command.h"
-#include "log/logger.h"
 #include "core/metrics.h"
+#include "core/mutex.h"
 #include "core/record_schema.h"
 #include "http/server.h"
 #include "ingest/ingest_service.h"
 #include "kafka/producer.h"
+#include "kafka_flags.h"
+#include "log/logger.h"
 #include "stop_signals.h"
 
 namespace pinpipe::app {
@@ -28,12 +28,12 @@ namespace {
 const log::Logger kServeLog("serve");
 
 // glibc raises its mmap threshold each time a large mmap'ed block is freed (up to 32 MiB), after
-// which such blocks come from the heap and, freed, stay in the process. Request bodies, bulk request
-// result lists and item vectors are large and short-lived, so after a burst of them the idle API
-// kept most of them. Setting the thresholds explicitly turns that adjustment off: blocks from
-// 256 KiB up are mmap'ed and go back to the kernel when freed, and free heap tops are trimmed
-// above 1 MiB. Measured with 2 bursts of 8 x 60 MB bulk requests (2 accepted each): idle RSS 15 -> 94
-// MB with neither this nor TrimAfterBursts, 112 MB with this alone, 31 MB with the trim alone,
+// which such blocks come from the heap and, freed, stay in the process. Request bodies, bulk
+// request result lists and item vectors are large and short-lived, so after a burst of them the
+// idle API kept most of them. Setting the thresholds explicitly turns that adjustment off: blocks
+// from 256 KiB up are mmap'ed and go back to the kernel when freed, and free heap tops are trimmed
+// above 1 MiB. Measured with 2 bursts of 8 x 60 MB bulk requests (2 accepted each): idle RSS 15 ->
+// 94 MB with neither this nor TrimAfterBursts, 112 MB with this alone, 31 MB with the trim alone,
 // 20.5 MB with both.
 void PinMallocThresholds() {
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
@@ -45,8 +45,8 @@ void PinMallocThresholds() {
 // delivery thread: hundreds of thousands of small blocks spread over the I/O threads' malloc
 // arenas, which glibc trims only from the top of each heap, so a burst left ~80 MB resident
 // in the idle process. malloc_trim(0) returns every free page of every arena (measured: 104 MB
-// -> 21 MB after 2 x 60 MB bulk requests; see PinMallocThresholds for the combination). It walks all
-// arenas, so it runs only after a burst (kTrimAfterBytes of bodies reserved since the last
+// -> 21 MB after 2 x 60 MB bulk requests; see PinMallocThresholds for the combination). It walks
+// all arenas, so it runs only after a burst (kTrimAfterBytes of bodies reserved since the last
 // trim), on this thread, never on an I/O thread. A burst ends when the process has been quiet
 // (no body buffered, nothing waiting for Kafka) for kQuietPolls polls in a row: the delivery
 // thread frees the last records just after the queue empties, so one quiet poll is too early
@@ -119,8 +119,7 @@ int RunServe(const ServeFlags& f) {
   }
   PinMallocThresholds();
   // Before any thread starts, so every thread inherits the blocked mask.
-  StopSignals signals("serve",
-                      "draining: new records get 503, waiting for Kafka acknowledgements");
+  StopSignals signals("serve", "draining: new records get 503, waiting for Kafka acknowledgements");
 
   StatusOr<std::string> resolved = ResolveAuthToken(f.auth);
   if (!resolved.ok()) {
@@ -174,10 +173,9 @@ int RunServe(const ServeFlags& f) {
   registry.AddGauge("pinpipe_http_buffered_body_bytes",
                     "Request body bytes reserved against --max-buffered-body-bytes",
                     [&server] { return static_cast<double>(server.buffered_body_bytes()); });
-  registry.AddCounterFunction(
-      "pinpipe_http_body_budget_refusals_total",
-      "Requests answered 503 because --max-buffered-body-bytes was reached",
-      [&server] { return static_cast<double>(server.budget_refusals()); });
+  registry.AddCounterFunction("pinpipe_http_body_budget_refusals_total",
+                              "Requests answered 503 because --max-buffered-body-bytes was reached",
+                              [&server] { return static_cast<double>(server.budget_refusals()); });
   if (Status s = server.Start(); !s.ok()) {
     kServeLog.Error("{}", s.ToString());
     return 1;
@@ -210,36 +208,88 @@ CommandRegistration kServe(
     "serve", "Run the ingestion API: validate records and produce them to Kafka",
     [](CLI::App& sub) {
       auto f = std::make_shared<ServeFlags>();
-      sub.add_option("--host", f->host, "Address to listen on")->envname("PINPIPE_API_HOST")->capture_default_str();
-      sub.add_option("--port", f->port, "Port to listen on (0 = any free port)")->envname("PINPIPE_API_PORT")->capture_default_str();
-      sub.add_option("--threads", f->threads, "HTTP I/O threads")->envname("PINPIPE_API_THREADS")->check(CLI::Range(1, 64))->capture_default_str();
-      sub.add_option("--kafka-brokers", f->brokers, "Kafka bootstrap servers (host:port,...)")->envname("PINPIPE_KAFKA_BROKERS")->capture_default_str();
+      sub.add_option("--host", f->host, "Address to listen on")
+          ->envname("PINPIPE_API_HOST")
+          ->capture_default_str();
+      sub.add_option("--port", f->port, "Port to listen on (0 = any free port)")
+          ->envname("PINPIPE_API_PORT")
+          ->capture_default_str();
+      sub.add_option("--threads", f->threads, "HTTP I/O threads")
+          ->envname("PINPIPE_API_THREADS")
+          ->check(CLI::Range(1, 64))
+          ->capture_default_str();
+      sub.add_option("--kafka-brokers", f->brokers, "Kafka bootstrap servers (host:port,...)")
+          ->envname("PINPIPE_KAFKA_BROKERS")
+          ->capture_default_str();
       AddKafkaClientFlags(sub, &f->kafka);
-      sub.add_option("--topic-pin", f->topic_pin, "Topic for pin records")->envname("PINPIPE_TOPIC_PIN")->capture_default_str();
-      sub.add_option("--topic-geo", f->topic_geo, "Topic for geo records")->envname("PINPIPE_TOPIC_GEO")->capture_default_str();
-      sub.add_option("--topic-user", f->topic_user, "Topic for user records")->envname("PINPIPE_TOPIC_USER")->capture_default_str();
+      sub.add_option("--topic-pin", f->topic_pin, "Topic for pin records")
+          ->envname("PINPIPE_TOPIC_PIN")
+          ->capture_default_str();
+      sub.add_option("--topic-geo", f->topic_geo, "Topic for geo records")
+          ->envname("PINPIPE_TOPIC_GEO")
+          ->capture_default_str();
+      sub.add_option("--topic-user", f->topic_user, "Topic for user records")
+          ->envname("PINPIPE_TOPIC_USER")
+          ->capture_default_str();
       sub.add_option("--delivery-timeout-ms", f->delivery_timeout_ms,
-                     "Bound on waiting for Kafka's acknowledgement (message.timeout.ms); a request still waiting after it gets 503")
-          ->envname("PINPIPE_DELIVERY_TIMEOUT_MS")->check(CLI::Range(100, 600000))->capture_default_str();
-      sub.add_option("--linger-ms", f->linger_ms, "How long the producer waits to fill a Kafka request, in ms (linger.ms; fractions allowed)")->envname("PINPIPE_LINGER_MS")->check(CLI::Range(0.0, 1000.0))->capture_default_str();
-      sub.add_option("--compression", f->compression, "Producer compression: none, lz4, zstd, snappy, gzip")
-          ->envname("PINPIPE_COMPRESSION")->check(CLI::IsMember({"none", "lz4", "zstd", "snappy", "gzip"}))->capture_default_str();
+                     "Bound on waiting for Kafka's acknowledgement (message.timeout.ms); a request "
+                     "still waiting after it gets 503")
+          ->envname("PINPIPE_DELIVERY_TIMEOUT_MS")
+          ->check(CLI::Range(100, 600000))
+          ->capture_default_str();
+      sub.add_option("--linger-ms", f->linger_ms,
+                     "How long the producer waits to fill a Kafka request, in ms (linger.ms; "
+                     "fractions allowed)")
+          ->envname("PINPIPE_LINGER_MS")
+          ->check(CLI::Range(0.0, 1000.0))
+          ->capture_default_str();
+      sub.add_option("--compression", f->compression,
+                     "Producer compression: none, lz4, zstd, snappy, gzip")
+          ->envname("PINPIPE_COMPRESSION")
+          ->check(CLI::IsMember({"none", "lz4", "zstd", "snappy", "gzip"}))
+          ->capture_default_str();
       sub.add_option("--queue-max-messages", f->queue_max_messages,
                      "Producer queue bound; when full, requests get 503 instead of growing memory")
-          ->envname("PINPIPE_QUEUE_MAX_MESSAGES")->check(CLI::Range(1000, 10000000))->capture_default_str();
-      sub.add_option("--max-record-bytes", f->max_record_bytes, "Largest single-record body (413 above)")->envname("PINPIPE_MAX_RECORD_BYTES")->capture_default_str();
-      sub.add_option("--max-bulk-bytes,--max-batch-bytes", f->max_bulk_bytes, "Largest bulk request body (413 above); --max-batch-bytes is the old spelling, still accepted")->envname("PINPIPE_MAX_BATCH_BYTES")->capture_default_str();
-      sub.add_option("--max-bulk-items,--max-batch-items", f->max_bulk_items, "Most records in one bulk request (413 above); --max-batch-items is the old spelling, still accepted")->envname("PINPIPE_MAX_BATCH_ITEMS")->capture_default_str();
+          ->envname("PINPIPE_QUEUE_MAX_MESSAGES")
+          ->check(CLI::Range(1000, 10000000))
+          ->capture_default_str();
+      sub.add_option("--max-record-bytes", f->max_record_bytes,
+                     "Largest single-record body (413 above)")
+          ->envname("PINPIPE_MAX_RECORD_BYTES")
+          ->capture_default_str();
+      sub.add_option("--max-bulk-bytes,--max-batch-bytes", f->max_bulk_bytes,
+                     "Largest bulk request body (413 above); --max-batch-bytes is the old "
+                     "spelling, still accepted")
+          ->envname("PINPIPE_MAX_BATCH_BYTES")
+          ->capture_default_str();
+      sub.add_option("--max-bulk-items,--max-batch-items", f->max_bulk_items,
+                     "Most records in one bulk request (413 above); --max-batch-items is the old "
+                     "spelling, still accepted")
+          ->envname("PINPIPE_MAX_BATCH_ITEMS")
+          ->capture_default_str();
       sub.add_option("--max-buffered-body-bytes", f->max_buffered_body_bytes,
-                     "Request bodies buffered by all connections together; a body that would pass it gets 503 with Retry-After before it is read")
-          ->envname("PINPIPE_MAX_BUFFERED_BODY_BYTES")->capture_default_str();
-      sub.add_option("--request-timeout-ms", f->request_timeout_ms, "A started request must arrive completely within this (408)")
-          ->envname("PINPIPE_REQUEST_TIMEOUT_MS")->capture_default_str();
-      sub.add_option("--idle-timeout-ms", f->idle_timeout_ms, "Idle keep-alive connections close after this")->envname("PINPIPE_IDLE_TIMEOUT_MS")->capture_default_str();
-      sub.add_option("--max-connections", f->max_connections, "Connections above this get 503")->envname("PINPIPE_MAX_CONNECTIONS")->capture_default_str();
-      AddAuthTokenFlags(sub, &f->auth, "PINPIPE_API_TOKEN", "PINPIPE_API_TOKEN_FILE", "ingestion routes");
-      sub.add_option("--retry-after", f->retry_after_s, "Seconds in Retry-After on 503 answers")->envname("PINPIPE_RETRY_AFTER")->capture_default_str();
-      return CommandRunner([f] { return RunWithKafkaClientFlags(f->kafka, "serve", [f] { return RunServe(*f); }); });
+                     "Request bodies buffered by all connections together; a body that would pass "
+                     "it gets 503 with Retry-After before it is read")
+          ->envname("PINPIPE_MAX_BUFFERED_BODY_BYTES")
+          ->capture_default_str();
+      sub.add_option("--request-timeout-ms", f->request_timeout_ms,
+                     "A started request must arrive completely within this (408)")
+          ->envname("PINPIPE_REQUEST_TIMEOUT_MS")
+          ->capture_default_str();
+      sub.add_option("--idle-timeout-ms", f->idle_timeout_ms,
+                     "Idle keep-alive connections close after this")
+          ->envname("PINPIPE_IDLE_TIMEOUT_MS")
+          ->capture_default_str();
+      sub.add_option("--max-connections", f->max_connections, "Connections above this get 503")
+          ->envname("PINPIPE_MAX_CONNECTIONS")
+          ->capture_default_str();
+      AddAuthTokenFlags(sub, &f->auth, "PINPIPE_API_TOKEN", "PINPIPE_API_TOKEN_FILE",
+                        "ingestion routes");
+      sub.add_option("--retry-after", f->retry_after_s, "Seconds in Retry-After on 503 answers")
+          ->envname("PINPIPE_RETRY_AFTER")
+          ->capture_default_str();
+      return CommandRunner(
+          [f] { return RunWithKafkaClientFlags(f->kafka, "serve", [f] { return RunServe(*f); }); });
     });
 
 }  // namespace

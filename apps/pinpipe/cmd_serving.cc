@@ -88,13 +88,31 @@ CommandRegistration kServing(
     [](CLI::App& sub) {
       auto f = std::make_shared<ServingFlags>();
       sub.require_subcommand(1);
-      sub.add_option("--pg-dsn", f->options.pg_dsn, "PostgreSQL conninfo of the pipeline's database (the speed layer's, batch and scheduler tables and the serving views; created if missing)")->envname("PINPIPE_SERVING_PG_DSN")->capture_default_str();
-      sub.add_option("--reader-role", f->reader_role, "Name of the SELECT-only role for readers such as the dashboard")->envname("PINPIPE_SERVING_READER_ROLE")->capture_default_str();
-      sub.add_flag("--no-reader", f->no_reader, "Do not create or update the reader role")->envname("PINPIPE_SERVING_NO_READER");
-      sub.add_flag("--reader-login", f->reader_login, "Let the reader role log in (default NOLOGIN: it is then used through SET ROLE); a password implies it")->envname("PINPIPE_SERVING_READER_LOGIN");
-      sub.add_option("--reader-password", f->reader_password, "Password of the reader role (implies --reader-login; hashed before it is sent)")->envname("PINPIPE_SERVING_READER_PASSWORD");
-      sub.add_option("--reader-password-file", f->reader_password_file, "Read the reader role's password from this file (first line)")->envname("PINPIPE_SERVING_READER_PASSWORD_FILE");
-      sub.add_option("--transform-file", f->transform_file, "Transform rules (TOML); default: the built-in transforms/pinterest.toml")->envname("PINPIPE_TRANSFORM_FILE");
+      sub.add_option("--pg-dsn", f->options.pg_dsn,
+                     "PostgreSQL conninfo of the pipeline's database (the speed layer's, batch and "
+                     "scheduler tables and the serving views; created if missing)")
+          ->envname("PINPIPE_SERVING_PG_DSN")
+          ->capture_default_str();
+      sub.add_option("--reader-role", f->reader_role,
+                     "Name of the SELECT-only role for readers such as the dashboard")
+          ->envname("PINPIPE_SERVING_READER_ROLE")
+          ->capture_default_str();
+      sub.add_flag("--no-reader", f->no_reader, "Do not create or update the reader role")
+          ->envname("PINPIPE_SERVING_NO_READER");
+      sub.add_flag("--reader-login", f->reader_login,
+                   "Let the reader role log in (default NOLOGIN: it is then used through SET "
+                   "ROLE); a password implies it")
+          ->envname("PINPIPE_SERVING_READER_LOGIN");
+      sub.add_option(
+             "--reader-password", f->reader_password,
+             "Password of the reader role (implies --reader-login; hashed before it is sent)")
+          ->envname("PINPIPE_SERVING_READER_PASSWORD");
+      sub.add_option("--reader-password-file", f->reader_password_file,
+                     "Read the reader role's password from this file (first line)")
+          ->envname("PINPIPE_SERVING_READER_PASSWORD_FILE");
+      sub.add_option("--transform-file", f->transform_file,
+                     "Transform rules (TOML); default: the built-in transforms/pinterest.toml")
+          ->envname("PINPIPE_TRANSFORM_FILE");
       CLI::App* ensure = sub.add_subcommand(
           "ensure",
           "Create (if missing) the speed-layer, batch and scheduler tables; (re)create the "

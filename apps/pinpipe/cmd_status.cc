@@ -35,10 +35,10 @@
 #include <simdjson.h>
 #include <toml++/toml.h>
 
-#include "kafka_flags.h"
 #include "command.h"
 #include "core/record_schema.h"
 #include "kafka/admin.h"
+#include "kafka_flags.h"
 #include "pg/connection.h"
 
 namespace pinpipe::app {
@@ -53,7 +53,7 @@ std::string Env(const char* name, const std::string& fallback) {
 
 struct StatusFlags {
   KafkaClientFlags kafka;  // --kafka-option, --kafka-config
-  std::string state_dir;  // empty: see FindStateDir
+  std::string state_dir;   // empty: see FindStateDir
   std::string dashboard_url;
   std::string kafka_brokers;
   std::string pg_dsn;
@@ -287,10 +287,10 @@ void PrintDatabase(const StatusFlags& f) {
   } else {
     // reltuples is 0 (or -1) until the table was first analyzed: then no estimate.
     const std::string estimate(speed->GetValue(0, 3));
-    std::cout << fmt::format("  speed layer: last chunk committed {} ({} records, {} rows){}\n",
-                             speed->GetValue(0, 0), speed->GetValue(0, 1), speed->GetValue(0, 2),
-                             estimate == "0" ? std::string()
-                                             : fmt::format("; about {} pin rows", estimate));
+    std::cout << fmt::format(
+        "  speed layer: last chunk committed {} ({} records, {} rows){}\n", speed->GetValue(0, 0),
+        speed->GetValue(0, 1), speed->GetValue(0, 2),
+        estimate == "0" ? std::string() : fmt::format("; about {} pin rows", estimate));
   }
   std::cout << "\nscheduler\n";
   auto runs = conn->Exec(
@@ -348,8 +348,8 @@ int Run(StatusFlags f) {
                                       : (fs::path(state_dir) / "run" / "status.json").string();
 
   SupervisorInfo sup = ReadStatusFile(status_file);
-  const bool running = sup.found && ProcessAlive(sup.pid) &&
-                       (sup.state == "running" || sup.state == "stopping");
+  const bool running =
+      sup.found && ProcessAlive(sup.pid) && (sup.state == "running" || sup.state == "stopping");
   if (running) {
     std::cout << fmt::format("pinpipe is running (supervisor pid {}, up {}; state {})\n", sup.pid,
                              Ago(sup.started_at), state_dir);
@@ -375,9 +375,10 @@ int Run(StatusFlags f) {
     } else {
       why = fmt::format("its supervisor says '{}'", sup.state);
     }
-    std::cout << fmt::format("pinpipe is not running ({}).\nStart it with scripts/run (state "
-                             "{}).\n",
-                             why, state_dir);
+    std::cout << fmt::format(
+        "pinpipe is not running ({}).\nStart it with scripts/run (state "
+        "{}).\n",
+        why, state_dir);
     if (sup.found && !sup.workers.empty()) {
       std::cout << "\nlast known workers:\n";
       PrintWorkers(sup);
@@ -414,7 +415,8 @@ CommandRegistration kStatus(
       sub.add_option("--timeout-ms", f->timeout_ms, "per Kafka or PostgreSQL request")
           ->check(CLI::Range(100, 60000))
           ->capture_default_str();
-      return CommandRunner([f] { return RunWithKafkaClientFlags(f->kafka, "status", [f] { return Run(*f); }); });
+      return CommandRunner(
+          [f] { return RunWithKafkaClientFlags(f->kafka, "status", [f] { return Run(*f); }); });
     });
 
 }  // namespace

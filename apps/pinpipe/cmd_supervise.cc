@@ -11,9 +11,9 @@
 #include <fmt/format.h>
 
 #include "command.h"
-#include "log/logger.h"
 #include "core/duration.h"
 #include "http/server.h"
+#include "log/logger.h"
 #include "supervisor/process_launcher.h"
 #include "supervisor/status.h"
 #include "supervisor/supervisor.h"
@@ -53,7 +53,8 @@ int RunSupervise(const SuperviseFlags& f) {
     if (!d.ok()) return FailSupervise(d.status().message());
     *out = *d;
   }
-  if (options.backoff_initial.count() == 0) return FailSupervise("--backoff-initial must be at least 1s");
+  if (options.backoff_initial.count() == 0)
+    return FailSupervise("--backoff-initial must be at least 1s");
   options.max_failed_starts = f.max_failed_starts;
   auto workers = supervisor::LoadWorkersFile(f.workers_file);
   if (!workers.ok()) return FailSupervise(workers.status().message());
@@ -87,8 +88,8 @@ int RunSupervise(const SuperviseFlags& f) {
   bool status_warned = false;
   auto write_status = [&](const supervisor::SupervisorStatus& status) {
     if (f.status_file.empty()) return;
-    Status s = supervisor::WriteStatusFile(f.status_file,
-                                           supervisor::RenderStatusJson(status, getpid()));
+    Status s =
+        supervisor::WriteStatusFile(f.status_file, supervisor::RenderStatusJson(status, getpid()));
     if (!s.ok() && !status_warned) log_line(log::Level::kWarn, "status file: " + s.ToString());
     status_warned = status_warned || !s.ok();
   };
@@ -148,17 +149,48 @@ CommandRegistration kSupervise(
     "them all on SIGINT/SIGTERM",
     [](CLI::App& sub) {
       auto f = std::make_shared<SuperviseFlags>();
-      sub.add_option("--workers", f->workers_file, "The workers file (TOML, [[worker]] tables; scripts/run writes .pinpipe/run/workers.toml)")->envname("PINPIPE_SUPERVISOR_WORKERS")->required();
-      sub.add_option("--status-file", f->status_file, "Rewrite this JSON file on every change (per worker: pid, state, restarts, last exit, start time)")->envname("PINPIPE_SUPERVISOR_STATUS_FILE");
-      sub.add_option("--log", f->log_file, "Also append the supervisor's own lines to this file")->envname("PINPIPE_SUPERVISOR_LOG");
-      sub.add_option("--metrics-port", f->metrics_port, "Serve GET /metrics and /healthz on this port (0 = off)")->envname("PINPIPE_SUPERVISOR_METRICS_PORT")->capture_default_str();
-      sub.add_option("--metrics-host", f->metrics_host, "Address of the metrics server")->envname("PINPIPE_SUPERVISOR_METRICS_HOST")->capture_default_str();
-      sub.add_option("--backoff-initial", f->backoff_initial, "Wait before the first restart of a worker (doubling for each further one)")->envname("PINPIPE_SUPERVISOR_BACKOFF_INITIAL")->capture_default_str();
-      sub.add_option("--backoff-max", f->backoff_max, "... up to this")->envname("PINPIPE_SUPERVISOR_BACKOFF_MAX")->capture_default_str();
-      sub.add_option("--healthy-after", f->healthy_after, "A worker up this long starts over at --backoff-initial")->envname("PINPIPE_SUPERVISOR_HEALTHY_AFTER")->capture_default_str();
-      sub.add_option("--startup-window", f->startup_window, "An exit sooner than this after the start is a failed start")->envname("PINPIPE_SUPERVISOR_STARTUP_WINDOW")->capture_default_str();
-      sub.add_option("--max-failed-starts", f->max_failed_starts, "Give up (stop everything, exit 1) after this many failed starts of one worker in a row")->envname("PINPIPE_SUPERVISOR_MAX_FAILED_STARTS")->check(CLI::Range(1, 1000))->capture_default_str();
-      sub.add_flag("--stop-with-parent", f->stop_with_parent, "Stop the workers when the parent process dies (scripts/run)")->envname("PINPIPE_SUPERVISOR_STOP_WITH_PARENT");
+      sub.add_option("--workers", f->workers_file,
+                     "The workers file (TOML, [[worker]] tables; scripts/run writes "
+                     ".pinpipe/run/workers.toml)")
+          ->envname("PINPIPE_SUPERVISOR_WORKERS")
+          ->required();
+      sub.add_option("--status-file", f->status_file,
+                     "Rewrite this JSON file on every change (per worker: pid, state, restarts, "
+                     "last exit, start time)")
+          ->envname("PINPIPE_SUPERVISOR_STATUS_FILE");
+      sub.add_option("--log", f->log_file, "Also append the supervisor's own lines to this file")
+          ->envname("PINPIPE_SUPERVISOR_LOG");
+      sub.add_option("--metrics-port", f->metrics_port,
+                     "Serve GET /metrics and /healthz on this port (0 = off)")
+          ->envname("PINPIPE_SUPERVISOR_METRICS_PORT")
+          ->capture_default_str();
+      sub.add_option("--metrics-host", f->metrics_host, "Address of the metrics server")
+          ->envname("PINPIPE_SUPERVISOR_METRICS_HOST")
+          ->capture_default_str();
+      sub.add_option("--backoff-initial", f->backoff_initial,
+                     "Wait before the first restart of a worker (doubling for each further one)")
+          ->envname("PINPIPE_SUPERVISOR_BACKOFF_INITIAL")
+          ->capture_default_str();
+      sub.add_option("--backoff-max", f->backoff_max, "... up to this")
+          ->envname("PINPIPE_SUPERVISOR_BACKOFF_MAX")
+          ->capture_default_str();
+      sub.add_option("--healthy-after", f->healthy_after,
+                     "A worker up this long starts over at --backoff-initial")
+          ->envname("PINPIPE_SUPERVISOR_HEALTHY_AFTER")
+          ->capture_default_str();
+      sub.add_option("--startup-window", f->startup_window,
+                     "An exit sooner than this after the start is a failed start")
+          ->envname("PINPIPE_SUPERVISOR_STARTUP_WINDOW")
+          ->capture_default_str();
+      sub.add_option("--max-failed-starts", f->max_failed_starts,
+                     "Give up (stop everything, exit 1) after this many failed starts of one "
+                     "worker in a row")
+          ->envname("PINPIPE_SUPERVISOR_MAX_FAILED_STARTS")
+          ->check(CLI::Range(1, 1000))
+          ->capture_default_str();
+      sub.add_flag("--stop-with-parent", f->stop_with_parent,
+                   "Stop the workers when the parent process dies (scripts/run)")
+          ->envname("PINPIPE_SUPERVISOR_STOP_WITH_PARENT");
       return CommandRunner([f] { return RunSupervise(*f); });
     });
 

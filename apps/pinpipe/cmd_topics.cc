@@ -10,12 +10,12 @@
 
 #include <fmt/format.h>
 
-#include "kafka_flags.h"
 #include "command.h"
-#include "log/logger.h"
 #include "core/duration.h"
 #include "core/record_schema.h"
 #include "kafka/admin.h"
+#include "kafka_flags.h"
+#include "log/logger.h"
 
 namespace pinpipe::app {
 namespace {
@@ -73,8 +73,8 @@ int RunEnsure(const TopicsFlags& flags) {
                       ? fmt::format("retention.ms raised from {} to {}", **raised, *retention_ms)
                       : fmt::format("retention at least {}", flags.retention);
     }
-    std::cout << fmt::format("topic {} ok ({} partitions, replication factor {}, {})\n",
-                             spec.name, spec.partitions, spec.replication_factor, retention);
+    std::cout << fmt::format("topic {} ok ({} partitions, replication factor {}, {})\n", spec.name,
+                             spec.partitions, spec.replication_factor, retention);
   }
   return 0;
 }
@@ -86,8 +86,7 @@ int RunDescribe(const TopicsFlags& flags) {
     return 1;
   }
   std::cout << fmt::format("cluster {} (controller {})\n",
-                           info->cluster_id.empty() ? "?" : info->cluster_id,
-                           info->controller_id);
+                           info->cluster_id.empty() ? "?" : info->cluster_id, info->controller_id);
   std::cout << fmt::format("brokers ({}):\n", info->brokers.size());
   for (const auto& b : info->brokers) {
     std::cout << fmt::format("  {:>4}  {}:{}\n", b.id, b.host, b.port);
@@ -96,8 +95,8 @@ int RunDescribe(const TopicsFlags& flags) {
   const std::vector<std::string> pipeline = {flags.topic_pin, flags.topic_geo, flags.topic_user};
   for (const auto& t : info->topics) {
     bool ours = std::find(pipeline.begin(), pipeline.end(), t.name) != pipeline.end();
-    std::cout << fmt::format("  {:<40} partitions={:<3} replication={}{}{}\n", t.name,
-                             t.partitions, t.replication_factor, ours ? "  (pipeline)" : "",
+    std::cout << fmt::format("  {:<40} partitions={:<3} replication={}{}{}\n", t.name, t.partitions,
+                             t.replication_factor, ours ? "  (pipeline)" : "",
                              t.error.ok() ? "" : "  error: " + t.error.ToString());
   }
   for (const std::string& name : pipeline) {

@@ -58,8 +58,8 @@ bool ApplyConfigFile(const std::string& path, CLI::App& app, std::string* error)
       }
       if (option == nullptr || option->get_envname().empty()) {
         *error = path + ": [" + std::string(section.str()) + "] " + std::string(key.str()) +
-                 " is not a setting of `pinpipe " + std::string(section.str()) +
-                 "` (see pinpipe " + std::string(section.str()) + " --help)";
+                 " is not a setting of `pinpipe " + std::string(section.str()) + "` (see pinpipe " +
+                 std::string(section.str()) + " --help)";
         return false;
       }
       std::string text;

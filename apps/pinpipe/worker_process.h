@@ -19,9 +19,9 @@ class Server;
 namespace pinpipe::app {
 
 struct WorkerProcess {
-  std::string name;             // "stream": the component of its log lines
-  std::string metrics_host;     // where the metrics server listens
-  uint16_t metrics_port = 0;    // 0 = no metrics server
+  std::string name;                             // "stream": the component of its log lines
+  std::string metrics_host;                     // where the metrics server listens
+  uint16_t metrics_port = 0;                    // 0 = no metrics server
   std::function<std::string()> render_metrics;  // the /metrics body (Prometheus text)
 };
 
@@ -32,8 +32,8 @@ Status StartMetricsServer(const WorkerProcess& process, std::unique_ptr<http::Se
 
 // Starts the metrics server (if asked), runs `run(stop)` until it returns (`stop` is
 // signals.token(): stop is requested on SIGINT/SIGTERM), stops the server and returns the exit
-// code: 0 when `run` returned OK, 1 (with the error logged) otherwise or when the metrics server cannot
-// start.
+// code: 0 when `run` returned OK, 1 (with the error logged) otherwise or when the metrics server
+// cannot start.
 int RunWorkerProcess(const WorkerProcess& process, StopSignals& signals,
                      const std::function<Status(std::stop_token stop)>& run);
 

@@ -64,8 +64,8 @@ StatusOr<std::string> GunzipMembers(std::string_view data) {
     const size_t used = data.size() - pos - z.avail_in;
     inflateEnd(&z);
     if (rc != Z_STREAM_END) {
-      return DataLoss(fmt::format("not valid gzip at byte {} (zlib: {}): corrupt or truncated",
-                                  pos, rc == Z_BUF_ERROR ? "truncated" : std::to_string(rc)));
+      return DataLoss(fmt::format("not valid gzip at byte {} (zlib: {}): corrupt or truncated", pos,
+                                  rc == Z_BUF_ERROR ? "truncated" : std::to_string(rc)));
     }
     pos += used;
   }

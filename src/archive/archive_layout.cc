@@ -92,8 +92,8 @@ StatusOr<SuccessMarker> ParseSuccessMarker(std::string_view content) {
 std::string SegmentObjectKey(std::string_view topic, int64_t hour, kafka::Partition partition,
                              kafka::Offset first, ArchiveCodec codec) {
   const int64_t day = DayOfHour(hour);
-  return fmt::format("{}hr={:02d}/{}-{}{}", DayPrefix(topic, day), hour - day * 24,
-                     partition.value, OffsetDigits(first.value), CodecExtension(codec));
+  return fmt::format("{}hr={:02d}/{}-{}{}", DayPrefix(topic, day), hour - day * 24, partition.value,
+                     OffsetDigits(first.value), CodecExtension(codec));
 }
 
 std::optional<SegmentObjectName> ParseSegmentObjectKey(std::string_view key) {

@@ -57,14 +57,14 @@ std::string SuccessKey(std::string_view topic, int64_t day);
 // `records` is what the batch job checks its own count against (docs/design.md, "Sealing days").
 struct SuccessMarker {
   std::string topic;
-  int64_t day = 0;            // "date": YYYY-MM-DD
-  int64_t records = 0;        // records in the day's objects
-  int64_t objects = 0;        // record objects under DayPrefix
-  int64_t bytes = 0;          // their compressed size
-  std::string watermark;      // IsoTime of the event-time watermark that let the day be sealed
-  int64_t lateness_ms = 0;    // the allowed lateness the archiver sealed with
-  std::string sealed_at;      // IsoTime of the wall clock at sealing
-  std::string group;          // the archiver's consumer group
+  int64_t day = 0;          // "date": YYYY-MM-DD
+  int64_t records = 0;      // records in the day's objects
+  int64_t objects = 0;      // record objects under DayPrefix
+  int64_t bytes = 0;        // their compressed size
+  std::string watermark;    // IsoTime of the event-time watermark that let the day be sealed
+  int64_t lateness_ms = 0;  // the allowed lateness the archiver sealed with
+  std::string sealed_at;    // IsoTime of the wall clock at sealing
+  std::string group;        // the archiver's consumer group
   friend bool operator==(const SuccessMarker&, const SuccessMarker&) = default;
 };
 // The marker's bytes: the object above and a newline.

@@ -46,8 +46,9 @@ ArchiveWriter::~ArchiveWriter() {
 void ArchiveWriter::Enqueue(Task task, const std::function<bool()>& give_up) {
   core::MutexLock lock(mu_);
   while (queue_.size() >= options_.max_queued && !aborted_) {
-    if (lock.WaitFor(cv_, std::chrono::milliseconds(100),
-                     [this]() REQUIRES(mu_) { return queue_.size() < options_.max_queued || aborted_; })) {
+    if (lock.WaitFor(cv_, std::chrono::milliseconds(100), [this]() REQUIRES(mu_) {
+          return queue_.size() < options_.max_queued || aborted_;
+        })) {
       break;
     }
     if (give_up && give_up()) aborted_ = true;
@@ -125,8 +126,8 @@ void ArchiveWriter::Loop(std::stop_token stop) {
       cv_.notify_all();  // room in the queue
       bool skip = failed_ || aborted_;
       if (const auto* s = std::get_if<SegmentTask>(&task)) {
-        skip = skip || poisoned_.count({s->segment.manifest.topic,
-                                        s->segment.manifest.partition}) != 0;
+        skip = skip ||
+               poisoned_.count({s->segment.manifest.topic, s->segment.manifest.partition}) != 0;
       }
       if (skip) {
         events_.push_back(Skipped(task));
@@ -140,7 +141,8 @@ void ArchiveWriter::Loop(std::stop_token stop) {
                             : RunSeal(std::get<SealTask>(task), stop);
     core::MutexLock lock(mu_);
     if (event.kind == WriterEvent::Kind::kFatal) failed_ = true;
-    if (event.kind == WriterEvent::Kind::kConflict) poisoned_.insert({event.topic, event.partition});
+    if (event.kind == WriterEvent::Kind::kConflict)
+      poisoned_.insert({event.topic, event.partition});
     events_.push_back(std::move(event));
     busy_ = false;
     cv_.notify_all();
@@ -187,8 +189,8 @@ WriterEvent ArchiveWriter::RunSegment(SegmentTask& task, const std::stop_token& 
   e.days = DaysOf(segment);
   e.redo = task.stored_intent.has_value();
   const auto started = Clock::now();
-  const std::string what = fmt::format("segment {}[{}] [{}, {})", m.topic, m.partition, m.first,
-                                       m.end);
+  const std::string what =
+      fmt::format("segment {}[{}] [{}, {})", m.topic, m.partition, m.first, m.end);
   Status s = Retry(what, stop, [&]() -> Status {
     e.late_records = 0;
     e.late_days.clear();

@@ -31,7 +31,7 @@ struct Archiver::Part {
   // Offset where the open segment ends so far = where the next one starts (nullopt: nothing
   // archived yet; the first record's offset starts the first segment).
   std::optional<int64_t> position;
-  std::optional<SegmentManifest> redo;          // the intent being redone, if any
+  std::optional<SegmentManifest> redo;                  // the intent being redone, if any
   std::unique_ptr<core::EventTimeExtractor> extractor;  // a redo with other event-time bounds
   std::unique_ptr<SegmentBuilder> builder;
   std::set<int64_t> pending_days;  // days of the open segment, registered with the planner
@@ -60,9 +60,9 @@ Archiver::Archiver(ArchiverOptions options, lake::ObjectStore* store, core::Regi
   for (core::RecordKind kind : core::kAllRecordKinds) {
     kind_of_topic_[options_.topics[static_cast<size_t>(kind)]] = kind;
   }
-  records_ = registry->AddCounter("pinpipe_archive_records_total",
-                                  "Records durably archived (segments with a done marker)",
-                                  {"topic"});
+  records_ =
+      registry->AddCounter("pinpipe_archive_records_total",
+                           "Records durably archived (segments with a done marker)", {"topic"});
   objects_ = registry->AddCounter(
       "pinpipe_archive_objects_total",
       "Archive objects by outcome: created, or existing (an earlier attempt's, verified identical)",
@@ -87,27 +87,32 @@ Archiver::Archiver(ArchiverOptions options, lake::ObjectStore* store, core::Regi
       "Records by where their event time came from: record (its own field), kafka (CreateTime), "
       "none (neither: filed under 1970-01-01)",
       {"topic", "source"});
-  stale_ = registry->AddCounter("pinpipe_archive_stale_records_total",
-                                "Records fetched for partitions or offsets not (or no longer) "
-                                "archived by this instance, skipped")
+  stale_ = registry
+               ->AddCounter("pinpipe_archive_stale_records_total",
+                            "Records fetched for partitions or offsets not (or no longer) "
+                            "archived by this instance, skipped")
                ->With({});
-  newline_records_ = registry->AddCounter("pinpipe_archive_newline_records_total",
-                                          "Records whose CR/LF bytes became spaces in JSONL")
+  newline_records_ = registry
+                         ->AddCounter("pinpipe_archive_newline_records_total",
+                                      "Records whose CR/LF bytes became spaces in JSONL")
                          ->With({});
-  lost_to_retention_ = registry->AddCounter(
-                           "pinpipe_archive_lost_to_retention_total",
-                           "Offsets deleted by Kafka retention before they were archived")
-                           ->With({});
-  kafka_errors_ = registry->AddCounter("pinpipe_archive_kafka_errors_total",
-                                       "Consumer error events (broker down, ...)")
+  lost_to_retention_ =
+      registry
+          ->AddCounter("pinpipe_archive_lost_to_retention_total",
+                       "Offsets deleted by Kafka retention before they were archived")
+          ->With({});
+  kafka_errors_ = registry
+                      ->AddCounter("pinpipe_archive_kafka_errors_total",
+                                   "Consumer error events (broker down, ...)")
                       ->With({});
   write_seconds_ = registry
                        ->AddHistogram("pinpipe_archive_segment_write_seconds",
-                                      "Time to make a segment durable (intent, objects, done)",
-                                      {}, core::LatencyBuckets())
+                                      "Time to make a segment durable (intent, objects, done)", {},
+                                      core::LatencyBuckets())
                        ->With({});
-  store_retries_ = registry->AddCounter("pinpipe_archive_store_retries_total",
-                                        "Retries of retriable object-store errors")
+  store_retries_ = registry
+                       ->AddCounter("pinpipe_archive_store_retries_total",
+                                    "Retries of retriable object-store errors")
                        ->With({});
   registry->AddCounterFunction(
       "pinpipe_archive_store_requests_total",
@@ -127,8 +132,9 @@ Status Archiver::Validate() const {
   for (const std::string& topic : options_.topics) {
     RETURN_IF_ERROR(lake::ValidatePrefix(ManifestPrefix(options_.group, topic, 0))
                         .WithContext("archive: group/topic not usable in object names"));
-    RETURN_IF_ERROR(lake::ValidateKey(SegmentObjectKey(topic, 0, kafka::Partition{0}, kafka::Offset{0}))
-                        .WithContext("archive: topic not usable in object names"));
+    RETURN_IF_ERROR(
+        lake::ValidateKey(SegmentObjectKey(topic, 0, kafka::Partition{0}, kafka::Offset{0}))
+            .WithContext("archive: topic not usable in object names"));
   }
   const RotationLimits& r = options_.rotation;
   if (r.max_records < 1 || r.max_bytes < 1 || r.idle.count() < 1 || r.max_age.count() < 1 ||
@@ -244,8 +250,7 @@ bool Archiver::Recover(Part* part) {
       part->extractor = std::make_unique<core::EventTimeExtractor>(intent.event_time);
     }
     ArchiveLog(fmt::format("{}[{}]: redoing the unfinished segment [{}, {}) ({} records)",
-                           part->topic, part->partition, intent.first, intent.end,
-                           intent.records));
+                           part->topic, part->partition, intent.first, intent.end, intent.records));
   } else {
     part->builder = NewBuilder(*part, nullptr);
     // Records between the archive's end and Kafka's log start were deleted by retention before
@@ -510,12 +515,8 @@ void Archiver::ProcessEvents() {
                                  DateOfDay(e.day), e.seal.records, e.seal.objects));
         }
         break;
-      case WriterEvent::Kind::kSealAbandoned:
-        planner_.SealFailed(e.topic, e.day);
-        break;
-      case WriterEvent::Kind::kFatal:
-        SetFatal(e.status);
-        break;
+      case WriterEvent::Kind::kSealAbandoned: planner_.SealFailed(e.topic, e.day); break;
+      case WriterEvent::Kind::kFatal: SetFatal(e.status); break;
     }
   }
   const int64_t retries = writer_->retries();
@@ -530,8 +531,9 @@ bool Archiver::GiveUp() {
   if (now - *stop_seen_ < options_.stop_timeout) return false;
   if (gave_up_) return true;
   gave_up_ = true;
-  ArchiveLog("stopping: the lake did not take the last segments in time; they will be redone or "
-             "re-read at the next start");
+  ArchiveLog(
+      "stopping: the lake did not take the last segments in time; they will be redone or "
+      "re-read at the next start");
   return true;
 }
 
@@ -638,9 +640,8 @@ Status Archiver::Run(std::stop_token stop) {
               {"fetch.wait.max.ms", "100"}};
   for (const auto& [k, v] : options_.kafka_extra) co.extra[k] = v;
   co.on_rebalance = [this](kafka::RebalanceEvent e,
-                           const std::vector<kafka::TopicPartitionOffset>& p, bool lost) {
-    return OnRebalance(e, p, lost);
-  };
+                           const std::vector<kafka::TopicPartitionOffset>& p,
+                           bool lost) { return OnRebalance(e, p, lost); };
   auto consumer = kafka::Consumer::Create(co);
   if (!consumer.ok()) {
     writer_.reset();

@@ -75,7 +75,7 @@ struct ArchiverOptions {
   bool seal = true;
   std::chrono::milliseconds lateness{3600 * 1000};
   std::chrono::milliseconds watermark_idle{60 * 1000};
-  size_t manifest_keep = 10000;  // done segments whose manifests are kept per partition
+  size_t manifest_keep = 10000;    // done segments whose manifests are kept per partition
   size_t max_queued_segments = 3;  // cut segments waiting for the writer (memory: compressed)
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{5000};
@@ -93,8 +93,8 @@ class Archiver {
   Archiver(const Archiver&) = delete;
   Archiver& operator=(const Archiver&) = delete;
 
-  // Runs until stop is requested on `stop`, then writes the open segments and leaves the group; OK after a
-  // clean stop. Errors (fatal): InvalidArgument for bad options; DataLoss when the lake and
+  // Runs until stop is requested on `stop`, then writes the open segments and leaves the group; OK
+  // after a clean stop. Errors (fatal): InvalidArgument for bad options; DataLoss when the lake and
   // Kafka disagree (an existing object differs, a redo cannot be rebuilt); non-retriable store
   // errors (permissions, bad keys).
   Status Run(std::stop_token stop);

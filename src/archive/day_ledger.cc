@@ -8,8 +8,7 @@
 
 namespace pinpipe::archive {
 
-StatusOr<int64_t> DayLedger::PrepareDays(const Segment& segment,
-                                         std::vector<int64_t>* late_days) {
+StatusOr<int64_t> DayLedger::PrepareDays(const Segment& segment, std::vector<int64_t>* late_days) {
   const std::string& topic = segment.manifest.topic;
   int64_t late = 0;
   for (const auto& [day, records] : segment.day_records) {
@@ -45,7 +44,8 @@ void DayLedger::Remember(const Segment& segment) {
 StatusOr<int64_t> DayLedger::CountRecords(const std::string& topic, const std::string& key) {
   if (auto it = records_of_.find(key); it != records_of_.end()) return it->second;
   if (auto name = ParseSegmentObjectKey(key); name && name->topic == topic) {
-    auto body = store_->Get(IntentKey(group_, topic, kafka::Partition{name->partition}, kafka::Offset{name->first}));
+    auto body = store_->Get(
+        IntentKey(group_, topic, kafka::Partition{name->partition}, kafka::Offset{name->first}));
     if (body.ok()) {
       if (auto intent = SegmentManifest::Parse(*body); intent.ok()) {
         for (const ManifestObject& o : intent->objects) {

@@ -3,10 +3,9 @@
 
 namespace pinpipe::archive {
 
-StatusOr<std::unique_ptr<FramePool>> FramePool::Create(int level, int threads,
-                                                       size_t max_pending, ArchiveCodec codec) {
-  std::unique_ptr<FramePool> pool(
-      new FramePool(level, max_pending < 1 ? 1 : max_pending, codec));
+StatusOr<std::unique_ptr<FramePool>> FramePool::Create(int level, int threads, size_t max_pending,
+                                                       ArchiveCodec codec) {
+  std::unique_ptr<FramePool> pool(new FramePool(level, max_pending < 1 ? 1 : max_pending, codec));
   if (threads <= 0) {
     ASSIGN_OR_RETURN(pool->inline_, MakeFrameCompressor(codec, level));
     return pool;

@@ -1,5 +1,5 @@
-// FramePool: compresses the archiver's frames (zstd or gzip: archive_codec.h) on worker threads, so that
-// the thread consuming Kafka only appends lines while another core compresses.
+// FramePool: compresses the archiver's frames (zstd or gzip: archive_codec.h) on worker threads, so
+// that the thread consuming Kafka only appends lines while another core compresses.
 //
 // Each frame is compressed on its own with the pool's fixed level (ZSTD_compress2 starts a fresh
 // frame every time), so a frame's bytes do not depend on which worker made it or when: callers
@@ -30,8 +30,7 @@ namespace pinpipe::archive {
 class FramePool {
  public:
   // Errors: InvalidArgument for a bad level.
-  static StatusOr<std::unique_ptr<FramePool>> Create(int level, int threads,
-                                                     size_t max_pending = 8,
+  static StatusOr<std::unique_ptr<FramePool>> Create(int level, int threads, size_t max_pending = 8,
                                                      ArchiveCodec codec = ArchiveCodec::kZstd);
   ~FramePool();
   FramePool(const FramePool&) = delete;

@@ -30,17 +30,19 @@ StatusOr<PartitionRecovery> RecoverPartition(lake::ObjectStore* store, const std
   if (segments.empty()) return out;
   const auto& [first, last] = *segments.rbegin();
   if (last.done) {
-    const std::string key = DoneKey(group, topic, kafka::Partition{partition}, kafka::Offset{first});
+    const std::string key =
+        DoneKey(group, topic, kafka::Partition{partition}, kafka::Offset{first});
     ASSIGN_OR_RETURN(std::string body, store->Get(key));
     auto done = DoneMarker::Parse(body);
     if (!done.ok()) {
-      return DataLoss(fmt::format("done marker {} is unreadable: {}", key,
-                                  done.status().ToString()));
+      return DataLoss(
+          fmt::format("done marker {} is unreadable: {}", key, done.status().ToString()));
     }
     out.next = done->end;
     return out;
   }
-  const std::string key = IntentKey(group, topic, kafka::Partition{partition}, kafka::Offset{first});
+  const std::string key =
+      IntentKey(group, topic, kafka::Partition{partition}, kafka::Offset{first});
   ASSIGN_OR_RETURN(std::string body, store->Get(key));
   auto intent = SegmentManifest::Parse(body);
   if (!intent.ok()) {
@@ -66,8 +68,10 @@ StatusOr<size_t> PruneManifests(lake::ObjectStore* store, const std::string& gro
   size_t deletes = 0;
   for (size_t i = 0; i < excess && deletes + 2 <= max_deletes; ++i) {
     // Intent first: a crash in between leaves a lone done marker, which recovery understands.
-    RETURN_IF_ERROR(store->Delete(IntentKey(group, topic, kafka::Partition{partition}, kafka::Offset{done_firsts[i]})));
-    RETURN_IF_ERROR(store->Delete(DoneKey(group, topic, kafka::Partition{partition}, kafka::Offset{done_firsts[i]})));
+    RETURN_IF_ERROR(store->Delete(
+        IntentKey(group, topic, kafka::Partition{partition}, kafka::Offset{done_firsts[i]})));
+    RETURN_IF_ERROR(store->Delete(
+        DoneKey(group, topic, kafka::Partition{partition}, kafka::Offset{done_firsts[i]})));
     deletes += 2;
     ++pruned;
   }

@@ -6,8 +6,7 @@
 
 namespace pinpipe::archive {
 
-PartitionProgress* SealPlanner::Assign(const std::string& topic, int32_t partition,
-                                       TimePoint now) {
+PartitionProgress* SealPlanner::Assign(const std::string& topic, int32_t partition, TimePoint now) {
   PartitionProgress& p = topics_[topic].partitions[partition];
   p = PartitionProgress{};
   p.last_activity = now;

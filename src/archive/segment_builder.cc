@@ -103,7 +103,8 @@ StatusOr<Segment> SegmentBuilder::Finish(int64_t end) {
     for (auto& [hour, bucket] : buckets_) {
       FlushFrame(&bucket);
       SegmentObject o;
-      o.key = SegmentObjectKey(settings_.topic, hour, kafka::Partition{settings_.partition}, kafka::Offset{first_}, settings_.codec);
+      o.key = SegmentObjectKey(settings_.topic, hour, kafka::Partition{settings_.partition},
+                               kafka::Offset{first_}, settings_.codec);
       for (auto& frame : bucket.frames) {
         StatusOr<std::string> bytes = frame.get();
         if (!bytes.ok()) {

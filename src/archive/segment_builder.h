@@ -26,8 +26,8 @@
 #include <string_view>
 #include <vector>
 
-#include "archive/segment_manifest.h"
 #include <future>
+#include "archive/segment_manifest.h"
 
 #include "archive/frame_pool.h"
 #include "core/record_schema.h"
@@ -116,7 +116,7 @@ class SegmentBuilder {
   int64_t raw_bytes_ = 0;
   std::optional<int64_t> min_event_ms_;
   std::optional<int64_t> max_event_ms_;
-  std::map<int64_t, Bucket> buckets_;           // hourly: by hour
+  std::map<int64_t, Bucket> buckets_;                  // hourly: by hour
   std::map<std::string, std::string> records_by_key_;  // original: key -> record
   std::set<int64_t> days_;
   std::map<int64_t, int64_t> day_records_;

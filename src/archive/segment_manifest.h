@@ -41,10 +41,10 @@ struct SegmentManifest {
   int32_t partition = 0;
   std::string kind;  // "pin", "geo", "user"
   int64_t first = 0;
-  int64_t end = 0;       // exclusive; the offset after the segment's last record
-  int64_t records = 0;   // records in [first, end) (fewer than end-first if offsets skip)
+  int64_t end = 0;      // exclusive; the offset after the segment's last record
+  int64_t records = 0;  // records in [first, end) (fewer than end-first if offsets skip)
   Layout layout = Layout::kHourly;
-  int zstd_level = 3;  // the level of `codec`
+  int zstd_level = 3;                        // the level of `codec`
   ArchiveCodec codec = ArchiveCodec::kZstd;  // "codec" in the JSON, absent for zstd
   int64_t frame_bytes = 0;
   core::EventTimePolicy event_time;
@@ -72,9 +72,9 @@ struct DoneMarker {
   int64_t first = 0;
   int64_t end = 0;
   int64_t records = 0;
-  int64_t objects_written = 0;   // created by the attempt that finished the segment
-  int64_t objects_existing = 0;  // already there from an earlier attempt (verified identical)
-  std::string completed_at;      // ISO time, informational
+  int64_t objects_written = 0;      // created by the attempt that finished the segment
+  int64_t objects_existing = 0;     // already there from an earlier attempt (verified identical)
+  std::string completed_at;         // ISO time, informational
   std::vector<DoneObject> objects;  // hourly layout: stored size of each object
 
   std::string ToJson() const;

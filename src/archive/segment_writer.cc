@@ -46,7 +46,8 @@ std::string DescribeManifestDifference(const SegmentManifest& stored,
 }
 
 StatusOr<std::optional<SegmentManifest>> SegmentWriter::PutIntent(const SegmentManifest& m) {
-  const std::string key = IntentKey(m.group, m.topic, kafka::Partition{m.partition}, kafka::Offset{m.first});
+  const std::string key =
+      IntentKey(m.group, m.topic, kafka::Partition{m.partition}, kafka::Offset{m.first});
   lake::PutOptions options;
   options.if_none_match = true;
   options.content_type = "application/json";
@@ -56,8 +57,8 @@ StatusOr<std::optional<SegmentManifest>> SegmentWriter::PutIntent(const SegmentM
   ASSIGN_OR_RETURN(std::string body, store_->Get(key));
   auto existing = SegmentManifest::Parse(body);
   if (!existing.ok()) {
-    return DataLoss(fmt::format("intent {} exists but is unreadable ({})", key,
-                                existing.status().ToString()));
+    return DataLoss(
+        fmt::format("intent {} exists but is unreadable ({})", key, existing.status().ToString()));
   }
   if (*existing == m) return std::optional<SegmentManifest>();
   return std::optional<SegmentManifest>(std::move(*existing));
@@ -89,14 +90,18 @@ StatusOr<SegmentWriter::ObjectOutcome> SegmentWriter::PutObject(const SegmentObj
         "object {} already exists with different content ({} bytes{}, this segment's is {} "
         "bytes): refusing to overwrite it. Something other than this archiver group wrote "
         "there, or the Kafka records of the segment changed (compaction, topic recreated)",
-        object.key, existing->size(), theirs.ok() ? "" : codec == ArchiveCodec::kGzip ? ", not valid gzip" : ", not valid zstd",
+        object.key, existing->size(),
+        theirs.ok()                    ? ""
+        : codec == ArchiveCodec::kGzip ? ", not valid gzip"
+                                       : ", not valid zstd",
         object.bytes.size()));
   }
   return Unavailable("object " + object.key + " kept disappearing while being verified");
 }
 
 Status SegmentWriter::PutDone(const SegmentManifest& m, const DoneMarker& done) {
-  const std::string key = DoneKey(m.group, m.topic, kafka::Partition{m.partition}, kafka::Offset{m.first});
+  const std::string key =
+      DoneKey(m.group, m.topic, kafka::Partition{m.partition}, kafka::Offset{m.first});
   lake::PutOptions options;
   options.if_none_match = true;
   options.content_type = "application/json";
@@ -107,9 +112,9 @@ Status SegmentWriter::PutDone(const SegmentManifest& m, const DoneMarker& done) 
   auto existing = DoneMarker::Parse(body);
   if (!existing.ok() || existing->first != m.first || existing->end != m.end) {
     return DataLoss(fmt::format("done marker {} exists for another range ({})", key,
-                                existing.ok() ? fmt::format("[{}, {})", existing->first,
-                                                            existing->end)
-                                              : existing.status().ToString()));
+                                existing.ok()
+                                    ? fmt::format("[{}, {})", existing->first, existing->end)
+                                    : existing.status().ToString()));
   }
   return Status::Ok();
 }
@@ -147,12 +152,8 @@ StatusOr<SegmentWriteResult> SegmentWriter::Write(
         ++r.objects_written;
         r.bytes_written += static_cast<int64_t>(o.bytes.size());
         break;
-      case ObjectOutcome::kSameContent:
-        ++r.objects_same_content;
-        [[fallthrough]];
-      case ObjectOutcome::kIdentical:
-        ++r.objects_existing;
-        break;
+      case ObjectOutcome::kSameContent: ++r.objects_same_content; [[fallthrough]];
+      case ObjectOutcome::kIdentical: ++r.objects_existing; break;
     }
     if (conditional) done.objects.push_back({o.key, o.bytes.size()});
   }

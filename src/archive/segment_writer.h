@@ -33,7 +33,7 @@ struct SegmentWriteResult {
   bool written = false;
   std::optional<SegmentManifest> existing;
   int64_t objects_written = 0;
-  int64_t objects_existing = 0;     // found from an earlier attempt, verified identical
+  int64_t objects_existing = 0;      // found from an earlier attempt, verified identical
   int64_t objects_same_content = 0;  // of those: same records, different compressed bytes
   int64_t bytes_written = 0;
   bool intent_existed = false;

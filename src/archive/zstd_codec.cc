@@ -26,17 +26,14 @@ StatusOr<std::unique_ptr<ZstdCompressor>> ZstdCompressor::Create(int level) {
   // Every parameter that shapes the output is set explicitly (not left to defaults that a build
   // could change): the bytes must be a function of the input alone.
   const std::pair<ZSTD_cParameter, int> params[] = {
-      {ZSTD_c_compressionLevel, level},
-      {ZSTD_c_contentSizeFlag, 1},
-      {ZSTD_c_checksumFlag, 1},
-      {ZSTD_c_dictIDFlag, 0},
-      {ZSTD_c_nbWorkers, 0},
+      {ZSTD_c_compressionLevel, level}, {ZSTD_c_contentSizeFlag, 1}, {ZSTD_c_checksumFlag, 1},
+      {ZSTD_c_dictIDFlag, 0},           {ZSTD_c_nbWorkers, 0},
   };
   for (const auto& [param, value] : params) {
     const size_t r = ZSTD_CCtx_setParameter(ctx->cctx, param, value);
     if (ZSTD_isError(r)) {
-      return Internal(fmt::format("zstd parameter {}: {}", static_cast<int>(param),
-                                  ZSTD_getErrorName(r)));
+      return Internal(
+          fmt::format("zstd parameter {}: {}", static_cast<int>(param), ZSTD_getErrorName(r)));
     }
   }
   return std::unique_ptr<ZstdCompressor>(new ZstdCompressor(std::move(ctx), level));
@@ -46,7 +43,8 @@ Status ZstdCompressor::CompressFrame(std::string_view input, std::string* out) {
   const size_t bound = ZSTD_compressBound(input.size());
   const size_t start = out->size();
   out->resize(start + bound);
-  const size_t n = ZSTD_compress2(ctx_->cctx, out->data() + start, bound, input.data(), input.size());
+  const size_t n =
+      ZSTD_compress2(ctx_->cctx, out->data() + start, bound, input.data(), input.size());
   if (ZSTD_isError(n)) {
     out->resize(start);
     return Internal(std::string("zstd compression failed: ") + ZSTD_getErrorName(n));

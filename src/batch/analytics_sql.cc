@@ -275,8 +275,8 @@ std::string AnalyticsSql(std::string_view schema) {
     std::string body(q.body);
     ReplaceAll(&body, "{filter}", kPostFilter);
     ReplaceAll(&body, "{args}", kArgs);
-    const std::string comment =
-        fmt::format("{}{}", q.comment, q.name == "q6_users_joined_by_year" ? kQ6FilterNote : kFilterNote);
+    const std::string comment = fmt::format(
+        "{}{}", q.comment, q.name == "q6_users_joined_by_year" ? kQ6FilterNote : kFilterNote);
     sql += fmt::format(
         "\nCREATE OR REPLACE FUNCTION {{schema}}.{0}({1})\nRETURNS TABLE ({2})\n"
         "LANGUAGE sql STABLE PARALLEL SAFE SET enable_nestloop = off AS $q${3}$q$;\n"
@@ -284,8 +284,8 @@ std::string AnalyticsSql(std::string_view schema) {
         "CREATE OR REPLACE VIEW {{schema}}.{0} AS\nSELECT * FROM {{schema}}.{0}({6});\n"
         "COMMENT ON VIEW {{schema}}.{0} IS {7};\n",
         q.name, kParams, q.returns, body, kParamTypes, pg::QuoteLiteral(comment), kNoFilter,
-        pg::QuoteLiteral(fmt::format("{} Also a function of the same name with filters.",
-                                     q.comment)));
+        pg::QuoteLiteral(
+            fmt::format("{} Also a function of the same name with filters.", q.comment)));
   }
   ReplaceAll(&sql, "{schema}", pg::QuoteIdentifier(schema));
   return sql;

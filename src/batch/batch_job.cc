@@ -125,7 +125,8 @@ StatusOr<BatchJob::DayPlan> BatchJob::PlanDay(int64_t day) {
     ASSIGN_OR_RETURN(plan.inputs[k], ListDayInputs(store_, options_.topics[k], day));
     const DayInputs& in = plan.inputs[k];
     if (!in.ignored.empty()) {
-      Log(fmt::format("warning: ignoring {} object(s) under {} that are not archive segments "
+      Log(
+          fmt::format("warning: ignoring {} object(s) under {} that are not archive segments "
                       "(e.g. {})",
                       in.ignored.size(), archive::DayPrefix(in.topic, day), in.ignored.front()));
     }
@@ -225,7 +226,8 @@ BatchRunResult BatchJob::Run(int64_t first_day, int64_t last_day) {
     // See BatchTables::AnalyzeSql: the views need the parents' statistics.
     if (Status s = conn_->Run(tables_->AnalyzeSql()); !s.ok()) {
       Log("warning: ANALYZE of the batch tables failed (the views may plan badly until the next "
-          "run or --views-only): " + s.ToString());
+          "run or --views-only): " +
+          s.ToString());
     }
   }
   result.seconds = core::SecondsSince(t0);
@@ -278,11 +280,11 @@ DayReport BatchJob::RunDay(const DayPlan& plan) {
     if (s.ok() && in.sealed_records && *in.sealed_records != kr.records) {
       // More: records arrived after the seal (archived normally, see the archiver). Fewer:
       // archived objects are missing from the lake. Either way the operator should know.
-      Log(fmt::format("warning: dt={} {}: read {} records, the archiver sealed the day with {} ({})",
-                      date, in.topic, kr.records, *in.sealed_records,
-                      kr.records > *in.sealed_records
-                          ? "late records arrived after the seal"
-                          : "some archived records are missing from the lake"));
+      Log(fmt::format(
+          "warning: dt={} {}: read {} records, the archiver sealed the day with {} ({})", date,
+          in.topic, kr.records, *in.sealed_records,
+          kr.records > *in.sealed_records ? "late records arrived after the seal"
+                                          : "some archived records are missing from the lake"));
     }
     report.kinds.push_back(std::move(kr));
     if (!s.ok()) return fail(s.WithContext(std::string(core::RecordKindName(kind))));
@@ -311,14 +313,15 @@ DayReport BatchJob::RunDay(const DayPlan& plan) {
     // here leaves the parts without _SUCCESS: re-running the day fixes it.
     lake::PutOptions json;
     json.content_type = "application/json";
-    Status s = store_->Put(QualityKey(options_.parts.prefix, plan.day), DayQualityJson(report), json);
+    Status s =
+        store_->Put(QualityKey(options_.parts.prefix, plan.day), DayQualityJson(report), json);
     for (auto& p : parts) {
       if (s.ok() && p) s = p->Seal();
     }
     if (!s.ok()) {
-      report.status = s.WithContext(fmt::format(
-          "dt={}: loaded{}, but the lake output could not be sealed; re-run the day", date,
-          options_.write_pg ? " into PostgreSQL" : ""));
+      report.status = s.WithContext(
+          fmt::format("dt={}: loaded{}, but the lake output could not be sealed; re-run the day",
+                      date, options_.write_pg ? " into PostgreSQL" : ""));
     }
   }
   report.seconds = core::SecondsSince(t0);

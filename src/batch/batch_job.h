@@ -42,9 +42,9 @@ class PgDayLoader;
 struct BatchJobOptions {
   // Topics of the pin, geo and user records (as `pinpipe stream` and the archiver).
   std::array<std::string, 3> topics = core::DefaultTopics();
-  int threads = 0;          // cleaning workers; 0: std::thread::hardware_concurrency()
-  bool write_lake = true;   // cleaned CSV/JSONL parts, dead letters and quality report
-  bool write_pg = true;     // the batch tables
+  int threads = 0;         // cleaning workers; 0: std::thread::hardware_concurrency()
+  bool write_lake = true;  // cleaned CSV/JSONL parts, dead letters and quality report
+  bool write_pg = true;    // the batch tables
   std::string pg_dsn = "host=127.0.0.1 port=15432 user=pinpipe dbname=pinterest_streaming";
   bool require_sealed = false;  // a day without _SUCCESS is an error (else a warning)
   bool keep_going = false;      // after a failed day, go on with the next ones
@@ -63,14 +63,14 @@ struct BatchJobOptions {
 
 // A snapshot of the work done so far, for a progress line.
 struct BatchProgress {
-  int64_t day = 0;                          // day being loaded
+  int64_t day = 0;  // day being loaded
   core::RecordKind kind = core::RecordKind::kPin;
   int days_done = 0;
   int days_total = 0;
-  int64_t records = 0;          // lines committed so far (all days)
-  int64_t input_bytes = 0;      // compressed bytes committed so far
+  int64_t records = 0;            // lines committed so far (all days)
+  int64_t input_bytes = 0;        // compressed bytes committed so far
   int64_t total_input_bytes = 0;  // compressed bytes of every planned day
-  double seconds = 0;           // since Run() started
+  double seconds = 0;             // since Run() started
 };
 
 struct BatchRunResult {
@@ -92,9 +92,9 @@ class BatchJob {
 
   // Loads the days first_day..last_day (inclusive; days since 1970-01-01). With write_pg, first
   // creates the database (if missing), the batch tables and the analytics views. With
-  // require_sealed, a range with an unsealed day fails before anything is loaded (FailedPrecondition
-  // naming the missing markers) unless keep_going (then only those days fail). Ends with an
-  // ANALYZE of the batch tables when a day was loaded.
+  // require_sealed, a range with an unsealed day fails before anything is loaded
+  // (FailedPrecondition naming the missing markers) unless keep_going (then only those days fail).
+  // Ends with an ANALYZE of the batch tables when a day was loaded.
   BatchRunResult Run(int64_t first_day, int64_t last_day);
 
   // Creates the database (if missing), the batch tables and the analytics views, and refreshes

@@ -93,8 +93,9 @@ std::string BatchTables::SetupSql() const {
     if (def.dedup_column) {
       unique = fmt::format(",\n  UNIQUE (dt, {})", Q(def.columns[*def.dedup_column].name));
     }
-    sql += fmt::format("CREATE TABLE IF NOT EXISTS {} (\n{}  dt date NOT NULL{}\n) PARTITION BY LIST (dt);\n",
-                       Parent(kind), ColumnsSql(kind), unique);
+    sql += fmt::format(
+        "CREATE TABLE IF NOT EXISTS {} (\n{}  dt date NOT NULL{}\n) PARTITION BY LIST (dt);\n",
+        Parent(kind), ColumnsSql(kind), unique);
   }
   sql += fmt::format(R"sql(CREATE TABLE IF NOT EXISTS {}.quality (
   dt date NOT NULL,
@@ -162,8 +163,7 @@ std::string BatchTables::CopySql(core::RecordKind kind, int64_t day) const {
     if (!columns.empty()) columns += ", ";
     columns += Q(c.name);
   }
-  return fmt::format("COPY {}.{} ({}) FROM STDIN", Q(kSchema), Q(StagingName(kind, day)),
-                     columns);
+  return fmt::format("COPY {}.{} ({}) FROM STDIN", Q(kSchema), Q(StagingName(kind, day)), columns);
 }
 
 std::string BatchTables::AnalyzeSql() const {

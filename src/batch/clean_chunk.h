@@ -30,9 +30,9 @@ struct ChunkRow {
 };
 
 struct CleanChunk {
-  size_t object = 0;   // index of the object in the day's sorted list
-  bool last = false;   // the object's last chunk
-  Status error;        // set (on a last chunk) when the object could not be read
+  size_t object = 0;  // index of the object in the day's sorted list
+  bool last = false;  // the object's last chunk
+  Status error;       // set (on a last chunk) when the object could not be read
 
   std::string csv;
   std::string json;

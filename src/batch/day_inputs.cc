@@ -6,8 +6,7 @@
 
 namespace pinpipe::batch {
 
-StatusOr<DayInputs> ListDayInputs(lake::ObjectStore* store, const std::string& topic,
-                                  int64_t day) {
+StatusOr<DayInputs> ListDayInputs(lake::ObjectStore* store, const std::string& topic, int64_t day) {
   DayInputs out;
   out.topic = topic;
   out.day = day;

@@ -22,14 +22,14 @@ namespace pinpipe::batch {
 
 struct DayInputs {
   std::string topic;
-  int64_t day = 0;  // days since 1970-01-01
+  int64_t day = 0;                        // days since 1970-01-01
   std::vector<lake::ObjectInfo> objects;  // record objects, sorted by key
   std::vector<std::string> ignored;       // other keys under the day
   bool sealed = false;                    // <topic>/dt=.../_SUCCESS exists
   // The record count of the archiver's _SUCCESS marker (archive::SuccessMarker), when the marker
   // is one.
   std::optional<int64_t> sealed_records;
-  uint64_t total_bytes = 0;               // sum of the objects' sizes (compressed)
+  uint64_t total_bytes = 0;  // sum of the objects' sizes (compressed)
 };
 
 // Lists the day (and reads _SUCCESS, for its record count). Errors: the store's (List, Get):

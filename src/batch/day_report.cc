@@ -23,10 +23,18 @@ bool DayReport::sealed() const {
   }
   return !kinds.empty();
 }
-int64_t DayReport::records() const { return Sum(kinds, [](const KindReport& k) { return k.records; }); }
-int64_t DayReport::rows() const { return Sum(kinds, [](const KindReport& k) { return k.rows; }); }
-int64_t DayReport::dropped() const { return Sum(kinds, [](const KindReport& k) { return k.dropped; }); }
-int64_t DayReport::dead() const { return Sum(kinds, [](const KindReport& k) { return k.dead; }); }
+int64_t DayReport::records() const {
+  return Sum(kinds, [](const KindReport& k) { return k.records; });
+}
+int64_t DayReport::rows() const {
+  return Sum(kinds, [](const KindReport& k) { return k.rows; });
+}
+int64_t DayReport::dropped() const {
+  return Sum(kinds, [](const KindReport& k) { return k.dropped; });
+}
+int64_t DayReport::dead() const {
+  return Sum(kinds, [](const KindReport& k) { return k.dead; });
+}
 int64_t DayReport::duplicates() const {
   return Sum(kinds, [](const KindReport& k) { return k.duplicates; });
 }
@@ -35,9 +43,8 @@ int64_t DayReport::input_bytes() const {
 }
 
 std::string DayQualityJson(const DayReport& report) {
-  std::string out =
-      fmt::format("{{\"dt\":\"{}\",\"sealed\":{},\"kinds\":[", core::DateOfDay(report.day),
-                  report.sealed() ? "true" : "false");
+  std::string out = fmt::format("{{\"dt\":\"{}\",\"sealed\":{},\"kinds\":[",
+                                core::DateOfDay(report.day), report.sealed() ? "true" : "false");
   for (size_t i = 0; i < report.kinds.size(); ++i) {
     const KindReport& k = report.kinds[i];
     if (i > 0) out.push_back(',');

@@ -88,7 +88,7 @@ bool DedupSet::Flat128::Insert(uint64_t hi, uint64_t lo) {
   }
   if ((size_ + 1) * 10 > slots_.size() * 7) Grow();
   const size_t mask = slots_.size() - 1;
-  for (size_t i = Slot(hi, lo); ; i = (i + 1) & mask) {
+  for (size_t i = Slot(hi, lo);; i = (i + 1) & mask) {
     Entry& s = slots_[i];
     if (s.hi == hi && s.lo == lo) return false;
     if (s.hi == 0 && s.lo == 0) {

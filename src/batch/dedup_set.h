@@ -28,8 +28,8 @@ enum class DedupKeyType : uint8_t { kNone, kInt, kUuid, kText };
 
 struct DedupKey {
   DedupKeyType type = DedupKeyType::kNone;
-  uint64_t hi = 0;  // kInt: the value; kUuid: the first 64 bits
-  uint64_t lo = 0;  // kUuid: the last 64 bits
+  uint64_t hi = 0;        // kInt: the value; kUuid: the first 64 bits
+  uint64_t lo = 0;        // kUuid: the last 64 bits
   std::string_view text;  // kText: the exact bytes (points into the cell or a scratch buffer)
 
   // The key of a cell. Text that is not held by the cell itself (a non-text, non-integer cell) is

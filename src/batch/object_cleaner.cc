@@ -18,8 +18,7 @@ uint32_t End(const std::string& text) { return static_cast<uint32_t>(text.size()
 }  // namespace
 
 ObjectCleaner::ObjectCleaner(std::shared_ptr<const transform::Transform> transform,
-                             core::RecordKind kind, CleanerOutputs outputs,
-                             DuplicateHints* hints)
+                             core::RecordKind kind, CleanerOutputs outputs, DuplicateHints* hints)
     : transform_(std::move(transform)),
       kind_(kind),
       outputs_(outputs),
@@ -80,7 +79,8 @@ Status ObjectCleaner::Clean(std::string_view key, size_t object, std::string_vie
     size_t end = text.find('\n', text_pos);
     if (end == std::string_view::npos) end = text.size();
     if (end - text_pos > ZstdLineReader::kMaxLineBytes) {
-      return InvalidArgument(fmt::format("line longer than {} bytes", ZstdLineReader::kMaxLineBytes));
+      return InvalidArgument(
+          fmt::format("line longer than {} bytes", ZstdLineReader::kMaxLineBytes));
     }
     *line = text.substr(text_pos, end - text_pos);
     text_pos = end + 1;
@@ -103,9 +103,8 @@ Status ObjectCleaner::Clean(std::string_view key, size_t object, std::string_vie
   while (true) {
     StatusOr<bool> more = next_line(&line);
     if (!more.ok()) {
-      return Status(more.status().code(),
-                    fmt::format("{}: after line {}: {}", key, line_number(),
-                                more.status().message()));
+      return Status(more.status().code(), fmt::format("{}: after line {}: {}", key, line_number(),
+                                                      more.status().message()));
     }
     if (!*more) break;
     ++chunk_.records;

@@ -41,8 +41,8 @@ StatusOr<pg::CopyIn> PgDayLoader::StartTable(core::RecordKind kind) {
 Status PgDayLoader::Commit(const std::vector<QualityRow>& quality) {
   for (core::RecordKind kind : core::kAllRecordKinds) {
     if (std::find(started_.begin(), started_.end(), kind) == started_.end()) {
-      return Internal(fmt::format("PgDayLoader::Commit: no table loaded for {}",
-                                  core::RecordKindName(kind)));
+      return Internal(
+          fmt::format("PgDayLoader::Commit: no table loaded for {}", core::RecordKindName(kind)));
     }
   }
   RETURN_IF_ERROR(conn_->Run(kSwapLock));
@@ -50,10 +50,10 @@ Status PgDayLoader::Commit(const std::vector<QualityRow>& quality) {
     RETURN_IF_ERROR(conn_->Run(tables_->SwapSql(kind, day_)));
   }
   const std::string date = core::DateOfDay(day_);
-  RETURN_IF_ERROR(conn_->ExecParams(
-                           fmt::format("DELETE FROM {}.quality WHERE dt = $1",
-                                       pg::QuoteIdentifier(BatchTables::kSchema)),
-                           {date})
+  RETURN_IF_ERROR(conn_
+                      ->ExecParams(fmt::format("DELETE FROM {}.quality WHERE dt = $1",
+                                               pg::QuoteIdentifier(BatchTables::kSchema)),
+                                   {date})
                       .status());
   const std::string insert = fmt::format(
       "INSERT INTO {}.quality (dt, kind, table_name, sealed, objects, input_bytes, records, "
@@ -61,15 +61,16 @@ Status PgDayLoader::Commit(const std::vector<QualityRow>& quality) {
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb)",
       pg::QuoteIdentifier(BatchTables::kSchema));
   for (const QualityRow& q : quality) {
-    RETURN_IF_ERROR(conn_->ExecParams(insert, {date, std::string(core::RecordKindName(q.kind)),
-                                               tables_->transform().table(q.kind).table,
-                                               q.sealed ? "true" : "false",
-                                               std::to_string(q.objects),
-                                               std::to_string(q.input_bytes),
-                                               std::to_string(q.records), std::to_string(q.rows),
-                                               std::to_string(q.dropped), std::to_string(q.dead),
-                                               std::to_string(q.duplicates), q.quality_json})
-                           .status());
+    RETURN_IF_ERROR(
+        conn_
+            ->ExecParams(
+                insert,
+                {date, std::string(core::RecordKindName(q.kind)),
+                 tables_->transform().table(q.kind).table, q.sealed ? "true" : "false",
+                 std::to_string(q.objects), std::to_string(q.input_bytes),
+                 std::to_string(q.records), std::to_string(q.rows), std::to_string(q.dropped),
+                 std::to_string(q.dead), std::to_string(q.duplicates), q.quality_json})
+            .status());
   }
   return tx_.Commit();
 }

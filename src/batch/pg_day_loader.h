@@ -61,8 +61,7 @@ class PgDayLoader {
   Status Commit(const std::vector<QualityRow>& quality);
 
  private:
-  PgDayLoader(pg::Connection* conn, const BatchTables* tables, int64_t day,
-              pg::Transaction tx)
+  PgDayLoader(pg::Connection* conn, const BatchTables* tables, int64_t day, pg::Transaction tx)
       : conn_(conn), tables_(tables), day_(day), tx_(std::move(tx)) {}
 
   pg::Connection* conn_;

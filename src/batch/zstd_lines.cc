@@ -11,8 +11,7 @@ namespace pinpipe::batch {
 
 void ZstdLineReader::DCtxDeleter::operator()(ZSTD_DCtx_s* ctx) const { ZSTD_freeDCtx(ctx); }
 
-ZstdLineReader::ZstdLineReader()
-    : dctx_(ZSTD_createDCtx()), window_(new char[kWindowBytes]) {
+ZstdLineReader::ZstdLineReader() : dctx_(ZSTD_createDCtx()), window_(new char[kWindowBytes]) {
   PINPIPE_CHECK(dctx_ != nullptr) << "ZSTD_createDCtx failed (out of memory)";
 }
 

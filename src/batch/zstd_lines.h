@@ -73,9 +73,9 @@ class ZstdLineReader {
   std::unique_ptr<char[]> frame_;  // kept across objects, grown to the largest frame seen
   size_t frame_capacity_ = 0;
   const char* data_ = nullptr;  // window_ or frame_: holds [begin_, end_)
-  size_t begin_ = 0;  // unread part of data_: [begin_, end_)
+  size_t begin_ = 0;            // unread part of data_: [begin_, end_)
   size_t end_ = 0;
-  std::string carry_;        // start of a line that continues in the next window or frame
+  std::string carry_;  // start of a line that continues in the next window or frame
   bool carry_returned_ = false;
   uint64_t decompressed_ = 0;
   int64_t line_number_ = 0;

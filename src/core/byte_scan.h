@@ -90,9 +90,9 @@ inline size_t FindJsonStringSpecial(std::string_view s, size_t from) {
       const uint64_t w = Load(s.data() + i);
       const uint64_t quote = w ^ (kOnes * '"');
       const uint64_t slash = w ^ (kOnes * '\\');
-      const uint64_t mask = (((quote - kOnes) & ~quote) | ((slash - kOnes) & ~slash) |
-                             ((w - kOnes * 0x20) & ~w)) &
-                            kHighs;
+      const uint64_t mask =
+          (((quote - kOnes) & ~quote) | ((slash - kOnes) & ~slash) | ((w - kOnes * 0x20) & ~w)) &
+          kHighs;
       if (mask != 0) return i + static_cast<size_t>(std::countr_zero(mask)) / 8;
     }
   }

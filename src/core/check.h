@@ -27,7 +27,7 @@ struct Voidify {
 
 }  // namespace pinpipe::internal
 
-#define PINPIPE_CHECK(cond)                   \
-  (cond) ? (void)0                            \
-         : ::pinpipe::internal::Voidify() &   \
+#define PINPIPE_CHECK(cond)                 \
+  (cond) ? (void)0                          \
+         : ::pinpipe::internal::Voidify() & \
                ::pinpipe::internal::CheckFailure(__FILE__, __LINE__, #cond)

@@ -29,8 +29,8 @@ int64_t HourOf(int64_t epoch_ms) { return FloorDiv(epoch_ms, kMillisPerHour); }
 int64_t DayOfHour(int64_t hour) { return FloorDiv(hour, 24); }
 
 int64_t DaysFromCivil(const CivilDate& date) {
-  const std::chrono::year_month_day ymd(std::chrono::year(date.year), std::chrono::month(date.month),
-                                        std::chrono::day(date.day));
+  const std::chrono::year_month_day ymd(std::chrono::year(date.year),
+                                        std::chrono::month(date.month), std::chrono::day(date.day));
   return std::chrono::sys_days(ymd).time_since_epoch().count();
 }
 

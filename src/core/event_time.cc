@@ -26,10 +26,10 @@ EventTime EventTimeExtractor::Extract(RecordKind kind, std::string_view value,
     if (auto text = reader_.String(value, field)) {
       if (auto ms = RecordTimestampToEpochMs(*text)) {
         const bool known = kafka_timestamp_ms >= 0;
-        const bool too_old = known && policy_.max_lag_ms > 0 &&
-                             *ms < kafka_timestamp_ms - policy_.max_lag_ms;
-        const bool too_new = known && policy_.max_lead_ms > 0 &&
-                             *ms > kafka_timestamp_ms + policy_.max_lead_ms;
+        const bool too_old =
+            known && policy_.max_lag_ms > 0 && *ms < kafka_timestamp_ms - policy_.max_lag_ms;
+        const bool too_new =
+            known && policy_.max_lead_ms > 0 && *ms > kafka_timestamp_ms + policy_.max_lead_ms;
         if (!too_old && !too_new) return {*ms, EventTimeSource::kRecord};
       }
     }

@@ -35,7 +35,8 @@ inline std::string HexEncode(std::string_view bytes) {
 
 // The low 4 * `digits` bits of `value`, most significant first, lowercase, zero-padded.
 inline void AppendHexNumber(uint64_t value, int digits, std::string* out) {
-  for (int i = digits - 1; i >= 0; --i) out->push_back(HexDigit(static_cast<unsigned>(value >> (4 * i))));
+  for (int i = digits - 1; i >= 0; --i)
+    out->push_back(HexDigit(static_cast<unsigned>(value >> (4 * i))));
 }
 
 }  // namespace pinpipe::core

@@ -20,8 +20,7 @@ void AppendNumber(double v, std::string* out) {
 
 // Label values are escaped as the exposition format requires: backslash, quote, newline.
 void AppendLabels(const std::vector<std::string>& names, const std::vector<std::string>& values,
-                  const std::string& extra_name, const std::string& extra_value,
-                  std::string* out) {
+                  const std::string& extra_name, const std::string& extra_value, std::string* out) {
   if (names.empty() && extra_name.empty()) return;
   *out += '{';
   bool first = true;
@@ -63,8 +62,7 @@ void Histogram::Observe(double value) {
   size_t i = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), value) -
                                  bounds_.begin());
   counts_[i].fetch_add(1, std::memory_order_relaxed);
-  sum_micros_.fetch_add(static_cast<int64_t>(std::llround(value * 1e6)),
-                        std::memory_order_relaxed);
+  sum_micros_.fetch_add(static_cast<int64_t>(std::llround(value * 1e6)), std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -207,8 +205,8 @@ void GaugeFamily::Render(std::string* out) const {
 CounterFamily* Registry::AddCounter(std::string name, std::string help,
                                     std::vector<std::string> label_names) {
   MutexLock lock(mu_);
-  counters_.push_back(std::make_unique<CounterFamily>(std::move(name), std::move(help),
-                                                      std::move(label_names)));
+  counters_.push_back(
+      std::make_unique<CounterFamily>(std::move(name), std::move(help), std::move(label_names)));
   return counters_.back().get();
 }
 
@@ -260,8 +258,8 @@ std::string Registry::Render() const {
 }
 
 std::vector<double> LatencyBuckets() {
-  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-          0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5, 5, 10};
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 }
 
 }  // namespace pinpipe::core

@@ -126,7 +126,7 @@ class Registry {
   struct Gauge {
     std::string name, help;
     std::function<double()> read;
-    const char* type = "gauge";  // or "counter" (AddCounterFunction)
+    const char* type = "gauge";           // or "counter" (AddCounterFunction)
     std::unique_ptr<GaugeFamily> family;  // AddGaugeFamily: rendered by the family instead
   };
   mutable Mutex mu_;

@@ -74,13 +74,13 @@ class SCOPED_CAPABILITY MutexLock {
     return cv.wait(mu_, std::forward<Args>(args)...);
   }
   template <class... Args>
-  decltype(auto) WaitFor(std::condition_variable_any& cv, Args&&... args)
-      NO_THREAD_SAFETY_ANALYSIS {
+  decltype(auto) WaitFor(std::condition_variable_any& cv,
+                         Args&&... args) NO_THREAD_SAFETY_ANALYSIS {
     return cv.wait_for(mu_, std::forward<Args>(args)...);
   }
   template <class... Args>
-  decltype(auto) WaitUntil(std::condition_variable_any& cv, Args&&... args)
-      NO_THREAD_SAFETY_ANALYSIS {
+  decltype(auto) WaitUntil(std::condition_variable_any& cv,
+                           Args&&... args) NO_THREAD_SAFETY_ANALYSIS {
     return cv.wait_until(mu_, std::forward<Args>(args)...);
   }
 

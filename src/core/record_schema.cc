@@ -50,8 +50,9 @@ constexpr FieldSpec kUserFields[] = {
 };
 
 // Indexed by RecordKind's value.
-// constexpr: constant-initialized, so SchemaFor() works from any static initializer (a namespace-scope
-// default topic list, a command's flag defaults) whatever the order of the translation units.
+// constexpr: constant-initialized, so SchemaFor() works from any static initializer (a
+// namespace-scope default topic list, a command's flag defaults) whatever the order of the
+// translation units.
 constexpr RecordSchema kSchemas[] = {
     {RecordKind::kPin, "pin", "pinterest_data", "index", "pinterest", "", kPinFields},
     {RecordKind::kGeo, "geo", "geolocation_data", "ind", "pinterest_geo", "timestamp", kGeoFields},

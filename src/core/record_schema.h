@@ -16,7 +16,7 @@ namespace pinpipe::core {
 
 enum class RecordKind : uint8_t { kPin = 0, kGeo = 1, kUser = 2 };
 inline constexpr RecordKind kAllRecordKinds[] = {RecordKind::kPin, RecordKind::kGeo,
-                                                  RecordKind::kUser};
+                                                 RecordKind::kUser};
 
 enum class FieldType : uint8_t {
   kInt,        // JSON integer (no fraction, no exponent), within [min, max]
@@ -38,9 +38,9 @@ struct FieldSpec {
 
 struct RecordSchema {
   RecordKind kind;
-  std::string_view name;        // "pin", "geo", "user"
+  std::string_view name;          // "pin", "geo", "user"
   std::string_view source_table;  // "pinterest_data", "geolocation_data", "user_data"
-  std::string_view key_field;   // "index" for pin, "ind" for geo and user
+  std::string_view key_field;     // "index" for pin, "ind" for geo and user
   // The Kafka topic of this kind unless a command is told otherwise (its --topic-* flag):
   // "pinterest", "pinterest_geo", "pinterest_user".
   std::string_view default_topic;

@@ -14,8 +14,8 @@
 #include <emmintrin.h>
 #endif
 
-#include "core/byte_scan.h"
 #include "core/ascii.h"
+#include "core/byte_scan.h"
 #include "core/check.h"
 #include "core/hex.h"
 #include "core/timestamp_parser.h"
@@ -327,8 +327,9 @@ bool ScanSpecial(std::string_view json, bool* high) {
   __m128i high_any = _mm_setzero_si128();
   for (; i + 16 <= json.size(); i += 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i));
-    special_any = _mm_or_si128(special_any, _mm_or_si128(_mm_cmpeq_epi8(v, slash),
-                                                         _mm_cmpeq_epi8(_mm_max_epu8(v, low), low)));
+    special_any = _mm_or_si128(
+        special_any,
+        _mm_or_si128(_mm_cmpeq_epi8(v, slash), _mm_cmpeq_epi8(_mm_max_epu8(v, low), low)));
     high_any = _mm_or_si128(high_any, v);
   }
   special = static_cast<unsigned>(_mm_movemask_epi8(special_any));
@@ -365,12 +366,13 @@ const char* FindQuote(const char* p, const char* end) {
 }  // namespace
 
 // The fast path: the common record in one branch-free pass for escapes, control and high bytes,
-// plus a walk from string to string, with no tape and no copy. It returns true only when `json` is a single JSON object (white space around it
-// allowed) whose keys are distinct schema fields and whose values are numbers or strings, with
-// no escapes and no control bytes anywhere, in valid UTF-8; the slots of the fields seen are
-// then filled exactly as DomScan fills them. Anything else (errors, unknown or repeated keys,
-// escapes, literals, nested values) returns false and the record goes through simdjson, so
-// errors and their messages have one source. The fuzz target compares both paths on every input.
+// plus a walk from string to string, with no tape and no copy. It returns true only when `json` is
+// a single JSON object (white space around it allowed) whose keys are distinct schema fields and
+// whose values are numbers or strings, with no escapes and no control bytes anywhere, in valid
+// UTF-8; the slots of the fields seen are then filled exactly as DomScan fills them. Anything else
+// (errors, unknown or repeated keys, escapes, literals, nested values) returns false and the record
+// goes through simdjson, so errors and their messages have one source. The fuzz target compares
+// both paths on every input.
 bool RecordValidator::Impl::FastScan(const RecordSchema& schema, std::string_view json,
                                      uint64_t* seen_out) {
   bool high = false;
@@ -461,7 +463,9 @@ bool RecordValidator::Impl::DomScan(const RecordSchema& schema, std::string_view
   const auto error = json.empty() ? simdjson::EMPTY  // never hand simdjson a null pointer
                                   : parser.parse(json.data(), json.size()).get(root);
   if (error) {
-    AddError(errors, "", std::string(validator_messages::kJsonInvalidPrefix) + DescribeParseError(error, json), "json_invalid");
+    AddError(errors, "",
+             std::string(validator_messages::kJsonInvalidPrefix) + DescribeParseError(error, json),
+             "json_invalid");
     return false;
   }
   simdjson::dom::object object;
@@ -636,8 +640,7 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
       case FieldType::kNumber: {
         const RawValue::Type type = value.type;
         const bool is_int = type == RawValue::Type::kInt64 || type == RawValue::Type::kUint64;
-        if (spec.type == FieldType::kInt ? !is_int
-                                         : !(is_int || type == RawValue::Type::kDouble)) {
+        if (spec.type == FieldType::kInt ? !is_int : !(is_int || type == RawValue::Type::kDouble)) {
           AddError(errors, spec.name, spec.type == FieldType::kInt ? kMsgIntType : kMsgFloatType,
                    spec.type == FieldType::kInt ? "int_type" : "float_type");
           ok = false;
@@ -704,7 +707,8 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
           break;
         }
         if (spec.type == FieldType::kUuid && !IsUuid(s, &reason)) {
-          AddError(errors, spec.name, std::string(validator_messages::kUuidParsingPrefix) + reason, "uuid_parsing");
+          AddError(errors, spec.name, std::string(validator_messages::kUuidParsingPrefix) + reason,
+                   "uuid_parsing");
           ok = false;
           break;
         }
@@ -712,7 +716,8 @@ bool RecordValidator::Validate(RecordKind kind, std::string_view json, Validated
           CivilTimestamp ts;
           std::string_view why;
           if (!ParseTimestamp(s, &ts, &why)) {
-            AddError(errors, spec.name, std::string(validator_messages::kDatetimeParsingPrefix) + std::string(why),
+            AddError(errors, spec.name,
+                     std::string(validator_messages::kDatetimeParsingPrefix) + std::string(why),
                      "datetime_parsing");
             ok = false;
             break;

@@ -32,11 +32,14 @@ struct FieldError {
 
 // Every FieldError::type that RecordValidator produces: a closed set, so a metric may use the
 // type as a label (tests check each error the validator reports against this list).
-inline constexpr std::string_view kFieldErrorTypes[] = {
-    "json_invalid", "model_attributes_type", "missing",        "extra_forbidden",
-    "duplicate_key", "int_type",             "float_type",     "greater_than_equal",
-    "less_than_equal", "string_type",        "string_nul",     "uuid_type",
-    "uuid_parsing",  "datetime_type",        "datetime_parsing"};
+inline constexpr std::string_view kFieldErrorTypes[] = {"json_invalid",    "model_attributes_type",
+                                                        "missing",         "extra_forbidden",
+                                                        "duplicate_key",   "int_type",
+                                                        "float_type",      "greater_than_equal",
+                                                        "less_than_equal", "string_type",
+                                                        "string_nul",      "uuid_type",
+                                                        "uuid_parsing",    "datetime_type",
+                                                        "datetime_parsing"};
 
 // The fixed messages of the validator's errors (pydantic v2's, so clients written against the
 // original FastAPI service keep working), public so that code which states the schema checks in
@@ -88,8 +91,8 @@ struct ValidatedRecord {
 struct FieldValue {
   enum class Type : uint8_t { kAbsent, kInt, kDouble, kString };
   Type type = Type::kAbsent;
-  int64_t int_value = 0;        // kInt
-  double double_value = 0;      // kDouble (a kNumber field written with a fraction or exponent)
+  int64_t int_value = 0;          // kInt
+  double double_value = 0;        // kDouble (a kNumber field written with a fraction or exponent)
   std::string_view string_value;  // kString (kString, kUuid and kTimestamp fields)
 };
 

@@ -26,19 +26,15 @@ std::string_view StatusCodeName(StatusCode code) {
 
 ErrorClass Status::error_class() const {
   switch (code_) {
-    case StatusCode::kOk:
-      return ErrorClass::kNone;
+    case StatusCode::kOk: return ErrorClass::kNone;
     case StatusCode::kResourceExhausted:
     case StatusCode::kUnavailable:
-    case StatusCode::kDeadlineExceeded:
-      return ErrorClass::kRetriable;
+    case StatusCode::kDeadlineExceeded: return ErrorClass::kRetriable;
     case StatusCode::kInvalidArgument:
     case StatusCode::kNotFound:
     case StatusCode::kAlreadyExists:
-    case StatusCode::kUnauthenticated:
-      return ErrorClass::kPermanent;
-    default:
-      return ErrorClass::kFatal;
+    case StatusCode::kUnauthenticated: return ErrorClass::kPermanent;
+    default: return ErrorClass::kFatal;
   }
 }
 

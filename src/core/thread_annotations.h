@@ -27,7 +27,8 @@
 #define RELEASE_SHARED(...) PINPIPE_THREAD_ANNOTATION(release_shared_capability(__VA_ARGS__))
 #define RELEASE_GENERIC(...) PINPIPE_THREAD_ANNOTATION(release_generic_capability(__VA_ARGS__))
 #define TRY_ACQUIRE(...) PINPIPE_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
-#define TRY_ACQUIRE_SHARED(...) PINPIPE_THREAD_ANNOTATION(try_acquire_shared_capability(__VA_ARGS__))
+#define TRY_ACQUIRE_SHARED(...) \
+  PINPIPE_THREAD_ANNOTATION(try_acquire_shared_capability(__VA_ARGS__))
 #define EXCLUDES(...) PINPIPE_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
 #define ASSERT_CAPABILITY(x) PINPIPE_THREAD_ANNOTATION(assert_capability(x))
 #define RETURN_CAPABILITY(x) PINPIPE_THREAD_ANNOTATION(lock_returned(x))

@@ -23,7 +23,7 @@ namespace pinpipe::dashboard {
 // Filters of the analytics and lambda endpoints; nullopt = no filter. Parsed and validated by
 // the server (400/422 on bad values); the engine trusts them.
 struct AnalyticsFilters {
-  std::optional<std::chrono::sys_days> from, to;  // inclusive, on the post's dt
+  std::optional<std::chrono::sys_days> from, to;            // inclusive, on the post's dt
   std::optional<std::string> category, country, age_group;  // age_group: "18-24" ... "50+"
 };
 

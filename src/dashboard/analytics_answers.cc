@@ -18,9 +18,9 @@ namespace pinpipe::dashboard {
 namespace {
 
 // Per (category, country) pair of a query: what the filters and the questions' NULL rules say.
-constexpr uint8_t kPairKept = 1;        // the category and country filters keep its posts
-constexpr uint8_t kPairCategory = 2;    // category IS NOT NULL
-constexpr uint8_t kPairCountry = 4;     // country IS NOT NULL
+constexpr uint8_t kPairKept = 1;      // the category and country filters keep its posts
+constexpr uint8_t kPairCategory = 2;  // category IS NOT NULL
+constexpr uint8_t kPairCountry = 4;   // country IS NOT NULL
 
 // The filters resolved against one view.
 struct ResolvedFilters {
@@ -76,20 +76,20 @@ ResolvedFilters Resolve(const FactsView& facts, const AnalyticsFilters& filters)
       const uint32_t category = chunk.category[i], country = chunk.country[i];
       q.pair_category[id] = category;
       q.pair_country[id] = country;
-      const bool kept = (!q.by_category || category == q.category) &&
-                        (!q.by_country || country == q.country);
-      q.pair_flags[id] = static_cast<uint8_t>((kept ? kPairKept : 0) |
-                                              (category != kNullId ? kPairCategory : 0) |
-                                              (country != kNullId ? kPairCountry : 0));
+      const bool kept =
+          (!q.by_category || category == q.category) && (!q.by_country || country == q.country);
+      q.pair_flags[id] =
+          static_cast<uint8_t>((kept ? kPairKept : 0) | (category != kNullId ? kPairCategory : 0) |
+                               (country != kNullId ? kPairCountry : 0));
     }
   }
   return q;
 }
 
 // One thread's share of a pass over the post chunks. The threads of a pass (RunParts) take runs
-// of Parallelism::chunks_per_run chunks one after the other from a shared counter, each into its own totals
-// (slot `index`), until none is left: a thread that starts late or runs slower (its core busy
-// with another process) takes fewer runs, and no thread waits for a fixed share of another. So
+// of Parallelism::chunks_per_run chunks one after the other from a shared counter, each into its
+// own totals (slot `index`), until none is left: a thread that starts late or runs slower (its core
+// busy with another process) takes fewer runs, and no thread waits for a fixed share of another. So
 // a request that misses the cache waits for about half the pass on two idle cores, and for no
 // more than the whole pass on one thread when the other core is busy. Part{} (no counter) is
 // every chunk, on the calling thread.
@@ -181,7 +181,7 @@ void ForEachPost(const FactsView& facts, const ResolvedFilters& q, const Fn& fn)
 // or two buckets; the second pass collects the values of just those buckets, and a selection
 // among them gives the exact values.
 constexpr size_t kJoinCodes = kJoinYearLast - kJoinYearFirst + 2;  // 0 (none) and the years
-constexpr size_t kGroupCodes = kAgeGroups + 1;                      // 0 (none) and the groups
+constexpr size_t kGroupCodes = kAgeGroups + 1;                     // 0 (none) and the groups
 constexpr size_t kCells = kJoinCodes * kGroupCodes;
 inline size_t CellOf(uint16_t codes) { return JoinYearOf(codes) * kGroupCodes + AgeGroupOf(codes); }
 
@@ -222,15 +222,15 @@ size_t Q8Group(size_t join, size_t group) {
 
 struct MedianGroup {
   size_t n = 0;
-  uint32_t lo_bucket = 0, hi_bucket = 0;  // the buckets of ranks floor(f) and ceil(f)
-  size_t lo_rank = 0;                     // rank floor(f) among the values of lo_bucket
+  uint32_t lo_bucket = 0, hi_bucket = 0;      // the buckets of ranks floor(f) and ceil(f)
+  size_t lo_rank = 0;                         // rank floor(f) among the values of lo_bucket
   std::vector<int32_t> lo_values, hi_values;  // hi_values: only when hi_bucket != lo_bucket
   double median = 0;
 };
 
 // What one pass over the posts gathers for every question but Q6.
 struct PostTotals {
-  std::vector<uint32_t> per_pair;           // Q1
+  std::vector<uint32_t> per_pair;  // Q1
   // Q2 and Q4: per post year code (0-5) or age group code (0-4) and category, one row of
   // categories + 1 counters each (the last for a NULL category). Codes 0 and NULL categories
   // are counted too, and left out when read: the hot loop has no branch for them.
@@ -264,7 +264,8 @@ void CompactTopPosts(PostTotals* t) {
 }
 
 // Off the hot loop's path: the loop keeps its pointers in registers.
-[[gnu::noinline]] void AddTopPost(PostTotals* t, uint32_t pair, uint32_t poster, int32_t followers) {
+[[gnu::noinline]] void AddTopPost(PostTotals* t, uint32_t pair, uint32_t poster,
+                                  int32_t followers) {
   PostTotals::TopPost& last = t->last_top[pair];
   if (last.poster == poster && last.followers == followers) return;
   last = {pair, poster, followers};
@@ -317,7 +318,7 @@ void LocateMedians(PostTotals* t) {
     }
     if (m.n == 0) continue;
     const size_t lo = (m.n - 1) / 2, hi = m.n / 2;  // floor(f), ceil(f)
-    size_t before = 0;  // values in the buckets below b
+    size_t before = 0;                              // values in the buckets below b
     bool found_lo = false;
     for (uint32_t b = 0; b < kBuckets; ++b) {
       size_t in = 0;
@@ -451,7 +452,8 @@ void CollectMedianValues(const FactsView& facts, const ResolvedFilters& q,
   for (size_t cell = 0; cell < kCells; ++cell) {
     const CellTargets& targets = cell_targets[cell];
     if (targets.count == 0) continue;
-    ranges[cell] = {targets.lowest, static_cast<uint64_t>(int64_t{targets.highest} - targets.lowest)};
+    ranges[cell] = {targets.lowest,
+                    static_cast<uint64_t>(int64_t{targets.highest} - targets.lowest)};
   }
   // Few values fall in a cell's range: test that first, the filters only for those.
   const bool by_pair = q.by_category || q.by_country;
@@ -469,14 +471,15 @@ void CollectMedianValues(const FactsView& facts, const ResolvedFilters& q,
       const CellTargets& targets = cell_targets[cell];
       const uint32_t bucket = Bucket(followers);
       for (size_t k = 0; k < targets.count; ++k) {
-        if (targets.targets[k].bucket == bucket) (*slots)[targets.targets[k].slot].push_back(followers);
+        if (targets.targets[k].bucket == bucket)
+          (*slots)[targets.targets[k].slot].push_back(followers);
       }
     }
   });
 }
 
-PostTotals GatherPosts(const FactsView& facts, const ResolvedFilters& q, Want want,
-                       size_t parts, size_t run) {
+PostTotals GatherPosts(const FactsView& facts, const ResolvedFilters& q, Want want, size_t parts,
+                       size_t run) {
   const bool medians =
       want.Has(Question::kQ5) || want.Has(Question::kQ7) || want.Has(Question::kQ8);
   // Per pair: its category's column in the rows of Q2 and Q4.
@@ -540,9 +543,9 @@ PostTotals GatherPosts(const FactsView& facts, const ResolvedFilters& q, Want wa
     if (m.n % 2 == 0) {
       // Rank ceil(f) = floor(f) + 1: the next value in the same bucket (the minimum of those
       // after the selected one) or the smallest of the next bucket.
-      second = m.hi_bucket == m.lo_bucket ? *std::min_element(at + 1, v.end())
-                                          : *std::min_element(m.hi_values.begin(),
-                                                              m.hi_values.end());
+      second = m.hi_bucket == m.lo_bucket
+                   ? *std::min_element(at + 1, v.end())
+                   : *std::min_element(m.hi_values.begin(), m.hi_values.end());
     }
     m.median = PercentileCont(m.n, first, second);
     v = {};
@@ -562,8 +565,8 @@ void Q1(const FactsView& facts, const ResolvedFilters& q, const PostTotals& t,
   for (int round = 0; round < 2; ++round) {
     for (size_t pair = 0; pair < t.per_pair.size(); ++pair) {
       const int64_t n = t.per_pair[pair];
-      if (n == 0 || (q.pair_flags[pair] & (kPairCategory | kPairCountry)) !=
-                        (kPairCategory | kPairCountry)) {
+      if (n == 0 ||
+          (q.pair_flags[pair] & (kPairCategory | kPairCountry)) != (kPairCategory | kPairCountry)) {
         continue;
       }
       const uint32_t country = q.pair_country[pair];
@@ -580,8 +583,8 @@ void Q1(const FactsView& facts, const ResolvedFilters& q, const PostTotals& t,
     return facts.categories[a[1]] < facts.categories[b[1]];
   });
   for (const auto& [country, category] : winners) {
-    table.rows.push_back(Row({facts.countries[country], facts.categories[category],
-                              best[country]}));
+    table.rows.push_back(
+        Row({facts.countries[country], facts.categories[category], best[country]}));
   }
 }
 
@@ -639,7 +642,8 @@ void Q3(const FactsView& facts, const ResolvedFilters& q, const PostTotals& t,
   int64_t overall = kNoFollowers;
   for (const auto& [country, poster] : winners) overall = std::max(overall, best[country]);
   for (const auto& [country, poster] : winners) {
-    per_country.rows.push_back(Row({facts.countries[country], facts.posters[poster], best[country]}));
+    per_country.rows.push_back(
+        Row({facts.countries[country], facts.posters[poster], best[country]}));
     if (best[country] == overall) {
       top.rows.push_back(Row({facts.countries[country], facts.posters[poster], best[country]}));
     }
@@ -738,13 +742,14 @@ class IndSet {
  private:
   static constexpr int32_t kEmpty = std::numeric_limits<int32_t>::min();
   size_t Slot(int32_t ind) const {  // Fibonacci hashing: the top bits of the product
-    return static_cast<size_t>((static_cast<uint64_t>(static_cast<uint32_t>(ind)) *
-                                0x9E3779B97F4A7C15ull) >> shift_);
+    return static_cast<size_t>(
+        (static_cast<uint64_t>(static_cast<uint32_t>(ind)) * 0x9E3779B97F4A7C15ull) >> shift_);
   }
 
   size_t FilterBit(int32_t ind) const {  // another hash: the low bits of another product
-    return static_cast<size_t>(static_cast<uint64_t>(static_cast<uint32_t>(ind)) *
-                               0xD6E8FEB86659FD93ull >> 20) & filter_mask_;
+    return static_cast<size_t>(
+               static_cast<uint64_t>(static_cast<uint32_t>(ind)) * 0xD6E8FEB86659FD93ull >> 20) &
+           filter_mask_;
   }
 
   int64_t min_ = 0;
@@ -855,8 +860,8 @@ void Q8(const PostTotals& t, std::vector<AnswerTable>* out) {
   }
 }
 
-std::vector<AnswerTable> Compute(const FactsView& facts, const AnalyticsFilters& filters,
-                                 Want want, const Parallelism& parallel) {
+std::vector<AnswerTable> Compute(const FactsView& facts, const AnalyticsFilters& filters, Want want,
+                                 const Parallelism& parallel) {
   const size_t parts = PartsFor(facts, parallel);
   const ResolvedFilters q = Resolve(facts, filters);
   std::vector<AnswerTable> out;
@@ -906,23 +911,32 @@ void AppendDay(std::optional<int32_t> day, std::string* out) {
 
 const std::vector<TableSpec>& AnalyticsTables() {
   static const std::vector<TableSpec> tables = {
-      {"q1_popular_category_by_country", "Most popular category per country",
+      {"q1_popular_category_by_country",
+       "Most popular category per country",
        {"country", "category", "category_count"}},
-      {"q2_posts_by_category_and_year", "Posts per category and year (2018-2022)",
+      {"q2_posts_by_category_and_year",
+       "Posts per category and year (2018-2022)",
        {"post_year", "category", "category_count"}},
-      {"q2_top_category_by_year", "Top category per year (2018-2022)",
+      {"q2_top_category_by_year",
+       "Top category per year (2018-2022)",
        {"post_year", "category", "category_count"}},
-      {"q3_top_poster_by_country", "Poster with the most followers per country",
+      {"q3_top_poster_by_country",
+       "Poster with the most followers per country",
        {"country", "poster_name", "follower_count"}},
-      {"q3_top_country", "Country of the poster with the most followers",
+      {"q3_top_country",
+       "Country of the poster with the most followers",
        {"country", "poster_name", "follower_count"}},
-      {"q4_popular_category_by_age_group", "Most popular category per age group",
+      {"q4_popular_category_by_age_group",
+       "Most popular category per age group",
        {"age_group", "category", "category_count"}},
-      {"q5_median_follower_count_by_age_group", "Median follower count per age group",
+      {"q5_median_follower_count_by_age_group",
+       "Median follower count per age group",
        {"age_group", "median_follower_count", "posts"}},
-      {"q6_users_joined_by_year", "Users joined per year (2015-2020)",
+      {"q6_users_joined_by_year",
+       "Users joined per year (2015-2020)",
        {"join_year", "number_users_joined"}},
-      {"q7_median_follower_count_by_join_year", "Median follower count by joining year",
+      {"q7_median_follower_count_by_join_year",
+       "Median follower count by joining year",
        {"join_year", "median_follower_count", "posts"}},
       {"q8_median_follower_count_by_join_year_and_age_group",
        "Median follower count by joining year and age group",

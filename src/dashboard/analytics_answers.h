@@ -7,7 +7,8 @@
 //   * medians: exact percentile_cont(0.5) with PostgreSQL's arithmetic (for n sorted values,
 //     f = 0.5 * (n - 1), lo = floor(f): v[lo] + (f - lo) * (v[lo + 1] - v[lo]) in double);
 //   * text sorts by its bytes (UTF-8 code point order), which is COLLATE "C" and the C.UTF-8
-//     collation of the clusters scripts/services creates (docs/design.md, "Dashboard analytics engine");
+//     collation of the clusters scripts/services creates (docs/design.md, "Dashboard analytics
+//     engine");
 //   * filters: from/to on the post's dt (inclusive), category, country, age group; a filter on
 //     a record the post lacks keeps none of those posts; Q6 filters its user records as the
 //     SQL does (dt and age group on the user record; category and country: users with a post

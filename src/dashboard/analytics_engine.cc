@@ -156,9 +156,10 @@ void AnalyticsEngine::Publish(const std::string& state, const RefreshHeader* hea
   AppendTime(state == "ready" ? snapshot_ms_ : std::nullopt, &as_of);
   as_of += ",\"loaded_at\":";
   AppendTime(state == "ready" ? loaded_at_ms_ : std::nullopt, &as_of);
-  as_of += fmt::format(",\"posts\":{},\"waiting_for_geo\":{},\"waiting_for_user\":{}",
-                       snapshot->facts.post_count(), state == "ready" ? facts_.waiting_for_geo() : 0,
-                       state == "ready" ? facts_.waiting_for_user() : 0);
+  as_of +=
+      fmt::format(",\"posts\":{},\"waiting_for_geo\":{},\"waiting_for_user\":{}",
+                  snapshot->facts.post_count(), state == "ready" ? facts_.waiting_for_geo() : 0,
+                  state == "ready" ? facts_.waiting_for_user() : 0);
   as_of += ",\"speed_offsets\":{";
   if (header != nullptr) {
     for (size_t k = 0; k < options_.topics.size(); ++k) {

@@ -75,33 +75,33 @@ class AnalyticsEngine final : public Analytics {
   // What readers see: immutable once published.
   struct Snapshot {
     FactsView facts;
-    std::string state;               // "empty" (no load yet), "loading", "ready", "failed"
+    std::string state;                // "empty" (no load yet), "loading", "ready", "failed"
     std::optional<int32_t> boundary;  // the last day the batch layer serves
-    std::string as_of_json;          // the "as_of" object of the answers
-    std::string filters_json;        // FiltersJson()'s body
-    uint64_t version = 0;            // changes whenever the facts change
-    uint64_t generation = 0;         // changes with every published snapshot
+    std::string as_of_json;           // the "as_of" object of the answers
+    std::string filters_json;         // FiltersJson()'s body
+    uint64_t version = 0;             // changes whenever the facts change
+    uint64_t generation = 0;          // changes with every published snapshot
   };
 
   // Counters for /metrics and the overview.
   struct Stats {
-    std::string state;          // as Snapshot::state
-    int64_t posts = 0;          // merged posts held
-    int64_t user_records = 0;   // Q6 user records held
-    int64_t persons = 0;        // distinct people among them
+    std::string state;             // as Snapshot::state
+    int64_t posts = 0;             // merged posts held
+    int64_t user_records = 0;      // Q6 user records held
+    int64_t persons = 0;           // distinct people among them
     int64_t waiting_for_geo = 0;   // posts whose geolocation has not arrived (yet)
     int64_t waiting_for_user = 0;  // posts whose user record has not arrived (yet)
-    int64_t bytes_held = 0;     // facts, dictionaries and maps
-    int64_t full_loads = 0;     // successful full loads
-    int64_t polls = 0;          // successful incremental polls
-    int64_t backlog = 0;        // speed records the last refresh left for the next ones (slices)
+    int64_t bytes_held = 0;        // facts, dictionaries and maps
+    int64_t full_loads = 0;        // successful full loads
+    int64_t polls = 0;             // successful incremental polls
+    int64_t backlog = 0;           // speed records the last refresh left for the next ones (slices)
     int64_t refresh_errors = 0;
-    int64_t skipped_rows = 0;   // rows whose dt the facts cannot hold (outside 1970..2149)
+    int64_t skipped_rows = 0;  // rows whose dt the facts cannot hold (outside 1970..2149)
     double last_refresh_ms = 0;
     double last_full_load_ms = 0;
     std::optional<int64_t> as_of_ms;  // snapshot time of the published facts (epoch ms)
     uint64_t version = 0;
-    std::string last_error;     // of the last failed Refresh, "" after a success
+    std::string last_error;  // of the last failed Refresh, "" after a success
   };
 
   explicit AnalyticsEngine(EngineOptions options);

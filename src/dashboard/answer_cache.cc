@@ -168,7 +168,8 @@ void AnswerCache::Evict(Clock::time_point since) {
 
 bool AnswerCache::WaitForPending(std::stop_token stop, Clock::time_point until) {
   core::MutexLock lock(mu_);
-  return lock.WaitUntil(pending_cv_, stop, until, [this]() REQUIRES(mu_) { return !pending_.empty(); });
+  return lock.WaitUntil(pending_cv_, stop, until,
+                        [this]() REQUIRES(mu_) { return !pending_.empty(); });
 }
 
 AnswerCache::Stats AnswerCache::stats() const {

@@ -73,8 +73,8 @@ class AnswerCache {
   // On-demand lookup at `generation`. Hit: *answer is set. Joined: `waiter` will be called with
   // the answer being computed. Compute: the caller must compute the answer and PublishClaimed
   // it (then answer its own request; its waiter is not kept). Full: nothing kept; answer 503.
-  Claim ClaimOnDemand(const Query& query, Clock::time_point now, uint64_t generation,
-                      Waiter waiter, std::shared_ptr<const Answer>* answer);
+  Claim ClaimOnDemand(const Query& query, Clock::time_point now, uint64_t generation, Waiter waiter,
+                      std::shared_ptr<const Answer>* answer);
   // After kCompute: stores the answer computed at `generation` and answers the joined waiters.
   void PublishClaimed(const Query& query, uint64_t generation,
                       const std::shared_ptr<const Answer>& answer);
@@ -98,7 +98,7 @@ class AnswerCache {
     uint64_t joined = 0;   // requests that waited for another's computation
     uint64_t refused = 0;  // kFull
     size_t entries = 0;
-    size_t bytes = 0;      // answer bodies held
+    size_t bytes = 0;  // answer bodies held
   };
   Stats stats() const;
 

@@ -41,9 +41,7 @@ struct ChunkedView {
   size_t size = 0;
 
   // Elements in chunk c.
-  size_t CountIn(size_t c) const {
-    return std::min(Chunk::kCapacity, size - c * Chunk::kCapacity);
-  }
+  size_t CountIn(size_t c) const { return std::min(Chunk::kCapacity, size - c * Chunk::kCapacity); }
   const Chunk& chunk(size_t c) const { return *chunks[c]; }
   // Chunk and offset of element i.
   std::pair<const Chunk*, size_t> At(size_t i) const {
@@ -205,7 +203,7 @@ class Dictionary {
 
   ChunkedTable<NameChunk> names_;
   std::vector<std::shared_ptr<char[]>> arena_;
-  size_t arena_used_ = 0;  // bytes used in arena_.back()
+  size_t arena_used_ = 0;        // bytes used in arena_.back()
   size_t arena_block_size_ = 0;  // capacity of arena_.back()
   size_t arena_bytes_ = 0;
   FlatIndex index_;

@@ -50,7 +50,8 @@ void ComputeQueue::Work(const std::stop_token& stop) {
     std::function<void()> task;
     {
       core::MutexLock lock(mu_);
-      if (!lock.Wait(ready_, stop, [this]() REQUIRES(mu_) { return !tasks_.empty(); })) return;  // stopped
+      if (!lock.Wait(ready_, stop, [this]() REQUIRES(mu_) { return !tasks_.empty(); }))
+        return;  // stopped
       task = std::move(tasks_.front());
       tasks_.pop_front();
     }

@@ -50,7 +50,7 @@ class ComputeQueue {
   std::condition_variable_any ready_;
   std::deque<std::function<void()>> tasks_ GUARDED_BY(mu_);
   bool stopped_ GUARDED_BY(mu_) = false;
-  std::vector<std::jthread> workers_;        // last: joined before the members they use go
+  std::vector<std::jthread> workers_;  // last: joined before the members they use go
 };
 
 }  // namespace pinpipe::dashboard

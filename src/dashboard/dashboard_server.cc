@@ -75,8 +75,8 @@ Status DashboardServer::Start() {
   on_demand.compute = [view](const Query& q, const std::string& generated_at) {
     return view->ComputeFromEngine(q, generated_at);
   };
-  service_ = std::make_unique<DashboardService>(so, &cache_, &events_, &registry_,
-                                                std::move(on_demand));
+  service_ =
+      std::make_unique<DashboardService>(so, &cache_, &events_, &registry_, std::move(on_demand));
 
   RefresherHooks hooks;
   hooks.steps = view_->Steps();
@@ -120,7 +120,8 @@ Status DashboardServer::Start() {
     AnalyticsEngine* engine = engine_.get();
     registry_.AddGauge("pinpipe_dashboard_engine_bytes", "Bytes held by the analytics engine",
                        [engine] { return static_cast<double>(engine->stats().bytes_held); });
-    registry_.AddGauge("pinpipe_dashboard_engine_posts", "Merged posts held by the analytics engine",
+    registry_.AddGauge("pinpipe_dashboard_engine_posts",
+                       "Merged posts held by the analytics engine",
                        [engine] { return static_cast<double>(engine->stats().posts); });
     registry_.AddGauge("pinpipe_dashboard_engine_backlog",
                        "Speed-layer records committed but not yet read by the analytics engine "

@@ -50,9 +50,9 @@ struct DashboardConfig {
   // `pinpipe archive --group`): their lag, and the speed layer's offsets in PostgreSQL.
   std::string stream_group = "pinpipe-stream";
   std::string archive_group = "pinpipe-archiver";
-  std::string pg_dsn;                  // "" = no PostgreSQL source (and no analytics)
+  std::string pg_dsn;  // "" = no PostgreSQL source (and no analytics)
   std::string pg_role = "pinpipe_reader";
-  bool analytics = true;               // run the analytics engine (needs pg_dsn)
+  bool analytics = true;                    // run the analytics engine (needs pg_dsn)
   std::unique_ptr<lake::ObjectStore> lake;  // null = no lake source
   std::array<std::string, 3> topics = core::DefaultTopics();
   std::shared_ptr<const transform::Transform> transform = transform::Transform::Default();

@@ -42,9 +42,9 @@ DashboardService::DashboardService(ServiceOptions options, AnswerCache* cache, E
       on_demand_(std::move(on_demand)),
       compute_(options_.compute_threads) {
   openapi_json_ = BuildDashboardOpenApi(!options_.bearer_token.empty(), options_.topics);
-  requests_ = registry_->AddCounter("pinpipe_dashboard_requests_total",
-                                    "HTTP requests answered, by route and status",
-                                    {"route", "status"});
+  requests_ =
+      registry_->AddCounter("pinpipe_dashboard_requests_total",
+                            "HTTP requests answered, by route and status", {"route", "status"});
   core::HistogramFamily* seconds = registry_->AddHistogram(
       "pinpipe_dashboard_request_seconds",
       "Time from a complete request to its answer (a first request for new parameters waits "
@@ -183,8 +183,7 @@ http::Response DashboardService::Static(RouteId route, const http::Request& requ
       r.headers.emplace_back("Cache-Control", std::string(kNoStore));
       return r;
     }
-    default:
-      return DetailResponse(404, "Not Found");
+    default: return DetailResponse(404, "Not Found");
   }
 }
 
@@ -231,13 +230,10 @@ void DashboardService::Handle(const http::Request& request, const http::Responde
     Finish(route, start, respond, FromAnswer(*ready));
   };
   switch (cache_->Get(*parsed.query, start, waiter, &answer)) {
-    case AnswerCache::Lookup::kHit:
-      return Finish(route, start, respond, FromAnswer(*answer));
+    case AnswerCache::Lookup::kHit: return Finish(route, start, respond, FromAnswer(*answer));
     case AnswerCache::Lookup::kJoined:
-    case AnswerCache::Lookup::kFirstMiss:
-      return;  // the waiter answers
-    case AnswerCache::Lookup::kFull:
-      return RefuseFull(route, start, respond);
+    case AnswerCache::Lookup::kFirstMiss: return;  // the waiter answers
+    case AnswerCache::Lookup::kFull: return RefuseFull(route, start, respond);
   }
 }
 
@@ -250,10 +246,8 @@ void DashboardService::HandleOnDemand(RouteId route, const Query& query, Clock::
     Finish(route, start, respond, FromAnswer(*ready));
   };
   switch (cache_->ClaimOnDemand(query, start, generation, waiter, &answer)) {
-    case AnswerCache::Claim::kHit:
-      return Finish(route, start, respond, FromAnswer(*answer));
-    case AnswerCache::Claim::kJoined:
-      return;
+    case AnswerCache::Claim::kHit: return Finish(route, start, respond, FromAnswer(*answer));
+    case AnswerCache::Claim::kJoined: return;
     case AnswerCache::Claim::kCompute: {
       auto task = [this, route, start, respond, query, generation] {
         const Clock::time_point began = Clock::now();
@@ -267,8 +261,7 @@ void DashboardService::HandleOnDemand(RouteId route, const Query& query, Clock::
       }
       return;
     }
-    case AnswerCache::Claim::kFull:
-      return RefuseFull(route, start, respond);
+    case AnswerCache::Claim::kFull: return RefuseFull(route, start, respond);
   }
 }
 

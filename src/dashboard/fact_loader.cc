@@ -260,8 +260,9 @@ std::string FactLoader::BatchKeyBoundsSql(const RefreshHeader& header) const {
   // Per served day, the key's first and last entry of the batch table's (dt, key) index (two
   // index endpoint probes per day and kind, not a scan of the batch rows).
   const std::string served = DaysArray(header.served_days);
-  std::string out = "SELECT x0.lo::text, x0.hi::text, x1.lo::text, x1.hi::text, x2.lo::text, "
-                    "x2.hi::text";
+  std::string out =
+      "SELECT x0.lo::text, x0.hi::text, x1.lo::text, x1.hi::text, x2.lo::text, "
+      "x2.hi::text";
   for (RecordKind kind : core::kAllRecordKinds) {
     const std::string key = Q(serving::MergeKey(kind));
     out += fmt::format(
@@ -302,9 +303,8 @@ std::string FactLoader::SpeedRowsWhere(RecordKind kind, const RefreshHeader& hea
                                        const std::string& ranges) const {
   const std::string key = Q(serving::MergeKey(kind));
   const std::string served = DaysArray(header.served_days);
-  std::string where =
-      fmt::format("({ranges}) AND s.dt <> ALL ({served})", fmt::arg("ranges", ranges),
-                  fmt::arg("served", served));
+  std::string where = fmt::format("({ranges}) AND s.dt <> ALL ({served})",
+                                  fmt::arg("ranges", ranges), fmt::arg("served", served));
   // A key outside the served batch rows' [min, max] cannot be among them: the anti-join runs
   // only for keys inside (none at all when no served day has rows of the kind).
   const std::string gate = BatchKeyGate(kind, bounds, "s." + key);
@@ -345,7 +345,8 @@ std::string FactLoader::MergedLookup(RecordKind kind, const RefreshHeader& heade
 
 std::string FactLoader::NewPinsSql(const RefreshHeader& header, const SpeedCursor& cursor,
                                    const BatchKeyBounds& bounds) const {
-  const std::string ranges = Ranges(cursor[K(RecordKind::kPin)], header.offsets[K(RecordKind::kPin)]);
+  const std::string ranges =
+      Ranges(cursor[K(RecordKind::kPin)], header.offsets[K(RecordKind::kPin)]);
   if (ranges.empty()) return "";
   // Of the merged geolocation `g` and user record `u` of each new pin: whether it exists, and
   // each column, from the batch lookup when it found one, else from the speed lookup.
@@ -383,12 +384,12 @@ std::string FactLoader::NewPinsSql(const RefreshHeader& header, const SpeedCurso
 
 std::string FactLoader::NewGeoSql(const RefreshHeader& header, const SpeedCursor& cursor,
                                   const BatchKeyBounds& bounds) const {
-  const std::string ranges = Ranges(cursor[K(RecordKind::kGeo)], header.offsets[K(RecordKind::kGeo)]);
+  const std::string ranges =
+      Ranges(cursor[K(RecordKind::kGeo)], header.offsets[K(RecordKind::kGeo)]);
   if (ranges.empty()) return "";
   return fmt::format(
       "SELECT s.ind::int4, s.country::text, s.\"timestamp\"::timestamp FROM {} s WHERE {}",
-      speed_tables_[K(RecordKind::kGeo)],
-      SpeedRowsWhere(RecordKind::kGeo, header, bounds, ranges));
+      speed_tables_[K(RecordKind::kGeo)], SpeedRowsWhere(RecordKind::kGeo, header, bounds, ranges));
 }
 
 std::string FactLoader::NewUsersSql(const RefreshHeader& header, const SpeedCursor& cursor,
@@ -425,8 +426,8 @@ StatusOr<FactLoader::Staged> FactLoader::ReadNew(pg::Connection& conn, const Ref
     RETURN_IF_ERROR(ForEachRow(conn, CopyBinary(sql), [&](const pg::BinaryRow& row) {
       ASSIGN_OR_RETURN(UserRow u, DecodeUser(row));
       if (!u.day) return DataLoss("user row without dt");
-      staged.users.push_back(Staged::User{u.ind, *u.day, Own(u.first_name), Own(u.last_name),
-                                          u.age, u.date_joined_us});
+      staged.users.push_back(Staged::User{u.ind, *u.day, Own(u.first_name), Own(u.last_name), u.age,
+                                          u.date_joined_us});
       return Status::Ok();
     }));
   }
@@ -491,7 +492,7 @@ LoadCounts FactLoader::Apply(const Staged& staged, PostFacts* facts) {
 }
 
 SpeedCursor FactLoader::Slice(const SpeedCursor& cursor, const SpeedCursor& offsets,
-                               int64_t limit) {
+                              int64_t limit) {
   const int64_t total = Backlog(cursor, offsets).value_or(0);
   if (total <= limit) return offsets;
   SpeedCursor out = offsets;

@@ -48,8 +48,8 @@ namespace pinpipe::dashboard {
 using SpeedCursor = std::array<std::map<int32_t, int64_t>, 3>;
 
 struct RefreshHeader {
-  int64_t snapshot_ms = 0;        // statement_timestamp() of the snapshot, epoch ms
-  std::string batch_signature;    // serving.batch_days as text: changes when any day changes
+  int64_t snapshot_ms = 0;           // statement_timestamp() of the snapshot, epoch ms
+  std::string batch_signature;       // serving.batch_days as text: changes when any day changes
   std::vector<int32_t> served_days;  // sealed loaded days (days since 1970-01-01), ascending
   std::optional<int32_t> boundary;   // the last of them
   SpeedCursor offsets;               // pinpipe_stream_offsets now
@@ -64,10 +64,10 @@ using BatchKeyBounds = std::array<std::optional<KeyRange>, 3>;
 
 // What a load or poll did.
 struct LoadCounts {
-  int64_t pins = 0;        // posts added
-  int64_t geo = 0;         // geolocation rows read (new merged geolocations)
-  int64_t users = 0;       // user rows read
-  int64_t skipped = 0;     // rows whose dt the facts cannot hold (outside 1970..2149)
+  int64_t pins = 0;           // posts added
+  int64_t geo = 0;            // geolocation rows read (new merged geolocations)
+  int64_t users = 0;          // user rows read
+  int64_t skipped = 0;        // rows whose dt the facts cannot hold (outside 1970..2149)
   int64_t speed_records = 0;  // offsets the poll covered (records, not rows)
 };
 

@@ -52,8 +52,9 @@ void KafkaSource::Refresh(double now, SeriesStore* store) {
   double produced = 0;
   for (const kafka::PartitionWatermarks& p : *partitions) {
     produced += static_cast<double>(p.high);
-    store->Set(fmt::format("kafka.hw|{}|{}", p.topic, p.partition), SeriesKind::kCounter,
-               static_cast<double>(p.high))
+    store
+        ->Set(fmt::format("kafka.hw|{}|{}", p.topic, p.partition), SeriesKind::kCounter,
+              static_cast<double>(p.high))
         .IgnoreError();
   }
   store->Set("kafka.produced", SeriesKind::kCounter, produced).IgnoreError();
@@ -90,10 +91,11 @@ StatusOr<std::vector<kafka::PeekedMessage>> KafkaSource::Peek(const std::string&
     return NotFound(fmt::format("partition: topic {} has {} partition(s), numbered from 0", topic,
                                 partitions.size()));
   }
-  std::sort(out.begin(), out.end(), [](const kafka::PeekedMessage& a, const kafka::PeekedMessage& b) {
-    return std::tie(a.timestamp_ms, a.offset, a.partition) >
-           std::tie(b.timestamp_ms, b.offset, b.partition);
-  });
+  std::sort(out.begin(), out.end(),
+            [](const kafka::PeekedMessage& a, const kafka::PeekedMessage& b) {
+              return std::tie(a.timestamp_ms, a.offset, a.partition) >
+                     std::tie(b.timestamp_ms, b.offset, b.partition);
+            });
   if (out.size() > limit) out.resize(limit);
   return out;
 }

@@ -63,7 +63,8 @@ class BucketSums {
     if (by_bound_.empty() || !std::isinf(by_bound_.rbegin()->first)) return Status::Ok();
     HistogramSeries fresh;
     for (const auto& [bound, count] : by_bound_) {
-      const std::string name = std::isinf(bound) ? Join(prefix, "+Inf") : Join(prefix, fmt::format("{}", bound));
+      const std::string name =
+          std::isinf(bound) ? Join(prefix, "+Inf") : Join(prefix, fmt::format("{}", bound));
       RETURN_IF_ERROR(store->Set(name, SeriesKind::kCounter, count));
       if (!std::isinf(bound)) fresh.bounds.push_back(bound);
       fresh.buckets.push_back(name);
@@ -82,14 +83,15 @@ std::string_view LabelOr(const PromSample& s, std::string_view label) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<MetricsSource>> MetricsSource::Create(
-    std::vector<MetricsTarget> targets, std::chrono::milliseconds timeout) {
+StatusOr<std::unique_ptr<MetricsSource>> MetricsSource::Create(std::vector<MetricsTarget> targets,
+                                                               std::chrono::milliseconds timeout) {
   std::unique_ptr<MetricsSource> source(new MetricsSource());
   for (MetricsTarget& t : targets) {
     const auto known = std::find(std::begin(kMetricsTargets), std::end(kMetricsTargets), t.name);
     if (known == std::end(kMetricsTargets)) {
       return InvalidArgument(fmt::format(
-          "metrics target '{}': the names are api, speed, archiver, scheduler, supervisor", t.name));
+          "metrics target '{}': the names are api, speed, archiver, scheduler, supervisor",
+          t.name));
     }
     if (source->StatusOf(t.name) != nullptr) {
       return InvalidArgument(fmt::format("metrics target '{}' given twice", t.name));
@@ -141,8 +143,7 @@ void MetricsSource::Refresh(double now, SeriesStore* store) {
   }
 }
 
-Status MetricsSource::Record(const std::string& target, std::string_view text,
-                             SeriesStore* store) {
+Status MetricsSource::Record(const std::string& target, std::string_view text, SeriesStore* store) {
   ASSIGN_OR_RETURN(std::vector<PromSample> samples, ParsePromText(text, limits_));
   TargetStatus* status = const_cast<TargetStatus*>(StatusOf(target));
   if (status != nullptr) status->samples = samples.size();
@@ -156,8 +157,8 @@ Status MetricsSource::Record(const std::string& target, std::string_view text,
         counters.Add("api.records", s.value);
         counters.Add(Join("api.records", LabelOr(s, "outcome")), s.value);
       } else if (name == "pinpipe_validation_failures_total") {
-        counters.Add(fmt::format("api.validation|{}|{}|{}", LabelOr(s, "kind"),
-                                 LabelOr(s, "field"), LabelOr(s, "type")),
+        counters.Add(fmt::format("api.validation|{}|{}|{}", LabelOr(s, "kind"), LabelOr(s, "field"),
+                                 LabelOr(s, "type")),
                      s.value);
       } else if (name == "pinpipe_http_request_duration_seconds_bucket") {
         const std::string_view route = LabelOr(s, "route");

@@ -3,19 +3,23 @@
 // them (prom_text.h) and records what the dashboard shows into the SeriesStore:
 //
 //   target      metric                                             series
-//   api         pinpipe_ingest_records_total{kind,outcome}         api.records|<outcome> (summed over kinds)
-//               pinpipe_validation_failures_total{kind,field,type} api.validation|<kind>|<field>|<type>
-//               pinpipe_http_request_duration_seconds{route}       histogram api.latency (the record routes /pin/ /geo/ /user/ summed)
+//   api         pinpipe_ingest_records_total{kind,outcome}         api.records|<outcome> (summed
+//   over kinds)
+//               pinpipe_validation_failures_total{kind,field,type}
+//               api.validation|<kind>|<field>|<type> pinpipe_http_request_duration_seconds{route}
+//               histogram api.latency (the record routes /pin/ /geo/ /user/ summed)
 //   speed       pinpipe_stream_rows_total{table}                   speed.rows, speed.rows|<table>
-//               pinpipe_stream_records_total{outcome}              speed.records, speed.records|<outcome>
-//               pinpipe_stream_visible_seconds                     histogram speed.visible (Kafka CreateTime to row visible)
-//               pinpipe_stream_lag{topic,partition}                speed.lag (gauge, summed)
-//               pinpipe_stream_quality_total{rule,effect=dropped}  speed.dropped|<rule>
+//               pinpipe_stream_records_total{outcome}              speed.records,
+//               speed.records|<outcome> pinpipe_stream_visible_seconds histogram speed.visible
+//               (Kafka CreateTime to row visible) pinpipe_stream_lag{topic,partition} speed.lag
+//               (gauge, summed) pinpipe_stream_quality_total{rule,effect=dropped}
+//               speed.dropped|<rule>
 //   archiver    pinpipe_archive_records_total{topic}               archiver.records
 //               pinpipe_archive_lag{topic,partition}               archiver.lag (gauge, summed)
 //               pinpipe_archive_late_records_total{topic}          archiver.late|<topic>
 //               pinpipe_archive_seals_total                        archiver.seals
-//               pinpipe_archive_watermark_seconds{topic}           archiver.watermark (gauge: the lowest)
+//               pinpipe_archive_watermark_seconds{topic}           archiver.watermark (gauge: the
+//               lowest)
 //   scheduler   pinpipe_scheduler_tries_total                      scheduler.tries
 //               pinpipe_scheduler_runs_finished_total              scheduler.runs
 //               pinpipe_scheduler_sla_misses_total                 scheduler.sla_misses
@@ -58,9 +62,9 @@ struct TargetStatus {
   std::string name;
   std::string url;
   bool ok = false;
-  std::string error;                        // of the last scrape, when not ok
-  std::optional<double> last_ok;            // Unix seconds
-  size_t samples = 0;                       // in the last good scrape
+  std::string error;              // of the last scrape, when not ok
+  std::optional<double> last_ok;  // Unix seconds
+  size_t samples = 0;             // in the last good scrape
 };
 
 class MetricsSource {

@@ -384,15 +384,12 @@ void PgSource::PollSlow(double now, bool yield) {
       next_views_ = now + static_cast<double>(options_.slow_interval.count()) / 1000.0;
       views_loaded_at_ = boundary_.last_loaded_at;
       break;
-    case Slow::kReconciliation:
-      sql = kReconciliationSql;
-      break;
+    case Slow::kReconciliation: sql = kReconciliationSql; break;
     case Slow::kDeadLetterCount:
       sql = kDeadLetterCountSql;
       next_count_ = now + static_cast<double>(options_.count_interval.count()) / 1000.0;
       break;
-    case Slow::kNone:
-      return;
+    case Slow::kNone: return;
   }
   ++statements_;
   if (Status s = slow_conn_->SendQuery(sql, {}); !s.ok()) {
@@ -409,8 +406,8 @@ void PgSource::RefreshAnalytics(double now, bool yield) {
     MarkFailed(&analytics_status_, Unavailable(engine_connection_.error));
     return;
   }
-  Status s = analytics_->Refresh(
-      *engine_conn_, yield ? Analytics::Pace::kYield : Analytics::Pace::kCatchUp);
+  Status s = analytics_->Refresh(*engine_conn_,
+                                 yield ? Analytics::Pace::kYield : Analytics::Pace::kCatchUp);
   if (!s.ok()) {
     MarkFailed(&analytics_status_, s);
     if (!engine_conn_->healthy()) engine_conn_.reset();
@@ -457,12 +454,11 @@ ORDER BY r.interval_start DESC, r.dag_id, r.run_id, t.position)sql",
 }
 
 StatusOr<PgSource::TaskLog> PgSource::Log(const std::string& dag_id, const std::string& run_id,
-                                          const std::string& task_id,
-                                          std::optional<int> try_number, size_t max_bytes) {
-  ASSIGN_OR_RETURN(pg::Result task,
-                   Query("SELECT try_number FROM scheduler.task_instances "
-                         "WHERE dag_id = $1 AND run_id = $2 AND task_id = $3",
-                         {dag_id, run_id, task_id}));
+                                          const std::string& task_id, std::optional<int> try_number,
+                                          size_t max_bytes) {
+  ASSIGN_OR_RETURN(pg::Result task, Query("SELECT try_number FROM scheduler.task_instances "
+                                          "WHERE dag_id = $1 AND run_id = $2 AND task_id = $3",
+                                          {dag_id, run_id, task_id}));
   if (task.rows() == 0) {
     return NotFound(fmt::format("no task {} in run {} of DAG {}", task_id, run_id, dag_id));
   }

@@ -25,10 +25,10 @@
 // is above `yield_lag`, the dashboard yields PostgreSQL to the speed layer's drain: no
 // whole-table statement starts (one running finishes), and the engine does not poll
 // (Analytics::Pace::kYield; a first load still runs). The views' and the engine's answers lag
-// meanwhile (views_as_of, the engine's as_of show it), and catch up once the lag is down. After `max_yield` of
-// yielding in a row it stops yielding until the lag has come down once, so a pipeline that
-// never catches up still gets its views.
-// On request: a range of scheduler runs with their tasks, and a task try's log.
+// meanwhile (views_as_of, the engine's as_of show it), and catch up once the lag is down. After
+// `max_yield` of yielding in a row it stops yielding until the lag has come down once, so a
+// pipeline that never catches up still gets its views. On request: a range of scheduler runs with
+// their tasks, and a task try's log.
 //
 // A failed statement keeps the last good values of its part and reports the error (parts are
 // independent: a database without the scheduler's schema still shows the boundary). A lost
@@ -161,8 +161,7 @@ class PgSource {
 
   // Runs whose interval starts on a day in [from, to] (YYYY-MM-DD), newest first, at most
   // `limit`, with their tasks in DAG order.
-  StatusOr<std::vector<RunRow>> Runs(const std::string& from, const std::string& to,
-                                     size_t limit);
+  StatusOr<std::vector<RunRow>> Runs(const std::string& from, const std::string& to, size_t limit);
   // The log of a try (default: the task's latest), as stored (bytes); its last `max_bytes`.
   // NotFound when the run has no such task or try.
   struct TaskLog {

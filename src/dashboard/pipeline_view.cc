@@ -86,8 +86,7 @@ struct Stage {
 }  // namespace
 
 double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 PipelineView::PipelineView(PipelineViewOptions options, std::unique_ptr<MetricsSource> metrics,
@@ -227,13 +226,13 @@ Status PipelineView::Overview(const Query& q, core::JsonWriter& j) {
   kafka.rate = store_.RecentRate("kafka.produced", span);
   kafka.rate_unit = "messages/s";
   kafka.last_activity_s = since(store_.LastIncrease("kafka.produced"));
-  kafka.detail = !kafka_ ? "no --kafka-brokers"
-                 : kafka_->ok()
-                     ? fmt::format("{} partitions", kafka_->partitions().size())
-                     : "unreachable: " + kafka_->error();
+  kafka.detail = !kafka_        ? "no --kafka-brokers"
+                 : kafka_->ok() ? fmt::format("{} partitions", kafka_->partitions().size())
+                                : "unreachable: " + kafka_->error();
   if (kafka_ && !kafka_->missing_topics().empty()) {
     kafka.stale = true;
-    kafka.stale_reason = "missing topics: " + fmt::format("{}", fmt::join(kafka_->missing_topics(), ", "));
+    kafka.stale_reason =
+        "missing topics: " + fmt::format("{}", fmt::join(kafka_->missing_topics(), ", "));
   }
   stages.push_back(kafka);
 
@@ -257,7 +256,8 @@ Status PipelineView::Overview(const Query& q, core::JsonWriter& j) {
       const std::vector<double> lags =
           store_.Values("kafka.lag|" + options_.stream_group, Window::k5m);
       std::vector<double> known;
-      for (double v : lags) if (!std::isnan(v)) known.push_back(v);
+      for (double v : lags)
+        if (!std::isnan(v)) known.push_back(v);
       if (known.size() >= 10 && std::is_sorted(known.end() - 10, known.end()) &&
           known.back() > known[known.size() - 10]) {
         speed.stale = true;
@@ -334,15 +334,24 @@ Status PipelineView::Overview(const Query& q, core::JsonWriter& j) {
   j.Key("stages").BeginArray();
   for (const Stage& s : stages) {
     j.BeginObject()
-        .Key("stage").String(s.stage)
-        .Key("up").Bool(s.up)
-        .Key("rate").OptionalDouble(Finite(s.rate))
-        .Key("rate_unit").String(s.rate_unit)
-        .Key("last_activity_s").OptionalDouble(s.last_activity_s)
-        .Key("stale").Bool(s.stale)
-        .Key("stale_reason").OptionalString(s.stale_reason)
-        .Key("restarts").OptionalInt(s.restarts)
-        .Key("detail").String(s.detail)
+        .Key("stage")
+        .String(s.stage)
+        .Key("up")
+        .Bool(s.up)
+        .Key("rate")
+        .OptionalDouble(Finite(s.rate))
+        .Key("rate_unit")
+        .String(s.rate_unit)
+        .Key("last_activity_s")
+        .OptionalDouble(s.last_activity_s)
+        .Key("stale")
+        .Bool(s.stale)
+        .Key("stale_reason")
+        .OptionalString(s.stale_reason)
+        .Key("restarts")
+        .OptionalInt(s.restarts)
+        .Key("detail")
+        .String(s.detail)
         .EndObject();
   }
   j.EndArray();
@@ -351,7 +360,10 @@ Status PipelineView::Overview(const Query& q, core::JsonWriter& j) {
   auto source = [&](std::string_view name, bool ok, const std::string& error,
                     std::optional<double> last_ok) {
     j.BeginObject().Key("source").String(name).Key("ok").Bool(ok).Key("error");
-    if (ok) j.Null(); else j.String(error);
+    if (ok)
+      j.Null();
+    else
+      j.String(error);
     j.Key("last_ok").OptionalString(IsoOrNull(last_ok)).EndObject();
   };
   if (metrics_) {
@@ -394,12 +406,14 @@ Status PipelineView::Throughput(const Query& q, core::JsonWriter& j) {
   const HistogramSeries empty;
   const HistogramSeries& lat = metrics_ ? metrics_->api_latency() : empty;
   j.Key("latency_p50_ms");
-  Numbers(j, lat.buckets.empty() ? std::vector<double>(t.size(), std::nan(""))
-                                 : store_.Quantiles(lat.buckets, lat.bounds, kQuantiles[0], w),
+  Numbers(j,
+          lat.buckets.empty() ? std::vector<double>(t.size(), std::nan(""))
+                              : store_.Quantiles(lat.buckets, lat.bounds, kQuantiles[0], w),
           1000.0);
   j.Key("latency_p99_ms");
-  Numbers(j, lat.buckets.empty() ? std::vector<double>(t.size(), std::nan(""))
-                                 : store_.Quantiles(lat.buckets, lat.bounds, kQuantiles[1], w),
+  Numbers(j,
+          lat.buckets.empty() ? std::vector<double>(t.size(), std::nan(""))
+                              : store_.Quantiles(lat.buckets, lat.bounds, kQuantiles[1], w),
           1000.0);
   j.Key("rows_per_s");
   Numbers(j, store_.Rates("speed.rows", w));
@@ -412,14 +426,21 @@ Status PipelineView::Kafka(const Query& q, core::JsonWriter& j) {
   if (!kafka_) return Unavailable("this dashboard runs without --kafka-brokers");
   j.Key("ok").Bool(kafka_->ok());
   j.Key("error");
-  if (kafka_->ok()) j.Null(); else j.String(kafka_->error());
+  if (kafka_->ok())
+    j.Null();
+  else
+    j.String(kafka_->error());
   j.Key("topics").BeginArray();
   for (const kafka::PartitionWatermarks& p : kafka_->partitions()) {
     j.BeginObject()
-        .Key("topic").String(p.topic)
-        .Key("partition").Int(p.partition)
-        .Key("low_watermark").Int(p.low)
-        .Key("high_watermark").Int(p.high)
+        .Key("topic")
+        .String(p.topic)
+        .Key("partition")
+        .Int(p.partition)
+        .Key("low_watermark")
+        .Int(p.low)
+        .Key("high_watermark")
+        .Int(p.high)
         .Key("rate")
         .OptionalDouble(Finite(store_.RecentRate(
             fmt::format("kafka.hw|{}|{}", p.topic, p.partition), WindowSpan(Window::k5m))))
@@ -429,11 +450,16 @@ Status PipelineView::Kafka(const Query& q, core::JsonWriter& j) {
   j.Key("consumers").BeginArray();
   for (const ConsumerLag& c : kafka_->consumers()) {
     j.BeginObject()
-        .Key("group").String(c.group)
-        .Key("topic").String(c.topic)
-        .Key("partition").Int(c.partition)
-        .Key("committed").OptionalInt(c.committed)
-        .Key("lag").Int(c.lag)
+        .Key("group")
+        .String(c.group)
+        .Key("topic")
+        .String(c.topic)
+        .Key("partition")
+        .Int(c.partition)
+        .Key("committed")
+        .OptionalInt(c.committed)
+        .Key("lag")
+        .Int(c.lag)
         .EndObject();
   }
   j.EndArray();
@@ -461,16 +487,28 @@ Status PipelineView::Messages(const Query& q, core::JsonWriter& j) {
   for (const kafka::PeekedMessage& m : messages) {
     const core::ShownText value = core::ShowableText(m.value, options_.peek_value_bytes);
     j.BeginObject()
-        .Key("topic").String(m.topic)
-        .Key("partition").Int(m.partition)
-        .Key("offset").Int(m.offset)
+        .Key("topic")
+        .String(m.topic)
+        .Key("partition")
+        .Int(m.partition)
+        .Key("offset")
+        .Int(m.offset)
         .Key("key");
-    if (m.key) j.String(core::ShowableText(*m.key, options_.peek_value_bytes).text); else j.Null();
+    if (m.key)
+      j.String(core::ShowableText(*m.key, options_.peek_value_bytes).text);
+    else
+      j.Null();
     j.Key("timestamp");
-    if (m.timestamp_ms >= 0) j.String(core::IsoTime(m.timestamp_ms)); else j.Null();
-    j.Key("value").String(value.text)
-        .Key("value_bytes").Int(static_cast<int64_t>(m.value_bytes))
-        .Key("truncated").Bool(value.truncated || m.value_bytes > m.value.size())
+    if (m.timestamp_ms >= 0)
+      j.String(core::IsoTime(m.timestamp_ms));
+    else
+      j.Null();
+    j.Key("value")
+        .String(value.text)
+        .Key("value_bytes")
+        .Int(static_cast<int64_t>(m.value_bytes))
+        .Key("truncated")
+        .Bool(value.truncated || m.value_bytes > m.value.size())
         .EndObject();
   }
   j.EndArray();
@@ -497,9 +535,12 @@ Status PipelineView::Freshness(const Query& q, core::JsonWriter& j) {
     if (!s) return std::nullopt;
     return *s * 1000.0;
   };
-  j.Key("ack_to_visible_ms").BeginObject()
-      .Key("p50").OptionalDouble(ms(p50))
-      .Key("p99").OptionalDouble(ms(p99))
+  j.Key("ack_to_visible_ms")
+      .BeginObject()
+      .Key("p50")
+      .OptionalDouble(ms(p50))
+      .Key("p99")
+      .OptionalDouble(ms(p99))
       .EndObject();
   j.Key("series").BeginObject().Key("t").BeginArray();
   for (double x : t) j.Int(static_cast<int64_t>(std::llround(x)));
@@ -525,10 +566,14 @@ Status PipelineView::Freshness(const Query& q, core::JsonWriter& j) {
         rows = it->second;
       }
       j.BeginObject()
-          .Key("table").String(tables[i])
-          .Key("layer").String("speed")
-          .Key("rows").OptionalInt(rows)
-          .Key("data_as_of").OptionalString(IsoOrNull(as_of))
+          .Key("table")
+          .String(tables[i])
+          .Key("layer")
+          .String("speed")
+          .Key("rows")
+          .OptionalInt(rows)
+          .Key("data_as_of")
+          .OptionalString(IsoOrNull(as_of))
           .EndObject();
     }
     // Batch layer: rows summed over the loaded days, as of the last load.
@@ -540,10 +585,14 @@ Status PipelineView::Freshness(const Query& q, core::JsonWriter& j) {
     }
     for (const auto& [table, e] : batch) {
       j.BeginObject()
-          .Key("table").String(table)
-          .Key("layer").String("batch")
-          .Key("rows").Int(e.first)
-          .Key("data_as_of").OptionalString(IsoOrNull(e.second))
+          .Key("table")
+          .String(table)
+          .Key("layer")
+          .String("batch")
+          .Key("rows")
+          .Int(e.first)
+          .Key("data_as_of")
+          .OptionalString(IsoOrNull(e.second))
           .EndObject();
     }
   }
@@ -565,12 +614,18 @@ Status PipelineView::Lambda(const Query& q, core::JsonWriter& j) {
   for (const LayerDay& d : pg_->layer_days()) {
     if (!InRange(d.dt, q)) continue;
     j.BeginObject()
-        .Key("dt").String(d.dt)
-        .Key("kind").String(d.kind)
-        .Key("batch_rows").Int(d.batch_rows)
-        .Key("speed_rows").Int(d.speed_rows)
-        .Key("merged_batch").Int(d.merged_batch)
-        .Key("merged_speed").Int(d.merged_speed)
+        .Key("dt")
+        .String(d.dt)
+        .Key("kind")
+        .String(d.kind)
+        .Key("batch_rows")
+        .Int(d.batch_rows)
+        .Key("speed_rows")
+        .Int(d.speed_rows)
+        .Key("merged_batch")
+        .Int(d.merged_batch)
+        .Key("merged_speed")
+        .Int(d.merged_speed)
         .EndObject();
   }
   j.EndArray();
@@ -578,13 +633,20 @@ Status PipelineView::Lambda(const Query& q, core::JsonWriter& j) {
   for (const ReconciliationRow& r : pg_->reconciliation()) {
     if (!InRange(r.dt, q)) continue;
     j.BeginObject()
-        .Key("dt").String(r.dt)
-        .Key("kind").String(r.kind)
-        .Key("batch_rows").Int(r.batch_rows)
-        .Key("speed_rows").Int(r.speed_rows)
-        .Key("difference").Int(r.difference)
-        .Key("only_batch").Int(r.only_batch)
-        .Key("only_speed").Int(r.only_speed)
+        .Key("dt")
+        .String(r.dt)
+        .Key("kind")
+        .String(r.kind)
+        .Key("batch_rows")
+        .Int(r.batch_rows)
+        .Key("speed_rows")
+        .Int(r.speed_rows)
+        .Key("difference")
+        .Int(r.difference)
+        .Key("only_batch")
+        .Int(r.only_batch)
+        .Key("only_speed")
+        .Int(r.only_speed)
         .EndObject();
   }
   j.EndArray();
@@ -616,10 +678,14 @@ Status PipelineView::Quality(const Query& q, core::JsonWriter& j) {
     const std::optional<double> inc = store_.Increase(name, w);
     if (!inc || *inc <= 0) continue;
     j.BeginObject()
-        .Key("kind").String(parts[1])
-        .Key("field").String(parts[2])
-        .Key("type").String(parts[3])
-        .Key("count").Int(static_cast<int64_t>(std::llround(*inc)))
+        .Key("kind")
+        .String(parts[1])
+        .Key("field")
+        .String(parts[2])
+        .Key("type")
+        .String(parts[3])
+        .Key("count")
+        .Int(static_cast<int64_t>(std::llround(*inc)))
         .EndObject();
   }
   j.EndArray();
@@ -631,15 +697,24 @@ Status PipelineView::Quality(const Query& q, core::JsonWriter& j) {
     for (const DeadLetter& d : pg_->dead_letters()) {
       const core::ShownText raw = core::ShowableText(d.raw, options_.dead_letter_bytes);
       j.BeginObject()
-          .Key("at").OptionalString(IsoOrNull(d.at))
-          .Key("stage").String(core::ShowableText(d.stage, 256).text)
-          .Key("topic").String(core::ShowableText(d.topic, 256).text)
-          .Key("partition").Int(d.partition)
-          .Key("offset").Int(d.offset)
-          .Key("reason").String(core::ShowableText(d.reason, 1024).text)
-          .Key("raw").String(raw.text)
-          .Key("raw_bytes").Int(d.raw_bytes)
-          .Key("truncated").Bool(raw.truncated || d.raw_bytes > static_cast<int64_t>(d.raw.size()))
+          .Key("at")
+          .OptionalString(IsoOrNull(d.at))
+          .Key("stage")
+          .String(core::ShowableText(d.stage, 256).text)
+          .Key("topic")
+          .String(core::ShowableText(d.topic, 256).text)
+          .Key("partition")
+          .Int(d.partition)
+          .Key("offset")
+          .Int(d.offset)
+          .Key("reason")
+          .String(core::ShowableText(d.reason, 1024).text)
+          .Key("raw")
+          .String(raw.text)
+          .Key("raw_bytes")
+          .Int(d.raw_bytes)
+          .Key("truncated")
+          .Bool(raw.truncated || d.raw_bytes > static_cast<int64_t>(d.raw.size()))
           .EndObject();
     }
   }
@@ -649,10 +724,14 @@ Status PipelineView::Quality(const Query& q, core::JsonWriter& j) {
   for (const std::string& name : store_.SeriesWithPrefix("speed.dropped|")) {
     const std::optional<double> inc = store_.Increase(name, w);
     j.BeginObject()
-        .Key("layer").String("speed")
-        .Key("rule").String(name.substr(std::string_view("speed.dropped|").size()))
-        .Key("count").Int(inc ? static_cast<int64_t>(std::llround(*inc)) : 0)
-        .Key("window").String(WindowName(w))
+        .Key("layer")
+        .String("speed")
+        .Key("rule")
+        .String(name.substr(std::string_view("speed.dropped|").size()))
+        .Key("count")
+        .Int(inc ? static_cast<int64_t>(std::llround(*inc)) : 0)
+        .Key("window")
+        .String(WindowName(w))
         .EndObject();
   }
   if (pg_) {
@@ -662,10 +741,14 @@ Status PipelineView::Quality(const Query& q, core::JsonWriter& j) {
     }
     for (const auto& [rule, n] : by_rule) {
       j.BeginObject()
-          .Key("layer").String("batch")
-          .Key("rule").String(rule)
-          .Key("count").Int(n)
-          .Key("window").String("loaded days")
+          .Key("layer")
+          .String("batch")
+          .Key("rule")
+          .String(rule)
+          .Key("count")
+          .Int(n)
+          .Key("window")
+          .String("loaded days")
           .EndObject();
     }
   }
@@ -675,8 +758,10 @@ Status PipelineView::Quality(const Query& q, core::JsonWriter& j) {
   for (const std::string& name : store_.SeriesWithPrefix("archiver.late|")) {
     const std::optional<double> inc = store_.Increase(name, w);
     j.BeginObject()
-        .Key("topic").String(name.substr(std::string_view("archiver.late|").size()))
-        .Key("count").Int(inc ? static_cast<int64_t>(std::llround(*inc)) : 0)
+        .Key("topic")
+        .String(name.substr(std::string_view("archiver.late|").size()))
+        .Key("count")
+        .Int(inc ? static_cast<int64_t>(std::llround(*inc)) : 0)
         .EndObject();
   }
   j.EndArray();
@@ -693,12 +778,18 @@ Status PipelineView::Scheduler(const Query& q, core::JsonWriter& j) {
   for (const DagSummary& d : pg_->dags()) {
     sla_misses += d.sla_misses;
     j.BeginObject()
-        .Key("dag_id").String(d.dag_id)
-        .Key("paused").Bool(d.paused)
-        .Key("latest_run_id").OptionalString(d.latest_run_id)
-        .Key("latest_run_state").OptionalString(d.latest_run_state)
-        .Key("last_activity").OptionalString(IsoOrNull(d.last_activity))
-        .Key("failed_runs_7d").Int(d.failed_runs_7d)
+        .Key("dag_id")
+        .String(d.dag_id)
+        .Key("paused")
+        .Bool(d.paused)
+        .Key("latest_run_id")
+        .OptionalString(d.latest_run_id)
+        .Key("latest_run_state")
+        .OptionalString(d.latest_run_state)
+        .Key("last_activity")
+        .OptionalString(IsoOrNull(d.last_activity))
+        .Key("failed_runs_7d")
+        .Int(d.failed_runs_7d)
         .EndObject();
   }
   j.EndArray();
@@ -707,40 +798,63 @@ Status PipelineView::Scheduler(const Query& q, core::JsonWriter& j) {
   for (const RunRow& r : runs) {
     if (r.kind == "backfill") {
       ++total;
-      if (r.state == "success") ++done;
-      else if (r.state == "running" || r.state == "queued") ++running;
-      else if (r.state == "failed") ++failed;
+      if (r.state == "success")
+        ++done;
+      else if (r.state == "running" || r.state == "queued")
+        ++running;
+      else if (r.state == "failed")
+        ++failed;
     }
     j.BeginObject()
-        .Key("dag_id").String(r.dag_id)
-        .Key("run_id").String(r.run_id)
-        .Key("kind").String(r.kind)
-        .Key("logical_date").OptionalString(IsoOrNull(r.logical_date))
-        .Key("state").String(r.state)
-        .Key("started_at").OptionalString(IsoOrNull(r.started_at))
-        .Key("ended_at").OptionalString(IsoOrNull(r.ended_at))
-        .Key("sla_missed").Bool(r.sla_missed)
-        .Key("tasks").BeginArray();
+        .Key("dag_id")
+        .String(r.dag_id)
+        .Key("run_id")
+        .String(r.run_id)
+        .Key("kind")
+        .String(r.kind)
+        .Key("logical_date")
+        .OptionalString(IsoOrNull(r.logical_date))
+        .Key("state")
+        .String(r.state)
+        .Key("started_at")
+        .OptionalString(IsoOrNull(r.started_at))
+        .Key("ended_at")
+        .OptionalString(IsoOrNull(r.ended_at))
+        .Key("sla_missed")
+        .Bool(r.sla_missed)
+        .Key("tasks")
+        .BeginArray();
     for (const TaskRow& t : r.tasks) {
       std::optional<double> duration;
       if (t.started_at && t.ended_at) duration = *t.ended_at - *t.started_at;
       j.BeginObject()
-          .Key("task_id").String(t.task_id)
-          .Key("state").String(t.state)
-          .Key("tries").Int(t.tries)
-          .Key("started_at").OptionalString(IsoOrNull(t.started_at))
-          .Key("ended_at").OptionalString(IsoOrNull(t.ended_at))
-          .Key("duration_s").OptionalDouble(duration)
+          .Key("task_id")
+          .String(t.task_id)
+          .Key("state")
+          .String(t.state)
+          .Key("tries")
+          .Int(t.tries)
+          .Key("started_at")
+          .OptionalString(IsoOrNull(t.started_at))
+          .Key("ended_at")
+          .OptionalString(IsoOrNull(t.ended_at))
+          .Key("duration_s")
+          .OptionalDouble(duration)
           .EndObject();
     }
     j.EndArray().EndObject();
   }
   j.EndArray();
-  j.Key("backfill").BeginObject()
-      .Key("total").Int(total)
-      .Key("done").Int(done)
-      .Key("running").Int(running)
-      .Key("failed").Int(failed)
+  j.Key("backfill")
+      .BeginObject()
+      .Key("total")
+      .Int(total)
+      .Key("done")
+      .Int(done)
+      .Key("running")
+      .Int(running)
+      .Key("failed")
+      .Int(failed)
       .EndObject();
   j.Key("sla_misses").Int(sla_misses);
   return Status::Ok();

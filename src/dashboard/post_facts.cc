@@ -39,8 +39,8 @@ uint8_t YearCode(std::optional<int64_t> micros) {
 Status DayInRange(int32_t day, std::string_view what) {
   if (day >= 0 && day <= kMaxDay) return Status::Ok();
   return InvalidArgument(std::string(what) + " dt " + core::DateOfDay(day) +
-                         " is outside the days the analytics engine holds (" +
-                         core::DateOfDay(0) + ".." + core::DateOfDay(kMaxDay) + ")");
+                         " is outside the days the analytics engine holds (" + core::DateOfDay(0) +
+                         ".." + core::DateOfDay(kMaxDay) + ")");
 }
 
 std::vector<uint32_t> SortedIds(const DictView& dict) {
@@ -147,8 +147,8 @@ void PostFacts::WidenFor(uint32_t id) {
     to->day[to_at] = from->day[at];
     to->codes[to_at] = from->codes[at];
     to->pair[to_at] = from->pair[at];
-    to->poster[to_at] = from->poster[at] == PostChunk::kNullPoster ? WidePostChunk::kNullPoster
-                                                                    : from->poster[at];
+    to->poster[to_at] =
+        from->poster[at] == PostChunk::kNullPoster ? WidePostChunk::kNullPoster : from->poster[at];
     to->follower[to_at] = from->follower[at];
     to->ind[to_at] = from->ind[at];
   }
@@ -183,10 +183,9 @@ void PostFacts::ApplyGeo(uint32_t post, uint32_t country, uint8_t post_year) {
 }
 
 void PostFacts::ApplyUser(uint32_t post, const UserFields& user) {
-  const auto codes = static_cast<uint16_t>(AgeGroupCode(user.age) |
-                                           (unsigned{JoinYearCode(user.date_joined_us)}
-                                            << kJoinYearShift) |
-                                           kHasUser);
+  const auto codes = static_cast<uint16_t>(
+      AgeGroupCode(user.age) | (unsigned{JoinYearCode(user.date_joined_us)} << kJoinYearShift) |
+      kHasUser);
   auto apply = [&](auto& chunk, size_t at) {
     chunk.codes[at] = static_cast<uint16_t>(
         (chunk.codes[at] & ~(kAgeGroupMask | (0x7u << kJoinYearShift))) | codes);
@@ -213,14 +212,13 @@ Status PostFacts::AddPin(const PinFields& pin) {
   if (pin.batch) codes |= kBatchLayer;
   if (!pin.ind) codes |= kIndNull;
   if (pin.geo) {
-    codes |= static_cast<uint16_t>((unsigned{PostYearCode(pin.geo->timestamp_us)} << kPostYearShift) |
-                                   kHasGeo);
+    codes |= static_cast<uint16_t>(
+        (unsigned{PostYearCode(pin.geo->timestamp_us)} << kPostYearShift) | kHasGeo);
   }
   if (pin.user) {
-    codes |= static_cast<uint16_t>(AgeGroupCode(pin.user->age) |
-                                   (unsigned{JoinYearCode(pin.user->date_joined_us)}
-                                    << kJoinYearShift) |
-                                   kHasUser);
+    codes |= static_cast<uint16_t>(
+        AgeGroupCode(pin.user->age) |
+        (unsigned{JoinYearCode(pin.user->date_joined_us)} << kJoinYearShift) | kHasUser);
   }
   auto fill = [&](auto& table) {
     auto [chunk, at] = table.Append();
@@ -300,10 +298,10 @@ uint32_t PostFacts::PersonId(const UserRecord& user) {
   key.age = user.fields.age.value_or(0);
   key.joined_low = static_cast<uint32_t>(joined);
   key.joined_high = static_cast<uint16_t>(joined >> 32);
-  key.codes = static_cast<uint8_t>(
-      AgeGroupCode(user.fields.age) |
-      (unsigned{JoinYearCode(user.fields.date_joined_us)} << kJoinYearShift) |
-      (user.fields.age ? 0 : kPersonAgeNull));
+  key.codes =
+      static_cast<uint8_t>(AgeGroupCode(user.fields.age) |
+                           (unsigned{JoinYearCode(user.fields.date_joined_us)} << kJoinYearShift) |
+                           (user.fields.age ? 0 : kPersonAgeNull));
   const uint64_t hash = key.Hash();
   // Field by field: a probe mostly stops at the first name (one cache line, not six).
   auto equal = [&](uint32_t id) {

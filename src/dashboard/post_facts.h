@@ -60,14 +60,14 @@ uint8_t PostYearCode(std::optional<int64_t> micros);
 uint8_t JoinYearCode(std::optional<int64_t> micros);
 
 // Post codes (PostChunkOf::codes).
-inline constexpr uint16_t kAgeGroupMask = 0x7;         // bits 0-2: AgeGroupCode
-inline constexpr int kJoinYearShift = 3;               // bits 3-5: JoinYearCode
-inline constexpr int kPostYearShift = 6;               // bits 6-8: PostYearCode
-inline constexpr uint16_t kFollowerNull = 1u << 9;     // follower_count IS NULL
-inline constexpr uint16_t kHasGeo = 1u << 10;          // has its geolocation record
-inline constexpr uint16_t kHasUser = 1u << 11;         // has its user record
-inline constexpr uint16_t kBatchLayer = 1u << 12;      // layer = 'batch' (else 'speed')
-inline constexpr uint16_t kIndNull = 1u << 13;         // ind IS NULL (joins nothing)
+inline constexpr uint16_t kAgeGroupMask = 0x7;      // bits 0-2: AgeGroupCode
+inline constexpr int kJoinYearShift = 3;            // bits 3-5: JoinYearCode
+inline constexpr int kPostYearShift = 6;            // bits 6-8: PostYearCode
+inline constexpr uint16_t kFollowerNull = 1u << 9;  // follower_count IS NULL
+inline constexpr uint16_t kHasGeo = 1u << 10;       // has its geolocation record
+inline constexpr uint16_t kHasUser = 1u << 11;      // has its user record
+inline constexpr uint16_t kBatchLayer = 1u << 12;   // layer = 'batch' (else 'speed')
+inline constexpr uint16_t kIndNull = 1u << 13;      // ind IS NULL (joins nothing)
 inline uint8_t AgeGroupOf(uint16_t codes) { return codes & kAgeGroupMask; }
 inline uint8_t JoinYearOf(uint16_t codes) { return (codes >> kJoinYearShift) & 0x7; }
 inline uint8_t PostYearOf(uint16_t codes) { return (codes >> kPostYearShift) & 0x7; }
@@ -79,8 +79,8 @@ struct PostChunkOf {
   static constexpr Id kNullPoster = std::numeric_limits<Id>::max();
   uint16_t day[kCapacity];
   uint16_t codes[kCapacity];
-  Id pair[kCapacity];    // (category, country) pair id: FactsView::pairs
-  Id poster[kCapacity];  // kNullPoster: NULL
+  Id pair[kCapacity];           // (category, country) pair id: FactsView::pairs
+  Id poster[kCapacity];         // kNullPoster: NULL
   int32_t follower[kCapacity];  // valid unless kFollowerNull
   int32_t ind[kCapacity];       // valid unless kIndNull
 };

@@ -44,8 +44,8 @@ class LineParser {
     ++pos_;
     while (!AtEnd() && (label ? IsLabelChar(Peek()) : IsNameChar(Peek()))) ++pos_;
     if (pos_ - start > limits_.max_name_bytes) {
-      return ResourceExhausted(fmt::format("line {}: a name is longer than {} bytes", number_,
-                                           limits_.max_name_bytes));
+      return ResourceExhausted(
+          fmt::format("line {}: a name is longer than {} bytes", number_, limits_.max_name_bytes));
     }
     return line_.substr(start, pos_ - start);
   }
@@ -110,8 +110,8 @@ std::optional<double> ParseValue(std::string_view token) {
   // point and an exponent are the format's.
   if (digits.empty()) return std::nullopt;
   for (char c : digits) {
-    const bool ok = (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '-' ||
-                    c == '+';
+    const bool ok =
+        (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+';
     if (!ok) return std::nullopt;
   }
   double value = 0;
@@ -178,8 +178,8 @@ StatusOr<PromSample> ParseSample(LineParser& p, const PromLimits& limits) {
         if (existing == label) return p.Fail(fmt::format("label '{}' given twice", label));
       }
       if (sample.labels.size() == limits.max_labels) {
-        return ResourceExhausted(p.Fail(fmt::format("more than {} labels", limits.max_labels))
-                                     .message());
+        return ResourceExhausted(
+            p.Fail(fmt::format("more than {} labels", limits.max_labels)).message());
       }
       sample.labels.emplace_back(std::string(label), std::move(value));
       p.SkipBlanks();
@@ -246,8 +246,8 @@ StatusOr<std::vector<PromSample>> ParsePromText(std::string_view text, const Pro
       continue;
     }
     if (samples.size() == limits.max_samples) {
-      return ResourceExhausted(fmt::format("line {}: more than {} samples", number,
-                                           limits.max_samples));
+      return ResourceExhausted(
+          fmt::format("line {}: more than {} samples", number, limits.max_samples));
     }
     ASSIGN_OR_RETURN(PromSample sample, ParseSample(p, limits));
     samples.push_back(std::move(sample));

@@ -34,8 +34,8 @@ struct PromLimits {
   size_t max_bytes = 8 << 20;        // the whole text
   size_t max_line_bytes = 64 << 10;  // one line
   size_t max_samples = 50000;
-  size_t max_labels = 16;             // per sample
-  size_t max_name_bytes = 256;        // metric and label names
+  size_t max_labels = 16;       // per sample
+  size_t max_name_bytes = 256;  // metric and label names
   size_t max_label_value_bytes = 4096;
 };
 

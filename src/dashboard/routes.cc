@@ -22,26 +22,57 @@ constexpr size_t kMaxIdBytes = 256;
 #define PP_TIME R"({"type":"string","format":"date-time"})"
 #define PP_DAY_OR_NULL R"({"type":["string","null"],"format":"date"})"
 #define PP_NUM_ARRAY R"({"type":"array","items":{"type":["number","null"]}})"
-#define PP_GENERATED R"("generated_at":{"type":"string","format":"date-time","description":"When the server computed this answer"})"
+#define PP_GENERATED \
+  R"("generated_at":{"type":"string","format":"date-time","description":"When the server computed this answer"})"
 
 const std::vector<RouteSpec>& Table() {
   static const auto* table = new std::vector<RouteSpec>{
-      {RouteId::kIndex, "/", false, "The dashboard page",
+      {RouteId::kIndex,
+       "/",
+       false,
+       "The dashboard page",
        "The single-page dashboard (HTML); its scripts and styles come from /assets/.",
-       "text/html; charset=utf-8", R"({"type":"string"})", {}},
-      {RouteId::kAsset, "/assets/{name}", false, "A bundled script, style or image",
+       "text/html; charset=utf-8",
+       R"({"type":"string"})",
+       {}},
+      {RouteId::kAsset,
+       "/assets/{name}",
+       false,
+       "A bundled script, style or image",
        "Served from the binary. Names with a content hash (name-HASH.ext) are immutable and "
        "cached for a year.",
-       "application/octet-stream", R"({"type":"string"})", {}},
-      {RouteId::kOpenapi, "/openapi.json", false, "This document", "", "application/json",
-       R"({"type":"object"})", {}},
-      {RouteId::kHealthz, "/healthz", false, "The process is up", "", "application/json",
-       R"({"type":"object","properties":{"status":{"const":"ok"}}})", {}},
-      {RouteId::kMetrics, "/metrics", false, "The dashboard's own Prometheus metrics",
+       "application/octet-stream",
+       R"({"type":"string"})",
+       {}},
+      {RouteId::kOpenapi,
+       "/openapi.json",
+       false,
+       "This document",
+       "",
+       "application/json",
+       R"({"type":"object"})",
+       {}},
+      {RouteId::kHealthz,
+       "/healthz",
+       false,
+       "The process is up",
+       "",
+       "application/json",
+       R"({"type":"object","properties":{"status":{"const":"ok"}}})",
+       {}},
+      {RouteId::kMetrics,
+       "/metrics",
+       false,
+       "The dashboard's own Prometheus metrics",
        "Requests by route and status, answer-cache hits and misses, refresh durations, sizes "
        "held in memory.",
-       "text/plain; version=0.0.4", R"({"type":"string"})", {}},
-      {RouteId::kOverview, "/api/overview", true, "Health of every stage",
+       "text/plain; version=0.0.4",
+       R"({"type":"string"})",
+       {}},
+      {RouteId::kOverview,
+       "/api/overview",
+       true,
+       "Health of every stage",
        "One tile per stage (api, kafka, speed, archiver, scheduler, batch): up, current rate, "
        "seconds since the stage last did work, a stale flag with its reason, restarts counted by "
        "the supervisor; and the state of each source the dashboard reads.",
@@ -49,51 +80,79 @@ const std::vector<RouteSpec>& Table() {
        R"({"type":"object","properties":{)" PP_GENERATED
        R"(,"stages":{"type":"array","items":{"type":"object","properties":{"stage":{"enum":["api","kafka","speed","archiver","scheduler","batch"]},"up":{"type":"boolean"},"rate":)" PP_NUM_OR_NULL
        R"(,"rate_unit":{"type":"string"},"last_activity_s":)" PP_NUM_OR_NULL
-       R"(,"stale":{"type":"boolean"},"stale_reason":)" PP_STR_OR_NULL R"(,"restarts":)" PP_INT_OR_NULL
+       R"(,"stale":{"type":"boolean"},"stale_reason":)" PP_STR_OR_NULL
+       R"(,"restarts":)" PP_INT_OR_NULL
        R"(,"detail":{"type":"string"}}}},"sources":{"type":"array","items":{"type":"object","properties":{"source":{"type":"string"},"ok":{"type":"boolean"},"error":)" PP_STR_OR_NULL
        R"(,"last_ok":)" PP_STR_OR_NULL R"(}}}}})",
        {{"window", ParamKind::kWindow, false, "5m", "Time window of the rates (5m, 1h, 24h)"}}},
-      {RouteId::kThroughput, "/api/throughput", true, "Ingest rates and latency over time",
+      {RouteId::kThroughput,
+       "/api/throughput",
+       true,
+       "Ingest rates and latency over time",
        "Per point of the window: records accepted, rejected (422) and answered 503 per second by "
        "the API, its latency p50/p99 in ms over the record routes (from its histogram buckets, "
        "per point), and rows per second stored by the speed layer.",
        "application/json",
-       R"({"type":"object","properties":{)" PP_GENERATED R"(,"t":{"type":"array","items":{"type":"number"},"description":"Unix seconds"},"series":{"type":"object","properties":{"accepted":)" PP_NUM_ARRAY
-       R"(,"rejected":)" PP_NUM_ARRAY R"(,"unavailable":)" PP_NUM_ARRAY R"(,"latency_p50_ms":)" PP_NUM_ARRAY
-       R"(,"latency_p99_ms":)" PP_NUM_ARRAY R"(,"rows_per_s":)" PP_NUM_ARRAY R"(}}}})",
-       {{"window", ParamKind::kWindow, false, "5m", "5m (every refresh), 1h (15 s points), 24h (5 min points)"}}},
-      {RouteId::kKafka, "/api/kafka", true, "Topics, partitions and consumer lag",
+       R"({"type":"object","properties":{)" PP_GENERATED
+       R"(,"t":{"type":"array","items":{"type":"number"},"description":"Unix seconds"},"series":{"type":"object","properties":{"accepted":)" PP_NUM_ARRAY
+       R"(,"rejected":)" PP_NUM_ARRAY R"(,"unavailable":)" PP_NUM_ARRAY
+       R"(,"latency_p50_ms":)" PP_NUM_ARRAY R"(,"latency_p99_ms":)" PP_NUM_ARRAY
+       R"(,"rows_per_s":)" PP_NUM_ARRAY R"(}}}})",
+       {{"window", ParamKind::kWindow, false, "5m",
+         "5m (every refresh), 1h (15 s points), 24h (5 min points)"}}},
+      {RouteId::kKafka,
+       "/api/kafka",
+       true,
+       "Topics, partitions and consumer lag",
        "Per topic and partition the high watermark and the production rate (records/s over the "
        "last minute); per consumer group of the pipeline its committed offsets and lag (from "
        "Kafka's group offsets, as lag tools see them); the total lag per group over the window.",
        "application/json",
-       R"({"type":"object","properties":{)" PP_GENERATED R"(,"topics":{"type":"array","items":{"type":"object","properties":{"topic":{"type":"string"},"partition":{"type":"integer"},"high_watermark":{"type":"integer"},"rate":)" PP_NUM_OR_NULL
+       R"({"type":"object","properties":{)" PP_GENERATED
+       R"(,"topics":{"type":"array","items":{"type":"object","properties":{"topic":{"type":"string"},"partition":{"type":"integer"},"high_watermark":{"type":"integer"},"rate":)" PP_NUM_OR_NULL
        R"(}}},"consumers":{"type":"array","items":{"type":"object","properties":{"group":{"type":"string"},"topic":{"type":"string"},"partition":{"type":"integer"},"committed":)" PP_INT_OR_NULL
-       R"(,"lag":)" PP_INT_OR_NULL R"(}}},"lag_series":{"type":"object","properties":{"t":{"type":"array"},"series":{"type":"object","additionalProperties":)" PP_NUM_ARRAY R"(}}}}})",
+       R"(,"lag":)" PP_INT_OR_NULL
+       R"(}}},"lag_series":{"type":"object","properties":{"t":{"type":"array"},"series":{"type":"object","additionalProperties":)" PP_NUM_ARRAY
+       R"(}}}}})",
        {{"window", ParamKind::kWindow, false, "5m", "Time window of lag_series"}}},
-      {RouteId::kKafkaMessages, "/api/kafka/messages", true, "The newest messages of a topic",
+      {RouteId::kKafkaMessages,
+       "/api/kafka/messages",
+       true,
+       "The newest messages of a topic",
        "Read-only peek (no consumer group, no commit), newest first: key, offset, timestamp and "
        "value (invalid UTF-8 replaced by U+FFFD, at most 4096 bytes; value_bytes is the full "
        "size).",
        "application/json",
-       R"({"type":"object","properties":{)" PP_GENERATED R"(,"messages":{"type":"array","items":{"type":"object","properties":{"topic":{"type":"string"},"partition":{"type":"integer"},"offset":{"type":"integer"},"key":)" PP_STR_OR_NULL
-       R"(,"timestamp":)" PP_STR_OR_NULL R"(,"value":{"type":"string"},"value_bytes":{"type":"integer"},"truncated":{"type":"boolean"}}}}}})",
+       R"({"type":"object","properties":{)" PP_GENERATED
+       R"(,"messages":{"type":"array","items":{"type":"object","properties":{"topic":{"type":"string"},"partition":{"type":"integer"},"offset":{"type":"integer"},"key":)" PP_STR_OR_NULL
+       R"(,"timestamp":)" PP_STR_OR_NULL
+       R"(,"value":{"type":"string"},"value_bytes":{"type":"integer"},"truncated":{"type":"boolean"}}}}}})",
        {{"topic", ParamKind::kTopic, true, "", "One of the pipeline's topics"},
         {"partition", ParamKind::kPartition, false, "", "One partition (default: all)"},
         {"limit", ParamKind::kLimit, false, "20", "How many messages, 1 to 100"}}},
-      {RouteId::kFreshness, "/api/freshness", true, "How fresh the data is",
+      {RouteId::kFreshness,
+       "/api/freshness",
+       true,
+       "How fresh the data is",
        "API acknowledgement (Kafka CreateTime) to row visible in PostgreSQL, p50/p99 over the "
        "window and per point; per table its layer, rows (speed layer: PostgreSQL's live-row "
        "estimate; batch layer: rows loaded, from its load bookkeeping) and data as of (speed: "
        "the last commit of its topic's offsets; batch: the end of the last loaded day); the last "
        "day the archiver sealed and the last day the batch layer loaded.",
        "application/json",
-       R"({"type":"object","properties":{)" PP_GENERATED R"(,"ack_to_visible_ms":{"type":"object","properties":{"p50":)" PP_NUM_OR_NULL R"(,"p99":)" PP_NUM_OR_NULL
-       R"(}},"series":{"type":"object","properties":{"t":{"type":"array"},"p50":)" PP_NUM_ARRAY R"(,"p99":)" PP_NUM_ARRAY
+       R"({"type":"object","properties":{)" PP_GENERATED
+       R"(,"ack_to_visible_ms":{"type":"object","properties":{"p50":)" PP_NUM_OR_NULL
+       R"(,"p99":)" PP_NUM_OR_NULL
+       R"(}},"series":{"type":"object","properties":{"t":{"type":"array"},"p50":)" PP_NUM_ARRAY
+       R"(,"p99":)" PP_NUM_ARRAY
        R"(}},"tables":{"type":"array","items":{"type":"object","properties":{"table":{"type":"string"},"layer":{"enum":["speed","batch"]},"rows":)" PP_INT_OR_NULL
-       R"(,"data_as_of":)" PP_STR_OR_NULL R"(}}},"last_sealed_day":)" PP_DAY_OR_NULL R"(,"last_loaded_day":)" PP_DAY_OR_NULL R"(}})",
+       R"(,"data_as_of":)" PP_STR_OR_NULL R"(}}},"last_sealed_day":)" PP_DAY_OR_NULL
+       R"(,"last_loaded_day":)" PP_DAY_OR_NULL R"(}})",
        {{"window", ParamKind::kWindow, false, "5m", "Time window of the latency"}}},
-      {RouteId::kLambda, "/api/lambda", true, "The merged view: batch, speed and the boundary",
+      {RouteId::kLambda,
+       "/api/lambda",
+       true,
+       "The merged view: batch, speed and the boundary",
        "Rows per day and kind in each layer and in the merged view, and the reconciliation of "
        "batch and speed rows on loaded days (from serving.layer_days and serving.reconciliation, "
        "which read whole tables: recomputed at most every --slow-refresh-interval, 60 s, see "
@@ -105,7 +164,10 @@ const std::vector<RouteSpec>& Table() {
        R"("reconciliation":{"type":"array","items":{"type":"object","properties":{"dt":{"type":"string","format":"date"},"kind":{"type":"string"},"batch_rows":{"type":"integer"},"speed_rows":{"type":"integer"},"difference":{"type":"integer"},"only_batch":{"type":"integer"},"only_speed":{"type":"integer"}}}}}})",
        {{"from", ParamKind::kDay, false, "", "First day (the row's event day dt), inclusive"},
         {"to", ParamKind::kDay, false, "", "Last day, inclusive"}}},
-      {RouteId::kAnalytics, "/api/analytics", true, "The 8 analytics questions",
+      {RouteId::kAnalytics,
+       "/api/analytics",
+       true,
+       "The 8 analytics questions",
        "Over the merged view (batch + speed), with the shared filters; tables, columns and row "
        "order equal the SQL views serving.q1_... to serving.q8_...; ties are rows.",
        "application/json",
@@ -116,30 +178,44 @@ const std::vector<RouteSpec>& Table() {
         {"category", ParamKind::kText, false, "", "One category"},
         {"country", ParamKind::kText, false, "", "One country"},
         {"age_group", ParamKind::kAgeGroup, false, "", "18-24, 25-35, 36-50 or 50+"}}},
-      {RouteId::kFilters, "/api/filters", true, "Values the filters can take",
+      {RouteId::kFilters,
+       "/api/filters",
+       true,
+       "Values the filters can take",
        "Categories, countries and age groups present in the merged view, and its first and last "
        "day.",
        "application/json",
-       R"({"type":"object","properties":{)" PP_GENERATED R"(,"categories":{"type":"array","items":{"type":"string"}},"countries":{"type":"array","items":{"type":"string"}},"age_groups":{"type":"array","items":{"type":"string"}},"days":{"type":"object","properties":{"min":)" PP_DAY_OR_NULL R"(,"max":)" PP_DAY_OR_NULL R"(}}}})",
+       R"({"type":"object","properties":{)" PP_GENERATED
+       R"(,"categories":{"type":"array","items":{"type":"string"}},"countries":{"type":"array","items":{"type":"string"}},"age_groups":{"type":"array","items":{"type":"string"}},"days":{"type":"object","properties":{"min":)" PP_DAY_OR_NULL
+       R"(,"max":)" PP_DAY_OR_NULL R"(}}}})",
        {}},
-      {RouteId::kQuality, "/api/quality", true, "Data quality",
+      {RouteId::kQuality,
+       "/api/quality",
+       true,
+       "Data quality",
        "Validation failures at the API by kind, field and error type (increase over the window); "
        "the speed layer's dead letters (count, and the newest with their raw bytes: invalid "
        "UTF-8 replaced, at most 2048 bytes); rows dropped by rule (speed layer: over the window, "
        "from its counters; batch layer: over all loaded days, from its quality reports); records "
        "the archiver received for days it had already sealed (over the window).",
        "application/json",
-       R"({"type":"object","properties":{)" PP_GENERATED R"(,"validation_failures":{"type":"array","items":{"type":"object","properties":{"kind":{"type":"string"},"field":{"type":"string"},"type":{"type":"string"},"count":{"type":"integer"}}}},)"
-       R"("dead_letters":{"type":"object","properties":{"count":)" PP_INT_OR_NULL R"(,"latest":{"type":"array","items":{"type":"object","properties":{"at":{"type":"string"},"stage":{"type":"string"},"topic":{"type":"string"},"partition":{"type":"integer"},"offset":{"type":"integer"},"reason":{"type":"string"},"raw":{"type":"string"},"raw_bytes":{"type":"integer"}}}}}},)"
+       R"({"type":"object","properties":{)" PP_GENERATED
+       R"(,"validation_failures":{"type":"array","items":{"type":"object","properties":{"kind":{"type":"string"},"field":{"type":"string"},"type":{"type":"string"},"count":{"type":"integer"}}}},)"
+       R"("dead_letters":{"type":"object","properties":{"count":)" PP_INT_OR_NULL
+       R"(,"latest":{"type":"array","items":{"type":"object","properties":{"at":{"type":"string"},"stage":{"type":"string"},"topic":{"type":"string"},"partition":{"type":"integer"},"offset":{"type":"integer"},"reason":{"type":"string"},"raw":{"type":"string"},"raw_bytes":{"type":"integer"}}}}}},)"
        R"("dropped":{"type":"array","items":{"type":"object","properties":{"layer":{"enum":["speed","batch"]},"rule":{"type":"string"},"count":{"type":"integer"}}}},)"
        R"("late_records":{"type":"array","items":{"type":"object","properties":{"topic":{"type":"string"},"count":{"type":"integer"}}}}}})",
        {{"window", ParamKind::kWindow, false, "5m", "Time window of the counts"}}},
-      {RouteId::kScheduler, "/api/scheduler", true, "Scheduler runs and tasks",
+      {RouteId::kScheduler,
+       "/api/scheduler",
+       true,
+       "Scheduler runs and tasks",
        "DAGs, and the runs whose logical date (interval start) is in [from, to] (default: the "
        "last 14 days; at most 500 runs, newest first) with their tasks; backfill progress and "
        "SLA misses over the same runs.",
        "application/json",
-       R"({"type":"object","properties":{)" PP_GENERATED R"(,"dags":{"type":"array","items":{"type":"object","properties":{"dag_id":{"type":"string"},"paused":{"type":"boolean"},"schedule":)" PP_STR_OR_NULL
+       R"({"type":"object","properties":{)" PP_GENERATED
+       R"(,"dags":{"type":"array","items":{"type":"object","properties":{"dag_id":{"type":"string"},"paused":{"type":"boolean"},"schedule":)" PP_STR_OR_NULL
        R"(}}},"runs":{"type":"array","items":{"type":"object","properties":{"dag_id":{"type":"string"},"run_id":{"type":"string"},"kind":{"type":"string"},"logical_date":)" PP_TIME
        R"(,"state":{"type":"string"},"started_at":)" PP_STR_OR_NULL R"(,"ended_at":)" PP_STR_OR_NULL
        R"(,"sla_missed":{"type":"boolean"},"tasks":{"type":"array","items":{"type":"object","properties":{"task_id":{"type":"string"},"state":{"type":"string"},"tries":{"type":"integer"},"started_at":)" PP_STR_OR_NULL
@@ -147,19 +223,28 @@ const std::vector<RouteSpec>& Table() {
        R"("backfill":{"type":"object","properties":{"total":{"type":"integer"},"done":{"type":"integer"},"running":{"type":"integer"},"failed":{"type":"integer"}}},"sla_misses":{"type":"integer"}}})",
        {{"from", ParamKind::kDay, false, "", "First logical day, inclusive"},
         {"to", ParamKind::kDay, false, "", "Last logical day, inclusive"}}},
-      {RouteId::kSchedulerLog, "/api/scheduler/log", true, "A task try's log",
+      {RouteId::kSchedulerLog,
+       "/api/scheduler/log",
+       true,
+       "A task try's log",
        "The output of one try of a task (default: its latest try), as text: invalid UTF-8 "
        "replaced by U+FFFD, the last 1 MiB when longer (the first line then says so).",
-       "text/plain; charset=utf-8", R"({"type":"string"})",
+       "text/plain; charset=utf-8",
+       R"({"type":"string"})",
        {{"dag_id", ParamKind::kId, true, "", "The DAG"},
         {"run_id", ParamKind::kId, true, "", "The run"},
         {"task_id", ParamKind::kId, true, "", "The task"},
         {"try", ParamKind::kTry, false, "", "The try number (default: the latest)"}}},
-      {RouteId::kEvents, "/api/events", true, "Live updates (server-sent events)",
+      {RouteId::kEvents,
+       "/api/events",
+       true,
+       "Live updates (server-sent events)",
        "text/event-stream: `event: refresh` with data {\"version\":n,\"generated_at\":...} each "
        "time the server's cache has new answers (at most once per refresh interval); a comment "
        "line every 15 s as keep-alive. Fetch the endpoints you show when one arrives.",
-       "text/event-stream", R"({"type":"string"})", {}},
+       "text/event-stream",
+       R"({"type":"string"})",
+       {}},
   };
   return *table;
 }
@@ -222,13 +307,15 @@ std::optional<QueryError> CheckValue(const ParamSpec& spec, const std::string& v
       }
       return std::nullopt;
     case ParamKind::kText:
-      if (value.size() > kMaxTextBytes) return bad(400, fmt::format("longer than {} bytes", kMaxTextBytes));
+      if (value.size() > kMaxTextBytes)
+        return bad(400, fmt::format("longer than {} bytes", kMaxTextBytes));
       if (!core::IsValidUtf8(value)) return bad(400, "not valid UTF-8");
       if (HasControl(value)) return bad(400, "holds control characters");
       return std::nullopt;
     case ParamKind::kAgeGroup:
       if (std::find(kAgeGroupNames.begin(), kAgeGroupNames.end(), value) == kAgeGroupNames.end()) {
-        return bad(422, fmt::format("must be one of 18-24, 25-35, 36-50, 50+ (got {})", quoted(value)));
+        return bad(422,
+                   fmt::format("must be one of 18-24, 25-35, 36-50, 50+ (got {})", quoted(value)));
       }
       return std::nullopt;
     case ParamKind::kTopic:
@@ -245,14 +332,16 @@ std::optional<QueryError> CheckValue(const ParamSpec& spec, const std::string& v
       std::optional<int64_t> n = ParseInteger(value);
       if (!n) return bad(400, fmt::format("expected an integer (got {})", quoted(value)));
       const int64_t min = spec.kind == ParamKind::kPartition ? 0 : 1;
-      const int64_t max = spec.kind == ParamKind::kLimit ? 100 : std::numeric_limits<int32_t>::max();
+      const int64_t max =
+          spec.kind == ParamKind::kLimit ? 100 : std::numeric_limits<int32_t>::max();
       if (*n < min || *n > max) {
         return bad(422, fmt::format("must be between {} and {} (got {})", min, max, *n));
       }
       return std::nullopt;
     }
     case ParamKind::kId:
-      if (value.size() > kMaxIdBytes) return bad(400, fmt::format("longer than {} bytes", kMaxIdBytes));
+      if (value.size() > kMaxIdBytes)
+        return bad(400, fmt::format("longer than {} bytes", kMaxIdBytes));
       if (!core::IsValidUtf8(value)) return bad(400, "not valid UTF-8");
       if (HasControl(value)) return bad(400, "holds control characters");
       return std::nullopt;
@@ -346,7 +435,8 @@ QueryResult ParseQuery(RouteId route, std::string_view raw_query,
                                    [&](const ParamSpec& p) { return p.name == *name; });
       if (it == spec.params.end()) {
         std::string allowed;
-        for (const ParamSpec& p : spec.params) allowed += (allowed.empty() ? "" : ", ") + std::string(p.name);
+        for (const ParamSpec& p : spec.params)
+          allowed += (allowed.empty() ? "" : ", ") + std::string(p.name);
         core::ShownText shown = core::ShowableText(*name, 64);
         std::string printable = shown.text;
         for (char& c : printable) {
@@ -365,7 +455,8 @@ QueryResult ParseQuery(RouteId route, std::string_view raw_query,
   }
   for (size_t i = 0; i < spec.params.size(); ++i) {
     const ParamSpec& p = spec.params[i];
-    if (!query.values[i] && !p.default_value.empty()) query.values[i] = std::string(p.default_value);
+    if (!query.values[i] && !p.default_value.empty())
+      query.values[i] = std::string(p.default_value);
     if (!query.values[i]) {
       if (p.required) return fail(422, fmt::format("{}: required", p.name));
       continue;

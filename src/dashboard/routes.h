@@ -72,11 +72,11 @@ struct ParamSpec {
 
 struct RouteSpec {
   RouteId id;
-  std::string_view path;          // exact path; kAsset matches the prefix "/assets/"
-  bool api = false;               // under /api: bearer token, answer cache, Cache-Control no-store
+  std::string_view path;  // exact path; kAsset matches the prefix "/assets/"
+  bool api = false;       // under /api: bearer token, answer cache, Cache-Control no-store
   std::string_view summary;
   std::string_view description;
-  std::string_view content_type;  // of the 200 answer
+  std::string_view content_type;     // of the 200 answer
   std::string_view response_schema;  // JSON Schema of the 200 body (for /openapi.json)
   std::vector<ParamSpec> params;
 };
@@ -90,7 +90,8 @@ RouteId ClassifyPath(std::string_view path);
 std::string_view RouteLabel(RouteId id);
 
 // The age groups of the analytics (the order the page shows them in).
-inline constexpr std::array<std::string_view, 4> kAgeGroupNames = {"18-24", "25-35", "36-50", "50+"};
+inline constexpr std::array<std::string_view, 4> kAgeGroupNames = {"18-24", "25-35", "36-50",
+                                                                   "50+"};
 
 // A request's parameters, validated, with defaults filled in.
 struct Query {

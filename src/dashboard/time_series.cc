@@ -12,12 +12,14 @@ namespace pinpipe::dashboard {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kStep1h = 15;   // seconds per point of the 1h window
+constexpr double kStep1h = 15;    // seconds per point of the 1h window
 constexpr double kStep24h = 300;  // seconds per point of the 24h window
 
 // The increase from `before` to `after` of a counter; a decrease is a reset, after which the
 // counter counted `after` from zero.
-double CounterDelta(double before, double after) { return after >= before ? after - before : after; }
+double CounterDelta(double before, double after) {
+  return after >= before ? after - before : after;
+}
 
 }  // namespace
 

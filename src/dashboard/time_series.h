@@ -94,8 +94,7 @@ class SeriesStore {
                                 std::span<const double> bounds, double q, Window w) const;
   // The q-quantile of the observations over the whole window; nullopt if there were none.
   std::optional<double> WindowQuantile(std::span<const std::string> bucket_series,
-                                       std::span<const double> bounds, double q,
-                                       Window w) const;
+                                       std::span<const double> bounds, double q, Window w) const;
 
   // Names of the series whose name starts with `prefix`, sorted.
   std::vector<std::string> SeriesWithPrefix(std::string_view prefix) const;
@@ -109,10 +108,10 @@ class SeriesStore {
   struct Ring {
     double step = 0;
     size_t capacity = 0;
-    size_t size = 0;       // points written, up to capacity
-    size_t head = 0;       // index of the newest point
+    size_t size = 0;  // points written, up to capacity
+    size_t head = 0;  // index of the newest point
     std::vector<double> times;
-    double bucket = -1;    // step number of the newest point
+    double bucket = -1;  // step number of the newest point
   };
   struct Series {
     SeriesKind kind;

@@ -37,13 +37,13 @@ std::string DistinctUuid(int64_t index) {
   const uint64_t lo = Mix(hi ^ 0x6a09e667f3bcc909ULL);
   std::string out;
   out.reserve(36);
-  core::AppendHexNumber(hi >> 32, 8, &out);    // bits 63..32
+  core::AppendHexNumber(hi >> 32, 8, &out);  // bits 63..32
   out.push_back('-');
-  core::AppendHexNumber(hi >> 16, 4, &out);    // bits 31..16
+  core::AppendHexNumber(hi >> 16, 4, &out);  // bits 31..16
   out.append("-4");
-  core::AppendHexNumber(hi, 3, &out);          // bits 11..0
+  core::AppendHexNumber(hi, 3, &out);  // bits 11..0
   out.push_back('-');
-  out.push_back("89ab"[(hi >> 12) & 3]);        // bits 13..12
+  out.push_back("89ab"[(hi >> 12) & 3]);                                    // bits 13..12
   core::AppendHexNumber((((hi >> 14) & 3) << 10) | (lo & 0x3FF), 3, &out);  // bits 15..14
   out.push_back('-');
   core::AppendHexNumber(lo >> 16, 12, &out);

@@ -1,5 +1,6 @@
 #include "emulate/emulator.h"
 
+#include <simdjson.h>
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -15,7 +16,6 @@
 #include <mutex>
 #include <optional>
 #include <ostream>
-#include <simdjson.h>
 #include <thread>
 
 #include "core/check.h"
@@ -72,7 +72,10 @@ std::string Preview(std::string_view json, size_t limit) {
 // two (about 3% resolution), fixed size, mergeable.
 class LatencyHistogram {
  public:
-  void Record(uint64_t micros) { ++buckets_[BucketOf(micros)]; ++total_; }
+  void Record(uint64_t micros) {
+    ++buckets_[BucketOf(micros)];
+    ++total_;
+  }
   void Merge(const LatencyHistogram& other) {
     for (size_t i = 0; i < kBuckets; ++i) buckets_[i] += other.buckets_[i];
     total_ += other.total_;
@@ -153,8 +156,7 @@ class Session {
     request_.version(11);
     request_.method(bhttp::verb::post);
     request_.set(bhttp::field::host, shared.host_header);
-    request_.set(bhttp::field::content_type,
-                 bulk_ ? "application/x-ndjson" : "application/json");
+    request_.set(bhttp::field::content_type, bulk_ ? "application/x-ndjson" : "application/json");
     if (!shared.auth_header.empty()) request_.set(bhttp::field::authorization, shared.auth_header);
   }
 
@@ -208,9 +210,9 @@ class Session {
     for (uint64_t j = 0; j < records; ++j) pending_[j] = static_cast<uint32_t>(j);
     BuildRequest();
     if (options.rate > 0) {
-      const auto due = shared_.start + std::chrono::duration_cast<Clock::duration>(
-                                           std::chrono::duration<double>(
-                                               static_cast<double>(first_record) / options.rate));
+      const auto due =
+          shared_.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                              static_cast<double>(first_record) / options.rate));
       if (due > Clock::now()) {
         timer_.expires_at(due);
         timer_.async_wait([this](beast::error_code) { Send(); });
@@ -221,8 +223,9 @@ class Session {
   }
 
   // The request for ticket_'s records still pending. Single records cycle pin, geo, user over
-  // consecutive posts (as the original posted all three for each post). Bulk requests cycle the kind
-  // per ticket: three consecutive bulk requests carry the pin, geo and user records of the same posts.
+  // consecutive posts (as the original posted all three for each post). Bulk requests cycle the
+  // kind per ticket: three consecutive bulk requests carry the pin, geo and user records of the
+  // same posts.
   void BuildRequest() {
     const auto& posts = shared_.posts;
     const uint64_t seed = shared_.options.seed;
@@ -269,8 +272,8 @@ class Session {
     auto& response = parser_->get();
     const int status = static_cast<int>(response.result_int());
     const auto retry_after_header = response[bhttp::field::retry_after];
-    const std::optional<std::chrono::seconds> retry_after = ParseRetryAfter(
-        std::string_view(retry_after_header.data(), retry_after_header.size()));
+    const std::optional<std::chrono::seconds> retry_after =
+        ParseRetryAfter(std::string_view(retry_after_header.data(), retry_after_header.size()));
     bool retry = false;
     if (bulk_ && status == 200) {
       retry = CountBulkItems(response.body());
@@ -314,8 +317,8 @@ class Session {
       }
     }
     if (counted < records_) {
-      if (counted == 0) shared_.NoteError("bulk response without a results array: " +
-                                          Preview(body, 200));
+      if (counted == 0)
+        shared_.NoteError("bulk response without a results array: " + Preview(body, 200));
       shared_.failed.fetch_add(records_ - counted, std::memory_order_relaxed);
     }
     pending_.swap(retry_positions_);
@@ -381,22 +384,21 @@ class Session {
   uint64_t ticket_ = 0;
   std::vector<uint32_t> pending_;          // its records not settled yet (indexes in the ticket)
   std::vector<uint32_t> retry_positions_;  // scratch for CountBulkItems
-  int64_t records_ = 0;  // records in the request in flight (= pending_.size())
+  int64_t records_ = 0;                    // records in the request in flight (= pending_.size())
   Clock::time_point sent_at_;
   LatencyHistogram latencies_;
 };
 
 std::string ProgressLine(const LoadShared& shared, double rate) {
   char line[256];
-  std::snprintf(line, sizeof(line),
-                "sent %lld  accepted %lld  rejected %lld  failed %lld  retried %lld  gave up %lld  "
-                "%.0f rec/s",
-                static_cast<long long>(shared.sent.load()),
-                static_cast<long long>(shared.accepted.load()),
-                static_cast<long long>(shared.rejected.load()),
-                static_cast<long long>(shared.failed.load()),
-                static_cast<long long>(shared.retried.load()),
-                static_cast<long long>(shared.gave_up.load()), rate);
+  std::snprintf(
+      line, sizeof(line),
+      "sent %lld  accepted %lld  rejected %lld  failed %lld  retried %lld  gave up %lld  "
+      "%.0f rec/s",
+      static_cast<long long>(shared.sent.load()), static_cast<long long>(shared.accepted.load()),
+      static_cast<long long>(shared.rejected.load()), static_cast<long long>(shared.failed.load()),
+      static_cast<long long>(shared.retried.load()), static_cast<long long>(shared.gave_up.load()),
+      rate);
   return line;
 }
 

@@ -6,8 +6,8 @@
 //    its pin, geo and user records to /pin/, /geo/, /user/ over one keep-alive connection,
 //    printing each briefly.
 //  * RunLoad drives a target rate of records (each pin, geo or user record counts as one) over
-//    many connections (async Asio, at most two I/O threads), optionally as bulk requests (NDJSON) to
-//    /batch/<kind>, and reports counts, achieved rate and latency percentiles.
+//    many connections (async Asio, at most two I/O threads), optionally as bulk requests (NDJSON)
+//    to /batch/<kind>, and reports counts, achieved rate and latency percentiles.
 // Both are deterministic in which posts they pick for a given seed. Both return when stop is
 // requested on `stop` (SIGINT) and are otherwise self-contained; run one at a time per process.
 // Both send a record again when the API answers 503 or 429 or the connection fails, after the
@@ -58,16 +58,16 @@ struct LoadOptions {
   http::HttpUrl api;
   std::string bearer_token;
   uint64_t seed = 42;
-  double rate = 0;          // records per second; 0 = as fast as possible
-  int concurrency = 8;      // connections
-  int64_t count = 0;        // records to send; 0 = no limit
-  double duration_s = 0;    // seconds to run; 0 = no limit
-  int bulk_size = 0;        // >0: bulk requests (NDJSON) of this many records to /batch/<kind>
+  double rate = 0;             // records per second; 0 = as fast as possible
+  int concurrency = 8;         // connections
+  int64_t count = 0;           // records to send; 0 = no limit
+  double duration_s = 0;       // seconds to run; 0 = no limit
+  int bulk_size = 0;           // >0: bulk requests (NDJSON) of this many records to /batch/<kind>
   int64_t distinct_from = -1;  // >=0: the n-th post gets index distinct_from + n (distinct_ids.h)
-  bool progress = true;     // live line on the progress stream once per second
+  bool progress = true;        // live line on the progress stream once per second
   std::chrono::milliseconds request_timeout{30000};
-  // A session retries its own request (a bulk request: only the items answered 503/429) before it takes
-  // the next one, so an outage slows the load down instead of losing records.
+  // A session retries its own request (a bulk request: only the items answered 503/429) before it
+  // takes the next one, so an outage slows the load down instead of losing records.
   RetryOptions retry;
 };
 

@@ -129,10 +129,9 @@ bool HistorySchedule::Next(HistoryPost* post) {
   return true;
 }
 
-StatusOr<HistoryStats> LoadHistory(const std::vector<SourcePost>& posts,
-                                   HistorySchedule& schedule, const HistoryTopics& topics,
-                                   kafka::Producer& producer, std::stop_token stop,
-                                   std::chrono::milliseconds flush_timeout,
+StatusOr<HistoryStats> LoadHistory(const std::vector<SourcePost>& posts, HistorySchedule& schedule,
+                                   const HistoryTopics& topics, kafka::Producer& producer,
+                                   std::stop_token stop, std::chrono::milliseconds flush_timeout,
                                    std::ostream* progress) {
   const auto started = std::chrono::steady_clock::now();
   HistoryStats stats;
@@ -156,8 +155,9 @@ StatusOr<HistoryStats> LoadHistory(const std::vector<SourcePost>& posts,
     ++stats.posts;
     const SourcePost& source = posts[post.source];
     for (size_t k = 0; k < 3; ++k) {
-      const std::string& json =
-          k == 0 ? source.pin_json : k == 1 ? source.geo_json : source.user_json;
+      const std::string& json = k == 0   ? source.pin_json
+                                : k == 1 ? source.geo_json
+                                         : source.user_json;
       record.clear();
       const auto kind = static_cast<core::RecordKind>(k);
       errors.clear();
@@ -186,12 +186,11 @@ StatusOr<HistoryStats> LoadHistory(const std::vector<SourcePost>& posts,
         }
       };
       while (true) {
-        Status s = producer.ProduceAt(*topic_of[k], validated.key, record, post.timestamp_ms,
-                                      done);
+        Status s = producer.ProduceAt(*topic_of[k], validated.key, record, post.timestamp_ms, done);
         if (s.ok()) break;
         if (s.code() != StatusCode::kResourceExhausted) {
-          return s.WithContext(fmt::format("history: producing {} ind {}",
-                                           core::RecordKindName(kind), post.index));
+          return s.WithContext(
+              fmt::format("history: producing {} ind {}", core::RecordKindName(kind), post.index));
         }
         // The local queue is full: let the delivery thread catch up.
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -211,8 +210,7 @@ StatusOr<HistoryStats> LoadHistory(const std::vector<SourcePost>& posts,
     stats.failed = shared->failed;
     stats.first_failure = shared->first_failure;
   }
-  stats.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return stats;
 }
 
@@ -226,7 +224,7 @@ std::string FormatHistorySummary(const HistoryOptions& options, const HistorySch
       stats.records_rejected(), stats.records_failed(), stats.seconds);
   if (stats.seconds > 0) {
     out += fmt::format(" ({:.0f} records/s)",
-                      static_cast<double>(stats.records_produced()) / stats.seconds);
+                       static_cast<double>(stats.records_produced()) / stats.seconds);
   }
   out += "\nposts per day:";
   for (const auto& [day, posts] : schedule.posts_per_day()) {

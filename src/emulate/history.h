@@ -135,10 +135,9 @@ struct HistoryStats {
 // another reason than a full queue (the producer closed or fatal), or a Flush that times out;
 // failed deliveries are counted, not errors. `progress` (may be null) gets a line every ~10% of
 // the posts.
-StatusOr<HistoryStats> LoadHistory(const std::vector<SourcePost>& posts,
-                                   HistorySchedule& schedule, const HistoryTopics& topics,
-                                   kafka::Producer& producer, std::stop_token stop,
-                                   std::chrono::milliseconds flush_timeout,
+StatusOr<HistoryStats> LoadHistory(const std::vector<SourcePost>& posts, HistorySchedule& schedule,
+                                   const HistoryTopics& topics, kafka::Producer& producer,
+                                   std::stop_token stop, std::chrono::milliseconds flush_timeout,
                                    std::ostream* progress);
 
 // The summary lines printed by `pinpipe emulate --history`.

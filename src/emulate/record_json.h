@@ -11,8 +11,8 @@
 
 namespace pinpipe::emulate {
 
-std::string PinJson(const PinRow& pin);    // all 12 fields, incl. poster_name
-std::string GeoJson(const GeoRow& geo);    // ind, timestamp, latitude, longitude, country
-std::string UserJson(const UserRow& user); // ind, first_name, last_name, age, date_joined
+std::string PinJson(const PinRow& pin);     // all 12 fields, incl. poster_name
+std::string GeoJson(const GeoRow& geo);     // ind, timestamp, latitude, longitude, country
+std::string UserJson(const UserRow& user);  // ind, first_name, last_name, age, date_joined
 
 }  // namespace pinpipe::emulate

@@ -33,9 +33,9 @@ namespace pinpipe::emulate {
 
 struct RetryOptions {
   bool enabled = true;
-  int max_retries = 50;                          // per record
-  std::chrono::milliseconds max_wait{120'000};   // summed delays per record
-  std::chrono::milliseconds max_delay{30'000};   // one delay at most (caps Retry-After)
+  int max_retries = 50;                         // per record
+  std::chrono::milliseconds max_wait{120'000};  // summed delays per record
+  std::chrono::milliseconds max_delay{30'000};  // one delay at most (caps Retry-After)
 };
 
 // The delay assumed when the server gave none (a transport error, or no usable Retry-After).

@@ -74,8 +74,7 @@ StatusOr<bool> AlreadySeeded(pg::Connection& conn, const SeedOptions& options) {
 Status LoadTables(pg::Connection& conn, const SyntheticDataSet& data, SeedReport& report) {
   RETURN_IF_ERROR(conn.Run("TRUNCATE pinterest_data, geolocation_data, user_data"));
   {
-    ASSIGN_OR_RETURN(pg::CopyIn copy,
-                     pg::CopyIn::Start(conn, "COPY pinterest_data FROM STDIN"));
+    ASSIGN_OR_RETURN(pg::CopyIn copy, pg::CopyIn::Start(conn, "COPY pinterest_data FROM STDIN"));
     for (const PinRow& pin : data.pins) {
       copy.Int(pin.index).Text(pin.unique_id).Text(pin.title).Text(pin.description);
       copy.Text(pin.poster_name).Text(pin.follower_count).Text(pin.tag_list);
@@ -86,8 +85,7 @@ Status LoadTables(pg::Connection& conn, const SyntheticDataSet& data, SeedReport
     ASSIGN_OR_RETURN(report.pin_rows, copy.Finish());
   }
   {
-    ASSIGN_OR_RETURN(pg::CopyIn copy,
-                     pg::CopyIn::Start(conn, "COPY geolocation_data FROM STDIN"));
+    ASSIGN_OR_RETURN(pg::CopyIn copy, pg::CopyIn::Start(conn, "COPY geolocation_data FROM STDIN"));
     for (const GeoRow& geo : data.geos) {
       copy.Int(geo.ind).Text(geo.timestamp).Text(geo.latitude).Text(geo.longitude);
       copy.Text(geo.country);
@@ -132,13 +130,13 @@ StatusOr<SeedReport> SeedSourceTables(const SeedOptions& options) {
   } else {
     const SyntheticDataSet data = GenerateDataSet(options.rows, options.seed);
     RETURN_IF_ERROR(LoadTables(conn, data, report));
-    RETURN_IF_ERROR(conn.ExecParams(
-                            "INSERT INTO pinpipe_seed_info (id, row_count, seed) VALUES (1, $1, $2) "
-                            "ON CONFLICT (id) DO UPDATE SET row_count = EXCLUDED.row_count, "
-                            "seed = EXCLUDED.seed, seeded_at = now()",
-                            {std::to_string(options.rows),
-                             std::to_string(static_cast<int64_t>(options.seed))})
-                        .status());
+    RETURN_IF_ERROR(
+        conn.ExecParams(
+                "INSERT INTO pinpipe_seed_info (id, row_count, seed) VALUES (1, $1, $2) "
+                "ON CONFLICT (id) DO UPDATE SET row_count = EXCLUDED.row_count, "
+                "seed = EXCLUDED.seed, seeded_at = now()",
+                {std::to_string(options.rows), std::to_string(static_cast<int64_t>(options.seed))})
+            .status());
     RETURN_IF_ERROR(transaction.Commit());
     report.loaded = true;
   }

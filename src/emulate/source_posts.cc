@@ -19,8 +19,7 @@ bool IsNumericType(uint32_t type) {
     case 701:   // float8
     case 1700:  // numeric
       return true;
-    default:
-      return false;
+    default: return false;
   }
 }
 

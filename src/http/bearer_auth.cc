@@ -9,8 +9,8 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   unsigned char diff = 0;
   for (size_t i = 0; i < a.size(); ++i) {
-    diff = static_cast<unsigned char>(diff | (static_cast<unsigned char>(a[i]) ^
-                                              static_cast<unsigned char>(b[i])));
+    diff = static_cast<unsigned char>(
+        diff | (static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i])));
   }
   return diff == 0;
 }
@@ -36,7 +36,8 @@ StatusOr<std::string> ResolveBearerToken(const std::string& token, const std::st
   std::string line;
   std::getline(in, line);
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-  if (line.empty()) return InvalidArgument("the token file " + token_file + " starts with an empty line");
+  if (line.empty())
+    return InvalidArgument("the token file " + token_file + " starts with an empty line");
   return line;
 }
 

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <limits>
 
-#include "core/check.h"
 #include "core/ascii.h"
+#include "core/check.h"
 
 namespace pinpipe::http {
 namespace {
@@ -19,10 +19,10 @@ constexpr size_t kInitialBuffer = 8 * 1024;
 constexpr size_t kMaxChunkLine = 4 * 1024;
 
 enum CharClass : uint8_t {
-  kToken = 1,        // tchar (RFC 9110 5.6.2)
-  kFieldValue = 2,   // VCHAR / SP / HTAB / obs-text
-  kTargetChar = 4,   // visible ASCII: no space, no CTL, no obs-text
-  kHostChar = 8,     // uri-host [":" port] (RFC 3986: unreserved, pct-encoded, sub-delims, []:)
+  kToken = 1,       // tchar (RFC 9110 5.6.2)
+  kFieldValue = 2,  // VCHAR / SP / HTAB / obs-text
+  kTargetChar = 4,  // visible ASCII: no space, no CTL, no obs-text
+  kHostChar = 8,    // uri-host [":" port] (RFC 3986: unreserved, pct-encoded, sub-delims, []:)
 };
 
 constexpr std::array<uint8_t, 256> MakeCharTable() {
@@ -76,7 +76,8 @@ std::string_view Request::Header(std::string_view name) const {
   return {};
 }
 
-RequestParser::RequestParser(ParserLimits limits) : limits_(limits), body_limit_(limits.max_body_bytes) {}
+RequestParser::RequestParser(ParserLimits limits)
+    : limits_(limits), body_limit_(limits.max_body_bytes) {}
 
 RequestParser::Result RequestParser::Feed(std::string_view bytes) {
   if (state_ == State::kError) return Result::kError;
@@ -172,10 +173,8 @@ size_t RequestParser::FindLineEnd(bool* bare_lf) {
 RequestParser::Result RequestParser::Parse() {
   for (;;) {
     switch (state_) {
-      case State::kComplete:
-        return Result::kComplete;
-      case State::kError:
-        return Result::kError;
+      case State::kComplete: return Result::kComplete;
+      case State::kError: return Result::kError;
       case State::kHeadersDone:
         if (BeginBody() == Result::kError) return Result::kError;
         break;
@@ -497,10 +496,10 @@ void RequestParser::Materialize() {
   if (request_.path.empty()) request_.path = "/";
   request_.query = question == kNpos ? std::string_view() : rest.substr(question + 1);
   request_.headers.clear();
-  for (const HeaderSpan& h : header_spans_) request_.headers.push_back({View(h.name), View(h.value)});
+  for (const HeaderSpan& h : header_spans_)
+    request_.headers.push_back({View(h.name), View(h.value)});
   request_.body = std::string_view(base() + body_begin_, body_end_ - body_begin_);
-  request_.keep_alive =
-      !connection_close_ && (version_minor_ == 1 || connection_keep_alive_);
+  request_.keep_alive = !connection_close_ && (version_minor_ == 1 || connection_keep_alive_);
 }
 
 void RequestParser::NextRequest() {

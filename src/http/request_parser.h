@@ -47,7 +47,7 @@
 namespace pinpipe::http {
 
 struct ParserLimits {
-  size_t max_header_bytes = 16 * 1024;  // request line + headers (+ trailers, separately)
+  size_t max_header_bytes = 16 * 1024;       // request line + headers (+ trailers, separately)
   size_t max_body_bytes = 64 * 1024 * 1024;  // default body limit of each request
   size_t max_headers = 100;
 };
@@ -124,7 +124,7 @@ class RequestParser {
     kRequestLine,
     kHeaders,
     kHeadersDone,  // paused after the header block (PauseAfterHeaders)
-    kBody,        // Content-Length body
+    kBody,         // Content-Length body
     kChunkSize,
     kChunkData,
     kChunkDataEnd,  // the CRLF after chunk data

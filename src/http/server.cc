@@ -195,8 +195,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
           if (parser_.error_status() == 413) {
             // Say which limit: it may be the route's, not the server's.
             RespondError(413, "request body larger than the limit of " +
-                                  std::to_string(parser_.body_limit()) +
-                                  " bytes for this request");
+                                  std::to_string(parser_.body_limit()) + " bytes for this request");
           } else {
             RespondError(parser_.error_status(), parser_.error_detail());
           }
@@ -231,10 +230,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       RefuseOverBudget();
       return;
     }
-    socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                            [self = shared_from_this()](const ErrorCode& ec, size_t n) {
-                              self->OnRead(ec, n);
-                            });
+    socket_.async_read_some(
+        asio::buffer(space.data(), space.size()),
+        [self = shared_from_this()](const ErrorCode& ec, size_t n) { self->OnRead(ec, n); });
   }
 
   void OnRead(const ErrorCode& ec, size_t n) {
@@ -470,10 +468,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     if (written_ == out_.size() + body_.size()) return FinishWrite();
     SetDeadline(Clock::now() + server_.options.request_timeout);
-    asio::async_write(socket_, Pending(),
-                      [self = shared_from_this()](const ErrorCode& error, size_t) {
-                        self->OnWrite(error);
-                      });
+    asio::async_write(
+        socket_, Pending(),
+        [self = shared_from_this()](const ErrorCode& error, size_t) { self->OnWrite(error); });
     return false;
   }
 
@@ -563,8 +560,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       Close();
       return;
     }
-    SetDeadline(Clock::now() + std::min<std::chrono::milliseconds>(
-                                   server_.options.request_timeout, kMaxLinger));
+    SetDeadline(Clock::now() +
+                std::min<std::chrono::milliseconds>(server_.options.request_timeout, kMaxLinger));
     Drain();
   }
 
@@ -591,9 +588,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     timer_expiry_ = deadline;
     const uint64_t generation = ++timer_generation_;
     timer_.expires_at(deadline);
-    timer_.async_wait([self = shared_from_this(), generation](const ErrorCode&) {
-      self->OnTimer(generation);
-    });
+    timer_.async_wait(
+        [self = shared_from_this(), generation](const ErrorCode&) { self->OnTimer(generation); });
   }
 
   void OnTimer(uint64_t generation) {
@@ -689,9 +685,8 @@ class ConnectionSink final : public StreamSink {
       return false;
     }
     state_->queued.fetch_add(size);
-    asio::post(self->slot().context, [self, bytes = std::move(bytes)]() mutable {
-      self->StreamBytes(std::move(bytes));
-    });
+    asio::post(self->slot().context,
+               [self, bytes = std::move(bytes)]() mutable { self->StreamBytes(std::move(bytes)); });
     return true;
   }
 
@@ -788,8 +783,7 @@ struct Server::Impl {
       }
       bool rejected = state.open_connections.load() >= state.options.max_connections;
       if (!rejected) state.open_connections.fetch_add(1);
-      auto connection =
-          std::make_shared<Connection>(state, target, std::move(socket), rejected);
+      auto connection = std::make_shared<Connection>(state, target, std::move(socket), rejected);
       asio::post(target.context, [connection = std::move(connection)] { connection->Start(); });
       Accept();
     });

@@ -58,13 +58,13 @@ struct Header {
 };
 
 struct Request {
-  std::string_view method;  // "GET", "POST", ...
-  std::string_view target;  // "/pin/?x=1": path plus query, as received
-  std::string_view path;    // "/pin/": target without the query
-  std::string_view query;   // "x=1" or empty
+  std::string_view method;            // "GET", "POST", ...
+  std::string_view target;            // "/pin/?x=1": path plus query, as received
+  std::string_view path;              // "/pin/": target without the query
+  std::string_view query;             // "x=1" or empty
   std::vector<http::Header> headers;  // qualified: the member Header() hides the type
-  std::string_view body;    // de-chunked
-  bool keep_alive = true;   // HTTP/1.1 default, "Connection: close" or HTTP/1.0 clear it
+  std::string_view body;              // de-chunked
+  bool keep_alive = true;             // HTTP/1.1 default, "Connection: close" or HTTP/1.0 clear it
 
   // Case-insensitive header lookup; empty if absent.
   std::string_view Header(std::string_view name) const;
@@ -119,7 +119,7 @@ struct ServerOptions {
   size_t max_connections = 10000;
   // Request bodies buffered by all connections together (see the class comment); SIZE_MAX: off.
   size_t max_buffered_body_bytes = 256 * 1024 * 1024;
-  int retry_after_seconds = 1;  // in the server's own 503 answers
+  int retry_after_seconds = 1;                       // in the server's own 503 answers
   std::chrono::milliseconds request_timeout{10000};  // a started request must complete in this
   std::chrono::milliseconds idle_timeout{60000};     // keep-alive idle limit
   size_t max_stream_queue_bytes = 1 << 20;  // per streaming response: bytes waiting to be written

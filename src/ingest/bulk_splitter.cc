@@ -40,8 +40,8 @@ StatusOr<BulkItems> SplitArray(std::string_view body, size_t start, size_t max_i
           item_begin = std::string_view::npos;
           seen_item = true;
         } else if (c == ',' || seen_item) {
-          return InvalidArgument("JSON array: expected a value before '" + std::string(1, c) +
-                                 "'" + At(i));
+          return InvalidArgument("JSON array: expected a value before '" + std::string(1, c) + "'" +
+                                 At(i));
         }
         if (c == ']') {
           for (size_t j = i + 1; j < body.size(); ++j) {
@@ -115,7 +115,8 @@ StatusOr<BulkItems> SplitNdjson(std::string_view body, size_t max_items) {
 StatusOr<BulkItems> SplitBulk(std::string_view body, size_t max_items) {
   size_t first = 0;
   while (first < body.size() && IsBlank(body[first])) ++first;
-  if (first == body.size()) return InvalidArgument("empty bulk request: send NDJSON lines or a JSON array");
+  if (first == body.size())
+    return InvalidArgument("empty bulk request: send NDJSON lines or a JSON array");
   if (body[first] == '[') return SplitArray(body, first, max_items);
   return SplitNdjson(body, max_items);
 }

@@ -13,11 +13,9 @@ int HttpStatusFor(const Status& status) {
     case StatusCode::kUnavailable:
     case StatusCode::kDeadlineExceeded:
     case StatusCode::kCancelled:
-    case StatusCode::kFailedPrecondition:
-      return 503;
+    case StatusCode::kFailedPrecondition: return 503;
     case StatusCode::kDataLoss:
-    case StatusCode::kInternal:
-      return 500;
+    case StatusCode::kInternal: return 500;
   }
   return 500;
 }

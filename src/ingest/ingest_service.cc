@@ -20,8 +20,8 @@ using core::FieldError;
 using core::RecordKind;
 
 constexpr std::string_view kRouteNames[] = {
-    "/pin/",   "/geo/",         "/user/", "/batch/pin", "/batch/geo", "/batch/user", "/healthz",
-    "/readyz", "/metrics", "/openapi.json", "/docs", "/", "unknown"};
+    "/pin/",   "/geo/",    "/user/",        "/batch/pin", "/batch/geo", "/batch/user", "/healthz",
+    "/readyz", "/metrics", "/openapi.json", "/docs",      "/",          "unknown"};
 constexpr int kAccepted = 0, kRejected = 1, kFailed = 2;
 constexpr std::string_view kOutcomeNames[] = {"accepted", "rejected", "failed"};
 constexpr std::string_view kLateNames[] = {"stored", "failed"};
@@ -33,7 +33,8 @@ constexpr size_t kTypeSlots = std::size(core::kFieldErrorTypes) + 1;
 
 size_t MaxSchemaFields() {
   size_t most = 0;
-  for (RecordKind kind : core::kAllRecordKinds) most = std::max(most, core::SchemaFor(kind).fields.size());
+  for (RecordKind kind : core::kAllRecordKinds)
+    most = std::max(most, core::SchemaFor(kind).fields.size());
   return most;
 }
 size_t FieldSlots() { return MaxSchemaFields() + 2; }  // + "(body)" + "_unknown"
@@ -76,9 +77,9 @@ IngestService::IngestService(IngestOptions options, kafka::Producer* producer,
   openapi_json_ = BuildOpenApiJson(api);
   docs_html_ = BuildDocsHtml(api);
 
-  requests_ = registry_->AddCounter("pinpipe_http_requests_total",
-                                    "HTTP requests answered, by route and status",
-                                    {"route", "status"});
+  requests_ =
+      registry_->AddCounter("pinpipe_http_requests_total",
+                            "HTTP requests answered, by route and status", {"route", "status"});
   records_ = registry_->AddCounter(
       "pinpipe_ingest_records_total",
       "Records by kind and outcome (accepted by Kafka, rejected by validation, failed)",
@@ -106,8 +107,10 @@ IngestService::IngestService(IngestOptions options, kafka::Producer* producer,
     auto k = static_cast<size_t>(kind);
     std::string name(core::RecordKindName(kind));
     produce_hist_[k] = produce_seconds_->With({name});
-    for (int o = 0; o < 3; ++o) record_cells_[k][o] = records_->With({name, std::string(kOutcomeNames[o])});
-    for (int l = 0; l < 2; ++l) late_cells_[k][l] = late_deliveries_->With({name, std::string(kLateNames[l])});
+    for (int o = 0; o < 3; ++o)
+      record_cells_[k][o] = records_->With({name, std::string(kOutcomeNames[o])});
+    for (int l = 0; l < 2; ++l)
+      late_cells_[k][l] = late_deliveries_->With({name, std::string(kLateNames[l])});
   }
   kafka::Producer* p = producer_;
   registry_->AddGauge("pinpipe_producer_queue_depth",
@@ -116,9 +119,10 @@ IngestService::IngestService(IngestOptions options, kafka::Producer* producer,
   registry_->AddGauge("pinpipe_kafka_brokers_up", "1 when a Kafka broker connection is up",
                       [p] { return p->Stats().brokers_up ? 1.0 : 0.0; });
   DeadlineQueue* deadlines = &deadlines_;
-  registry_->AddGauge("pinpipe_ingest_requests_waiting",
-                      "Requests (records or bulk requests) waiting for Kafka under the delivery deadline",
-                      [deadlines] { return static_cast<double>(deadlines->size()); });
+  registry_->AddGauge(
+      "pinpipe_ingest_requests_waiting",
+      "Requests (records or bulk requests) waiting for Kafka under the delivery deadline",
+      [deadlines] { return static_cast<double>(deadlines->size()); });
 }
 
 IngestService::~IngestService() = default;
@@ -238,8 +242,7 @@ std::optional<http::Response> IngestService::Precheck(Route route,
       }
       return std::nullopt;
     }
-    case kRouteUnknown:
-      return Detail(404, "Not Found");
+    case kRouteUnknown: return Detail(404, "Not Found");
     default:
       if (request.method != "GET" && request.method != "HEAD") {
         http::Response r = Detail(405, "Method Not Allowed");
@@ -254,14 +257,11 @@ size_t IngestService::BodyLimit(Route route) const {
   switch (route) {
     case kRoutePin:
     case kRouteGeo:
-    case kRouteUser:
-      return options_.max_record_bytes;
+    case kRouteUser: return options_.max_record_bytes;
     case kRouteBulkPin:
     case kRouteBulkGeo:
-    case kRouteBulkUser:
-      return options_.max_bulk_bytes;
-    default:
-      return 0;  // the GET routes take no body
+    case kRouteBulkUser: return options_.max_bulk_bytes;
+    default: return 0;  // the GET routes take no body
   }
 }
 
@@ -294,12 +294,12 @@ void IngestService::Handle(const http::Request& request, http::Responder respond
     case kRouteBulkGeo:
     case kRouteBulkUser:
       return HandleBulk(route, static_cast<RecordKind>(route - kRouteBulkPin), request,
-                         std::move(respond), start);
-    case kRouteHealthz:
-      return Finish(route, start, respond, Json(200, R"({"status":"ok"})"));
+                        std::move(respond), start);
+    case kRouteHealthz: return Finish(route, start, respond, Json(200, R"({"status":"ok"})"));
     case kRouteReadyz: {
       kafka::ProducerStats stats = producer_->Stats();
-      if (stats.brokers_up) return Finish(route, start, respond, Json(200, R"({"status":"ready","kafka":"up"})"));
+      if (stats.brokers_up)
+        return Finish(route, start, respond, Json(200, R"({"status":"ready","kafka":"up"})"));
       http::Response r = Json(503, R"({"status":"not ready","kafka":"down"})");
       r.headers.emplace_back("Retry-After", std::to_string(options_.retry_after_seconds));
       return Finish(route, start, respond, std::move(r));
@@ -309,18 +309,18 @@ void IngestService::Handle(const http::Request& request, http::Responder respond
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
       return Finish(route, start, respond, std::move(r));
     }
-    case kRouteOpenapi:
-      return Finish(route, start, respond, Json(200, openapi_json_));
+    case kRouteOpenapi: return Finish(route, start, respond, Json(200, openapi_json_));
     case kRouteDocs: {
       http::Response r = Json(200, docs_html_);
       r.content_type = "text/html; charset=utf-8";
       return Finish(route, start, respond, std::move(r));
     }
     case kRouteRoot:
-      return Finish(route, start, respond,
-                    Json(200, R"({"service":"pinpipe ingestion API","docs":"/docs","openapi":"/openapi.json"})"));
-    default:
-      return Finish(route, start, respond, Detail(404, "Not Found"));
+      return Finish(
+          route, start, respond,
+          Json(200,
+               R"({"service":"pinpipe ingestion API","docs":"/docs","openapi":"/openapi.json"})"));
+    default: return Finish(route, start, respond, Detail(404, "Not Found"));
   }
 }
 
@@ -336,8 +336,9 @@ struct IngestService::PendingRecord final : Expirable {
   void Expire() override {
     if (answered.exchange(true, std::memory_order_acq_rel)) return;
     service->record_cells_[kind][kFailed]->Inc();
-    service->Finish(route, start, respond,
-                    ErrorResponse(service->DeadlineStatus(), service->options_.retry_after_seconds));
+    service->Finish(
+        route, start, respond,
+        ErrorResponse(service->DeadlineStatus(), service->options_.retry_after_seconds));
   }
 
   void Deliver(const kafka::DeliveryResult& result) {
@@ -351,9 +352,9 @@ struct IngestService::PendingRecord final : Expirable {
       service->Finish(route, start, respond, Json(200, std::move(answer)));
     } else {
       service->record_cells_[kind][kFailed]->Inc();
-      service->Finish(route, start, respond,
-                      ErrorResponse(result.status.WithContext("kafka"),
-                                    service->options_.retry_after_seconds));
+      service->Finish(
+          route, start, respond,
+          ErrorResponse(result.status.WithContext("kafka"), service->options_.retry_after_seconds));
     }
   }
 
@@ -371,11 +372,11 @@ void IngestService::HandleRecord(Route route, RecordKind kind, const http::Reque
                                  http::Responder respond, Clock::time_point start) {
   const auto k = static_cast<size_t>(kind);
   if (request.body.size() > options_.max_record_bytes) {
-    return Finish(route, start, respond,
-                  Detail(413, "record body is " + std::to_string(request.body.size()) +
-                                  " bytes; the limit is " +
-                                  std::to_string(options_.max_record_bytes) +
-                                  " (use /batch/ for many records)"));
+    return Finish(
+        route, start, respond,
+        Detail(413, "record body is " + std::to_string(request.body.size()) +
+                        " bytes; the limit is " + std::to_string(options_.max_record_bytes) +
+                        " (use /batch/ for many records)"));
   }
   core::ValidatedRecord record;
   thread_local std::vector<FieldError> errors;
@@ -405,12 +406,13 @@ void IngestService::HandleRecord(Route route, RecordKind kind, const http::Reque
 }
 
 // A bulk request waiting for Kafka. Each item's status is written once: by the I/O thread while the
-// bulk request is handed out (422, 413, fail-fast 503), or by the delivery thread. The answer is built
-// once, by whoever comes first: the last delivery report (`remaining` reaches 0) or the deadline;
-// both build it under `mu`, which also guards failure details written by the delivery thread.
+// bulk request is handed out (422, 413, fail-fast 503), or by the delivery thread. The answer is
+// built once, by whoever comes first: the last delivery report (`remaining` reaches 0) or the
+// deadline; both build it under `mu`, which also guards failure details written by the delivery
+// thread.
 struct IngestService::PendingBulk final : Expirable {
   PendingBulk(IngestService* s, Route r, size_t k, Clock::time_point t, http::Responder done,
-               size_t n)
+              size_t n)
       : service(s),
         route(r),
         kind(k),
@@ -507,20 +509,21 @@ struct IngestService::PendingBulk final : Expirable {
   const size_t items;
   std::unique_ptr<std::atomic<int>[]> status;  // per item: 0 (waiting), 200, 413, 422, 503, ...
   core::Mutex mu;
-  std::vector<std::string> detail GUARDED_BY(mu);  // per item: JSON for "detail" (empty when none); see above
+  std::vector<std::string> detail
+      GUARDED_BY(mu);  // per item: JSON for "detail" (empty when none); see above
   std::atomic<size_t> remaining;
   std::atomic<bool> answered{false};
   Clock::time_point produced_at = Clock::now();
 };
 
 void IngestService::HandleBulk(Route route, RecordKind kind, const http::Request& request,
-                                http::Responder respond, Clock::time_point start) {
+                               http::Responder respond, Clock::time_point start) {
   const auto k = static_cast<size_t>(kind);
   if (request.body.size() > options_.max_bulk_bytes) {
-    return Finish(route, start, respond,
-                  Detail(413, "bulk request body is " + std::to_string(request.body.size()) +
-                                  " bytes; the limit is " +
-                                  std::to_string(options_.max_bulk_bytes)));
+    return Finish(
+        route, start, respond,
+        Detail(413, "bulk request body is " + std::to_string(request.body.size()) +
+                        " bytes; the limit is " + std::to_string(options_.max_bulk_bytes)));
   }
   StatusOr<BulkItems> split = SplitBulk(request.body, options_.max_bulk_items);
   if (!split.ok()) {
@@ -531,8 +534,8 @@ void IngestService::HandleBulk(Route route, RecordKind kind, const http::Request
     return Finish(route, start, respond, ValidationErrorResponse(std::span(&e, 1)));
   }
   const std::vector<std::string_view>& items = split->items;
-  auto bulk = std::make_shared<PendingBulk>(this, route, k, start, std::move(respond),
-                                              items.size());
+  auto bulk =
+      std::make_shared<PendingBulk>(this, route, k, start, std::move(respond), items.size());
 
   core::RecordValidator& validator = ThreadValidator();
   core::ValidatedRecord record;
@@ -544,7 +547,8 @@ void IngestService::HandleBulk(Route route, RecordKind kind, const http::Request
     if (items[i].size() > options_.max_record_bytes) {
       std::string text;
       core::AppendJsonString("record is " + std::to_string(items[i].size()) +
-                                 " bytes; the limit is " + std::to_string(options_.max_record_bytes),
+                                 " bytes; the limit is " +
+                                 std::to_string(options_.max_record_bytes),
                              &text);
       bulk->SetDetail(i, std::move(text));
       bulk->status[i].store(413, std::memory_order_relaxed);

@@ -104,7 +104,7 @@ class IngestService {
   void HandleRecord(Route route, core::RecordKind kind, const http::Request& request,
                     http::Responder respond, Clock::time_point start);
   void HandleBulk(Route route, core::RecordKind kind, const http::Request& request,
-                   http::Responder respond, Clock::time_point start);
+                  http::Responder respond, Clock::time_point start);
   // Records the request in the metrics, then answers.
   void Finish(Route route, Clock::time_point start, const http::Responder& respond,
               http::Response response);

@@ -26,12 +26,10 @@ std::string FieldSchemaJson(const FieldSpec& f) {
                          static_cast<long long>(f.min), static_cast<long long>(f.max));
     case FieldType::kNumber:
       return fmt::format(R"({{"type":"number","minimum":{},"maximum":{}}})", f.min, f.max);
-    case FieldType::kUuid:
-      return R"({"type":"string","format":"uuid"})";
+    case FieldType::kUuid: return R"({"type":"string","format":"uuid"})";
     case FieldType::kTimestamp:
       return R"({"type":"string","format":"date-time","description":"YYYY-MM-DD HH:MM:SS or ISO 8601 with T"})";
-    case FieldType::kString:
-      return R"({"type":"string"})";
+    case FieldType::kString: return R"({"type":"string"})";
   }
   return "{}";
 }
@@ -58,8 +56,9 @@ std::string KindSchemaJson(RecordKind kind) {
       required += Quote(f.name);
     }
   }
-  return fmt::format(R"({{"type":"object","additionalProperties":false,"properties":{{{}}},"required":[{}]}})",
-                     props, required);
+  return fmt::format(
+      R"({{"type":"object","additionalProperties":false,"properties":{{{}}},"required":[{}]}})",
+      props, required);
 }
 
 std::string HtmlEscape(std::string_view s) {
@@ -100,9 +99,12 @@ std::string BuildOpenApiJson(const ApiDescription& api) {
         R"("422":{{"description":"Body is not NDJSON nor a JSON array"}}}}}}}})",
         name, security, ref, api.max_record_bytes, api.max_bulk_bytes, api.max_bulk_items);
   }
-  paths += R"(,"/healthz":{"get":{"summary":"Process is up","responses":{"200":{"description":"OK"}}}})";
-  paths += R"(,"/readyz":{"get":{"summary":"Kafka reachable","responses":{"200":{"description":"Ready"},"503":{"description":"Kafka not reachable"}}}})";
-  paths += R"(,"/metrics":{"get":{"summary":"Prometheus metrics","responses":{"200":{"description":"text/plain; version=0.0.4"}}}})";
+  paths +=
+      R"(,"/healthz":{"get":{"summary":"Process is up","responses":{"200":{"description":"OK"}}}})";
+  paths +=
+      R"(,"/readyz":{"get":{"summary":"Kafka reachable","responses":{"200":{"description":"Ready"},"503":{"description":"Kafka not reachable"}}}})";
+  paths +=
+      R"(,"/metrics":{"get":{"summary":"Prometheus metrics","responses":{"200":{"description":"text/plain; version=0.0.4"}}}})";
 
   std::string schemas;
   for (RecordKind kind : core::kAllRecordKinds) {
@@ -127,7 +129,8 @@ std::string BuildDocsHtml(const ApiDescription& api) {
   for (RecordKind kind : core::kAllRecordKinds) {
     const auto& schema = SchemaFor(kind);
     std::string name(schema.name);
-    body += fmt::format("<h2><code>POST /{0}/</code> and <code>POST /batch/{0}</code></h2>\n", name);
+    body +=
+        fmt::format("<h2><code>POST /{0}/</code> and <code>POST /batch/{0}</code></h2>\n", name);
     body += fmt::format(
         "<p>One <b>{0}</b> record (source table <code>{1}</code>). Kafka key: <code>{2}</code>. "
         "Fields may come in any order; unknown fields are rejected.</p>\n<table><tr><th>field</th>"

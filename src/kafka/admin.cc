@@ -30,9 +30,8 @@ StatusOr<ClusterInfo> DescribeWith(rd_kafka_t* rk, const std::string& brokers,
   rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &raw, TimeoutMs(timeout));
   MetadataHandle metadata(raw);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Unavailable(fmt::format("no kafka broker at {} answered within {} ms: {} ({})",
-                                   brokers, timeout.count(), rd_kafka_err2str(err),
-                                   rd_kafka_err2name(err)));
+    return Unavailable(fmt::format("no kafka broker at {} answered within {} ms: {} ({})", brokers,
+                                   timeout.count(), rd_kafka_err2str(err), rd_kafka_err2name(err)));
   }
   ClusterInfo info;
   for (int i = 0; i < metadata->broker_cnt; ++i) {
@@ -48,7 +47,8 @@ StatusOr<ClusterInfo> DescribeWith(rd_kafka_t* rk, const std::string& brokers,
     topic.leaders.assign(static_cast<size_t>(std::max(t.partition_cnt, 0)), -1);
     for (int p = 0; p < t.partition_cnt; ++p) {
       const int32_t id = t.partitions[p].id;
-      if (id >= 0 && id < t.partition_cnt) topic.leaders[static_cast<size_t>(id)] = t.partitions[p].leader;
+      if (id >= 0 && id < t.partition_cnt)
+        topic.leaders[static_cast<size_t>(id)] = t.partitions[p].leader;
     }
     topic.error = KafkaError(t.err, fmt::format("topic '{}'", t.topic));
     info.topics.push_back(std::move(topic));
@@ -107,9 +107,10 @@ Status EnsureTopics(const std::string& brokers, const std::vector<TopicSpec>& to
   for (const TopicSpec& spec : topics) {
     if (spec.name.empty()) return InvalidArgument("topic name is empty");
     if (spec.partitions < 1 || spec.replication_factor < 1) {
-      return InvalidArgument(fmt::format("topic '{}': partitions and replication factor must be "
-                                         ">= 1 (got {} and {})",
-                                         spec.name, spec.partitions, spec.replication_factor));
+      return InvalidArgument(
+          fmt::format("topic '{}': partitions and replication factor must be "
+                      ">= 1 (got {} and {})",
+                      spec.name, spec.partitions, spec.replication_factor));
     }
     if (!names.insert(spec.name).second) {
       return InvalidArgument(fmt::format("topic '{}' listed twice", spec.name));
@@ -130,16 +131,15 @@ Status EnsureTopics(const std::string& brokers, const std::vector<TopicSpec>& to
       continue;
     }
     char errstr[512];
-    NewTopicHandle new_topic(rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions,
-                                                   spec.replication_factor, errstr,
-                                                   sizeof(errstr)));
+    NewTopicHandle new_topic(rd_kafka_NewTopic_new(
+        spec.name.c_str(), spec.partitions, spec.replication_factor, errstr, sizeof(errstr)));
     if (new_topic == nullptr) {
       return InvalidArgument(fmt::format("topic '{}': {}", spec.name, errstr));
     }
     for (const auto& [key, value] : spec.configs) {
-      RETURN_IF_ERROR(KafkaError(
-          rd_kafka_NewTopic_set_config(new_topic.get(), key.c_str(), value.c_str()),
-          fmt::format("topic '{}' config {}={}", spec.name, key, value)));
+      RETURN_IF_ERROR(
+          KafkaError(rd_kafka_NewTopic_set_config(new_topic.get(), key.c_str(), value.c_str()),
+                     fmt::format("topic '{}' config {}={}", spec.name, key, value)));
     }
     to_create.push_back(std::move(new_topic));
     to_create_specs.push_back(&spec);
@@ -157,13 +157,12 @@ Status EnsureTopics(const std::string& brokers, const std::vector<TopicSpec>& to
                              "admin operation timeout", errstr));
   std::vector<rd_kafka_NewTopic_t*> raw_topics;
   for (auto& t : to_create) raw_topics.push_back(t.get());
-  rd_kafka_CreateTopics(rk.get(), raw_topics.data(), raw_topics.size(), options.get(),
-                        queue.get());
+  rd_kafka_CreateTopics(rk.get(), raw_topics.data(), raw_topics.size(), options.get(), queue.get());
   // The admin request has its own timeout; the margin covers the result's trip to the queue.
   EventHandle event(rd_kafka_queue_poll(queue.get(), TimeoutMs(timeout) + 2000));
   if (event == nullptr) {
-    return DeadlineExceeded(fmt::format("creating topics: no answer from {} within {} ms",
-                                        brokers, timeout.count()));
+    return DeadlineExceeded(
+        fmt::format("creating topics: no answer from {} within {} ms", brokers, timeout.count()));
   }
   if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return KafkaError(rd_kafka_event_error(event.get()), "creating topics",
@@ -214,9 +213,9 @@ Status EnsureTopics(const std::string& brokers, const std::vector<TopicSpec>& to
       break;
     }
     if (std::chrono::steady_clock::now() > deadline) {
-      errors.push_back(DeadlineExceeded(fmt::format(
-          "created topics do not show up in the metadata of {} within {} ms", brokers,
-          timeout.count())));
+      errors.push_back(DeadlineExceeded(
+          fmt::format("created topics do not show up in the metadata of {} within {} ms", brokers,
+                      timeout.count())));
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -257,14 +256,16 @@ StatusOr<std::map<std::string, TopicConfigEntry>> DescribeTopicConfigsWith(
     rd_kafka_t* rk, const std::string& brokers, const std::string& topic,
     std::chrono::milliseconds timeout) {
   const std::string what = fmt::format("describing the configuration of topic '{}'", topic);
-  ConfigResourceHandle resource(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
+  ConfigResourceHandle resource(
+      rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
   ASSIGN_OR_RETURN(AdminOptionsHandle options,
                    AdminOptionsFor(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout));
   QueueHandle queue(rd_kafka_queue_new(rk));
   rd_kafka_ConfigResource_t* raw = resource.get();
   rd_kafka_DescribeConfigs(rk, &raw, 1, options.get(), queue.get());
   ASSIGN_OR_RETURN(EventHandle event, AwaitAdminResult(queue.get(), what, brokers, timeout));
-  const rd_kafka_DescribeConfigs_result_t* result = rd_kafka_event_DescribeConfigs_result(event.get());
+  const rd_kafka_DescribeConfigs_result_t* result =
+      rd_kafka_event_DescribeConfigs_result(event.get());
   size_t count = 0;
   const rd_kafka_ConfigResource_t** resources =
       rd_kafka_DescribeConfigs_result_resources(result, &count);
@@ -284,8 +285,8 @@ StatusOr<std::map<std::string, TopicConfigEntry>> DescribeTopicConfigsWith(
     const char* value = rd_kafka_ConfigEntry_value(configs[i]);
     TopicConfigEntry entry;
     entry.value = value != nullptr ? value : "";
-    entry.is_default = rd_kafka_ConfigEntry_source(configs[i]) !=
-                       RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG;
+    entry.is_default =
+        rd_kafka_ConfigEntry_source(configs[i]) != RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG;
     out[rd_kafka_ConfigEntry_name(configs[i])] = std::move(entry);
   }
   return out;
@@ -317,11 +318,12 @@ Status AlterTopicConfigs(const std::string& brokers, const std::string& topic,
   }
   for (const auto& [name, value] : configs) all[name] = value;
   const std::string what = fmt::format("altering the configuration of topic '{}'", topic);
-  ConfigResourceHandle resource(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
+  ConfigResourceHandle resource(
+      rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
   for (const auto& [name, value] : all) {
-    RETURN_IF_ERROR(KafkaError(
-        rd_kafka_ConfigResource_set_config(resource.get(), name.c_str(), value.c_str()),
-        fmt::format("{}: {}={}", what, name, value)));
+    RETURN_IF_ERROR(
+        KafkaError(rd_kafka_ConfigResource_set_config(resource.get(), name.c_str(), value.c_str()),
+                   fmt::format("{}: {}={}", what, name, value)));
   }
   ASSIGN_OR_RETURN(AdminOptionsHandle options,
                    AdminOptionsFor(rk.get(), RD_KAFKA_ADMIN_OP_ALTERCONFIGS, timeout));
@@ -331,7 +333,8 @@ Status AlterTopicConfigs(const std::string& brokers, const std::string& topic,
   ASSIGN_OR_RETURN(EventHandle event, AwaitAdminResult(queue.get(), what, brokers, timeout));
   const rd_kafka_AlterConfigs_result_t* result = rd_kafka_event_AlterConfigs_result(event.get());
   size_t count = 0;
-  const rd_kafka_ConfigResource_t** resources = rd_kafka_AlterConfigs_result_resources(result, &count);
+  const rd_kafka_ConfigResource_t** resources =
+      rd_kafka_AlterConfigs_result_resources(result, &count);
   for (size_t i = 0; i < count; ++i) {
     const rd_kafka_resp_err_t err = rd_kafka_ConfigResource_error(resources[i]);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -343,9 +346,9 @@ Status AlterTopicConfigs(const std::string& brokers, const std::string& topic,
 }
 
 StatusOr<std::optional<int64_t>> EnsureMinRetention(const std::string& brokers,
-                                                     const std::string& topic,
-                                                     int64_t min_retention_ms,
-                                                     std::chrono::milliseconds timeout) {
+                                                    const std::string& topic,
+                                                    int64_t min_retention_ms,
+                                                    std::chrono::milliseconds timeout) {
   // On a cluster, a topic EnsureTopics just saw in one broker's metadata can still be unknown to
   // the broker that answers DescribeConfigs: ask again until `timeout`.
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -363,8 +366,8 @@ StatusOr<std::optional<int64_t>> EnsureMinRetention(const std::string& brokers,
   }
   std::optional<int64_t> current = ParseInt64(it->second.value);
   if (!current) {
-    return Internal(fmt::format("topic '{}': retention.ms '{}' is not a number", topic,
-                                it->second.value));
+    return Internal(
+        fmt::format("topic '{}': retention.ms '{}' is not a number", topic, it->second.value));
   }
   if (*current < 0 || *current >= min_retention_ms) return std::optional<int64_t>();
   RETURN_IF_ERROR(AlterTopicConfigs(brokers, topic,

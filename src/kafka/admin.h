@@ -1,7 +1,8 @@
 // Topic administration and cluster description over the librdkafka Admin API.
 //
 // Each call creates a short-lived client, does its work within `timeout` and destroys it; these are
-// setup-time operations (`pinpipe topics`, tests), not hot-path ones. Thread-safe (no shared state).
+// setup-time operations (`pinpipe topics`, tests), not hot-path ones. Thread-safe (no shared
+// state).
 #pragma once
 
 #include <chrono>
@@ -31,9 +32,9 @@ struct BrokerInfo {
 struct TopicInfo {
   std::string name;
   int partitions = 0;
-  int replication_factor = 0;  // replicas of partition 0
+  int replication_factor = 0;    // replicas of partition 0
   std::vector<int32_t> leaders;  // per partition: the leading broker's id, -1 for none
-  Status error;                // per-topic metadata error, if any
+  Status error;                  // per-topic metadata error, if any
 };
 
 struct ClusterInfo {
@@ -82,9 +83,9 @@ Status AlterTopicConfigs(const std::string& brokers, const std::string& topic,
 // new value (the controller applies it a moment later: a command run right after, such as
 // `emulate --history` checking the retention, must see it), DeadlineExceeded if not by `timeout`.
 StatusOr<std::optional<int64_t>> EnsureMinRetention(const std::string& brokers,
-                                                     const std::string& topic,
-                                                     int64_t min_retention_ms,
-                                                     std::chrono::milliseconds timeout);
+                                                    const std::string& topic,
+                                                    int64_t min_retention_ms,
+                                                    std::chrono::milliseconds timeout);
 
 // A consumer group's position in one partition (what lag tools show).
 struct PartitionLag {

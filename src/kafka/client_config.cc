@@ -33,7 +33,7 @@ void LogCallback(const rd_kafka_t* rk, int level, const char* facility, const ch
           message != nullptr ? message : "");
 }
 
-constexpr const char* kLevelNames[] = {"EMERG",  "ALERT",  "CRIT", "ERROR",
+constexpr const char* kLevelNames[] = {"EMERG",   "ALERT",  "CRIT", "ERROR",
                                        "WARNING", "NOTICE", "INFO", "DEBUG"};
 
 // librdkafka's syslog levels (0 emergency .. 7 debug) as the logger's.

@@ -31,7 +31,8 @@ Status CheckKeys(const Properties& properties) {
   ConfHandle scratch(rd_kafka_conf_new());
   for (const auto& [key, value] : properties) {
     if (key == "bootstrap.servers" || key == "metadata.broker.list") {
-      return InvalidArgument(fmt::format("kafka property {}: give the brokers with --kafka-brokers", key));
+      return InvalidArgument(
+          fmt::format("kafka property {}: give the brokers with --kafka-brokers", key));
     }
     if (key == "client.id" || key == "group.id") {
       return InvalidArgument(fmt::format(

@@ -44,7 +44,8 @@ StatusOr<std::pair<std::string, std::string>> ParsePropertyArg(std::string_view 
 // Errors: the parsers'; NotFound (no such file) or FailedPrecondition when the file cannot be
 // read; InvalidArgument for a refused key (see above), one librdkafka does not know, or a value
 // it refuses (checked on a scratch conf, so a typo fails at startup, not at the first client).
-StatusOr<Properties> LoadProperties(const std::string& file, const std::vector<std::string>& options);
+StatusOr<Properties> LoadProperties(const std::string& file,
+                                    const std::vector<std::string>& options);
 
 // Installs the process-wide properties. Errors: as LoadProperties for refused or unknown keys.
 Status SetClientProperties(Properties properties);

@@ -15,12 +15,12 @@ namespace pinpipe::kafka {
 StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions& options) {
   if (options.group_id.empty()) return InvalidArgument("kafka consumer: group id is required");
   ASSIGN_OR_RETURN(ConfHandle conf, NewConf(options.brokers, options.client_id));
-  RETURN_IF_ERROR(SetConf(conf.get(), {
-                                          {"group.id", options.group_id},
-                                          {"enable.auto.commit",
-                                           options.enable_auto_commit ? "true" : "false"},
-                                          {"auto.offset.reset", options.auto_offset_reset},
-                                      }));
+  RETURN_IF_ERROR(
+      SetConf(conf.get(), {
+                              {"group.id", options.group_id},
+                              {"enable.auto.commit", options.enable_auto_commit ? "true" : "false"},
+                              {"auto.offset.reset", options.auto_offset_reset},
+                          }));
   RETURN_IF_ERROR(SetConf(conf.get(), options.extra));
   RETURN_IF_ERROR(ApplyClientProperties(conf.get()));
   auto hook = std::make_unique<Hook>();
@@ -47,7 +47,9 @@ void Consumer::WakerLoop(std::stop_token stop) {
     std::set<TopicPartition> request;
     {
       core::MutexLock lock(wake_mu_);
-      if (!lock.Wait(wake_cv_, stop, [this]() REQUIRES(wake_mu_) { return !wake_request_.empty(); })) return;
+      if (!lock.Wait(wake_cv_, stop,
+                     [this]() REQUIRES(wake_mu_) { return !wake_request_.empty(); }))
+        return;
       request.swap(wake_request_);
       ++fetch_wakes_;
     }
@@ -132,11 +134,9 @@ Status Consumer::PrefetchMetadata(const std::vector<std::string>& topics,
 
 Status Consumer::Assign(const std::vector<TopicPartitionOffset>& partitions) {
   if (rk_ == nullptr) return Cancelled("kafka consumer is closed");
-  PartitionListHandle list(
-      rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  PartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
   for (const TopicPartitionOffset& p : partitions) {
-    rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset =
-        p.offset;
+    rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset = p.offset;
   }
   return KafkaError(rd_kafka_assign(rk_.get(), list.get()), "kafka assign");
 }
@@ -188,8 +188,8 @@ std::optional<Message> Consumer::Poll(std::chrono::milliseconds timeout) {
 Status Consumer::Commit(const Message& message) {
   if (rk_ == nullptr) return Cancelled("kafka consumer is closed");
   PartitionListHandle list(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(list.get(), message.topic.c_str(), message.partition)
-      ->offset = message.offset + 1;
+  rd_kafka_topic_partition_list_add(list.get(), message.topic.c_str(), message.partition)->offset =
+      message.offset + 1;
   return KafkaError(rd_kafka_commit(rk_.get(), list.get(), 0), "kafka commit");
 }
 
@@ -198,8 +198,7 @@ Status Consumer::CommitAsync(const std::vector<TopicPartitionOffset>& offsets) {
   if (offsets.empty()) return Status::Ok();
   PartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
   for (const TopicPartitionOffset& p : offsets) {
-    rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset =
-        p.offset;
+    rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset = p.offset;
   }
   return KafkaError(rd_kafka_commit(rk_.get(), list.get(), 1), "kafka commit");
 }

@@ -74,9 +74,9 @@ struct Message {
   int64_t offset = -1;
   std::optional<std::string> key;  // nullopt for a null key
   std::string value;
-  int64_t timestamp_ms = -1;       // producer CreateTime, -1 if absent
-  bool end_of_partition = false;   // only with enable.partition.eof=true in extra
-  Status error;                    // non-OK for a consumer error event (then only topic/partition)
+  int64_t timestamp_ms = -1;      // producer CreateTime, -1 if absent
+  bool end_of_partition = false;  // only with enable.partition.eof=true in extra
+  Status error;                   // non-OK for a consumer error event (then only topic/partition)
 };
 
 class Consumer {
@@ -94,7 +94,8 @@ class Consumer {
   // Looks the topics' partition leaders up now (one metadata request), so that partitions
   // assigned later start fetching at once instead of after librdkafka's "no leader yet" retry
   // timer (about a second at startup). Optional; errors only mean that head start is lost.
-  Status PrefetchMetadata(const std::vector<std::string>& topics, std::chrono::milliseconds timeout);
+  Status PrefetchMetadata(const std::vector<std::string>& topics,
+                          std::chrono::milliseconds timeout);
 
   // Consumes exactly these partitions from these offsets (no group rebalancing).
   Status Assign(const std::vector<TopicPartitionOffset>& partitions);
@@ -140,8 +141,8 @@ class Consumer {
   void WakerLoop(std::stop_token stop);
   void StopWaker();
 
-  std::unique_ptr<Hook> hook_;  // the conf opaque; outlives rk_ (declared first)
-  KafkaHandle rk_;              // null after Close()
+  std::unique_ptr<Hook> hook_;       // the conf opaque; outlives rk_ (declared first)
+  KafkaHandle rk_;                   // null after Close()
   std::vector<TopicHandle> topics_;  // from PrefetchMetadata; released before rk_
 
   // Poll() thread only.

@@ -31,7 +31,8 @@ class ConsumerStateLog {
     if (consumer.all_brokers_down() == down_) return;
     down_ = !down_;
     log_(down_ ? "Kafka: all brokers are down; waiting for them (nothing is lost: the offsets "
-                 "are in " + where_ + ")"
+                 "are in " +
+                     where_ + ")"
                : std::string("Kafka: consuming again"));
   }
 

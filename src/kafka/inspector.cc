@@ -43,8 +43,8 @@ Inspector::~Inspector() = default;
 StatusOr<std::vector<PartitionWatermarks>> Inspector::Watermarks(
     const std::vector<std::string>& topics, std::vector<std::string>* missing) {
   const rd_kafka_metadata_t* raw = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 1, nullptr, &raw,
-                                              TimeoutMs(options_.timeout));
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(rk_.get(), 1, nullptr, &raw, TimeoutMs(options_.timeout));
   MetadataHandle metadata(raw);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return KafkaError(err, fmt::format("kafka metadata from {}", options_.brokers));
@@ -63,10 +63,10 @@ StatusOr<std::vector<PartitionWatermarks>> Inspector::Watermarks(
     }
     for (int32_t p = 0; p < it->second; ++p) {
       PartitionWatermarks w{topic, p, 0, 0};
-      RETURN_IF_ERROR(KafkaError(
-          rd_kafka_query_watermark_offsets(rk_.get(), topic.c_str(), p, &w.low, &w.high,
-                                           TimeoutMs(options_.timeout)),
-          fmt::format("kafka watermarks of {}[{}]", topic, p)));
+      RETURN_IF_ERROR(
+          KafkaError(rd_kafka_query_watermark_offsets(rk_.get(), topic.c_str(), p, &w.low, &w.high,
+                                                      TimeoutMs(options_.timeout)),
+                     fmt::format("kafka watermarks of {}[{}]", topic, p)));
       out.push_back(std::move(w));
     }
   }
@@ -93,8 +93,9 @@ StatusOr<std::vector<CommittedOffset>> Inspector::Committed(
   rd_kafka_ListConsumerGroupOffsets(rk_.get(), requests, 1, admin.get(), queue.get());
   EventHandle event(rd_kafka_queue_poll(queue.get(), TimeoutMs(options_.timeout) + 1000));
   if (event == nullptr) {
-    return DeadlineExceeded(fmt::format("kafka: no answer for the offsets of group '{}' within {} ms",
-                                        group, options_.timeout.count()));
+    return DeadlineExceeded(
+        fmt::format("kafka: no answer for the offsets of group '{}' within {} ms", group,
+                    options_.timeout.count()));
   }
   if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return KafkaError(rd_kafka_event_error(event.get()),
@@ -110,7 +111,8 @@ StatusOr<std::vector<CommittedOffset>> Inspector::Committed(
     return Internal(fmt::format("kafka: {} results for the offsets of one group", count));
   }
   if (const rd_kafka_error_t* error = rd_kafka_group_result_error(groups[0]); error != nullptr) {
-    return KafkaError(rd_kafka_error_code(error), fmt::format("kafka: offsets of group '{}'", group),
+    return KafkaError(rd_kafka_error_code(error),
+                      fmt::format("kafka: offsets of group '{}'", group),
                       rd_kafka_error_string(error));
   }
   const rd_kafka_topic_partition_list_t* offsets = rd_kafka_group_result_partitions(groups[0]);
@@ -132,8 +134,8 @@ StatusOr<std::vector<CommittedOffset>> Inspector::Committed(
 StatusOr<std::vector<PeekedMessage>> Inspector::Newest(const PartitionWatermarks& partition,
                                                        size_t limit) {
   std::vector<PeekedMessage> out;
-  const int64_t start =
-      std::max(partition.low, partition.high - static_cast<int64_t>(std::min<size_t>(limit, 1 << 20)));
+  const int64_t start = std::max(
+      partition.low, partition.high - static_cast<int64_t>(std::min<size_t>(limit, 1 << 20)));
   if (limit == 0 || start >= partition.high) return out;
   TopicHandle topic(rd_kafka_topic_new(rk_.get(), partition.topic.c_str(), nullptr));
   if (topic == nullptr) {
@@ -169,7 +171,8 @@ StatusOr<std::vector<PeekedMessage>> Inspector::Newest(const PartitionWatermarks
     }
     p.value_bytes = m->len;
     if (m->payload != nullptr) {
-      p.value.assign(static_cast<const char*>(m->payload), std::min(m->len, options_.max_value_bytes));
+      p.value.assign(static_cast<const char*>(m->payload),
+                     std::min(m->len, options_.max_value_bytes));
     }
     rd_kafka_timestamp_type_t type;
     const int64_t ts = rd_kafka_message_timestamp(m.get(), &type);

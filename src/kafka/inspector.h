@@ -55,9 +55,9 @@ struct PeekedMessage {
   int64_t offset = 0;
   std::optional<std::string> key;  // nullopt for a null key; at most max_key_bytes
   size_t key_bytes = 0;
-  std::string value;                // the first max_value_bytes bytes
-  size_t value_bytes = 0;           // the value's full size
-  int64_t timestamp_ms = -1;        // -1: none
+  std::string value;          // the first max_value_bytes bytes
+  size_t value_bytes = 0;     // the value's full size
+  int64_t timestamp_ms = -1;  // -1: none
 };
 
 class Inspector {
@@ -82,8 +82,7 @@ class Inspector {
   // The newest messages of one partition: offsets [max(low, high - limit), high), oldest first,
   // read up to `timeout`. Fewer when the log has fewer or a read times out (then what was read
   // is returned). Errors: the consumer's, when nothing could be read for another reason.
-  StatusOr<std::vector<PeekedMessage>> Newest(const PartitionWatermarks& partition,
-                                              size_t limit);
+  StatusOr<std::vector<PeekedMessage>> Newest(const PartitionWatermarks& partition, size_t limit);
 
  private:
   Inspector(InspectorOptions options, KafkaHandle rk);

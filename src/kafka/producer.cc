@@ -108,8 +108,8 @@ class ProducerImpl final : public Producer {
   Status ProduceAt(std::string_view topic, std::string_view key, std::string_view value,
                    int64_t timestamp_ms, DeliveryCallback done) override {
     if (timestamp_ms <= 0) {
-      return InvalidArgument(fmt::format("kafka produce: timestamp {} ms is not after the epoch",
-                                         timestamp_ms));
+      return InvalidArgument(
+          fmt::format("kafka produce: timestamp {} ms is not after the epoch", timestamp_ms));
     }
     return Enqueue(topic, key, value, timestamp_ms, std::move(done));
   }
@@ -210,14 +210,14 @@ StatusOr<KafkaHandle> ProducerImpl::NewHandle() {
   for (const auto& [key, value] : safety) {
     for (const auto* given : {&ClientProperties(), &options_.extra}) {
       auto it = given->find(key);
-      bool same = it == given->end() || it->second == value ||
-                  (key == "acks" && it->second == "-1");
+      bool same =
+          it == given->end() || it->second == value || (key == "acks" && it->second == "-1");
       if (!same) {
-        return InvalidArgument(fmt::format(
-            "kafka producer: {} {}={} contradicts the producer's safety setting {}={} "
-            "(pinpipe sets it itself)",
-            given == &options_.extra ? "extra setting" : "kafka property", key, it->second, key,
-            value));
+        return InvalidArgument(
+            fmt::format("kafka producer: {} {}={} contradicts the producer's safety setting {}={} "
+                        "(pinpipe sets it itself)",
+                        given == &options_.extra ? "extra setting" : "kafka property", key,
+                        it->second, key, value));
       }
     }
   }
@@ -231,9 +231,8 @@ StatusOr<KafkaHandle> ProducerImpl::NewHandle() {
   for (const auto& [key, value] : expected) {
     ASSIGN_OR_RETURN(std::string actual, GetConf(conf.get(), key));
     if (actual != value) {
-      return InvalidArgument(
-          fmt::format("kafka producer: {} is {} after configuration, expected {}", key, actual,
-                      value));
+      return InvalidArgument(fmt::format(
+          "kafka producer: {} is {} after configuration, expected {}", key, actual, value));
     }
   }
   rd_kafka_conf_set_opaque(conf.get(), this);
@@ -294,12 +293,10 @@ Status ProducerImpl::Enqueue(std::string_view topic, std::string_view key, std::
   pool_.Release(node, node);
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
   switch (err) {
-    case RD_KAFKA_RESP_ERR__DESTROY:
-      return Cancelled("kafka produce: producer is closed");
+    case RD_KAFKA_RESP_ERR__DESTROY: return Cancelled("kafka produce: producer is closed");
     case RD_KAFKA_RESP_ERR__FATAL:
       return Unavailable("kafka produce: producer is recovering from a fatal error");
-    default:
-      return KafkaError(err, fmt::format("kafka produce to '{}'", topic));
+    default: return KafkaError(err, fmt::format("kafka produce to '{}'", topic));
   }
 }
 
@@ -470,11 +467,8 @@ void ProducerImpl::ErrorCallback(rd_kafka_t* rk, int err, const char* reason, vo
       self->fatal_reason_ = reason;
       self->fatal_.store(true);
       break;
-    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
-      self->brokers_up_.store(false);
-      break;
-    default:
-      break;
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN: self->brokers_up_.store(false); break;
+    default: break;
   }
   LogClientError(rk, code, reason);
 }
@@ -490,10 +484,9 @@ int ProducerImpl::StatsCallback(rd_kafka_t*, char* json, size_t json_len, void* 
 Status ProducerImpl::InjectFatalError(const std::string& reason) {
   core::ReaderMutexLock lock(handle_mu_);
   if (rk_ == nullptr) return Cancelled("kafka producer is closed");
-  return KafkaError(
-      rd_kafka_test_fatal_error(rk_.get(), RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
-                                reason.c_str()),
-      "rd_kafka_test_fatal_error");
+  return KafkaError(rd_kafka_test_fatal_error(
+                        rk_.get(), RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, reason.c_str()),
+                    "rd_kafka_test_fatal_error");
 }
 
 }  // namespace

@@ -50,10 +50,10 @@ struct DeliveryResult {
 using DeliveryCallback = std::function<void(const DeliveryResult&)>;
 
 struct ProducerStats {
-  int64_t in_flight = 0;         // produced, not yet reported
-  int64_t delivered = 0;         // acknowledged by the broker
-  int64_t failed = 0;            // reported with an error
-  bool brokers_up = false;       // at least one broker connection is up
+  int64_t in_flight = 0;    // produced, not yet reported
+  int64_t delivered = 0;    // acknowledged by the broker
+  int64_t failed = 0;       // reported with an error
+  bool brokers_up = false;  // at least one broker connection is up
 };
 
 class Producer {

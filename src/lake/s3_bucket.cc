@@ -176,8 +176,7 @@ Status S3Bucket::CompleteMultipartUpload(const std::string& key, const std::stri
   // whitespace to keep the connection open while it assembles the parts).
   if (const auto error = ParseS3Error(resp.body)) {
     // Map it like the HTTP status such an error normally carries.
-    const int as_status =
-        error->code == "InternalError" || error->code == "SlowDown" ? 500 : 400;
+    const int as_status = error->code == "InternalError" || error->code == "SlowDown" ? 500 : 400;
     return StatusFromS3(as_status, resp.body, req.operation);
   }
   return Status::Ok();

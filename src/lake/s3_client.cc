@@ -27,7 +27,8 @@ size_t WriteHeader(char* data, size_t size, size_t count, void* user) {
     headers->clear();
   } else if (const size_t colon = line.find(':'); colon != std::string_view::npos) {
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     headers->emplace_back(std::string(line.substr(0, colon)), std::string(value));
   }
   return size * count;
@@ -150,7 +151,7 @@ StatusOr<S3Response> S3Client::SendOnce(const S3Request& request, const std::str
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for DNS timeouts
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);    // threads: no SIGALRM for DNS timeouts
   curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // send the path exactly as signed
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);

@@ -156,8 +156,9 @@ StatusOr<S3Config> ResolveS3Config(const S3Options& options, std::string_view bu
     return InvalidArgument("S3 options: set both access_key_id and secret_access_key, or neither");
   }
 
-  const std::string profile =
-      !options.profile.empty() ? options.profile : FirstOf(env, {"AWS_PROFILE"}).value_or("default");
+  const std::string profile = !options.profile.empty()
+                                  ? options.profile
+                                  : FirstOf(env, {"AWS_PROFILE"}).value_or("default");
   const ProfileFiles files = LoadProfile(profile, env);
 
   // Region.
@@ -225,9 +226,10 @@ StatusOr<S3Config> ResolveS3Config(const S3Options& options, std::string_view bu
       break;
     }
     if (config.credentials.access_key_id.empty()) {
-      return Unauthenticated("no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-                             "or profile \"" + profile + "\" in " + files.credentials_path +
-                             " or " + files.config_path);
+      return Unauthenticated(
+          "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+          "or profile \"" +
+          profile + "\" in " + files.credentials_path + " or " + files.config_path);
     }
   }
   return config;

@@ -71,9 +71,9 @@ bool IsRetriableS3(int http_status, std::string_view body) {
   if (http_status == 400 || http_status == 409) {
     const auto error = ParseS3Error(body);
     if (!error) return false;
-    return http_status == 400 ? error->code == "RequestTimeout"
-                              : IsOneOf(error->code, {"ConditionalRequestConflict",
-                                                      "OperationAborted"});
+    return http_status == 400
+               ? error->code == "RequestTimeout"
+               : IsOneOf(error->code, {"ConditionalRequestConflict", "OperationAborted"});
   }
   return false;
 }

@@ -132,8 +132,8 @@ std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_v
   std::tm tm{};
   int day, year, hour, min, sec;
   if (!ParseFixed(s, 5, 2, &day) || !ParseFixed(s, 12, 4, &year) || !ParseFixed(s, 17, 2, &hour) ||
-      !ParseFixed(s, 20, 2, &min) || !ParseFixed(s, 23, 2, &sec) || s[16] != ' ' ||
-      s[19] != ':' || s[22] != ':') {
+      !ParseFixed(s, 20, 2, &min) || !ParseFixed(s, 23, 2, &sec) || s[16] != ' ' || s[19] != ':' ||
+      s[22] != ':') {
     return std::nullopt;
   }
   tm.tm_mon = -1;

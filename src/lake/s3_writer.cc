@@ -79,8 +79,7 @@ Status S3Writer::Close() {
   if (!last.ok()) return Fail(last.status());
   parts_.push_back(std::move(last).value());
   buffer_.clear();
-  Status done =
-      bucket_->CompleteMultipartUpload(key_, upload_id_, parts_, options_.if_none_match);
+  Status done = bucket_->CompleteMultipartUpload(key_, upload_id_, parts_, options_.if_none_match);
   if (!done.ok()) return Fail(done);
   upload_id_.clear();  // completed: nothing to abort
   status_ = Status::Ok();

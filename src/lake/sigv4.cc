@@ -183,8 +183,8 @@ std::string SigV4Signer::StringToSign(std::string_view amz_date,
 }
 
 std::string SigV4Signer::SigningKey(std::string_view amz_date) const {
-  std::string key = internal::HmacSha256("AWS4" + credentials_.secret_access_key,
-                                         DatePart(amz_date));
+  std::string key =
+      internal::HmacSha256("AWS4" + credentials_.secret_access_key, DatePart(amz_date));
   key = internal::HmacSha256(key, region_);
   key = internal::HmacSha256(key, service_);
   return internal::HmacSha256(key, "aws4_request");

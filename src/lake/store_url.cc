@@ -59,8 +59,9 @@ StatusOr<StoreUrl> ParseStoreUrl(std::string_view url) {
     return out;
   }
   if (const size_t scheme_end = url.find("://"); scheme_end != std::string_view::npos) {
-    return InvalidArgument("object store URL \"" + std::string(url) +
-                           "\": unknown scheme (use file:///dir, a plain path or s3://bucket/prefix)");
+    return InvalidArgument(
+        "object store URL \"" + std::string(url) +
+        "\": unknown scheme (use file:///dir, a plain path or s3://bucket/prefix)");
   }
   out.kind = StoreUrl::Kind::kLocal;
   out.path = std::string(url);

@@ -58,16 +58,11 @@ std::string_view TrimTrailingNewlines(std::string_view s) {
 
 spdlog::level::level_enum ToSpdlog(Level level) {
   switch (level) {
-    case Level::kDebug:
-      return spdlog::level::debug;
-    case Level::kInfo:
-      return spdlog::level::info;
-    case Level::kWarn:
-      return spdlog::level::warn;
-    case Level::kError:
-      return spdlog::level::err;
-    case Level::kOff:
-      break;
+    case Level::kDebug: return spdlog::level::debug;
+    case Level::kInfo: return spdlog::level::info;
+    case Level::kWarn: return spdlog::level::warn;
+    case Level::kError: return spdlog::level::err;
+    case Level::kOff: break;
   }
   return spdlog::level::off;
 }
@@ -134,15 +129,9 @@ void Field::AppendValue(bool json, std::string* out) const {
         out->append(s_);
       }
       return;
-    case Kind::kInt:
-      fmt::format_to(std::back_inserter(*out), "{}", i_);
-      return;
-    case Kind::kUint:
-      fmt::format_to(std::back_inserter(*out), "{}", u_);
-      return;
-    case Kind::kBool:
-      out->append(i_ != 0 ? "true" : "false");
-      return;
+    case Kind::kInt: fmt::format_to(std::back_inserter(*out), "{}", i_); return;
+    case Kind::kUint: fmt::format_to(std::back_inserter(*out), "{}", u_); return;
+    case Kind::kBool: out->append(i_ != 0 ? "true" : "false"); return;
     case Kind::kDouble:
       if (json && !std::isfinite(d_)) {
         out->append("null");

@@ -26,9 +26,8 @@ int16_t ReadI16(const char* p) {
 }
 
 Status WrongLength(size_t i, size_t got, std::string_view type) {
-  return InvalidArgument("binary COPY: field " + std::to_string(i) + " has " +
-                         std::to_string(got) + " bytes, not a " + std::string(type) +
-                         " (cast it in the query)");
+  return InvalidArgument("binary COPY: field " + std::to_string(i) + " has " + std::to_string(got) +
+                         " bytes, not a " + std::string(type) + " (cast it in the query)");
 }
 
 }  // namespace

@@ -77,7 +77,7 @@ class CopyOut {
   void Abort();
   void FreeBuffer();
 
-  Connection* conn_;       // null once finished, aborted or moved from
+  Connection* conn_;        // null once finished, aborted or moved from
   char* buffer_ = nullptr;  // the current message (PQgetCopyData's, freed with PQfreemem)
   bool header_ = true;      // the first message starts with the file header
   int64_t rows_ = 0;

@@ -14,27 +14,26 @@ struct ExactEntry {
 };
 constexpr std::array kExact = {
     // Serialization failure and deadlock: the transaction can simply be retried.
-    ExactEntry{"40001", StatusCode::kUnavailable},
-    ExactEntry{"40P01", StatusCode::kUnavailable},
+    ExactEntry{"40001", StatusCode::kUnavailable}, ExactEntry{"40P01", StatusCode::kUnavailable},
     // Integrity: a duplicate key means the row is already there (idempotent writers rely on it).
     ExactEntry{"23505", StatusCode::kAlreadyExists},
     // Syntax/access class: missing objects are NotFound, duplicates AlreadyExists.
-    ExactEntry{"42P01", StatusCode::kNotFound},       // undefined_table
-    ExactEntry{"42703", StatusCode::kNotFound},       // undefined_column
-    ExactEntry{"42883", StatusCode::kNotFound},       // undefined_function
-    ExactEntry{"42704", StatusCode::kNotFound},       // undefined_object
-    ExactEntry{"42P04", StatusCode::kAlreadyExists},  // duplicate_database
-    ExactEntry{"42P06", StatusCode::kAlreadyExists},  // duplicate_schema
-    ExactEntry{"42P07", StatusCode::kAlreadyExists},  // duplicate_table
-    ExactEntry{"42710", StatusCode::kAlreadyExists},  // duplicate_object
+    ExactEntry{"42P01", StatusCode::kNotFound},            // undefined_table
+    ExactEntry{"42703", StatusCode::kNotFound},            // undefined_column
+    ExactEntry{"42883", StatusCode::kNotFound},            // undefined_function
+    ExactEntry{"42704", StatusCode::kNotFound},            // undefined_object
+    ExactEntry{"42P04", StatusCode::kAlreadyExists},       // duplicate_database
+    ExactEntry{"42P06", StatusCode::kAlreadyExists},       // duplicate_schema
+    ExactEntry{"42P07", StatusCode::kAlreadyExists},       // duplicate_table
+    ExactEntry{"42710", StatusCode::kAlreadyExists},       // duplicate_object
     ExactEntry{"42501", StatusCode::kFailedPrecondition},  // insufficient_privilege: needs a human
-    ExactEntry{"3D000", StatusCode::kNotFound},       // invalid_catalog_name: no such database
+    ExactEntry{"3D000", StatusCode::kNotFound},            // invalid_catalog_name: no such database
     // Operator intervention: shutdowns are retriable (the server comes back); a cancelled
     // statement (statement_timeout) is a deadline.
-    ExactEntry{"57P01", StatusCode::kUnavailable},  // admin_shutdown
-    ExactEntry{"57P02", StatusCode::kUnavailable},  // crash_shutdown
-    ExactEntry{"57P03", StatusCode::kUnavailable},  // cannot_connect_now (starting up)
-    ExactEntry{"57014", StatusCode::kDeadlineExceeded},  // query_canceled
+    ExactEntry{"57P01", StatusCode::kUnavailable},         // admin_shutdown
+    ExactEntry{"57P02", StatusCode::kUnavailable},         // crash_shutdown
+    ExactEntry{"57P03", StatusCode::kUnavailable},         // cannot_connect_now (starting up)
+    ExactEntry{"57014", StatusCode::kDeadlineExceeded},    // query_canceled
     ExactEntry{"25P02", StatusCode::kFailedPrecondition},  // in_failed_sql_transaction
 };
 

@@ -68,8 +68,8 @@ class ExitStatus {
 std::string SignalName(int signal);
 
 struct SpawnOptions {
-  std::vector<std::string> argv;                          // argv[0]: a path, or a name in PATH
-  std::vector<std::pair<std::string, std::string>> env;   // on top of the parent's environment
+  std::vector<std::string> argv;                         // argv[0]: a path, or a name in PATH
+  std::vector<std::pair<std::string, std::string>> env;  // on top of the parent's environment
   std::string output_file;  // stdout and stderr appended here (created 0644); empty: a pipe
   int death_signal = SIGKILL;
 };

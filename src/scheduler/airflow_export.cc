@@ -60,7 +60,9 @@ std::string ToJinja(const std::string& text) {
   return out + text.substr(last);
 }
 
-std::string Seconds(std::chrono::seconds s) { return fmt::format("timedelta(seconds={})", s.count()); }
+std::string Seconds(std::chrono::seconds s) {
+  return fmt::format("timedelta(seconds={})", s.count());
+}
 
 bool DailyUtc(const DagSpec& spec) {
   return spec.timezone.name() == "UTC" && spec.schedule.ToString() == "0 0 * * *";
@@ -79,10 +81,10 @@ std::string LocalDateTime(Instant t, const TimeZone& zone) {
   const auto day = std::chrono::floor<std::chrono::days>(local);
   const std::chrono::year_month_day ymd{day};
   const std::chrono::hh_mm_ss hms{local - day};
-  return fmt::format("pendulum.datetime({}, {}, {}, {}, {}, {}, tz={})", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                     hms.hours().count(), hms.minutes().count(), hms.seconds().count(),
-                     Py(zone.name()));
+  return fmt::format("pendulum.datetime({}, {}, {}, {}, {}, {}, tz={})",
+                     static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                     static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(),
+                     hms.seconds().count(), Py(zone.name()));
 }
 
 }  // namespace

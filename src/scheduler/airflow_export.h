@@ -24,8 +24,8 @@ namespace pinpipe::scheduler {
 
 struct AirflowExportOptions {
   std::string pinpipe_bin = "pinpipe";  // absolute path of the binary on the Airflow workers
-  std::string lake_url;                  // for wait_sealed and batch (empty: pinpipe's default)
-  std::vector<std::string> batch_args;   // as the scheduler's --batch-arg
+  std::string lake_url;                 // for wait_sealed and batch (empty: pinpipe's default)
+  std::vector<std::string> batch_args;  // as the scheduler's --batch-arg
 };
 
 std::string ExportAirflow(const DagSpec& spec, const AirflowExportOptions& options);

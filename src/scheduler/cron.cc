@@ -27,10 +27,8 @@ constexpr std::string_view kMonthNames[] = {"JAN", "FEB", "MAR", "APR", "MAY", "
 constexpr std::string_view kDayNames[] = {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"};
 
 constexpr FieldInfo kFields[] = {
-    {"minute", 0, 59, nullptr, 0},
-    {"hour", 0, 23, nullptr, 0},
-    {"day-of-month", 1, 31, nullptr, 0},
-    {"month", 1, 12, kMonthNames, 12},
+    {"minute", 0, 59, nullptr, 0},       {"hour", 0, 23, nullptr, 0},
+    {"day-of-month", 1, 31, nullptr, 0}, {"month", 1, 12, kMonthNames, 12},
     {"day-of-week", 0, 7, kDayNames, 7},
 };
 
@@ -123,9 +121,9 @@ class FieldParser {
     if (info_.names == nullptr) {
       return Error(pos, fmt::format("\"{}\" is not a number", word));
     }
-    return Error(pos, fmt::format("unknown name \"{}\" (expected {}-{} or {}-{})", word,
-                                  info_.names[0], info_.names[info_.name_count - 1], info_.lo,
-                                  info_.hi));
+    return Error(pos,
+                 fmt::format("unknown name \"{}\" (expected {}-{} or {}-{})", word, info_.names[0],
+                             info_.names[info_.name_count - 1], info_.lo, info_.hi));
   }
 
   Status Element(size_t start, size_t end, uint64_t* bits) const {
@@ -142,8 +140,8 @@ class FieldParser {
         ++pos;
         RETURN_IF_ERROR(Value(pos, end, &hi, &pos));
         if (hi < lo) {
-          return Error(start, fmt::format("range {} is backwards",
-                                          text_.substr(start, pos - start)));
+          return Error(start,
+                       fmt::format("range {} is backwards", text_.substr(start, pos - start)));
         }
         range_given = true;
       }
@@ -252,8 +250,7 @@ Parts Split(LocalTime t) {
 }
 
 LocalTime Join(const year_month_day& ymd, unsigned hour, unsigned minute) {
-  return LocalTime(std::chrono::local_days(ymd).time_since_epoch()) + hours(hour) +
-         minutes(minute);
+  return LocalTime(std::chrono::local_days(ymd).time_since_epoch()) + hours(hour) + minutes(minute);
 }
 
 year_month_day AddDays(const year_month_day& ymd, int n) {
@@ -323,10 +320,10 @@ StatusOr<CronSchedule> CronSchedule::Parse(std::string_view expression) {
       possible = NextBit(cron.bits_[kDayOfMonth], 1) <= DaysIn(m);
     }
     if (!possible) {
-      return InvalidArgument(fmt::format(
-          "cron \"{}\": never fires: no month in the month field has any day of the "
-          "day-of-month field",
-          expression));
+      return InvalidArgument(
+          fmt::format("cron \"{}\": never fires: no month in the month field has any day of the "
+                      "day-of-month field",
+                      expression));
     }
   }
   return cron;

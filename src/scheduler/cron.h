@@ -69,8 +69,8 @@ class CronSchedule {
   std::optional<LocalTime> PrevMatch(LocalTime from) const;
 
   std::array<uint64_t, kFieldCount> bits_{};  // bit v set: value v allowed (day-of-week 0-6)
-  bool dom_star_ = false;  // the day-of-month field starts with '*'
-  bool dow_star_ = false;  // the day-of-week field starts with '*'
+  bool dom_star_ = false;                     // the day-of-month field starts with '*'
+  bool dow_star_ = false;                     // the day-of-week field starts with '*'
   std::string source_;
 };
 

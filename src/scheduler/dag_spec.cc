@@ -1,12 +1,12 @@
 #include "scheduler/dag_spec.h"
 
-#include <cmath>
+#include <toml++/toml.h>
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include <fmt/format.h>
 
@@ -18,18 +18,18 @@ namespace pinpipe::scheduler {
 namespace {
 
 constexpr std::string_view kTopKeys[] = {"dag", "defaults", "tasks"};
-constexpr std::string_view kDagKeys[] = {"id",       "description",     "schedule",
-                                         "timezone", "start_date",      "end_date",
-                                         "catchup",  "max_active_runs", "max_active_tasks",
-                                         "sla"};
+constexpr std::string_view kDagKeys[] = {
+    "id",       "description", "schedule",        "timezone",         "start_date",
+    "end_date", "catchup",     "max_active_runs", "max_active_tasks", "sla"};
 constexpr std::string_view kDefaultsKeys[] = {"retries", "retry_delay", "retry_backoff",
                                               "max_retry_delay", "timeout"};
 constexpr std::string_view kTaskKeys[] = {
-    "id",          "kind",          "description",     "depends_on", "retries",
-    "retry_delay", "retry_backoff", "max_retry_delay", "timeout",    "command",
-    "argv",        "env",           "args",            "poke_interval"};
-constexpr TaskKind kAllKinds[] = {TaskKind::kWaitSealed, TaskKind::kBatch,
-                                  TaskKind::kRefreshViews, TaskKind::kShell};
+    "id",      "kind",         "description",   "depends_on",
+    "retries", "retry_delay",  "retry_backoff", "max_retry_delay",
+    "timeout", "command",      "argv",          "env",
+    "args",    "poke_interval"};
+constexpr TaskKind kAllKinds[] = {TaskKind::kWaitSealed, TaskKind::kBatch, TaskKind::kRefreshViews,
+                                  TaskKind::kShell};
 
 constexpr int kMaxRetries = 100;
 constexpr int64_t kMaxLimit = 10000;  // max_active_runs / max_active_tasks
@@ -141,8 +141,8 @@ StatusOr<Instant> DagParser::Date(std::string_view where, const toml::node& node
     text = fmt::format("{:04}-{:02}-{:02}", d->get().year, d->get().month, d->get().day);
   } else if (const auto* dt = node.as_date_time()) {
     const toml::date_time& v = dt->get();
-    text = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", v.date.year, v.date.month,
-                       v.date.day, v.time.hour, v.time.minute, v.time.second);
+    text = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", v.date.year, v.date.month, v.date.day,
+                       v.time.hour, v.time.minute, v.time.second);
     if (v.offset) {
       const int m = v.offset->minutes;
       const int abs_m = m < 0 ? -m : m;
@@ -508,8 +508,8 @@ std::vector<DagSpec> LoadDagFolder(const std::string& dir, std::vector<std::stri
       errors->push_back(spec.status().message());
       continue;
     }
-    const bool duplicate = std::any_of(dags.begin(), dags.end(),
-                                       [&](const DagSpec& d) { return d.id == spec->id; });
+    const bool duplicate =
+        std::any_of(dags.begin(), dags.end(), [&](const DagSpec& d) { return d.id == spec->id; });
     if (duplicate) {
       errors->push_back(fmt::format("{}: DAG id {} is defined twice", path, spec->id));
       continue;

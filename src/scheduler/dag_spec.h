@@ -40,9 +40,9 @@ std::string_view TaskKindName(TaskKind kind);  // "wait_sealed", "batch", "refre
 
 // How a failed try is retried: try n+1 starts `DelayAfterTry(n)` after try n ended.
 struct RetryPolicy {
-  int retries = 0;                                      // tries after the first
+  int retries = 0;                                       // tries after the first
   std::chrono::seconds delay = std::chrono::minutes(5);  // Airflow's default retry_delay
-  double backoff = 1.0;                                 // 1: fixed delay; 2: doubling
+  double backoff = 1.0;                                  // 1: fixed delay; 2: doubling
   std::chrono::seconds max_delay = std::chrono::hours(24);
 
   // delay * backoff^(try_number - 1), capped at max_delay (try_number >= 1 is the failed try).
@@ -75,13 +75,13 @@ struct DagSpec {
   CronSchedule schedule;
   TimeZone timezone;
   Instant start_date{};
-  std::optional<Instant> end_date;  // no interval starts after it
-  bool catchup = true;              // Airflow 2's default
-  int max_active_runs = 16;         // Airflow's default
-  int max_active_tasks = 16;        // running task tries over all runs
+  std::optional<Instant> end_date;          // no interval starts after it
+  bool catchup = true;                      // Airflow 2's default
+  int max_active_runs = 16;                 // Airflow's default
+  int max_active_tasks = 16;                // running task tries over all runs
   std::optional<std::chrono::seconds> sla;  // a run not finished sla after its interval end is late
-  std::vector<TaskSpec> tasks;      // in file order
-  std::vector<size_t> topological_order;  // every task after its upstream tasks
+  std::vector<TaskSpec> tasks;              // in file order
+  std::vector<size_t> topological_order;    // every task after its upstream tasks
 
   // nullopt if there is no such task.
   std::optional<size_t> TaskIndex(std::string_view task_id) const;

@@ -11,12 +11,9 @@ namespace {
 
 std::string_view ResultName(TryResult r) {
   switch (r) {
-    case TryResult::kSuccess:
-      return "success";
-    case TryResult::kFailed:
-      return "failed";
-    case TryResult::kTimedOut:
-      return "timed_out";
+    case TryResult::kSuccess: return "success";
+    case TryResult::kFailed: return "failed";
+    case TryResult::kTimedOut: return "timed_out";
   }
   return "?";
 }
@@ -28,8 +25,8 @@ Executor::Executor(std::vector<DagSpec> dags, RunStore* store, TaskRunner* runne
     : store_(store), runner_(runner), options_(std::move(options)) {
   for (DagSpec& spec : dags) dags_.push_back(Dag{Planner(std::move(spec)), false, false, {}});
   if (options_.metrics != nullptr) {
-    sla_counter_ = options_.metrics->AddCounter(
-        "pinpipe_scheduler_sla_misses_total", "Runs not finished by their SLA deadline", {"dag"});
+    sla_counter_ = options_.metrics->AddCounter("pinpipe_scheduler_sla_misses_total",
+                                                "Runs not finished by their SLA deadline", {"dag"});
     tries_counter_ = options_.metrics->AddCounter("pinpipe_scheduler_tries_total",
                                                   "Task tries ended, by result", {"dag", "result"});
     runs_counter_ = options_.metrics->AddCounter("pinpipe_scheduler_runs_finished_total",
@@ -97,8 +94,9 @@ void Executor::CollectOutcomes(size_t index, Instant now) {
       outcome->message = "scheduler shut down while the try ran (" + outcome->message + ")";
     } else if (live.timed_out) {
       outcome->result = TryResult::kTimedOut;
-      const auto timeout = dag.planner.spec().tasks[*dag.planner.spec().TaskIndex(live.task_id)]
-                               .timeout.value_or(std::chrono::seconds(0));
+      const auto timeout =
+          dag.planner.spec().tasks[*dag.planner.spec().TaskIndex(live.task_id)].timeout.value_or(
+              std::chrono::seconds(0));
       outcome->message = fmt::format("timed out after {}s: {}", timeout.count(), outcome->message);
     }
     auto run = std::find_if(dag.runs.begin(), dag.runs.end(),
@@ -125,8 +123,8 @@ void Executor::CollectOutcomes(size_t index, Instant now) {
       tries_counter_->With({dag_id, std::string(ResultName(outcome->result))})->Inc();
     }
     const TaskInstance* ti = run->FindTask(live.task_id);
-    Log(fmt::format("{}: {} {} try {}: {}{}", dag_id, run->id.str(), live.task_id,
-                    live.try_number, ResultName(outcome->result),
+    Log(fmt::format("{}: {} {} try {}: {}{}", dag_id, run->id.str(), live.task_id, live.try_number,
+                    ResultName(outcome->result),
                     outcome->result == TryResult::kSuccess
                         ? std::string()
                         : fmt::format(" ({}) -> {}", outcome->message, TaskStateName(ti->state))));
@@ -247,7 +245,8 @@ StatusOr<std::optional<Instant>> Executor::TickDag(size_t index, Instant now) {
                       ref.try_number));
       continue;
     }
-    const TaskOutcome failed{TryResult::kFailed, -1, "did not start: " + handle.status().ToString()};
+    const TaskOutcome failed{TryResult::kFailed, -1,
+                             "did not start: " + handle.status().ToString()};
     store_
         ->AppendTaskLog(dag_id, run->id, request.task_id, ref.try_number,
                         "[pinpipe] " + failed.message + "\n")
@@ -269,7 +268,8 @@ void Executor::Run(std::stop_token stop) {
       const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(**wake - Now());
       wait = std::clamp(until, std::chrono::milliseconds(0), options_.max_idle);
     }
-    if (wait.count() > 0 && !stop.stop_requested() && !stop_requested_.stop_requested()) runner_->WaitForEnd(wait);
+    if (wait.count() > 0 && !stop.stop_requested() && !stop_requested_.stop_requested())
+      runner_->WaitForEnd(wait);
   }
   Drain();
 }

@@ -85,8 +85,8 @@ class Executor {
     RunId run_id;
     std::string task_id;
     int try_number = 0;
-    bool timed_out = false;      // stopped for its timeout
-    bool shut_down = false;      // stopped because the scheduler stops
+    bool timed_out = false;  // stopped for its timeout
+    bool shut_down = false;  // stopped because the scheduler stops
   };
 
   StatusOr<std::optional<Instant>> TickDag(size_t index, Instant now);

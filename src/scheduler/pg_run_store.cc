@@ -121,7 +121,8 @@ const char* PgRunStore::SchemaSql() { return kSchema; }
 
 StatusOr<std::unique_ptr<PgRunStore>> PgRunStore::Open(const std::string& dsn,
                                                        bool create_database) {
-  if (create_database) RETURN_IF_ERROR(pg::EnsureDatabase(dsn).status().WithContext("creating the database"));
+  if (create_database)
+    RETURN_IF_ERROR(pg::EnsureDatabase(dsn).status().WithContext("creating the database"));
   ASSIGN_OR_RETURN(pg::Connection conn, pg::Connection::Open(dsn));
   RETURN_IF_ERROR(CreateSchema(conn).WithContext("creating schema scheduler"));
   return std::unique_ptr<PgRunStore>(new PgRunStore(dsn, std::move(conn)));
@@ -133,10 +134,10 @@ Status PgRunStore::EnsureConnected() {
   conn_ = std::move(conn);
   // The session's advisory locks went with the old connection.
   for (const std::string& dag : locked_dags_) {
-    ASSIGN_OR_RETURN(pg::Result r,
-                     conn_.ExecParams(fmt::format("SELECT pg_try_advisory_lock({}, hashtext($1))",
-                                                  kDagLockClass),
-                                      {dag}));
+    ASSIGN_OR_RETURN(
+        pg::Result r,
+        conn_.ExecParams(
+            fmt::format("SELECT pg_try_advisory_lock({}, hashtext($1))", kDagLockClass), {dag}));
     if (r.GetValue(0, 0) != "t") {
       return FailedPrecondition(fmt::format(
           "lost the lock of DAG {} with the database connection; another process holds it now",
@@ -263,10 +264,9 @@ Status PgRunStore::SaveRunLocked(DagRun* run) {
             " version = version + 1 WHERE dag_id = $1 AND run_id = $2 AND version = $11::bigint",
             fields));
     if (r.AffectedRows() == 0) {
-      ASSIGN_OR_RETURN(pg::Result stored,
-                       conn_.ExecParams("SELECT version FROM scheduler.dag_runs"
-                                        " WHERE dag_id = $1 AND run_id = $2",
-                                        {run->dag_id, run->id.str()}));
+      ASSIGN_OR_RETURN(pg::Result stored, conn_.ExecParams("SELECT version FROM scheduler.dag_runs"
+                                                           " WHERE dag_id = $1 AND run_id = $2",
+                                                           {run->dag_id, run->id.str()}));
       if (stored.rows() == 0) {
         return FailedPrecondition(fmt::format("run {} of DAG {} is not stored (version {})",
                                               run->id.str(), run->dag_id, run->version));
@@ -358,10 +358,10 @@ StatusOr<bool> PgRunStore::TryLockDag(std::string_view dag_id) {
   core::MutexLock lock(mutex_);
   if (locked_dags_.contains(std::string(dag_id))) return true;
   RETURN_IF_ERROR(EnsureConnected());
-  ASSIGN_OR_RETURN(pg::Result r,
-                   conn_.ExecParams(fmt::format("SELECT pg_try_advisory_lock({}, hashtext($1))",
-                                                kDagLockClass),
-                                    {std::string(dag_id)}));
+  ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn_.ExecParams(fmt::format("SELECT pg_try_advisory_lock({}, hashtext($1))", kDagLockClass),
+                       {std::string(dag_id)}));
   if (r.GetValue(0, 0) != "t") return false;
   locked_dags_.insert(std::string(dag_id));
   return true;

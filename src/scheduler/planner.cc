@@ -42,8 +42,8 @@ StatusOr<BackfillMode> ParseBackfillMode(std::string_view name) {
   for (size_t i = 0; i < std::size(kModeNames); ++i) {
     if (kModeNames[i] == name) return static_cast<BackfillMode>(i);
   }
-  return InvalidArgument(fmt::format(
-      "unknown backfill mode \"{}\" (known: skip-done, redo-failed, redo-all)", name));
+  return InvalidArgument(
+      fmt::format("unknown backfill mode \"{}\" (known: skip-done, redo-failed, redo-all)", name));
 }
 
 std::optional<DataInterval> Planner::IntervalAtOrAfter(Instant t) const {
@@ -295,13 +295,13 @@ Status Planner::RecordOutcome(DagRun* run, std::string_view task_id, int try_num
   const std::optional<size_t> index = spec_.TaskIndex(task_id);
   TaskInstance* ti = run->FindTask(task_id);
   if (!index || ti == nullptr) {
-    return NotFound(fmt::format("run {} of DAG {} has no task \"{}\"", run->id.str(), run->dag_id,
-                                task_id));
+    return NotFound(
+        fmt::format("run {} of DAG {} has no task \"{}\"", run->id.str(), run->dag_id, task_id));
   }
   if (ti->state != TaskState::kRunning || ti->try_number != try_number) {
-    return FailedPrecondition(fmt::format(
-        "task \"{}\" of run {}: try {} is not running (state {}, try {})", task_id,
-        run->id.str(), try_number, TaskStateName(ti->state), ti->try_number));
+    return FailedPrecondition(
+        fmt::format("task \"{}\" of run {}: try {} is not running (state {}, try {})", task_id,
+                    run->id.str(), try_number, TaskStateName(ti->state), ti->try_number));
   }
   const RetryPolicy& retry = spec_.tasks[*index].retry;
   ti->ended_at = now;
@@ -353,8 +353,8 @@ StatusOr<std::vector<BackfillItem>> Planner::Backfill(Instant from, Instant to, 
                                                       Instant now,
                                                       const std::vector<DagRun>& runs) const {
   if (from >= to) {
-    return InvalidArgument(fmt::format("backfill: the range [{}, {}) is empty", FormatUtc(from),
-                                       FormatUtc(to)));
+    return InvalidArgument(
+        fmt::format("backfill: the range [{}, {}) is empty", FormatUtc(from), FormatUtc(to)));
   }
   std::map<Instant, const DagRun*> by_start;
   for (const DagRun& run : runs) {
@@ -369,9 +369,9 @@ StatusOr<std::vector<BackfillItem>> Planner::Backfill(Instant from, Instant to, 
     if (spec_.end_date && interval->start > *spec_.end_date) break;
     if (interval->end > now) break;  // not over yet: the scheduler will run it
     if (items.size() == kMaxBackfillIntervals) {
-      return InvalidArgument(fmt::format(
-          "backfill: [{}, {}) holds more than {} intervals; split the range", FormatUtc(from),
-          FormatUtc(to), kMaxBackfillIntervals));
+      return InvalidArgument(
+          fmt::format("backfill: [{}, {}) holds more than {} intervals; split the range",
+                      FormatUtc(from), FormatUtc(to), kMaxBackfillIntervals));
     }
     BackfillItem item;
     item.interval = *interval;

@@ -66,8 +66,7 @@ ProcessTaskRunner::~ProcessTaskRunner() {
 std::vector<std::string> ProcessTaskRunner::CommandLine(const TaskRequest& request) const {
   std::vector<std::string> argv;
   switch (request.kind) {
-    case TaskKind::kWaitSealed:
-      return {};
+    case TaskKind::kWaitSealed: return {};
     case TaskKind::kShell:
       if (!request.command.empty()) return {"/bin/sh", "-c", request.command};
       return request.argv;
@@ -81,9 +80,7 @@ std::vector<std::string> ProcessTaskRunner::CommandLine(const TaskRequest& reque
       }
       break;
     }
-    case TaskKind::kRefreshViews:
-      argv = {options_.pinpipe_bin, "batch", "--views-only"};
-      break;
+    case TaskKind::kRefreshViews: argv = {options_.pinpipe_bin, "batch", "--views-only"}; break;
   }
   if (!options_.lake_url.empty() && request.kind == TaskKind::kBatch) {
     argv.insert(argv.end(), {"--lake", options_.lake_url});
@@ -107,8 +104,9 @@ StatusOr<TaskHandle> ProcessTaskRunner::Start(const TaskRequest& request) {
     if (request.timeout) t->seal.timeout = *request.timeout;
     RETURN_IF_ERROR(ParseSealArgs(request.argv, &t->seal, &lake_url));
     if (lake_url.empty()) {
-      return InvalidArgument("wait_sealed: no lake (give the scheduler --lake, or --lake URL in "
-                             "the task's args)");
+      return InvalidArgument(
+          "wait_sealed: no lake (give the scheduler --lake, or --lake URL in "
+          "the task's args)");
     }
     ASSIGN_OR_RETURN(t->lake, lake::OpenObjectStore(lake_url));
     t->waiter = std::make_unique<SealWaiter>(
@@ -126,9 +124,8 @@ StatusOr<TaskHandle> ProcessTaskRunner::Start(const TaskRequest& request) {
     spawn.death_signal = SIGKILL;
     ASSIGN_OR_RETURN(process::Child child, process::Child::Spawn(spawn));
     t->child.emplace(std::move(child));
-    log(fmt::format("[pinpipe] try {} of {}.{} ({}): $ {}\n", request.try_number,
-                    request.dag_id, request.task_id, request.run_id.str(),
-                    process::ShellQuote(argv)));
+    log(fmt::format("[pinpipe] try {} of {}.{} ({}): $ {}\n", request.try_number, request.dag_id,
+                    request.task_id, request.run_id.str(), process::ShellQuote(argv)));
   }
 
   core::MutexLock lock(mutex_);
@@ -227,8 +224,8 @@ void ProcessTaskRunner::Pump(Try* t) {
   } else if (status->signaled()) {
     outcome.exit_code = status->ShellCode();
     outcome.result = TryResult::kFailed;
-    outcome.message = fmt::format("killed by signal {} ({})", status->signal(),
-                                  strsignal(status->signal()));
+    outcome.message =
+        fmt::format("killed by signal {} ({})", status->signal(), strsignal(status->signal()));
   }
   if (stopped) {
     outcome.result = TryResult::kTimedOut;

@@ -44,8 +44,8 @@
 namespace pinpipe::scheduler {
 
 struct ProcessRunnerOptions {
-  std::string pinpipe_bin;      // empty: this executable (/proc/self/exe)
-  std::string lake_url;         // for wait_sealed and passed to batch as --lake (empty: not)
+  std::string pinpipe_bin;  // empty: this executable (/proc/self/exe)
+  std::string lake_url;     // for wait_sealed and passed to batch as --lake (empty: not)
   std::vector<std::string> batch_args;  // extra arguments for every batch / refresh_views
   // The topics wait_sealed waits for unless its args name some (empty: the pipeline's default
   // topics); `scheduler run` sets them from --topic-pin/-geo/-user (PINPIPE_TOPIC_*).
@@ -88,8 +88,9 @@ class ProcessTaskRunner final : public TaskRunner {
   std::condition_variable ended_cv_;
   // Guarded by mutex_:
   uint64_t next_handle_ GUARDED_BY(mutex_) = 1;
-  std::map<TaskHandle, std::unique_ptr<Try>> tries_ GUARDED_BY(mutex_);  // until Poll reported the outcome
-  std::map<TaskHandle, TaskOutcome> finished_ GUARDED_BY(mutex_);        // reported outcomes
+  std::map<TaskHandle, std::unique_ptr<Try>> tries_
+      GUARDED_BY(mutex_);  // until Poll reported the outcome
+  std::map<TaskHandle, TaskOutcome> finished_ GUARDED_BY(mutex_);  // reported outcomes
 };
 
 }  // namespace pinpipe::scheduler

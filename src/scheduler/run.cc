@@ -8,9 +8,9 @@ namespace {
 constexpr RunKind kRunKinds[] = {RunKind::kScheduled, RunKind::kBackfill, RunKind::kManual};
 constexpr RunState kRunStates[] = {RunState::kQueued, RunState::kRunning, RunState::kSuccess,
                                    RunState::kFailed};
-constexpr TaskState kTaskStates[] = {TaskState::kPending, TaskState::kRunning,
+constexpr TaskState kTaskStates[] = {TaskState::kPending,    TaskState::kRunning,
                                      TaskState::kUpForRetry, TaskState::kSuccess,
-                                     TaskState::kFailed, TaskState::kUpstreamFailed};
+                                     TaskState::kFailed,     TaskState::kUpstreamFailed};
 
 template <typename Enum, size_t N>
 StatusOr<Enum> ParseName(std::string_view what, std::string_view name, const Enum (&values)[N],
@@ -67,8 +67,8 @@ StatusOr<TaskState> ParseTaskState(std::string_view name) {
 }
 
 RunId MakeRunId(RunKind kind, const DataInterval& interval) {
-  return RunId(fmt::format("{}__{}", RunKindName(kind),
-                           FormatIso8601(interval.start, TimeZone::Utc())));
+  return RunId(
+      fmt::format("{}__{}", RunKindName(kind), FormatIso8601(interval.start, TimeZone::Utc())));
 }
 
 TaskInstance* DagRun::FindTask(std::string_view task_id) {

@@ -62,8 +62,8 @@ RunId MakeRunId(RunKind kind, const DataInterval& interval);
 struct TaskInstance {
   std::string task_id;
   TaskState state = TaskState::kPending;
-  int try_number = 0;  // tries started so far: the current or last try
-  int max_tries = 1;   // a failed try is retried while try_number < max_tries
+  int try_number = 0;                 // tries started so far: the current or last try
+  int max_tries = 1;                  // a failed try is retried while try_number < max_tries
   std::optional<Instant> started_at;  // of the current or last try
   std::optional<Instant> ended_at;    // of the last finished try
   std::optional<Instant> retry_at;    // kUpForRetry: the next try may start from then on

@@ -40,8 +40,8 @@ Status ParseSealArgs(const std::vector<std::string>& args, SealWaitOptions* opti
     } else if (arg.starts_with("--lake=")) {
       *lake_url = arg.substr(7);
     } else {
-      return InvalidArgument(fmt::format(
-          "wait_sealed: unknown argument \"{}\" (known: --topic T, --lake URL)", arg));
+      return InvalidArgument(
+          fmt::format("wait_sealed: unknown argument \"{}\" (known: --topic T, --lake URL)", arg));
     }
   }
   if (!topics.empty()) options->topics = std::move(topics);
@@ -67,9 +67,9 @@ Status SealWaiter::Wait(const std::vector<std::string>& days, const SealWaitOpti
       missing.push_back(archive::SuccessKey(topic, *parsed));
     }
   }
-  log_(fmt::format("waiting for {} seal marker(s) in {} (every {}s)", missing.size(),
-                   store_->Describe(),
-                   std::chrono::duration_cast<std::chrono::seconds>(options.poke_interval).count()));
+  log_(fmt::format(
+      "waiting for {} seal marker(s) in {} (every {}s)", missing.size(), store_->Describe(),
+      std::chrono::duration_cast<std::chrono::seconds>(options.poke_interval).count()));
   std::string last_report;
   while (true) {
     std::vector<std::string> still;
@@ -96,11 +96,10 @@ Status SealWaiter::Wait(const std::vector<std::string>& days, const SealWaitOpti
     if (options.timeout) {
       const Clock::time_point deadline = start + *options.timeout;
       if (Clock::now() >= deadline) {
-        return DeadlineExceeded(fmt::format("still not sealed after {}s: {}",
-                                            std::chrono::duration_cast<std::chrono::seconds>(
-                                                *options.timeout)
-                                                .count(),
-                                            fmt::join(missing, ", ")));
+        return DeadlineExceeded(
+            fmt::format("still not sealed after {}s: {}",
+                        std::chrono::duration_cast<std::chrono::seconds>(*options.timeout).count(),
+                        fmt::join(missing, ", ")));
       }
       wake = std::min(wake, deadline);
     }

@@ -1,8 +1,8 @@
 // SealWaiter: the `wait_sealed` task. The archiver writes <topic>/dt=YYYY-MM-DD/_SUCCESS into
-// the lake once a day is complete (names from archive/archive_layout.h); the wait succeeds when every day the interval touches (UTC
-// days: the lake's partitions are UTC) is sealed for every topic, and looks again every poke
-// interval until then. Runs in-process (ProcessTaskRunner gives it a thread) and as
-// `pinpipe scheduler wait-sealed` (the Airflow export's command).
+// the lake once a day is complete (names from archive/archive_layout.h); the wait succeeds when
+// every day the interval touches (UTC days: the lake's partitions are UTC) is sealed for every
+// topic, and looks again every poke interval until then. Runs in-process (ProcessTaskRunner gives
+// it a thread) and as `pinpipe scheduler wait-sealed` (the Airflow export's command).
 //
 // Thread-safety: one Wait() at a time per object; Cancel() from any thread.
 #pragma once
@@ -25,8 +25,8 @@ namespace pinpipe::scheduler {
 
 struct SealWaitOptions {
   std::vector<std::string> topics = {core::DefaultTopic(core::RecordKind::kPin),
-                                      core::DefaultTopic(core::RecordKind::kGeo),
-                                      core::DefaultTopic(core::RecordKind::kUser)};
+                                     core::DefaultTopic(core::RecordKind::kGeo),
+                                     core::DefaultTopic(core::RecordKind::kUser)};
   std::chrono::milliseconds poke_interval = std::chrono::minutes(1);
   std::optional<std::chrono::milliseconds> timeout;  // none: until cancelled
 };
@@ -47,8 +47,9 @@ class SealWaiter {
   SealWaiter(lake::ObjectStore* store, LogFn log) : store_(store), log_(std::move(log)) {}
 
   // Returns OK once every marker exists; DeadlineExceeded after options.timeout; Cancelled
-  // after Cancel(); InvalidArgument (before looking) for a day that is not a YYYY-MM-DD date. Lake errors are logged and retried at the next poke (the lake may be down
-  // for a while), so a lake that stays unreachable ends only by timeout or cancel.
+  // after Cancel(); InvalidArgument (before looking) for a day that is not a YYYY-MM-DD date. Lake
+  // errors are logged and retried at the next poke (the lake may be down for a while), so a lake
+  // that stays unreachable ends only by timeout or cancel.
   Status Wait(const std::vector<std::string>& days, const SealWaitOptions& options);
   void Cancel();
 

@@ -35,7 +35,7 @@ struct TaskRequest {
   std::vector<std::string> argv;  // kShell with `argv`; built-in kinds: extra arguments
   std::vector<std::pair<std::string, std::string>> env;  // kShell
   std::optional<std::chrono::seconds> timeout;           // the planner enforces it via Stop()
-  std::chrono::seconds poke_interval{60};                 // kWaitSealed
+  std::chrono::seconds poke_interval{60};                // kWaitSealed
 };
 
 enum class TryResult : uint8_t { kSuccess, kFailed, kTimedOut };

@@ -93,9 +93,8 @@ sys_days RuleDay(const PosixDate& date, int year) {
 // The DST start and end events of `year`, sorted; events at the same instant are collapsed into
 // the last one (a rule with DST all year, "EST5EDT,0/0,J365/25", has end_y == start_y+1).
 void AppendRuleEvents(const PosixRule& rule, int year, std::vector<Event>* out) {
-  const int64_t start =
-      sys_days(RuleDay(rule.start, year)).time_since_epoch().count() * 86400 + rule.start_time -
-      rule.std_utoff;
+  const int64_t start = sys_days(RuleDay(rule.start, year)).time_since_epoch().count() * 86400 +
+                        rule.start_time - rule.std_utoff;
   const int64_t end = sys_days(RuleDay(rule.end, year)).time_since_epoch().count() * 86400 +
                       rule.end_time - rule.dst_utoff;
   out->push_back({start, rule.dst_utoff, true});
@@ -336,9 +335,9 @@ bool ValidZoneName(std::string_view name) {
 
 struct TimeZone::Data {
   std::string name;
-  std::vector<int64_t> times;   // transition instants, strictly ascending
-  std::vector<uint8_t> type_of;  // local type index per transition
-  std::vector<LocalType> types;  // at least one; types[0] applies before the first transition
+  std::vector<int64_t> times;     // transition instants, strictly ascending
+  std::vector<uint8_t> type_of;   // local type index per transition
+  std::vector<LocalType> types;   // at least one; types[0] applies before the first transition
   std::optional<PosixRule> rule;  // applies from the last transition on
 
   // Whether the footer rule governs t: from the last transition on. (For a consistent file the
@@ -470,8 +469,7 @@ LocalTime TimeZone::MaxLocalUpTo(Instant t) const {
   // Offsets differ by < 26 h: any instant more than two windows back shows an earlier time.
   for (const ZoneTransition& tr : TransitionsBetween(t - 2 * kWindow, t)) {
     if (tr.offset_after < tr.offset_before) {
-      const LocalTime last_before(
-          (tr.instant - seconds(1) + tr.offset_before).time_since_epoch());
+      const LocalTime last_before((tr.instant - seconds(1) + tr.offset_before).time_since_epoch());
       best = std::max(best, last_before);
     }
   }
@@ -529,8 +527,8 @@ StatusOr<TimeZone> TimeZone::FromTzif(std::string_view bytes, std::string name) 
   if ((c.isstdcnt != 0 && c.isstdcnt != c.typecnt) || (c.isutcnt != 0 && c.isutcnt != c.typecnt)) {
     return bad("bad standard/UT indicator count");
   }
-  const uint64_t size = uint64_t{c.timecnt} * 9 + uint64_t{c.typecnt} * 6 + c.charcnt +
-                        c.isstdcnt + c.isutcnt;
+  const uint64_t size =
+      uint64_t{c.timecnt} * 9 + uint64_t{c.typecnt} * 6 + c.charcnt + c.isstdcnt + c.isutcnt;
   if (!r.Has(size)) return bad("truncated data");
 
   auto data = std::make_shared<Data>();
@@ -629,10 +627,10 @@ std::string FormatIso8601(Instant t, const TimeZone& zone) {
   const Civil c = ToCivil(zone.ToLocal(t));
   const int64_t off = zone.OffsetAt(t).count();
   const int64_t abs_off = off < 0 ? -off : off;
-  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}{:02}:{:02}", c.year,
-                                c.month, c.day, c.seconds_of_day / 3600,
-                                c.seconds_of_day / 60 % 60, c.seconds_of_day % 60,
-                                off < 0 ? '-' : '+', abs_off / 3600, abs_off / 60 % 60);
+  std::string out =
+      fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}{:02}:{:02}", c.year, c.month, c.day,
+                  c.seconds_of_day / 3600, c.seconds_of_day / 60 % 60, c.seconds_of_day % 60,
+                  off < 0 ? '-' : '+', abs_off / 3600, abs_off / 60 % 60);
   if (abs_off % 60 != 0) out += fmt::format(":{:02}", abs_off % 60);
   return out;
 }

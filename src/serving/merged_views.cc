@@ -134,8 +134,8 @@ const char* MergedViewName(core::RecordKind kind) {
 }
 
 const std::vector<std::string>& MergedViewNames() {
-  static const std::vector<std::string> names = {
-      "batch_days", "boundary", "pins", "geo", "users", "layer_days", "reconciliation"};
+  static const std::vector<std::string> names = {"batch_days", "boundary",   "pins",          "geo",
+                                                 "users",      "layer_days", "reconciliation"};
   return names;
 }
 

@@ -14,11 +14,10 @@ bool IsTrue(const pg::Result& r, int column) { return r.GetValue(0, column) == "
 
 // Refuses a role that can do more than read: it would not be the SELECT-only role it claims.
 Status CheckOnlyReads(pg::Connection& conn, const std::string& name) {
-  ASSIGN_OR_RETURN(pg::Result r, conn.ExecParams(
-                                     "SELECT rolsuper, rolcreaterole, rolcreatedb, "
-                                     "rolreplication, rolbypassrls FROM pg_roles WHERE "
-                                     "rolname = $1",
-                                     {name}));
+  ASSIGN_OR_RETURN(pg::Result r, conn.ExecParams("SELECT rolsuper, rolcreaterole, rolcreatedb, "
+                                                 "rolreplication, rolbypassrls FROM pg_roles WHERE "
+                                                 "rolname = $1",
+                                                 {name}));
   if (r.rows() == 0) return Status::Ok();
   std::string extra;
   const char* attributes[] = {"SUPERUSER", "CREATEROLE", "CREATEDB", "REPLICATION", "BYPASSRLS"};

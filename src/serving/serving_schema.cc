@@ -14,8 +14,8 @@ std::string ServingSql(const transform::Transform& transform) {
   return MergedViewsSql(transform) + batch::AnalyticsSql(kSchema);
 }
 
-StatusOr<ServingReport> EnsureServing(const ServingOptions& options,
-                                      const std::shared_ptr<const transform::Transform>& transform) {
+StatusOr<ServingReport> EnsureServing(
+    const ServingOptions& options, const std::shared_ptr<const transform::Transform>& transform) {
   ServingReport report;
   ASSIGN_OR_RETURN(report.created_database, pg::EnsureDatabase(options.pg_dsn));
   ASSIGN_OR_RETURN(pg::Connection conn, pg::Connection::Open(options.pg_dsn));

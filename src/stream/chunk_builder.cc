@@ -23,7 +23,6 @@ bool DedupKey(const transform::Cell& cell, std::string* key) {
   return false;
 }
 
-
 }  // namespace
 
 void AppendTimestampField(int64_t timestamp_ms, std::string* out) {
@@ -55,9 +54,7 @@ void ChunkBuilder::Add(core::RecordKind kind, std::string_view topic, kafka::Par
   transform::Outcome outcome =
       transform_->ApplyToTally(kind, value, &scratch_, &row_, &reason_, &errors_, &tally_);
   switch (outcome) {
-    case transform::Outcome::kDropped:
-      ++chunk_.dropped;
-      return;
+    case transform::Outcome::kDropped: ++chunk_.dropped; return;
     case transform::Outcome::kInvalid: {
       ++chunk_.dead;
       std::string& out = chunk_.dead_letters;
@@ -71,13 +68,13 @@ void ChunkBuilder::Add(core::RecordKind kind, std::string_view topic, kafka::Par
       out.push_back('\n');
       return;
     }
-    case transform::Outcome::kRow:
-      break;
+    case transform::Outcome::kRow: break;
   }
   const transform::TableDef& table = transform_->table(kind);
   if (table.dedup_column && *table.dedup_column < row_.cells.size()) {
     std::string key;
-    if (DedupKey(row_.cells[*table.dedup_column], &key) && !seen_[k].insert(std::move(key)).second) {
+    if (DedupKey(row_.cells[*table.dedup_column], &key) &&
+        !seen_[k].insert(std::move(key)).second) {
       ++chunk_.dedup_in_chunk;
       return;
     }

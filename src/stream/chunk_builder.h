@@ -61,7 +61,7 @@ struct PreparedChunk {
 class ChunkBuilder {
  public:
   explicit ChunkBuilder(std::shared_ptr<const transform::Transform> transform,
-               core::EventTimePolicy event_time = {});
+                        core::EventTimePolicy event_time = {});
 
   // Transforms one record of `kind` and adds its outcome to the chunk in progress.
   void Add(core::RecordKind kind, std::string_view topic, kafka::Partition partition,

@@ -31,7 +31,8 @@ void LaneThread::Wait() {
 
 void LaneThread::Loop(std::stop_token stop) {
   core::MutexLock lock(mu_);
-  while (lock.Wait(submitted_, stop, [this]() REQUIRES(mu_) { return state_ == State::kSubmitted; })) {
+  while (
+      lock.Wait(submitted_, stop, [this]() REQUIRES(mu_) { return state_ == State::kSubmitted; })) {
     std::function<void()> task = std::move(task_);
     task_ = nullptr;
     state_ = State::kRunning;

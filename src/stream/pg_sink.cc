@@ -95,8 +95,8 @@ PgSink::PgSink(pg::Connection conn, std::string group,
   for (core::RecordKind kind : core::kAllRecordKinds) {
     const transform::TableDef& table = transform_->table(kind);
     const size_t k = static_cast<size_t>(kind);
-    copy_sql_[k] = fmt::format("COPY {} ({}) FROM STDIN", pg::QuoteIdentifier(table.table),
-                               ColumnList(table));
+    copy_sql_[k] =
+        fmt::format("COPY {} ({}) FROM STDIN", pg::QuoteIdentifier(table.table), ColumnList(table));
     stage_copy_[k] = fmt::format("COPY {} ({}) FROM STDIN", StageName(kind), ColumnList(table));
   }
 }
@@ -118,8 +118,8 @@ Status EnsureSpeedTables(pg::Connection& conn, const transform::Transform& trans
   for (core::RecordKind kind : core::kAllRecordKinds) {
     const transform::TableDef& table = transform.table(kind);
     for (const transform::ColumnDef& c : table.columns) {
-      for (std::string_view lineage : {"kafka_ts", "loaded_at", "dt", "kafka_partition",
-                                       "kafka_offset"}) {
+      for (std::string_view lineage :
+           {"kafka_ts", "loaded_at", "dt", "kafka_partition", "kafka_offset"}) {
         if (c.name == lineage) {
           return InvalidArgument(fmt::format(
               "table '{}' has a column named '{}', which the speed layer adds to every row; "
@@ -148,11 +148,12 @@ Status EnsureSpeedTables(pg::Connection& conn, const transform::Transform& trans
       return columns.find(fmt::format(",{},", column)) == std::string::npos;
     };
     std::string alter;
-    for (const auto& [column, type] : {std::pair<const char*, const char*>{"kafka_ts", "timestamptz"},
-                                       {"loaded_at", "timestamptz DEFAULT now()"},
-                                       {"dt", "date"},
-                                       {"kafka_partition", "integer"},
-                                       {"kafka_offset", "bigint"}}) {
+    for (const auto& [column, type] :
+         {std::pair<const char*, const char*>{"kafka_ts", "timestamptz"},
+          {"loaded_at", "timestamptz DEFAULT now()"},
+          {"dt", "date"},
+          {"kafka_partition", "integer"},
+          {"kafka_offset", "bigint"}}) {
       if (missing(column)) {
         alter += fmt::format("{}ADD COLUMN {} {}", alter.empty() ? "" : ", ", column, type);
       }
@@ -176,8 +177,9 @@ Status EnsureSpeedTables(pg::Connection& conn, const transform::Transform& trans
     if (has_brin.rows() == 0) {
       // The cursor of readers that take new rows once (kafka_offset grows with insertion order,
       // so block ranges summarise it well); a BRIN index costs next to nothing per insert.
-      RETURN_IF_ERROR(conn.Run(fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} USING brin (kafka_offset)",
-                                           pg::QuoteIdentifier(brin), name)));
+      RETURN_IF_ERROR(
+          conn.Run(fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} USING brin (kafka_offset)",
+                               pg::QuoteIdentifier(brin), name)));
     }
   }
   RETURN_IF_ERROR(conn.Run(StreamTablesSql()));
@@ -211,16 +213,15 @@ StatusOr<bool> PgSink::ApplyOffsets(const std::vector<OffsetUpdate>& offsets) {
     const std::string partition = std::to_string(u.key.partition);
     const std::string next = std::to_string(u.next);
     StatusOr<pg::Result> r =
-        u.expected
-            ? conn_.ExecParams(
-                  "UPDATE pinpipe_stream_offsets SET next_offset = $4, updated_at = now() "
-                  "WHERE consumer_group = $1 AND topic = $2 AND partition = $3 "
-                  "AND next_offset = $5",
-                  {group_, u.key.topic, partition, next, std::to_string(*u.expected)})
-            : conn_.ExecParams(
-                  "INSERT INTO pinpipe_stream_offsets (consumer_group, topic, partition, "
-                  "next_offset) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                  {group_, u.key.topic, partition, next});
+        u.expected ? conn_.ExecParams(
+                         "UPDATE pinpipe_stream_offsets SET next_offset = $4, updated_at = now() "
+                         "WHERE consumer_group = $1 AND topic = $2 AND partition = $3 "
+                         "AND next_offset = $5",
+                         {group_, u.key.topic, partition, next, std::to_string(*u.expected)})
+                   : conn_.ExecParams(
+                         "INSERT INTO pinpipe_stream_offsets (consumer_group, topic, partition, "
+                         "next_offset) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                         {group_, u.key.topic, partition, next});
     if (!r.ok()) return r.status();
     if (r->AffectedRows() != 1) return false;
   }

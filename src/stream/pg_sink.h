@@ -35,7 +35,7 @@ enum class DedupMode : uint8_t {
 };
 
 struct WriteResult {
-  bool conflict = false;  // an offset CAS missed: nothing was written, re-seek
+  bool conflict = false;                   // an offset CAS missed: nothing was written, re-seek
   std::array<int64_t, kKinds> inserted{};  // rows stored per kind
   int64_t dedup_stored = 0;  // rows not stored because the key was already in the table
   bool used_staging = false;
@@ -89,12 +89,13 @@ class PgSink {
   std::string group_;
   std::shared_ptr<const transform::Transform> transform_;
   DedupMode mode_;
-  std::array<std::string, kKinds> copy_sql_;     // COPY <table> (cols..., kafka_ts) FROM STDIN
-  std::array<std::string, kKinds> stage_copy_;   // same into the staging table
-  std::array<bool, kKinds> staging_ready_{};     // TEMP tables live per connection
+  std::array<std::string, kKinds> copy_sql_;    // COPY <table> (cols..., kafka_ts) FROM STDIN
+  std::array<std::string, kKinds> stage_copy_;  // same into the staging table
+  std::array<bool, kKinds> staging_ready_{};    // TEMP tables live per connection
 };
 
-// The SQL of the speed layer's own tables (offsets, dead letters, the chunk log pinpipe_stream_batches).
+// The SQL of the speed layer's own tables (offsets, dead letters, the chunk log
+// pinpipe_stream_batches).
 std::string StreamTablesSql();
 
 // Creates the speed layer's tables if missing, in schema public of `conn`'s database: one per

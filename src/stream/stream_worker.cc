@@ -38,32 +38,34 @@ StreamWorker::StreamWorker(StreamOptions options,
       lag_(registry, "pinpipe_stream_lag",
            "Records in Kafka not yet committed to PostgreSQL (high watermark - next offset)") {
   const int lanes = std::max(options_.writers, 1);
-  for (int i = 0; i < lanes; ++i) builders_.push_back(std::make_unique<ChunkBuilder>(transform_, options_.event_time));
+  for (int i = 0; i < lanes; ++i)
+    builders_.push_back(std::make_unique<ChunkBuilder>(transform_, options_.event_time));
   chunk_timestamps_.resize(static_cast<size_t>(lanes));
   written_.resize(static_cast<size_t>(lanes));
   for (int i = 0; i < lanes; ++i) writers_.push_back(std::make_unique<LaneThread>());
   for (core::RecordKind kind : core::kAllRecordKinds) {
     kind_of_topic_[options_.topics[static_cast<size_t>(kind)]] = kind;
   }
-  auto* records = registry->AddCounter("pinpipe_stream_records_total",
-                                       "Records consumed by the speed layer, by outcome",
-                                       {"outcome"});
+  auto* records =
+      registry->AddCounter("pinpipe_stream_records_total",
+                           "Records consumed by the speed layer, by outcome", {"outcome"});
   rows_ok_ = records->With({"row"});
   dropped_ = records->With({"dropped"});
   dead_ = records->With({"dead_letter"});
   rejected_ = records->With({"rejected_by_postgres"});
   dedup_ = records->With({"duplicate"});
   stale_ = records->With({"stale"});
-  auto* chunks = registry->AddCounter("pinpipe_stream_batches_total",
-                                       "Chunks by result", {"result"});
+  auto* chunks =
+      registry->AddCounter("pinpipe_stream_batches_total", "Chunks by result", {"result"});
   chunks_committed_ = chunks->With({"committed"});
   chunks_conflict_ = chunks->With({"offset_conflict"});
   chunks_failed_ = chunks->With({"failed"});
-  reconnects_ = registry->AddCounter("pinpipe_stream_pg_reconnects_total",
-                                     "PostgreSQL reconnections")
-                    ->With({});
-  kafka_errors_ = registry->AddCounter("pinpipe_stream_kafka_errors_total",
-                                       "Consumer error events (broker down, ...)")
+  reconnects_ =
+      registry->AddCounter("pinpipe_stream_pg_reconnects_total", "PostgreSQL reconnections")
+          ->With({});
+  kafka_errors_ = registry
+                      ->AddCounter("pinpipe_stream_kafka_errors_total",
+                                   "Consumer error events (broker down, ...)")
                       ->With({});
   table_rows_ = registry->AddCounter("pinpipe_stream_rows_total",
                                      "Rows committed to PostgreSQL, by table", {"table"});
@@ -71,20 +73,20 @@ StreamWorker::StreamWorker(StreamOptions options,
                                   "Transform data-quality counters (values changed or nulled, "
                                   "rows dropped), committed chunks only",
                                   {"rule", "effect"});
-  chunk_records_ = registry
-                       ->AddHistogram("pinpipe_stream_batch_records",
-                                      "Records per committed chunk", {},
-                                      {1, 10, 100, 1000, 2000, 5000, 10000, 20000, 50000, 100000})
-                       ->With({});
-  commit_seconds_ = registry
-                        ->AddHistogram("pinpipe_stream_commit_seconds",
-                                       "PostgreSQL transaction time per chunk", {},
-                                       core::LatencyBuckets())
-                        ->With({});
+  chunk_records_ =
+      registry
+          ->AddHistogram("pinpipe_stream_batch_records", "Records per committed chunk", {},
+                         {1, 10, 100, 1000, 2000, 5000, 10000, 20000, 50000, 100000})
+          ->With({});
+  commit_seconds_ =
+      registry
+          ->AddHistogram("pinpipe_stream_commit_seconds", "PostgreSQL transaction time per chunk",
+                         {}, core::LatencyBuckets())
+          ->With({});
   visible_seconds_ = registry
                          ->AddHistogram("pinpipe_stream_visible_seconds",
-                                        "Kafka CreateTime to committed in PostgreSQL, per row",
-                                        {}, core::LatencyBuckets())
+                                        "Kafka CreateTime to committed in PostgreSQL, per row", {},
+                                        core::LatencyBuckets())
                          ->With({});
 }
 
@@ -108,8 +110,7 @@ StreamWorker::Connect StreamWorker::ConnectPg(std::stop_token stop, Status* fata
       std::vector<std::unique_ptr<PgSink>> lanes;
       if (s.ok()) lanes.push_back(std::move(*sink));
       while (s.ok() && lanes.size() < builders_.size()) {
-        auto more =
-            PgSink::Open(options_.pg_dsn, options_.group, transform_, options_.dedup_mode);
+        auto more = PgSink::Open(options_.pg_dsn, options_.group, transform_, options_.dedup_mode);
         if (more.ok()) {
           lanes.push_back(std::move(*more));
         } else {
@@ -217,8 +218,8 @@ void StreamWorker::HandleMessage(const kafka::Message& m, Clock::time_point now)
     return;
   }
   const size_t lane = LaneOf(m.partition);
-  builders_[lane]->Add(kind->second, m.topic, kafka::Partition(m.partition), kafka::Offset(m.offset),
-                       m.value, m.timestamp_ms);
+  builders_[lane]->Add(kind->second, m.topic, kafka::Partition(m.partition),
+                       kafka::Offset(m.offset), m.value, m.timestamp_ms);
   chunk_timestamps_[lane].push_back(m.timestamp_ms);
   cutter_.Add(m.value.size(), now);
 }
@@ -288,9 +289,8 @@ void StreamWorker::Drain() {
     if (!r.ok()) {
       failed = true;
       chunks_failed_->Inc();
-      Warn(fmt::format(
-          "chunk of {} records not written ({}); will retry from PostgreSQL's offsets",
-          chunk.records, r.status().ToString()));
+      Warn(fmt::format("chunk of {} records not written ({}); will retry from PostgreSQL's offsets",
+                       chunk.records, r.status().ToString()));
       continue;
     }
     if (r->conflict) {
@@ -311,7 +311,7 @@ void StreamWorker::Drain() {
     rejected_->Inc(r->rejected);
     if (r->rejected > 0) {
       Warn(fmt::format("{} row(s) rejected by PostgreSQL, dead-lettered with stage 'load' ({})",
-                      r->rejected, r->first_rejection));
+                       r->rejected, r->first_rejection));
     }
     dedup_->Inc(chunk.dedup_in_chunk + r->dedup_stored);
     chunks_committed_->Inc();
@@ -386,13 +386,13 @@ Status StreamWorker::Run(std::stop_token stop) {
               {"max.partition.fetch.bytes", "2097152"}};
   for (const auto& [k, v] : options_.kafka_extra) co.extra[k] = v;
   co.on_rebalance = [this](kafka::RebalanceEvent e,
-                           const std::vector<kafka::TopicPartitionOffset>& p, bool lost) {
-    return OnRebalance(e, p, lost);
-  };
+                           const std::vector<kafka::TopicPartitionOffset>& p,
+                           bool lost) { return OnRebalance(e, p, lost); };
   ASSIGN_OR_RETURN(consumer_, kafka::Consumer::Create(co));
   // Partition leaders known before the group assigns: fetching starts right after assignment.
-  consumer_->PrefetchMetadata(std::vector<std::string>(options_.topics.begin(), options_.topics.end()),
-                              std::chrono::milliseconds(2000))
+  consumer_
+      ->PrefetchMetadata(std::vector<std::string>(options_.topics.begin(), options_.topics.end()),
+                         std::chrono::milliseconds(2000))
       .IgnoreError();
   RETURN_IF_ERROR(consumer_->Subscribe(
       std::vector<std::string>(options_.topics.begin(), options_.topics.end())));

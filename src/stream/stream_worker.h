@@ -9,8 +9,9 @@
 // Threading: Run() owns the consumer and the PostgreSQL connections and uses them on its own
 // (calling) thread; rebalance callbacks run on it too, inside Poll(). The one exception: while a
 // chunk is in flight (see inflight_), each lane's writer thread (a LaneThread, started with the
-// worker) has that lane's PgSink to itself; Drain() waits for them before the Run() thread touches a sink again (re-seek,
-// assignment, revoke, stop). The registry's metrics (the lag gauge included) may be read from any thread.
+// worker) has that lane's PgSink to itself; Drain() waits for them before the Run() thread touches
+// a sink again (re-seek, assignment, revoke, stop). The registry's metrics (the lag gauge included)
+// may be read from any thread.
 #pragma once
 
 #include <array>
@@ -23,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "core/backoff.h"
 #include "core/event_time.h"
 #include "core/metrics.h"
 #include "core/record_schema.h"
@@ -30,7 +32,6 @@
 #include "kafka/consumer.h"
 #include "kafka/consumer_state_log.h"
 #include "kafka/lag_gauge.h"
-#include "core/backoff.h"
 #include "stream/chunk_builder.h"
 #include "stream/chunk_cutter.h"
 #include "stream/lane_thread.h"
@@ -56,7 +57,7 @@ struct StreamOptions {
   // Writer lanes = PostgreSQL connections writing in parallel (>= 1). 3: the default partition
   // count of `pinpipe topics ensure`, so each partition number gets its own lane.
   int writers = 3;
-  bool commit_to_kafka = true;                    // for lag tools only; never read back
+  bool commit_to_kafka = true;                     // for lag tools only; never read back
   std::map<std::string, std::string> kafka_extra;  // more consumer properties
 };
 
@@ -68,9 +69,9 @@ class StreamWorker {
   StreamWorker(const StreamWorker&) = delete;
   StreamWorker& operator=(const StreamWorker&) = delete;
 
-  // Runs until stop is requested on `stop`, then commits the chunk in progress and leaves the group.
-  // Returns OK after a clean stop. Errors (fatal only, nothing is retried): InvalidArgument for
-  // a bad consumer configuration; the schema error when the tables cannot be created for a
+  // Runs until stop is requested on `stop`, then commits the chunk in progress and leaves the
+  // group. Returns OK after a clean stop. Errors (fatal only, nothing is retried): InvalidArgument
+  // for a bad consumer configuration; the schema error when the tables cannot be created for a
   // non-retriable reason (e.g. a table exists with incompatible columns).
   Status Run(std::stop_token stop);
 
@@ -124,8 +125,8 @@ class StreamWorker {
   bool pg_down_logged_ = false;
   std::chrono::steady_clock::time_point last_lag_update_{};
 
-  // Pipelining: chunk N is written (one PostgreSQL transaction per lane, on writer threads) while the
-  // Run() thread consumes and transforms chunk N+1. The book's offsets advance optimistically
+  // Pipelining: chunk N is written (one PostgreSQL transaction per lane, on writer threads) while
+  // the Run() thread consumes and transforms chunk N+1. The book's offsets advance optimistically
   // when N is handed over, so N+1's compare-and-sets expect N's end; if N fails or conflicts,
   // N+1 is discarded before it is written and the worker re-seeks from PostgreSQL as before.
   // Lane i's chunk in flight and its result live in written_[i]: filled by the Run() thread
@@ -136,8 +137,8 @@ class StreamWorker {
     StatusOr<WriteResult> result = WriteResult{};
     double seconds = 0;
   };
-  std::vector<Written> written_;                     // one per lane
-  std::vector<size_t> inflight_;                     // lanes with a task submitted, in lane order
+  std::vector<Written> written_;                      // one per lane
+  std::vector<size_t> inflight_;                      // lanes with a task submitted, in lane order
   std::vector<std::unique_ptr<LaneThread>> writers_;  // one per lane; after sinks_ and written_,
                                                       // so joined before they are destroyed
 

@@ -3,9 +3,7 @@
 namespace pinpipe::supervisor {
 
 RestartTracker::RestartTracker(RestartPolicy policy, const RestartOptions& options)
-    : policy_(policy),
-      options_(options),
-      backoff_(options.backoff_initial, options.backoff_max) {}
+    : policy_(policy), options_(options), backoff_(options.backoff_initial, options.backoff_max) {}
 
 RestartTracker::Decision RestartTracker::OnExit(std::chrono::milliseconds uptime, bool success) {
   if (success && policy_ == RestartPolicy::kOnFailure) {

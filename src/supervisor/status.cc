@@ -118,8 +118,8 @@ std::string RenderMetrics(const SupervisorStatus& status) {
   family("pinpipe_supervisor_worker_start_time_seconds", "gauge",
          "Unix time the worker's current process started (0: none)", [](const WorkerStatus& w) {
            if (w.pid <= 0 || !w.started_at) return std::string("0");
-           return fmt::format("{:.3f}", std::chrono::duration<double>(
-                                            w.started_at->time_since_epoch()).count());
+           return fmt::format(
+               "{:.3f}", std::chrono::duration<double>(w.started_at->time_since_epoch()).count());
          });
   fmt::format_to(std::back_inserter(out),
                  "# HELP pinpipe_supervisor_stopping 1 once the supervisor stops its workers\n"

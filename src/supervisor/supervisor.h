@@ -104,8 +104,7 @@ class Supervisor {
   void StartWorker(Worker* w);
   // A process of `w` ended by itself after `uptime` (or could not be started: uptime 0);
   // `what` says so for the log line.
-  void OnExit(Worker* w, const std::string& what, bool success,
-              std::chrono::milliseconds uptime);
+  void OnExit(Worker* w, const std::string& what, bool success, std::chrono::milliseconds uptime);
   void Publish();
 
   std::vector<Worker> workers_;  // start order

@@ -24,7 +24,7 @@ struct WorkerSpec {
   std::string title;  // for log lines ("speed layer"); the name when not given
   std::vector<std::string> argv;
   std::vector<std::pair<std::string, std::string>> env;  // on top of the supervisor's environment
-  std::string log_file;  // stdout and stderr are appended here
+  std::string log_file;                                  // stdout and stderr are appended here
   RestartPolicy restart = RestartPolicy::kAlways;
   std::chrono::milliseconds stop_timeout{15000};  // SIGTERM, then SIGKILL after this long
 };

@@ -99,9 +99,7 @@ struct Transform::Scratch::Impl {
 Transform::Scratch::Scratch() : impl_(std::make_unique<Impl>()) {}
 Transform::Scratch::~Scratch() = default;
 
-Transform::Transform(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
-  impl_->NumberSlots();
-}
+Transform::Transform(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) { impl_->NumberSlots(); }
 
 StatusOr<std::shared_ptr<const Transform>> Transform::FromToml(std::string_view text,
                                                                std::string_view source_name) {
@@ -186,7 +184,9 @@ class Counter {
     if (tally_ != nullptr) {
       ++tally_[column.tally_slot + r * 3 + which];
     } else if (stats_ != nullptr) {
-      Bump(which == 0 ? &stats_->changed : which == 1 ? &stats_->nulled : &stats_->unparseable,
+      Bump(which == 0   ? &stats_->changed
+           : which == 1 ? &stats_->nulled
+                        : &stats_->unparseable,
            column.stat_keys[r]);
     }
   }
@@ -236,8 +236,7 @@ void SetInteger(const CompiledColumn& column, int64_t v, Rule rule, Cell* cell, 
 
 // Runs trim (unless already done per part), null_if and strip_prefix on `*v`. Returns false when
 // the value became NULL.
-bool TextRules(const CompiledColumn& column, bool do_trim, std::string_view* v,
-               Counter* counter) {
+bool TextRules(const CompiledColumn& column, bool do_trim, std::string_view* v, Counter* counter) {
   if (do_trim) {
     const std::string_view trimmed = TrimSpace(*v);
     if (trimmed.size() != v->size()) counter->Changed(column, Rule::kTrim);
@@ -514,11 +513,10 @@ std::string Transform::CreateTableSql(core::RecordKind kind) const {
   // "timestamp" unambiguous.
   std::string sql = fmt::format("CREATE TABLE IF NOT EXISTS \"{}\" (\n", def.table);
   for (size_t i = 0; i < def.columns.size(); ++i) {
-    sql += fmt::format("  \"{}\" {}{}{}\n", def.columns[i].name,
-                       internal::ColumnTypeSqlName(def.columns[i].type),
-                       def.dedup_column == i ? DedupColumnSuffix(def.columns[i].type) + " UNIQUE"
-                                             : std::string(),
-                       i + 1 < def.columns.size() ? "," : "");
+    sql += fmt::format(
+        "  \"{}\" {}{}{}\n", def.columns[i].name, internal::ColumnTypeSqlName(def.columns[i].type),
+        def.dedup_column == i ? DedupColumnSuffix(def.columns[i].type) + " UNIQUE" : std::string(),
+        i + 1 < def.columns.size() ? "," : "");
   }
   sql += ");\n";
   return sql;

@@ -83,10 +83,10 @@ struct ColumnRules {
 // The output table of one record kind.
 struct TableDef {
   core::RecordKind kind;
-  std::string table;                          // e.g. "experimental_data"
-  std::vector<ColumnDef> columns;             // in order
-  std::optional<size_t> dedup_column;         // index into columns, e.g. unique_id for pins
-  std::vector<size_t> drop_if_null_columns;   // rows with NULL in any of these are dropped
+  std::string table;                         // e.g. "experimental_data"
+  std::vector<ColumnDef> columns;            // in order
+  std::optional<size_t> dedup_column;        // index into columns, e.g. unique_id for pins
+  std::vector<size_t> drop_if_null_columns;  // rows with NULL in any of these are dropped
 };
 
 // Data-quality counters. Keys are "<kind>.<column>.<rule>" (rule names as in the file, e.g.

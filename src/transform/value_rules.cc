@@ -23,7 +23,7 @@ size_t MultiByteSpace(unsigned char b0, unsigned char b1, unsigned char b2, size
         // U+2000..U+200B, U+2028, U+2029, U+202F (U+2026 `…` is not a space)
         return (b2 >= 0x80 && b2 <= 0x8B) || b2 == 0xA8 || b2 == 0xA9 || b2 == 0xAF ? 3 : 0;
       }
-      return b1 == 0x81 && b2 == 0x9F ? 3 : 0;  // U+205F
+      return b1 == 0x81 && b2 == 0x9F ? 3 : 0;           // U+205F
     case 0xE3: return b1 == 0x80 && b2 == 0x80 ? 3 : 0;  // U+3000
     case 0xEF: return b1 == 0xBB && b2 == 0xBF ? 3 : 0;  // U+FEFF
     default: return 0;

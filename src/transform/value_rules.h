@@ -15,9 +15,9 @@ namespace pinpipe::transform {
 // (src/spark/spark_export.h); a unit test checks TrimSpace() against this list code point by
 // code point.
 inline constexpr char32_t kTrimSpaceCodePoints[] = {
-    0x09,   0x0A,   0x0B,   0x0C,   0x0D,   0x20,   0x85,   0xA0,   0x1680, 0x2000, 0x2001,
-    0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200A, 0x200B, 0x2028,
-    0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF};
+    0x09,   0x0A,   0x0B,   0x0C,   0x0D,   0x20,   0x85,   0xA0,   0x1680,
+    0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008,
+    0x2009, 0x200A, 0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF};
 
 // `s` without leading and trailing white space: ASCII space and \t \n \v \f \r, the Unicode
 // White_Space characters (U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F,
@@ -39,16 +39,15 @@ struct CountSuffix {
   char letter;
   int64_t multiplier;
 };
-inline constexpr CountSuffix kCountSuffixes[] = {{'k', 1000},       {'K', 1000},
-                                                 {'m', 1000000},    {'M', 1000000},
-                                                 {'b', 1000000000}, {'B', 1000000000}};
+inline constexpr CountSuffix kCountSuffixes[] = {
+    {'k', 1000}, {'K', 1000}, {'m', 1000000}, {'M', 1000000}, {'b', 1000000000}, {'B', 1000000000}};
 inline constexpr int kMaxCountDigits = 18;
 CountParse ParseCountSuffix(std::string_view s, int64_t* out);
 
 // Whole-string casts; false when `s` is not exactly one value of the type.
-bool ParseInt64Text(std::string_view s, int64_t* out);     // [-]digits
-bool ParseDoubleText(std::string_view s, double* out);     // finite decimal/exponent numbers
-bool ParseBoolText(std::string_view s, bool* out);         // 0 1 t f true false, any case
+bool ParseInt64Text(std::string_view s, int64_t* out);  // [-]digits
+bool ParseDoubleText(std::string_view s, double* out);  // finite decimal/exponent numbers
+bool ParseBoolText(std::string_view s, bool* out);      // 0 1 t f true false, any case
 
 // Microseconds since the Unix epoch (UTC) of a parsed record timestamp: the offset, if any, is
 // subtracted and nanoseconds are rounded to the nearest microsecond (half up).

@@ -103,8 +103,8 @@ std::vector<Outcome> Run(std::string_view input, size_t split, bool pause) {
       const Request& request = parser.request();
       CheckRequest(request);
       Check(request.body.size() <= limit, "body over the request's own limit");
-      Check(request.Header("host").empty() || request.Header("host").find(' ') ==
-                                                  std::string_view::npos,
+      Check(request.Header("host").empty() ||
+                request.Header("host").find(' ') == std::string_view::npos,
             "invalid Host accepted");
       o.method = request.method;
       o.target = request.target;

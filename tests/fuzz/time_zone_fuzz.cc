@@ -21,9 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using std::chrono::seconds;
   if (size == 0) return 0;
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
-  pinpipe::StatusOr<TimeZone> zone = (data[0] % 2 == 0)
-                                         ? TimeZone::FromTzif(bytes, "fuzz")
-                                         : TimeZone::FromPosixRule(bytes);
+  pinpipe::StatusOr<TimeZone> zone =
+      (data[0] % 2 == 0) ? TimeZone::FromTzif(bytes, "fuzz") : TimeZone::FromPosixRule(bytes);
   if (!zone.ok()) {
     PINPIPE_CHECK(zone.status().code() == pinpipe::StatusCode::kInvalidArgument)
         << zone.status().ToString();

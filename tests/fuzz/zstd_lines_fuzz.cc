@@ -53,8 +53,8 @@ std::vector<std::string_view> LinesOf(std::string_view text) {
 }
 
 struct ReadResult {
-  size_t lines = 0;      // lines returned
-  bool matched = true;   // every one equal to the expected line at its position
+  size_t lines = 0;     // lines returned
+  bool matched = true;  // every one equal to the expected line at its position
   Status status;
   bool exact(const std::vector<std::string_view>& expected) const {
     return status.ok() && matched && lines == expected.size();

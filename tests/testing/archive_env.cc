@@ -17,8 +17,9 @@ namespace pinpipe::testing {
 
 std::string UuidFor(int64_t i) {
   const uint64_t u = static_cast<uint64_t>(i);
-  return fmt::format("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}", static_cast<uint32_t>(u * 2654435761u),
-                     (u >> 7) & 0xffff, (u >> 3) & 0xfff, u & 0xfff, u);
+  return fmt::format("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+                     static_cast<uint32_t>(u * 2654435761u), (u >> 7) & 0xffff, (u >> 3) & 0xfff,
+                     u & 0xfff, u);
 }
 
 std::string ArchivePinRecord(int64_t i) {
@@ -30,7 +31,8 @@ std::string ArchivePinRecord(int64_t i) {
 std::string ArchiveGeoRecord(int64_t ind, const std::string& timestamp) {
   return fmt::format(
       R"({{"ind":{},"timestamp":"{}","latitude":{:.4f},"longitude":{:.4f},"country":"Cote d'Ivoire"}})",
-      ind, timestamp, static_cast<double>(ind % 180) - 89.5, static_cast<double>(ind % 360) - 179.5);
+      ind, timestamp, static_cast<double>(ind % 180) - 89.5,
+      static_cast<double>(ind % 360) - 179.5);
 }
 
 std::string ArchiveUserRecord(int64_t ind, const std::string& date_joined) {
@@ -153,7 +155,8 @@ std::string CheckLedger(lake::ObjectStore* store, const std::string& brokers,
         return fmt::format("{}[{}] segment {}: intent {} done {}", tp.first, tp.second, first,
                            pair.first, pair.second);
       }
-      auto body = store->Get(archive::IntentKey(group, tp.first, kafka::Partition{tp.second}, kafka::Offset{first}));
+      auto body = store->Get(
+          archive::IntentKey(group, tp.first, kafka::Partition{tp.second}, kafka::Offset{first}));
       if (!body.ok()) return body.status().ToString();
       auto m = archive::SegmentManifest::Parse(*body);
       if (!m.ok()) return m.status().ToString();

@@ -50,7 +50,8 @@ std::string SegmentKey(const std::string& topic, const std::string& date, int ho
                        int64_t first_offset) {
   const auto day = core::ParseDate(date);
   PINPIPE_CHECK(day.has_value()) << date;
-  return archive::SegmentObjectKey(topic, *day * 24 + hour, kafka::Partition{partition}, kafka::Offset{first_offset});
+  return archive::SegmentObjectKey(topic, *day * 24 + hour, kafka::Partition{partition},
+                                   kafka::Offset{first_offset});
 }
 
 StatusOr<std::string> PutSegment(lake::ObjectStore* store, const std::string& topic,
@@ -81,8 +82,8 @@ std::string PinJson(int ind, const std::string& unique_id, const std::string& po
 std::string GeoJson(int ind, const std::string& timestamp, const std::string& country,
                     double latitude, double longitude) {
   return fmt::format(
-      R"({{"ind": {}, "timestamp": "{}", "latitude": {}, "longitude": {}, "country": "{}"}})",
-      ind, timestamp, latitude, longitude, country);
+      R"({{"ind": {}, "timestamp": "{}", "latitude": {}, "longitude": {}, "country": "{}"}})", ind,
+      timestamp, latitude, longitude, country);
 }
 
 std::string UserJson(int ind, const std::string& first_name, const std::string& last_name, int age,
@@ -102,8 +103,7 @@ StatusOr<std::map<std::string, std::string>> ReadAll(lake::ObjectStore* store,
   return out;
 }
 
-std::array<std::vector<std::string>, 3> TrickyDayRecords(int distinct, int replays,
-                                                         uint64_t seed) {
+std::array<std::vector<std::string>, 3> TrickyDayRecords(int distinct, int replays, uint64_t seed) {
   std::array<std::vector<std::string>, 3> values;
   const emulate::SyntheticDataSet data = emulate::GenerateDataSet(distinct, seed);
   for (int n = 0; n < replays; ++n) {

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "core/status.h"
-#include "transform/transform.h"
 #include "lake/object_store.h"
+#include "transform/transform.h"
 
 namespace pinpipe::testing {
 
@@ -24,8 +24,8 @@ std::string ZstdJsonl(const std::vector<std::string>& lines, size_t lines_per_fr
 std::string ZstdFrame(const std::string& text, int level = 3);
 
 // The archive key of a segment ("pinterest/dt=2024-01-01/hr=05/0-00000000000000000042.jsonl.zst").
-std::string SegmentKey(const std::string& topic, const std::string& date, int hour,
-                       int partition, int64_t first_offset);
+std::string SegmentKey(const std::string& topic, const std::string& date, int hour, int partition,
+                       int64_t first_offset);
 
 // Puts one segment object of `lines`; returns its key.
 StatusOr<std::string> PutSegment(lake::ObjectStore* store, const std::string& topic,

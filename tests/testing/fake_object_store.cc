@@ -147,8 +147,7 @@ StatusOr<std::unique_ptr<lake::ObjectWriter>> FakeObjectStore::NewWriter(
     std::lock_guard<std::mutex> lock(mu_);
     ++writers_;
   }
-  return std::unique_ptr<lake::ObjectWriter>(
-      new FakeObjectWriter(this, std::string(key), options));
+  return std::unique_ptr<lake::ObjectWriter>(new FakeObjectWriter(this, std::string(key), options));
 }
 
 void FakeObjectStore::FailNthPut(int n, Status status) {

@@ -23,8 +23,8 @@ class FakeObjectStore : public lake::ObjectStore {
   StatusOr<std::optional<lake::ObjectInfo>> Head(std::string_view key) override;
   StatusOr<std::vector<lake::ObjectInfo>> List(std::string_view prefix) override;
   Status Delete(std::string_view key) override;
-  StatusOr<std::unique_ptr<lake::ObjectWriter>> NewWriter(
-      std::string_view key, const lake::PutOptions& options) override;
+  StatusOr<std::unique_ptr<lake::ObjectWriter>> NewWriter(std::string_view key,
+                                                          const lake::PutOptions& options) override;
   std::string Describe() const override { return "fake://"; }
 
   // Fault switches. "Puts" are Put calls and writer Closes, counted together from the moment the
@@ -44,7 +44,7 @@ class FakeObjectStore : public lake::ObjectStore {
 
   // Inspection.
   std::map<std::string, std::string> objects() const;  // key -> bytes
-  int put_calls() const;     // Put calls and writer Closes that reached the commit
+  int put_calls() const;  // Put calls and writer Closes that reached the commit
   int get_calls() const;
   int list_calls() const;
   int delete_calls() const;

@@ -2,14 +2,13 @@
 
 namespace pinpipe::testing {
 
-Status FakeProducer::Produce(std::string_view topic, std::string_view key,
-                             std::string_view value, kafka::DeliveryCallback done) {
+Status FakeProducer::Produce(std::string_view topic, std::string_view key, std::string_view value,
+                             kafka::DeliveryCallback done) {
   return Add(topic, key, value, 0, std::move(done));
 }
 
-Status FakeProducer::ProduceAt(std::string_view topic, std::string_view key,
-                               std::string_view value, int64_t timestamp_ms,
-                               kafka::DeliveryCallback done) {
+Status FakeProducer::ProduceAt(std::string_view topic, std::string_view key, std::string_view value,
+                               int64_t timestamp_ms, kafka::DeliveryCallback done) {
   if (timestamp_ms <= 0) return InvalidArgument("fake produce: timestamp not after the epoch");
   return Add(topic, key, value, timestamp_ms, std::move(done));
 }
@@ -23,8 +22,7 @@ Status FakeProducer::Add(std::string_view topic, std::string_view key, std::stri
       --fail_produce_count_;
       return *fail_produce_;
     }
-    messages_.push_back(
-        {std::string(topic), std::string(key), std::string(value), timestamp_ms});
+    messages_.push_back({std::string(topic), std::string(key), std::string(value), timestamp_ms});
     result.status = delivery_status_;
     result.partition = 0;
     result.offset = static_cast<int64_t>(messages_.size() - 1);

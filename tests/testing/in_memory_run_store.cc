@@ -34,9 +34,8 @@ Status InMemoryRunStore::SaveRun(DagRun* run) {
     return Status::Ok();
   }
   if (it == runs_.end()) {
-    return FailedPrecondition(
-        fmt::format("run {} of DAG {} is not stored (version {})", run->id.str(), run->dag_id,
-                    run->version));
+    return FailedPrecondition(fmt::format("run {} of DAG {} is not stored (version {})",
+                                          run->id.str(), run->dag_id, run->version));
   }
   if (it->second.version != run->version) {
     return FailedPrecondition(fmt::format(

@@ -33,8 +33,8 @@ StatusOr<std::unique_ptr<IngestHarness>> IngestHarness::Start(const std::string&
   // As `pinpipe serve` does: learn that the broker is up before the first request.
   RETURN_IF_ERROR(h->producer_->CheckReachable(std::chrono::seconds(30)));
   h->options_.delivery_deadline = options.delivery_timeout;
-  h->service_ = std::make_unique<ingest::IngestService>(h->options_, h->producer_.get(),
-                                                        &h->registry_);
+  h->service_ =
+      std::make_unique<ingest::IngestService>(h->options_, h->producer_.get(), &h->registry_);
   // Wired as `pinpipe serve` wires it (apps/pinpipe/cmd_serve.cc).
   http::ServerOptions so;
   so.port = 0;
@@ -91,9 +91,9 @@ StatusOr<std::unique_ptr<ServeProcess>> ServeProcess::StartOn(
   p->topics_ = topics;
   p->log_path_ = log_path;
   std::filesystem::remove(p->log_path_);
-  std::vector<std::string> argv = {bin,           "serve",         "--port",      "0",
-                                   "--kafka-brokers", brokers,     "--topic-pin", p->topics_[0],
-                                   "--topic-geo", p->topics_[1],   "--topic-user", p->topics_[2]};
+  std::vector<std::string> argv = {
+      bin,           "serve",       "--port",      "0",           "--kafka-brokers", brokers,
+      "--topic-pin", p->topics_[0], "--topic-geo", p->topics_[1], "--topic-user",    p->topics_[2]};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   p->child_ = std::make_unique<ChildProcess>();
   RETURN_IF_ERROR(p->child_->Start(argv, p->log_path_));

@@ -62,10 +62,9 @@ class ServeProcess {
                                                        const std::vector<std::string>& extra_args);
   // `pinpipe serve --port 0` on existing `topics` (pin, geo, user), logging to `log_path`, with
   // `extra_args` appended; waits until it listens and is ready. Several may share topics.
-  static StatusOr<std::unique_ptr<ServeProcess>> StartOn(const std::string& brokers,
-                                                         const std::array<std::string, 3>& topics,
-                                                         const std::string& log_path,
-                                                         const std::vector<std::string>& extra_args);
+  static StatusOr<std::unique_ptr<ServeProcess>> StartOn(
+      const std::string& brokers, const std::array<std::string, 3>& topics,
+      const std::string& log_path, const std::vector<std::string>& extra_args);
   ~ServeProcess();  // SIGTERM, then SIGKILL if it has not stopped within 20 s
 
   uint16_t port() const { return port_; }

@@ -73,11 +73,10 @@ StatusOr<std::vector<kafka::Message>> ReadTopic(const std::string& brokers,
     messages.push_back(std::move(*m));
   }
   consumer->Close().IgnoreError();
-  std::stable_sort(messages.begin(), messages.end(),
-                   [](const kafka::Message& a, const kafka::Message& b) {
-                     return a.partition != b.partition ? a.partition < b.partition
-                                                       : a.offset < b.offset;
-                   });
+  std::stable_sort(
+      messages.begin(), messages.end(), [](const kafka::Message& a, const kafka::Message& b) {
+        return a.partition != b.partition ? a.partition < b.partition : a.offset < b.offset;
+      });
   return messages;
 }
 

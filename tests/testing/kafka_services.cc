@@ -66,7 +66,8 @@ StatusOr<std::unique_ptr<KafkaServices>> KafkaServices::Start(const std::string&
 
 KafkaServices::~KafkaServices() {
   const CommandResult stopped = Run("stop");
-  if (stopped.exit_code != 0) std::fprintf(stderr, "stopping the test's Kafka: %s\n", stopped.output.c_str());
+  if (stopped.exit_code != 0)
+    std::fprintf(stderr, "stopping the test's Kafka: %s\n", stopped.output.c_str());
 }
 
 CommandResult KafkaServices::Run(const std::string& args) const {

@@ -31,8 +31,7 @@ lake::S3Options TestS3Options(const TestS3& s3);
 // its prefix on destruction. `ok()` is false when the store could not be opened.
 class ScratchS3Prefix {
  public:
-  ScratchS3Prefix(const TestS3& s3, const std::string& name,
-                  const lake::S3Options& options);
+  ScratchS3Prefix(const TestS3& s3, const std::string& name, const lake::S3Options& options);
   ScratchS3Prefix(const TestS3& s3, const std::string& name)
       : ScratchS3Prefix(s3, name, TestS3Options(s3)) {}
   ~ScratchS3Prefix();

@@ -63,14 +63,14 @@ void ScriptedHttpServer::Handle(const http::Request& request, http::Responder re
   Answer answer = script_(n, request);
   if (answer.delay.count() <= 0) return respond(std::move(answer.response));
   std::lock_guard lock(mutex_);
-  delayed_.emplace_back([answer = std::move(answer), respond = std::move(respond)](
-                            std::stop_token stop) mutable {
-    std::mutex m;
-    std::condition_variable_any cv;
-    std::unique_lock wait_lock(m);
-    if (cv.wait_for(wait_lock, stop, answer.delay, [] { return false; })) return;
-    if (!stop.stop_requested()) respond(std::move(answer.response));
-  });
+  delayed_.emplace_back(
+      [answer = std::move(answer), respond = std::move(respond)](std::stop_token stop) mutable {
+        std::mutex m;
+        std::condition_variable_any cv;
+        std::unique_lock wait_lock(m);
+        if (cv.wait_for(wait_lock, stop, answer.delay, [] { return false; })) return;
+        if (!stop.stop_requested()) respond(std::move(answer.response));
+      });
 }
 
 }  // namespace pinpipe::testing

@@ -58,8 +58,8 @@ class ScriptedHttpServer {
   uint16_t port_ = 0;
   std::unique_ptr<http::Server> server_;
   std::mutex mutex_;
-  std::vector<Received> requests_;       // guarded by mutex_
-  std::vector<std::jthread> delayed_;    // guarded by mutex_; answers held back
+  std::vector<Received> requests_;     // guarded by mutex_
+  std::vector<std::jthread> delayed_;  // guarded by mutex_; answers held back
 };
 
 }  // namespace pinpipe::testing

@@ -33,8 +33,7 @@ MATCHER_P(StatusIs, code, "") {
 MATCHER_P2(StatusIs, code, message_matcher, "") {
   const Status s = status_matchers_internal::StatusOf(arg);
   *result_listener << "whose status is " << s.ToString();
-  return s.code() == code &&
-         ::testing::Matches(message_matcher)(std::string(s.message()));
+  return s.code() == code && ::testing::Matches(message_matcher)(std::string(s.message()));
 }
 
 }  // namespace pinpipe

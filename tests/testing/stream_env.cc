@@ -13,8 +13,7 @@
 namespace pinpipe::testing {
 
 StatusOr<std::array<std::string, 3>> CreateStreamTopics(const std::string& brokers,
-                                                        const std::string& prefix,
-                                                        int partitions) {
+                                                        const std::string& prefix, int partitions) {
   std::array<std::string, 3> names = {prefix + "-pin", prefix + "-geo", prefix + "-user"};
   std::vector<kafka::TopicSpec> specs;
   for (const std::string& n : names) specs.push_back({n, partitions, 1, {}});

@@ -23,8 +23,7 @@ namespace pinpipe::testing {
 
 // Creates "<prefix>-pin", "-geo", "-user" with `partitions` each.
 StatusOr<std::array<std::string, 3>> CreateStreamTopics(const std::string& brokers,
-                                                        const std::string& prefix,
-                                                        int partitions);
+                                                        const std::string& prefix, int partitions);
 
 // Produces every (key, value) to `topic` and waits for all acknowledgements.
 // Errors: the first failed delivery.

@@ -70,16 +70,17 @@ StatusOr<StreamBookkeeping> ReadStreamBookkeeping(const std::string& dsn,
                    QueryInt(dsn, fmt::format("SELECT coalesce(sum(next_offset), 0) FROM "
                                              "pinpipe_stream_offsets WHERE consumer_group = '{}'",
                                              group)));
-  ASSIGN_OR_RETURN(b.table_rows,
-                   QueryInt(dsn, "SELECT (SELECT count(*) FROM experimental_data) + "
-                                 "(SELECT count(*) FROM geolocation_data_clean) + "
-                                 "(SELECT count(*) FROM user_data_clean)"));
+  ASSIGN_OR_RETURN(b.table_rows, QueryInt(dsn,
+                                          "SELECT (SELECT count(*) FROM experimental_data) + "
+                                          "(SELECT count(*) FROM geolocation_data_clean) + "
+                                          "(SELECT count(*) FROM user_data_clean)"));
   ASSIGN_OR_RETURN(b.dead_letters, QueryInt(dsn, "SELECT count(*) FROM pinpipe_dead_letters"));
   ASSIGN_OR_RETURN(
       b.duplicate_keys,
-      QueryInt(dsn, "SELECT (SELECT count(*) - count(DISTINCT unique_id) FROM experimental_data) + "
-                    "(SELECT count(*) - count(DISTINCT ind) FROM geolocation_data_clean) + "
-                    "(SELECT count(*) - count(DISTINCT ind) FROM user_data_clean)"));
+      QueryInt(dsn,
+               "SELECT (SELECT count(*) - count(DISTINCT unique_id) FROM experimental_data) + "
+               "(SELECT count(*) - count(DISTINCT ind) FROM geolocation_data_clean) + "
+               "(SELECT count(*) - count(DISTINCT ind) FROM user_data_clean)"));
   return b;
 }
 

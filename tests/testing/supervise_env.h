@@ -43,7 +43,6 @@ struct StreamBookkeeping {
   // Rows whose dedup key occurs more than once (unique_id for pins, ind for geo and user).
   int64_t duplicate_keys = 0;
 };
-StatusOr<StreamBookkeeping> ReadStreamBookkeeping(const std::string& dsn,
-                                                  const std::string& group);
+StatusOr<StreamBookkeeping> ReadStreamBookkeeping(const std::string& dsn, const std::string& group);
 
 }  // namespace pinpipe::testing

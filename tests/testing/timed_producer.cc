@@ -32,7 +32,9 @@ Status ProduceWithTimestamps(const std::string& brokers, const std::string& topi
   kafka::ConfHandle conf(rd_kafka_conf_new());
   char err[512];
   const std::pair<const char*, std::string> settings[] = {
-      {"bootstrap.servers", brokers}, {"enable.idempotence", "true"}, {"linger.ms", "5"},
+      {"bootstrap.servers", brokers},
+      {"enable.idempotence", "true"},
+      {"linger.ms", "5"},
       {"client.id", "pinpipe-test-timed-producer"}};
   for (const auto& [key, value] : settings) {
     if (rd_kafka_conf_set(conf.get(), key, value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
@@ -47,12 +49,12 @@ Status ProduceWithTimestamps(const std::string& brokers, const std::string& topi
   (void)conf.release();
   for (const TimedRecord& r : records) {
     while (true) {
-      const rd_kafka_resp_err_t e = rd_kafka_producev(
-          producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-          RD_KAFKA_V_KEY(const_cast<char*>(r.key.data()), r.key.size()),
-          RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(r.timestamp_ms),
-          RD_KAFKA_V_END);
+      const rd_kafka_resp_err_t e =
+          rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                            RD_KAFKA_V_KEY(const_cast<char*>(r.key.data()), r.key.size()),
+                            RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                            RD_KAFKA_V_TIMESTAMP(r.timestamp_ms), RD_KAFKA_V_END);
       if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
       if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         return Internal(fmt::format("produce to {}: {}", topic, rd_kafka_err2str(e)));

@@ -86,7 +86,9 @@ class Parser {
   }
 
  private:
-  bool StartsWith(std::string_view prefix) const { return doc_.substr(pos_, prefix.size()) == prefix; }
+  bool StartsWith(std::string_view prefix) const {
+    return doc_.substr(pos_, prefix.size()) == prefix;
+  }
 
   bool SkipPast(std::string_view terminator) {
     const size_t end = doc_.find(terminator, pos_);
@@ -96,8 +98,8 @@ class Parser {
   }
 
   void SkipSpace() {
-    while (pos_ < doc_.size() && (doc_[pos_] == ' ' || doc_[pos_] == '\t' || doc_[pos_] == '\r' ||
-                                  doc_[pos_] == '\n')) {
+    while (pos_ < doc_.size() &&
+           (doc_[pos_] == ' ' || doc_[pos_] == '\t' || doc_[pos_] == '\r' || doc_[pos_] == '\n')) {
       ++pos_;
     }
   }

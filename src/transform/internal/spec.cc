@@ -1,8 +1,8 @@
 #include "transform/internal/spec.h"
 
+#include <toml++/toml.h>
 #include <exception>
 #include <optional>
-#include <toml++/toml.h>
 
 #include <fmt/format.h>
 
@@ -12,13 +12,11 @@ namespace pinpipe::transform::internal {
 namespace {
 
 constexpr std::string_view kKindKeys[] = {"table", "columns", "dedup_key", "drop_if_null"};
-constexpr std::string_view kColumnKeys[] = {"name",  "type",    "from",         "concat",
-                                            "separator", "trim", "null_if", "strip_prefix",
-                                            "parse"};
-constexpr ColumnType kAllTypes[] = {ColumnType::kInteger, ColumnType::kBigint,
-                                    ColumnType::kDouble,  ColumnType::kText,
-                                    ColumnType::kBoolean, ColumnType::kTimestamp,
-                                    ColumnType::kDoubleArray};
+constexpr std::string_view kColumnKeys[] = {
+    "name", "type", "from", "concat", "separator", "trim", "null_if", "strip_prefix", "parse"};
+constexpr ColumnType kAllTypes[] = {
+    ColumnType::kInteger, ColumnType::kBigint,    ColumnType::kDouble,     ColumnType::kText,
+    ColumnType::kBoolean, ColumnType::kTimestamp, ColumnType::kDoubleArray};
 
 std::string SchemaFieldNames(const core::RecordSchema& schema) {
   std::string out;
@@ -139,7 +137,8 @@ Status Compiler::CompileColumn(const core::RecordSchema& schema, const std::stri
       type_name != nullptr ? ParseColumnType(type_name->get()) : std::nullopt;
   if (!type) {
     std::string names;
-    for (ColumnType t : kAllTypes) names += (names.empty() ? "" : ", ") + std::string(ColumnTypeName(t));
+    for (ColumnType t : kAllTypes)
+      names += (names.empty() ? "" : ", ") + std::string(ColumnTypeName(t));
     return Error(where, type_node, fmt::format("\"type\" must be one of: {}", names));
   }
   out->type = *type;
@@ -167,9 +166,11 @@ Status Compiler::CompileColumn(const core::RecordSchema& schema, const std::stri
     }
     out->source = SourceKind::kConcat;
   }
-  RETURN_IF_ERROR(ResolveFields(schema, where, from != nullptr ? *from : *concat, names, &out->fields));
+  RETURN_IF_ERROR(
+      ResolveFields(schema, where, from != nullptr ? *from : *concat, names, &out->fields));
   if (separator != nullptr) {
-    if (concat == nullptr) return Error(where, separator, "\"separator\" is only allowed with \"concat\"");
+    if (concat == nullptr)
+      return Error(where, separator, "\"separator\" is only allowed with \"concat\"");
     const auto* s = separator->as_string();
     if (s == nullptr) return Error(where, separator, "\"separator\" must be a string");
     out->separator = s->get();
@@ -272,7 +273,8 @@ Status Compiler::CompileKind(core::RecordKind kind, const toml::node& node, Comp
   const toml::node* name = table->get("table");
   if (name == nullptr) return Error(kind_name, table, "missing \"table\" (the output table name)");
   if (!name->is_string() || !IsIdentifier(name->as_string()->get())) {
-    return Error(kind_name, name, "\"table\" must be a lowercase SQL identifier ([a-z_][a-z0-9_]*)");
+    return Error(kind_name, name,
+                 "\"table\" must be a lowercase SQL identifier ([a-z_][a-z0-9_]*)");
   }
   def.table = name->as_string()->get();
 
@@ -303,8 +305,8 @@ Status Compiler::CompileKind(core::RecordKind kind, const toml::node& node, Comp
     }
     RETURN_IF_ERROR(CompileColumn(schema, where, *column, &compiled));
     for (size_t r = 0; r < kRuleCount; ++r) {
-      compiled.stat_keys[r] = fmt::format("{}.{}.{}", kind_name, compiled.name,
-                                          RuleName(static_cast<Rule>(r)));
+      compiled.stat_keys[r] =
+          fmt::format("{}.{}.{}", kind_name, compiled.name, RuleName(static_cast<Rule>(r)));
     }
     def.columns.push_back(ColumnDef{compiled.name, compiled.type});
     out->columns.push_back(std::move(compiled));
@@ -336,9 +338,9 @@ Status Compiler::CompileKind(core::RecordKind kind, const toml::node& node, Comp
     for (const std::string& column_name : names) {
       const std::optional<size_t> index = column_index(column_name);
       if (!index) {
-        return Error(kind_name, drop,
-                     fmt::format("\"drop_if_null\" names no column of {}: \"{}\"", def.table,
-                                 column_name));
+        return Error(
+            kind_name, drop,
+            fmt::format("\"drop_if_null\" names no column of {}: \"{}\"", def.table, column_name));
       }
       def.drop_if_null_columns.push_back(*index);
       out->drop_stat_keys.push_back(fmt::format("{}.drop_if_null.{}", kind_name, column_name));
@@ -421,7 +423,8 @@ StatusOr<CompiledSpec> CompileSpec(std::string_view text, std::string_view sourc
   } catch (const std::exception& e) {
     // toml++ reports syntax errors as parse_error (handled above); anything else (bad_alloc on
     // a hostile file) must not escape the module.
-    return InvalidArgument(fmt::format("{}: cannot load transform file: {}", source_name, e.what()));
+    return InvalidArgument(
+        fmt::format("{}: cannot load transform file: {}", source_name, e.what()));
   }
 }
 

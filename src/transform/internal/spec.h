@@ -25,7 +25,7 @@ struct CompiledColumn {
   std::string name;
   ColumnType type = ColumnType::kText;
   SourceKind source = SourceKind::kField;
-  std::vector<size_t> fields;  // schema field indexes (one for kField)
+  std::vector<size_t> fields;                             // schema field indexes (one for kField)
   core::FieldType field_type = core::FieldType::kString;  // of fields[0], for kField
   std::string separator;                                  // kConcat
 
@@ -44,10 +44,10 @@ struct CompiledColumn {
 
 struct CompiledTable {
   TableDef def;
-  std::vector<CompiledColumn> columns;        // parallel to def.columns
-  std::vector<std::string> drop_stat_keys;    // parallel to def.drop_if_null_columns
-  std::vector<std::string> drop_reasons;      // parallel to def.drop_if_null_columns
-  std::vector<size_t> drop_tally_slots;       // parallel to def.drop_if_null_columns
+  std::vector<CompiledColumn> columns;      // parallel to def.columns
+  std::vector<std::string> drop_stat_keys;  // parallel to def.drop_if_null_columns
+  std::vector<std::string> drop_reasons;    // parallel to def.drop_if_null_columns
+  std::vector<size_t> drop_tally_slots;     // parallel to def.drop_if_null_columns
 };
 
 struct CompiledSpec {

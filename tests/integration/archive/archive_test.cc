@@ -62,16 +62,26 @@ class ArchiveTest : public ::testing::Test {
 
   std::vector<std::string> ArchiverArgs(const std::string& lake,
                                         std::vector<std::string> extra = {}) const {
-    std::vector<std::string> a = {bin_,          "archive",
-                                  "--kafka-brokers", brokers_,
-                                  "--topic-pin",  topics_[0],
-                                  "--topic-geo",  topics_[1],
-                                  "--topic-user", topics_[2],
-                                  "--group",      group_,
-                                  "--lake",       lake,
-                                  "--rotate-records", "5000",
-                                  "--rotate-idle", "300ms",
-                                  "--session-timeout-ms", "6000"};
+    std::vector<std::string> a = {bin_,
+                                  "archive",
+                                  "--kafka-brokers",
+                                  brokers_,
+                                  "--topic-pin",
+                                  topics_[0],
+                                  "--topic-geo",
+                                  topics_[1],
+                                  "--topic-user",
+                                  topics_[2],
+                                  "--group",
+                                  group_,
+                                  "--lake",
+                                  lake,
+                                  "--rotate-records",
+                                  "5000",
+                                  "--rotate-idle",
+                                  "300ms",
+                                  "--session-timeout-ms",
+                                  "6000"};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -257,12 +267,14 @@ TEST_F(ArchiveTest, SealsADayOnceTheWatermarkPassesItAndCountsLateRecords) {
   EXPECT_FALSE(store_->Head(archive::SuccessKey(topics_[1], day1 + 1))->has_value());
 
   // A late record for the sealed day.
-  ASSERT_TRUE(ProduceAll(brokers_, topics_[1], {{"5000", ArchiveGeoRecord(5000, "2024-01-01 12:00:00")}}).ok());
+  ASSERT_TRUE(
+      ProduceAll(brokers_, topics_[1], {{"5000", ArchiveGeoRecord(5000, "2024-01-01 12:00:00")}})
+          .ok());
   ASSERT_TRUE(WaitFor([&] { return archiver.archived_records() == 331; }, seconds(60)));
   const std::string metrics = registry.Render();
-  EXPECT_NE(metrics.find(fmt::format("pinpipe_archive_late_records_total{{topic=\"{}\"}} 1",
-                                     topics_[1])),
-            std::string::npos)
+  EXPECT_NE(
+      metrics.find(fmt::format("pinpipe_archive_late_records_total{{topic=\"{}\"}} 1", topics_[1])),
+      std::string::npos)
       << metrics;
   EXPECT_EQ(*store_->Get(success1), *body);
   auto lines = ReadArchivedLines(store_.get(), topics_[1]);
@@ -401,7 +413,8 @@ TEST_F(ArchiveTest, OriginalLayoutWritesOneObjectPerRecord) {
   constexpr int64_t kPerTopic = 300;
   ProduceAllKinds(0, kPerTopic, NowMs());
   ChildProcess archiver;
-  ASSERT_TRUE(archiver.Start(ArchiverArgs(lake_dir_, {"--layout", "original"}), LogPath("orig")).ok());
+  ASSERT_TRUE(
+      archiver.Start(ArchiverArgs(lake_dir_, {"--layout", "original"}), LogPath("orig")).ok());
   EXPECT_TRUE(WaitFor([&] { return CaughtUp(store_.get()); }, seconds(60))) << last_behind_;
   archiver.Signal(SIGTERM);
   EXPECT_EQ(archiver.Wait(seconds(30)), 0);
@@ -409,7 +422,8 @@ TEST_F(ArchiveTest, OriginalLayoutWritesOneObjectPerRecord) {
     auto pin = store_->Get("pinterest_data_" + UuidFor(i) + ".json");
     ASSERT_TRUE(pin.ok()) << i;
     EXPECT_EQ(*pin, ArchivePinRecord(i));
-    EXPECT_TRUE(store_->Head(fmt::format("geolocation_data/geolocation_data_{}.json", i))->has_value());
+    EXPECT_TRUE(
+        store_->Head(fmt::format("geolocation_data/geolocation_data_{}.json", i))->has_value());
     EXPECT_TRUE(store_->Head(fmt::format("user_data/user_data_{}.json", i))->has_value());
   }
   auto root = store_->List("pinterest_data_");
@@ -432,8 +446,8 @@ TEST_F(ArchiveTest, ArchivesToS3ExactlyOnce) {
   setenv("AWS_REGION", "us-east-1", 1);
   ChildProcess archiver;
   ASSERT_TRUE(archiver
-                  .Start(ArchiverArgs(prefix.url(), {"--s3-endpoint", s3->endpoint,
-                                                     "--s3-addressing", "path"}),
+                  .Start(ArchiverArgs(prefix.url(),
+                                      {"--s3-endpoint", s3->endpoint, "--s3-addressing", "path"}),
                          LogPath("s3"))
                   .ok());
   EXPECT_TRUE(WaitFor([&] { return CaughtUp(&prefix.store()); }, seconds(120)))

@@ -21,8 +21,9 @@ class BatchCliTest : public BatchJobPgTest {
   // Runs pinpipe batch with `args`; its exit code, and its output in `*output`.
   int Batch(const std::vector<std::string>& args, std::string* output) {
     const std::string log = (dir_.path() / fmt::format("cli-{}.log", runs_++)).string();
-    std::vector<std::string> argv = {bin_, "batch", "--lake", "file://" + (dir_.path() / "lake").string(),
-                                     "--pg-dsn", db_->dsn(), "--progress", "never"};
+    std::vector<std::string> argv = {
+        bin_,       "batch",    "--lake",     "file://" + (dir_.path() / "lake").string(),
+        "--pg-dsn", db_->dsn(), "--progress", "never"};
     argv.insert(argv.end(), args.begin(), args.end());
     testing::ChildProcess child;
     EXPECT_TRUE(child.Start(argv, log).ok());

@@ -81,10 +81,11 @@ class BatchDifferentialTest : public BatchJobPgTest {
     for (RecordKind kind : core::kAllRecordKinds) {
       const transform::TableDef& def = t->table(kind);
       std::string columns;
-      for (const transform::ColumnDef& c : def.columns) columns += pg::QuoteIdentifier(c.name) + ", ";
-      auto copy = pg::CopyIn::Start(*conn, fmt::format("COPY public.{} ({}{}) FROM STDIN",
-                                                          def.table, columns,
-                                                          stream::kLineageColumns));
+      for (const transform::ColumnDef& c : def.columns)
+        columns += pg::QuoteIdentifier(c.name) + ", ";
+      auto copy =
+          pg::CopyIn::Start(*conn, fmt::format("COPY public.{} ({}{}) FROM STDIN", def.table,
+                                               columns, stream::kLineageColumns));
       ASSERT_TRUE(copy.ok()) << copy.status().ToString();
       ASSERT_TRUE(copy->SendLines(speed.tables[static_cast<size_t>(kind)].copy_data).ok());
       auto stored = copy->Finish();
@@ -115,9 +116,13 @@ class BatchDifferentialTest : public BatchJobPgTest {
       const int64_t n = Q(fmt::format("SELECT count(*) FROM public.{}", def.table), dsn);
       EXPECT_GT(n, 100) << def.table;
       EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM batch.{}", def.table), dsn), n) << def.table;
-      EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM ({} EXCEPT ALL {}) d", speed_rows, batch_rows), dsn), 0)
+      EXPECT_EQ(
+          Q(fmt::format("SELECT count(*) FROM ({} EXCEPT ALL {}) d", speed_rows, batch_rows), dsn),
+          0)
           << def.table << ": rows only the speed layer has";
-      EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM ({} EXCEPT ALL {}) d", batch_rows, speed_rows), dsn), 0)
+      EXPECT_EQ(
+          Q(fmt::format("SELECT count(*) FROM ({} EXCEPT ALL {}) d", batch_rows, speed_rows), dsn),
+          0)
           << def.table << ": rows only the batch job has";
     }
   }

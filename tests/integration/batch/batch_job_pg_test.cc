@@ -164,7 +164,7 @@ struct Post {
   std::string poster;
   std::string followers;
   std::string category;
-  std::string country;    // "" = no geolocation record
+  std::string country;  // "" = no geolocation record
   std::string posted_at;
   int age;
   std::string joined;
@@ -174,26 +174,37 @@ struct Post {
 
 TEST_F(BatchJobPgTest, ViewsAnswerTheEightQuestions) {
   const std::vector<Post> posts = {
-      {1, "Ann", "10k", "art", "Albania", "2018-03-01 10:00:00", 20, "2015-05-01 00:00:00", "Ada", "Lovelace"},
-      {2, "Bob", "500", "art", "Albania", "2019-07-01 00:00:00", 24, "2015-06-01 00:00:00", "Ben", "Hur"},
-      {3, "Cat", "2M", "beauty", "Albania", "2020-01-15 00:00:00", 25, "2016-01-01 00:00:00", "Cleo", "Patra"},
-      {4, "Dan", "300", "travel", "Brazil", "2021-04-04 00:00:00", 35, "2016-02-02 00:00:00", "Dan", "Brown"},
-      {5, "Eve", "1.5k", "finance", "Brazil", "2022-12-31 23:59:59", 36, "2017-03-03 00:00:00", "Eve", "Adams"},
-      {6, "Fay", "7k", "education", "Chile", "2018-06-06 00:00:00", 50, "2017-04-04 00:00:00", "Fay", "Wray"},
-      {7, "Gus", "7k", "education", "Chile", "2018-07-07 00:00:00", 51, "2018-05-05 00:00:00", "Gus", "Grissom"},
-      {8, "Hal", "100", "education", "Chile", "2017-12-31 23:00:00", 60, "2019-06-06 00:00:00", "Hal", "Jordan"},
-      {9, "Ivy", "2M", "art", "Denmark", "2023-01-01 00:00:00", 17, "2014-12-31 00:00:00", "Ivy", "Lee"},
-      {10, "Jon", "40", "travel", "Denmark", "2020-02-02 00:00:00", 30, "2020-12-31 23:59:59", "Jon", "Snow"},
+      {1, "Ann", "10k", "art", "Albania", "2018-03-01 10:00:00", 20, "2015-05-01 00:00:00", "Ada",
+       "Lovelace"},
+      {2, "Bob", "500", "art", "Albania", "2019-07-01 00:00:00", 24, "2015-06-01 00:00:00", "Ben",
+       "Hur"},
+      {3, "Cat", "2M", "beauty", "Albania", "2020-01-15 00:00:00", 25, "2016-01-01 00:00:00",
+       "Cleo", "Patra"},
+      {4, "Dan", "300", "travel", "Brazil", "2021-04-04 00:00:00", 35, "2016-02-02 00:00:00", "Dan",
+       "Brown"},
+      {5, "Eve", "1.5k", "finance", "Brazil", "2022-12-31 23:59:59", 36, "2017-03-03 00:00:00",
+       "Eve", "Adams"},
+      {6, "Fay", "7k", "education", "Chile", "2018-06-06 00:00:00", 50, "2017-04-04 00:00:00",
+       "Fay", "Wray"},
+      {7, "Gus", "7k", "education", "Chile", "2018-07-07 00:00:00", 51, "2018-05-05 00:00:00",
+       "Gus", "Grissom"},
+      {8, "Hal", "100", "education", "Chile", "2017-12-31 23:00:00", 60, "2019-06-06 00:00:00",
+       "Hal", "Jordan"},
+      {9, "Ivy", "2M", "art", "Denmark", "2023-01-01 00:00:00", 17, "2014-12-31 00:00:00", "Ivy",
+       "Lee"},
+      {10, "Jon", "40", "travel", "Denmark", "2020-02-02 00:00:00", 30, "2020-12-31 23:59:59",
+       "Jon", "Snow"},
       // No geolocation: not in the country and post-year questions (1-3), but in the age and
       // join-year ones (4, 5, 7, 8); its user is Ada again (same person).
       {11, "Kay", "9M", "art", "", "", 20, "2015-05-01 00:00:00", "Ada", "Lovelace"},
       // Dropped by the transform (follower_count NULL); its user still joined in 2016.
-      {12, "User Info Error", "User Info Error", "art", "Albania", "2019-01-01 00:00:00", 28, "2016-07-07 00:00:00", "Kim", "Possible"},
+      {12, "User Info Error", "User Info Error", "art", "Albania", "2019-01-01 00:00:00", 28,
+       "2016-07-07 00:00:00", "Kim", "Possible"},
   };
   std::vector<std::string> pins_a, pins_b, geos, users;
   for (const Post& p : posts) {
-    (p.ind <= 5 ? pins_a : pins_b).push_back(
-        testing::PinJson(p.ind, Uuid(p.ind), p.poster, p.followers, p.category));
+    (p.ind <= 5 ? pins_a : pins_b)
+        .push_back(testing::PinJson(p.ind, Uuid(p.ind), p.poster, p.followers, p.category));
     if (!p.country.empty()) geos.push_back(testing::GeoJson(p.ind, p.posted_at, p.country));
     users.push_back(testing::UserJson(p.ind, p.first, p.last, p.age, p.joined));
   }
@@ -219,10 +230,10 @@ TEST_F(BatchJobPgTest, ViewsAnswerTheEightQuestions) {
   EXPECT_EQ(Rows("SELECT * FROM batch.q1_popular_category_by_country"),
             (std::vector<std::string>{"Albania|art|2", "Brazil|finance|1", "Brazil|travel|1",
                                       "Chile|education|3", "Denmark|art|1", "Denmark|travel|1"}));
-  EXPECT_EQ(Rows("SELECT * FROM batch.q2_posts_by_category_and_year"),
-            (std::vector<std::string>{"2018|art|1", "2018|education|2", "2019|art|1",
-                                      "2020|beauty|1", "2020|travel|1", "2021|travel|1",
-                                      "2022|finance|1"}));
+  EXPECT_EQ(
+      Rows("SELECT * FROM batch.q2_posts_by_category_and_year"),
+      (std::vector<std::string>{"2018|art|1", "2018|education|2", "2019|art|1", "2020|beauty|1",
+                                "2020|travel|1", "2021|travel|1", "2022|finance|1"}));
   EXPECT_EQ(Rows("SELECT * FROM batch.q2_top_category_by_year"),
             (std::vector<std::string>{"2018|education|2", "2019|art|1", "2020|beauty|1",
                                       "2020|travel|1", "2021|travel|1", "2022|finance|1"}));
@@ -234,19 +245,18 @@ TEST_F(BatchJobPgTest, ViewsAnswerTheEightQuestions) {
   EXPECT_EQ(Rows("SELECT * FROM batch.q4_popular_category_by_age_group"),
             (std::vector<std::string>{"18-24|art|3", "25-35|travel|2", "36-50|education|1",
                                       "36-50|finance|1", "50+|education|2"}));
-  EXPECT_EQ(Rows("SELECT * FROM batch.q5_median_follower_count_by_age_group"),
-            (std::vector<std::string>{"18-24|10000|3", "25-35|300|3", "36-50|4250|2",
-                                      "50+|3550|2"}));
+  EXPECT_EQ(
+      Rows("SELECT * FROM batch.q5_median_follower_count_by_age_group"),
+      (std::vector<std::string>{"18-24|10000|3", "25-35|300|3", "36-50|4250|2", "50+|3550|2"}));
   EXPECT_EQ(Rows("SELECT * FROM batch.q6_users_joined_by_year"),
-            (std::vector<std::string>{"2015|2", "2016|3", "2017|2", "2018|1", "2019|1",
-                                      "2020|1"}));
+            (std::vector<std::string>{"2015|2", "2016|3", "2017|2", "2018|1", "2019|1", "2020|1"}));
   EXPECT_EQ(Rows("SELECT * FROM batch.q7_median_follower_count_by_join_year"),
             (std::vector<std::string>{"2015|10000|3", "2016|1000150|2", "2017|4250|2",
                                       "2018|7000|1", "2019|100|1", "2020|40|1"}));
-  EXPECT_EQ(Rows("SELECT * FROM batch.q8_median_follower_count_by_join_year_and_age_group"),
-            (std::vector<std::string>{"2015|18-24|10000|3", "2016|25-35|1000150|2",
-                                      "2017|36-50|4250|2", "2018|50+|7000|1", "2019|50+|100|1",
-                                      "2020|25-35|40|1"}));
+  EXPECT_EQ(
+      Rows("SELECT * FROM batch.q8_median_follower_count_by_join_year_and_age_group"),
+      (std::vector<std::string>{"2015|18-24|10000|3", "2016|25-35|1000150|2", "2017|36-50|4250|2",
+                                "2018|50+|7000|1", "2019|50+|100|1", "2020|25-35|40|1"}));
   // The rules are in the views' and functions' comments too.
   EXPECT_EQ(Q("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
               "WHERE n.nspname = 'batch' AND c.relkind = 'v' AND obj_description(c.oid) IS NULL"),

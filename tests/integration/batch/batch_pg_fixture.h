@@ -73,9 +73,10 @@ class BatchJobPgTest : public ::testing::Test {
     return o;
   }
 
-  BatchRunResult Run(const std::string& first, const std::string& last,
-                     std::shared_ptr<const transform::Transform> t = transform::Transform::Default(),
-                     BatchJobOptions options = {}) {
+  BatchRunResult Run(
+      const std::string& first, const std::string& last,
+      std::shared_ptr<const transform::Transform> t = transform::Transform::Default(),
+      BatchJobOptions options = {}) {
     if (options.pg_dsn == BatchJobOptions{}.pg_dsn) options = Options();
     BatchJob job(options, std::move(t), store_.get(), [](std::string_view) {});
     return job.Run(Day(first), Day(last));
@@ -121,7 +122,8 @@ class BatchJobPgTest : public ::testing::Test {
     }
     for (const auto& [at, lines] : objects) {
       for (size_t k = 0; k < 3; ++k) {
-        ASSERT_TRUE(PutSegment(store_.get(), kTopics[k], date, at.first, at.second, 0, lines[k]).ok());
+        ASSERT_TRUE(
+            PutSegment(store_.get(), kTopics[k], date, at.first, at.second, 0, lines[k]).ok());
       }
     }
     for (const char* topic : kTopics) ASSERT_TRUE(PutSuccess(store_.get(), topic, date).ok());
@@ -129,9 +131,10 @@ class BatchJobPgTest : public ::testing::Test {
 
   // md5 over a table's rows in a fixed order: equal digests, equal contents.
   std::string Digest(const std::string& table) {
-    auto rows = Rows(fmt::format("SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) "
-                                 "FROM batch.{} t",
-                                 table));
+    auto rows =
+        Rows(fmt::format("SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) "
+                         "FROM batch.{} t",
+                         table));
     return rows.empty() ? "" : rows[0];
   }
 

@@ -142,8 +142,8 @@ TEST_F(BatchS3Test, CleansAnS3LakeExactlyAsALocalOne) {
   for (const auto& [key, bytes] : *local_clean) {
     auto it = s3_clean->find(key);
     ASSERT_NE(it, s3_clean->end()) << key << " is missing on S3";
-    EXPECT_TRUE(it->second == bytes) << key << ": " << it->second.size() << " bytes on S3, "
-                                     << bytes.size() << " locally";
+    EXPECT_TRUE(it->second == bytes)
+        << key << ": " << it->second.size() << " bytes on S3, " << bytes.size() << " locally";
   }
   for (const std::string& table :
        {std::string("experimental_data"), std::string("geolocation_data_clean")}) {
@@ -200,8 +200,8 @@ TEST_F(BatchS3Test, CliRunsOnAnS3LakeUrl) {
   auto run = [&](const std::vector<std::string>& lake_args, const std::string& dsn,
                  const std::string& name, std::string* output) {
     const std::string log = (logs_.path() / ("cli-" + name + ".log")).string();
-    std::vector<std::string> argv = {bin, "batch", "--date", kDate, "--pg-dsn", dsn,
-                                     "--progress", "never", "--threads", "2"};
+    std::vector<std::string> argv = {bin, "batch",      "--date", kDate,       "--pg-dsn",
+                                     dsn, "--progress", "never",  "--threads", "2"};
     argv.insert(argv.end(), lake_args.begin(), lake_args.end());
     testing::ChildProcess child;
     EXPECT_TRUE(child.Start(argv, log).ok());

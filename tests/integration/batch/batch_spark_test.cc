@@ -10,8 +10,9 @@
 //
 // Spark runs local[*] in the venv of scripts/setup (PySpark from PyPI, zstandard): all 3 days in
 // one Spark session. The lake is the archiver's default zstd objects, except in the test without
-// dedup_key, whose lake is gzip (`pinpipe archive --codec gzip`). Also on S3: the same lake in MinIO, read through s3a with the hadoop-aws
-// jars that scripts/setup fetches from Maven Central (PINPIPE_TEST_SPARK_JARS).
+// dedup_key, whose lake is gzip (`pinpipe archive --codec gzip`). Also on S3: the same lake in
+// MinIO, read through s3a with the hadoop-aws jars that scripts/setup fetches from Maven Central
+// (PINPIPE_TEST_SPARK_JARS).
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -157,8 +158,8 @@ class BatchSparkTest : public BatchJobPgTest {
         }
         for (const auto& [at, lines] : groups) {
           if (codec == archive::ArchiveCodec::kZstd) {
-            auto key = PutSegment(store, kTopics[k], kDays[d], at.first, at.second, first[at],
-                                  lines);
+            auto key =
+                PutSegment(store, kTopics[k], kDays[d], at.first, at.second, first[at], lines);
             ASSERT_TRUE(key.ok()) << key.status().ToString();
             continue;
           }
@@ -170,7 +171,8 @@ class BatchSparkTest : public BatchJobPgTest {
           ASSERT_TRUE((*gzip)->CompressFrame(text, &bytes).ok());
           ASSERT_TRUE(store
                           ->Put(archive::SegmentObjectKey(kTopics[k], Day(kDays[d]) * 24 + at.first,
-                                                          kafka::Partition{at.second}, kafka::Offset{first[at]}, codec),
+                                                          kafka::Partition{at.second},
+                                                          kafka::Offset{first[at]}, codec),
                                 bytes)
                           .ok());
         }
@@ -190,11 +192,11 @@ class BatchSparkTest : public BatchJobPgTest {
     const fs::path out = dir_.path() / "spark_out";
     int status = 0;
     const auto started = std::chrono::steady_clock::now();
-    const std::string log = RunCapture(
-        fmt::format("{} timeout 600 {} {} --lake '{}' --from {} --to {} --out '{}' {}", env,
-                    spark_.python, script.string(), lake, kDays[0], kDays[2], out.string(),
-                    extra_args),
-        &status);
+    const std::string log =
+        RunCapture(fmt::format("{} timeout 600 {} {} --lake '{}' --from {} --to {} --out '{}' {}",
+                               env, spark_.python, script.string(), lake, kDays[0], kDays[2],
+                               out.string(), extra_args),
+                   &status);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     EXPECT_EQ(status, 0) << log;
@@ -238,22 +240,22 @@ class BatchSparkTest : public BatchJobPgTest {
         const int64_t n = Q(fmt::format("SELECT count(*) FROM ({}) b", batch_rows));
         EXPECT_GT(n, 100) << def.table << " " << date;
         EXPECT_EQ(*stored, n) << def.table << " " << date << ": row counts";
-        EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM ({} EXCEPT ALL {}) d", spark_rows,
-                                batch_rows)), 0)
+        EXPECT_EQ(
+            Q(fmt::format("SELECT count(*) FROM ({} EXCEPT ALL {}) d", spark_rows, batch_rows)), 0)
             << def.table << " " << date << ": rows only Spark has";
-        EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM ({} EXCEPT ALL {}) d", batch_rows,
-                                spark_rows)), 0)
+        EXPECT_EQ(
+            Q(fmt::format("SELECT count(*) FROM ({} EXCEPT ALL {}) d", batch_rows, spark_rows)), 0)
             << def.table << " " << date << ": rows only the batch job has";
         rows_compared += n;
 
         // Dead letters: the batch job's clean/_rejected/dt=D/<kind>.jsonl vs Spark's.
-        auto rejected = store_->Get(fmt::format("clean/_rejected/dt={}/{}.jsonl", date,
-                                                core::RecordKindName(kind)));
+        auto rejected = store_->Get(
+            fmt::format("clean/_rejected/dt={}/{}.jsonl", date, core::RecordKindName(kind)));
         ASSERT_TRUE(rejected.ok()) << rejected.status().ToString();
         std::vector<std::string> batch_dead = SplitLines(*rejected);
-        std::vector<std::string> spark_dead = ReadParts(
-            out / fmt::format("table=_rejected_{}", core::RecordKindName(kind)) /
-            (std::string("dt=") + date));
+        std::vector<std::string> spark_dead =
+            ReadParts(out / fmt::format("table=_rejected_{}", core::RecordKindName(kind)) /
+                      (std::string("dt=") + date));
         EXPECT_GT(batch_dead.size(), 5u);
         ASSERT_EQ(spark_dead.size(), batch_dead.size()) << def.table << " " << date;
         std::multiset<std::string> a;
@@ -321,8 +323,8 @@ TEST_F(BatchSparkTest, GeneratedSparkJobReadsTheLakeFromS3ThroughS3a) {
   const std::string lake = fmt::format("s3a://{}/{}", s3->bucket, prefix.prefix());
   CompareWithBatch(
       t, RunSpark(*t, lake, fmt::format("--s3-endpoint {} --jars '{}'", s3->endpoint, jars),
-                  fmt::format("AWS_ACCESS_KEY_ID='{}' AWS_SECRET_ACCESS_KEY='{}'",
-                              s3->access_key, s3->secret_key)));
+                  fmt::format("AWS_ACCESS_KEY_ID='{}' AWS_SECRET_ACCESS_KEY='{}'", s3->access_key,
+                              s3->secret_key)));
 }
 
 }  // namespace

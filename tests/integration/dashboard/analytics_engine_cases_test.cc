@@ -18,8 +18,8 @@ using testing::AnalyticsCase;
 std::vector<AnalyticsCase> AllCases() {
   std::vector<AnalyticsCase> cases;
   for (const char* dir : {"analytics", "dashboard"}) {
-    for (AnalyticsCase& c : testing::LoadAnalyticsCases(std::string(PINPIPE_SOURCE_DIR) +
-                                                        "/tests/data/" + dir)) {
+    for (AnalyticsCase& c :
+         testing::LoadAnalyticsCases(std::string(PINPIPE_SOURCE_DIR) + "/tests/data/" + dir)) {
       c.name = std::string(dir) + "_" + c.name;
       cases.push_back(std::move(c));
     }

@@ -21,10 +21,10 @@ namespace {
 
 const std::vector<std::string> kDays = {"2024-04-01", "2024-04-02", "2024-04-03",
                                         "2024-04-04", "2024-04-05", "2024-04-06"};
-const std::vector<std::string> kCategories = {"art", "travel", "beauty", "diy-and-crafts",
-                                              "finance", "quotes", "Zebra", "\xc3\xa9t\xc3\xa9"};
-const std::vector<std::string> kCountries = {"Peru", "Chile", "Angola", "Cote d'Ivoire",
-                                             "peru", "\xc3\x85land Islands", "Zambia"};
+const std::vector<std::string> kCategories = {"art",     "travel", "beauty", "diy-and-crafts",
+                                              "finance", "quotes", "Zebra",  "\xc3\xa9t\xc3\xa9"};
+const std::vector<std::string> kCountries = {
+    "Peru", "Chile", "Angola", "Cote d'Ivoire", "peru", "\xc3\x85land Islands", "Zambia"};
 const std::vector<std::string> kAgeGroups = {"18-24", "25-35", "36-50", "50+"};
 
 // One record as it reaches the layers: its kind, its cleaned row, and where it goes.
@@ -69,7 +69,8 @@ class Generator {
           out.push_back(replay);
         }
       }
-      if (pins == 0 || Chance(0.85)) out.push_back(Geo(ind, kDays[std::min(d + (Chance(0.1) ? 1 : 0), day_to)]));
+      if (pins == 0 || Chance(0.85))
+        out.push_back(Geo(ind, kDays[std::min(d + (Chance(0.1) ? 1 : 0), day_to)]));
       if (pins == 0 || Chance(0.85)) out.push_back(User(ind, kDays[d]));
     }
     return out;
@@ -110,25 +111,27 @@ class Generator {
 
   std::string Timestamp(int from_year, int to_year) {
     if (Chance(0.1)) {  // on a year edge
-      const int year = static_cast<int>(Pick(static_cast<size_t>(from_year), static_cast<size_t>(to_year)));
+      const int year =
+          static_cast<int>(Pick(static_cast<size_t>(from_year), static_cast<size_t>(to_year)));
       return Chance(0.5) ? fmt::format("{}-01-01 00:00:00", year)
                          : fmt::format("{}-12-31 23:59:59.999999", year);
     }
-    return fmt::format("{}-{:02}-{:02} {:02}:{:02}:{:02}", Pick(static_cast<size_t>(from_year), static_cast<size_t>(to_year)),
+    return fmt::format("{}-{:02}-{:02} {:02}:{:02}:{:02}",
+                       Pick(static_cast<size_t>(from_year), static_cast<size_t>(to_year)),
                        Pick(1, 12), Pick(1, 28), Pick(0, 23), Pick(0, 59), Pick(0, 59));
   }
 
   Record Pin(int ind, const std::string& unique_id, const std::string& day) {
     static const int kFollowers[] = {0, 7, 100, 500, 500, 1000, 2000, 2147483647};
-    const Value followers = Chance(0.05) ? Value()
-                            : Chance(0.3)
-                                ? Value(std::to_string(kFollowers[Pick(0, std::size(kFollowers) - 1)]))
-                                : Value(std::to_string(Pick(0, 5000)));
-    return Record{RecordKind::kPin,
-                  {std::to_string(ind), unique_id,
-                   Maybe(fmt::format("Poster{}", Pick(0, 40)), 0.03), followers,
-                   Maybe(kCategories[Pick(0, kCategories.size() - 1)], 0.03), day},
-                  day};
+    const Value followers =
+        Chance(0.05)  ? Value()
+        : Chance(0.3) ? Value(std::to_string(kFollowers[Pick(0, std::size(kFollowers) - 1)]))
+                      : Value(std::to_string(Pick(0, 5000)));
+    return Record{
+        RecordKind::kPin,
+        {std::to_string(ind), unique_id, Maybe(fmt::format("Poster{}", Pick(0, 40)), 0.03),
+         followers, Maybe(kCategories[Pick(0, kCategories.size() - 1)], 0.03), day},
+        day};
   }
 
   Record Geo(int ind, const std::string& day) {
@@ -141,12 +144,12 @@ class Generator {
   Record User(int ind, const std::string& day) {
     static const char* kFirst[] = {"Ann", "Bob", "Cid", "Dee", "Eve", "Fay"};
     static const char* kLast[] = {"A", "B", "C"};
-    return Record{RecordKind::kUser,
-                  {std::to_string(ind), Maybe(kFirst[Pick(0, std::size(kFirst) - 1)], 0.02),
-                   Maybe(kLast[Pick(0, std::size(kLast) - 1)], 0.02),
-                   Maybe(std::to_string(Pick(12, 70)), 0.04),
-                   Maybe(Timestamp(2013, 2022), 0.03), day},
-                  day};
+    return Record{
+        RecordKind::kUser,
+        {std::to_string(ind), Maybe(kFirst[Pick(0, std::size(kFirst) - 1)], 0.02),
+         Maybe(kLast[Pick(0, std::size(kLast) - 1)], 0.02),
+         Maybe(std::to_string(Pick(12, 70)), 0.04), Maybe(Timestamp(2013, 2022), 0.03), day},
+        day};
   }
 
   std::mt19937 rng_;
@@ -168,10 +171,12 @@ class AnalyticsEngineDiffTest : public AnalyticsEngineTest {
     for (const Record& r : records) {
       if (r.to_speed) sent.push_back(&r);
     }
-    const size_t per = (sent.size() + static_cast<size_t>(commits) - 1) / static_cast<size_t>(commits);
+    const size_t per =
+        (sent.size() + static_cast<size_t>(commits) - 1) / static_cast<size_t>(commits);
     for (size_t at = 0; at < sent.size(); at += per) {
-      std::vector<const Record*> batch(sent.begin() + static_cast<ptrdiff_t>(at),
-                                       sent.begin() + static_cast<ptrdiff_t>(std::min(sent.size(), at + per)));
+      std::vector<const Record*> batch(
+          sent.begin() + static_cast<ptrdiff_t>(at),
+          sent.begin() + static_cast<ptrdiff_t>(std::min(sent.size(), at + per)));
       for (RecordKind kind : core::kAllRecordKinds) CommitSpeed(kind, Rows(kind, batch), conn);
     }
   }
@@ -227,9 +232,13 @@ class AnalyticsEngineDiffTest : public AnalyticsEngineTest {
       }
       return out;
     };
-    want += list("SELECT DISTINCT category COLLATE \"C\" FROM serving.pins WHERE category IS NOT NULL ORDER BY 1");
+    want += list(
+        "SELECT DISTINCT category COLLATE \"C\" FROM serving.pins WHERE category IS NOT NULL ORDER "
+        "BY 1");
     want += "],\"countries\":[";
-    want += list("SELECT DISTINCT country COLLATE \"C\" FROM serving.posts WHERE country IS NOT NULL ORDER BY 1");
+    want += list(
+        "SELECT DISTINCT country COLLATE \"C\" FROM serving.posts WHERE country IS NOT NULL ORDER "
+        "BY 1");
     want += "],\"age_groups\":[\"18-24\",\"25-35\",\"36-50\",\"50+\"],\"days\":{\"min\":\"";
     auto days = SqlRows("SELECT min(dt)::text, max(dt)::text FROM serving.pins", {});
     want += days[0][0] + "\",\"max\":\"" + days[0][1] + "\"}}";
@@ -279,8 +288,9 @@ TEST_F(AnalyticsEngineDiffTest, EqualsTheSqlFunctionsAfterLoadPollsReloadAndConc
   for (const Record& r : second) sent.push_back(&r);
   const size_t per = second.size() / 6 + 1;
   for (size_t at = 0; at < second.size(); at += per) {
-    std::vector<Record> batch(second.begin() + static_cast<ptrdiff_t>(at),
-                              second.begin() + static_cast<ptrdiff_t>(std::min(second.size(), at + per)));
+    std::vector<Record> batch(
+        second.begin() + static_cast<ptrdiff_t>(at),
+        second.begin() + static_cast<ptrdiff_t>(std::min(second.size(), at + per)));
     Stream(batch, 1);
     ASSERT_TRUE(Refresh().ok());
     EXPECT_EQ(engine_->stats().posts, MergedPins());
@@ -307,10 +317,12 @@ TEST_F(AnalyticsEngineDiffTest, EqualsTheSqlFunctionsAfterLoadPollsReloadAndConc
     std::mt19937 pause(3);
     const size_t step = 40;
     for (size_t at = 0; at < third.size(); at += step) {
-      std::vector<Record> batch(third.begin() + static_cast<ptrdiff_t>(at),
-                                third.begin() + static_cast<ptrdiff_t>(std::min(third.size(), at + step)));
+      std::vector<Record> batch(
+          third.begin() + static_cast<ptrdiff_t>(at),
+          third.begin() + static_cast<ptrdiff_t>(std::min(third.size(), at + step)));
       Stream(batch, 1, &*writer_conn);
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 30)(pause)));
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 30)(pause)));
     }
     done = true;
   });
@@ -345,7 +357,8 @@ TEST_F(AnalyticsEngineDiffTest, ABacklogAboveTheLimitIsReadInSlicesWithoutReload
   std::vector<Record> first = gen.Posts(1, 300, 0, 1);
   std::vector<Record> burst = gen.Posts(301, 400, 2, 4);
   std::vector<Record> again = gen.Again(1, 320, 30, kDays[4]);
-  for (const auto* part : {&first, &burst, &again}) all_.insert(all_.end(), part->begin(), part->end());
+  for (const auto* part : {&first, &burst, &again})
+    all_.insert(all_.end(), part->begin(), part->end());
   Stream(first, 3);
   Load(kDays[0]);
   ASSERT_TRUE(Refresh().ok());

@@ -51,7 +51,8 @@ class AnalyticsEngineTest : public serving::ServingTest {
     ASSERT_TRUE(reader_conn.ok()) << reader_conn.status().ToString();
     engine_conn_ = std::make_unique<pg::Connection>(std::move(*reader_conn));
     NewEngine(EngineOptions{}.max_poll_records);
-    auto collation = conn_->Exec("SELECT datcollate FROM pg_database WHERE datname = current_database()");
+    auto collation =
+        conn_->Exec("SELECT datcollate FROM pg_database WHERE datname = current_database()");
     ASSERT_TRUE(collation.ok());
     const std::string c(collation->GetValue(0, 0));
     byte_order_collation_ = c == "C" || c == "POSIX" || c == "C.UTF-8" || c == "C.utf8";
@@ -207,14 +208,17 @@ class AnalyticsEngineTest : public serving::ServingTest {
     for (const PinDay& d : ComputePinDays(snapshot->facts, filters)) {
       days.push_back({core::DateOfDay(d.day), std::to_string(d.batch), std::to_string(d.speed)});
     }
-    EXPECT_EQ(days, SqlRows(PinDaysSql(), params)) << "pin days" << Describe(filters) << " " << context;
+    EXPECT_EQ(days, SqlRows(PinDaysSql(), params))
+        << "pin days" << Describe(filters) << " " << context;
   }
 
   static std::string PinDaysSql() {
     return "SELECT p.dt::text, count(*) FILTER (WHERE p.layer = 'batch'), "
            "count(*) FILTER (WHERE p.layer = 'speed') FROM serving.posts p "
-           "WHERE ($1::date IS NULL OR p.dt >= $1::date) AND ($2::date IS NULL OR p.dt <= $2::date) "
-           "AND ($3::text IS NULL OR p.category = $3::text) AND ($4::text IS NULL OR p.country = $4::text) "
+           "WHERE ($1::date IS NULL OR p.dt >= $1::date) AND ($2::date IS NULL OR p.dt <= "
+           "$2::date) "
+           "AND ($3::text IS NULL OR p.category = $3::text) AND ($4::text IS NULL OR p.country = "
+           "$4::text) "
            "AND ($5::text IS NULL OR p.age_group = $5::text) GROUP BY p.dt ORDER BY p.dt";
   }
 

@@ -44,10 +44,9 @@ class DashboardServerTest : public AnalyticsEngineTest {
                        {{"1", "u1", "Ann", "10", "art", "2024-07-01"},
                         {"2", "u2", "Bob", "20", "art", "2024-07-01"},
                         {"3", "u3", "Cid", "30", "travel", "2024-07-02"}}};
-    layers[1] = RowSet{{"ind", "country", "dt"},
-                       {{"1", "Peru", "2024-07-01"},
-                        {"2", "Peru", "2024-07-01"},
-                        {"3", "Chad", "2024-07-02"}}};
+    layers[1] = RowSet{
+        {"ind", "country", "dt"},
+        {{"1", "Peru", "2024-07-01"}, {"2", "Peru", "2024-07-01"}, {"3", "Chad", "2024-07-02"}}};
     layers[2] = RowSet{{"ind", "age", "dt"}, {}};
     LoadBatchDay("2024-07-01", layers);
     LoadBatchDay("2024-07-02", layers);
@@ -162,7 +161,8 @@ TEST_F(DashboardServerTest, EveryEndpointAnswersFromTheSources) {
     }
     return false;
   });
-  for (int i = 0; i < 5; ++i) ASSERT_EQ(api.Post("/pin/", testing::PinRecord(200 + i))->status, 200);
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(api.Post("/pin/", testing::PinRecord(200 + i))->status, 200);
   WaitFor("/api/throughput", [](simdjson::dom::element d) {
     double sum = 0;
     for (auto v : d["series"]["accepted"].get_array()) {
@@ -177,7 +177,8 @@ TEST_F(DashboardServerTest, EveryEndpointAnswersFromTheSources) {
   WaitFor("/api/kafka", [&](simdjson::dom::element d) {
     int64_t high = 0;
     for (auto t : d["topics"].get_array()) {
-      if (std::string_view(t["topic"].get_string()) == pin_topic) high += int64_t(t["high_watermark"]);
+      if (std::string_view(t["topic"].get_string()) == pin_topic)
+        high += int64_t(t["high_watermark"]);
     }
     return high == 15;
   });
@@ -189,7 +190,8 @@ TEST_F(DashboardServerTest, EveryEndpointAnswersFromTheSources) {
     auto messages = d["messages"].get_array();
     EXPECT_EQ(messages.size(), 3u);
     for (auto m : messages) {
-      EXPECT_NE(std::string_view(m["value"].get_string()).find("\"index\""), std::string_view::npos);
+      EXPECT_NE(std::string_view(m["value"].get_string()).find("\"index\""),
+                std::string_view::npos);
       EXPECT_FALSE(bool(m["truncated"]));
     }
   }
@@ -205,9 +207,8 @@ TEST_F(DashboardServerTest, EveryEndpointAnswersFromTheSources) {
     return d["boundary"].get(boundary) == simdjson::SUCCESS && boundary == "2024-07-02" &&
            d["days"].get_array().size() > 0;
   });
-  WaitFor("/api/analytics", [](simdjson::dom::element d) {
-    return d["tables"].get_array().size() > 0;
-  });
+  WaitFor("/api/analytics",
+          [](simdjson::dom::element d) { return d["tables"].get_array().size() > 0; });
   std::string filters = WaitFor("/api/filters", [](simdjson::dom::element d) {
     return d["categories"].get_array().size() == 2;
   });
@@ -228,8 +229,9 @@ TEST_F(DashboardServerTest, EveryEndpointAnswersFromTheSources) {
 
   // /metrics: the dashboard's own.
   http::ClientResponse metrics = Get("/metrics", false);
-  EXPECT_NE(metrics.body.find("pinpipe_dashboard_requests_total{route=\"/api/overview\",status=\"200\"}"),
-            std::string::npos);
+  EXPECT_NE(
+      metrics.body.find("pinpipe_dashboard_requests_total{route=\"/api/overview\",status=\"200\"}"),
+      std::string::npos);
 }
 
 TEST_F(DashboardServerTest, TokenAndParametersAreChecked) {
@@ -270,21 +272,33 @@ TEST_F(DashboardServerTest, TokenAndParametersAreChecked) {
 // Dead letters appear with their bytes shown safely (invalid UTF-8 replaced, markup as text in
 // JSON); a scheduler run's tasks and a task's log appear; the reader role cannot write.
 TEST_F(DashboardServerTest, DeadLettersSchedulerRunsAndLogs) {
-  ASSERT_TRUE(conn_->Run(
-      "INSERT INTO pinpipe_dead_letters (topic, partition, kafka_offset, raw, reason, stage) "
-      "VALUES ('t', 2, 41, '\\x3c623e61ff62'::bytea, 'not JSON', 'validate')").ok());
-  ASSERT_TRUE(conn_->Run(
-      "INSERT INTO scheduler.dag_runs (dag_id, run_id, kind, interval_start, interval_end, state, "
-      "queued_at, started_at, ended_at, version) VALUES ('daily', 'scheduled__2024-07-01', "
-      "'scheduled', '2024-07-01', '2024-07-02', 'success', now(), now() - interval '5 s', now(), 1)")
+  ASSERT_TRUE(conn_
+                  ->Run("INSERT INTO pinpipe_dead_letters (topic, partition, kafka_offset, raw, "
+                        "reason, stage) "
+                        "VALUES ('t', 2, 41, '\\x3c623e61ff62'::bytea, 'not JSON', 'validate')")
                   .ok());
-  ASSERT_TRUE(conn_->Run(
-      "INSERT INTO scheduler.task_instances (dag_id, run_id, task_id, position, state, "
-      "try_number, max_tries, started_at, ended_at) VALUES ('daily', 'scheduled__2024-07-01', "
-      "'load', 0, 'success', 2, 3, now() - interval '4 s', now() - interval '1 s')").ok());
-  ASSERT_TRUE(conn_->Run(
-      "INSERT INTO scheduler.task_logs (dag_id, run_id, task_id, try_number, chunk) VALUES "
-      "('daily', 'scheduled__2024-07-01', 'load', 2, 'loaded day 2024-07-01\n'::bytea)").ok());
+  ASSERT_TRUE(
+      conn_
+          ->Run(
+              "INSERT INTO scheduler.dag_runs (dag_id, run_id, kind, interval_start, interval_end, "
+              "state, "
+              "queued_at, started_at, ended_at, version) VALUES ('daily', 'scheduled__2024-07-01', "
+              "'scheduled', '2024-07-01', '2024-07-02', 'success', now(), now() - interval '5 s', "
+              "now(), 1)")
+          .ok());
+  ASSERT_TRUE(
+      conn_
+          ->Run("INSERT INTO scheduler.task_instances (dag_id, run_id, task_id, position, state, "
+                "try_number, max_tries, started_at, ended_at) VALUES ('daily', "
+                "'scheduled__2024-07-01', "
+                "'load', 0, 'success', 2, 3, now() - interval '4 s', now() - interval '1 s')")
+          .ok());
+  ASSERT_TRUE(
+      conn_
+          ->Run(
+              "INSERT INTO scheduler.task_logs (dag_id, run_id, task_id, try_number, chunk) VALUES "
+              "('daily', 'scheduled__2024-07-01', 'load', 2, 'loaded day 2024-07-01\n'::bytea)")
+          .ok());
   StartServer(Config());
   const std::string quality = WaitFor("/api/quality", [](simdjson::dom::element d) {
     return d["dead_letters"]["latest"].get_array().size() == 1;
@@ -293,15 +307,16 @@ TEST_F(DashboardServerTest, DeadLettersSchedulerRunsAndLogs) {
     simdjson::dom::parser parser;
     simdjson::dom::element d = parser.parse(quality);
     auto letter = d["dead_letters"]["latest"].at(0);
-    EXPECT_EQ(std::string_view(letter["raw"].get_string()), "<b>a\xEF\xBF\xBD" "b");
+    EXPECT_EQ(std::string_view(letter["raw"].get_string()),
+              "<b>a\xEF\xBF\xBD"
+              "b");
     EXPECT_EQ(int64_t(letter["raw_bytes"]), 6);
     EXPECT_EQ(int64_t(letter["offset"]), 41);
     EXPECT_EQ(std::string_view(letter["reason"].get_string()), "not JSON");
   }
-  const std::string scheduler = WaitFor("/api/scheduler?from=2024-07-01&to=2024-07-01",
-                                        [](simdjson::dom::element d) {
-                                          return d["runs"].get_array().size() == 1;
-                                        });
+  const std::string scheduler =
+      WaitFor("/api/scheduler?from=2024-07-01&to=2024-07-01",
+              [](simdjson::dom::element d) { return d["runs"].get_array().size() == 1; });
   {
     simdjson::dom::parser parser;
     simdjson::dom::element d = parser.parse(scheduler);
@@ -317,9 +332,9 @@ TEST_F(DashboardServerTest, DeadLettersSchedulerRunsAndLogs) {
   EXPECT_EQ(log.status, 200) << log.body;
   EXPECT_EQ(log.body, "loaded day 2024-07-01\n");
   EXPECT_EQ(log.Header("Content-Type"), "text/plain; charset=utf-8");
-  EXPECT_EQ(Get("/api/scheduler/log?dag_id=daily&run_id=scheduled__2024-07-01&task_id=load&try=3")
-                .status,
-            404);
+  EXPECT_EQ(
+      Get("/api/scheduler/log?dag_id=daily&run_id=scheduled__2024-07-01&task_id=load&try=3").status,
+      404);
   // The dashboard's role reads and cannot write.
   auto reader = OpenReaderConnection(reader_dsn_, "", std::chrono::seconds(5));
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
@@ -338,8 +353,9 @@ TEST_F(DashboardServerTest, EventsStreamRefreshes) {
   EXPECT_EQ(refused->status, 401);
 
   http::testing_support::RawClient client(server_->port(), std::chrono::seconds(5));
-  ASSERT_TRUE(client.Send(std::string("GET /api/events HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ") +
-                          kToken + "\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send(std::string("GET /api/events HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ") +
+                  kToken + "\r\n\r\n"));
   ASSERT_TRUE(client.ReadUntil("\r\n\r\n"));
   EXPECT_NE(client.buffered().find("HTTP/1.1 200"), std::string::npos) << client.buffered();
   EXPECT_NE(client.buffered().find("text/event-stream"), std::string::npos) << client.buffered();
@@ -385,7 +401,7 @@ TEST_F(DashboardServerTest, RunsWithoutOptionalSources) {
 TEST_F(DashboardServerTest, TenPollersCostWhatOneCosts) {
   StartServer(Config());
   const std::vector<std::string> paths = {"/api/overview", "/api/freshness", "/api/lambda",
-                                          "/api/quality", "/api/scheduler", "/api/analytics"};
+                                          "/api/quality",  "/api/scheduler", "/api/analytics"};
   for (const std::string& p : paths) ASSERT_EQ(Get(p).status, 200) << p;
   // Pollers fetch every path, pause 20 ms, and go again, while the refresher runs 5 cycles.
   auto measure = [&](int pollers) {
@@ -407,7 +423,8 @@ TEST_F(DashboardServerTest, TenPollersCostWhatOneCosts) {
     const uint64_t c0 = server_->refresher_stats().cycles;
     const uint64_t s0 = server_->pg_statements();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (server_->refresher_stats().cycles < c0 + 5 && std::chrono::steady_clock::now() < deadline) {
+    while (server_->refresher_stats().cycles < c0 + 5 &&
+           std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     const uint64_t cycles = server_->refresher_stats().cycles - c0;
@@ -419,7 +436,8 @@ TEST_F(DashboardServerTest, TenPollersCostWhatOneCosts) {
   };
   const double one = measure(1);
   const double ten = measure(10);
-  std::printf("PostgreSQL statements per refresh cycle: 1 poller %.2f, 10 pollers %.2f\n", one, ten);
+  std::printf("PostgreSQL statements per refresh cycle: 1 poller %.2f, 10 pollers %.2f\n", one,
+              ten);
   EXPECT_GT(one, 0);
   // The slow lane's whole-table statements run on their own schedule: allow one per cycle.
   EXPECT_LE(ten, one + 1.0) << "statements per cycle: 1 poller " << one << ", 10 pollers " << ten;
@@ -429,9 +447,11 @@ TEST_F(DashboardServerTest, TenPollersCostWhatOneCosts) {
 TEST_F(DashboardServerTest, EveryEndpointIsFast) {
   StartServer(Config());
   const std::vector<std::string> paths = {
-      "/api/overview", "/api/throughput", "/api/kafka", "/api/freshness", "/api/lambda",
-      "/api/analytics", "/api/filters", "/api/quality", "/api/scheduler",
-      "/api/kafka/messages?topic=" + ingest_->topic(RecordKind::kPin)};
+      "/api/overview",  "/api/throughput",
+      "/api/kafka",     "/api/freshness",
+      "/api/lambda",    "/api/analytics",
+      "/api/filters",   "/api/quality",
+      "/api/scheduler", "/api/kafka/messages?topic=" + ingest_->topic(RecordKind::kPin)};
   http::Client client = Client();
   const http::HeaderList auth = {{"Authorization", std::string("Bearer ") + kToken}};
   for (const std::string& p : paths) {
@@ -442,7 +462,8 @@ TEST_F(DashboardServerTest, EveryEndpointIsFast) {
     for (int i = 0; i < 50; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       auto r = client.Get(p, auth);
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
       ASSERT_TRUE(r.ok() && r->status == 200) << p;
     }
     std::sort(ms.begin(), ms.end());

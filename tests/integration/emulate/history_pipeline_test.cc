@@ -108,8 +108,8 @@ TEST_F(HistoryPipelineTest, BackDatedDaysAreKeptSealedAndLoaded) {
   specs.push_back({topics_[2], 3, 1, {}});
   Status created = kafka::EnsureTopics(brokers_, specs, seconds(30));
   ASSERT_TRUE(created.ok()) << created.ToString();
-  CommandResult seed = Pinpipe(fmt::format("seed --rows 300 --pg-dsn {}",
-                                           ShellQuote(source_db_->dsn())));
+  CommandResult seed =
+      Pinpipe(fmt::format("seed --rows 300 --pg-dsn {}", ShellQuote(source_db_->dsn())));
   ASSERT_EQ(seed.exit_code, 0) << seed.output;
 
   const std::string history = fmt::format(
@@ -127,8 +127,8 @@ TEST_F(HistoryPipelineTest, BackDatedDaysAreKeptSealedAndLoaded) {
 
   // 2. topics ensure raises every topic that keeps records for less than 14 days (the pin
   // topic's hour, the others' broker default of 7 days).
-  CommandResult ensure = Pinpipe(fmt::format("topics ensure --retention 14d --kafka-brokers {} {}",
-                                             brokers_, TopicFlags()));
+  CommandResult ensure = Pinpipe(
+      fmt::format("topics ensure --retention 14d --kafka-brokers {} {}", brokers_, TopicFlags()));
   ASSERT_EQ(ensure.exit_code, 0) << ensure.output;
   EXPECT_NE(ensure.output.find(fmt::format("topic {} ok (3 partitions, replication factor 1, "
                                            "retention.ms raised from 3600000 to 1209600000)",
@@ -142,8 +142,8 @@ TEST_F(HistoryPipelineTest, BackDatedDaysAreKeptSealedAndLoaded) {
   }
   EXPECT_EQ(Configs(topics_[0])["segment.ms"].value, "7200000") << "kept by the raise";
   // Again: nothing to raise.
-  ensure = Pinpipe(fmt::format("topics ensure --retention 14d --kafka-brokers {} {}", brokers_,
-                               TopicFlags()));
+  ensure = Pinpipe(
+      fmt::format("topics ensure --retention 14d --kafka-brokers {} {}", brokers_, TopicFlags()));
   ASSERT_EQ(ensure.exit_code, 0) << ensure.output;
   EXPECT_NE(ensure.output.find("retention at least 14d"), std::string::npos) << ensure.output;
 
@@ -200,10 +200,26 @@ TEST_F(HistoryPipelineTest, BackDatedDaysAreKeptSealedAndLoaded) {
     ChildProcess archiver;
     const std::string log = dir_ + "/archive.log";
     ASSERT_TRUE(archiver
-                    .Start({bin_, "archive", "--kafka-brokers", brokers_, "--topic-pin", topics_[0],
-                            "--topic-geo", topics_[1], "--topic-user", topics_[2], "--group",
-                            name_ + "-g", "--lake", lake_, "--rotate-idle", "300ms",
-                            "--watermark-idle", "2s", "--session-timeout-ms", "6000"},
+                    .Start({bin_,
+                            "archive",
+                            "--kafka-brokers",
+                            brokers_,
+                            "--topic-pin",
+                            topics_[0],
+                            "--topic-geo",
+                            topics_[1],
+                            "--topic-user",
+                            topics_[2],
+                            "--group",
+                            name_ + "-g",
+                            "--lake",
+                            lake_,
+                            "--rotate-idle",
+                            "300ms",
+                            "--watermark-idle",
+                            "2s",
+                            "--session-timeout-ms",
+                            "6000"},
                            log)
                     .ok());
     auto store = lake::LocalStore::Open(lake_);
@@ -231,17 +247,18 @@ TEST_F(HistoryPipelineTest, BackDatedDaysAreKeptSealedAndLoaded) {
   // the transform drops without a follower count).
   for (const std::string& day : sealable) {
     SCOPED_TRACE(day);
-    CommandResult batch = Pinpipe(fmt::format(
-        "batch --date {} --require-sealed --progress never --lake {} --pg-dsn {} {}", day,
-        ShellQuote(lake_), ShellQuote(batch_db_->dsn()), TopicFlags()));
+    CommandResult batch = Pinpipe(
+        fmt::format("batch --date {} --require-sealed --progress never --lake {} --pg-dsn {} {}",
+                    day, ShellQuote(lake_), ShellQuote(batch_db_->dsn()), TopicFlags()));
     ASSERT_EQ(batch.exit_code, 0) << batch.output;
     EXPECT_NE(batch.output.find(fmt::format("pinpipe batch: dt={} sealed=yes records={} ", day,
                                             3 * per_day.at(day))),
               std::string::npos)
         << batch.output;
     for (const char* table : {"geolocation_data_clean", "user_data_clean"}) {
-      auto rows = QueryInt(batch_db_->dsn(),
-                           fmt::format("SELECT count(*) FROM batch.{} WHERE dt = '{}'", table, day));
+      auto rows =
+          QueryInt(batch_db_->dsn(),
+                   fmt::format("SELECT count(*) FROM batch.{} WHERE dt = '{}'", table, day));
       ASSERT_TRUE(rows.ok()) << rows.status().ToString();
       EXPECT_EQ(*rows, per_day.at(day)) << table;
     }

@@ -26,28 +26,29 @@ class RecordingServer {
   RecordingServer() {
     http::ServerOptions options;
     options.port = 0;
-    server_ = std::make_unique<http::Server>(options, [this](const http::Request& request,
-                                                             http::Responder respond) {
-      http::Response response;
-      {
-        std::lock_guard lock(mutex_);
-        requests_.emplace_back(std::string(request.path), std::string(request.body));
-        auth_ = std::string(request.Header("Authorization"));
-      }
-      if (request.path.rfind("/batch/", 0) == 0) {
-        std::string body = "{\"results\":[";
-        size_t items = 0;
-        for (char c : request.body) items += c == '\n' ? 1 : 0;
-        for (size_t i = 0; i < items; ++i) {
-          if (i > 0) body += ',';
-          body += "{\"index\":" + std::to_string(i) + ",\"status\":" + (i % 10 == 9 ? "422" : "200") + "}";
-        }
-        response.body = body + "]}";
-      } else {
-        response.body = "{}";
-      }
-      respond(std::move(response));
-    });
+    server_ = std::make_unique<http::Server>(
+        options, [this](const http::Request& request, http::Responder respond) {
+          http::Response response;
+          {
+            std::lock_guard lock(mutex_);
+            requests_.emplace_back(std::string(request.path), std::string(request.body));
+            auth_ = std::string(request.Header("Authorization"));
+          }
+          if (request.path.rfind("/batch/", 0) == 0) {
+            std::string body = "{\"results\":[";
+            size_t items = 0;
+            for (char c : request.body) items += c == '\n' ? 1 : 0;
+            for (size_t i = 0; i < items; ++i) {
+              if (i > 0) body += ',';
+              body += "{\"index\":" + std::to_string(i) +
+                      ",\"status\":" + (i % 10 == 9 ? "422" : "200") + "}";
+            }
+            response.body = body + "]}";
+          } else {
+            response.body = "{}";
+          }
+          respond(std::move(response));
+        });
   }
   Status Start() { return server_->Start(); }
   http::HttpUrl url() const { return http::HttpUrl{"127.0.0.1", server_->port(), ""}; }
@@ -93,14 +94,16 @@ void ExpectFields(const std::string& path, const std::string& json) {
   std::vector<std::string> keys;
   for (auto field : object) keys.emplace_back(field.key);
   if (path.find("pin") != std::string::npos) {
-    EXPECT_EQ(keys, (std::vector<std::string>{"index", "unique_id", "title", "description",
-                                              "poster_name", "follower_count", "tag_list",
-                                              "is_image_or_video", "image_src", "downloaded",
-                                              "save_location", "category"}));
+    EXPECT_EQ(keys,
+              (std::vector<std::string>{"index", "unique_id", "title", "description", "poster_name",
+                                        "follower_count", "tag_list", "is_image_or_video",
+                                        "image_src", "downloaded", "save_location", "category"}));
   } else if (path.find("geo") != std::string::npos) {
-    EXPECT_EQ(keys, (std::vector<std::string>{"ind", "timestamp", "latitude", "longitude", "country"}));
+    EXPECT_EQ(keys,
+              (std::vector<std::string>{"ind", "timestamp", "latitude", "longitude", "country"}));
   } else {
-    EXPECT_EQ(keys, (std::vector<std::string>{"ind", "first_name", "last_name", "age", "date_joined"}));
+    EXPECT_EQ(keys,
+              (std::vector<std::string>{"ind", "first_name", "last_name", "age", "date_joined"}));
   }
 }
 
@@ -132,16 +135,19 @@ TEST_F(SeedEmulateTest, SeedsIdempotentlyAndEmulatorSendsWellFormedRecords) {
     EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pinterest_data"), kRows);
     EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM geolocation_data g JOIN user_data u USING (ind)"),
               kRows);
-    EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pinterest_data WHERE (downloaded = 0) <> "
-                            "(image_src = 'Image src error.')"),
+    EXPECT_EQ(Scalar(*conn,
+                     "SELECT count(*) FROM pinterest_data WHERE (downloaded = 0) <> "
+                     "(image_src = 'Image src error.')"),
               0);
-    EXPECT_NEAR(Scalar(*conn, "SELECT avg((description LIKE '%…' || chr(160))::int) FROM pinterest_data"),
-                0.36, 0.04);
+    EXPECT_NEAR(
+        Scalar(*conn, "SELECT avg((description LIKE '%…' || chr(160))::int) FROM pinterest_data"),
+        0.36, 0.04);
     EXPECT_NEAR(Scalar(*conn, "SELECT avg((follower_count LIKE '%k')::int) FROM pinterest_data"),
                 0.74, 0.04);
     EXPECT_EQ(Scalar(*conn, "SELECT count(DISTINCT category) FROM pinterest_data"), 13);
-    EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM geolocation_data WHERE \"timestamp\" < "
-                            "'2017-01-01' OR \"timestamp\" >= '2023-01-01'"),
+    EXPECT_EQ(Scalar(*conn,
+                     "SELECT count(*) FROM geolocation_data WHERE \"timestamp\" < "
+                     "'2017-01-01' OR \"timestamp\" >= '2023-01-01'"),
               0);
 
     // What the emulator loads is byte-identical to the generated data set.
@@ -223,7 +229,9 @@ TEST_F(SeedEmulateTest, SeedsIdempotentlyAndEmulatorSendsWellFormedRecords) {
 
   auto admin = pg::Connection::Open(admin_dsn_);
   ASSERT_TRUE(admin.ok());
-  admin->Run("DROP DATABASE IF EXISTS " + pg::QuoteIdentifier(db_->name() + "_src") + " WITH (FORCE)")
+  admin
+      ->Run("DROP DATABASE IF EXISTS " + pg::QuoteIdentifier(db_->name() + "_src") +
+            " WITH (FORCE)")
       .IgnoreError();
 }
 

@@ -23,7 +23,12 @@ TEST(IngestKafkaTest, PostedRecordsAreReadBackByteForByte) {
   const std::vector<std::string> pins = {
       PinRecord(11),
       R"j({"category":"diy-and-crafts","downloaded":0,"index":12,"unique_id":"ABCDEF01-2345-6789-abcd-ef0123456789","title":"","description":"No description available","follower_count":"User Info Error","tag_list":"N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e","is_image_or_video":"multi-video(story page format)","image_src":"Image src error.","save_location":"Local save in /data/diy-and-crafts"})j",
-      "{\n  \"index\" : 13 , \"unique_id\":\"0b1e4b4e-1111-4000-8000-000000000013\",\"title\":\"T\\u00fcrk\\u00e7e \\\\ \\\"q\\\"\",\"description\":\"d\",\"poster_name\":\"p\",\"follower_count\":\"1.2k\",\"tag_list\":\"t\",\"is_image_or_video\":\"video\",\"image_src\":\"https://i.pinimg.com/videos/thumbnails/originals/x.jpg\",\"downloaded\":1,\"save_location\":\"Local save in /data/art\",\"category\":\"art\"}\n"};
+      "{\n  \"index\" : 13 , "
+      "\"unique_id\":\"0b1e4b4e-1111-4000-8000-000000000013\",\"title\":\"T\\u00fcrk\\u00e7e \\\\ "
+      "\\\"q\\\"\",\"description\":\"d\",\"poster_name\":\"p\",\"follower_count\":\"1.2k\",\"tag_"
+      "list\":\"t\",\"is_image_or_video\":\"video\",\"image_src\":\"https://i.pinimg.com/videos/"
+      "thumbnails/originals/x.jpg\",\"downloaded\":1,\"save_location\":\"Local save in "
+      "/data/art\",\"category\":\"art\"}\n"};
   for (const auto& body : pins) {
     auto r = client.Post("/pin/", body);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -83,7 +88,8 @@ TEST(IngestKafkaTest, BurstOf100kThroughBulkEndpointArrivesCompleteWithoutDuplic
           errors[c] = r.ok() ? r->body.substr(0, 300) : r.status().ToString();
           return;
         }
-        std::string want = "{\"accepted\":" + std::to_string(kPerRequest) + ",\"rejected\":0,\"failed\":0";
+        std::string want =
+            "{\"accepted\":" + std::to_string(kPerRequest) + ",\"rejected\":0,\"failed\":0";
         if (r->body.rfind(want, 0) != 0) {
           errors[c] = r->body.substr(0, 300);
           return;

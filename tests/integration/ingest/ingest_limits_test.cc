@@ -34,8 +34,7 @@ struct Upload {
   Clock::duration waited{};  // from the first byte sent to the whole answer read
 };
 
-Upload Post(uint16_t port, const std::string& head, std::string_view body,
-            bool chunked = false) {
+Upload Post(uint16_t port, const std::string& head, std::string_view body, bool chunked = false) {
   RawClient client(port, 60s);
   Upload upload;
   if (!client.connected()) return upload;
@@ -62,8 +61,8 @@ Upload Post(uint16_t port, const std::string& head, std::string_view body,
   return upload;
 }
 
-std::vector<Upload> PostConcurrently(uint16_t port, const std::string& head,
-                                     std::string_view body, bool chunked = false) {
+std::vector<Upload> PostConcurrently(uint16_t port, const std::string& head, std::string_view body,
+                                     bool chunked = false) {
   std::vector<Upload> uploads(kUploads);
   std::vector<std::thread> threads;
   for (int i = 0; i < kUploads; ++i) {
@@ -113,12 +112,12 @@ int64_t IdleRssAfterBurst(ServeProcess& serve, int64_t start) {
   return rss;
 }
 
-#define PINPIPE_SERVE_OR_SKIP(serve, brokers, prefix, ...)                                 \
-  if (EnvOrEmpty("PINPIPE_TEST_PINPIPE_BIN").empty()) {                                    \
-    GTEST_SKIP() << "PINPIPE_TEST_PINPIPE_BIN is not set";                                 \
-  }                                                                                        \
-  auto serve##_or = ServeProcess::Start(brokers, UniqueName(prefix), __VA_ARGS__);         \
-  ASSERT_TRUE(serve##_or.ok()) << serve##_or.status().ToString();                          \
+#define PINPIPE_SERVE_OR_SKIP(serve, brokers, prefix, ...)                         \
+  if (EnvOrEmpty("PINPIPE_TEST_PINPIPE_BIN").empty()) {                            \
+    GTEST_SKIP() << "PINPIPE_TEST_PINPIPE_BIN is not set";                         \
+  }                                                                                \
+  auto serve##_or = ServeProcess::Start(brokers, UniqueName(prefix), __VA_ARGS__); \
+  ASSERT_TRUE(serve##_or.ok()) << serve##_or.status().ToString();                  \
   ServeProcess& serve = **serve##_or
 
 TEST(IngestLimitsTest, AnnouncedBodyOverTheRouteLimitGets413AtOnce) {
@@ -149,8 +148,9 @@ TEST(IngestLimitsTest, BulkLimitFlagsAndTheirOldSpellingsSetTheLimits) {
   PINPIPE_KAFKA_BROKERS_OR_SKIP(brokers);
   for (const std::string flag : {"--max-bulk", "--max-batch"}) {
     SCOPED_TRACE(flag);
-    PINPIPE_SERVE_OR_SKIP(serve, brokers, "limits-bulk-flags",
-                          std::vector<std::string>{flag + "-bytes", "100000", flag + "-items", "2"});
+    PINPIPE_SERVE_OR_SKIP(
+        serve, brokers, "limits-bulk-flags",
+        std::vector<std::string>{flag + "-bytes", "100000", flag + "-items", "2"});
     RawClient over(serve.port(), 5s);
     ASSERT_TRUE(over.Send(Head("/batch/pin", "Content-Length: 100001\r\n")));
     auto r = over.Read();
@@ -162,7 +162,8 @@ TEST(IngestLimitsTest, BulkLimitFlagsAndTheirOldSpellingsSetTheLimits) {
                              "application/x-ndjson");
     ASSERT_TRUE(three.ok()) << three.status().ToString();
     EXPECT_EQ(three->status, 413) << three->body;
-    auto two = client.Post("/batch/pin", PinRecord(1) + "\n" + PinRecord(2), "application/x-ndjson");
+    auto two =
+        client.Post("/batch/pin", PinRecord(1) + "\n" + PinRecord(2), "application/x-ndjson");
     ASSERT_TRUE(two.ok()) << two.status().ToString();
     EXPECT_EQ(two->status, 200) << two->body;
   }
@@ -198,8 +199,8 @@ TEST(IngestLimitsTest, MissingOrWrongTokenGets401BeforeTheBody) {
   EXPECT_EQ(r->status, 400);
   // With the token the record goes through.
   http::Client client = serve.NewClient();
-  auto ok = client.Post("/pin/", PinRecord(1), "application/json",
-                        {{"Authorization", "Bearer s3cret"}});
+  auto ok =
+      client.Post("/pin/", PinRecord(1), "application/json", {{"Authorization", "Bearer s3cret"}});
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->status, 200) << ok->body;
 }
@@ -231,8 +232,8 @@ TEST(IngestLimitsTest, ConcurrentHugeRecordUploadsKeepMemoryLow) {
   ASSERT_TRUE(peak.ok());
   EXPECT_LT(*peak, 128 * kMiB) << "peak RSS " << Mib(*peak) << " MiB";
   const int64_t idle = IdleRssAfterBurst(serve, *start);
-  EXPECT_LE(idle, 2 * *start) << "idle RSS " << Mib(idle) << " MiB after the burst, "
-                              << Mib(*start) << " MiB at start (" << RssBreakdown(serve) << ")";
+  EXPECT_LE(idle, 2 * *start) << "idle RSS " << Mib(idle) << " MiB after the burst, " << Mib(*start)
+                              << " MiB at start (" << RssBreakdown(serve) << ")";
   std::fprintf(stderr, "pin burst: start %lld MiB, peak %lld MiB, idle after %lld MiB\n",
                static_cast<long long>(Mib(*start)), static_cast<long long>(Mib(*peak)),
                static_cast<long long>(Mib(idle)));
@@ -245,10 +246,10 @@ TEST(IngestLimitsTest, ConcurrentHugeRecordUploadsKeepMemoryLow) {
 TEST(IngestLimitsTest, BulkBurstOverTheBodyBudgetIsRefusedAndMemoryBounded) {
   PINPIPE_KAFKA_BROKERS_OR_SKIP(brokers);
   constexpr int64_t kBudget = 128 * kMiB;
-  PINPIPE_SERVE_OR_SKIP(serve, brokers, "limits-bulk-burst",
-                        std::vector<std::string>{"--max-buffered-body-bytes",
-                                                 std::to_string(kBudget), "--max-bulk-items",
-                                                 "200000"});
+  PINPIPE_SERVE_OR_SKIP(
+      serve, brokers, "limits-bulk-burst",
+      std::vector<std::string>{"--max-buffered-body-bytes", std::to_string(kBudget),
+                               "--max-bulk-items", "200000"});
   WarmUp(serve);
   auto start = serve.Rss();
   ASSERT_TRUE(start.ok());
@@ -260,13 +261,14 @@ TEST(IngestLimitsTest, BulkBurstOverTheBodyBudgetIsRefusedAndMemoryBounded) {
     body += line;
     ++records;
   }
-  std::vector<Upload> uploads = PostConcurrently(
-      serve.port(),
-      Head("/batch/pin", "Content-Type: application/x-ndjson\r\nContent-Length: " +
-                             std::to_string(body.size()) + "\r\n"),
-      body);
+  std::vector<Upload> uploads =
+      PostConcurrently(serve.port(),
+                       Head("/batch/pin", "Content-Type: application/x-ndjson\r\nContent-Length: " +
+                                              std::to_string(body.size()) + "\r\n"),
+                       body);
   int accepted = 0, refused = 0;
-  const std::string want = "{\"accepted\":" + std::to_string(records) + ",\"rejected\":0,\"failed\":0,";
+  const std::string want =
+      "{\"accepted\":" + std::to_string(records) + ",\"rejected\":0,\"failed\":0,";
   for (const Upload& u : uploads) {
     ASSERT_TRUE(u.response.has_value());
     if (u.response->status == 200) {
@@ -288,8 +290,8 @@ TEST(IngestLimitsTest, BulkBurstOverTheBodyBudgetIsRefusedAndMemoryBounded) {
   // the per-item result lists and the process itself (measured in the commit that added this).
   EXPECT_LT(*peak, kBudget + 160 * kMiB) << "peak RSS " << Mib(*peak) << " MiB";
   const int64_t idle = IdleRssAfterBurst(serve, *start);
-  EXPECT_LE(idle, 2 * *start) << "idle RSS " << Mib(idle) << " MiB after the burst, "
-                              << Mib(*start) << " MiB at start (" << RssBreakdown(serve) << ")";
+  EXPECT_LE(idle, 2 * *start) << "idle RSS " << Mib(idle) << " MiB after the burst, " << Mib(*start)
+                              << " MiB at start (" << RssBreakdown(serve) << ")";
   std::fprintf(stderr,
                "bulk burst: %d accepted, %d refused; start %lld MiB, peak %lld MiB, idle after "
                "%lld MiB\n",
@@ -302,8 +304,9 @@ TEST(IngestLimitsTest, BulkBurstOverTheBodyBudgetIsRefusedAndMemoryBounded) {
   EXPECT_EQ(read->size(), static_cast<size_t>(20 + accepted * records));
   auto metrics = serve.NewClient().Get("/metrics");
   ASSERT_TRUE(metrics.ok());
-  EXPECT_NE(metrics->body.find("pinpipe_http_body_budget_refusals_total " + std::to_string(refused)),
-            std::string::npos);
+  EXPECT_NE(
+      metrics->body.find("pinpipe_http_body_budget_refusals_total " + std::to_string(refused)),
+      std::string::npos);
   EXPECT_NE(metrics->body.find("pinpipe_http_buffered_body_bytes 0"), std::string::npos);
 }
 

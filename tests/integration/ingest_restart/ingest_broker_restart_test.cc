@@ -78,7 +78,8 @@ TEST(IngestBrokerRestartTest, Answers503WhileDownRecoversAndLosesNothingAcknowle
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   std::set<int> in_topic;
   for (const auto& m : *read) in_topic.insert(std::stoi(*m.key));
-  for (int i : acknowledged) EXPECT_TRUE(in_topic.count(i)) << "acknowledged record " << i << " lost";
+  for (int i : acknowledged)
+    EXPECT_TRUE(in_topic.count(i)) << "acknowledged record " << i << " lost";
   EXPECT_GE(acknowledged.size(), 401u);
 }
 

@@ -45,9 +45,9 @@ void RunWhileTheBrokerGoesAway(const std::string& how) {
   if (EnvOrEmpty("PINPIPE_TEST_PINPIPE_BIN").empty()) {
     GTEST_SKIP() << "PINPIPE_TEST_PINPIPE_BIN is not set";
   }
-  auto serve = ServeProcess::Start(
-      brokers, UniqueName("deadline-" + how),
-      {"--delivery-timeout-ms", std::to_string(kDeliveryTimeout.count())});
+  auto serve =
+      ServeProcess::Start(brokers, UniqueName("deadline-" + how),
+                          {"--delivery-timeout-ms", std::to_string(kDeliveryTimeout.count())});
   ASSERT_TRUE(serve.ok()) << serve.status().ToString();
 
   std::atomic<int> next{0};
@@ -76,7 +76,8 @@ void RunWhileTheBrokerGoesAway(const std::string& how) {
           std::lock_guard lock(mu);
           outcomes.push_back(std::move(o));
         }
-        if (refused) std::this_thread::sleep_for(20ms);  // as a client honouring Retry-After would, briefly
+        if (refused)
+          std::this_thread::sleep_for(20ms);  // as a client honouring Retry-After would, briefly
       }
     });
   }
@@ -132,7 +133,8 @@ void RunWhileTheBrokerGoesAway(const std::string& how) {
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   std::set<int> in_topic;
   for (const auto& m : *read) in_topic.insert(std::stoi(*m.key));
-  for (int i : acknowledged) EXPECT_TRUE(in_topic.count(i)) << "acknowledged record " << i << " lost";
+  for (int i : acknowledged)
+    EXPECT_TRUE(in_topic.count(i)) << "acknowledged record " << i << " lost";
 }
 
 TEST(IngestDeadlineTest, InFlightRequestsAnsweredWithinTheDeadlineWhenTheBrokerStops) {

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <random>
 #include <iostream>
+#include <random>
 #include <string>
 #include <thread>
 #include <utility>

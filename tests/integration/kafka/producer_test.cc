@@ -146,7 +146,8 @@ TEST(KafkaProducerIT, TwentyThousandMessagesDeliveredExactlyOnce) {
   std::atomic<int> ok{0};
   std::atomic<int> failed{0};
   for (int i = 0; i < kMessages; ++i) {
-    std::string value = "{\"ind\":" + std::to_string(i) + ",\"pad\":\"" + std::string(200, 'p') + "\"}";
+    std::string value =
+        "{\"ind\":" + std::to_string(i) + ",\"pad\":\"" + std::string(200, 'p') + "\"}";
     Status s = producer->Produce(topic, std::to_string(i), value, [&](const DeliveryResult& r) {
       (r.status.ok() ? ok : failed).fetch_add(1);
     });
@@ -238,10 +239,9 @@ TEST(KafkaProducerIT, IdempotenceAndCompressionAreOnDisk) {
   std::filesystem::path segment =
       std::filesystem::path(log_dir) / (topic + "-0") / "00000000000000000000.log";
   ASSERT_TRUE(std::filesystem::exists(segment)) << segment;
-  auto dump = testing::RunCommand(
-      "java -cp " + testing::ShellQuote(libs + "/*") +
-      " kafka.tools.DumpLogSegments --deep-iteration --files " +
-      testing::ShellQuote(segment.string()));
+  auto dump = testing::RunCommand("java -cp " + testing::ShellQuote(libs + "/*") +
+                                  " kafka.tools.DumpLogSegments --deep-iteration --files " +
+                                  testing::ShellQuote(segment.string()));
   ASSERT_EQ(dump.exit_code, 0) << dump.output;
   std::regex batch_re(R"(baseOffset: \d+ .*producerId: (-?\d+) .*compresscodec: (\w+))");
   int batches = 0;

@@ -127,26 +127,37 @@ bool PostBatch(http::Client& client, int b, Outcome* out, std::mutex* mu) {
 TEST_F(ClusterFailoverTest, TwoOfEachWorkerLoseAndDuplicateNothingWhenTheBusiestBrokerIsKilled) {
   std::array<std::unique_ptr<ServeProcess>, 2> apis;
   for (int a = 0; a < 2; ++a) {
-    auto serve = ServeProcess::StartOn(brokers_, topics_,
-                                       fmt::format("{}/serve-{}.log", dir_, a), {});
+    auto serve =
+        ServeProcess::StartOn(brokers_, topics_, fmt::format("{}/serve-{}.log", dir_, a), {});
     ASSERT_TRUE(serve.ok()) << serve.status().ToString();
     apis[static_cast<size_t>(a)] = std::move(*serve);
   }
   std::array<ChildProcess, 2> streams, archives;
   const std::string lake = dir_ + "/lake";
   for (int w = 0; w < 2; ++w) {
-    std::vector<std::string> s = {bin_, "stream", "--kafka-brokers", brokers_, "--pg-dsn",
-                                  db_->dsn(), "--group", name_ + "-stream",
-                                  "--session-timeout-ms", "6000"};
-    std::vector<std::string> a = {bin_, "archive", "--kafka-brokers", brokers_, "--group",
-                                  name_ + "-archive", "--lake", lake, "--rotate-idle", "300ms",
-                                  "--session-timeout-ms", "6000"};
+    std::vector<std::string> s = {
+        bin_,      "stream",          "--kafka-brokers",      brokers_, "--pg-dsn", db_->dsn(),
+        "--group", name_ + "-stream", "--session-timeout-ms", "6000"};
+    std::vector<std::string> a = {bin_,
+                                  "archive",
+                                  "--kafka-brokers",
+                                  brokers_,
+                                  "--group",
+                                  name_ + "-archive",
+                                  "--lake",
+                                  lake,
+                                  "--rotate-idle",
+                                  "300ms",
+                                  "--session-timeout-ms",
+                                  "6000"};
     for (const std::string& t : TopicArgs()) {
       s.push_back(t);
       a.push_back(t);
     }
-    ASSERT_TRUE(streams[static_cast<size_t>(w)].Start(s, fmt::format("{}/stream-{}.log", dir_, w)).ok());
-    ASSERT_TRUE(archives[static_cast<size_t>(w)].Start(a, fmt::format("{}/archive-{}.log", dir_, w)).ok());
+    ASSERT_TRUE(
+        streams[static_cast<size_t>(w)].Start(s, fmt::format("{}/stream-{}.log", dir_, w)).ok());
+    ASSERT_TRUE(
+        archives[static_cast<size_t>(w)].Start(a, fmt::format("{}/archive-{}.log", dir_, w)).ok());
   }
 
   // Four clients, two per API, each batch posted once (a client that gets a 503 does not send
@@ -190,8 +201,9 @@ TEST_F(ClusterFailoverTest, TwoOfEachWorkerLoseAndDuplicateNothingWhenTheBusiest
   EXPECT_TRUE(WaitFor(
       [&] {
         auto h = high();
-        auto stored = QueryInt(db_->dsn(), "SELECT coalesce(sum(next_offset), 0) FROM "
-                                           "pinpipe_stream_offsets");
+        auto stored = QueryInt(db_->dsn(),
+                               "SELECT coalesce(sum(next_offset), 0) FROM "
+                               "pinpipe_stream_offsets");
         return h.ok() && stored.ok() && *stored == *h;
       },
       seconds(180)))

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <iostream>
 #include <chrono>
+#include <iostream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -77,8 +77,7 @@ TEST(KafkaBrokerRestartIT, ProducerFailsWhileDownAndRecoversByItself) {
     std::lock_guard lock(mu);
     ASSERT_EQ(failures.size(), 10u);
     for (const Status& s : failures) {
-      EXPECT_TRUE(s.code() == StatusCode::kDeadlineExceeded ||
-                  s.code() == StatusCode::kUnavailable)
+      EXPECT_TRUE(s.code() == StatusCode::kDeadlineExceeded || s.code() == StatusCode::kUnavailable)
           << s.ToString();
     }
   }

@@ -74,8 +74,8 @@ class SecuredClusterTest : public OwnKafkaTest {
 
   // `pinpipe topics describe` as a client configured by `options`.
   CommandResult Describe(const std::vector<std::string>& options) const {
-    std::string cmd = ShellQuote(bin_) + " topics describe --timeout-ms 5000 --kafka-brokers " +
-                      brokers_;
+    std::string cmd =
+        ShellQuote(bin_) + " topics describe --timeout-ms 5000 --kafka-brokers " + brokers_;
     for (const std::string& o : options) cmd += " " + ShellQuote(o);
     return RunCommand(cmd + " 2>&1");
   }
@@ -109,7 +109,8 @@ class SecuredClusterTest : public OwnKafkaTest {
           options.push_back(o);
         }
       }
-      results.push_back(std::async(std::launch::async, [this, options] { return Describe(options); }));
+      results.push_back(
+          std::async(std::launch::async, [this, options] { return Describe(options); }));
     }
     for (size_t i = 0; i < cases.size(); ++i) {
       SCOPED_TRACE(cases[i].name);
@@ -137,11 +138,11 @@ TEST_F(SecuredClusterTest, PipelineRunsExactlyOnceOverSaslScramTlsAndOtherClient
   // acknowledged (the cluster's default min.insync.replicas), made as a user would, with
   // `pinpipe topics ensure` over SASL/TLS.
   const std::array<std::string, 3> topic_names = {name_ + "-pin", name_ + "-geo", name_ + "-user"};
-  const CommandResult ensured = RunCommand(fmt::format(
-      "{} topics ensure --kafka-brokers {} --kafka-config {} --partitions 3 "
-      "--replication-factor {} --topic-pin {} --topic-geo {} --topic-user {} 2>&1",
-      ShellQuote(bin_), brokers_, ShellQuote(properties_), kNodes, topic_names[0], topic_names[1],
-      topic_names[2]));
+  const CommandResult ensured = RunCommand(
+      fmt::format("{} topics ensure --kafka-brokers {} --kafka-config {} --partitions 3 "
+                  "--replication-factor {} --topic-pin {} --topic-geo {} --topic-user {} 2>&1",
+                  ShellQuote(bin_), brokers_, ShellQuote(properties_), kNodes, topic_names[0],
+                  topic_names[1], topic_names[2]));
   ASSERT_EQ(ensured.exit_code, 0) << ensured.output;
   const std::vector<std::string> topics(topic_names.begin(), topic_names.end());
   for (const std::string& t : topics) {
@@ -171,8 +172,8 @@ TEST_F(SecuredClusterTest, PipelineRunsExactlyOnceOverSaslScramTlsAndOtherClient
                                      {"--kafka-config", properties_});
   ASSERT_TRUE(serve.ok()) << serve.status().ToString();
   const std::string pin_topic = topics[0];
-  std::vector<std::string> topic_args = {"--topic-pin", topics[0], "--topic-geo", topics[1],
-                                         "--topic-user", topics[2]};
+  std::vector<std::string> topic_args = {"--topic-pin", topics[0],      "--topic-geo",
+                                         topics[1],     "--topic-user", topics[2]};
 
   // Two clients post the records; every one must be acknowledged.
   std::atomic<int> next{0}, acknowledged{0};
@@ -190,17 +191,35 @@ TEST_F(SecuredClusterTest, PipelineRunsExactlyOnceOverSaslScramTlsAndOtherClient
   ASSERT_EQ(acknowledged.load(), kRecords) << Slurp((*serve)->log_path());
 
   ChildProcess stream, archive;
-  std::vector<std::string> stream_argv = {bin_, "stream", "--kafka-brokers", brokers_,
-                                          "--kafka-config", properties_, "--pg-dsn", db_->dsn(),
-                                          "--group", name_ + "-stream", "--session-timeout-ms",
+  std::vector<std::string> stream_argv = {bin_,
+                                          "stream",
+                                          "--kafka-brokers",
+                                          brokers_,
+                                          "--kafka-config",
+                                          properties_,
+                                          "--pg-dsn",
+                                          db_->dsn(),
+                                          "--group",
+                                          name_ + "-stream",
+                                          "--session-timeout-ms",
                                           "6000"};
   stream_argv.insert(stream_argv.end(), topic_args.begin(), topic_args.end());
   ASSERT_TRUE(stream.Start(stream_argv, dir_ + "/stream.log").ok());
   const std::string lake = dir_ + "/lake";
-  std::vector<std::string> archive_argv = {bin_, "archive", "--kafka-brokers", brokers_,
-                                           "--kafka-config", properties_, "--group",
-                                           name_ + "-archive", "--lake", lake, "--rotate-idle",
-                                           "300ms", "--session-timeout-ms", "6000"};
+  std::vector<std::string> archive_argv = {bin_,
+                                           "archive",
+                                           "--kafka-brokers",
+                                           brokers_,
+                                           "--kafka-config",
+                                           properties_,
+                                           "--group",
+                                           name_ + "-archive",
+                                           "--lake",
+                                           lake,
+                                           "--rotate-idle",
+                                           "300ms",
+                                           "--session-timeout-ms",
+                                           "6000"};
   archive_argv.insert(archive_argv.end(), topic_args.begin(), topic_args.end());
   ASSERT_TRUE(archive.Start(archive_argv, dir_ + "/archive.log").ok());
 
@@ -209,17 +228,20 @@ TEST_F(SecuredClusterTest, PipelineRunsExactlyOnceOverSaslScramTlsAndOtherClient
     return n.ok() ? *n : -1;
   };
   EXPECT_TRUE(WaitFor([&] { return rows() >= kRecords; }, seconds(120)))
-      << rows() << "\n" << Slurp(dir_ + "/stream.log");
+      << rows() << "\n"
+      << Slurp(dir_ + "/stream.log");
   auto store = lake::LocalStore::Open(lake);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   std::string behind;
   EXPECT_TRUE(WaitFor(
       [&] {
-        auto caught_up = ArchiveCaughtUp(store->get(), brokers_, name_ + "-archive", topics, &behind);
+        auto caught_up =
+            ArchiveCaughtUp(store->get(), brokers_, name_ + "-archive", topics, &behind);
         return caught_up.ok() && *caught_up;
       },
       seconds(120)))
-      << behind << "\n" << Slurp(dir_ + "/archive.log");
+      << behind << "\n"
+      << Slurp(dir_ + "/archive.log");
   stream.Signal(SIGTERM);
   archive.Signal(SIGTERM);
   EXPECT_EQ(stream.Wait(seconds(60)), 0) << Slurp(dir_ + "/stream.log");

@@ -21,7 +21,8 @@ class S3StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto s3 = pinpipe::testing::TestS3FromEnv();
-    if (!s3) GTEST_SKIP() << "PINPIPE_TEST_S3_ENDPOINT is not set; start the S3 server via scripts/test";
+    if (!s3)
+      GTEST_SKIP() << "PINPIPE_TEST_S3_ENDPOINT is not set; start the S3 server via scripts/test";
     s3_ = *s3;
     const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
     scratch_ = std::make_unique<ScratchS3Prefix>(s3_, name);
@@ -75,8 +76,9 @@ TEST_F(S3StoreTest, EmptyAndBinaryObjects) {
 
 TEST_F(S3StoreTest, SpecialCharactersInKeys) {
   const std::vector<std::string> keys = {
-      "with space/file name.txt", "plus+sign", "equals=sign&amp", "ünïcødé/日本語/😀",
-      "sym!$'()*,;:@~", "percent%20literal", "tilde~dot.dash-under_score", "a/b/c/d/e/f"};
+      "with space/file name.txt",   "plus+sign",      "equals=sign&amp",
+      "ünïcødé/日本語/😀",           "sym!$'()*,;:@~", "percent%20literal",
+      "tilde~dot.dash-under_score", "a/b/c/d/e/f"};
   for (const std::string& key : keys) {
     const Status put = store().Put(key, "content of " + key);
     ASSERT_TRUE(put.ok()) << key << ": " << put.ToString();

@@ -10,10 +10,10 @@
 #include <thread>
 #include <vector>
 
+#include "integration/pg/pg_fixture.h"
 #include "pg/connection.h"
 #include "pg/copy_in.h"
 #include "pg/transaction.h"
-#include "integration/pg/pg_fixture.h"
 #include "testing/pg_env.h"
 #include "testing/status_matchers.h"
 
@@ -182,18 +182,19 @@ TEST_F(CopyInTest, MisuseIsRefused) {
 TEST_F(CopyInTest, BackgroundSenderErrorPropagates) {
   auto pid = conn().Exec("SELECT pg_backend_pid()");
   ASSERT_TRUE(pid.ok());
-  auto copy = CopyIn::Start(conn(), "COPY c (id, body) FROM STDIN",
-                            CopyInOptions{.background_buffers = 2});
+  auto copy =
+      CopyIn::Start(conn(), "COPY c (id, body) FROM STDIN", CopyInOptions{.background_buffers = 2});
   ASSERT_TRUE(copy.ok()) << copy.status().ToString();
   ASSERT_TRUE(copy->AppendLines("1\tbefore\n").ok());
   auto admin = Connection::Open(db_->dsn());
   ASSERT_TRUE(admin.ok());
-  ASSERT_TRUE(admin->ExecParams("SELECT pg_terminate_backend($1::int)",
-                                {std::string(pid->GetValue(0, 0))})
-                  .ok());
+  ASSERT_TRUE(
+      admin->ExecParams("SELECT pg_terminate_backend($1::int)", {std::string(pid->GetValue(0, 0))})
+          .ok());
   const std::string block = [] {
     std::string lines;
-    for (int i = 0; i < 1000; ++i) lines += std::to_string(i) + "\t" + std::string(1000, 'x') + "\n";
+    for (int i = 0; i < 1000; ++i)
+      lines += std::to_string(i) + "\t" + std::string(1000, 'x') + "\n";
     return lines;
   }();
   Status status = Status::Ok();
@@ -213,8 +214,8 @@ TEST_F(CopyInTest, BackgroundQueueMakesTheOwnerWaitForASlowServer) {
                        "CREATE TRIGGER slow BEFORE INSERT ON c FOR EACH ROW "
                        "EXECUTE FUNCTION slow_first()")
                   .ok());
-  auto copy = CopyIn::Start(conn(), "COPY c (id, body) FROM STDIN",
-                            CopyInOptions{.background_buffers = 2});
+  auto copy =
+      CopyIn::Start(conn(), "COPY c (id, body) FROM STDIN", CopyInOptions{.background_buffers = 2});
   ASSERT_TRUE(copy.ok()) << copy.status().ToString();
   ASSERT_TRUE(copy->AppendLines("-1\tslow\n").ok());  // the server sleeps on this row
   std::string block;
@@ -222,7 +223,8 @@ TEST_F(CopyInTest, BackgroundQueueMakesTheOwnerWaitForASlowServer) {
   // 48 MB: far more than 2 queued buffers, the one being sent and the socket buffers.
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 48; ++i) ASSERT_TRUE(copy->AppendLines(block).ok());
-  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_GE(waited, 1.0) << "AppendLines did not wait for the sleeping server";
   auto stored = copy->Finish();
   ASSERT_TRUE(stored.ok()) << stored.status().ToString();
@@ -278,8 +280,7 @@ TEST_F(EnsureDatabaseTest, Cases) {
       ASSERT_TRUE(admin.ok()) << admin.status().ToString();
       ASSERT_TRUE(admin->Run("CREATE DATABASE " + QuoteIdentifier(name)).ok());
     }
-    const std::string dsn =
-        c.names_database ? Dsn(name) : *ConninfoWith(admin_dsn_, "dbname", "");
+    const std::string dsn = c.names_database ? Dsn(name) : *ConninfoWith(admin_dsn_, "dbname", "");
     auto created = EnsureDatabase(dsn);
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     EXPECT_EQ(*created, c.want_created);

@@ -2,11 +2,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "integration/pg/pg_fixture.h"
 #include "pg/connection.h"
 #include "pg/copy_in.h"
 #include "pg/copy_out.h"
 #include "pg/transaction.h"
-#include "integration/pg/pg_fixture.h"
 #include "testing/pg_env.h"
 #include "testing/status_matchers.h"
 
@@ -54,9 +54,9 @@ TEST_F(PgTest, ConnectionLossIsUnavailable) {
   ASSERT_TRUE(other.ok());
   auto pid = conn().Exec("SELECT pg_backend_pid()");
   ASSERT_TRUE(pid.ok());
-  ASSERT_TRUE(other->ExecParams("SELECT pg_terminate_backend($1::int)",
-                                {std::string(pid->GetValue(0, 0))})
-                  .ok());
+  ASSERT_TRUE(
+      other->ExecParams("SELECT pg_terminate_backend($1::int)", {std::string(pid->GetValue(0, 0))})
+          .ok());
   Status lost = conn().Run("SELECT 1");
   EXPECT_THAT(lost, StatusIs(StatusCode::kUnavailable)) << lost.ToString();
   EXPECT_TRUE(lost.retriable());
@@ -181,13 +181,16 @@ TEST_F(PgTest, CopyOutDecodesTheServersBinaryFormat) {
 
   // A query that fails midway (division by zero at the third row).
   auto failing = CopyOut::Start(
-      conn(), "COPY (SELECT (1 / (2 - i))::int4 FROM generate_series(0, 5) i) TO STDOUT (FORMAT binary)");
+      conn(),
+      "COPY (SELECT (1 / (2 - i))::int4 FROM generate_series(0, 5) i) TO STDOUT (FORMAT binary)");
   ASSERT_TRUE(failing.ok()) << failing.status().ToString();
   Status error = Status::Ok();
   for (int i = 0; i < 10 && error.ok(); ++i) {
     auto next = failing->Next(&row);
-    if (!next.ok()) error = next.status();
-    else if (!*next) break;
+    if (!next.ok())
+      error = next.status();
+    else if (!*next)
+      break;
   }
   EXPECT_FALSE(error.ok());
   EXPECT_NE(error.message().find("22012"), std::string::npos) << error.ToString();

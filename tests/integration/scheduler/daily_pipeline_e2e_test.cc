@@ -66,9 +66,7 @@ const std::vector<DaySpec> kDays = {
 // archiver's 1 h lateness, so the three days get sealed; it is never sealed itself.
 const std::string kPushDay = "2024-01-04";
 
-int64_t DayStartMs(const std::string& date) {
-  return *core::ParseDate(date) * core::kMillisPerDay;
-}
+int64_t DayStartMs(const std::string& date) { return *core::ParseDate(date) * core::kMillisPerDay; }
 
 std::string PinRecord(int64_t id, bool unknown_followers) {
   std::string json = ArchivePinRecord(id);
@@ -170,9 +168,10 @@ class DailyPipelineEndToEndTest : public ::testing::Test {
     insert_after("kind = \"wait_sealed\"", fmt::format("args = [\"--topic\", \"{}\", \"--topic\", "
                                                        "\"{}\", \"--topic\", \"{}\"]",
                                                        topics_[0], topics_[1], topics_[2]));
-    insert_after("kind = \"batch\"", fmt::format("args = [\"--topic-pin\", \"{}\", \"--topic-geo\", "
-                                                 "\"{}\", \"--topic-user\", \"{}\"]",
-                                                 topics_[0], topics_[1], topics_[2]));
+    insert_after("kind = \"batch\"",
+                 fmt::format("args = [\"--topic-pin\", \"{}\", \"--topic-geo\", "
+                             "\"{}\", \"--topic-user\", \"{}\"]",
+                             topics_[0], topics_[1], topics_[2]));
     replace("retry_delay = \"5m\"", "retry_delay = \"1s\"");
     std::ofstream(dir_ + "/dags/pinterest_daily.toml") << dag;
   }
@@ -198,7 +197,8 @@ class DailyPipelineEndToEndTest : public ::testing::Test {
                           event + 30 * kMinuteMs});
       }
       for (int n = 0; n < d.users; ++n) {
-        out[2].push_back({std::to_string(base + n), ArchiveUserRecord(base + n, DateJoined(base + n)),
+        out[2].push_back({std::to_string(base + n),
+                          ArchiveUserRecord(base + n, DateJoined(base + n)),
                           start + 3 * kHourMs + n * kMinuteMs});
       }
       expected_.push_back(Expect(d, base));
@@ -221,10 +221,26 @@ class DailyPipelineEndToEndTest : public ::testing::Test {
     ChildProcess archiver;
     const std::string log = dir_ + "/archive.log";
     ASSERT_TRUE(archiver
-                    .Start({bin_, "archive", "--kafka-brokers", brokers_, "--topic-pin", topics_[0],
-                            "--topic-geo", topics_[1], "--topic-user", topics_[2], "--group",
-                            name_ + "-g", "--lake", lake_, "--rotate-idle", "300ms",
-                            "--watermark-idle", "2s", "--session-timeout-ms", "6000"},
+                    .Start({bin_,
+                            "archive",
+                            "--kafka-brokers",
+                            brokers_,
+                            "--topic-pin",
+                            topics_[0],
+                            "--topic-geo",
+                            topics_[1],
+                            "--topic-user",
+                            topics_[2],
+                            "--group",
+                            name_ + "-g",
+                            "--lake",
+                            lake_,
+                            "--rotate-idle",
+                            "300ms",
+                            "--watermark-idle",
+                            "2s",
+                            "--session-timeout-ms",
+                            "6000"},
                            log)
                     .ok());
     auto store = lake::LocalStore::Open(lake_);
@@ -261,14 +277,14 @@ class DailyPipelineEndToEndTest : public ::testing::Test {
   int Backfill(const std::string& mode, std::string* output) {
     const std::string log = dir_ + fmt::format("/backfill-{}.log", backfills_++);
     ChildProcess backfill;
-    EXPECT_TRUE(backfill
-                    .Start({"/usr/bin/env", "PINPIPE_BATCH_PG_DSN=" + batch_db_->dsn(), bin_,
-                            "scheduler", "backfill", "pinterest_daily", "--dags-dir",
-                            dir_ + "/dags", "--pg-dsn", scheduler_db_->dsn(), "--lake", lake_,
-                            "--from", kDays.front().date, "--to", kDays.back().date, "--mode",
-                            mode},
-                           log)
-                    .ok());
+    EXPECT_TRUE(
+        backfill
+            .Start({"/usr/bin/env", "PINPIPE_BATCH_PG_DSN=" + batch_db_->dsn(), bin_, "scheduler",
+                    "backfill", "pinterest_daily", "--dags-dir", dir_ + "/dags", "--pg-dsn",
+                    scheduler_db_->dsn(), "--lake", lake_, "--from", kDays.front().date, "--to",
+                    kDays.back().date, "--mode", mode},
+                   log)
+            .ok());
     const int code = backfill.Wait(seconds(300));
     *output = Slurp(log);
     return code;
@@ -297,8 +313,9 @@ class DailyPipelineEndToEndTest : public ::testing::Test {
 
   std::vector<std::string> BatchRows(const std::string& columns, const std::string& table,
                                      const std::string& date) {
-    return Rows(batch_db_->dsn(), fmt::format("SELECT {} FROM batch.{} WHERE dt = '{}' ORDER BY ind",
-                                              columns, table, date));
+    return Rows(
+        batch_db_->dsn(),
+        fmt::format("SELECT {} FROM batch.{} WHERE dt = '{}' ORDER BY ind", columns, table, date));
   }
 
   // The three batch tables, every row of every day, for comparing whole loads.
@@ -401,8 +418,9 @@ class DailyPipelineEndToEndTest : public ::testing::Test {
           << table;
     }
     // refresh_views made the analytics views; they answer over the loaded days.
-    EXPECT_EQ(Rows(batch_db_->dsn(), "SELECT count(*) > 0 FROM batch.q1_popular_category_by_country"),
-              std::vector<std::string>{"t"});
+    EXPECT_EQ(
+        Rows(batch_db_->dsn(), "SELECT count(*) > 0 FROM batch.q1_popular_category_by_country"),
+        std::vector<std::string>{"t"});
   }
 
   std::string brokers_, bin_, name_, dir_, lake_;
@@ -480,7 +498,8 @@ TEST_F(DailyPipelineEndToEndTest, ExportedDagRunByAirflowLoadsWhatTheSchedulerLo
                                           "task_id={},",
                                           task)),
               std::string::npos)
-        << task << "\n" << ran.output;
+        << task << "\n"
+        << ran.output;
   }
   EXPECT_NE(ran.output.find("state=success"), std::string::npos) << ran.output;
   // Airflow ran pinpipe's own commands: the batch job's summary line is in its output.

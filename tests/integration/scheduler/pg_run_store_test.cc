@@ -79,8 +79,9 @@ TEST_F(PgRunStoreTest, StaleAndDuplicateSavesAreRefused) {
   ASSERT_TRUE(store_->SaveRun(&a).ok());
   b.state = RunState::kFailed;
   const Status stale = store_->SaveRun(&b);
-  EXPECT_EQ(stale, FailedPrecondition("run scheduled__2024-01-01T00:00:00+00:00 of DAG daily was "
-                                      "changed by someone else (stored version 2, read version 1)"));
+  EXPECT_EQ(stale,
+            FailedPrecondition("run scheduled__2024-01-01T00:00:00+00:00 of DAG daily was "
+                               "changed by someone else (stored version 2, read version 1)"));
   EXPECT_EQ(b.version, 1);  // unchanged on failure
   EXPECT_EQ((*store_->LoadRuns("daily"))[0].state, RunState::kRunning);
 }

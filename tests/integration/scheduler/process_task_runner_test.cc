@@ -65,8 +65,9 @@ TEST(ProcessTaskRunnerTest, ExitCodesBecomeOutcomes) {
 TEST(ProcessTaskRunnerTest, CapturesStdoutAndStderrWhileRunning) {
   InMemoryRunStore logs;
   ProcessTaskRunner runner(&logs, Options());
-  TaskRequest r = Shell("echo out; echo err >&2; echo \"$GREETING $PINPIPE_TASK_ID\"; sleep 3; "
-                        "echo late");
+  TaskRequest r = Shell(
+      "echo out; echo err >&2; echo \"$GREETING $PINPIPE_TASK_ID\"; sleep 3; "
+      "echo late");
   r.env = {{"GREETING", "hi"}};
   const TaskHandle h = *runner.Start(r);
   std::string log;
@@ -104,9 +105,9 @@ TEST(ProcessTaskRunnerTest, StopKillsTheWholeTree) {
   const std::string dir = "/tmp/pinpipe-ptr-" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
   // A grandchild that ignores SIGTERM (needs the SIGKILL) and one that does not.
-  const TaskHandle h = *runner.Start(Shell(
-      "(trap '' TERM; sleep 60) & echo $! > " + dir + "/stubborn; sleep 60 & echo $! > " + dir +
-      "/plain; wait"));
+  const TaskHandle h =
+      *runner.Start(Shell("(trap '' TERM; sleep 60) & echo $! > " + dir +
+                          "/stubborn; sleep 60 & echo $! > " + dir + "/plain; wait"));
   pid_t stubborn = 0, plain = 0;
   for (int i = 0; i < 50 && (stubborn == 0 || plain == 0); ++i) {
     std::this_thread::sleep_for(100ms);
@@ -119,7 +120,8 @@ TEST(ProcessTaskRunnerTest, StopKillsTheWholeTree) {
   const TaskOutcome o = WaitFor(runner, h);
   EXPECT_EQ(o.result, TryResult::kTimedOut);
   EXPECT_TRUE(o.message.starts_with("stopped (SIGTERM to the process group")) << o.message;
-  for (int i = 0; i < 30 && (Alive(stubborn) || Alive(plain)); ++i) std::this_thread::sleep_for(100ms);
+  for (int i = 0; i < 30 && (Alive(stubborn) || Alive(plain)); ++i)
+    std::this_thread::sleep_for(100ms);
   EXPECT_FALSE(Alive(stubborn));
   EXPECT_FALSE(Alive(plain));
   std::filesystem::remove_all(dir);
@@ -142,10 +144,10 @@ TEST(ProcessTaskRunnerTest, BatchCommandLines) {
                                       "file:///lake", "--pg-dsn=dbname=b", "--keep-going"}));
   r.interval.end = *ParseInstant("2024-01-04", TimeZone::Utc());
   r.argv.clear();
-  EXPECT_EQ(runner.CommandLine(r),
-            (std::vector<std::string>{"/bin/pinpipe", "batch", "--from", "2024-01-01", "--to",
-                                      "2024-01-03", "--lake", "file:///lake",
-                                      "--pg-dsn=dbname=b"}));
+  EXPECT_EQ(
+      runner.CommandLine(r),
+      (std::vector<std::string>{"/bin/pinpipe", "batch", "--from", "2024-01-01", "--to",
+                                "2024-01-03", "--lake", "file:///lake", "--pg-dsn=dbname=b"}));
   r.kind = TaskKind::kRefreshViews;
   EXPECT_EQ(runner.CommandLine(r), (std::vector<std::string>{"/bin/pinpipe", "batch",
                                                              "--views-only", "--pg-dsn=dbname=b"}));

@@ -52,22 +52,31 @@ TEST(SchedulerCliTest, KilledMidRunAndRestartedResumes) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir + "/dags");
   // first: counts its runs; slow: marks its start, sleeps, counts its completions; last.
-  std::ofstream(dir + "/dags/kill.toml") << "[dag]\nid = \"kill\"\nschedule = \"@daily\"\n"
-      "start_date = 2024-01-01\nend_date = 2024-01-01\n[defaults]\nretries = 2\nretry_delay = \"1s\"\n"
-      "[[tasks]]\nid = \"first\"\nkind = \"shell\"\ncommand = \"echo x >> " + dir + "/first.count\"\n"
-      "[[tasks]]\nid = \"slow\"\nkind = \"shell\"\ndepends_on = [\"first\"]\n"
-      "command = \"echo x >> " + dir + "/slow.started; sleep 4; echo x >> " + dir + "/slow.count\"\n"
-      "[[tasks]]\nid = \"last\"\nkind = \"shell\"\ndepends_on = [\"slow\"]\n"
-      "command = \"echo x >> " + dir + "/last.count\"\n";
-  const std::vector<std::string> run = {Bin(), "scheduler", "run", "--dags-dir", dir + "/dags",
-                                        "--pg-dsn", db.dsn(), "--lake", dir + "/lake"};
+  std::ofstream(dir + "/dags/kill.toml")
+      << "[dag]\nid = \"kill\"\nschedule = \"@daily\"\n"
+         "start_date = 2024-01-01\nend_date = 2024-01-01\n[defaults]\nretries = 2\nretry_delay = "
+         "\"1s\"\n"
+         "[[tasks]]\nid = \"first\"\nkind = \"shell\"\ncommand = \"echo x >> " +
+             dir +
+             "/first.count\"\n"
+             "[[tasks]]\nid = \"slow\"\nkind = \"shell\"\ndepends_on = [\"first\"]\n"
+             "command = \"echo x >> " +
+             dir + "/slow.started; sleep 4; echo x >> " + dir +
+             "/slow.count\"\n"
+             "[[tasks]]\nid = \"last\"\nkind = \"shell\"\ndepends_on = [\"slow\"]\n"
+             "command = \"echo x >> " +
+             dir + "/last.count\"\n";
+  const std::vector<std::string> run = {Bin(),        "scheduler",   "run",
+                                        "--dags-dir", dir + "/dags", "--pg-dsn",
+                                        db.dsn(),     "--lake",      dir + "/lake"};
   pinpipe::testing::ChildProcess scheduler;
   ASSERT_TRUE(scheduler.Start(run, dir + "/scheduler.log").ok());
-  for (int i = 0; i < 200 && Lines(dir + "/slow.started") == 0; ++i) std::this_thread::sleep_for(100ms);
+  for (int i = 0; i < 200 && Lines(dir + "/slow.started") == 0; ++i)
+    std::this_thread::sleep_for(100ms);
   ASSERT_EQ(Lines(dir + "/slow.started"), 1) << Slurp(dir + "/scheduler.log");
   scheduler.Signal(SIGKILL);
   EXPECT_EQ(scheduler.Wait(10s), 128 + SIGKILL);
-  std::this_thread::sleep_for(5s);  // the killed try's sleep would have ended by now
+  std::this_thread::sleep_for(5s);           // the killed try's sleep would have ended by now
   EXPECT_EQ(Lines(dir + "/slow.count"), 0);  // it died with the scheduler (PDEATHSIG)
 
   // The restart also serves its counters (this process's own: the run it finishes).
@@ -76,7 +85,8 @@ TEST(SchedulerCliTest, KilledMidRunAndRestartedResumes) {
   std::vector<std::string> rerun = run;
   rerun.insert(rerun.end(), {"--metrics-port", std::to_string(port)});
   ASSERT_TRUE(scheduler.Start(rerun, dir + "/scheduler.log").ok());
-  for (int i = 0; i < 300 && Lines(dir + "/last.count") == 0; ++i) std::this_thread::sleep_for(100ms);
+  for (int i = 0; i < 300 && Lines(dir + "/last.count") == 0; ++i)
+    std::this_thread::sleep_for(100ms);
   std::this_thread::sleep_for(1s);
   pinpipe::http::ClientOptions client_options;
   client_options.port = port;
@@ -89,8 +99,9 @@ TEST(SchedulerCliTest, KilledMidRunAndRestartedResumes) {
             std::string::npos)
       << metrics->body;
   // slow's second try and last succeed in this process (first had succeeded before the kill).
-  EXPECT_NE(metrics->body.find("pinpipe_scheduler_tries_total{dag=\"kill\",result=\"success\"} 2\n"),
-            std::string::npos)
+  EXPECT_NE(
+      metrics->body.find("pinpipe_scheduler_tries_total{dag=\"kill\",result=\"success\"} 2\n"),
+      std::string::npos)
       << metrics->body;
   const auto health = client.Get("/healthz");
   ASSERT_TRUE(health.ok()) << health.status().ToString();
@@ -98,7 +109,7 @@ TEST(SchedulerCliTest, KilledMidRunAndRestartedResumes) {
   scheduler.Signal(SIGTERM);
   EXPECT_EQ(scheduler.Wait(60s), 0);
   const std::string log = Slurp(dir + "/scheduler.log");
-  EXPECT_EQ(Lines(dir + "/first.count"), 1) << log;  // not re-run
+  EXPECT_EQ(Lines(dir + "/first.count"), 1) << log;   // not re-run
   EXPECT_EQ(Lines(dir + "/slow.started"), 2) << log;  // try 1 (killed) and try 2
   EXPECT_EQ(Lines(dir + "/slow.count"), 1) << log;
   EXPECT_EQ(Lines(dir + "/last.count"), 1) << log;
@@ -122,9 +133,9 @@ TEST(SchedulerCliTest, ExportedDagLoadsInAirflow) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir + "/home");
   // The supported version (scripts/setup --airflow pins it); the last line, after any warnings.
-  const pinpipe::testing::CommandResult version = pinpipe::testing::RunCommand(
-      "AIRFLOW_HOME=" + dir + "/home " + python +
-      " -c 'import airflow; print(\"airflow\", airflow.__version__)'");
+  const pinpipe::testing::CommandResult version =
+      pinpipe::testing::RunCommand("AIRFLOW_HOME=" + dir + "/home " + python +
+                                   " -c 'import airflow; print(\"airflow\", airflow.__version__)'");
   ASSERT_EQ(version.exit_code, 0) << version.output;
   EXPECT_TRUE(version.output.ends_with("airflow 2.10.5\n")) << version.output;
   const std::string out = dir + "/pinterest_daily.py";
@@ -132,32 +143,35 @@ TEST(SchedulerCliTest, ExportedDagLoadsInAirflow) {
                                  std::string(PINPIPE_SOURCE_DIR) + "/dags --out " + out +
                                  " --lake /data/lake --pinpipe-bin /opt/pinpipe/bin/pinpipe";
   ASSERT_EQ(std::system(export_cmd.c_str()), 0) << export_cmd;
-  std::ofstream(dir + "/check.py") <<
-      "import sys\n"
-      "from airflow.models import DagBag\n"
-      "bag = DagBag(dag_folder=sys.argv[1], include_examples=False)\n"
-      "assert not bag.import_errors, bag.import_errors\n"
-      "d = bag.dags['pinterest_daily']\n"
-      "print('tasks', ','.join(t.task_id for t in d.tasks))\n"
-      "for t in d.tasks: print('down', t.task_id, ','.join(sorted(t.downstream_task_ids)))\n"
-      "print('schedule', d.timetable.summary)\n"
-      "print('catchup', d.catchup, 'max_active_runs', d.max_active_runs)\n"
-      "b = d.get_task('batch')\n"
-      "print('retries', b.retries, int(b.retry_delay.total_seconds()), int(b.execution_timeout.total_seconds()))\n"
-      "print('cmd', b.bash_command)\n";
+  std::ofstream(dir + "/check.py")
+      << "import sys\n"
+         "from airflow.models import DagBag\n"
+         "bag = DagBag(dag_folder=sys.argv[1], include_examples=False)\n"
+         "assert not bag.import_errors, bag.import_errors\n"
+         "d = bag.dags['pinterest_daily']\n"
+         "print('tasks', ','.join(t.task_id for t in d.tasks))\n"
+         "for t in d.tasks: print('down', t.task_id, ','.join(sorted(t.downstream_task_ids)))\n"
+         "print('schedule', d.timetable.summary)\n"
+         "print('catchup', d.catchup, 'max_active_runs', d.max_active_runs)\n"
+         "b = d.get_task('batch')\n"
+         "print('retries', b.retries, int(b.retry_delay.total_seconds()), "
+         "int(b.execution_timeout.total_seconds()))\n"
+         "print('cmd', b.bash_command)\n";
   const std::string cmd = "AIRFLOW_HOME=" + dir + "/home AIRFLOW__CORE__LOAD_EXAMPLES=False " +
-                          python + " " + dir + "/check.py " + out + " > " + dir +
-                          "/out.txt 2> " + dir + "/err.txt";
+                          python + " " + dir + "/check.py " + out + " > " + dir + "/out.txt 2> " +
+                          dir + "/err.txt";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << Slurp(dir + "/err.txt");
   const std::string got = Slurp(dir + "/out.txt");
   EXPECT_NE(got.find("tasks wait_sealed,batch,refresh_views\n"), std::string::npos) << got;
   EXPECT_NE(got.find("down wait_sealed batch\ndown batch refresh_views\ndown refresh_views \n"),
-            std::string::npos) << got;
+            std::string::npos)
+      << got;
   EXPECT_NE(got.find("schedule 0 0 * * *\n"), std::string::npos) << got;
   EXPECT_NE(got.find("catchup True max_active_runs 1\n"), std::string::npos) << got;
   EXPECT_NE(got.find("retries 3 300 7200\n"), std::string::npos) << got;
   EXPECT_NE(got.find("cmd /opt/pinpipe/bin/pinpipe batch --date {{ ds }} --lake /data/lake\n"),
-            std::string::npos) << got;
+            std::string::npos)
+      << got;
   std::filesystem::remove_all(dir);
 }
 

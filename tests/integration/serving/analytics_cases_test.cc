@@ -57,14 +57,13 @@ class AnalyticsCasesTest : public ServingTest, public ::testing::WithParamInterf
   void RunChecks(const AnalyticsCase& c, const std::string& schema,
                  const std::string& arrangement) {
     for (const CaseCheck& check : c.checks) {
-      SCOPED_TRACE(fmt::format("{}:{}: {} ({})", c.path, check.line, check.expression,
-                               arrangement));
+      SCOPED_TRACE(
+          fmt::format("{}:{}: {} ({})", c.path, check.line, check.expression, arrangement));
       const std::vector<std::string> got =
           Rows(fmt::format("SELECT * FROM {}.{}", schema, check.expression));
       if (check.query) {
         std::string sql = check.sql;
-        for (size_t at = sql.find("{schema}"); at != std::string::npos;
-             at = sql.find("{schema}")) {
+        for (size_t at = sql.find("{schema}"); at != std::string::npos; at = sql.find("{schema}")) {
           sql.replace(at, 8, schema);
         }
         EXPECT_EQ(got, Rows(sql));

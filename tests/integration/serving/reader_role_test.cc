@@ -70,9 +70,9 @@ TEST_F(ReaderRoleTest, ReadsEverySchemaAndWritesNothing) {
         "SELECT * FROM serving.q1_popular_category_by_country",
         "SELECT * FROM serving.q5_median_follower_count_by_age_group('2024-01-01', NULL, NULL, "
         "NULL, '18-24')",
-        "SELECT count(*) FROM public.experimental_data", "SELECT count(*) FROM pinpipe_dead_letters",
-        "SELECT count(*) FROM pinpipe_stream_offsets", "SELECT count(*) FROM batch.quality",
-        "SELECT count(*) FROM batch.experimental_data",
+        "SELECT count(*) FROM public.experimental_data",
+        "SELECT count(*) FROM pinpipe_dead_letters", "SELECT count(*) FROM pinpipe_stream_offsets",
+        "SELECT count(*) FROM batch.quality", "SELECT count(*) FROM batch.experimental_data",
         "SELECT count(*) FROM batch.experimental_data_d20240501",
         "SELECT * FROM batch.q1_popular_category_by_country",
         "SELECT count(*) FROM scheduler.dag_runs", "SELECT count(*) FROM scheduler.task_logs"}) {

@@ -39,9 +39,9 @@ constexpr int64_t kHourMs = 3600 * 1000;
 constexpr int64_t kMinuteMs = 60 * 1000;
 const std::vector<std::string> kDays = {"2024-01-01", "2024-01-02", "2024-01-03"};
 const std::string kPushDay = "2024-01-04";  // moves the watermark so that kDays get sealed
-constexpr int kPosts = 30;                    // new posts per day
-constexpr int kReplays = 4;                   // the previous day's first posts, again
-constexpr int kAcrossMidnight = 5;            // geolocations timed 23:50 the day before
+constexpr int kPosts = 30;                  // new posts per day
+constexpr int kReplays = 4;                 // the previous day's first posts, again
+constexpr int kAcrossMidnight = 5;          // geolocations timed 23:50 the day before
 
 int64_t DayStartMs(const std::string& date) { return *core::ParseDate(date) * core::kMillisPerDay; }
 
@@ -106,7 +106,8 @@ class ServingPipelineTest : public ::testing::Test {
         const int64_t id = base + n;
         out[0].push_back({std::to_string(id), ArchivePinRecord(id), start + kHourMs + n * 1000});
         const bool before_midnight = i > 0 && n < kAcrossMidnight;
-        const int64_t event = before_midnight ? start - 10 * kMinuteMs : start + 2 * kHourMs + n * kMinuteMs;
+        const int64_t event =
+            before_midnight ? start - 10 * kMinuteMs : start + 2 * kHourMs + n * kMinuteMs;
         const int64_t sent = before_midnight ? start + 10 * kMinuteMs : event + 30 * kMinuteMs;
         out[1].push_back({std::to_string(id), ArchiveGeoRecord(id, RecordTime(event)), sent});
         out[2].push_back({std::to_string(id), ArchiveUserRecord(id, "2016-05-01 10:20:30"),
@@ -114,7 +115,8 @@ class ServingPipelineTest : public ::testing::Test {
       }
       for (int n = 0; i > 0 && n < kReplays; ++n) {
         const int64_t id = static_cast<int64_t>(i) * 1000 + n;
-        out[0].push_back({std::to_string(id), ArchivePinRecord(id), start + 20 * kHourMs + n * 1000});
+        out[0].push_back(
+            {std::to_string(id), ArchivePinRecord(id), start + 20 * kHourMs + n * 1000});
       }
     }
     const int64_t push = DayStartMs(kPushDay) + 12 * kHourMs;
@@ -134,15 +136,16 @@ class ServingPipelineTest : public ::testing::Test {
   void StreamEverything() {
     ChildProcess stream;
     const std::string log = dir_ + "/stream.log";
-    std::vector<std::string> argv = {bin_, "stream", "--kafka-brokers", brokers_, "--pg-dsn",
-                                     db_->dsn(), "--group", name_ + "-stream",
-                                     "--session-timeout-ms", "6000"};
+    std::vector<std::string> argv = {
+        bin_,      "stream",          "--kafka-brokers",      brokers_, "--pg-dsn", db_->dsn(),
+        "--group", name_ + "-stream", "--session-timeout-ms", "6000"};
     for (const std::string& a : TopicArgs()) argv.push_back(a);
     ASSERT_TRUE(stream.Start(argv, log).ok());
     auto caught_up = [&] {
       auto high = HighWatermarkSum(brokers_, {topics_.begin(), topics_.end()});
-      auto stored = QueryInt(db_->dsn(), "SELECT coalesce(sum(next_offset), 0) FROM "
-                                         "pinpipe_stream_offsets");
+      auto stored = QueryInt(db_->dsn(),
+                             "SELECT coalesce(sum(next_offset), 0) FROM "
+                             "pinpipe_stream_offsets");
       return high.ok() && stored.ok() && *stored == *high;
     };
     EXPECT_TRUE(WaitFor(caught_up, seconds(120))) << Slurp(log);
@@ -154,9 +157,19 @@ class ServingPipelineTest : public ::testing::Test {
   void ArchiveUntilSealed() {
     ChildProcess archiver;
     const std::string log = dir_ + "/archive.log";
-    std::vector<std::string> argv = {bin_, "archive", "--kafka-brokers", brokers_, "--group",
-                                     name_ + "-archive", "--lake", lake_, "--rotate-idle",
-                                     "300ms", "--watermark-idle", "2s", "--session-timeout-ms",
+    std::vector<std::string> argv = {bin_,
+                                     "archive",
+                                     "--kafka-brokers",
+                                     brokers_,
+                                     "--group",
+                                     name_ + "-archive",
+                                     "--lake",
+                                     lake_,
+                                     "--rotate-idle",
+                                     "300ms",
+                                     "--watermark-idle",
+                                     "2s",
+                                     "--session-timeout-ms",
                                      "6000"};
     for (const std::string& a : TopicArgs()) argv.push_back(a);
     ASSERT_TRUE(archiver.Start(argv, log).ok());
@@ -261,8 +274,9 @@ TEST_F(ServingPipelineTest, TheBoundaryPassesEachLoadedDayWithoutLosingOrDoublin
 
   for (size_t i = 0; i < kDays.size(); ++i) {
     SCOPED_TRACE(kDays[i]);
-    std::vector<std::string> args = {"batch", "--date", kDays[i], "--lake", lake_, "--pg-dsn",
-                                     db_->dsn(), "--require-sealed", "--progress", "never"};
+    std::vector<std::string> args = {"batch",      "--date",   kDays[i],   "--lake",
+                                     lake_,        "--pg-dsn", db_->dsn(), "--require-sealed",
+                                     "--progress", "never"};
     for (const std::string& a : TopicArgs()) args.push_back(a);
     ASSERT_EQ(Pinpipe(args, &out), 0) << out;
     EXPECT_EQ(Rows("SELECT boundary FROM serving.boundary"), std::vector<std::string>{kDays[i]});
@@ -288,16 +302,18 @@ TEST_F(ServingPipelineTest, TheBoundaryPassesEachLoadedDayWithoutLosingOrDoublin
   }
   // Every speed row of a loaded day is on the day the archiver filed its record under: the
   // earliest batch day of its key.
-  for (const auto& [table, key] : std::vector<std::pair<std::string, std::string>>{
-           {"experimental_data", "unique_id"}, {"geolocation_data_clean", "ind"},
-           {"user_data_clean", "ind"}}) {
+  for (const auto& [table, key] :
+       std::vector<std::pair<std::string, std::string>>{{"experimental_data", "unique_id"},
+                                                        {"geolocation_data_clean", "ind"},
+                                                        {"user_data_clean", "ind"}}) {
     SCOPED_TRACE(table);
     EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM public.{0} s JOIN (SELECT {1}, min(dt) AS dt "
                             "FROM batch.{0} GROUP BY {1}) b USING ({1}) WHERE s.dt = b.dt",
                             table, key)),
               3 * kPosts);
-    EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM public.{} WHERE dt <= '{}'", table, kDays.back())),
-              3 * kPosts);
+    EXPECT_EQ(
+        Q(fmt::format("SELECT count(*) FROM public.{} WHERE dt <= '{}'", table, kDays.back())),
+        3 * kPosts);
   }
   // The push day is after the boundary: the speed layer's.
   EXPECT_EQ(Rows(fmt::format("SELECT kind, served_by, merged_from_speed FROM serving.layer_days "

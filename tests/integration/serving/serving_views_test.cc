@@ -90,10 +90,10 @@ TEST_F(ServingViewsTest, TheBoundaryMovesWithEachLoadAndNoRowDisappearsOrDoubles
                                       "2024-05-02|3|2|2|0|2|batch|t|2024-05-03",
                                       "2024-05-03|3|2|2|0|2|batch|t|2024-05-03"}));
   // Reconciliation: the replays are batch-only keys of their day, with a speed row on another.
-  EXPECT_EQ(Rows("SELECT * FROM serving.reconciliation WHERE kind = 'pin'"),
-            (std::vector<std::string>{"2024-05-01|pin|t|2|2|0|0|0|0",
-                                      "2024-05-02|pin|t|3|2|1|1|1|0",
-                                      "2024-05-03|pin|t|3|2|1|1|1|0"}));
+  EXPECT_EQ(
+      Rows("SELECT * FROM serving.reconciliation WHERE kind = 'pin'"),
+      (std::vector<std::string>{"2024-05-01|pin|t|2|2|0|0|0|0", "2024-05-02|pin|t|3|2|1|1|1|0",
+                                "2024-05-03|pin|t|3|2|1|1|1|0"}));
 }
 
 // A post first seen on day 1 (the speed layer's copy) and replayed on day 2: with only day 2
@@ -170,10 +170,10 @@ TEST_F(ServingViewsTest, ReconciliationCountsBothLayersPerLoadedDay) {
   LoadBatchDay("2024-05-02", batch);
   // dt | kind | sealed | batch_rows | speed_rows | difference | batch_only_keys |
   // batch_only_in_speed_other_day | speed_only_keys; the other kinds have empty days.
-  EXPECT_EQ(Rows("SELECT * FROM serving.reconciliation"),
-            (std::vector<std::string>{"2024-05-02|geo|t|4|3|1|2|1|1",
-                                      "2024-05-02|pin|t|0|0|0|0|0|0",
-                                      "2024-05-02|user|t|0|0|0|0|0|0"}));
+  EXPECT_EQ(
+      Rows("SELECT * FROM serving.reconciliation"),
+      (std::vector<std::string>{"2024-05-02|geo|t|4|3|1|2|1|1", "2024-05-02|pin|t|0|0|0|0|0|0",
+                                "2024-05-02|user|t|0|0|0|0|0|0"}));
   // The merged geo: day 2 from batch (1 2 4 5), day 1's speed row of 5 loses to the batch copy.
   EXPECT_EQ(Rows("SELECT ind, dt, layer FROM serving.geo ORDER BY ind"),
             (std::vector<std::string>{"1|2024-05-02|batch", "2|2024-05-02|batch",

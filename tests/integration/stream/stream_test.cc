@@ -92,11 +92,12 @@ class StreamTest : public ::testing::Test {
 
   // True once PostgreSQL's offsets for the group reach the topics' high watermarks.
   bool CaughtUp() {
-    auto high = testing::HighWatermarkSum(
-        brokers_, std::vector<std::string>(topics_.begin(), topics_.end()));
-    auto stored = QueryInt(db_->dsn(), "SELECT coalesce(sum(next_offset), 0) FROM "
-                                       "pinpipe_stream_offsets WHERE consumer_group = '" +
-                                           group_ + "'");
+    auto high = testing::HighWatermarkSum(brokers_,
+                                          std::vector<std::string>(topics_.begin(), topics_.end()));
+    auto stored = QueryInt(db_->dsn(),
+                           "SELECT coalesce(sum(next_offset), 0) FROM "
+                           "pinpipe_stream_offsets WHERE consumer_group = '" +
+                               group_ + "'");
     return high.ok() && stored.ok() && *stored == *high;
   }
 
@@ -125,10 +126,12 @@ INSTANTIATE_TEST_SUITE_P(Writers, StreamLanesTest, ::testing::Values(1, 3),
 TEST_P(StreamLanesTest, ExactlyOnceCleanedDedupedAndDeadLettered) {
   std::vector<std::pair<std::string, std::string>> pins, geos, users;
   for (int i = 0; i < 500; ++i) pins.emplace_back(std::to_string(i), testing::PinRecord(i));
-  for (int i = 0; i < 100; ++i) pins.emplace_back(std::to_string(i), testing::PinRecord(i));  // dups
+  for (int i = 0; i < 100; ++i)
+    pins.emplace_back(std::to_string(i), testing::PinRecord(i));  // dups
   // Duplicates under other keys: other partitions, so (with lanes) other connections writing
   // concurrently; the table's unique index still keeps one row per unique_id.
-  for (int i = 200; i < 250; ++i) pins.emplace_back("again-" + std::to_string(i), testing::PinRecord(i));
+  for (int i = 200; i < 250; ++i)
+    pins.emplace_back("again-" + std::to_string(i), testing::PinRecord(i));
   std::string placeholder = testing::PinRecord(1000);  // title is a placeholder -> NULL
   {
     const std::string title_start = "\"title\": \"";
@@ -161,12 +164,14 @@ TEST_P(StreamLanesTest, ExactlyOnceCleanedDedupedAndDeadLettered) {
   EXPECT_EQ(Q("SELECT count(*) FROM experimental_data WHERE save_location = '/data/art'"), 501);
   EXPECT_EQ(Q("SELECT count(*) FROM experimental_data WHERE ind = 1000 AND title IS NULL"), 1);
   EXPECT_EQ(Q("SELECT count(*) FROM experimental_data WHERE poster_name LIKE 'Poster %' "
-              "AND poster_name NOT LIKE '% '"), 501);
+              "AND poster_name NOT LIKE '% '"),
+            501);
   EXPECT_EQ(Q("SELECT count(*) FROM experimental_data WHERE description LIKE '%' || chr(160)"), 0);
   EXPECT_EQ(Q("SELECT count(*) FROM geolocation_data_clean WHERE country = 'Chile'"), 50);
   EXPECT_EQ(Q("SELECT count(*) FROM user_data_clean WHERE user_name = 'Ada Lovelace'"), 50);
   EXPECT_EQ(Q("SELECT count(*) FROM experimental_data WHERE kafka_ts IS NULL "
-              "OR loaded_at IS NULL OR loaded_at < kafka_ts - interval '1 minute'"), 0);
+              "OR loaded_at IS NULL OR loaded_at < kafka_ts - interval '1 minute'"),
+            0);
   // Lineage: each row's Kafka partition and offset (unique per table), and dt = the UTC day of
   // its event time by the archiver's rule: Kafka's for pins, and for these geo and user records
   // too (their own times, 2021 and 2015, are outside the window around Kafka's).
@@ -180,9 +185,10 @@ TEST_P(StreamLanesTest, ExactlyOnceCleanedDedupedAndDeadLettered) {
                             "FROM {}",
                             table)),
               0);
-    EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM {} WHERE dt <> (kafka_ts AT TIME ZONE 'UTC')::date",
-                            table)),
-              0);
+    EXPECT_EQ(
+        Q(fmt::format("SELECT count(*) FROM {} WHERE dt <> (kafka_ts AT TIME ZONE 'UTC')::date",
+                      table)),
+        0);
   }
   // The cursor a reader uses: rows and offsets commit together, so every row is below its
   // partition's stored next_offset.
@@ -199,9 +205,12 @@ TEST_P(StreamLanesTest, ExactlyOnceCleanedDedupedAndDeadLettered) {
                           topics_[0])),
             1);
   EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM pinpipe_dead_letters WHERE topic = '{}' AND "
-                          "reason LIKE '%int_type%'", topics_[0])), 1);
-  EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM pinpipe_dead_letters WHERE topic = '{}'",
-                          topics_[1])), 1);
+                          "reason LIKE '%int_type%'",
+                          topics_[0])),
+            1);
+  EXPECT_EQ(
+      Q(fmt::format("SELECT count(*) FROM pinpipe_dead_letters WHERE topic = '{}'", topics_[1])),
+      1);
   // Chunk bookkeeping adds up.
   EXPECT_EQ(Q("SELECT sum(records) FROM pinpipe_stream_batches"), 653 + 51 + 50);
   EXPECT_EQ(Q("SELECT sum(dedup) FROM pinpipe_stream_batches"), 150);
@@ -242,9 +251,11 @@ TEST_F(StreamTest, RowsPostgresRefusesAreDeadLetteredAloneAndTheRestIsStored) {
   {
     auto conn = pg::Connection::Open(db_->dsn());
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    ASSERT_TRUE(conn->Run(transform::Transform::Default()->CreateTableSql(core::RecordKind::kPin)).ok());
+    ASSERT_TRUE(
+        conn->Run(transform::Transform::Default()->CreateTableSql(core::RecordKind::kPin)).ok());
     ASSERT_TRUE(conn->Run("ALTER TABLE experimental_data ADD CONSTRAINT title_not_reject "
-                          "CHECK (title NOT LIKE 'REJECT%')").ok());
+                          "CHECK (title NOT LIKE 'REJECT%')")
+                    .ok());
   }
   const std::vector<int> bad = {0, 137, 138, 299};  // first, adjacent pair, last
   std::vector<std::pair<std::string, std::string>> pins;
@@ -268,12 +279,13 @@ TEST_F(StreamTest, RowsPostgresRefusesAreDeadLetteredAloneAndTheRestIsStored) {
   EXPECT_EQ(Q("SELECT count(*) FROM experimental_data"), 296);
   EXPECT_EQ(Q("SELECT count(*) FROM experimental_data WHERE ind IN (0, 137, 138, 299)"), 0);
   EXPECT_EQ(Q("SELECT count(*) FROM pinpipe_dead_letters"), 4);
-  EXPECT_EQ(Q(fmt::format(
-                "SELECT count(*) FROM pinpipe_dead_letters WHERE stage = 'load' AND topic = '{}' "
-                "AND partition >= 0 AND kafka_offset >= 0 AND reason LIKE 'rejected by "
-                "PostgreSQL: %title_not_reject%' AND convert_from(raw, 'UTF8') LIKE '%REJECT Title%'",
-                topics_[0])),
-            4);
+  EXPECT_EQ(
+      Q(fmt::format(
+          "SELECT count(*) FROM pinpipe_dead_letters WHERE stage = 'load' AND topic = '{}' "
+          "AND partition >= 0 AND kafka_offset >= 0 AND reason LIKE 'rejected by "
+          "PostgreSQL: %title_not_reject%' AND convert_from(raw, 'UTF8') LIKE '%REJECT Title%'",
+          topics_[0])),
+      4);
   // The dead letter points at the original record: its offset holds that pin.
   EXPECT_EQ(Q("SELECT count(DISTINCT (partition, kafka_offset)) FROM pinpipe_dead_letters"), 4);
   EXPECT_EQ(Q("SELECT sum(rejected) FROM pinpipe_stream_batches"), 4);
@@ -302,10 +314,10 @@ TEST_F(StreamTest, UniqueIdInAnyCaseIsOneRow) {
   {
     RunningWorker w(Options(), &registry);
     // Upper case first: the row is stored in lower case all the same.
-    ASSERT_TRUE(testing::ProduceAll(brokers_, topics_[0],
-                                    {{key, with_id("00ABCDEF-0000-4000-8000-000000ABCDEF")},
-                                     {key, lower}})
-                    .ok());
+    ASSERT_TRUE(
+        testing::ProduceAll(brokers_, topics_[0],
+                            {{key, with_id("00ABCDEF-0000-4000-8000-000000ABCDEF")}, {key, lower}})
+            .ok());
     ASSERT_TRUE(testing::WaitFor([&] { return CaughtUp(); }, seconds(60)));
     ASSERT_TRUE(testing::ProduceAll(brokers_, topics_[0],
                                     {{key, with_id("00AbCdEf-0000-4000-8000-000000aBcDeF")}})
@@ -314,9 +326,8 @@ TEST_F(StreamTest, UniqueIdInAnyCaseIsOneRow) {
     EXPECT_TRUE(w.Stop().ok());
   }
   EXPECT_EQ(Q("SELECT count(*) FROM experimental_data"), 1);
-  EXPECT_EQ(Q(fmt::format("SELECT count(*) FROM experimental_data WHERE unique_id = '{}'",
-                          lower_id)),
-            1);
+  EXPECT_EQ(
+      Q(fmt::format("SELECT count(*) FROM experimental_data WHERE unique_id = '{}'", lower_id)), 1);
   EXPECT_EQ(Q("SELECT sum(records) FROM pinpipe_stream_batches"), 3);
   EXPECT_EQ(Q("SELECT sum(dedup) FROM pinpipe_stream_batches"), 2);
   // The third copy, alone in its chunk, is skipped by the table's unique index: a duplicate,
@@ -355,8 +366,9 @@ TEST_F(StreamTest, TablesOfAnEarlierVersionGetTheLineageColumns) {
   }
   auto conn = pg::Connection::Open(db_->dsn());
   ASSERT_TRUE(conn.ok());
-  auto old = conn->Exec("SELECT unique_id, dt, kafka_partition IS NULL AND kafka_offset IS NULL "
-                        "FROM experimental_data WHERE unique_id LIKE 'old-%' ORDER BY 1");
+  auto old = conn->Exec(
+      "SELECT unique_id, dt, kafka_partition IS NULL AND kafka_offset IS NULL "
+      "FROM experimental_data WHERE unique_id LIKE 'old-%' ORDER BY 1");
   ASSERT_TRUE(old.ok()) << old.status().ToString();
   ASSERT_EQ(old->rows(), 3);
   EXPECT_EQ(old->GetValue(0, 1), "2024-01-02");  // 23:30 at UTC-5 is the next UTC day

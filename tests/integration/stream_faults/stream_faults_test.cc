@@ -43,14 +43,10 @@ class StreamFaultsTest : public ::testing::Test {
   }
 
   std::vector<std::string> WorkerArgs(const std::string& instance_id) const {
-    std::vector<std::string> a = {bin_,         "stream",
-                                  "--kafka-brokers", brokers_,
-                                  "--topic-pin", topics_[0],
-                                  "--topic-geo", topics_[1],
-                                  "--topic-user", topics_[2],
-                                  "--pg-dsn",     db_->dsn(),
-                                  "--group",      group_,
-                                  "--session-timeout-ms", "6000"};
+    std::vector<std::string> a = {
+        bin_,          "stream",   "--kafka-brokers",      brokers_,   "--topic-pin", topics_[0],
+        "--topic-geo", topics_[1], "--topic-user",         topics_[2], "--pg-dsn",    db_->dsn(),
+        "--group",     group_,     "--session-timeout-ms", "6000"};
     if (!instance_id.empty()) {
       a.push_back("--instance-id");
       a.push_back(instance_id);
@@ -83,9 +79,10 @@ class StreamFaultsTest : public ::testing::Test {
 
   bool CaughtUp() {
     auto high = HighWatermarkSum(brokers_, {topics_[0], topics_[1], topics_[2]});
-    auto stored = QueryInt(db_->dsn(), "SELECT coalesce(sum(next_offset), 0) FROM "
-                                       "pinpipe_stream_offsets WHERE consumer_group = '" +
-                                           group_ + "'");
+    auto stored = QueryInt(db_->dsn(),
+                           "SELECT coalesce(sum(next_offset), 0) FROM "
+                           "pinpipe_stream_offsets WHERE consumer_group = '" +
+                               group_ + "'");
     return high.ok() && stored.ok() && *high > 0 && *stored == *high;
   }
 
@@ -99,7 +96,8 @@ class StreamFaultsTest : public ::testing::Test {
     auto dedup = QueryInt(db_->dsn(), "SELECT coalesce(sum(dedup), 0) FROM pinpipe_stream_batches");
     ASSERT_TRUE(dedup.ok());
     EXPECT_EQ(*dedup, 0);
-    auto records = QueryInt(db_->dsn(), "SELECT coalesce(sum(records), 0) FROM pinpipe_stream_batches");
+    auto records =
+        QueryInt(db_->dsn(), "SELECT coalesce(sum(records), 0) FROM pinpipe_stream_batches");
     ASSERT_TRUE(records.ok());
     EXPECT_EQ(*records, n);
   }
@@ -194,16 +192,16 @@ TEST_F(StreamFaultsTest, WaitsForKafkaAndResumesWhenItIsBack) {
   ASSERT_TRUE(worker.Start(WorkerArgs(""), LogPath("kafka")).ok());
   ASSERT_TRUE(WaitFor([&] { return StartedCount("kafka") == 1; }, seconds(30)));
   // Down at start-up: still waiting after several seconds.
-  EXPECT_EQ(worker.Wait(seconds(5)), -1) << "the worker exited while Kafka was down; log: "
-                                         << LogPath("kafka");
+  EXPECT_EQ(worker.Wait(seconds(5)), -1)
+      << "the worker exited while Kafka was down; log: " << LogPath("kafka");
   ASSERT_TRUE(broker.Start());
   ProducePins(0, kBatch);
   ASSERT_TRUE(WaitFor([&] { return CaughtUp(); }, seconds(90))) << "log: " << LogPath("kafka");
 
   // Down under a running worker: it keeps running, stores nothing twice, resumes afterwards.
   ASSERT_TRUE(broker.Stop());
-  EXPECT_EQ(worker.Wait(seconds(8)), -1) << "the worker exited while Kafka was down; log: "
-                                         << LogPath("kafka");
+  EXPECT_EQ(worker.Wait(seconds(8)), -1)
+      << "the worker exited while Kafka was down; log: " << LogPath("kafka");
   ASSERT_TRUE(broker.Start());
   ProducePins(kBatch, 2 * kBatch);
   EXPECT_TRUE(WaitFor([&] { return CaughtUp(); }, seconds(90))) << "log: " << LogPath("kafka");

@@ -116,7 +116,8 @@ TEST_F(FirstRunTest, HistoryMakesBatchDaysAndTheBoundaryWithinFiveMinutesOfTheBo
   run_.emplace(std::move(started).value());
 
   ASSERT_TRUE(WaitFor([&] { return RunOutput().find("└──") != std::string::npos; }, seconds(240)))
-      << "no box; output:\n" << RunOutput();
+      << "no box; output:\n"
+      << RunOutput();
   const Steady::time_point box = Steady::now();
   const std::string output = RunOutput();
   // The box's first line is the dashboard: its address when this binary has `pinpipe
@@ -126,7 +127,8 @@ TEST_F(FirstRunTest, HistoryMakesBatchDaysAndTheBoundaryWithinFiveMinutesOfTheBo
   const std::string first_line = output.substr(first, output.find('\n', first) - first);
   EXPECT_TRUE(first_line.starts_with("│ dashboard")) << output;
   const bool has_dashboard =
-      RunCommand(ShellQuote(bin_) + " dashboard --help 2>/dev/null | grep -q '^Usage: .* dashboard'")
+      RunCommand(ShellQuote(bin_) +
+                 " dashboard --help 2>/dev/null | grep -q '^Usage: .* dashboard'")
           .exit_code == 0;
   if (has_dashboard) {
     EXPECT_NE(first_line.find(fmt::format("http://127.0.0.1:{}/", dashboard_port_)),
@@ -138,8 +140,7 @@ TEST_F(FirstRunTest, HistoryMakesBatchDaysAndTheBoundaryWithinFiveMinutesOfTheBo
   // The history ran before the workers and the scheduler starts at its first day.
   const std::string first_day = core::DateOfDay(core::DayOf(NowMs()) - 3);
   EXPECT_EQ(ReadWholeFile(state_ + "/scheduler-not-before"), first_day + "\n");
-  EXPECT_NE(output.find(fmt::format("history {}T00:00:00.000Z .. ", first_day)),
-            std::string::npos)
+  EXPECT_NE(output.find(fmt::format("history {}T00:00:00.000Z .. ", first_day)), std::string::npos)
       << output;
 
   // Within 5 minutes of the box: a sealed day loaded by the batch layer (the boundary), and
@@ -182,25 +183,28 @@ TEST_F(FirstRunTest, HistoryMakesBatchDaysAndTheBoundaryWithinFiveMinutesOfTheBo
     EXPECT_EQ(s.exit_code, 0) << s.output;
     for (const std::string& want :
          {std::string("pinpipe is running (supervisor pid "),
-          std::string(has_dashboard ? fmt::format("dashboard  http://127.0.0.1:{}/", dashboard_port_)
-                                    : "dashboard  not started"),
+          std::string(has_dashboard
+                          ? fmt::format("dashboard  http://127.0.0.1:{}/", dashboard_port_)
+                          : "dashboard  not started"),
           fmt::format("ingest API http://127.0.0.1:{}", api_port_),
           fmt::format("speed layer  group {}: lag ", stream_group_),
-          fmt::format("archiver     group {}: lag ", archive_group_),
-          std::string("  boundary: "), std::string("last run: pinterest_daily "),
+          fmt::format("archiver     group {}: lag ", archive_group_), std::string("  boundary: "),
+          std::string("last run: pinterest_daily "),
           std::string("speed layer: last chunk committed ")}) {
       EXPECT_NE(s.output.find(want), std::string::npos) << want << "\n" << s.output;
     }
     for (const char* worker : {"archive", "scheduler", "stream", "api", "emulator"}) {
       EXPECT_NE(s.output.find(fmt::format("\n  {:<10} ", worker)), std::string::npos)
-          << worker << "\n" << s.output;
+          << worker << "\n"
+          << s.output;
     }
   }
 
   run_->SignalGroup(SIGINT);
   std::optional<process::ExitStatus> exit;
   ASSERT_TRUE(WaitFor([&] { return (exit = run_->Poll()).has_value(); }, seconds(150)))
-      << "the run command did not stop; output:\n" << RunOutput();
+      << "the run command did not stop; output:\n"
+      << RunOutput();
   run_.reset();
   {
     const CommandResult s = Status();

@@ -69,8 +69,8 @@ class RunCommandTest : public ::testing::Test {
     if (tmp.ends_with('/')) tmp.pop_back();
     state_ = tmp + "/" + prefix;
     ASSERT_EQ(mkdir(state_.c_str(), 0755), 0);
-    for (uint16_t* port : {&api_port_, &stream_port_, &archive_port_, &scheduler_port_,
-                           &supervisor_port_}) {
+    for (uint16_t* port :
+         {&api_port_, &stream_port_, &archive_port_, &scheduler_port_, &supervisor_port_}) {
       *port = FreePort();
       ASSERT_NE(*port, 0);
     }
@@ -150,7 +150,8 @@ class RunCommandTest : public ::testing::Test {
           return w != nullptr && w->state == "running" && w->pid > 0 && w->pid != old_pid;
         },
         seconds(30)))
-        << name << " was not restarted; output:\n" << RunOutput();
+        << name << " was not restarted; output:\n"
+        << RunOutput();
     const SupervisorStatusFile after = Status();
     const SupervisedWorker* restarted = after.Find(name);
     EXPECT_EQ(restarted->restarts, old_restarts + 1) << name;
@@ -190,8 +191,8 @@ class RunCommandTest : public ::testing::Test {
           },
           seconds(60)))
           << name << " did not start; log " << spec.log_file;
-      EXPECT_TRUE(WaitFor(caught_up, seconds(120))) << name << " did not catch up; log "
-                                                    << spec.log_file;
+      EXPECT_TRUE(WaitFor(caught_up, seconds(120)))
+          << name << " did not catch up; log " << spec.log_file;
       EXPECT_EQ(child->Stop(seconds(60)), process::ExitStatus::Exited(0)) << name;
       return;
     }
@@ -219,7 +220,8 @@ TEST_F(RunCommandTest, KilledWorkersComeBackAndEveryRecordLandsExactlyOnce) {
 
   // Running for a while (not just started) before the first kill.
   ASSERT_TRUE(WaitFor([&] { return AllRunning() && PinRows() > 200; }, seconds(120)))
-      << "the pipeline did not start; output:\n" << RunOutput();
+      << "the pipeline did not start; output:\n"
+      << RunOutput();
   EXPECT_NE(RunOutput().find("pinpipe is running"), std::string::npos);
 
   // The speed layer: back within the back-off (1 s) plus a start; with static membership it
@@ -302,7 +304,8 @@ TEST_F(RunCommandTest, KilledWorkersComeBackAndEveryRecordLandsExactlyOnce) {
   run_->SignalGroup(SIGINT);
   std::optional<process::ExitStatus> exit;
   ASSERT_TRUE(WaitFor([&] { return (exit = run_->Poll()).has_value(); }, seconds(150)))
-      << "the run command did not stop; output:\n" << RunOutput();
+      << "the run command did not stop; output:\n"
+      << RunOutput();
   run_.reset();
   std::cerr << fmt::format("stopped in {:.1f} s\n", SecondsSince(stop));
   EXPECT_EQ(exit->ShellCode(), 130) << RunOutput();
@@ -342,8 +345,8 @@ TEST_F(RunCommandTest, KilledWorkersComeBackAndEveryRecordLandsExactlyOnce) {
   EXPECT_EQ(b->records, total);
   EXPECT_EQ(b->offsets, total);
   EXPECT_EQ(b->table_rows + b->dedup + b->dead + b->dropped + b->rejected, total)
-      << "rows " << b->table_rows << ", dedup " << b->dedup << ", dead " << b->dead
-      << ", dropped " << b->dropped << ", rejected " << b->rejected;
+      << "rows " << b->table_rows << ", dedup " << b->dedup << ", dead " << b->dead << ", dropped "
+      << b->dropped << ", rejected " << b->rejected;
   EXPECT_EQ(b->dead_letters, b->dead + b->rejected);
   EXPECT_EQ(b->duplicate_keys, 0);
   EXPECT_GT(b->table_rows, 0);
@@ -354,10 +357,10 @@ TEST_F(RunCommandTest, KilledWorkersComeBackAndEveryRecordLandsExactlyOnce) {
     ASSERT_TRUE(lines.ok()) << lines.status().ToString();
     EXPECT_EQ(static_cast<int64_t>(lines->size()), records[i]) << topics_[i];
   }
-  std::cerr << fmt::format("{} records ({} pin, {} geo, {} user): {} rows, {} duplicates dropped, "
-                           "{} dead letters; all in the lake once\n",
-                           total, records[0], records[1], records[2], b->table_rows, b->dedup,
-                           b->dead_letters);
+  std::cerr << fmt::format(
+      "{} records ({} pin, {} geo, {} user): {} rows, {} duplicates dropped, "
+      "{} dead letters; all in the lake once\n",
+      total, records[0], records[1], records[2], b->table_rows, b->dedup, b->dead_letters);
 }
 
 }  // namespace

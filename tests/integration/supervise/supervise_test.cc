@@ -64,7 +64,11 @@ class SuperviseTest : public ::testing::Test {
                            const std::vector<std::pair<std::string, std::string>>& env = {}) {
     std::ofstream(dir_ + "/workers.toml") << workers;
     process::SpawnOptions o;
-    o.argv = {bin_, "supervise", "--workers", dir_ + "/workers.toml", "--status-file",
+    o.argv = {bin_,
+              "supervise",
+              "--workers",
+              dir_ + "/workers.toml",
+              "--status-file",
               dir_ + "/status.json"};
     o.argv.insert(o.argv.end(), args.begin(), args.end());
     o.env = env;
@@ -85,12 +89,12 @@ class SuperviseTest : public ::testing::Test {
 // others and exit 1 with the end of that worker's log: a broken setup fails loudly instead of
 // restarting forever.
 TEST_F(SuperviseTest, GivesUpOnAWorkerThatKeepsFailingAtStartAndShowsItsLog) {
-  const std::string workers =
-      WorkerToml("healthy", {"/bin/sleep", "600"}, dir_ + "/healthy.log") +
-      WorkerToml("broken",
-                 {"/bin/sh", "-c", "echo connecting to the database; echo 'fatal: no such "
-                                   "database' >&2; exit 2"},
-                 dir_ + "/broken.log");
+  const std::string workers = WorkerToml("healthy", {"/bin/sleep", "600"}, dir_ + "/healthy.log") +
+                              WorkerToml("broken",
+                                         {"/bin/sh", "-c",
+                                          "echo connecting to the database; echo 'fatal: no such "
+                                          "database' >&2; exit 2"},
+                                         dir_ + "/broken.log");
   const Steady::time_point begin = Steady::now();
   process::Child sup = Supervise(workers, {"--max-failed-starts", "3", "--backoff-initial", "1s"});
   std::optional<process::ExitStatus> exit;
@@ -252,10 +256,10 @@ TEST_F(SuperviseTest, StaticMembershipGivesARestartedSpeedLayerItsPartitionsAtOn
   std::thread producing([&] {
     for (int n = 0; !stop_producing.load();) {
       for (int i = 0; i < 10; ++i, ++n) {
-        const pinpipe::Status s = (*producer)->Produce((*topics)[0], std::to_string(n), PinRecord(n),
-                                              [&](const kafka::DeliveryResult& r) {
-                                                if (!r.status.ok()) ++failed;
-                                              });
+        const pinpipe::Status s = (*producer)->Produce(
+            (*topics)[0], std::to_string(n), PinRecord(n), [&](const kafka::DeliveryResult& r) {
+              if (!r.status.ok()) ++failed;
+            });
         if (!s.ok()) ++failed;
       }
       std::this_thread::sleep_for(milliseconds(20));
@@ -265,10 +269,20 @@ TEST_F(SuperviseTest, StaticMembershipGivesARestartedSpeedLayerItsPartitionsAtOn
   auto measure = [&](const std::string& instance_id) -> double {
     ScratchDatabase db(*admin);
     EXPECT_TRUE(db.ok()) << db.error();
-    std::vector<std::string> argv = {bin_,         "stream",      "--kafka-brokers", brokers,
-                                     "--topic-pin", (*topics)[0], "--topic-geo",     (*topics)[1],
-                                     "--topic-user", (*topics)[2], "--pg-dsn",       db.dsn(),
-                                     "--group",     UniqueName("membership-group")};
+    std::vector<std::string> argv = {bin_,
+                                     "stream",
+                                     "--kafka-brokers",
+                                     brokers,
+                                     "--topic-pin",
+                                     (*topics)[0],
+                                     "--topic-geo",
+                                     (*topics)[1],
+                                     "--topic-user",
+                                     (*topics)[2],
+                                     "--pg-dsn",
+                                     db.dsn(),
+                                     "--group",
+                                     UniqueName("membership-group")};
     if (!instance_id.empty()) argv.insert(argv.end(), {"--instance-id", instance_id});
     const std::string log =
         dir_ + "/stream-" + (instance_id.empty() ? "dynamic" : "static") + ".log";

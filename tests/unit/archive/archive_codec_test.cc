@@ -71,7 +71,8 @@ TEST_P(ArchiveCodecTest, CorruptOrTruncatedIsDataLoss) {
 
 TEST_P(ArchiveCodecTest, ObjectNamesCarryTheCodec) {
   const CodecCase c = GetParam();
-  const std::string key = SegmentObjectKey("pinterest", HourOf(1704067200000), kafka::Partition{2}, kafka::Offset{42}, c.codec);
+  const std::string key = SegmentObjectKey("pinterest", HourOf(1704067200000), kafka::Partition{2},
+                                           kafka::Offset{42}, c.codec);
   EXPECT_EQ(key, std::string("pinterest/dt=2024-01-01/hr=00/2-00000000000000000042") + c.extension);
   EXPECT_EQ(CodecOfKey(key), c.codec);
   auto name = ParseSegmentObjectKey(key);
@@ -105,7 +106,9 @@ TEST_P(ArchiveCodecTest, ManifestKeepsTheCodecAndZstdManifestsAreUnchanged) {
   m.records = 10;
   m.zstd_level = c.level;
   m.codec = c.codec;
-  m.objects = {{SegmentObjectKey("pinterest", 473000, kafka::Partition{0}, kafka::Offset{10}, c.codec), 10, 1000}};
+  m.objects = {
+      {SegmentObjectKey("pinterest", 473000, kafka::Partition{0}, kafka::Offset{10}, c.codec), 10,
+       1000}};
   m.object_count = 1;
   const std::string json = m.ToJson();
   EXPECT_EQ(json.find("\"codec\"") != std::string::npos, c.codec != ArchiveCodec::kZstd) << json;
@@ -122,8 +125,8 @@ TEST(ArchiveCodecErrorsTest, LevelsAndNames) {
   EXPECT_FALSE(ParseCodec("lz4").has_value());
   EXPECT_FALSE(CodecOfKey("pinterest/dt=2024-01-01/_SUCCESS").has_value());
   EXPECT_FALSE(ParseSegmentObjectKey("t/dt=2024-01-01/hr=00/0-00000000000000000000.jsonl.bz2"));
-  auto bad = SegmentManifest::Parse(
-      SegmentManifest{}.ToJson().replace(0, 1, "{\"codec\":\"lz4\","));
+  auto bad =
+      SegmentManifest::Parse(SegmentManifest{}.ToJson().replace(0, 1, "{\"codec\":\"lz4\","));
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
 }
 

@@ -24,9 +24,12 @@ TEST(ArchiveLayoutTest, SegmentObjectKeyIsTopicDateHourPartitionAndPaddedFirstOf
   const int64_t hour = HourOf(Ms("2024-01-31 05:59:59"));
   EXPECT_EQ(SegmentObjectKey("pinterest_geo", hour, kafka::Partition{2}, kafka::Offset{1234}),
             "pinterest_geo/dt=2024-01-31/hr=05/2-00000000000000001234.jsonl.zst");
-  EXPECT_EQ(SegmentObjectKey("t", HourOf(Ms("2024-12-31 23:00:00")), kafka::Partition{0}, kafka::Offset{0}),
+  EXPECT_EQ(SegmentObjectKey("t", HourOf(Ms("2024-12-31 23:00:00")), kafka::Partition{0},
+                             kafka::Offset{0}),
             "t/dt=2024-12-31/hr=23/0-00000000000000000000.jsonl.zst");
-  EXPECT_TRUE(lake::ValidateKey(SegmentObjectKey("pinterest", hour, kafka::Partition{11}, kafka::Offset{INT64_MAX})).ok());
+  EXPECT_TRUE(lake::ValidateKey(SegmentObjectKey("pinterest", hour, kafka::Partition{11},
+                                                 kafka::Offset{INT64_MAX}))
+                  .ok());
 }
 
 TEST(ArchiveLayoutTest, HoursAndDaysFloorBeforeTheEpoch) {
@@ -34,14 +37,16 @@ TEST(ArchiveLayoutTest, HoursAndDaysFloorBeforeTheEpoch) {
   EXPECT_EQ(HourOf(-1), -1);
   EXPECT_EQ(DayOfHour(-1), -1);
   EXPECT_EQ(DateOfDay(-1), "1969-12-31");
-  EXPECT_EQ(SegmentObjectKey("t", HourOf(-1), kafka::Partition{0}, kafka::Offset{5}), "t/dt=1969-12-31/hr=23/0-00000000000000000005.jsonl.zst");
+  EXPECT_EQ(SegmentObjectKey("t", HourOf(-1), kafka::Partition{0}, kafka::Offset{5}),
+            "t/dt=1969-12-31/hr=23/0-00000000000000000005.jsonl.zst");
   EXPECT_EQ(IsoTime(-1), "1969-12-31T23:59:59.999Z");
   EXPECT_EQ(IsoTime(Ms("2024-02-29 12:34:56.789")), "2024-02-29T12:34:56.789Z");
 }
 
 TEST(ArchiveLayoutTest, ParsesItsOwnObjectKeys) {
   const int64_t hour = HourOf(Ms("2023-07-04 13:00:00"));
-  auto parsed = ParseSegmentObjectKey(SegmentObjectKey("my.topic-x", hour, kafka::Partition{7}, kafka::Offset{99}));
+  auto parsed = ParseSegmentObjectKey(
+      SegmentObjectKey("my.topic-x", hour, kafka::Partition{7}, kafka::Offset{99}));
   ASSERT_TRUE(parsed.has_value());
   EXPECT_EQ(*parsed, (SegmentObjectName{"my.topic-x", hour, 7, 99}));
   EXPECT_FALSE(ParseSegmentObjectKey("t/dt=2023-07-04/_SUCCESS"));
@@ -65,7 +70,8 @@ TEST(ArchiveLayoutTest, DatesAndOffsets) {
 TEST(ArchiveLayoutTest, ManifestNames) {
   EXPECT_EQ(IntentKey("pinpipe-archiver", "pinterest", kafka::Partition{2}, kafka::Offset{100}),
             "_archiver/pinpipe-archiver/pinterest/2/00000000000000000100.json");
-  EXPECT_EQ(DoneKey("g", "t", kafka::Partition{0}, kafka::Offset{1}), "_archiver/g/t/0/00000000000000000001.json.done");
+  EXPECT_EQ(DoneKey("g", "t", kafka::Partition{0}, kafka::Offset{1}),
+            "_archiver/g/t/0/00000000000000000001.json.done");
   EXPECT_EQ(ManifestPrefix("g", "t", 3), "_archiver/g/t/3/");
   EXPECT_EQ(OpenDayKey("g", "t", 1), "_archiver/g/t/_open_days/1970-01-02");
   auto intent = ParseManifestName("00000000000000000100.json");
@@ -132,10 +138,10 @@ struct MarkerCase {
 std::string Marker(std::string_view field = "", std::string_view value = "") {
   std::string out = "{";
   const std::pair<std::string_view, std::string_view> fields[] = {
-      {"topic", "\"t\""},         {"date", "\"2024-01-31\""},
-      {"records", "7"},           {"objects", "1"},
-      {"bytes", "10"},            {"watermark", "\"2024-02-01T01:00:00.000Z\""},
-      {"lateness_ms", "0"},       {"sealed_at", "\"2024-02-01T01:00:01.000Z\""},
+      {"topic", "\"t\""},   {"date", "\"2024-01-31\""},
+      {"records", "7"},     {"objects", "1"},
+      {"bytes", "10"},      {"watermark", "\"2024-02-01T01:00:00.000Z\""},
+      {"lateness_ms", "0"}, {"sealed_at", "\"2024-02-01T01:00:01.000Z\""},
       {"group", "\"g\""}};
   for (const auto& [name, v] : fields) {
     std::string_view use = name == field ? value : v;
@@ -168,8 +174,7 @@ TEST(SuccessMarkerTest, ParsesOnlyTheArchiversMarker) {
       {"topic missing", Marker("topic", ""), std::nullopt},
       {"group missing", Marker("group", ""), std::nullopt},
       {"watermark a number", Marker("watermark", "1"), std::nullopt},
-      {"the records field only inside a string",
-       "{\"topic\":\"\\\"records\\\":7\"}", std::nullopt},
+      {"the records field only inside a string", "{\"topic\":\"\\\"records\\\":7\"}", std::nullopt},
   };
   for (const MarkerCase& c : cases) {
     SCOPED_TRACE(c.name);

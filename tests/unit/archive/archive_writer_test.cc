@@ -23,8 +23,8 @@ Segment MakeSegment(int32_t partition, int64_t first, int n) {
   SegmentBuilder b(s, zstd->get());
   b.Start(first);
   for (int i = 0; i < n; ++i) {
-    EXPECT_TRUE(b.Add(first + i, "{\"ind\":" + std::to_string(first + i) + "}", 0, std::nullopt)
-                    .ok());
+    EXPECT_TRUE(
+        b.Add(first + i, "{\"ind\":" + std::to_string(first + i) + "}", 0, std::nullopt).ok());
   }
   return std::move(b.Finish(first + n)).value();
 }
@@ -88,7 +88,10 @@ TEST(ArchiveWriterTest, FatalErrorStopsEverythingAfterIt) {
 
 TEST(ArchiveWriterTest, ConflictPoisonsThePartitionUntilCleared) {
   FakeObjectStore store;
-  ASSERT_TRUE(store.Put(IntentKey("g", "geo", kafka::Partition{0}, kafka::Offset{0}), MakeSegment(0, 0, 9).manifest.ToJson()).ok());
+  ASSERT_TRUE(store
+                  .Put(IntentKey("g", "geo", kafka::Partition{0}, kafka::Offset{0}),
+                       MakeSegment(0, 0, 9).manifest.ToJson())
+                  .ok());
   ArchiveWriter w(&store, "g", FastOptions());
   w.Submit(SegmentTask{MakeSegment(0, 0, 5), std::nullopt});
   w.Submit(SegmentTask{MakeSegment(0, 5, 5), std::nullopt});  // cut on top of the lost one

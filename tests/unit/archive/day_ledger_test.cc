@@ -93,7 +93,8 @@ TEST(DayLedgerTest, CountsByDecompressingWhenNoManifestIsLeft) {
   FakeObjectStore store;
   const Segment a = MakeSegment(0, 0, {"2024-01-01"}, 7);
   ASSERT_TRUE(SegmentWriter(&store).Write(a, std::nullopt).ok());
-  ASSERT_TRUE(store.Delete(IntentKey("g", "geo", kafka::Partition{0}, kafka::Offset{0})).ok());  // pruned
+  ASSERT_TRUE(
+      store.Delete(IntentKey("g", "geo", kafka::Partition{0}, kafka::Offset{0})).ok());  // pruned
   DayLedger ledger(&store, "g");
   auto r = ledger.Seal("geo", Day("2024-01-01"), Ms("2024-01-02 02:00:00"), 3600000);
   ASSERT_TRUE(r.ok()) << r.status().ToString();

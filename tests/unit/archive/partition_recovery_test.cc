@@ -25,16 +25,22 @@ SegmentManifest Intent(int64_t first, int64_t end) {
 }
 
 void PutDoneSegment(FakeObjectStore* store, int64_t first, int64_t end) {
-  ASSERT_TRUE(store->Put(IntentKey("g", "t", kafka::Partition{1}, kafka::Offset{first}), Intent(first, end).ToJson()).ok());
+  ASSERT_TRUE(store
+                  ->Put(IntentKey("g", "t", kafka::Partition{1}, kafka::Offset{first}),
+                        Intent(first, end).ToJson())
+                  .ok());
   DoneMarker d;
   d.first = first;
   d.end = end;
-  ASSERT_TRUE(store->Put(DoneKey("g", "t", kafka::Partition{1}, kafka::Offset{first}), d.ToJson()).ok());
+  ASSERT_TRUE(
+      store->Put(DoneKey("g", "t", kafka::Partition{1}, kafka::Offset{first}), d.ToJson()).ok());
 }
 
 TEST(PartitionRecoveryTest, NothingArchivedStartsAtTheBeginning) {
   FakeObjectStore store;
-  ASSERT_TRUE(store.Put(IntentKey("g", "t", kafka::Partition{2}, kafka::Offset{0}), Intent(0, 5).ToJson()).ok());  // other partition
+  ASSERT_TRUE(
+      store.Put(IntentKey("g", "t", kafka::Partition{2}, kafka::Offset{0}), Intent(0, 5).ToJson())
+          .ok());  // other partition
   auto r = RecoverPartition(&store, "g", "t", 1);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->next, std::nullopt);
@@ -56,7 +62,10 @@ TEST(PartitionRecoveryTest, ResumesAtTheEndOfTheLastDoneSegment) {
 TEST(PartitionRecoveryTest, IntentWithoutDoneIsRedone) {
   FakeObjectStore store;
   PutDoneSegment(&store, 0, 100);
-  ASSERT_TRUE(store.Put(IntentKey("g", "t", kafka::Partition{1}, kafka::Offset{100}), Intent(100, 180).ToJson()).ok());
+  ASSERT_TRUE(store
+                  .Put(IntentKey("g", "t", kafka::Partition{1}, kafka::Offset{100}),
+                       Intent(100, 180).ToJson())
+                  .ok());
   auto r = RecoverPartition(&store, "g", "t", 1);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_TRUE(r->pending.has_value());
@@ -69,7 +78,8 @@ TEST(PartitionRecoveryTest, LoneDoneMarkerAfterAnInterruptedPruneStillCounts) {
   DoneMarker d;
   d.first = 40;
   d.end = 77;
-  ASSERT_TRUE(store.Put(DoneKey("g", "t", kafka::Partition{1}, kafka::Offset{40}), d.ToJson()).ok());
+  ASSERT_TRUE(
+      store.Put(DoneKey("g", "t", kafka::Partition{1}, kafka::Offset{40}), d.ToJson()).ok());
   auto r = RecoverPartition(&store, "g", "t", 1);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->next, 77);
@@ -77,7 +87,8 @@ TEST(PartitionRecoveryTest, LoneDoneMarkerAfterAnInterruptedPruneStillCounts) {
 
 TEST(PartitionRecoveryTest, UnreadableDecidingManifestIsDataLoss) {
   FakeObjectStore store;
-  ASSERT_TRUE(store.Put(IntentKey("g", "t", kafka::Partition{1}, kafka::Offset{100}), "{not json").ok());
+  ASSERT_TRUE(
+      store.Put(IntentKey("g", "t", kafka::Partition{1}, kafka::Offset{100}), "{not json").ok());
   EXPECT_THAT(RecoverPartition(&store, "g", "t", 1), StatusIs(StatusCode::kDataLoss));
 }
 

@@ -65,7 +65,7 @@ TEST(SegmentBuilderTest, OneObjectPerEventHourNamedAfterTheSegmentsFirstOffset) 
   EXPECT_EQ(s.objects[0].records, 2);
   EXPECT_EQ(s.objects[0].raw_bytes, static_cast<int64_t>(2 * (Geo(1, "a").size() + 1)));
   EXPECT_EQ(s.day_records, (std::map<int64_t, int64_t>{{*ParseDate("2024-01-01"), 3},
-                                                      {*ParseDate("2024-01-02"), 1}}));
+                                                       {*ParseDate("2024-01-02"), 1}}));
 }
 
 TEST(SegmentBuilderTest, ManifestDescribesRangeRecordsSettingsAndObjects) {

@@ -41,7 +41,9 @@ TEST(SegmentManifestTest, RoundTripsThroughJson) {
   EXPECT_EQ(*parsed_original, original);
 }
 
-TEST(SegmentManifestTest, ToJsonIsDeterministic) { EXPECT_EQ(Sample().ToJson(), Sample().ToJson()); }
+TEST(SegmentManifestTest, ToJsonIsDeterministic) {
+  EXPECT_EQ(Sample().ToJson(), Sample().ToJson());
+}
 
 TEST(SegmentManifestTest, ParseNamesTheBadField) {
   std::string json = Sample().ToJson();

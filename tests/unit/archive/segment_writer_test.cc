@@ -28,9 +28,9 @@ Segment MakeSegment(int64_t first, int n, int zstd_level = 3) {
   b.Start(first);
   for (int i = 0; i < n; ++i) {
     const std::string value = "{\"ind\":" + std::to_string(first + i) + "}";
-    EXPECT_TRUE(b.Add(first + i, value, Ms("2024-01-01 00:00:00") + (i % 3) * kMillisPerHour,
-                      std::nullopt)
-                    .ok());
+    EXPECT_TRUE(
+        b.Add(first + i, value, Ms("2024-01-01 00:00:00") + (i % 3) * kMillisPerHour, std::nullopt)
+            .ok());
   }
   return std::move(b.Finish(first + n)).value();
 }
@@ -128,8 +128,7 @@ TEST(SegmentWriterTest, ExistingObjectWithOtherContentIsDataLossAndNotOverwritte
   ASSERT_TRUE(store.Put(seg.objects[0].key, other.objects[0].bytes).ok());
   auto r = SegmentWriter(&store).Write(seg, std::nullopt);
   ASSERT_THAT(r, StatusIs(StatusCode::kDataLoss));
-  EXPECT_NE(r.status().message().find("already exists with different content"),
-            std::string::npos);
+  EXPECT_NE(r.status().message().find("already exists with different content"), std::string::npos);
   EXPECT_EQ(store.objects().at(seg.objects[0].key), other.objects[0].bytes);
   EXPECT_EQ(store.objects().count(kDone), 0u);
   // Garbage (not zstd) under the name is just as wrong.
@@ -186,8 +185,7 @@ TEST(SegmentWriterTest, DoneMarkerOfAnotherRangeIsDataLoss) {
 TEST(SegmentWriterTest, HookErrorStopsBeforeAnyObject) {
   FakeObjectStore store;
   const Segment seg = MakeSegment(100, 30);
-  auto r = SegmentWriter(&store).Write(seg, std::nullopt,
-                                       [] { return Unavailable("day marker"); });
+  auto r = SegmentWriter(&store).Write(seg, std::nullopt, [] { return Unavailable("day marker"); });
   EXPECT_EQ(r.status(), Unavailable("day marker"));
   EXPECT_EQ(store.objects().size(), 1u);  // the intent only
 }

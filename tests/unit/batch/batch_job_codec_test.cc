@@ -25,7 +25,8 @@ TEST(ArchiveCodecBatchTest, BatchJobReadsGzipAndZstdObjectsAlike) {
       std::string text;
       for (int i = hour * 10; i < hour * 10 + 12; ++i) {  // 2 duplicates across hours
         text += testing::PinJson(i, fmt::format("00000000-0000-4000-8000-{:012d}", i), "P",
-                                 fmt::format("{}k", i), "art") + "\n";
+                                 fmt::format("{}k", i), "art") +
+                "\n";
       }
       text += "{broken\n";
       const archive::ArchiveCodec codec =
@@ -34,10 +35,12 @@ TEST(ArchiveCodecBatchTest, BatchJobReadsGzipAndZstdObjectsAlike) {
       std::string bytes;
       EXPECT_TRUE((*z)->CompressFrame(text, &bytes).ok());
       const int64_t first_hour = core::HourOf(1704067200000);  // 2024-01-01T00
-      EXPECT_TRUE(store.Put(archive::SegmentObjectKey("pinterest", first_hour + hour, kafka::Partition{0},
-                                                      kafka::Offset{100 * hour}, codec),
-                            bytes, {})
-                      .ok());
+      EXPECT_TRUE(
+          store
+              .Put(archive::SegmentObjectKey("pinterest", first_hour + hour, kafka::Partition{0},
+                                             kafka::Offset{100 * hour}, codec),
+                   bytes, {})
+              .ok());
     }
     EXPECT_TRUE(testing::PutSuccess(&store, "pinterest", "2024-01-01").ok());
     BatchJobOptions o;

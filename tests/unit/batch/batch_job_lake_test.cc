@@ -78,10 +78,11 @@ class BatchJobLakeTest : public ::testing::Test {
     pins[{1, 2}].push_back("{\"index\": \"not a number\"}");
     geos[{3, 0}].push_back("not json at all");
     users[{0, 1}].push_back("");
-    for (const auto& [topic, objects] :
-         {std::pair{kPinTopic, &pins}, std::pair{kGeoTopic, &geos}, std::pair{kUserTopic, &users}}) {
+    for (const auto& [topic, objects] : {std::pair{kPinTopic, &pins}, std::pair{kGeoTopic, &geos},
+                                         std::pair{kUserTopic, &users}}) {
       for (const auto& [at, lines] : *objects) {
-        ASSERT_TRUE(PutSegment(&store_, topic, kDate, at.first, at.second, 1000 * at.first, lines).ok());
+        ASSERT_TRUE(
+            PutSegment(&store_, topic, kDate, at.first, at.second, 1000 * at.first, lines).ok());
       }
       if (seal) {
         ASSERT_TRUE(PutSuccess(&store_, topic, kDate).ok());
@@ -182,16 +183,19 @@ TEST_F(BatchJobLakeTest, CsvQuotingNullsAndJsonLines) {
       "\"image_src\": \"Image src error.\", \"downloaded\": 0, \"save_location\": \"Local save in "
       "/data/art\", \"category\": \"art\"}";
   ASSERT_TRUE(PutSegment(&store_, kPinTopic, kDate, 0, 0, 0, {record}).ok());
-  ASSERT_TRUE(PutSegment(&store_, kGeoTopic, kDate, 0, 0, 0,
-                         {testing::GeoJson(5, "2020-08-28T03:52:47.5+02:00", "Cote d'Ivoire", -1.5, 2)})
-                  .ok());
+  ASSERT_TRUE(
+      PutSegment(&store_, kGeoTopic, kDate, 0, 0, 0,
+                 {testing::GeoJson(5, "2020-08-28T03:52:47.5+02:00", "Cote d'Ivoire", -1.5, 2)})
+          .ok());
   BatchRunResult r = Run(Options());
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_EQ(Get(kPinDay + "part-00000.csv"),
             "ind,unique_id,title,description,poster_name,follower_count,tag_list,"
             "is_image_or_video,image_src,downloaded,save_location,category\n"
-            "5," + Uuid(5) + ",\"He said \"\"hi\"\", then left\",\"line one\nline two\",,1200,"
-            "\"a,b\",\"\",,0,/data/art,art\n");
+            "5," +
+                Uuid(5) +
+                ",\"He said \"\"hi\"\", then left\",\"line one\nline two\",,1200,"
+                "\"a,b\",\"\",,0,/data/art,art\n");
   EXPECT_EQ(Get(kPinDay + "part-00000.jsonl"),
             "{\"ind\":5,\"unique_id\":\"" + Uuid(5) +
                 "\",\"title\":\"He said \\\"hi\\\", then left\",\"description\":\"line one\\nline "
@@ -211,11 +215,11 @@ TEST_F(BatchJobLakeTest, CsvQuotingNullsAndJsonLines) {
 }
 
 TEST_F(BatchJobLakeTest, DeadLettersAndQualityReport) {
-  ASSERT_TRUE(PutSegment(&store_, kPinTopic, kDate, 0, 0, 0,
-                         {testing::PinJson(1, Uuid(1), "P", "User Info Error", "art"),
-                          "{\"index\": 2}", testing::PinJson(3, Uuid(3), "P", "3M", "art"),
-                          std::string("\xff\xfe", 2)})
-                  .ok());
+  ASSERT_TRUE(
+      PutSegment(&store_, kPinTopic, kDate, 0, 0, 0,
+                 {testing::PinJson(1, Uuid(1), "P", "User Info Error", "art"), "{\"index\": 2}",
+                  testing::PinJson(3, Uuid(3), "P", "3M", "art"), std::string("\xff\xfe", 2)})
+          .ok());
   BatchRunResult r = Run(Options());
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   const KindReport& pin = r.days[0].kinds[0];
@@ -225,22 +229,24 @@ TEST_F(BatchJobLakeTest, DeadLettersAndQualityReport) {
   EXPECT_EQ(pin.dead, 2);
   const std::string key = testing::SegmentKey(kPinTopic, kDate, 0, 0, 0);
   const std::string rejected = Get("clean/_rejected/dt=2024-01-01/pin.jsonl");
-  EXPECT_EQ(rejected.substr(0, rejected.find('\n') + 1),
-            "{\"object\":\"" + key +
-                "\",\"line\":2,\"reason\":\"unique_id: Field required (missing); title: Field "
-                "required (missing); description: Field required (missing); follower_count: "
-                "Field required (missing); tag_list: Field required (missing); "
-                "is_image_or_video: Field required (missing); image_src: Field required "
-                "(missing); downloaded: Field required (missing); save_location: Field required "
-                "(missing); category: Field required (missing)\",\"raw\":\"{\\\"index\\\": 2}\"}\n");
+  EXPECT_EQ(
+      rejected.substr(0, rejected.find('\n') + 1),
+      "{\"object\":\"" + key +
+          "\",\"line\":2,\"reason\":\"unique_id: Field required (missing); title: Field "
+          "required (missing); description: Field required (missing); follower_count: "
+          "Field required (missing); tag_list: Field required (missing); "
+          "is_image_or_video: Field required (missing); image_src: Field required "
+          "(missing); downloaded: Field required (missing); save_location: Field required "
+          "(missing); category: Field required (missing)\",\"raw\":\"{\\\"index\\\": 2}\"}\n");
   EXPECT_NE(rejected.find("\"line\":4,"), std::string::npos) << rejected;
   EXPECT_NE(rejected.find("\"raw_hex\":\"fffe\""), std::string::npos) << rejected;
   EXPECT_EQ(Get("clean/_rejected/dt=2024-01-01/geo.jsonl"), "");
 
   const std::string quality = Get("clean/_quality/dt=2024-01-01.json");
-  EXPECT_TRUE(quality.starts_with("{\"dt\":\"2024-01-01\",\"sealed\":false,\"kinds\":[{\"kind\":"
-                                  "\"pin\",\"topic\":\"pinterest\",\"table\":\"experimental_data\","
-                                  "\"sealed\":false,\"objects\":1,"))
+  EXPECT_TRUE(
+      quality.starts_with("{\"dt\":\"2024-01-01\",\"sealed\":false,\"kinds\":[{\"kind\":"
+                          "\"pin\",\"topic\":\"pinterest\",\"table\":\"experimental_data\","
+                          "\"sealed\":false,\"objects\":1,"))
       << quality;
   EXPECT_NE(quality.find("\"records\":4,\"rows\":1,\"dropped\":1,\"dead\":2,\"duplicates\":0,"
                          "\"parts\":1,\"quality\":{"),
@@ -276,16 +282,14 @@ TEST_F(BatchJobLakeTest, TruncatedAndUnreadableObjectsFailTheDay) {
   ASSERT_TRUE(store_.Put(key, whole.substr(0, whole.size() - 3)).ok());
   BatchRunResult r = Run(Options());
   EXPECT_THAT(r.status, StatusIs(StatusCode::kDataLoss));
-  EXPECT_NE(r.status.message().find(key + ": after line 0: truncated zstd data"),
-            std::string::npos)
+  EXPECT_NE(r.status.message().find(key + ": after line 0: truncated zstd data"), std::string::npos)
       << r.status.ToString();
 
   ASSERT_TRUE(store_.Put(key, whole).ok());
   store_.FailGetOf(key, Unavailable("injected get failure"));
   r = Run(Options());
   EXPECT_THAT(r.status, StatusIs(StatusCode::kUnavailable));
-  EXPECT_NE(r.status.message().find("reading " + key + ": injected get failure"),
-            std::string::npos)
+  EXPECT_NE(r.status.message().find("reading " + key + ": injected get failure"), std::string::npos)
       << r.status.ToString();
 }
 
@@ -332,7 +336,8 @@ TEST_F(BatchJobLakeTest, WarnsWhenTheArchiverSealedADifferentRecordCount) {
   ASSERT_TRUE(Run(Options()).status.ok());
   std::vector<std::string> warnings;
   for (const std::string& line : logs_) {
-    if (line.find("the archiver sealed the day with") != std::string::npos) warnings.push_back(line);
+    if (line.find("the archiver sealed the day with") != std::string::npos)
+      warnings.push_back(line);
   }
   EXPECT_EQ(warnings, (std::vector<std::string>{
                           "warning: dt=2024-01-01 pinterest: read 2 records, the archiver sealed "

@@ -31,7 +31,8 @@ TEST(DedupSetTest, FirstInsertWinsPerKeyAndTypesNeverCollide) {
   EXPECT_FALSE(set.Insert(Key(Cell(std::string(uuid)), &scratch)));
   // Upper case is a different text value (PostgreSQL's UNIQUE on text would keep both).
   EXPECT_TRUE(set.Insert(Key(Cell(std::string("FBE53C66-3442-4773-B19E-D3EC6F54DDDF")), &scratch)));
-  EXPECT_FALSE(set.Insert(Key(Cell(std::string("FBE53C66-3442-4773-B19E-D3EC6F54DDDF")), &scratch)));
+  EXPECT_FALSE(
+      set.Insert(Key(Cell(std::string("FBE53C66-3442-4773-B19E-D3EC6F54DDDF")), &scratch)));
   EXPECT_TRUE(set.Insert(Key(Cell(int64_t{0}), &scratch)));
   EXPECT_FALSE(set.Insert(Key(Cell(int64_t{0}), &scratch)));
   EXPECT_TRUE(set.Insert(Key(Cell(int64_t{-7}), &scratch)));
@@ -65,13 +66,13 @@ TEST(DedupSetTest, ManyKeysStayExactAndCompact) {
   constexpr int kKeys = 200000;
   for (int i = 0; i < kKeys; ++i) {
     ASSERT_TRUE(set.Insert(Key(Cell(int64_t{i}), &scratch))) << i;
-    ASSERT_TRUE(set.Insert(
-        Key(Cell(fmt::format("00000000-0000-4000-8000-{:012x}", i)), &scratch)))
+    ASSERT_TRUE(set.Insert(Key(Cell(fmt::format("00000000-0000-4000-8000-{:012x}", i)), &scratch)))
         << i;
   }
   for (int i = 0; i < kKeys; i += 997) {
     EXPECT_FALSE(set.Insert(Key(Cell(int64_t{i}), &scratch)));
-    EXPECT_FALSE(set.Insert(Key(Cell(fmt::format("00000000-0000-4000-8000-{:012x}", i)), &scratch)));
+    EXPECT_FALSE(
+        set.Insert(Key(Cell(fmt::format("00000000-0000-4000-8000-{:012x}", i)), &scratch)));
   }
   EXPECT_EQ(set.size(), 2u * kKeys);
   // 16-byte slots at a load factor of at least 0.35: under 48 bytes per key.

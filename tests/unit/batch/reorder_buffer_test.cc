@@ -30,7 +30,7 @@ struct PipelineRun {
 // `workers` threads clean `objects` objects of `chunks_per_object` chunks each, sleeping a
 // random time between chunks so that objects finish out of order.
 PipelineRun RunPipeline(size_t objects, int chunks_per_object, size_t chunk_bytes, size_t workers,
-                size_t window, size_t max_bytes, uint32_t seed) {
+                        size_t window, size_t max_bytes, uint32_t seed) {
   ReorderBuffer buffer(objects, window, max_bytes);
   std::vector<std::jthread> threads;
   for (size_t w = 0; w < workers; ++w) {
@@ -55,7 +55,7 @@ PipelineRun RunPipeline(size_t objects, int chunks_per_object, size_t chunk_byte
 TEST(ReorderBufferTest, ChunksComeOutInObjectThenChunkOrder) {
   for (uint32_t seed : {1u, 2u, 3u}) {
     const PipelineRun run = RunPipeline(/*objects=*/40, /*chunks=*/5, /*bytes=*/100, /*workers=*/4,
-                                /*window=*/8, /*max_bytes=*/1 << 20, seed);
+                                        /*window=*/8, /*max_bytes=*/1 << 20, seed);
     ASSERT_EQ(run.order.size(), 200u);
     for (size_t i = 0; i < run.order.size(); ++i) {
       EXPECT_EQ(run.order[i], std::make_pair(i / 5, static_cast<int64_t>(i % 5))) << i;
@@ -67,7 +67,7 @@ TEST(ReorderBufferTest, BufferedBytesStayBoundedWhileWorkersRunAhead) {
   // 1 KiB chunks, a 4 KiB budget, 4 workers: without the bound the workers would buffer whole
   // objects (20 KiB each) while the head's worker is slow.
   const PipelineRun run = RunPipeline(/*objects=*/30, /*chunks=*/20, /*bytes=*/1024, /*workers=*/4,
-                              /*window=*/8, /*max_bytes=*/4096, /*seed=*/7);
+                                      /*window=*/8, /*max_bytes=*/4096, /*seed=*/7);
   ASSERT_EQ(run.order.size(), 600u);
   // The budget plus at most one chunk per worker (a Push that passed the check) plus the head's.
   EXPECT_LE(run.peak_bytes, 4096u + 5 * (1024 + 64));
@@ -76,7 +76,7 @@ TEST(ReorderBufferTest, BufferedBytesStayBoundedWhileWorkersRunAhead) {
 
 TEST(ReorderBufferTest, WindowLimitsObjectsInFlight) {
   const PipelineRun run = RunPipeline(/*objects=*/20, /*chunks=*/2, /*bytes=*/10, /*workers=*/6,
-                              /*window=*/3, /*max_bytes=*/1 << 20, /*seed=*/11);
+                                      /*window=*/3, /*max_bytes=*/1 << 20, /*seed=*/11);
   ASSERT_EQ(run.order.size(), 40u);
   EXPECT_LE(run.peak_in_flight, 3u);
 }

@@ -41,8 +41,7 @@ TEST(ByteScanTest, FindsTheFirstByteOfTheSetAnywhere) {
             ASSERT_EQ(FindFirstByte(s, from, json_word, JsonByte), Naive(s, from, JsonByte))
                 << "json size=" << size << " at=" << at << " byte=" << b << " from=" << from;
             ASSERT_EQ(FindJsonStringSpecial(s, from), Naive(s, from, JsonByte))
-                << "json string size=" << size << " at=" << at << " byte=" << b
-                << " from=" << from;
+                << "json string size=" << size << " at=" << at << " byte=" << b << " from=" << from;
             ASSERT_EQ(FindFirstByte(s, from, csv_word, CsvByte), Naive(s, from, CsvByte))
                 << "csv size=" << size << " at=" << at << " byte=" << b << " from=" << from;
             ++checked;
@@ -55,8 +54,18 @@ TEST(ByteScanTest, FindsTheFirstByteOfTheSetAnywhere) {
 }
 
 TEST(ByteScanTest, JsonStringSpecialIgnoresBorrowsFromAnEarlierMatch) {
-  const char alphabet[] = {'a', '"', '\\', 0x1F, 0x20, 0x21, 0x00, 0x5B, 0x5D, 0x5C,
-                           static_cast<char>(0x80), static_cast<char>(0xFF)};
+  const char alphabet[] = {'a',
+                           '"',
+                           '\\',
+                           0x1F,
+                           0x20,
+                           0x21,
+                           0x00,
+                           0x5B,
+                           0x5D,
+                           0x5C,
+                           static_cast<char>(0x80),
+                           static_cast<char>(0xFF)};
   uint64_t state = 12345;
   int checked = 0;
   for (int round = 0; round < 200000; ++round) {

@@ -18,7 +18,8 @@ struct Case {
 };
 
 std::vector<Case> LoadCases() {
-  std::ifstream in(std::string(PINPIPE_SOURCE_DIR) + "/tests/unit/core/testdata/event_time_cases.tsv");
+  std::ifstream in(std::string(PINPIPE_SOURCE_DIR) +
+                   "/tests/unit/core/testdata/event_time_cases.tsv");
   std::vector<Case> cases;
   for (std::string line; std::getline(in, line);) {
     if (line.empty() || line[0] == '#') continue;

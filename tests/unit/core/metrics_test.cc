@@ -26,8 +26,8 @@ TEST(RegistryTest, CounterFunctionRendersAsACounterWithItsCurrentValue) {
 TEST(RegistryTest, GaugeFamilyRendersItsSamplesInOrderAndReplaceDropsTheRest) {
   Registry registry;
   registry.AddCounter("x_total", "Things")->With({})->Inc(2);
-  GaugeFamily* lag = registry.AddGaugeFamily("x_lag", "Records behind (high - next)",
-                                             {"topic", "partition"});
+  GaugeFamily* lag =
+      registry.AddGaugeFamily("x_lag", "Records behind (high - next)", {"topic", "partition"});
   registry.AddCounterFunction("x_requests_total", "Requests", [] { return 7.0; });
   const std::string header = "# HELP x_lag Records behind (high - next)\n# TYPE x_lag gauge\n";
   EXPECT_NE(registry.Render().find(header + "# HELP x_requests_total"), std::string::npos)

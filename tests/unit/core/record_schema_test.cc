@@ -77,9 +77,9 @@ TEST(RecordSchemaTest, FieldIndexFindsEveryFieldAndNothingElse) {
 
 TEST(RecordSchemaTest, PinFieldsInColumnOrderWithOptionalPosterName) {
   const RecordSchema& pin = SchemaFor(RecordKind::kPin);
-  const char* want[] = {"index",          "unique_id", "title",      "description",
-                        "poster_name",    "follower_count", "tag_list", "is_image_or_video",
-                        "image_src",      "downloaded", "save_location", "category"};
+  const char* want[] = {"index",       "unique_id",      "title",         "description",
+                        "poster_name", "follower_count", "tag_list",      "is_image_or_video",
+                        "image_src",   "downloaded",     "save_location", "category"};
   ASSERT_EQ(pin.fields.size(), std::size(want));
   for (size_t i = 0; i < pin.fields.size(); ++i) {
     EXPECT_EQ(pin.fields[i].name, want[i]);

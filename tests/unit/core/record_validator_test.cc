@@ -74,8 +74,9 @@ void CheckCase(const RecordCase& c, const std::string& json,
       << "case files must be named valid_* or invalid_*";
 
   if (want_ok) {
-    ASSERT_TRUE(ok) << (errors.empty() ? "" : errors[0].field + "|" + errors[0].type + "|" +
-                                                  errors[0].msg);
+    ASSERT_TRUE(ok) << (errors.empty()
+                            ? ""
+                            : errors[0].field + "|" + errors[0].type + "|" + errors[0].msg);
     EXPECT_TRUE(errors.empty());
     ASSERT_EQ(expected.size(), 1u);
     EXPECT_EQ(out.canonical_json, expected[0]);
@@ -124,8 +125,8 @@ TEST(RecordCasesTest, EveryFieldErrorTypeHasACase) {
     for (const std::string& line : Lines(ReadFile(expected_path))) {
       const size_t bar1 = line.find('|');
       const size_t bar2 = line.find('|', bar1 + 1);
-      seen.insert(line.substr(bar1 + 1, bar2 == std::string::npos ? std::string::npos
-                                                                  : bar2 - bar1 - 1));
+      seen.insert(
+          line.substr(bar1 + 1, bar2 == std::string::npos ? std::string::npos : bar2 - bar1 - 1));
     }
   }
   for (std::string_view type : kFieldErrorTypes) {
@@ -180,8 +181,8 @@ TEST(RecordValidatorTest, ReusedValidatorResetsStateBetweenRecords) {
   ValidatedRecord out;
   std::vector<FieldError> errors;
   // A record with extras and a duplicate must not leak into the next one.
-  EXPECT_FALSE(validator.Validate(RecordKind::kPin, R"({"index":1,"index":2,"e":1})", &out,
-                                  &errors));
+  EXPECT_FALSE(
+      validator.Validate(RecordKind::kPin, R"({"index":1,"index":2,"e":1})", &out, &errors));
   for (int i = 0; i < 3; ++i) {
     errors.clear();
     ASSERT_TRUE(validator.Validate(RecordKind::kPin, kPin, &out, &errors));
@@ -235,7 +236,8 @@ TEST(RecordValidatorTest, FastPathAndSimdjsonAgreeAtTheEdges) {
       {RecordKind::kPin, pin, true},
       {RecordKind::kPin, " \t\r\n" + pin + " \n", false},  // control bytes: left to simdjson
       {RecordKind::kPin, "  " + pin + "   ", true},
-      {RecordKind::kPin, R"({ "index" : 1 , "unique_id" : "fbe53c66-3442-4773-b19e-d3ec6f54dddf" })",
+      {RecordKind::kPin,
+       R"({ "index" : 1 , "unique_id" : "fbe53c66-3442-4773-b19e-d3ec6f54dddf" })",
        true},  // missing fields: errors from the common second pass
       {RecordKind::kPin, "{}", true},
       {RecordKind::kPin, "{ }", true},
@@ -295,7 +297,8 @@ TEST(RecordValidatorTest, FastPathAndSimdjsonAgreeAtTheEdges) {
       {RecordKind::kUser,
        R"({"date_joined":"2015-01-01 00:00:00","age":1,"last_name":"b","first_name":"a","ind":0})",
        true},
-      {RecordKind::kUser, R"({"ind":0,"first_name":"a","last_name":"b","age":1,"date_joined":"2015-02-30 00:00:00"})",
+      {RecordKind::kUser,
+       R"({"ind":0,"first_name":"a","last_name":"b","age":1,"date_joined":"2015-02-30 00:00:00"})",
        true},
   };
   for (const ParserCase& c : cases) {

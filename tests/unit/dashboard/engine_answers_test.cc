@@ -54,9 +54,9 @@ std::optional<std::string_view> Text(const CaseTable& t, const std::vector<CaseV
 
 // The order in which the facts meet the records.
 enum class Order {
-  kJoined,          // user records, then posts joined with their geolocation and user (a load)
-  kPinsGeoUsers,    // posts alone, then geolocations, then user records (polls)
-  kPinsUsersGeo,    // posts alone, then user records, then geolocations
+  kJoined,        // user records, then posts joined with their geolocation and user (a load)
+  kPinsGeoUsers,  // posts alone, then geolocations, then user records (polls)
+  kPinsUsersGeo,  // posts alone, then user records, then geolocations
 };
 
 const char* OrderName(Order order) {
@@ -258,32 +258,32 @@ TEST_P(EngineAnswerCaseTest, EveryOrderOfTheRecordsGivesTheExpectedRows) {
   // 16-bit ids; 32-bit ids from the start; converted at the third pair or poster name.
   for (size_t narrow_ids : {kNarrowIds, size_t{0}, size_t{2}}) {
     for (Order order : {Order::kJoined, Order::kPinsGeoUsers, Order::kPinsUsersGeo}) {
-    PostFacts facts(narrow_ids);
-    built.Build(order, &facts);
-    const FactsView view = facts.View();
-    SCOPED_TRACE("narrow ids " + std::to_string(narrow_ids) + ", wide " +
-                 std::to_string(facts.wide()));
-    EXPECT_EQ(facts.waiting_for_geo(), built.PostsWithout(built.geo_by_ind)) << OrderName(order);
-    EXPECT_EQ(facts.waiting_for_user(), built.PostsWithout(built.user_by_ind)) << OrderName(order);
-    for (const auto& check : c.checks) {
-      if (check.query) continue;
-      SCOPED_TRACE(c.path + ":" + std::to_string(check.line) + ": " + check.expression + " (" +
-                   OrderName(order) + ")");
-      auto call = testing::ParseCaseCall(check.expression);
-      ASSERT_TRUE(call.has_value());
-      // One pass, and passes split into 3 parts on threads (here all but one part empty).
-      for (const Parallelism parallel : {Parallelism{1}, Parallelism{3, 1, 1}}) {
-        auto rows = Answer(view, call->name, FiltersOf(call->args), parallel);
-        ASSERT_TRUE(rows.has_value()) << "unknown table " << call->name;
-        ExpectRows(rows->rows, check.expected);
+      PostFacts facts(narrow_ids);
+      built.Build(order, &facts);
+      const FactsView view = facts.View();
+      SCOPED_TRACE("narrow ids " + std::to_string(narrow_ids) + ", wide " +
+                   std::to_string(facts.wide()));
+      EXPECT_EQ(facts.waiting_for_geo(), built.PostsWithout(built.geo_by_ind)) << OrderName(order);
+      EXPECT_EQ(facts.waiting_for_user(), built.PostsWithout(built.user_by_ind))
+          << OrderName(order);
+      for (const auto& check : c.checks) {
+        if (check.query) continue;
+        SCOPED_TRACE(c.path + ":" + std::to_string(check.line) + ": " + check.expression + " (" +
+                     OrderName(order) + ")");
+        auto call = testing::ParseCaseCall(check.expression);
+        ASSERT_TRUE(call.has_value());
+        // One pass, and passes split into 3 parts on threads (here all but one part empty).
+        for (const Parallelism parallel : {Parallelism{1}, Parallelism{3, 1, 1}}) {
+          auto rows = Answer(view, call->name, FiltersOf(call->args), parallel);
+          ASSERT_TRUE(rows.has_value()) << "unknown table " << call->name;
+          ExpectRows(rows->rows, check.expected);
+        }
       }
-    }
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, EngineAnswerCaseTest,
-                         ::testing::Range(size_t{0}, Cases().size()),
+INSTANTIATE_TEST_SUITE_P(Cases, EngineAnswerCaseTest, ::testing::Range(size_t{0}, Cases().size()),
                          [](const ::testing::TestParamInfo<size_t>& param_info) {
                            std::string name = Cases()[param_info.param].name;
                            for (char& ch : name) {

@@ -8,9 +8,9 @@
 #include <atomic>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <random>
-#include <limits>
 #include <string>
 #include <thread>
 
@@ -206,9 +206,8 @@ struct AgeCase {
 
 TEST(EngineFactsTest, AgeGroupsAtTheirEdges) {
   // analytics_sql.cc's age_group(): 50 is in 36-50, 50+ means 51 and older.
-  const AgeCase cases[] = {{std::nullopt, 0}, {0, 0},  {17, 0}, {18, 1}, {24, 1},
-                           {25, 2},           {35, 2}, {36, 3}, {50, 3}, {51, 4},
-                           {150, 4}};
+  const AgeCase cases[] = {{std::nullopt, 0}, {0, 0},  {17, 0}, {18, 1}, {24, 1}, {25, 2},
+                           {35, 2},           {36, 3}, {50, 3}, {51, 4}, {150, 4}};
   for (const AgeCase& c : cases) {
     EXPECT_EQ(AgeGroupCode(c.age), c.code) << c.age.value_or(-1);
   }
@@ -319,7 +318,8 @@ TEST(EngineFactsTest, MedianIsPercentileContWithPostgresArithmetic) {
     }
     const auto tables = ComputeQuestion(facts.View(), AnalyticsFilters{}, Question::kQ5);
     ASSERT_EQ(tables[0].rows.size(), 1u);
-    EXPECT_EQ(std::get<double>(tables[0].rows[0][1]), c.median) << ::testing::PrintToString(c.values);
+    EXPECT_EQ(std::get<double>(tables[0].rows[0][1]), c.median)
+        << ::testing::PrintToString(c.values);
     EXPECT_EQ(std::get<int64_t>(tables[0].rows[0][2]), static_cast<int64_t>(c.values.size()));
   }
 }
@@ -335,9 +335,8 @@ TEST(EngineFactsTest, MediansEqualSortingOnRandomData) {
   const Shape shapes[] = {
       {"few values", [](std::mt19937& rng) { return static_cast<int32_t>(rng() % 7) * 40; }},
       {"int4 range", [](std::mt19937& rng) { return static_cast<int32_t>(rng()); }},
-      {"around 2^20", [](std::mt19937& rng) {
-         return (1 << 20) + static_cast<int32_t>(rng() % 65) - 32;
-       }},
+      {"around 2^20",
+       [](std::mt19937& rng) { return (1 << 20) + static_cast<int32_t>(rng() % 65) - 32; }},
       {"small", [](std::mt19937& rng) { return static_cast<int32_t>(rng() % 200) - 100; }},
   };
   for (const Shape& shape : shapes) {
@@ -354,8 +353,8 @@ TEST(EngineFactsTest, MediansEqualSortingOnRandomData) {
         p.category = "art";
         const int32_t value = shape.value(rng);
         p.follower_count = value;
-        const int age = 15 + static_cast<int>(rng() % 50);                 // some under 18
-        const int join = 2014 + static_cast<int>(rng() % 8);               // some outside
+        const int age = 15 + static_cast<int>(rng() % 50);    // some under 18
+        const int join = 2014 + static_cast<int>(rng() % 8);  // some outside
         p.user = UserFields{age, Micros(std::to_string(join) + "-06-01")};
         ASSERT_TRUE(facts.AddPin(p).ok());
         if (p.day == Day("2024-01-01")) {
@@ -370,13 +369,10 @@ TEST(EngineFactsTest, MediansEqualSortingOnRandomData) {
         return lo + (f - std::floor(f)) * (hi - lo);
       };
       AnalyticsFilters first_day;
-      first_day.from = first_day.to =
-          std::chrono::sys_days(std::chrono::days(Day("2024-01-01")));
+      first_day.from = first_day.to = std::chrono::sys_days(std::chrono::days(Day("2024-01-01")));
       const auto tables = ComputeAnalytics(facts.View(), first_day);
       std::vector<std::string> want5, want7, want8, got5, got7, got8;
-      auto text = [](double m, size_t count) {
-        return fmt::format("{}|{}", m, count);
-      };
+      auto text = [](double m, size_t count) { return fmt::format("{}|{}", m, count); };
       for (int g = 1; g <= kAgeGroups; ++g) {
         std::vector<int32_t> v;
         for (const auto& [key, values] : cells) {
@@ -396,13 +392,16 @@ TEST(EngineFactsTest, MediansEqualSortingOnRandomData) {
         }
       }
       for (const auto& row : tables[6].rows) {
-        got5.push_back(text(std::get<double>(row[1]), static_cast<size_t>(std::get<int64_t>(row[2]))));
+        got5.push_back(
+            text(std::get<double>(row[1]), static_cast<size_t>(std::get<int64_t>(row[2]))));
       }
       for (const auto& row : tables[8].rows) {
-        got7.push_back(text(std::get<double>(row[1]), static_cast<size_t>(std::get<int64_t>(row[2]))));
+        got7.push_back(
+            text(std::get<double>(row[1]), static_cast<size_t>(std::get<int64_t>(row[2]))));
       }
       for (const auto& row : tables[9].rows) {
-        got8.push_back(text(std::get<double>(row[2]), static_cast<size_t>(std::get<int64_t>(row[3]))));
+        got8.push_back(
+            text(std::get<double>(row[2]), static_cast<size_t>(std::get<int64_t>(row[3]))));
       }
       EXPECT_EQ(got5, want5);
       EXPECT_EQ(got7, want7);
@@ -522,8 +521,8 @@ TEST(EngineFactsTest, UsersWithAPostThereDoNotDependOnTheRangeOfInds) {
     }
   }
   const FactsView a = small.View(), b = wide.View();
-  for (const auto& [category, country] :
-       std::vector<std::pair<std::string, std::string>>{{"art", ""}, {"", "Togo"}, {"diy", "Peru"}}) {
+  for (const auto& [category, country] : std::vector<std::pair<std::string, std::string>>{
+           {"art", ""}, {"", "Togo"}, {"diy", "Peru"}}) {
     AnalyticsFilters f;
     if (!category.empty()) f.category = category;
     if (!country.empty()) f.country = country;
@@ -580,7 +579,8 @@ TEST(EngineFactsTest, PostsOutgrowingSixteenBitIdsGiveTheSameAnswers) {
   EXPECT_EQ(answer(before), before_answer);  // the old view is untouched
   EXPECT_EQ(before.posts.size, 2u);
   // Posts still waiting for their geolocation get it after the conversion too.
-  for (PostFacts* facts : {&narrow, &wide}) facts->AddGeo(3, GeoFields{"Peru", Micros("2020-01-01")});
+  for (PostFacts* facts : {&narrow, &wide})
+    facts->AddGeo(3, GeoFields{"Peru", Micros("2020-01-01")});
   EXPECT_EQ(answer(narrow.View()), answer(wide.View()));
 }
 
@@ -660,8 +660,8 @@ TEST(EngineFactsTest, TextSortsByItsBytes) {
   const auto q1 = ComputeQuestion(facts.View(), AnalyticsFilters{}, Question::kQ1);
   std::vector<std::string> countries;
   for (const auto& row : q1[0].rows) countries.push_back(CellText(row[0]));
-  EXPECT_EQ(countries, (std::vector<std::string>{"Albania", "Peru", "Zambia", "peru",
-                                                 "\xc3\x85land"}));
+  EXPECT_EQ(countries,
+            (std::vector<std::string>{"Albania", "Peru", "Zambia", "peru", "\xc3\x85land"}));
 }
 
 TEST(EngineFactsTest, BacklogCountsNewOffsetsAndDetectsResets) {
@@ -728,7 +728,7 @@ TEST(EngineFactsTest, PollSqlReadsExactlyTheNewOffsetRanges) {
                       "\"batch\".\"experimental_data\" b WHERE b.dt = ANY"),
             std::string::npos)
       << pins;
-  EXPECT_EQ(loader.NewGeoSql(header, cursor, bounds), "");   // nothing new
+  EXPECT_EQ(loader.NewGeoSql(header, cursor, bounds), "");    // nothing new
   EXPECT_EQ(loader.NewUsersSql(header, cursor, bounds), "");  // no offsets at all
 }
 
@@ -766,10 +766,14 @@ TEST(EngineFactsTest, PollSqlProbesTheBatchOnlyWithinItsKeyRange) {
     BatchKeyBounds bounds;
     bounds[1] = c.geo_bounds;
     const std::string pins = loader.NewPinsSql(header, cursor, bounds);
-    for (const std::string& s : c.present) EXPECT_NE(pins.find(s), std::string::npos) << c.name << ": " << s << "\n" << pins;
-    for (const std::string& s : c.absent) EXPECT_EQ(pins.find(s), std::string::npos) << c.name << ": " << s << "\n" << pins;
+    for (const std::string& s : c.present)
+      EXPECT_NE(pins.find(s), std::string::npos) << c.name << ": " << s << "\n" << pins;
+    for (const std::string& s : c.absent)
+      EXPECT_EQ(pins.find(s), std::string::npos) << c.name << ": " << s << "\n" << pins;
     const std::string geo = loader.NewGeoSql(header, cursor, bounds);
-    EXPECT_EQ(geo.find("NOT EXISTS") != std::string::npos, c.geo_bounds.has_value()) << c.name << "\n" << geo;
+    EXPECT_EQ(geo.find("NOT EXISTS") != std::string::npos, c.geo_bounds.has_value())
+        << c.name << "\n"
+        << geo;
   }
   // No served day: nothing to bound.
   EXPECT_EQ(loader.BatchKeyBoundsSql(RefreshHeader{}), "");

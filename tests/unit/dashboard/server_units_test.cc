@@ -41,17 +41,17 @@ TEST(PromTextTest, AcceptsTheFormatAndRefusesAnythingElse) {
       {"a{k=\"v\",} 1\n", true, 1},
       {"a{k=\"\\\"q\\\\ \\n\"} +Inf\nb NaN\nc -Inf\n", true, 3},
       {"a\t2\n\nb 3\n", true, 2},
-      {"a 1", false},                      // not newline-terminated (truncated)
-      {"a\n", false},                      // no value
-      {"a x\n", false},                    // not a number
-      {"1a 1\n", false},                   // bad name
-      {"a{k=\"v\" 1\n", false},            // unclosed braces
-      {"a{k=\"\\x\"} 1\n", false},         // unknown escape
-      {"a{k=\"v\",k=\"w\"} 1\n", false},   // label twice
-      {"a 1\r\n", false},                  // CR
-      {"a{k=\"\xff\"} 1\n", false},        // not UTF-8
-      {"# TYPE a wrong\n", false},         // unknown type
-      {"a 1 2 3\n", false},                // text after the timestamp
+      {"a 1", false},                     // not newline-terminated (truncated)
+      {"a\n", false},                     // no value
+      {"a x\n", false},                   // not a number
+      {"1a 1\n", false},                  // bad name
+      {"a{k=\"v\" 1\n", false},           // unclosed braces
+      {"a{k=\"\\x\"} 1\n", false},        // unknown escape
+      {"a{k=\"v\",k=\"w\"} 1\n", false},  // label twice
+      {"a 1\r\n", false},                 // CR
+      {"a{k=\"\xff\"} 1\n", false},       // not UTF-8
+      {"# TYPE a wrong\n", false},        // unknown type
+      {"a 1 2 3\n", false},               // text after the timestamp
   };
   for (const PromCase& c : cases) {
     auto r = ParsePromText(c.text);
@@ -128,7 +128,8 @@ TEST(RoutesTest, ParametersAreValidatedWithTheirStatus) {
     QueryResult r = ParseQuery(c.route, c.query, topics);
     if (c.status == 0) {
       ASSERT_TRUE(r.query.has_value()) << c.query << ": " << r.error->detail;
-      EXPECT_NE(r.query->key.find(c.mention), std::string::npos) << c.query << " -> " << r.query->key;
+      EXPECT_NE(r.query->key.find(c.mention), std::string::npos)
+          << c.query << " -> " << r.query->key;
     } else {
       ASSERT_TRUE(r.error.has_value()) << c.query;
       EXPECT_EQ(r.error->status, c.status) << c.query << ": " << r.error->detail;
@@ -165,7 +166,8 @@ TEST(AnswerCacheTest, ConcurrentRequestsShareOneComputation) {
   std::vector<AnswerCache::Lookup> lookups;
   for (int i = 0; i < 10; ++i) {
     std::shared_ptr<const Answer> a;
-    lookups.push_back(cache.Get(q, now, [&](std::shared_ptr<const Answer>) { ++answered; }, &a));
+    lookups.push_back(cache.Get(
+        q, now, [&](std::shared_ptr<const Answer>) { ++answered; }, &a));
   }
   EXPECT_EQ(lookups[0], AnswerCache::Lookup::kFirstMiss);
   for (int i = 1; i < 10; ++i) EXPECT_EQ(lookups[i], AnswerCache::Lookup::kJoined);
@@ -225,7 +227,8 @@ TEST(AnswerCacheTest, OnDemandEntriesAreComputedOncePerGenerationByTheirFirstReq
   ASSERT_EQ(cache.ClaimOnDemand(q, now, 1, waiter, &a), AnswerCache::Claim::kHit);
   EXPECT_EQ(a->body, "{\"g\":1}");
   EXPECT_EQ(cache.ClaimOnDemand(q, now, 2, waiter, &a), AnswerCache::Claim::kCompute);
-  EXPECT_EQ(cache.ClaimOnDemand(q, now, 2, [](std::shared_ptr<const Answer>) {}, &a),
+  EXPECT_EQ(cache.ClaimOnDemand(
+                q, now, 2, [](std::shared_ptr<const Answer>) {}, &a),
             AnswerCache::Claim::kJoined);
   auto second = std::make_shared<Answer>();
   second->body = "{\"g\":2}";
@@ -251,7 +254,8 @@ TEST(AnswerCacheTest, BodiesAreBoundedByBytesLeastRecentlyAskedFirst) {
   std::shared_ptr<const Answer> out;
   auto noop = [](std::shared_ptr<const Answer>) {};
   std::vector<Query> qs;
-  for (int i = 0; i < 3; ++i) qs.push_back(MakeQuery(RouteId::kAnalytics, "category=c" + std::to_string(i)));
+  for (int i = 0; i < 3; ++i)
+    qs.push_back(MakeQuery(RouteId::kAnalytics, "category=c" + std::to_string(i)));
   for (int i = 0; i < 3; ++i) {
     ASSERT_EQ(cache.ClaimOnDemand(qs[i], t0 + std::chrono::seconds(i), 1, noop, &out),
               AnswerCache::Claim::kCompute);
@@ -306,8 +310,8 @@ TEST(DashboardServiceTest, OnDemandRoutesAreComputedOncePerGeneration) {
     ++computed;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // others join meanwhile
     Answer a;
-    a.body = "{\"generated_at\":\"" + generated_at + "\",\"generation\":" +
-             std::to_string(generation.load()) + "}";
+    a.body = "{\"generated_at\":\"" + generated_at +
+             "\",\"generation\":" + std::to_string(generation.load()) + "}";
     return a;
   };
   DashboardService service(ServiceOptions{}, &cache, &events, &registry, hooks);
@@ -323,7 +327,8 @@ TEST(DashboardServiceTest, OnDemandRoutesAreComputedOncePerGeneration) {
       got = std::move(r);
       done = true;
     });
-    for (int i = 0; i < 500 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    for (int i = 0; i < 500 && !done; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     return got;
   };
   std::vector<std::thread> threads;
@@ -461,7 +466,8 @@ TEST(ComputeQueueTest, RunsTasksInOrderOffTheCallersThreadAndDropsThePendingOnSt
   }));
   std::atomic<bool> pending_ran{false};
   ASSERT_TRUE(queue.Post([&] { pending_ran = true; }));
-  for (int i = 0; i < 500 && !started; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  for (int i = 0; i < 500 && !started; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   ASSERT_TRUE(started.load());
   std::thread releaser([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -549,7 +555,9 @@ TEST(ShowableTextTest, InvalidUtf8IsReplacedAndLengthCapped) {
   const std::string fffd = "\xEF\xBF\xBD";
   const std::vector<ShownCase> cases = {
       {"plain", 100, "plain", false},
-      {"a\xff" "b", 100, "a" + fffd + "b", false},
+      {"a\xff"
+       "b",
+       100, "a" + fffd + "b", false},
       {"\xC3", 100, fffd, false},                        // truncated sequence: one U+FFFD
       {"\xE2\x82", 100, fffd, false},                    // truncated 3-byte prefix: one
       {"\xC0\xAF", 100, fffd + fffd, false},             // overlong: each byte

@@ -21,7 +21,8 @@ TEST(DistinctIdsTest, UuidsAreDistinctLowerCaseVersion4) {
     ASSERT_EQ(uuid[14], '4') << uuid;
     ASSERT_NE(std::string_view("89ab").find(uuid[19]), std::string_view::npos) << uuid;
     for (size_t p : {8u, 13u, 18u, 23u}) ASSERT_EQ(uuid[p], '-') << uuid;
-    for (char c : uuid) ASSERT_TRUE(c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) << uuid;
+    for (char c : uuid)
+      ASSERT_TRUE(c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) << uuid;
     ASSERT_TRUE(seen.insert(uuid).second) << "duplicate for index " << i;
   }
   EXPECT_EQ(DistinctUuid(7), DistinctUuid(7));
@@ -47,8 +48,8 @@ TEST(DistinctIdsTest, RewrittenRecordsValidateWithTheNewIdsAndKeepTheRest) {
       ASSERT_TRUE(validator.Validate(c.kind, out, &record, &errors)) << out;
       EXPECT_EQ(record.key, std::to_string(index));
       // Everything after the id fields is the source record's.
-      const size_t tail = c.kind == core::RecordKind::kPin ? c.json.find(",\"title\"")
-                                                          : c.json.find(',');
+      const size_t tail =
+          c.kind == core::RecordKind::kPin ? c.json.find(",\"title\"") : c.json.find(',');
       EXPECT_EQ(out.substr(out.size() - (c.json.size() - tail)), c.json.substr(tail));
       if (c.kind == core::RecordKind::kPin) {
         EXPECT_NE(out.find("\"unique_id\":\"" + DistinctUuid(index) + "\""), std::string::npos);

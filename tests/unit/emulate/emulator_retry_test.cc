@@ -98,9 +98,8 @@ TEST(EmulatorRetryTest, Load422IsNeverRetried) {
 }
 
 TEST(EmulatorRetryTest, LoadGivesUpAfterMaxRetriesAndCountsIt) {
-  ScriptedHttpServer server([](size_t, const http::Request&) {
-    return ScriptedHttpServer::Reply(503, "{}", "0");
-  });
+  ScriptedHttpServer server(
+      [](size_t, const http::Request&) { return ScriptedHttpServer::Reply(503, "{}", "0"); });
   ASSERT_TRUE(server.Start().ok());
   LoadOptions load = Load(server, 2);
   load.retry.max_retries = 3;
@@ -113,9 +112,8 @@ TEST(EmulatorRetryTest, LoadGivesUpAfterMaxRetriesAndCountsIt) {
 }
 
 TEST(EmulatorRetryTest, LoadNoRetryIsFireAndForget) {
-  ScriptedHttpServer server([](size_t, const http::Request&) {
-    return ScriptedHttpServer::Reply(503, "{}", "0");
-  });
+  ScriptedHttpServer server(
+      [](size_t, const http::Request&) { return ScriptedHttpServer::Reply(503, "{}", "0"); });
   ASSERT_TRUE(server.Start().ok());
   LoadOptions load = Load(server, 6);
   load.retry.enabled = false;

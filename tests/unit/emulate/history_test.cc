@@ -35,7 +35,8 @@ TEST(HistoryPeriodTest, Cases) {
     int64_t start;  // expected; 0: an error
   };
   const Case cases[] = {
-      {"whole days: N days before today plus today until now", hours(72), kNow - kNow % kDay - 3 * kDay},
+      {"whole days: N days before today plus today until now", hours(72),
+       kNow - kNow % kDay - 3 * kDay},
       {"one day", hours(24), kNow - kNow % kDay - kDay},
       {"hours: the last span", hours(6), kNow - 6 * kHour},
       {"a day and a half is not whole days", hours(36), kNow - 36 * kHour},
@@ -54,8 +55,7 @@ TEST(HistoryPeriodTest, Cases) {
     EXPECT_EQ(core::IsoTime(period->start_ms), core::IsoTime(c.start));
     EXPECT_EQ(period->end_ms, kNow);
   }
-  EXPECT_EQ(core::DateOfDay(core::DayOf(HistoryPeriodOf(kNow, hours(72))->start_ms)),
-            "2026-12-03");
+  EXPECT_EQ(core::DateOfDay(core::DayOf(HistoryPeriodOf(kNow, hours(72))->start_ms)), "2026-12-03");
 }
 
 HistoryOptions Options(HistoryPeriod period, double rate, double swing, uint64_t seed = 7) {
@@ -207,8 +207,8 @@ TEST(LoadHistoryTest, ProducesEachPostsThreeRecordsWithItsTimestamp) {
   const std::vector<HistoryPost> expected = All(*schedule);
   testing::FakeProducer producer;
   std::stop_source stop;
-  auto stats = LoadHistory(posts, *schedule, HistoryTopics{"p", "g", "u"}, producer, stop.get_token(),
-                           std::chrono::seconds(1), nullptr);
+  auto stats = LoadHistory(posts, *schedule, HistoryTopics{"p", "g", "u"}, producer,
+                           stop.get_token(), std::chrono::seconds(1), nullptr);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   EXPECT_EQ(stats->posts, static_cast<int64_t>(expected.size()));
   EXPECT_EQ(stats->records_rejected(), 0) << stats->first_rejection;

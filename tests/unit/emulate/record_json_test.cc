@@ -60,7 +60,8 @@ TEST(PickPostTest, DeterministicAndInRange) {
     EXPECT_LT(PickPost(42, n, 11000), 11000u);
     EXPECT_EQ(PickPost(42, n, 11000), PickPost(42, n, 11000));
   }
-  EXPECT_NE(PickPost(42, 1, 11000) + PickPost(42, 2, 11000), PickPost(43, 1, 11000) + PickPost(43, 2, 11000));
+  EXPECT_NE(PickPost(42, 1, 11000) + PickPost(42, 2, 11000),
+            PickPost(43, 1, 11000) + PickPost(43, 2, 11000));
 }
 
 }  // namespace

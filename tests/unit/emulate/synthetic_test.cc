@@ -51,7 +51,8 @@ bool HasEmoji(std::string_view s) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0xF0) return true;
     if (c == 0xE2 && i + 1 < s.size() &&
-        (static_cast<unsigned char>(s[i + 1]) == 0x9C || static_cast<unsigned char>(s[i + 1]) == 0x9D)) {
+        (static_cast<unsigned char>(s[i + 1]) == 0x9C ||
+         static_cast<unsigned char>(s[i + 1]) == 0x9D)) {
       return true;
     }
   }
@@ -98,7 +99,8 @@ TEST(SyntheticTest, IndexesAndUniqueIdsAreUnique) {
     indexes.insert(pin.index);
     ids.insert(pin.unique_id);
     ASSERT_EQ(pin.unique_id.size(), 36u);
-    for (char c : pin.unique_id) ASSERT_TRUE((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-');
+    for (char c : pin.unique_id)
+      ASSERT_TRUE((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-');
   }
   EXPECT_EQ(indexes.size(), static_cast<size_t>(kRows));
   EXPECT_EQ(*indexes.begin(), 1);
@@ -115,13 +117,16 @@ TEST(SyntheticTest, FollowerCountFormats) {
     return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
   };
   EXPECT_NEAR(PinRate([&](const PinRow& p) { return all_digits(p.follower_count); }), 0.18, 0.02);
-  EXPECT_NEAR(PinRate([&](const PinRow& p) {
-                return p.follower_count.back() == 'k' &&
-                       all_digits(std::string_view(p.follower_count).substr(0, p.follower_count.size() - 1));
-              }),
-              0.74, 0.02);
+  EXPECT_NEAR(
+      PinRate([&](const PinRow& p) {
+        return p.follower_count.back() == 'k' &&
+               all_digits(
+                   std::string_view(p.follower_count).substr(0, p.follower_count.size() - 1));
+      }),
+      0.74, 0.02);
   EXPECT_NEAR(PinRate([](const PinRow& p) { return p.follower_count.back() == 'M'; }), 0.075, 0.01);
-  EXPECT_NEAR(PinRate([](const PinRow& p) { return p.follower_count == kUserInfoError; }), 0.008, 0.003);
+  EXPECT_NEAR(PinRate([](const PinRow& p) { return p.follower_count == kUserInfoError; }), 0.008,
+              0.003);
   for (const auto& pin : Data().pins) {
     EXPECT_EQ(pin.follower_count == kUserInfoError, pin.poster_name == kUserInfoError);
   }
@@ -129,7 +134,8 @@ TEST(SyntheticTest, FollowerCountFormats) {
 
 TEST(SyntheticTest, PosterNamesSometimesPadded) {
   EXPECT_NEAR(PinRate([](const PinRow& p) {
-                return !p.poster_name.empty() && (p.poster_name.front() == ' ' || p.poster_name.back() == ' ');
+                return !p.poster_name.empty() &&
+                       (p.poster_name.front() == ' ' || p.poster_name.back() == ' ');
               }),
               0.02, 0.006);
 }
@@ -146,12 +152,17 @@ TEST(SyntheticTest, TitleShapes) {
 }
 
 TEST(SyntheticTest, DescriptionShapes) {
-  EXPECT_NEAR(PinRate([](const PinRow& p) { return p.description == kNoDescriptionStory; }), 0.07, 0.01);
-  EXPECT_NEAR(PinRate([](const PinRow& p) { return p.description == kNoDescription; }), 0.015, 0.005);
+  EXPECT_NEAR(PinRate([](const PinRow& p) { return p.description == kNoDescriptionStory; }), 0.07,
+              0.01);
+  EXPECT_NEAR(PinRate([](const PinRow& p) { return p.description == kNoDescription; }), 0.015,
+              0.005);
   EXPECT_GT(PinRate([](const PinRow& p) { return p.description == kUntitled; }), 0.0);
-  EXPECT_NEAR(PinRate([](const PinRow& p) { return EndsWith(p.description, kTruncationSuffix); }), 0.36, 0.02);
-  EXPECT_GT(PinRate([](const PinRow& p) { return p.description.find('\\') != std::string::npos; }), 0.002);
-  EXPECT_GT(PinRate([](const PinRow& p) { return p.description.find('"') != std::string::npos; }), 0.01);
+  EXPECT_NEAR(PinRate([](const PinRow& p) { return EndsWith(p.description, kTruncationSuffix); }),
+              0.36, 0.02);
+  EXPECT_GT(PinRate([](const PinRow& p) { return p.description.find('\\') != std::string::npos; }),
+            0.002);
+  EXPECT_GT(PinRate([](const PinRow& p) { return p.description.find('"') != std::string::npos; }),
+            0.01);
 }
 
 TEST(SyntheticTest, TagLists) {
@@ -168,7 +179,8 @@ TEST(SyntheticTest, TagLists) {
 TEST(SyntheticTest, MediaImageSrcAndDownloaded) {
   EXPECT_NEAR(PinRate([](const PinRow& p) { return p.is_image_or_video == "image"; }), 0.90, 0.015);
   EXPECT_NEAR(PinRate([](const PinRow& p) { return p.is_image_or_video == "video"; }), 0.03, 0.008);
-  EXPECT_NEAR(PinRate([](const PinRow& p) { return p.is_image_or_video == kMultiVideo; }), 0.07, 0.01);
+  EXPECT_NEAR(PinRate([](const PinRow& p) { return p.is_image_or_video == kMultiVideo; }), 0.07,
+              0.01);
   EXPECT_NEAR(PinRate([](const PinRow& p) { return p.image_src == kImageSrcError; }), 0.024, 0.006);
   for (const auto& pin : Data().pins) {
     EXPECT_EQ(pin.downloaded == 0, pin.image_src == kImageSrcError) << pin.index;
@@ -222,8 +234,8 @@ TEST(SyntheticTest, GeoRows) {
   }
   EXPECT_GE(Countries().size(), 230u);
   EXPECT_GT(countries.size(), 200u);
-  for (std::string_view name : {"Cote d'Ivoire", "Bosnia and Herzegovina", "Congo (Brazzaville)",
-                                "Trinidad & Tobago"}) {
+  for (std::string_view name :
+       {"Cote d'Ivoire", "Bosnia and Herzegovina", "Congo (Brazzaville)", "Trinidad & Tobago"}) {
     EXPECT_NE(std::find(Countries().begin(), Countries().end(), name), Countries().end()) << name;
   }
 }

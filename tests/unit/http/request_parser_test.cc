@@ -37,41 +37,46 @@ const std::vector<Case>& Cases() {
   static const std::vector<Case> cases = {
       // Complete requests.
       {"Get", "GET /pin/?x=1 HTTP/1.1\r\nHost: a\r\n\r\n", 0, "GET", "/pin/", "x=1", "", true},
-      {"PostContentLength", "POST /pin/ HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello", 0, "POST",
-       "/pin/", "", "hello", true},
-      {"HeaderNamesCaseInsensitive", "POST / HTTP/1.1\r\nHost: h\r\ncOnTeNt-LeNgTh:3\r\n\r\nabc", 0, "POST",
-       "/", "", "abc", true},
+      {"PostContentLength", "POST /pin/ HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello", 0,
+       "POST", "/pin/", "", "hello", true},
+      {"HeaderNamesCaseInsensitive", "POST / HTTP/1.1\r\nHost: h\r\ncOnTeNt-LeNgTh:3\r\n\r\nabc", 0,
+       "POST", "/", "", "abc", true},
       {"Http10ClosesByDefault", "GET / HTTP/1.0\r\n\r\n", 0, "GET", "/", "", "", false},
-      {"Http10KeepAlive", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 0, "GET", "/", "",
-       "", true},
-      {"ConnectionCloseInList", "GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, Close\r\n\r\n", 0, "GET",
-       "/", "", "", false},
+      {"Http10KeepAlive", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 0, "GET", "/", "", "",
+       true},
+      {"ConnectionCloseInList", "GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, Close\r\n\r\n",
+       0, "GET", "/", "", "", false},
       {"Chunked",
        "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
        "5\r\nhello\r\n6;ext=\"v\"\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n",
        0, "POST", "/c", "", "hello world", true},
       {"ChunkedUpperHexAndCaseInsensitiveCoding",
-       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n", 0,
-       "POST", "/", "", "0123456789", true},
-      {"ChunkedEmpty", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 0, "POST",
-       "/", "", "", true},
-      {"LeadingEmptyLinesSkipped", "\r\n\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\n", 0, "GET", "/x", "", "", true},
-      {"AbsoluteFormTarget", "GET http://h:8000/pin/?a=b HTTP/1.1\r\nHost: h\r\n\r\n", 0, "GET", "/pin/",
-       "a=b", "", true},
-      {"AbsoluteFormWithoutPath", "GET http://h HTTP/1.1\r\nHost: h\r\n\r\n", 0, "GET", "/", "", "", true},
+       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "
+       "Chunked\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n",
+       0, "POST", "/", "", "0123456789", true},
+      {"ChunkedEmpty", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       0, "POST", "/", "", "", true},
+      {"LeadingEmptyLinesSkipped", "\r\n\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\n", 0, "GET", "/x", "",
+       "", true},
+      {"AbsoluteFormTarget", "GET http://h:8000/pin/?a=b HTTP/1.1\r\nHost: h\r\n\r\n", 0, "GET",
+       "/pin/", "a=b", "", true},
+      {"AbsoluteFormWithoutPath", "GET http://h HTTP/1.1\r\nHost: h\r\n\r\n", 0, "GET", "/", "", "",
+       true},
       {"DuplicateEqualContentLength",
-       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok", 0, "POST", "/", "",
-       "ok", true},
-      {"BodyAtLimit", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 64\r\n\r\n" + std::string(64, 'b'), 0,
-       "POST", "/", "", std::string(64, 'b'), true},
+       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok", 0, "POST",
+       "/", "", "ok", true},
+      {"BodyAtLimit",
+       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 64\r\n\r\n" + std::string(64, 'b'), 0, "POST",
+       "/", "", std::string(64, 'b'), true},
       // Host (RFC 9112 3.2): required in HTTP/1.1, optional in HTTP/1.0, never twice.
       {"Http10WithoutHost", "GET /a HTTP/1.0\r\n\r\n", 0, "GET", "/a", "", "", false},
       {"EmptyHostAllowed", "GET / HTTP/1.1\r\nHost:\r\n\r\n", 0, "GET", "/", "", "", true},
-      {"HostWithPortAndIpLiteral", "GET / HTTP/1.1\r\nHost: [::1]:8000\r\n\r\n", 0, "GET",
+      {"HostWithPortAndIpLiteral", "GET / HTTP/1.1\r\nHost: [::1]:8000\r\n\r\n", 0, "GET", "/", "",
+       "", true},
+      {"OneAuthorization", "GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer x\r\n\r\n", 0, "GET",
        "/", "", "", true},
-      {"OneAuthorization", "GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer x\r\n\r\n", 0,
-       "GET", "/", "", "", true},
-      {"EmptyHeaderValue", "GET / HTTP/1.1\r\nHost: h\r\nX-Empty:\r\n\r\n", 0, "GET", "/", "", "", true},
+      {"EmptyHeaderValue", "GET / HTTP/1.1\r\nHost: h\r\nX-Empty:\r\n\r\n", 0, "GET", "/", "", "",
+       true},
 
       // Malformed: 400.
       Error("Http11WithoutHost", "GET / HTTP/1.1\r\n\r\n", 400),
@@ -81,74 +86,93 @@ const std::vector<Case>& Cases() {
       Error("TwoHostsHttp10", "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", 400),
       Error("HostWithSpace", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
       Error("HostWithSlash", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
-      Error("TwoAuthorizations",
-       "GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\nauthorization: Bearer b\r\n\r\n",
-       400),
+      Error(
+          "TwoAuthorizations",
+          "GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\nauthorization: Bearer b\r\n\r\n",
+          400),
       Error("TwoAuthorizationsWithBody",
-       "POST / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\nAuthorization: Bearer a\r\n"
-       "Content-Length: 2\r\n\r\nhi",
-       400),
+            "POST / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\nAuthorization: Bearer a\r\n"
+            "Content-Length: 2\r\n\r\nhi",
+            400),
       Error("BareLf", "GET / HTTP/1.1\nHost: a\n\n", 400),
       Error("BareLfInHeaders", "GET / HTTP/1.1\r\nHost: a\n\r\n", 400),
       Error("ObsFold", "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n 2\r\n\r\n", 400),
       Error("SpaceBeforeColon", "GET / HTTP/1.1\r\nHost: h\r\nHost : a\r\n\r\n", 400),
       Error("MissingColon", "GET / HTTP/1.1\r\nHost: h\r\nHost a\r\n\r\n", 400),
-      Error("ControlCharInValue", std::string("GET / HTTP/1.1\r\nHost: h\r\nX: a\x01\r\n\r\n"), 400),
+      Error("ControlCharInValue", std::string("GET / HTTP/1.1\r\nHost: h\r\nX: a\x01\r\n\r\n"),
+            400),
       Error("NulInValue", std::string("GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n", 36), 400),
       Error("EmptyMethod", " / HTTP/1.1\r\nHost: h\r\n\r\n", 400),
       Error("TwoSpaces", "GET  / HTTP/1.1\r\nHost: h\r\n\r\n", 400),
       Error("TargetNotAPath", "GET pin HTTP/1.1\r\nHost: h\r\n\r\n", 400),
       Error("MissingVersion", "GET /\r\n\r\n", 400),
       Error("LowercaseVersion", "GET / http/1.1\r\n\r\n", 400),
-      Error("NegativeContentLength", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", 400),
-      Error("NonDigitContentLength", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5a\r\n\r\n", 400),
+      Error("NegativeContentLength", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n",
+            400),
+      Error("NonDigitContentLength", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5a\r\n\r\n",
+            400),
       Error("PlusContentLength", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +5\r\n\r\n", 400),
       Error("ListContentLength", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\n\r\n", 400),
       Error("EmptyContentLength", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n\r\n", 400),
       Error("ConflictingContentLength",
-       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc", 400),
+            "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc", 400),
       Error("ContentLengthAndChunked",
-       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+            "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+            400),
       Error("ChunkedInHttp10", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
       Error("ChunkedTwice",
-       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
-      Error("BadChunkSize", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
-      Error("ChunkSizeSpaceGarbage", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5 x\r\n",
-       400),
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+            "chunked\r\n\r\n",
+            400),
+      Error("BadChunkSize",
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+      Error("ChunkSizeSpaceGarbage",
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5 x\r\n", 400),
       Error("ChunkDataWithoutCrlf",
-       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloX\r\n", 400),
-      Error("ChunkBareLf", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n", 400),
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloX\r\n", 400),
+      Error("ChunkBareLf",
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n", 400),
       Error("BadTrailer",
-       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nno colon\r\n\r\n", 400),
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nno colon\r\n\r\n",
+            400),
 
       // Limits and unsupported features.
       Error("VersionTwo", "GET / HTTP/2.0\r\n\r\n", 505),
       Error("VersionOneTwo", "GET / HTTP/1.2\r\n\r\n", 505),
       Error("VersionZeroNine", "GET / HTTP/0.9\r\n\r\n", 505),
       Error("Gzip", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
-      Error("GzipChunked", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
+      Error("GzipChunked", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            501),
       Error("ExpectOther", "POST / HTTP/1.1\r\nHost: h\r\nExpect: 200-ok\r\n\r\n", 417),
-      Error("ContentLengthOverLimit", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 65\r\n\r\n", 413),
+      Error("ContentLengthOverLimit", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 65\r\n\r\n",
+            413),
       Error("ContentLengthHuge",
-       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999999999\r\n\r\n", 413),
-      Error("ChunkOverLimit", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n41\r\n", 413),
+            "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999999999\r\n\r\n",
+            413),
+      Error("ChunkOverLimit",
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n41\r\n", 413),
       Error("ChunksGrowOverLimit",
-       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n20\r\n" + std::string(32, 'x') +
-           "\r\n21\r\n",
-       413),
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n20\r\n" +
+                std::string(32, 'x') + "\r\n21\r\n",
+            413),
       Error("ChunkSizeOverflow",
-       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffffff\r\n", 413),
-      Error("HeadersTooLarge", "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(300, 'a') + "\r\n\r\n", 431),
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "
+            "chunked\r\n\r\nffffffffffffffffffffff\r\n",
+            413),
+      Error("HeadersTooLarge",
+            "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(300, 'a') + "\r\n\r\n", 431),
       Error("HeadersNeverEnd", "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(300, 'a'), 431),
       Error("TooManyHeaders",
-       "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\nF: 1\r\nG: 1\r\nH: 1\r\nI: "
-       "1\r\n\r\n",
-       431),
-      Error("RequestLineTooLong", "GET /" + std::string(300, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n", 414),
+            "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\nF: 1\r\nG: "
+            "1\r\nH: 1\r\nI: "
+            "1\r\n\r\n",
+            431),
+      Error("RequestLineTooLong", "GET /" + std::string(300, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n",
+            414),
       Error("TrailersTooLarge",
-       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: " + std::string(300, 't') +
-           "\r\n\r\n",
-       431),
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: " +
+                std::string(300, 't') + "\r\n\r\n",
+            431),
   };
   return cases;
 }
@@ -220,11 +244,14 @@ TEST_P(RequestParserTableTest, OneByteAtATime) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, RequestParserTableTest, testing::ValuesIn(Cases()),
-                         [](const testing::TestParamInfo<Case>& param) { return param.param.name; });
+                         [](const testing::TestParamInfo<Case>& param) {
+                           return param.param.name;
+                         });
 
 TEST(RequestParserTest, ReportsErrorDetail) {
   RequestParser parser(kLimits);
-  ASSERT_EQ(parser.Feed("GET / HTTP/1.1\r\nHost: h\r\nX: 1\r\n 2\r\n\r\n"), RequestParser::Result::kError);
+  ASSERT_EQ(parser.Feed("GET / HTTP/1.1\r\nHost: h\r\nX: 1\r\n 2\r\n\r\n"),
+            RequestParser::Result::kError);
   EXPECT_EQ(parser.error_status(), 400);
   EXPECT_EQ(parser.error_detail(), "obsolete header line folding is not allowed");
 }
@@ -276,7 +303,8 @@ TEST(RequestParserTest, RequestStaysValidWhilePipelinedBytesGrowTheBuffer) {
   ASSERT_EQ(parser.Feed("POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nbody"),
             RequestParser::Result::kComplete);
   // Forces the buffer to reallocate after the request was materialized.
-  std::string next = "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\n" + std::string(50000, 'z');
+  std::string next =
+      "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\n" + std::string(50000, 'z');
   ASSERT_EQ(parser.Feed(next), RequestParser::Result::kComplete);
   EXPECT_EQ(parser.request().path, "/a");
   EXPECT_EQ(parser.request().body, "body");
@@ -288,7 +316,8 @@ TEST(RequestParserTest, RequestStaysValidWhilePipelinedBytesGrowTheBuffer) {
 
 TEST(RequestParserTest, ExpectContinueReportedOnceHeadersAreIn) {
   RequestParser parser(kLimits);
-  ASSERT_EQ(parser.Feed("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n"),
+  ASSERT_EQ(parser.Feed(
+                "POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n"),
             RequestParser::Result::kNeedMore);
   EXPECT_TRUE(parser.headers_complete());
   EXPECT_TRUE(parser.expects_continue());
@@ -371,21 +400,20 @@ TEST(RequestParserTest, BodyLimitPerRequest) {
     size_t limit;
     RequestParser::Result result;
   } cases[] = {
-      {"ContentLengthOverRequestLimit",
-       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n", 10,
-       RequestParser::Result::kError},
+      {"ContentLengthOverRequestLimit", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n",
+       10, RequestParser::Result::kError},
       {"ContentLengthAtRequestLimit",
        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789", 10,
        RequestParser::Result::kComplete},
-      {"ZeroLimitNoBody", "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 0,
-       RequestParser::Result::kComplete},
+      {"ZeroLimitNoBody", "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 0, RequestParser::Result::kComplete},
       {"ZeroLimitWithBody", "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx", 0,
        RequestParser::Result::kError},
       {"ChunkedCutAtRequestLimit",
-       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n01234567\r\n3\r\n",
-       10, RequestParser::Result::kError},
+       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n01234567\r\n3\r\n", 10,
+       RequestParser::Result::kError},
       {"ChunkedWithinRequestLimit",
-       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n01234567\r\n2\r\n89\r\n"
+       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n8\r\n01234567\r\n2\r\n89\r\n"
        "0\r\n\r\n",
        10, RequestParser::Result::kComplete},
   };

@@ -118,9 +118,10 @@ TEST_F(ServerTest, PipelinedRequestsAnsweredInOrderEvenIfFirstIsSlow) {
     }
   });
   RawClient client(server_->port());
-  ASSERT_TRUE(client.Send(
-      "GET /slow HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\nPOST /c HTTP/1.1\r\nHost: h\r\n"
-      "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\nPOST /c "
+                  "HTTP/1.1\r\nHost: h\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n"));
   for (const char* expected : {"/slow", "/b", "/c"}) {
     auto r = client.Read();
     ASSERT_TRUE(r.has_value()) << expected;
@@ -140,7 +141,8 @@ TEST_F(ServerTest, BodyOverLimitAnswered413BeforeTheBodyAndClosed) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 413);
   EXPECT_TRUE(r->HasHeader("Connection: close"));
-  EXPECT_EQ(r->body, R"({"detail":"request body larger than the limit of 1024 bytes for this request"})");
+  EXPECT_EQ(r->body,
+            R"({"detail":"request body larger than the limit of 1024 bytes for this request"})");
   EXPECT_TRUE(client.WaitClosed());
   EXPECT_EQ(calls.load(), 0);
 }
@@ -217,8 +219,8 @@ TEST_F(ServerTest, ProtocolErrorsAnsweredWithJsonDetailAndClose) {
       {"GET / HTTP/2.0\r\n\r\n", 505},
       {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
       {"GET / HTTP/1.1\r\nHost: h\r\nBad Header\r\n\r\n", 400},
-      {"GET / HTTP/1.1\r\n\r\n", 400},                             // no Host
-      {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},       // two Hosts
+      {"GET / HTTP/1.1\r\n\r\n", 400},                        // no Host
+      {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},  // two Hosts
       {"POST / HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer x\r\nAuthorization: Bearer y\r\n"
        "Content-Length: 2\r\n\r\nhi",
        400},  // two Authorizations
@@ -441,11 +443,13 @@ TEST_F(ServerTest, HeadHandlerAnswersBeforeAnyBodyByteAndCloses) {
       {"WrongToken",
        "POST /auth HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer no\r\nContent-Length: 900\r\n\r\n",
        401},
-      {"ChunkedNoToken", "POST /auth HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", 401},
+      {"ChunkedNoToken", "POST /auth HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+       401},
       {"ExpectContinueGetsTheAnswerNot100",
        "POST /auth HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 900\r\n\r\n",
        401},
-      {"UnknownRouteWithBody", "POST /nope HTTP/1.1\r\nHost: h\r\nContent-Length: 900\r\n\r\n", 404},
+      {"UnknownRouteWithBody", "POST /nope HTTP/1.1\r\nHost: h\r\nContent-Length: 900\r\n\r\n",
+       404},
       {"OverTheRouteLimit", "POST /small HTTP/1.1\r\nHost: h\r\nContent-Length: 2000000\r\n\r\n",
        413},
       {"JustOverTheRouteLimit", "POST /small HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n",
@@ -471,7 +475,8 @@ TEST_F(ServerTest, HeadHandlerAnswersBeforeAnyBodyByteAndCloses) {
 TEST_F(ServerTest, HeadHandlerAnswerWithoutBodyKeepsTheConnection) {
   StartServer(EchoHandler, TestOptions(), TestHeadHandler);
   RawClient client(server_->port());
-  ASSERT_TRUE(client.Send("GET /nope HTTP/1.1\r\nHost: h\r\n\r\nGET /yes HTTP/1.1\r\nHost: h\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("GET /nope HTTP/1.1\r\nHost: h\r\n\r\nGET /yes HTTP/1.1\r\nHost: h\r\n\r\n"));
   auto first = client.Read();
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->status, 404);
@@ -497,7 +502,8 @@ TEST_F(ServerTest, RouteLimitCutsChunkedBodiesAndAllowsBodiesWithinIt) {
     EXPECT_TRUE(client.WaitClosed());
   }
   RawClient client(server_->port());
-  ASSERT_TRUE(client.Send("POST /small HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789"));
+  ASSERT_TRUE(
+      client.Send("POST /small HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789"));
   auto r = client.Read();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 200);

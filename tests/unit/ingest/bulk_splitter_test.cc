@@ -27,10 +27,15 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, SplitBulkTest,
     ::testing::Values(
         SplitCase{"ndjson", "{\"a\":1}\n{\"b\":2}\n", {"{\"a\":1}", "{\"b\":2}"}},
-        SplitCase{"ndjson_crlf_blank_lines", "{\"a\":1}\r\n\r\n  \n{\"b\":2}", {"{\"a\":1}", "{\"b\":2}"}},
+        SplitCase{"ndjson_crlf_blank_lines",
+                  "{\"a\":1}\r\n\r\n  \n{\"b\":2}",
+                  {"{\"a\":1}", "{\"b\":2}"}},
         SplitCase{"ndjson_keeps_bad_line", "{\"a\":1}\nnot json\n", {"{\"a\":1}", "not json"}},
-        SplitCase{"array", " [ {\"a\":1} , {\"b\":[1,{\"c\":\"]\"}]} ] ", {"{\"a\":1}", "{\"b\":[1,{\"c\":\"]\"}]}"}},
-        SplitCase{"array_string_with_escaped_quote", "[{\"a\":\"x\\\"],\"}]", {"{\"a\":\"x\\\"],\"}"}},
+        SplitCase{"array",
+                  " [ {\"a\":1} , {\"b\":[1,{\"c\":\"]\"}]} ] ",
+                  {"{\"a\":1}", "{\"b\":[1,{\"c\":\"]\"}]}"}},
+        SplitCase{
+            "array_string_with_escaped_quote", "[{\"a\":\"x\\\"],\"}]", {"{\"a\":\"x\\\"],\"}"}},
         SplitCase{"array_scalars_are_items", "[1, \"x\", null]", {"1", "\"x\"", "null"}},
         SplitCase{"empty_array", "[]", {}},
         SplitCase{"array_missing_comma", "[{\"a\":1} {\"b\":2}]", {}, StatusCode::kInvalidArgument},

@@ -91,8 +91,7 @@ TEST(DeadlineQueueTest, AnsweredItemsAreReleasedLongBeforeTheirDeadline) {
   queue.Add(item);
   item->Answer();
   item.reset();
-  EXPECT_TRUE(Eventually([&] { return watch.expired(); },
-                         DeadlineQueue::kPurgeInterval + 200ms));
+  EXPECT_TRUE(Eventually([&] { return watch.expired(); }, DeadlineQueue::kPurgeInterval + 200ms));
 }
 
 TEST(DeadlineQueueTest, DestructionDropsPendingItemsWithoutExpiring) {

@@ -82,11 +82,11 @@ class IngestServiceTest : public ::testing::Test {
   }
 
   // Calls the handler; returns the answer if it was given (synchronously or after release).
-  std::optional<http::Response> Call(IngestService& service, std::string method,
-                                     std::string path, std::string body,
-                                     std::vector<std::pair<std::string, std::string>> headers = {}) {
-    http::Request req = MakeRequest(std::move(method), std::move(path), std::move(body),
-                                    std::move(headers));
+  std::optional<http::Response> Call(
+      IngestService& service, std::string method, std::string path, std::string body,
+      std::vector<std::pair<std::string, std::string>> headers = {}) {
+    http::Request req =
+        MakeRequest(std::move(method), std::move(path), std::move(body), std::move(headers));
     answer_.reset();
     service.Handle(req, [this](http::Response r) { answer_ = std::move(r); });
     return answer_;
@@ -139,7 +139,8 @@ TEST_F(IngestServiceTest, AcceptedPinIsProducedByteForByteAndEchoed) {
   auto r = Call(*service, "POST", "/pin/", kPin);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
-  EXPECT_NE(r->body.find("\"unique_id\":\"fbe53c66-3442-4773-b19e-d3ec6f54dddf\""), std::string::npos);
+  EXPECT_NE(r->body.find("\"unique_id\":\"fbe53c66-3442-4773-b19e-d3ec6f54dddf\""),
+            std::string::npos);
   auto msgs = producer_.messages();
   ASSERT_EQ(msgs.size(), 1u);
   EXPECT_EQ(msgs[0].topic, "pinterest");
@@ -236,8 +237,10 @@ TEST_F(IngestServiceTest, BearerTokenGuardsIngestionOnly) {
   auto r = Call(*service, "POST", "/pin/", kPin);
   EXPECT_EQ(r->status, 401);
   EXPECT_EQ(HeaderOf(*r, "WWW-Authenticate"), "Bearer");
-  EXPECT_EQ(Call(*service, "POST", "/pin/", kPin, {{"Authorization", "Bearer wrong!"}})->status, 401);
-  EXPECT_EQ(Call(*service, "POST", "/pin/", kPin, {{"Authorization", "bearer s3cret"}})->status, 200);
+  EXPECT_EQ(Call(*service, "POST", "/pin/", kPin, {{"Authorization", "Bearer wrong!"}})->status,
+            401);
+  EXPECT_EQ(Call(*service, "POST", "/pin/", kPin, {{"Authorization", "bearer s3cret"}})->status,
+            200);
   EXPECT_EQ(Call(*service, "GET", "/healthz", "")->status, 200);
   EXPECT_EQ(producer_.messages().size(), 1u);
 }
@@ -261,8 +264,10 @@ TEST_F(IngestServiceTest, NdjsonBulkAnswersPerItem) {
   auto r = Call(*service, "POST", "/batch/pin", body);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  EXPECT_NE(r->body.find(R"({"accepted":2,"rejected":1,"failed":0,"results":[{"position":0,"status":200},{"position":1,"status":422,"detail":[{"loc":["body",1,"unique_id"])"),
-            std::string::npos)
+  EXPECT_NE(
+      r->body.find(
+          R"({"accepted":2,"rejected":1,"failed":0,"results":[{"position":0,"status":200},{"position":1,"status":422,"detail":[{"loc":["body",1,"unique_id"])"),
+      std::string::npos)
       << r->body;
   auto msgs = producer_.messages();
   ASSERT_EQ(msgs.size(), 2u);
@@ -298,8 +303,10 @@ TEST_F(IngestServiceTest, BulkDeliveryFailuresAre503PerItemWithTheKafkaError) {
   auto r = Call(*service, "POST", "/batch/geo", kGeo + "\n" + kGeo + "\n");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  EXPECT_NE(r->body.find(R"({"accepted":0,"rejected":0,"failed":2,"results":[{"position":0,"status":503,"detail":"kafka: broker connection lost"},)"),
-            std::string::npos)
+  EXPECT_NE(
+      r->body.find(
+          R"({"accepted":0,"rejected":0,"failed":2,"results":[{"position":0,"status":503,"detail":"kafka: broker connection lost"},)"),
+      std::string::npos)
       << r->body;
   EXPECT_EQ(HeaderOf(*r, "Retry-After"), "1");
 }
@@ -338,8 +345,9 @@ TEST_F(IngestServiceTest, HealthReadinessMetricsDocs) {
   simdjson::dom::element doc;
   ASSERT_EQ(parser.parse(spec->body).get(doc), simdjson::SUCCESS) << spec->body;
   simdjson::dom::object required_fields;
-  EXPECT_EQ(doc.at_pointer("/components/schemas/pin/properties/follower_count/type").get_string().value(),
-            "string");
+  EXPECT_EQ(
+      doc.at_pointer("/components/schemas/pin/properties/follower_count/type").get_string().value(),
+      "string");
   EXPECT_EQ(doc.at_pointer("/paths/~1pin~1/post/operationId").get_string().value(), "post_pin");
   auto docs = Call(*service, "GET", "/docs", "");
   EXPECT_NE(docs->body.find("<code>follower_count</code>"), std::string::npos);
@@ -353,7 +361,8 @@ TEST_F(IngestServiceTest, HeadHookAnswersOrGivesTheRouteLimit) {
   options.max_record_bytes = 1000;
   options.max_bulk_bytes = 50000;
   auto service = MakeService(options);
-  const std::vector<std::pair<std::string, std::string>> token = {{"Authorization", "Bearer s3cret"}};
+  const std::vector<std::pair<std::string, std::string>> token = {
+      {"Authorization", "Bearer s3cret"}};
   struct {
     std::string name, method, path;
     bool with_token;
@@ -388,7 +397,9 @@ TEST_F(IngestServiceTest, HeadHookAnswersOrGivesTheRouteLimit) {
   ASSERT_TRUE(wrong.answer.has_value());
   EXPECT_EQ(wrong.answer->status, 401);
   EXPECT_EQ(HeaderOf(*wrong.answer, "WWW-Authenticate"), "Bearer");
-  EXPECT_EQ(MetricValue(registry_.Render(), R"(pinpipe_http_requests_total{route="/pin/",status="401"})"), 2);
+  EXPECT_EQ(
+      MetricValue(registry_.Render(), R"(pinpipe_http_requests_total{route="/pin/",status="401"})"),
+      2);
 
   // Kafka known down, or shutting down: 503 before the body.
   producer_.SetBrokersUp(false);
@@ -426,7 +437,8 @@ TEST_F(IngestServiceTest, StuckDeliveryAnswered503AtTheDeadlineExactlyOnce) {
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(answers.count(), 1u);
   const std::string m = registry_.Render();
-  EXPECT_EQ(MetricValue(m, R"(pinpipe_ingest_late_deliveries_total{kind="pin",result="stored"})"), 1);
+  EXPECT_EQ(MetricValue(m, R"(pinpipe_ingest_late_deliveries_total{kind="pin",result="stored"})"),
+            1);
   EXPECT_EQ(MetricValue(m, R"(pinpipe_ingest_records_total{kind="pin",outcome="failed"})"), 1);
   EXPECT_EQ(MetricValue(m, R"(pinpipe_ingest_records_total{kind="pin",outcome="accepted"})"), 0);
 }
@@ -458,14 +470,22 @@ TEST_F(IngestServiceTest, BulkItemsStillPendingAtTheDeadlineAre503InTheResults) 
   producer_.HoldDeliveries(true);
   Answers answers;
   // Positions 0, 2, 3 valid; 1 invalid. Only position 0 is acknowledged in time.
-  CallAsync(*service, answers, "/batch/pin", kPin + "\n{\"index\": 1}\n" + kPin + "\n" + kPin + "\n");
+  CallAsync(*service, answers, "/batch/pin",
+            kPin + "\n{\"index\": 1}\n" + kPin + "\n" + kPin + "\n");
   producer_.ReleaseDeliveries(1);
   auto r = answers.First(3s);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 200);
-  EXPECT_EQ(r->body.rfind(R"({"accepted":1,"rejected":1,"failed":2,"results":[{"position":0,"status":200},{"position":1,"status":422,)", 0), 0u) << r->body;
-  EXPECT_NE(r->body.find(R"({"position":2,"status":503,"detail":"kafka: no acknowledgement within the delivery deadline of 300 ms)"),
-            std::string::npos)
+  EXPECT_EQ(
+      r->body.rfind(
+          R"({"accepted":1,"rejected":1,"failed":2,"results":[{"position":0,"status":200},{"position":1,"status":422,)",
+          0),
+      0u)
+      << r->body;
+  EXPECT_NE(
+      r->body.find(
+          R"({"position":2,"status":503,"detail":"kafka: no acknowledgement within the delivery deadline of 300 ms)"),
+      std::string::npos)
       << r->body;
   EXPECT_NE(r->body.find(R"({"position":3,"status":503,)"), std::string::npos) << r->body;
   EXPECT_EQ(HeaderOf(*r, "Retry-After"), "1");
@@ -486,7 +506,8 @@ TEST_F(IngestServiceTest, BulkItemOverTheRecordLimitIs413InTheResults) {
   auto r = Call(*service, "POST", "/batch/pin", kPin + "\n" + big + "\n");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  EXPECT_NE(r->body.find(R"({"accepted":1,"rejected":1,"failed":0,)"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find(R"({"accepted":1,"rejected":1,"failed":0,)"), std::string::npos)
+      << r->body;
   EXPECT_NE(r->body.find(R"({"position":1,"status":413,"detail":"record is )"), std::string::npos)
       << r->body;
   EXPECT_EQ(producer_.messages().size(), 1u);
@@ -512,10 +533,20 @@ TEST_F(IngestServiceTest, ValidationFailureLabelsComeFromAClosedSet) {
   EXPECT_EQ(Call(*service, "POST", "/geo/", "[1]")->status, 422);
 
   const std::string m = Call(*service, "GET", "/metrics", "")->body;
-  EXPECT_EQ(MetricValue(m, R"(pinpipe_validation_failures_total{kind="pin",field="_unknown",type="extra_forbidden"})"),
-            40000);
-  EXPECT_EQ(MetricValue(m, R"(pinpipe_validation_failures_total{kind="pin",field="index",type="int_type"})"), 1);
-  EXPECT_EQ(MetricValue(m, R"m(pinpipe_validation_failures_total{kind="geo",field="(body)",type="model_attributes_type"})m"), 1);
+  EXPECT_EQ(
+      MetricValue(
+          m,
+          R"(pinpipe_validation_failures_total{kind="pin",field="_unknown",type="extra_forbidden"})"),
+      40000);
+  EXPECT_EQ(
+      MetricValue(m,
+                  R"(pinpipe_validation_failures_total{kind="pin",field="index",type="int_type"})"),
+      1);
+  EXPECT_EQ(
+      MetricValue(
+          m,
+          R"m(pinpipe_validation_failures_total{kind="geo",field="(body)",type="model_attributes_type"})m"),
+      1);
   EXPECT_EQ(SeriesCount(m, "pinpipe_validation_failures_total"), 3u);
   EXPECT_EQ(m.find("unknown_key_"), std::string::npos);
   EXPECT_LT(m.size(), metrics_before + 2048) << "metrics grew with the input";

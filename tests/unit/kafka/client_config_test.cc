@@ -23,12 +23,11 @@ TEST(ClientConfigTest, ClientErrorsLogAtTheirLevels) {
   const Case cases[] = {
       {RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, 4},  // a warning: the client keeps retrying
       {RD_KAFKA_RESP_ERR__TRANSPORT, 6},         // librdkafka's FAIL line already said it
-      {RD_KAFKA_RESP_ERR__RESOLVE, 6},
-      {RD_KAFKA_RESP_ERR__FATAL, 3},
-      {RD_KAFKA_RESP_ERR__AUTHENTICATION, 3},
-      {RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, 3},
+      {RD_KAFKA_RESP_ERR__RESOLVE, 6},          {RD_KAFKA_RESP_ERR__FATAL, 3},
+      {RD_KAFKA_RESP_ERR__AUTHENTICATION, 3},   {RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, 3},
   };
-  for (const Case& c : cases) EXPECT_EQ(ClientErrorLevel(c.code), c.level) << rd_kafka_err2name(c.code);
+  for (const Case& c : cases)
+    EXPECT_EQ(ClientErrorLevel(c.code), c.level) << rd_kafka_err2name(c.code);
 }
 
 TEST(ClientConfigTest, SetConfRejectsUnknownKeysByName) {

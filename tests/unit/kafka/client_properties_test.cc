@@ -6,11 +6,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
 #include <optional>
 #include <string>
-#include <unistd.h>
 
 #include "kafka/client_config.h"
 #include "kafka/consumer.h"
@@ -84,7 +84,8 @@ TEST(ClientPropertiesTest, OptionArgumentsNeedKeyAndEquals) {
 }
 
 TEST(ClientPropertiesTest, OptionsOverrideTheFileAndBadKeysAreRefusedAtLoad) {
-  const std::string path = ::testing::TempDir() + "kafka-" + std::to_string(getpid()) + ".properties";
+  const std::string path =
+      ::testing::TempDir() + "kafka-" + std::to_string(getpid()) + ".properties";
   std::ofstream(path) << "socket.timeout.ms=1000\nsasl.username=alice\n";
   auto loaded = LoadProperties(path, {"socket.timeout.ms=2000"});
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
@@ -95,11 +96,11 @@ TEST(ClientPropertiesTest, OptionsOverrideTheFileAndBadKeysAreRefusedAtLoad) {
   struct Refused {
     std::string option, says;
   };
-  for (const Refused& r : {Refused{"bootstrap.servers=h:1", "--kafka-brokers"},
-                           Refused{"metadata.broker.list=h:1", "--kafka-brokers"},
-                           Refused{"group.id=g", "--group"}, Refused{"client.id=c", "itself"},
-                           Refused{"no.such.property=1", "does not know it"},
-                           Refused{"security.protocol=carrier-pigeon", "Invalid value"}}) {
+  for (const Refused& r :
+       {Refused{"bootstrap.servers=h:1", "--kafka-brokers"},
+        Refused{"metadata.broker.list=h:1", "--kafka-brokers"}, Refused{"group.id=g", "--group"},
+        Refused{"client.id=c", "itself"}, Refused{"no.such.property=1", "does not know it"},
+        Refused{"security.protocol=carrier-pigeon", "Invalid value"}}) {
     StatusOr<Properties> got = LoadProperties("", {r.option});
     ASSERT_FALSE(got.ok()) << r.option;
     EXPECT_THAT(got, StatusIs(StatusCode::kInvalidArgument)) << r.option;

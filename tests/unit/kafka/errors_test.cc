@@ -50,7 +50,8 @@ TEST(KafkaErrorTest, RetriableClassification) {
 }
 
 TEST(KafkaErrorTest, UnknownCodesAreInternalNotSilentlyRetried) {
-  EXPECT_EQ(KafkaErrorCode(RD_KAFKA_RESP_ERR_PRINCIPAL_DESERIALIZATION_FAILURE), StatusCode::kInternal);
+  EXPECT_EQ(KafkaErrorCode(RD_KAFKA_RESP_ERR_PRINCIPAL_DESERIALIZATION_FAILURE),
+            StatusCode::kInternal);
 }
 
 TEST(KafkaErrorTest, MessageNamesContextDetailAndCode) {

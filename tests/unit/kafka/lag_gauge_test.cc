@@ -14,9 +14,9 @@ TEST(LagGaugeTest, LagIsHighWatermarkMinusNextOffsetAtLeastZero) {
     int64_t lag;
   };
   for (const Case& c : std::vector<Case>{
-           {100, 40, 60},            // behind
-           {100, 100, 0},            // caught up
-           {100, 120, 0},            // past the cached watermark (it is a fetch old): not < 0
+           {100, 40, 60},             // behind
+           {100, 100, 0},             // caught up
+           {100, 120, 0},             // past the cached watermark (it is a fetch old): not < 0
            {100, std::nullopt, 100},  // nothing consumed yet: the whole partition
            {0, std::nullopt, 0},
            {-1, 5, -1},  // high watermark not seen yet: unknown

@@ -124,7 +124,7 @@ TEST(ProducerTest, CloseCancelsPendingAndRefusesNewMessages) {
   for (const auto& r : got) EXPECT_THAT(r.status, StatusIs(StatusCode::kCancelled));
   EXPECT_THAT((*producer)->Produce("pinterest", "1", "{}", results.Callback()),
               StatusIs(StatusCode::kCancelled));
-  EXPECT_EQ(results.Get().size(), 5u);  // no callback for the refused message
+  EXPECT_EQ(results.Get().size(), 5u);    // no callback for the refused message
   (*producer)->Close(milliseconds(100));  // idempotent
 }
 
@@ -168,8 +168,7 @@ TEST(ProducerTest, FatalErrorFailsInFlightWithInternalAndRecovers) {
   ASSERT_EQ(got.size(), 3u);
   for (const auto& r : got) {
     EXPECT_THAT(r.status, StatusIs(StatusCode::kInternal)) << r.status.ToString();
-    EXPECT_NE(r.status.message().find("injected by test"), std::string::npos)
-        << r.status.message();
+    EXPECT_NE(r.status.message().find("injected by test"), std::string::npos) << r.status.message();
   }
   // The re-created handle accepts messages again (they then time out, as no broker listens).
   auto deadline = steady_clock::now() + milliseconds(5000);

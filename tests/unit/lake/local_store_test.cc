@@ -92,7 +92,8 @@ TEST_F(LocalStoreTest, ListIsRecursiveSortedAndPrefixFiltered) {
     }
     return out;
   };
-  EXPECT_EQ(keys(""), (std::vector<std::string>{"a-b", "a/1", "a/10", "a/2", "a/x/y/z", "b/2", "c"}));
+  EXPECT_EQ(keys(""),
+            (std::vector<std::string>{"a-b", "a/1", "a/10", "a/2", "a/x/y/z", "b/2", "c"}));
   EXPECT_EQ(keys("a/"), (std::vector<std::string>{"a/1", "a/10", "a/2", "a/x/y/z"}));
   EXPECT_EQ(keys("a/1"), (std::vector<std::string>{"a/1", "a/10"}));
   EXPECT_EQ(keys("a"), (std::vector<std::string>{"a-b", "a/1", "a/10", "a/2", "a/x/y/z"}));
@@ -107,9 +108,9 @@ TEST_F(LocalStoreTest, ListIsRecursiveSortedAndPrefixFiltered) {
 }
 
 TEST_F(LocalStoreTest, RejectsBadKeys) {
-  for (const std::string& key : std::vector<std::string>{"", "/abs", "a//b", "a/", "../up", "a/../b", "a/./b", ".",
-                                std::string("nul\0byte", 8), "ctl\x01", "bad\xff utf8",
-                                ".pinpipe-tmp-1-2-3", "a/.pinpipe-tmp-x"}) {
+  for (const std::string& key : std::vector<std::string>{
+           "", "/abs", "a//b", "a/", "../up", "a/../b", "a/./b", ".", std::string("nul\0byte", 8),
+           "ctl\x01", "bad\xff utf8", ".pinpipe-tmp-1-2-3", "a/.pinpipe-tmp-x"}) {
     EXPECT_THAT(store_->Put(key, "x"), StatusIs(StatusCode::kInvalidArgument)) << key;
     EXPECT_THAT(store_->Get(key), StatusIs(StatusCode::kInvalidArgument)) << key;
     EXPECT_THAT(store_->Head(key), StatusIs(StatusCode::kInvalidArgument)) << key;
@@ -118,7 +119,8 @@ TEST_F(LocalStoreTest, RejectsBadKeys) {
   }
   EXPECT_TRUE(FilesOnDisk().empty());
   // Unusual but valid keys.
-  for (const std::string& key : std::vector<std::string>{"with space", "plus+equals=", "ünï/çødé", "a..b/.hidden", "%41"}) {
+  for (const std::string& key :
+       std::vector<std::string>{"with space", "plus+equals=", "ünï/çødé", "a..b/.hidden", "%41"}) {
     ASSERT_TRUE(store_->Put(key, key).ok()) << key;
     EXPECT_EQ(store_->Get(key).value(), key);
   }

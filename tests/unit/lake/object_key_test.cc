@@ -8,9 +8,10 @@ namespace pinpipe::lake {
 namespace {
 
 TEST(ObjectKeyTest, AcceptsOrdinaryAndUnusualKeys) {
-  for (const std::string& key : std::vector<std::string>{"a", "pin/2024/01/01/part-00000.jsonl", "with space", "plus+and=equals", "percent%20",
-        "ünïcødé/ሴ/😀", "dots..inside/.hidden/x.", "semi;colon,comma'quote\"", "back\\slash",
-        std::string(1024, 'k')}) {
+  for (const std::string& key : std::vector<std::string>{
+           "a", "pin/2024/01/01/part-00000.jsonl", "with space", "plus+and=equals", "percent%20",
+           "ünïcødé/ሴ/😀", "dots..inside/.hidden/x.", "semi;colon,comma'quote\"", "back\\slash",
+           std::string(1024, 'k')}) {
     EXPECT_TRUE(ValidateKey(key).ok()) << key << ": " << ValidateKey(key).ToString();
   }
 }
@@ -32,8 +33,8 @@ TEST(ObjectKeyTest, RejectsWhatCannotMapToAFileOrAnS3Listing) {
            {"tab\there", "control character"},
            {"del\x7f", "control character"},
            {"\xc3\x28", "UTF-8"},
-           {"\xed\xa0\x80", "UTF-8"},    // a surrogate
-           {"\xc0\xaf", "UTF-8"},        // overlong '/'
+           {"\xed\xa0\x80", "UTF-8"},      // a surrogate
+           {"\xc0\xaf", "UTF-8"},          // overlong '/'
            {"\xf4\x90\x80\x80", "UTF-8"},  // past U+10FFFF
            {std::string(1025, 'k'), "1024"},
        }) {

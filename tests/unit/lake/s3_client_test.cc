@@ -21,8 +21,9 @@ TEST(S3ClientTest, PathStyleUrls) {
   EXPECT_EQ(client.Url(req), "http://127.0.0.1:9000/bkt/dir/a%20b%2Bc%3Dd/%C3%BC");
   S3Request list;
   list.query = {{"list-type", "2"}, {"prefix", "a/b c"}, {"continuation-token", "x+y/z="}};
-  EXPECT_EQ(client.Url(list),
-            "http://127.0.0.1:9000/bkt?list-type=2&prefix=a%2Fb%20c&continuation-token=x%2By%2Fz%3D");
+  EXPECT_EQ(
+      client.Url(list),
+      "http://127.0.0.1:9000/bkt?list-type=2&prefix=a%2Fb%20c&continuation-token=x%2By%2Fz%3D");
   S3Request uploads;
   uploads.key = "k";
   uploads.query = {{"uploads", ""}};

@@ -78,7 +78,8 @@ class ResolveS3ConfigTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(home_); }
 
   void Write(const std::string& relative, const std::string& text) {
-    std::filesystem::create_directories(std::filesystem::path(home_ + "/" + relative).parent_path());
+    std::filesystem::create_directories(
+        std::filesystem::path(home_ + "/" + relative).parent_path());
     std::ofstream(home_ + "/" + relative) << text;
   }
   EnvLookup Env() const {
@@ -137,7 +138,8 @@ TEST_F(ResolveS3ConfigTest, PinpipeEndpointMeansPathStyle) {
 }
 
 TEST_F(ResolveS3ConfigTest, OptionsWinOverEnvironmentOverFiles) {
-  Write(".aws/credentials", "[default]\naws_access_key_id = FILEID\naws_secret_access_key = FILESECRET\n");
+  Write(".aws/credentials",
+        "[default]\naws_access_key_id = FILEID\naws_secret_access_key = FILESECRET\n");
   Write(".aws/config", "[default]\nregion = eu-west-3\n");
   auto from_file = ResolveS3Config({}, "b", Env());
   ASSERT_TRUE(from_file.ok()) << from_file.status().ToString();

@@ -27,9 +27,9 @@ TEST(XmlTest, ParsesElementsEntitiesCdataAndNamespaces) {
 }
 
 TEST(XmlTest, RejectsMalformedDocuments) {
-  for (const char* doc : {"", "not xml", "<a>", "<a></b>", "<a>&bogus;</a>", "<a>&#xZZ;</a>",
-                          "<a><b></a>", "<a attr=\"unterminated></a>", "<>x</>", "<s3:></s3:>",
-                          "<a>&#x110000;</a>"}) {
+  for (const char* doc :
+       {"", "not xml", "<a>", "<a></b>", "<a>&bogus;</a>", "<a>&#xZZ;</a>", "<a><b></a>",
+        "<a attr=\"unterminated></a>", "<>x</>", "<s3:></s3:>", "<a>&#x110000;</a>"}) {
     EXPECT_FALSE(internal::ParseXml(doc).has_value()) << doc;
   }
   // Deep nesting is bounded, not a stack overflow.
@@ -61,7 +61,8 @@ TEST(S3ErrorTest, ParsesErrorDocument) {
 
 TEST(S3ErrorTest, MapsStatusAndCodeToRetriableOrPermanent) {
   const auto body = [](std::string_view code) {
-    return "<Error><Code>" + std::string(code) + "</Code><Message>msg</Message>"
+    return "<Error><Code>" + std::string(code) +
+           "</Code><Message>msg</Message>"
            "<RequestId>R1</RequestId></Error>";
   };
   EXPECT_TRUE(StatusFromS3(200, "", "Op").ok());
@@ -83,10 +84,15 @@ TEST(S3ErrorTest, MapsStatusAndCodeToRetriableOrPermanent) {
   EXPECT_THAT(StatusFromS3(501, body("NotImplemented"), "Op"),
               StatusIs(StatusCode::kFailedPrecondition));
   // Retriable ones.
-  for (const auto& [status, code] : std::vector<std::pair<int, std::string>>{
-           {500, "InternalError"}, {503, "SlowDown"}, {503, "ServiceUnavailable"},
-           {502, ""}, {504, ""}, {429, "TooManyRequests"}, {400, "RequestTimeout"},
-           {409, "ConditionalRequestConflict"}}) {
+  for (const auto& [status, code] :
+       std::vector<std::pair<int, std::string>>{{500, "InternalError"},
+                                                {503, "SlowDown"},
+                                                {503, "ServiceUnavailable"},
+                                                {502, ""},
+                                                {504, ""},
+                                                {429, "TooManyRequests"},
+                                                {400, "RequestTimeout"},
+                                                {409, "ConditionalRequestConflict"}}) {
     const std::string b = code.empty() ? "<html>gateway</html>" : body(code);
     EXPECT_TRUE(StatusFromS3(status, b, "Op").retriable()) << status << " " << code;
     EXPECT_TRUE(IsRetriableS3(status, b)) << status << " " << code;
@@ -142,8 +148,9 @@ TEST(ListObjectsV2Test, ParsesPageWithEntitiesAndToken) {
   EXPECT_TRUE(page->truncated);
   EXPECT_EQ(page->next_continuation_token, "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=");
 
-  auto last = ParseListObjectsV2("<ListBucketResult><IsTruncated>false</IsTruncated>"
-                                 "</ListBucketResult>");
+  auto last = ParseListObjectsV2(
+      "<ListBucketResult><IsTruncated>false</IsTruncated>"
+      "</ListBucketResult>");
   ASSERT_TRUE(last.ok());
   EXPECT_TRUE(last->objects.empty());
   EXPECT_FALSE(last->truncated);
@@ -152,11 +159,13 @@ TEST(ListObjectsV2Test, ParsesPageWithEntitiesAndToken) {
 TEST(ListObjectsV2Test, RejectsBrokenPages) {
   EXPECT_THAT(ParseListObjectsV2("<Error><Code>X</Code></Error>"), StatusIs(StatusCode::kInternal));
   EXPECT_THAT(ParseListObjectsV2("<ListBucketResult><IsTruncated>true</IsTruncated>"
-                               "</ListBucketResult>")
-                .status(), StatusIs(StatusCode::kInternal));
+                                 "</ListBucketResult>")
+                  .status(),
+              StatusIs(StatusCode::kInternal));
   EXPECT_THAT(ParseListObjectsV2("<ListBucketResult><Contents><Key>k</Key><Size>-1</Size>"
-                               "</Contents></ListBucketResult>")
-                .status(), StatusIs(StatusCode::kInternal));
+                                 "</Contents></ListBucketResult>")
+                  .status(),
+              StatusIs(StatusCode::kInternal));
 }
 
 TEST(MultipartResponsesTest, ParsesUploadId) {

@@ -42,9 +42,8 @@ class FakeS3 {
     http::ServerOptions options;
     options.port = 0;
     server_ = std::make_unique<http::Server>(
-        options, [this](const http::Request& req, http::Responder respond) {
-          respond(Handle(req));
-        });
+        options,
+        [this](const http::Request& req, http::Responder respond) { respond(Handle(req)); });
     const Status started = server_->Start();
     PINPIPE_CHECK(started.ok()) << started.ToString();
   }
@@ -150,8 +149,8 @@ class FakeS3 {
     std::lock_guard<std::mutex> lock(mu_);
     requests_.push_back({std::string(req.method), std::string(req.target)});
     if (std::string bad = CheckSignature(req); !bad.empty()) {
-      signature_failures_.push_back(std::string(req.method) + " " + std::string(req.target) +
-                                    ": " + bad);
+      signature_failures_.push_back(std::string(req.method) + " " + std::string(req.target) + ": " +
+                                    bad);
       return Error(403, "SignatureDoesNotMatch");
     }
     std::optional<Fault> fault;
@@ -243,8 +242,9 @@ class FakeS3 {
   http::Response List(const std::map<std::string, std::string>& query) {
     const std::string prefix = query.count("prefix") ? query.at("prefix") : "";
     const size_t max_keys = std::stoul(query.at("max-keys"));
-    auto it = query.count("continuation-token") ? objects_.upper_bound(query.at("continuation-token"))
-                                                : objects_.lower_bound(prefix);
+    auto it = query.count("continuation-token")
+                  ? objects_.upper_bound(query.at("continuation-token"))
+                  : objects_.lower_bound(prefix);
     std::string body = "<ListBucketResult>";
     size_t n = 0;
     std::string last;
@@ -257,7 +257,8 @@ class FakeS3 {
     }
     const bool truncated = it != objects_.end() && it->first.starts_with(prefix);
     body += std::string("<IsTruncated>") + (truncated ? "true" : "false") + "</IsTruncated>";
-    if (truncated) body += "<NextContinuationToken>" + internal::XmlEscape(last) + "</NextContinuationToken>";
+    if (truncated)
+      body += "<NextContinuationToken>" + internal::XmlEscape(last) + "</NextContinuationToken>";
     body += "</ListBucketResult>";
     return Xml(200, body);
   }
@@ -336,7 +337,10 @@ TEST_F(S3FakeServerTest, RetriesSlowDownThenSucceeds) {
 }
 
 TEST_F(S3FakeServerTest, GivesUpAfterMaxAttemptsWithTheServersMessage) {
-  fake_.InjectFaults({{503, "SlowDown"}, {503, "SlowDown"}, {503, "SlowDown"}, {503, "SlowDown"},
+  fake_.InjectFaults({{503, "SlowDown"},
+                      {503, "SlowDown"},
+                      {503, "SlowDown"},
+                      {503, "SlowDown"},
                       {503, "SlowDown"}});
   const auto got = store_->Get("k");
   EXPECT_THAT(got, StatusIs(StatusCode::kUnavailable));

@@ -65,7 +65,8 @@ SigV4Request ParseReq(const std::string& text, std::string* body) {
 
 std::vector<std::string> SuiteCases() {
   std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(fs::path(PINPIPE_SOURCE_DIR) / "tests/data/sigv4")) {
+  for (const auto& entry :
+       fs::directory_iterator(fs::path(PINPIPE_SOURCE_DIR) / "tests/data/sigv4")) {
     if (entry.is_directory()) names.push_back(entry.path().filename().string());
   }
   std::sort(names.begin(), names.end());
@@ -115,9 +116,8 @@ TEST(SigV4SignerTest, DerivesDocumentedSigningKey) {
 // The S3 examples: bucket "examplebucket", key AKIAIOSFODNN7EXAMPLE, 24 May 2013, us-east-1.
 class S3ExampleTest : public ::testing::Test {
  protected:
-  const SigV4Signer signer_{{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""},
-                            "us-east-1",
-                            "s3"};
+  const SigV4Signer signer_{
+      {"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""}, "us-east-1", "s3"};
   const std::string amz_date_ = "20130524T000000Z";
   const std::chrono::system_clock::time_point when_ =
       std::chrono::system_clock::from_time_t(1369353600);  // 2013-05-24T00:00:00Z
@@ -142,11 +142,12 @@ TEST_F(S3ExampleTest, GetObjectWithRange) {
   SigV4Request unsigned_req = req;
   unsigned_req.headers.pop_back();  // Authorization itself is not signed
   const std::string creq = SigV4Signer::CanonicalRequest(unsigned_req);
-  EXPECT_EQ(creq,
-            "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
-            "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-            "x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n"
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(
+      creq,
+      "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
+      "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+      "x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n"
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(signer_.StringToSign(amz_date_, creq),
             "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
             "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972");
@@ -209,8 +210,9 @@ TEST_F(S3ExampleTest, SessionTokenIsSentAndSigned) {
   req.payload_hash = std::string(kEmptyPayloadSha256);
   with_token.SignS3Request(req, when_);
   EXPECT_EQ(Header(req, "x-amz-security-token"), "TOKEN/+=");
-  EXPECT_NE(Header(req, "Authorization").find("SignedHeaders=host;x-amz-content-sha256;x-amz-date;"
-                                              "x-amz-security-token,"),
+  EXPECT_NE(Header(req, "Authorization")
+                .find("SignedHeaders=host;x-amz-content-sha256;x-amz-date;"
+                      "x-amz-security-token,"),
             std::string::npos)
       << Header(req, "Authorization");
 }

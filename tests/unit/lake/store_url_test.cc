@@ -39,10 +39,10 @@ TEST(StoreUrlTest, S3Forms) {
 }
 
 TEST(StoreUrlTest, Errors) {
-  for (const char* url : {"", "gs://bucket/x", "http://host/x", "file://host/path",
-                          "file:///bad%zzescape", "s3://", "s3://ab", "s3://UPPER", "s3://-bad",
-                          "s3://bad-", "s3://a..b", "s3://192.168.1.1", "s3://under_score",
-                          "s3://bucket/a//b", "s3://bucket/../x"}) {
+  for (const char* url :
+       {"", "gs://bucket/x", "http://host/x", "file://host/path", "file:///bad%zzescape", "s3://",
+        "s3://ab", "s3://UPPER", "s3://-bad", "s3://bad-", "s3://a..b", "s3://192.168.1.1",
+        "s3://under_score", "s3://bucket/a//b", "s3://bucket/../x"}) {
     EXPECT_THAT(ParseStoreUrl(url), StatusIs(StatusCode::kInvalidArgument)) << url;
   }
   EXPECT_THAT(ParseStoreUrl(std::string(64, 'b').insert(0, "s3://")),
@@ -72,7 +72,8 @@ TEST(OpenObjectStoreTest, OpensS3StoresWithoutSendingAnything) {
   options.secret_access_key = "secret";
   auto store = OpenObjectStore("s3://bucket/some/prefix", options);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  EXPECT_EQ((*store)->Describe(), "s3://bucket/some/prefix/ (http://127.0.0.1:1, region us-east-1)");
+  EXPECT_EQ((*store)->Describe(),
+            "s3://bucket/some/prefix/ (http://127.0.0.1:1, region us-east-1)");
   // Nothing listens on port 1: the first request is Unavailable (after the retries).
   options.max_attempts = 2;
   options.initial_backoff = std::chrono::milliseconds(1);

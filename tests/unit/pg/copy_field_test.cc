@@ -31,9 +31,7 @@ TEST(AppendCopyFieldTest, BackslashNIsNotMistakenForNull) {
   EXPECT_EQ(Escaped("\\N"), "\\\\N");
 }
 
-TEST(AppendCopyFieldTest, EndOfDataMarkerIsEscaped) {
-  EXPECT_EQ(Escaped("\\."), "\\\\.");
-}
+TEST(AppendCopyFieldTest, EndOfDataMarkerIsEscaped) { EXPECT_EQ(Escaped("\\."), "\\\\."); }
 
 TEST(AppendCopyFieldTest, Utf8PassesThroughByteExact) {
   const std::string text = "caf\xC3\xA9 \xE2\x80\xA6\xC2\xA0 \xF0\x9F\x8E\x84 \"quoted\"";

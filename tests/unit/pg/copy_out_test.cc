@@ -46,7 +46,7 @@ TEST(BinaryRowTest, ParsesHeaderThenTupleWithEveryType) {
   EXPECT_EQ(**row.Int8(1), 1);
   EXPECT_EQ(**row.Bool(2), true);
   EXPECT_EQ(**row.Float8(3), 2.5);
-  EXPECT_EQ(**row.Date(4), 10957);                         // 2000-01-01
+  EXPECT_EQ(**row.Date(4), 10957);                              // 2000-01-01
   EXPECT_EQ(**row.Timestamp(5), int64_t{946684800} * 1000000);  // 2000-01-01 00:00 UTC
   EXPECT_TRUE(row.IsNull(6));
   EXPECT_EQ(*row.Int4(6), std::nullopt);
@@ -54,8 +54,8 @@ TEST(BinaryRowTest, ParsesHeaderThenTupleWithEveryType) {
 }
 
 TEST(BinaryRowTest, InfinitiesStayAtTheExtremes) {
-  const std::string message = Be(2, 2) + Field(Be(0x7fffffffu, 4)) +
-                              Field(Be(0x8000000000000000ULL, 8));
+  const std::string message =
+      Be(2, 2) + Field(Be(0x7fffffffu, 4)) + Field(Be(0x8000000000000000ULL, 8));
   BinaryRow row;
   bool at_end = false;
   ASSERT_TRUE(row.Parse(message, false, &at_end).ok());
@@ -84,12 +84,12 @@ TEST(BinaryRowTest, WrongLengthForTheTypeIsInvalidArgument) {
 
 TEST(BinaryRowTest, MalformedMessagesAreDataLoss) {
   const std::string cases[] = {
-      "",                                     // nothing
-      "PGCOPY\n",                             // short header
-      Be(1, 2),                               // a field count without the field
-      Be(1, 2) + Be(10, 4) + "abc",           // a field shorter than its length
-      Be(1, 2) + Field("a") + "x",            // bytes after the tuple
-      Be(0xfffe, 2),                          // negative count
+      "",                            // nothing
+      "PGCOPY\n",                    // short header
+      Be(1, 2),                      // a field count without the field
+      Be(1, 2) + Be(10, 4) + "abc",  // a field shorter than its length
+      Be(1, 2) + Field("a") + "x",   // bytes after the tuple
+      Be(0xfffe, 2),                 // negative count
   };
   for (size_t i = 0; i < std::size(cases); ++i) {
     BinaryRow row;

@@ -230,7 +230,7 @@ TEST(CronScheduleTest, HourlyInBerlinHas23And25HourDays) {
 
 TEST(CronScheduleTest, NextIsStrictlyIncreasingAndPrevInvertsIt) {
   std::mt19937_64 random(42);
-  const char* expressions[] = {"*/7 * * * *",   "0 0 29 2 *",   "0 0 13 * FRI", "30 2 * * *",
+  const char* expressions[] = {"*/7 * * * *",   "0 0 29 2 *",      "0 0 13 * FRI",   "30 2 * * *",
                                "0 1-3 * * SUN", "*/20 2 * 3,10 *", "59 23 28-31 * *"};
   const char* zones[] = {"UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"};
   for (const char* expression : expressions) {
@@ -290,7 +290,8 @@ TEST(CronScheduleTest, ParseErrorsNameFieldValueAndColumn) {
       {"61 * * * *", R"(cron "61 * * * *": minute field: 61 is out of range 0-59 (column 1))"},
       {"* 24 * * *", R"(cron "* 24 * * *": hour field: 24 is out of range 0-23 (column 3))"},
       {"* * 0 * *", R"(cron "* * 0 * *": day-of-month field: 0 is out of range 1-31 (column 5))"},
-      {"* * 32 * *", R"(cron "* * 32 * *": day-of-month field: 32 is out of range 1-31 (column 5))"},
+      {"* * 32 * *",
+       R"(cron "* * 32 * *": day-of-month field: 32 is out of range 1-31 (column 5))"},
       {"* * * 13 *", R"(cron "* * * 13 *": month field: 13 is out of range 1-12 (column 7))"},
       {"* * * * 8", R"(cron "* * * * 8": day-of-week field: 8 is out of range 0-7 (column 9))"},
       {"0  0 1,99 * *",
@@ -300,7 +301,8 @@ TEST(CronScheduleTest, ParseErrorsNameFieldValueAndColumn) {
       {"* * * JANUARY *",
        R"(cron "* * * JANUARY *": month field: unknown name "JANUARY" (expected JAN-DEC or 1-12) (column 7))"},
       {"MON * * * *", R"(cron "MON * * * *": minute field: "MON" is not a number (column 1))"},
-      {"*/0 * * * *", R"(cron "*/0 * * * *": minute field: step 0 is out of range 1-59 (column 3))"},
+      {"*/0 * * * *",
+       R"(cron "*/0 * * * *": minute field: step 0 is out of range 1-59 (column 3))"},
       {"* * * * */8",
        R"(cron "* * * * */8": day-of-week field: step 8 is out of range 1-7 (column 11))"},
       {"*/ * * * *", R"(cron "*/ * * * *": minute field: missing step after '/' (column 3))"},
@@ -321,7 +323,8 @@ TEST(CronScheduleTest, ParseErrorsNameFieldValueAndColumn) {
        R"(cron "* * * *": expected 5 fields (minute hour day-of-month month day-of-week) or a preset such as @daily, got 4 fields)"},
       {"* * * * * *",
        R"(cron "* * * * * *": expected 5 fields (minute hour day-of-month month day-of-week) or a preset such as @daily, got 6 fields)"},
-      {"", R"(cron "": expected 5 fields (minute hour day-of-month month day-of-week) or a preset such as @daily, got 0 fields)"},
+      {"",
+       R"(cron "": expected 5 fields (minute hour day-of-month month day-of-week) or a preset such as @daily, got 0 fields)"},
       {"@fortnightly",
        R"(cron "@fortnightly": unknown preset "@fortnightly" (known: @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly) (column 1))"},
       {"@reboot",

@@ -96,11 +96,11 @@ TEST(DagSpecTest, AFolderGivesItsGoodDagsAndNamesEveryBadFile) {
   };
   const std::string second = std::string(kMinimal).replace(kMinimal.find("\"d\""), 3, "\"e\"");
   const File files[] = {
-      {"b.toml", std::string(kMinimal)},     // DAG d
-      {"a.toml", second},                    // DAG e, first by name
-      {"c.toml", std::string(kMinimal)},     // DAG d again: refused
-      {"d.toml", "[dag]\nid = 3\n"},          // does not parse
-      {"notes.txt", "not a DAG"},            // ignored
+      {"b.toml", std::string(kMinimal)},  // DAG d
+      {"a.toml", second},                 // DAG e, first by name
+      {"c.toml", std::string(kMinimal)},  // DAG d again: refused
+      {"d.toml", "[dag]\nid = 3\n"},      // does not parse
+      {"notes.txt", "not a DAG"},         // ignored
   };
   for (const File& f : files) std::ofstream(dir / f.name) << f.text;
   std::vector<std::string> errors;
@@ -252,7 +252,8 @@ start_date = 2024-01-01
 
 TEST(DagSpecTest, CyclesAreNamed) {
   // a <- b <- c <- a: "a -> c" means c depends on a.
-  EXPECT_EQ(ErrorOf(Tasks(R"([[tasks]]
+  EXPECT_EQ(
+      ErrorOf(Tasks(R"([[tasks]]
 id = "a"
 kind = "shell"
 command = "true"
@@ -268,7 +269,7 @@ kind = "shell"
 command = "true"
 depends_on = ["a"]
 )")),
-            R"(d.toml: tasks (line 5): dependency cycle: a -> c -> b -> a ("a -> b": b depends on a))");
+      R"(d.toml: tasks (line 5): dependency cycle: a -> c -> b -> a ("a -> b": b depends on a))");
   EXPECT_EQ(ErrorOf(Tasks(R"([[tasks]]
 id = "a"
 kind = "shell"
@@ -299,11 +300,13 @@ depends_on = ["x"]
 TEST(DagSpecTest, Errors) {
   const std::pair<std::string, std::string> cases[] = {
       // TOML itself.
-      {"[dag\n", "d.toml:1:5: TOML syntax error: Error while parsing table header: expected ']', saw '\\n'"},
+      {"[dag\n",
+       "d.toml:1:5: TOML syntax error: Error while parsing table header: expected ']', saw '\\n'"},
       // Top level.
       {With("", "[dags]\n"),
        "d.toml: dags (line 9): unknown table (allowed: [dag], [defaults], [[tasks]])"},
-      {"[[tasks]]\nid = \"a\"\nkind = \"shell\"\ncommand = \"true\"\n", "d.toml: dag: missing table [dag]"},
+      {"[[tasks]]\nid = \"a\"\nkind = \"shell\"\ncommand = \"true\"\n",
+       "d.toml: dag: missing table [dag]"},
       {"[dag]\nid = \"d\"\nschedule = \"@daily\"\nstart_date = 2024-01-01\n",
        "d.toml: tasks: missing [[tasks]] (at least one task)"},
       {"tasks = []\n[dag]\nid = \"d\"\nschedule = \"@daily\"\nstart_date = 2024-01-01\n",
@@ -312,12 +315,15 @@ TEST(DagSpecTest, Errors) {
       {With("schedul = \"@daily\"\n"),
        "d.toml: dag.schedul (line 5): unknown key (allowed: id, description, schedule, "
        "timezone, start_date, end_date, catchup, max_active_runs, max_active_tasks, sla)"},
-      {"[dag]\nschedule = \"@daily\"\nstart_date = 2024-01-01\n", "d.toml: dag (line 1): missing key \"id\""},
-      {"[dag]\nid = \"a b\"\n", "d.toml: dag.id (line 2): must be 1-250 letters, digits, '_', '-' or '.'"},
+      {"[dag]\nschedule = \"@daily\"\nstart_date = 2024-01-01\n",
+       "d.toml: dag (line 1): missing key \"id\""},
+      {"[dag]\nid = \"a b\"\n",
+       "d.toml: dag.id (line 2): must be 1-250 letters, digits, '_', '-' or '.'"},
       {"[dag]\nid = 5\n", "d.toml: dag.id (line 2): must be a string"},
       {"[dag]\nid = \"d\"\nstart_date = 2024-01-01\n",
        "d.toml: dag (line 1): missing key \"schedule\" (a cron expression or @daily, @hourly...)"},
-      {"[dag]\nid = \"d\"\nschedule = \"@daily\"\n", "d.toml: dag (line 1): missing key \"start_date\""},
+      {"[dag]\nid = \"d\"\nschedule = \"@daily\"\n",
+       "d.toml: dag (line 1): missing key \"start_date\""},
       {"[dag]\nid = \"d\"\nschedule = \"0 0 * *\"\n",
        "d.toml: dag.schedule (line 3): cron \"0 0 * *\": expected 5 fields (minute hour "
        "day-of-month month day-of-week) or a preset such as @daily, got 4 fields"},
@@ -360,7 +366,8 @@ TEST(DagSpecTest, Errors) {
       {With("", "[defaults]\nkind = \"shell\"\n"),
        "d.toml: defaults.kind (line 10): unknown key (allowed: retries, retry_delay, "
        "retry_backoff, max_retry_delay, timeout)"},
-      {With("", "[defaults]\ntimeout = \"0s\"\n"), "d.toml: defaults.timeout (line 10): must be longer than 0s"},
+      {With("", "[defaults]\ntimeout = \"0s\"\n"),
+       "d.toml: defaults.timeout (line 10): must be longer than 0s"},
       // [[tasks]]
       {With("", "[[tasks]]\nkind = \"shell\"\n"), "d.toml: tasks[1] (line 9): missing key \"id\""},
       {With("", "[[tasks]]\nid = \"a\"\nkind = \"shell\"\ncommand = \"x\"\n"),

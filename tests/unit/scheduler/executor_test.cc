@@ -16,12 +16,14 @@ using std::chrono::minutes;
 Instant At(const std::string& text) { return *ParseInstant(text, TimeZone::Utc()); }
 
 DagSpec Spec(std::string_view extra_dag = "", std::string_view work_extra = "") {
-  std::string text = "[dag]\nid = \"daily\"\nschedule = \"@daily\"\nstart_date = 2024-01-01\n"
-                     "end_date = 2024-01-01\n";
+  std::string text =
+      "[dag]\nid = \"daily\"\nschedule = \"@daily\"\nstart_date = 2024-01-01\n"
+      "end_date = 2024-01-01\n";
   text += extra_dag;
   text += "[defaults]\nretries = 1\nretry_delay = \"1m\"\n";
   text += "[[tasks]]\nid = \"wait\"\nkind = \"shell\"\ncommand = \"true\"\n";
-  text += "[[tasks]]\nid = \"work\"\nkind = \"shell\"\ncommand = \"true\"\ndepends_on = [\"wait\"]\n";
+  text +=
+      "[[tasks]]\nid = \"work\"\nkind = \"shell\"\ncommand = \"true\"\ndepends_on = [\"wait\"]\n";
   text += work_extra;
   StatusOr<DagSpec> spec = ParseDagSpec(text, "daily.toml");
   EXPECT_TRUE(spec.ok()) << spec.status().ToString();

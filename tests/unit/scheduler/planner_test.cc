@@ -35,16 +35,19 @@ DagSpec Spec(std::string_view dag_lines = "", std::string_view task_lines = "") 
 id = "daily"
 schedule = "@daily"
 start_date = 2024-01-01
-)") + std::string(dag_lines) + R"(
+)") + std::string(dag_lines) +
+                           R"(
 [[tasks]]
 id = "wait"
 kind = "wait_sealed"
-)" + std::string(task_lines) + R"(
+)" + std::string(task_lines) +
+                           R"(
 [[tasks]]
 id = "work"
 kind = "batch"
 depends_on = ["wait"]
-)" + std::string(task_lines) + R"(
+)" + std::string(task_lines) +
+                           R"(
 [[tasks]]
 id = "views"
 kind = "refresh_views"
@@ -77,8 +80,9 @@ class Sim {
   }
   void Finish(const DataInterval& interval, const std::string& task, TryResult result) {
     DagRun& run = Run(interval);
-    const Status s = planner.RecordOutcome(&run, task, run.FindTask(task)->try_number,
-                                           {result, result == TryResult::kSuccess ? 0 : 1, ""}, now);
+    const Status s =
+        planner.RecordOutcome(&run, task, run.FindTask(task)->try_number,
+                              {result, result == TryResult::kSuccess ? 0 : 1, ""}, now);
     EXPECT_TRUE(s.ok()) << s.ToString();
   }
   // A finished run of the interval, every task succeeded.
@@ -253,10 +257,13 @@ command = "echo {{ ds }} {{ data_interval_start }} {{ data_interval_end }}"
   Planner planner(std::move(spec).value());
   const Decisions d = planner.Decide(At("2024-04-01T12:00:00Z"), {});
   ASSERT_EQ(d.create_runs.size(), 2u);
-  EXPECT_EQ(d.create_runs[0], (DataInterval{At("2024-03-29T23:00:00Z"), At("2024-03-30T23:00:00Z")}));
+  EXPECT_EQ(d.create_runs[0],
+            (DataInterval{At("2024-03-29T23:00:00Z"), At("2024-03-30T23:00:00Z")}));
   // The spring-forward day is 23 hours long.
-  EXPECT_EQ(d.create_runs[1], (DataInterval{At("2024-03-30T23:00:00Z"), At("2024-03-31T22:00:00Z")}));
-  const DagRun run = planner.NewRun(d.create_runs[1], RunKind::kScheduled, At("2024-04-01T12:00:00Z"));
+  EXPECT_EQ(d.create_runs[1],
+            (DataInterval{At("2024-03-30T23:00:00Z"), At("2024-03-31T22:00:00Z")}));
+  const DagRun run =
+      planner.NewRun(d.create_runs[1], RunKind::kScheduled, At("2024-04-01T12:00:00Z"));
   EXPECT_EQ(planner.MakeRequest(run, 0, 1).command,
             "echo 2024-03-31 2024-03-31T00:00:00+01:00 2024-04-01T00:00:00+02:00");
 }
@@ -341,7 +348,8 @@ command = "true"
 }
 
 TEST(PlannerTest, RetriesWithExponentialBackoff) {
-  Sim sim(Spec("", "retries = 3\nretry_delay = \"5m\"\nretry_backoff = 2\nmax_retry_delay = \"15m\"\n"));
+  Sim sim(Spec(
+      "", "retries = 3\nretry_delay = \"5m\"\nretry_backoff = 2\nmax_retry_delay = \"15m\"\n"));
   const DataInterval day = Day("2024-01-01", "2024-01-02");
   sim.now = At("2024-01-02T00:00:00Z");
   sim.Tick();
@@ -474,11 +482,13 @@ TEST(PlannerTest, RecordOutcomeRefusesStaleReports) {
   EXPECT_EQ(stale.message(),
             "task \"wait\" of run scheduled__2024-01-01T00:00:00+00:00: try 2 is not running "
             "(state running, try 1)");
-  Status pending = sim.planner.RecordOutcome(&run, "work", 0, {TryResult::kSuccess, 0, ""}, sim.now);
+  Status pending =
+      sim.planner.RecordOutcome(&run, "work", 0, {TryResult::kSuccess, 0, ""}, sim.now);
   EXPECT_EQ(pending.message(),
             "task \"work\" of run scheduled__2024-01-01T00:00:00+00:00: try 0 is not running "
             "(state pending, try 0)");
-  Status unknown = sim.planner.RecordOutcome(&run, "nope", 1, {TryResult::kSuccess, 0, ""}, sim.now);
+  Status unknown =
+      sim.planner.RecordOutcome(&run, "nope", 1, {TryResult::kSuccess, 0, ""}, sim.now);
   EXPECT_THAT(unknown, StatusIs(StatusCode::kNotFound));
   EXPECT_EQ(unknown.message(),
             "run scheduled__2024-01-01T00:00:00+00:00 of DAG daily has no task \"nope\"");
@@ -519,8 +529,8 @@ args = ["--day", "{{ ds }}"]
                                         "d.toml");
   ASSERT_TRUE(spec.ok()) << spec.status().ToString();
   const Planner planner(std::move(spec).value());
-  const DagRun run = planner.NewRun(Day("2024-01-01", "2024-01-02"), RunKind::kManual,
-                                    At("2024-01-05T00:00:00Z"));
+  const DagRun run =
+      planner.NewRun(Day("2024-01-01", "2024-01-02"), RunKind::kManual, At("2024-01-05T00:00:00Z"));
   EXPECT_EQ(run.id.str(), "manual__2024-01-01T00:00:00+00:00");
   const TaskRequest sh = planner.MakeRequest(run, 0, 3);
   EXPECT_EQ(sh.dag_id, "d");
@@ -531,8 +541,8 @@ args = ["--day", "{{ ds }}"]
   EXPECT_TRUE(sh.command.empty());
   EXPECT_EQ(sh.argv, (std::vector<std::string>{"/bin/run", "--from=2024-01-01T00:00:00+00:00",
                                                "--to=2024-01-02T00:00:00+00:00"}));
-  EXPECT_EQ(sh.env, (std::vector<std::pair<std::string, std::string>>{{"DAY", "20240101"},
-                                                                      {"TRY", "3"}}));
+  EXPECT_EQ(sh.env,
+            (std::vector<std::pair<std::string, std::string>>{{"DAY", "20240101"}, {"TRY", "3"}}));
   EXPECT_EQ(sh.timeout, minutes(5));
   const TaskRequest b = planner.MakeRequest(run, 1, 1);
   EXPECT_EQ(b.argv, (std::vector<std::string>{"--day", "2024-01-01"}));
@@ -573,7 +583,8 @@ TEST(PlannerTest, BackfillModes) {
   const Instant from = At("2024-01-01T00:00:00Z");
   const Instant to = At("2024-01-06T00:00:00Z");
   auto plan = [&](BackfillMode mode) {
-    StatusOr<std::vector<BackfillItem>> items = sim.planner.Backfill(from, to, mode, sim.now, sim.runs);
+    StatusOr<std::vector<BackfillItem>> items =
+        sim.planner.Backfill(from, to, mode, sim.now, sim.runs);
     EXPECT_TRUE(items.ok()) << items.status().ToString();
     return items.ok() ? Describe(*items) : std::vector<std::string>{};
   };
@@ -581,20 +592,22 @@ TEST(PlannerTest, BackfillModes) {
             (std::vector<std::string>{"2024-01-01 skip: already succeeded",
                                       "2024-01-02 skip: failed (redo-failed runs it again)",
                                       "2024-01-03 skip: run in progress", "2024-01-04 create"}));
-  EXPECT_EQ(plan(BackfillMode::kRedoFailed),
-            (std::vector<std::string>{"2024-01-01 skip: already succeeded",
-                                      "2024-01-02 rerun-failed",
-                                      "2024-01-03 skip: run in progress", "2024-01-04 create"}));
+  EXPECT_EQ(
+      plan(BackfillMode::kRedoFailed),
+      (std::vector<std::string>{"2024-01-01 skip: already succeeded", "2024-01-02 rerun-failed",
+                                "2024-01-03 skip: run in progress", "2024-01-04 create"}));
   EXPECT_EQ(plan(BackfillMode::kRedoAll),
             (std::vector<std::string>{"2024-01-01 rerun-all", "2024-01-02 rerun-all",
                                       "2024-01-03 skip: run in progress", "2024-01-04 create"}));
   // The range is by interval start, half-open, clamped to start_date.
-  StatusOr<std::vector<BackfillItem>> narrow = sim.planner.Backfill(
-      At("2023-06-01T00:00:00Z"), At("2024-01-02T00:00:00Z"), BackfillMode::kRedoAll, sim.now, sim.runs);
+  StatusOr<std::vector<BackfillItem>> narrow =
+      sim.planner.Backfill(At("2023-06-01T00:00:00Z"), At("2024-01-02T00:00:00Z"),
+                           BackfillMode::kRedoAll, sim.now, sim.runs);
   ASSERT_TRUE(narrow.ok());
   EXPECT_EQ(Describe(*narrow), std::vector<std::string>{"2024-01-01 rerun-all"});
-  EXPECT_EQ(sim.planner.Backfill(to, from, BackfillMode::kSkipDone, sim.now, sim.runs).status().message(),
-            "backfill: the range [2024-01-06T00:00:00Z, 2024-01-01T00:00:00Z) is empty");
+  EXPECT_EQ(
+      sim.planner.Backfill(to, from, BackfillMode::kSkipDone, sim.now, sim.runs).status().message(),
+      "backfill: the range [2024-01-06T00:00:00Z, 2024-01-01T00:00:00Z) is empty");
 }
 
 TEST(PlannerTest, ApplyBackfillCreatesAndResets) {
@@ -628,8 +641,9 @@ TEST(PlannerTest, ApplyBackfillCreatesAndResets) {
   EXPECT_EQ(sim.Task(reset.interval, "work").retry_at, sim.now + minutes(5));
   // redo-all resets every task.
   Sim all = BackfillSim();
-  StatusOr<std::vector<BackfillItem>> redo = all.planner.Backfill(
-      At("2024-01-01T00:00:00Z"), At("2024-01-02T00:00:00Z"), BackfillMode::kRedoAll, all.now, all.runs);
+  StatusOr<std::vector<BackfillItem>> redo =
+      all.planner.Backfill(At("2024-01-01T00:00:00Z"), At("2024-01-02T00:00:00Z"),
+                           BackfillMode::kRedoAll, all.now, all.runs);
   ASSERT_TRUE(redo.ok());
   all.planner.ApplyBackfill(*redo, all.now, &all.runs);
   for (const TaskInstance& ti : all.runs[0].tasks) {
@@ -695,8 +709,12 @@ TEST(PlannerTest, CatchUpDrivenToTheEndThroughStoreAndRunner) {
       const std::optional<TaskOutcome> outcome = runner.Poll(it->first);
       for (DagRun& run : runs) {
         if (run.id != it->second.run) continue;
-        ASSERT_TRUE(planner.RecordOutcome(&run, it->second.task, it->second.try_number, *outcome, now).ok());
-        ASSERT_TRUE(store.AppendTaskLog("daily", run.id, it->second.task, it->second.try_number, "ok\n").ok());
+        ASSERT_TRUE(
+            planner.RecordOutcome(&run, it->second.task, it->second.try_number, *outcome, now)
+                .ok());
+        ASSERT_TRUE(
+            store.AppendTaskLog("daily", run.id, it->second.task, it->second.try_number, "ok\n")
+                .ok());
         ASSERT_TRUE(store.SaveRun(&run).ok());
       }
       it = live.erase(it);
@@ -722,10 +740,10 @@ TEST(PlannerTest, CatchUpDrivenToTheEndThroughStoreAndRunner) {
   }
   // One run at a time, oldest first, tasks in dependency order.
   const std::vector<std::string> expected = {
-      "scheduled__2024-01-01T00:00:00+00:00 wait", "scheduled__2024-01-01T00:00:00+00:00 work",
+      "scheduled__2024-01-01T00:00:00+00:00 wait",  "scheduled__2024-01-01T00:00:00+00:00 work",
       "scheduled__2024-01-01T00:00:00+00:00 views", "scheduled__2024-01-02T00:00:00+00:00 wait",
-      "scheduled__2024-01-02T00:00:00+00:00 work", "scheduled__2024-01-02T00:00:00+00:00 views",
-      "scheduled__2024-01-03T00:00:00+00:00 wait", "scheduled__2024-01-03T00:00:00+00:00 work",
+      "scheduled__2024-01-02T00:00:00+00:00 work",  "scheduled__2024-01-02T00:00:00+00:00 views",
+      "scheduled__2024-01-03T00:00:00+00:00 wait",  "scheduled__2024-01-03T00:00:00+00:00 work",
       "scheduled__2024-01-03T00:00:00+00:00 views"};
   EXPECT_EQ(runner.started, expected);
   EXPECT_LE(*runs[0].ended_at, *runs[1].started_at);

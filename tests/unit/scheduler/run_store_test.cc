@@ -85,7 +85,8 @@ TEST(InMemoryRunStoreTest, FailNthSave) {
 }
 
 TEST(RunTest, StateNamesRoundTrip) {
-  for (RunState s : {RunState::kQueued, RunState::kRunning, RunState::kSuccess, RunState::kFailed}) {
+  for (RunState s :
+       {RunState::kQueued, RunState::kRunning, RunState::kSuccess, RunState::kFailed}) {
     EXPECT_EQ(*ParseRunState(RunStateName(s)), s);
   }
   for (TaskState s : {TaskState::kPending, TaskState::kRunning, TaskState::kUpForRetry,

@@ -32,15 +32,14 @@ Instant At(const std::string& text) {
   return t.ok() ? *t : Instant{};
 }
 
-LocalTime Local(const std::string& text) {
-  return LocalTime(At(text + "Z").time_since_epoch());
-}
+LocalTime Local(const std::string& text) { return LocalTime(At(text + "Z").time_since_epoch()); }
 
 TEST(TimeZoneTest, UtcNeedsNoFile) {
   const TimeZone utc = TimeZone::Utc();
   EXPECT_EQ(utc.name(), "UTC");
   EXPECT_EQ(utc.OffsetAt(At("2024-07-01T00:00:00Z")), seconds(0));
-  EXPECT_TRUE(utc.TransitionsBetween(At("1900-01-01T00:00:00Z"), At("2100-01-01T00:00:00Z")).empty());
+  EXPECT_TRUE(
+      utc.TransitionsBetween(At("1900-01-01T00:00:00Z"), At("2100-01-01T00:00:00Z")).empty());
   EXPECT_EQ(TimeZone::Load("UTC", "/nonexistent")->name(), "UTC");
   EXPECT_EQ(utc.AbbreviationAt(At("2024-07-01T00:00:00Z")), "UTC");
 }
@@ -86,7 +85,8 @@ TEST(TimeZoneTest, TransitionsFromTableAndRule) {
     EXPECT_EQ(across[i - 1].offset_after, across[i].offset_before);
   }
   // Half-open: (from, to].
-  EXPECT_EQ(berlin.TransitionsBetween(At("2024-03-31T01:00:00Z"), At("2024-10-27T01:00:00Z")).size(), 1u);
+  EXPECT_EQ(
+      berlin.TransitionsBetween(At("2024-03-31T01:00:00Z"), At("2024-10-27T01:00:00Z")).size(), 1u);
 }
 
 std::string Footer(const std::string& name) {
@@ -102,7 +102,7 @@ std::string Footer(const std::string& name) {
 // transitions for years the rule has held.
 TEST(TimeZoneTest, FooterRuleReproducesTheTable) {
   const std::pair<const char*, int> zones[] = {
-      {"Europe/Berlin", 1997}, {"America/New_York", 2008}, {"Australia/Sydney", 2009},
+      {"Europe/Berlin", 1997},       {"America/New_York", 2008}, {"Australia/Sydney", 2009},
       {"Australia/Lord_Howe", 2009}, {"America/Santiago", 2024}, {"Asia/Kolkata", 1950}};
   for (const auto& [name, first_year] : zones) {
     SCOPED_TRACE(name);
@@ -170,16 +170,20 @@ TEST(TimeZoneTest, PosixRules) {
   ASSERT_TRUE(always.ok()) << always.status().ToString();
   EXPECT_EQ(always->OffsetAt(At("2024-01-01T03:00:00Z")), hours(-4));
   EXPECT_EQ(always->OffsetAt(At("2024-12-31T23:00:00Z")), hours(-4));
-  EXPECT_TRUE(always->TransitionsBetween(At("2024-01-01T10:00:00Z"), At("2026-01-01T00:00:00Z")).empty());
+  EXPECT_TRUE(
+      always->TransitionsBetween(At("2024-01-01T10:00:00Z"), At("2026-01-01T00:00:00Z")).empty());
   // Julian days: J60 is March 1 also in leap years; 59 (zero-based) is Feb 29 in them.
   StatusOr<TimeZone> julian = TimeZone::FromPosixRule("AAA0BBB,J60/0,300/0");
   ASSERT_TRUE(julian.ok()) << julian.status().ToString();
-  EXPECT_EQ(julian->TransitionsBetween(At("2024-01-01T00:00:00Z"), At("2025-01-01T00:00:00Z"))[0].instant,
-            At("2024-03-01T00:00:00Z"));
+  EXPECT_EQ(
+      julian->TransitionsBetween(At("2024-01-01T00:00:00Z"), At("2025-01-01T00:00:00Z"))[0].instant,
+      At("2024-03-01T00:00:00Z"));
   StatusOr<TimeZone> zero_based = TimeZone::FromPosixRule("AAA0BBB,59/0,300/0");
   ASSERT_TRUE(zero_based.ok());
-  EXPECT_EQ(zero_based->TransitionsBetween(At("2024-01-01T00:00:00Z"), At("2025-01-01T00:00:00Z"))[0].instant,
-            At("2024-02-29T00:00:00Z"));
+  EXPECT_EQ(
+      zero_based->TransitionsBetween(At("2024-01-01T00:00:00Z"), At("2025-01-01T00:00:00Z"))[0]
+          .instant,
+      At("2024-02-29T00:00:00Z"));
   // Southern hemisphere: DST spans the new year.
   StatusOr<TimeZone> sydney = TimeZone::FromPosixRule("AEST-10AEDT,M10.1.0,M4.1.0/3");
   ASSERT_TRUE(sydney.ok());
@@ -189,17 +193,24 @@ TEST(TimeZoneTest, PosixRules) {
 
 TEST(TimeZoneTest, PosixRuleErrors) {
   const std::pair<const char*, const char*> cases[] = {
-      {"", R"(POSIX TZ rule "": expected a time zone abbreviation of at least 3 characters (at character 1))"},
+      {"",
+       R"(POSIX TZ rule "": expected a time zone abbreviation of at least 3 characters (at character 1))"},
       {"EST", R"(POSIX TZ rule "EST": expected an offset (at character 4))"},
-      {"E5", R"(POSIX TZ rule "E5": expected a time zone abbreviation of at least 3 characters (at character 1))"},
+      {"E5",
+       R"(POSIX TZ rule "E5": expected a time zone abbreviation of at least 3 characters (at character 1))"},
       {"EST25", R"(POSIX TZ rule "EST25": number above 24 (at character 4))"},
-      {"EST5EDT,M13.1.0,M11.1.0", R"(POSIX TZ rule "EST5EDT,M13.1.0,M11.1.0": number above 12 (at character 10))"},
-      {"EST5EDT,M3.0.0,M11.1.0", R"(POSIX TZ rule "EST5EDT,M3.0.0,M11.1.0": week must be 1-5 (at character 12))"},
+      {"EST5EDT,M13.1.0,M11.1.0",
+       R"(POSIX TZ rule "EST5EDT,M13.1.0,M11.1.0": number above 12 (at character 10))"},
+      {"EST5EDT,M3.0.0,M11.1.0",
+       R"(POSIX TZ rule "EST5EDT,M3.0.0,M11.1.0": week must be 1-5 (at character 12))"},
       {"EST5EDT,M3.2.0", R"(POSIX TZ rule "EST5EDT,M3.2.0": expected ',' (at character 15))"},
-      {"EST5EDT,J0,J365", R"(POSIX TZ rule "EST5EDT,J0,J365": Julian day must be 1-365 (at character 10))"},
-      {"EST5EDT,M3.2.0/200,M11.1.0", R"(POSIX TZ rule "EST5EDT,M3.2.0/200,M11.1.0": number above 167 (at character 16))"},
+      {"EST5EDT,J0,J365",
+       R"(POSIX TZ rule "EST5EDT,J0,J365": Julian day must be 1-365 (at character 10))"},
+      {"EST5EDT,M3.2.0/200,M11.1.0",
+       R"(POSIX TZ rule "EST5EDT,M3.2.0/200,M11.1.0": number above 167 (at character 16))"},
       {"<+03", R"(POSIX TZ rule "<+03": unterminated '<' abbreviation (at character 5))"},
-      {"EST5EDT,M3.2.0,M11.1.0x", R"(POSIX TZ rule "EST5EDT,M3.2.0,M11.1.0x": unexpected characters after the rule (at character 23))"},
+      {"EST5EDT,M3.2.0,M11.1.0x",
+       R"(POSIX TZ rule "EST5EDT,M3.2.0,M11.1.0x": unexpected characters after the rule (at character 23))"},
   };
   for (const auto& [rule, message] : cases) {
     StatusOr<TimeZone> zone = TimeZone::FromPosixRule(rule);
@@ -237,7 +248,8 @@ std::string Tzif(char version, const std::vector<int64_t>& times,
                  const std::vector<uint8_t>& type_of, const std::vector<TzifType>& types,
                  const std::string& chars, const std::string& footer, uint32_t leapcnt = 0) {
   auto u32 = [](std::string* out, uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xff));
+    for (int shift = 24; shift >= 0; shift -= 8)
+      out->push_back(static_cast<char>((v >> shift) & 0xff));
   };
   auto header = [&](std::string* out, uint32_t timecnt, uint32_t typecnt, uint32_t charcnt,
                     uint32_t leaps) {
@@ -275,8 +287,8 @@ TEST(TimeZoneTest, SyntheticTzif) {
   // "XST" (+1) until 2000-01-01, then "YST" (+2); after that the footer rule keeps +2.
   const int64_t y2000 = At("2000-01-01T00:00:00Z").time_since_epoch().count();
   const std::string chars("XST\0YST\0", 8);
-  StatusOr<TimeZone> zone =
-      TimeZone::FromTzif(Tzif('2', {y2000}, {1}, {{3600, 0, 0}, {7200, 0, 4}}, chars, "YST-2"), "Test/Zone");
+  StatusOr<TimeZone> zone = TimeZone::FromTzif(
+      Tzif('2', {y2000}, {1}, {{3600, 0, 0}, {7200, 0, 4}}, chars, "YST-2"), "Test/Zone");
   ASSERT_TRUE(zone.ok()) << zone.status().ToString();
   EXPECT_EQ(zone->name(), "Test/Zone");
   EXPECT_EQ(zone->OffsetAt(At("1999-12-31T23:59:59Z")), hours(1));

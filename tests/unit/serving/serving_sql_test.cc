@@ -22,8 +22,8 @@ size_t Count(const std::string& text, const std::string& what) {
 
 TEST(ServingSqlTest, EveryPlaceholderIsFilled) {
   const std::string sql = ServingSql(*transform::Transform::Default());
-  for (const char* placeholder : {"{schema}", "{filter}", "{args}", "{key}", "{batch}",
-                                  "{speed}", "{served}", "{not_served}", "{b_cols}", "{s_cols}"}) {
+  for (const char* placeholder : {"{schema}", "{filter}", "{args}", "{key}", "{batch}", "{speed}",
+                                  "{served}", "{not_served}", "{b_cols}", "{s_cols}"}) {
     EXPECT_EQ(sql.find(placeholder), std::string::npos) << placeholder;
   }
 }

@@ -38,7 +38,8 @@ class ChunkBuilderTest : public ::testing::Test {
 constexpr size_t kLineage = 4;
 
 TEST_F(ChunkBuilderTest, RowLineHasTransformColumnsPlusLineage) {
-  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(2), kafka::Offset(7), testing::PinRecord(3), 1700000000123);
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(2), kafka::Offset(7),
+               testing::PinRecord(3), 1700000000123);
   PreparedChunk b = builder_.Take();
   EXPECT_EQ(b.records, 1);
   EXPECT_EQ(b.rows, 1);
@@ -49,9 +50,9 @@ TEST_F(ChunkBuilderTest, RowLineHasTransformColumnsPlusLineage) {
   ASSERT_EQ(fields.size(), pins_.columns.size() + kLineage);
   const size_t at = pins_.columns.size();
   EXPECT_EQ(fields[at], "2023-11-14 22:13:20.123+00");  // kafka_ts
-  EXPECT_EQ(fields[at + 1], "2023-11-14");                // dt: a pin's event time is Kafka's
-  EXPECT_EQ(fields[at + 2], "2");                         // kafka_partition
-  EXPECT_EQ(fields[at + 3], "7");                         // kafka_offset
+  EXPECT_EQ(fields[at + 1], "2023-11-14");              // dt: a pin's event time is Kafka's
+  EXPECT_EQ(fields[at + 2], "2");                       // kafka_partition
+  EXPECT_EQ(fields[at + 3], "7");                       // kafka_offset
   EXPECT_EQ(kLineageColumns, "kafka_ts, dt, kafka_partition, kafka_offset");
   // A few transformed cells: follower_count "3k" -> 3000, save_location prefix stripped.
   for (size_t i = 0; i < pins_.columns.size(); ++i) {
@@ -65,9 +66,12 @@ TEST_F(ChunkBuilderTest, RowLineHasTransformColumnsPlusLineage) {
 }
 
 TEST_F(ChunkBuilderTest, TimestampCacheKeepsMillisecondsRight) {
-  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(0), kafka::Offset(1), GeoRecord(1), 1700000000001);
-  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(0), kafka::Offset(2), GeoRecord(2), 1700000000999);
-  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(0), kafka::Offset(3), GeoRecord(3), 1700000001000);
+  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(0), kafka::Offset(1), GeoRecord(1),
+               1700000000001);
+  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(0), kafka::Offset(2), GeoRecord(2),
+               1700000000999);
+  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(0), kafka::Offset(3), GeoRecord(3),
+               1700000001000);
   builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(0), kafka::Offset(4), GeoRecord(4), -1);
   PreparedChunk b = builder_.Take();
   std::vector<std::string> lines = Split(b.tables[1].copy_data, '\n');
@@ -83,15 +87,19 @@ TEST_F(ChunkBuilderTest, TimestampCacheKeepsMillisecondsRight) {
 }
 
 TEST_F(ChunkBuilderTest, DuplicatesInsideTheChunkAreCollapsed) {
-  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(0), kafka::Offset(1), testing::PinRecord(5), 0);
-  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(1), kafka::Offset(9), testing::PinRecord(5), 0);
-  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(0), kafka::Offset(2), testing::PinRecord(6), 0);
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(0), kafka::Offset(1),
+               testing::PinRecord(5), 0);
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(1), kafka::Offset(9),
+               testing::PinRecord(5), 0);
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(0), kafka::Offset(2),
+               testing::PinRecord(6), 0);
   PreparedChunk b = builder_.Take();
   EXPECT_EQ(b.records, 3);
   EXPECT_EQ(b.rows, 2);
   EXPECT_EQ(b.dedup_in_chunk, 1);
   // A new chunk starts with an empty dedup set (PostgreSQL handles cross-chunk duplicates).
-  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(0), kafka::Offset(3), testing::PinRecord(5), 0);
+  builder_.Add(RecordKind::kPin, "pins", kafka::Partition(0), kafka::Offset(3),
+               testing::PinRecord(5), 0);
   EXPECT_EQ(builder_.Take().rows, 1);
 }
 
@@ -107,26 +115,39 @@ TEST(ChunkBuilderDtTest, DtIsTheArchiversEventDay) {
     core::EventTimePolicy policy;
     const char* dt;
   };
-  const int64_t kafka = 1700006400000;  // 2023-11-15T00:00:00Z
+  const int64_t kafka = 1700006400000;   // 2023-11-15T00:00:00Z
   const core::EventTimePolicy standard;  // 7 days back, 1 hour ahead
   const core::EventTimePolicy unbounded{0, 0};
   auto geo = [](const char* ts) {
-    return fmt::format(R"({{"ind": 1, "timestamp": "{}", "latitude": 1, "longitude": 2, "country": "Chile"}})", ts);
+    return fmt::format(
+        R"({{"ind": 1, "timestamp": "{}", "latitude": 1, "longitude": 2, "country": "Chile"}})",
+        ts);
   };
   auto user = [](const char* joined) {
-    return fmt::format(R"({{"ind": 1, "first_name": "A", "last_name": "B", "age": 30, "date_joined": "{}"}})", joined);
+    return fmt::format(
+        R"({{"ind": 1, "first_name": "A", "last_name": "B", "age": 30, "date_joined": "{}"}})",
+        joined);
   };
   const std::vector<Case> cases = {
       {"pin: Kafka's day", RecordKind::kPin, testing::PinRecord(1), kafka, standard, "2023-11-15"},
-      {"pin: a millisecond before midnight", RecordKind::kPin, testing::PinRecord(1), kafka - 1, standard, "2023-11-14"},
-      {"geo: own time, a day back", RecordKind::kGeo, geo("2023-11-14 23:30:00"), kafka, standard, "2023-11-14"},
-      {"geo: own time with offset, UTC day", RecordKind::kGeo, geo("2023-11-15T01:30:00+02:00"), kafka, standard, "2023-11-14"},
-      {"geo: 8 days back is outside the window", RecordKind::kGeo, geo("2023-11-07 00:00:00"), kafka, standard, "2023-11-15"},
-      {"geo: 2 hours ahead is outside the window", RecordKind::kGeo, geo("2023-11-15 02:00:00"), kafka, standard, "2023-11-15"},
-      {"geo: unbounded window takes years-old times", RecordKind::kGeo, geo("2021-03-04 05:06:07"), kafka, unbounded, "2021-03-04"},
-      {"user: date_joined years back, Kafka's day", RecordKind::kUser, user("2016-05-01 10:20:30"), kafka, standard, "2023-11-15"},
-      {"user: no Kafka time, so no window: its own time", RecordKind::kUser, user("2016-05-01 10:20:30"), -1, standard, "2016-05-01"},
-      {"pin: no Kafka time, no usable time", RecordKind::kPin, testing::PinRecord(1), -1, standard, "1970-01-01"},
+      {"pin: a millisecond before midnight", RecordKind::kPin, testing::PinRecord(1), kafka - 1,
+       standard, "2023-11-14"},
+      {"geo: own time, a day back", RecordKind::kGeo, geo("2023-11-14 23:30:00"), kafka, standard,
+       "2023-11-14"},
+      {"geo: own time with offset, UTC day", RecordKind::kGeo, geo("2023-11-15T01:30:00+02:00"),
+       kafka, standard, "2023-11-14"},
+      {"geo: 8 days back is outside the window", RecordKind::kGeo, geo("2023-11-07 00:00:00"),
+       kafka, standard, "2023-11-15"},
+      {"geo: 2 hours ahead is outside the window", RecordKind::kGeo, geo("2023-11-15 02:00:00"),
+       kafka, standard, "2023-11-15"},
+      {"geo: unbounded window takes years-old times", RecordKind::kGeo, geo("2021-03-04 05:06:07"),
+       kafka, unbounded, "2021-03-04"},
+      {"user: date_joined years back, Kafka's day", RecordKind::kUser, user("2016-05-01 10:20:30"),
+       kafka, standard, "2023-11-15"},
+      {"user: no Kafka time, so no window: its own time", RecordKind::kUser,
+       user("2016-05-01 10:20:30"), -1, standard, "2016-05-01"},
+      {"pin: no Kafka time, no usable time", RecordKind::kPin, testing::PinRecord(1), -1, standard,
+       "1970-01-01"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -144,7 +165,8 @@ TEST(ChunkBuilderDtTest, DtIsTheArchiversEventDay) {
 
 TEST_F(ChunkBuilderTest, PoisonRecordsBecomeDeadLetters) {
   builder_.Add(RecordKind::kPin, "pins", kafka::Partition(2), kafka::Offset(41), "not json\t\\", 0);
-  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(1), kafka::Offset(42), R"({"ind": "x"})", 0);
+  builder_.Add(RecordKind::kGeo, "geo", kafka::Partition(1), kafka::Offset(42), R"({"ind": "x"})",
+               0);
   PreparedChunk b = builder_.Take();
   EXPECT_EQ(b.rows, 0);
   EXPECT_EQ(b.dead, 2);

@@ -41,10 +41,11 @@ TEST(LaneThreadTest, DoneOnlyAfterTheTaskFinishedAndUntilWait) {
   EXPECT_FALSE(lane.Done());  // running
   release.set_value();
   const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!lane.Done() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  while (!lane.Done() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
   EXPECT_TRUE(lane.Done());
   lane.Wait();
-  EXPECT_EQ(result, 42);  // the task's writes are visible after Wait()
+  EXPECT_EQ(result, 42);      // the task's writes are visible after Wait()
   EXPECT_FALSE(lane.Done());  // idle again
 }
 

@@ -64,7 +64,8 @@ TEST_F(ProcessLauncherTest, AKilledWorkerComesBackAndTheOthersKeepRunning) {
   const int a = s.Snapshot().workers[0].pid, b = s.Snapshot().workers[1].pid;
   ASSERT_GT(a, 0);
   // Kill it only once it has written its line: killed before, it would leave no line at all.
-  ASSERT_TRUE(RunUntil(s, [&] { return Slurp(dir_ + "/a.log") == "a started\n"; }, seconds(5)));
+  ASSERT_TRUE(RunUntil(
+      s, [&] { return Slurp(dir_ + "/a.log") == "a started\n"; }, seconds(5)));
   ASSERT_EQ(kill(a, SIGKILL), 0);
   ASSERT_TRUE(RunUntil(
       s, [&] { return s.Snapshot().workers[0].pid > 0 && s.Snapshot().workers[0].pid != a; },
@@ -75,8 +76,8 @@ TEST_F(ProcessLauncherTest, AKilledWorkerComesBackAndTheOthersKeepRunning) {
   EXPECT_EQ(kill(b, 0), 0);
   EXPECT_EQ(status.workers[0].last_exit.substr(0, 29), "was killed by SIGKILL after 0");
   // Both processes appended to the same log.
-  EXPECT_TRUE(RunUntil(s, [&] { return Slurp(dir_ + "/a.log") == "a started\na started\n"; },
-                       seconds(5)))
+  EXPECT_TRUE(RunUntil(
+      s, [&] { return Slurp(dir_ + "/a.log") == "a started\na started\n"; }, seconds(5)))
       << Slurp(dir_ + "/a.log");
   s.StopAll();
   EXPECT_NE(kill(b, 0), 0);
@@ -96,9 +97,11 @@ TEST_F(ProcessLauncherTest, GivesUpOnAWorkerThatFailsAtStartupAndShowsItsLog) {
                options, &launcher, &clock,
                [this](log::Level, const std::string& l) { lines_.push_back(l); });
   s.Start();
-  ASSERT_TRUE(RunUntil(s, [&] { return s.gave_up(); }, seconds(10)));
-  EXPECT_EQ(Slurp(dir_ + "/bad.log"), "try\nerror: no database\ntry\nerror: no database\ntry\n"
-                                      "error: no database\n");
+  ASSERT_TRUE(RunUntil(
+      s, [&] { return s.gave_up(); }, seconds(10)));
+  EXPECT_EQ(Slurp(dir_ + "/bad.log"),
+            "try\nerror: no database\ntry\nerror: no database\ntry\n"
+            "error: no database\n");
   const std::string& last = lines_.back();
   EXPECT_NE(last.find(") exited with status 3 after 0."), std::string::npos) << last;
   EXPECT_NE(last.find("3 failed starts in a row"), std::string::npos) << last;
@@ -124,7 +127,8 @@ TEST_F(ProcessLauncherTest, AProgramThatDoesNotExistIsReportedAsSuch) {
   EXPECT_EQ(lines_.front(), "missing could not be started: cannot run " + dir_ +
                                 "/no-such-program: No such file or directory; restarting in "
                                 "0.0 s (restart 1)");
-  ASSERT_TRUE(RunUntil(s, [&] { return s.gave_up(); }, seconds(5)));
+  ASSERT_TRUE(RunUntil(
+      s, [&] { return s.gave_up(); }, seconds(5)));
 }
 
 TEST(ReadLastLinesTest, ReturnsTheEndOfTheFile) {

@@ -52,19 +52,18 @@ TEST(StatusTest, FormatsUtcWithMilliseconds) {
 }
 
 TEST(StatusTest, RendersTheStatusFile) {
-  EXPECT_EQ(
-      RenderStatusJson(Example(), 4242),
-      "{\"pid\":4242,\"state\":\"running\",\"started_at\":\"2025-12-01T10:00:00.000Z\","
-      "\"updated_at\":\"2025-12-01T10:05:12.345Z\",\"workers\":["
-      "{\"name\":\"stream\",\"title\":\"speed layer\",\"state\":\"running\",\"pid\":4250,"
-      "\"restarts\":1,\"failed_starts\":0,\"started_at\":\"2025-12-01T10:05:00.000Z\","
-      "\"last_exit\":\"was killed by SIGKILL after 5m12s\",\"last_exit_at\":"
-      "\"2025-12-01T10:04:59.000Z\",\"restart_at\":null,\"log\":\"/state/logs/stream.log\"},"
-      "{\"name\":\"api\",\"title\":\"ingest \\\"API\\\"\",\"state\":\"restarting\",\"pid\":0,"
-      "\"restarts\":2,\"failed_starts\":2,\"started_at\":\"2025-12-01T10:00:00.000Z\","
-      "\"last_exit\":\"exited with status 1 after 0.2 s\",\"last_exit_at\":"
-      "\"2025-12-01T10:05:11.000Z\",\"restart_at\":\"2025-12-01T10:05:13.000Z\","
-      "\"log\":\"/state/logs/serve.log\"}]}\n");
+  EXPECT_EQ(RenderStatusJson(Example(), 4242),
+            "{\"pid\":4242,\"state\":\"running\",\"started_at\":\"2025-12-01T10:00:00.000Z\","
+            "\"updated_at\":\"2025-12-01T10:05:12.345Z\",\"workers\":["
+            "{\"name\":\"stream\",\"title\":\"speed layer\",\"state\":\"running\",\"pid\":4250,"
+            "\"restarts\":1,\"failed_starts\":0,\"started_at\":\"2025-12-01T10:05:00.000Z\","
+            "\"last_exit\":\"was killed by SIGKILL after 5m12s\",\"last_exit_at\":"
+            "\"2025-12-01T10:04:59.000Z\",\"restart_at\":null,\"log\":\"/state/logs/stream.log\"},"
+            "{\"name\":\"api\",\"title\":\"ingest \\\"API\\\"\",\"state\":\"restarting\",\"pid\":0,"
+            "\"restarts\":2,\"failed_starts\":2,\"started_at\":\"2025-12-01T10:00:00.000Z\","
+            "\"last_exit\":\"exited with status 1 after 0.2 s\",\"last_exit_at\":"
+            "\"2025-12-01T10:05:11.000Z\",\"restart_at\":\"2025-12-01T10:05:13.000Z\","
+            "\"log\":\"/state/logs/serve.log\"}]}\n");
   SupervisorStatus fresh;
   WorkerStatus w;
   w.name = "x";

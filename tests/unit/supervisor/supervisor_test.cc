@@ -249,8 +249,8 @@ TEST_F(SupervisorTest, RestartsAKilledWorkerAfterTheBackoffAndLeavesTheOthersAlo
   const int restarted = launcher_.PidOf("stream");
   EXPECT_NE(restarted, 0);
   EXPECT_NE(restarted, killed);
-  EXPECT_EQ(lines_.back(), "restarted speed layer (pid " + std::to_string(restarted) +
-                               ", log /logs/stream.log)");
+  EXPECT_EQ(lines_.back(),
+            "restarted speed layer (pid " + std::to_string(restarted) + ", log /logs/stream.log)");
   EXPECT_EQ(Worker(*s, "stream").state, WorkerState::kRunning);
   EXPECT_EQ(Worker(*s, "stream").pid, restarted);
   EXPECT_EQ(Worker(*s, "stream").restarts, 1);
@@ -300,7 +300,7 @@ TEST_F(SupervisorTest, BackoffDoublesForQuickCrashesAndStartsOverAfterAHealthyRu
   for (int i = 0; i < 7; ++i) crash_after(seconds(2));
   crash_after(seconds(61));
   EXPECT_EQ(delays, (std::vector<milliseconds>{seconds(1), seconds(2), seconds(4), seconds(8),
-                                              seconds(16), seconds(30), seconds(30), seconds(1)}));
+                                               seconds(16), seconds(30), seconds(30), seconds(1)}));
   EXPECT_EQ(Worker(*s, "stream").restarts, 8);
 }
 

@@ -95,8 +95,8 @@ TEST(WorkersFileTest, RejectsWhatItCannotRun) {
   }
   std::string many;
   for (int i = 0; i <= 32; ++i) {
-    many += "[[worker]]\nname = \"w" + std::to_string(i) +
-            "\"\nargv = [\"/bin/true\"]\nlog = \"/l\"\n";
+    many +=
+        "[[worker]]\nname = \"w" + std::to_string(i) + "\"\nargv = [\"/bin/true\"]\nlog = \"/l\"\n";
   }
   EXPECT_EQ(ParseWorkersFile(many, "w.toml").status().message(),
             "w.toml: worker (line 1): at most 32 workers");

@@ -176,9 +176,8 @@ std::vector<std::string> RunGenerated(const Transform& t,
       records << core::RecordKindName(kind) << " " << Hex(json) << "\n";
     }
   }
-  const std::string command =
-      fmt::format("python3 {0}/driver.py {0} < {0}/records.txt > {0}/out.txt 2> {0}/err.txt",
-                  dir.string());
+  const std::string command = fmt::format(
+      "python3 {0}/driver.py {0} < {0}/records.txt > {0}/out.txt 2> {0}/err.txt", dir.string());
   const int rc = std::system(command.c_str());
   std::vector<std::string> out;
   std::ifstream result(dir / "out.txt");
@@ -316,14 +315,36 @@ type = "timestamp"
         title, followers, downloaded);
   };
   std::vector<std::pair<RecordKind, std::string>> records;
-  for (const char* title :
-       {"12", "-12", "+12", "1.5", "-1.5e3", ".5", "5.", "1e", "inf", "nan", "1e400", " true ",
-        "TRUE", "f", "0", "yes", "99999999999", "9223372036854775807", "9223372036854775808",
-        "2020-08-28T03:52:47Z", "2020-08-28 03:52:47.1234565+05:30", "2020-02-30 00:00:00",
-        "0001-01-01 00:30:00+01:00", "2021-01-01 00:00:00.000001", "", "\\u00a0"}) {
+  for (const char* title : {"12",
+                            "-12",
+                            "+12",
+                            "1.5",
+                            "-1.5e3",
+                            ".5",
+                            "5.",
+                            "1e",
+                            "inf",
+                            "nan",
+                            "1e400",
+                            " true ",
+                            "TRUE",
+                            "f",
+                            "0",
+                            "yes",
+                            "99999999999",
+                            "9223372036854775807",
+                            "9223372036854775808",
+                            "2020-08-28T03:52:47Z",
+                            "2020-08-28 03:52:47.1234565+05:30",
+                            "2020-02-30 00:00:00",
+                            "0001-01-01 00:30:00+01:00",
+                            "2021-01-01 00:00:00.000001",
+                            "",
+                            "\\u00a0"}) {
     records.emplace_back(RecordKind::kPin, pin(title, "1.2345k"));
   }
-  for (const char* followers : {"3B", "9223372036854775807", "9.3e18", "12kk", "1.k", "0.5", "18446744073709551615k"}) {
+  for (const char* followers :
+       {"3B", "9223372036854775807", "9.3e18", "12kk", "1.k", "0.5", "18446744073709551615k"}) {
     records.emplace_back(RecordKind::kPin, pin("t", followers));
   }
   records.emplace_back(RecordKind::kPin, pin("t", "1", 0));

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "transform/transform.h"
 #include "testing/status_matchers.h"
+#include "transform/transform.h"
 
 namespace pinpipe::transform {
 namespace {
@@ -57,9 +57,9 @@ TEST(TransformSpecTest, DefaultFileCompiles) {
   const TableDef& pin = t->table(core::RecordKind::kPin);
   EXPECT_EQ(pin.table, "experimental_data");
   ASSERT_EQ(pin.columns.size(), 12u);
-  const char* names[] = {"ind",       "unique_id",         "title",     "description",
-                         "poster_name", "follower_count",  "tag_list",  "is_image_or_video",
-                         "image_src", "downloaded",        "save_location", "category"};
+  const char* names[] = {"ind",         "unique_id",      "title",         "description",
+                         "poster_name", "follower_count", "tag_list",      "is_image_or_video",
+                         "image_src",   "downloaded",     "save_location", "category"};
   for (size_t i = 0; i < 12; ++i) EXPECT_EQ(pin.columns[i].name, names[i]);
   EXPECT_EQ(pin.columns[5].type, ColumnType::kInteger);
   EXPECT_EQ(pin.columns[9].type, ColumnType::kInteger);

@@ -22,7 +22,8 @@ std::string DefaultText() {
 
 std::string Pin(std::string_view title, std::string_view follower_count,
                 std::string_view poster_name = "Holiday Ideas") {
-  return std::string(R"({"index": 1, "unique_id": "fbe53c66-3442-4773-b19e-d3ec6f54dddf", "title": ")") +
+  return std::string(
+             R"({"index": 1, "unique_id": "fbe53c66-3442-4773-b19e-d3ec6f54dddf", "title": ")") +
          std::string(title) + R"(", "description": "No description available", "poster_name": ")" +
          std::string(poster_name) + R"(", "follower_count": ")" + std::string(follower_count) +
          R"(", "tag_list": "a,b", "is_image_or_video": "image", "image_src": "Image src error.", )"
@@ -72,12 +73,9 @@ TEST(TransformTest, QualityCountersPerRule) {
   };
   EXPECT_EQ(stats.changed, changed);
   const std::map<std::string, int64_t> nulled = {
-      {"pin.title.null_if", 1},
-      {"pin.description.null_if", 4},
-      {"pin.image_src.null_if", 4},
-      {"pin.poster_name.null_if", 1},
-      {"pin.follower_count.null_if", 1},
-      {"pin.follower_count.parse", 1},
+      {"pin.title.null_if", 1},          {"pin.description.null_if", 4},
+      {"pin.image_src.null_if", 4},      {"pin.poster_name.null_if", 1},
+      {"pin.follower_count.null_if", 1}, {"pin.follower_count.parse", 1},
   };
   EXPECT_EQ(stats.nulled, nulled);
   const std::map<std::string, int64_t> unparseable = {{"pin.follower_count.parse", 1}};
@@ -219,27 +217,27 @@ TEST(TransformTest, CastsOfTheSourceTypes) {
   EXPECT_EQ(stats.nulled.at("pin.both.null_if"), 1);
 
   EXPECT_EQ(ApplyOne(**t, RecordKind::kGeo,
-                R"({"ind": 1, "timestamp": "2020-01-01 00:00:00", "latitude": 45, )"
-                R"("longitude": 1.5, "country": "X"})",
-                &stats)
+                     R"({"ind": 1, "timestamp": "2020-01-01 00:00:00", "latitude": 45, )"
+                     R"("longitude": 1.5, "country": "X"})",
+                     &stats)
                 .text,
             "45\n");
   EXPECT_EQ(ApplyOne(**t, RecordKind::kGeo,
-                R"({"ind": 1, "timestamp": "2020-01-01 00:00:00", "latitude": -0.000001, )"
-                R"("longitude": 1.5, "country": "X"})",
-                &stats)
+                     R"({"ind": 1, "timestamp": "2020-01-01 00:00:00", "latitude": -0.000001, )"
+                     R"("longitude": 1.5, "country": "X"})",
+                     &stats)
                 .text,
             "-1e-06\n");
   EXPECT_EQ(ApplyOne(**t, RecordKind::kUser,
-                R"({"ind": 1, "first_name": "A", "last_name": "B", "age": 1, )"
-                R"("date_joined": "2015-01-01 00:00:00"})",
-                &stats)
+                     R"({"ind": 1, "first_name": "A", "last_name": "B", "age": 1, )"
+                     R"("date_joined": "2015-01-01 00:00:00"})",
+                     &stats)
                 .text,
             "t\n");
   EXPECT_EQ(ApplyOne(**t, RecordKind::kUser,
-                R"({"ind": 1, "first_name": "A", "last_name": "B", "age": 30, )"
-                R"("date_joined": "2015-01-01 00:00:00"})",
-                &stats)
+                     R"({"ind": 1, "first_name": "A", "last_name": "B", "age": 30, )"
+                     R"("date_joined": "2015-01-01 00:00:00"})",
+                     &stats)
                 .text,
             "\\N\n");
   EXPECT_EQ(stats.unparseable.at("user.age_bool.cast"), 1);
@@ -369,7 +367,8 @@ TEST(RowWriterTest, CsvAndJsonLines) {
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   std::string csv;
   (*t)->AppendCsvLine(RecordKind::kPin, SampleRow(), &csv);
-  EXPECT_EQ(csv, "7,\"a,\"\"b\"\"\tc\\d\ne\r\",,\"\",2.5,t,2020-08-28 03:52:47.123456,\"{1.5,-2}\"\n");
+  EXPECT_EQ(csv,
+            "7,\"a,\"\"b\"\"\tc\\d\ne\r\",,\"\",2.5,t,2020-08-28 03:52:47.123456,\"{1.5,-2}\"\n");
   std::string json;
   (*t)->AppendJsonLine(RecordKind::kPin, SampleRow(), &json);
   EXPECT_EQ(json,
@@ -420,9 +419,9 @@ TEST(TransformTest, RowReuseAcrossKindsAndNulls) {
   Row row;
   std::string reason;
   std::vector<core::FieldError> errors;
-  ASSERT_EQ(t->Apply(RecordKind::kPin, Pin("A title", "1k"), &scratch, &row, &reason, &errors,
-                     nullptr),
-            Outcome::kRow);
+  ASSERT_EQ(
+      t->Apply(RecordKind::kPin, Pin("A title", "1k"), &scratch, &row, &reason, &errors, nullptr),
+      Outcome::kRow);
   EXPECT_EQ(row.cells.size(), 12u);
   ASSERT_EQ(t->Apply(RecordKind::kUser,
                      R"({"ind": 1, "first_name": "A", "last_name": "B", "age": 30, )"

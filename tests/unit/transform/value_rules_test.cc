@@ -27,8 +27,8 @@ TEST(TrimSpaceTest, KeepsEllipsisAndInnerSpace) {
   EXPECT_EQ(TrimSpace("a\u00a0b"), "a\u00a0b");
   // Other characters whose encodings share lead bytes with spaces are kept.
   EXPECT_EQ(TrimSpace("\u2010x\u2030"), "\u2010x\u2030");  // hyphen, per mille
-  EXPECT_EQ(TrimSpace("\u00a9"), "\u00a9");                 // copyright sign (C2 A9)
-  EXPECT_EQ(TrimSpace("\u3001"), "\u3001");                 // ideographic comma (E3 80 81)
+  EXPECT_EQ(TrimSpace("\u00a9"), "\u00a9");                // copyright sign (C2 A9)
+  EXPECT_EQ(TrimSpace("\u3001"), "\u3001");                // ideographic comma (E3 80 81)
 }
 
 TEST(TrimSpaceTest, ToleratesTruncatedMultiByteSequences) {
@@ -72,10 +72,28 @@ TEST(ParseCountSuffixTest, Values) {
 }
 
 TEST(ParseCountSuffixTest, Invalid) {
-  for (const char* text : {"", "k", "M", "12kk", "12kM", "1.2.3k", "1.k", ".5k", "-5", "+5",
-                           "1,200", "1 200", " 12k", "12k ", "12x", "User Info Error",
-                           "1e3", "0x10", "9999999999999999999", "1234567890123456789k",
-                           "999999999999999999B", "9223372036854775.807k"}) {
+  for (const char* text : {"",
+                           "k",
+                           "M",
+                           "12kk",
+                           "12kM",
+                           "1.2.3k",
+                           "1.k",
+                           ".5k",
+                           "-5",
+                           "+5",
+                           "1,200",
+                           "1 200",
+                           " 12k",
+                           "12k ",
+                           "12x",
+                           "User Info Error",
+                           "1e3",
+                           "0x10",
+                           "9999999999999999999",
+                           "1234567890123456789k",
+                           "999999999999999999B",
+                           "9223372036854775.807k"}) {
     int64_t v = 42;
     EXPECT_EQ(ParseCountSuffix(text, &v), CountParse::kInvalid) << text;
     EXPECT_EQ(v, 42) << text;
@@ -194,8 +212,8 @@ TEST(TrimSpaceTest, RemovesExactlyTheListedCodePoints) {
     const bool removed = TrimSpace(s) == "x";
     EXPECT_EQ(removed, listed.count(cp) == 1) << "U+" << std::hex << static_cast<uint32_t>(cp);
     trimmed += removed ? 1 : 0;
-    EXPECT_EQ(TrimSpace(Utf8(cp) + "x") == "x", removed) << "U+" << std::hex
-                                                         << static_cast<uint32_t>(cp);
+    EXPECT_EQ(TrimSpace(Utf8(cp) + "x") == "x", removed)
+        << "U+" << std::hex << static_cast<uint32_t>(cp);
   }
   EXPECT_EQ(trimmed, static_cast<int>(listed.size()));
 }

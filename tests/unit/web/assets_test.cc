@@ -53,7 +53,8 @@ TEST(BundledAssetsTest, IndexReferencesExactlyTheBundledAssets) {
   const std::string index(BundledAssets().front().body);
   const std::regex reference(R"((?:src|href)="([^"]*)\")");
   std::set<std::string> referenced;
-  for (auto it = std::sregex_iterator(index.begin(), index.end(), reference); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(index.begin(), index.end(), reference);
+       it != std::sregex_iterator(); ++it) {
     const std::string url = (*it)[1].str();
     if (url == "data:," || url == "/openapi.json") continue;  // the empty favicon; the API docs
     EXPECT_TRUE(url.starts_with("/assets/")) << "index.html loads " << url;
