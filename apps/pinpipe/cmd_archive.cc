@@ -9,6 +9,7 @@
 #include "kafka_flags.h"
 #include "lake/object_store.h"
 #include "s3_flags.h"
+#include "topic_flags.h"
 #include "worker_process.h"
 
 namespace pinpipe::app {
@@ -90,15 +91,7 @@ CommandRegistration kArchive(
           ->envname("PINPIPE_KAFKA_BROKERS")
           ->capture_default_str();
       AddKafkaClientFlags(sub, &f->kafka);
-      sub.add_option("--topic-pin", o.topics[0], "Topic of pin records")
-          ->envname("PINPIPE_TOPIC_PIN")
-          ->capture_default_str();
-      sub.add_option("--topic-geo", o.topics[1], "Topic of geo records")
-          ->envname("PINPIPE_TOPIC_GEO")
-          ->capture_default_str();
-      sub.add_option("--topic-user", o.topics[2], "Topic of user records")
-          ->envname("PINPIPE_TOPIC_USER")
-          ->capture_default_str();
+      AddTopicFlags(sub, {&o.topics[0], &o.topics[1], &o.topics[2]});
       sub.add_option("--lake", f->lake,
                      "Where the archive goes: a directory (file:///abs/dir or a path) or "
                      "s3://bucket[/prefix]")

@@ -23,6 +23,7 @@
 #include "log/logger.h"
 #include "s3_flags.h"
 #include "stop_signals.h"
+#include "topic_flags.h"
 #include "transform/transform.h"
 
 namespace pinpipe::app {
@@ -298,15 +299,8 @@ CommandRegistration kBatch(
       sub.add_option("--transform-file", f->transform_file,
                      "Transform rules (TOML); default: the built-in transforms/pinterest.toml")
           ->envname("PINPIPE_TRANSFORM_FILE");
-      sub.add_option("--topic-pin", o.topics[0], "Topic of pin records (archive folder)")
-          ->envname("PINPIPE_TOPIC_PIN")
-          ->capture_default_str();
-      sub.add_option("--topic-geo", o.topics[1], "Topic of geo records")
-          ->envname("PINPIPE_TOPIC_GEO")
-          ->capture_default_str();
-      sub.add_option("--topic-user", o.topics[2], "Topic of user records")
-          ->envname("PINPIPE_TOPIC_USER")
-          ->capture_default_str();
+      AddTopicFlags(sub, {&o.topics[0], &o.topics[1], &o.topics[2]},
+                    "Topic of {} records (its folder in the archive)");
       sub.add_option("--part-mib", f->part_mib, "Roll the cleaned CSV/JSONL parts at this size")
           ->envname("PINPIPE_BATCH_PART_MIB")
           ->check(CLI::Range(1, 1 << 20))

@@ -14,6 +14,7 @@
 #include "log/logger.h"
 #include "s3_flags.h"
 #include "stop_signals.h"
+#include "topic_flags.h"
 
 namespace pinpipe::app {
 namespace {
@@ -171,15 +172,7 @@ CommandRegistration kDashboard(
       sub.add_option("--transform-file", f->transform_file,
                      "Transform rules (TOML); default: the built-in transforms/pinterest.toml")
           ->envname("PINPIPE_TRANSFORM_FILE");
-      sub.add_option("--topic-pin", f->topic_pin, "Topic of pin records")
-          ->envname("PINPIPE_TOPIC_PIN")
-          ->capture_default_str();
-      sub.add_option("--topic-geo", f->topic_geo, "Topic of geo records")
-          ->envname("PINPIPE_TOPIC_GEO")
-          ->capture_default_str();
-      sub.add_option("--topic-user", f->topic_user, "Topic of user records")
-          ->envname("PINPIPE_TOPIC_USER")
-          ->capture_default_str();
+      AddTopicFlags(sub, {&f->topic_pin, &f->topic_geo, &f->topic_user});
       sub.add_option("--stream-group", f->stream_group,
                      "The speed layer's consumer group (pinpipe stream --group)")
           ->envname("PINPIPE_STREAM_GROUP")

@@ -21,6 +21,7 @@
 #include "log/logger.h"
 #include "pg/connection.h"
 #include "stop_signals.h"
+#include "topic_flags.h"
 
 namespace pinpipe::app {
 namespace {
@@ -301,15 +302,8 @@ CommandRegistration kEmulate(
           ->envname("PINPIPE_KAFKA_BROKERS")
           ->capture_default_str();
       AddKafkaClientFlags(sub, &flags->kafka);
-      sub.add_option("--topic-pin", flags->topic_pin, "history: topic for pin records")
-          ->envname("PINPIPE_TOPIC_PIN")
-          ->capture_default_str();
-      sub.add_option("--topic-geo", flags->topic_geo, "history: topic for geo records")
-          ->envname("PINPIPE_TOPIC_GEO")
-          ->capture_default_str();
-      sub.add_option("--topic-user", flags->topic_user, "history: topic for user records")
-          ->envname("PINPIPE_TOPIC_USER")
-          ->capture_default_str();
+      AddTopicFlags(sub, {&flags->topic_pin, &flags->topic_geo, &flags->topic_user},
+                    "history: topic for {} records");
       sub.add_flag("--no-progress", flags->no_progress, "load mode: no progress line in the log");
       sub.add_flag("--no-retry", flags->no_retry,
                    "do not send a record again after 503/429 or a connection error (the "

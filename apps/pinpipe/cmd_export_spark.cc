@@ -10,6 +10,7 @@
 #include "command.h"
 #include "core/status.h"
 #include "log/logger.h"
+#include "topic_flags.h"
 #include "transform/spark_export.h"
 #include "transform/transform.h"
 
@@ -60,15 +61,8 @@ CommandRegistration kExportSpark(
                      "Transform rules (TOML); default: the built-in transforms/pinterest.toml")
           ->envname("PINPIPE_TRANSFORM_FILE");
       sub.add_option("--out", f->out, "Where to write the job (default: standard output)");
-      sub.add_option("--topic-pin", f->options.topics[0], "Default topic of pin records in the job")
-          ->envname("PINPIPE_TOPIC_PIN")
-          ->capture_default_str();
-      sub.add_option("--topic-geo", f->options.topics[1], "Default topic of geo records")
-          ->envname("PINPIPE_TOPIC_GEO")
-          ->capture_default_str();
-      sub.add_option("--topic-user", f->options.topics[2], "Default topic of user records")
-          ->envname("PINPIPE_TOPIC_USER")
-          ->capture_default_str();
+      AddTopicFlags(sub, {&f->options.topics[0], &f->options.topics[1], &f->options.topics[2]},
+                    "Default topic of {} records in the job");
       return CommandRunner([f] {
         const Status s = ExportSpark(*f);
         if (!s.ok()) {

@@ -44,6 +44,7 @@
 #include "scheduler/process_task_runner.h"
 #include "scheduler/seal_waiter.h"
 #include "stop_signals.h"
+#include "topic_flags.h"
 #include "worker_process.h"
 
 namespace pinpipe::app {
@@ -517,17 +518,9 @@ void AddRunnerFlags(CLI::App* c, SchedulerFlags* f) {
                 "On SIGTERM, seconds to let running tries finish before stopping them")
       ->envname("PINPIPE_SCHEDULER_DRAIN_TIMEOUT")
       ->capture_default_str();
-  c->add_option("--topic-pin", f->pipeline_topics[0],
-                "Topic of pin records (wait_sealed waits for the three unless a task names its "
-                "own --topic)")
-      ->envname("PINPIPE_TOPIC_PIN")
-      ->capture_default_str();
-  c->add_option("--topic-geo", f->pipeline_topics[1], "Topic of geo records")
-      ->envname("PINPIPE_TOPIC_GEO")
-      ->capture_default_str();
-  c->add_option("--topic-user", f->pipeline_topics[2], "Topic of user records")
-      ->envname("PINPIPE_TOPIC_USER")
-      ->capture_default_str();
+  AddTopicFlags(
+      *c, {&f->pipeline_topics[0], &f->pipeline_topics[1], &f->pipeline_topics[2]},
+      "Topic of {} records (wait_sealed waits for the three unless a task names its own --topic)");
 }
 
 CommandRegistration kScheduler(

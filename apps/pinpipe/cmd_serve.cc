@@ -21,6 +21,7 @@
 #include "kafka_flags.h"
 #include "log/logger.h"
 #include "stop_signals.h"
+#include "topic_flags.h"
 
 namespace pinpipe::app {
 namespace {
@@ -222,15 +223,7 @@ CommandRegistration kServe(
           ->envname("PINPIPE_KAFKA_BROKERS")
           ->capture_default_str();
       AddKafkaClientFlags(sub, &f->kafka);
-      sub.add_option("--topic-pin", f->topic_pin, "Topic for pin records")
-          ->envname("PINPIPE_TOPIC_PIN")
-          ->capture_default_str();
-      sub.add_option("--topic-geo", f->topic_geo, "Topic for geo records")
-          ->envname("PINPIPE_TOPIC_GEO")
-          ->capture_default_str();
-      sub.add_option("--topic-user", f->topic_user, "Topic for user records")
-          ->envname("PINPIPE_TOPIC_USER")
-          ->capture_default_str();
+      AddTopicFlags(sub, {&f->topic_pin, &f->topic_geo, &f->topic_user}, "Topic for {} records");
       sub.add_option("--delivery-timeout-ms", f->delivery_timeout_ms,
                      "Bound on waiting for Kafka's acknowledgement (message.timeout.ms); a request "
                      "still waiting after it gets 503")

@@ -7,6 +7,7 @@
 #include "kafka_flags.h"
 #include "log/logger.h"
 #include "stream/stream_worker.h"
+#include "topic_flags.h"
 #include "transform/transform.h"
 #include "worker_process.h"
 
@@ -71,15 +72,7 @@ CommandRegistration kStream(
           ->envname("PINPIPE_KAFKA_BROKERS")
           ->capture_default_str();
       AddKafkaClientFlags(sub, &f->kafka);
-      sub.add_option("--topic-pin", o.topics[0], "Topic of pin records")
-          ->envname("PINPIPE_TOPIC_PIN")
-          ->capture_default_str();
-      sub.add_option("--topic-geo", o.topics[1], "Topic of geo records")
-          ->envname("PINPIPE_TOPIC_GEO")
-          ->capture_default_str();
-      sub.add_option("--topic-user", o.topics[2], "Topic of user records")
-          ->envname("PINPIPE_TOPIC_USER")
-          ->capture_default_str();
+      AddTopicFlags(sub, {&o.topics[0], &o.topics[1], &o.topics[2]});
       sub.add_option("--pg-dsn", o.pg_dsn,
                      "PostgreSQL conninfo of the streaming database (created if missing)")
           ->envname("PINPIPE_STREAM_PG_DSN")

@@ -16,6 +16,7 @@
 #include "kafka/admin.h"
 #include "kafka_flags.h"
 #include "log/logger.h"
+#include "topic_flags.h"
 
 namespace pinpipe::app {
 namespace {
@@ -117,15 +118,8 @@ CommandRegistration kTopics(
           ->envname("PINPIPE_KAFKA_BROKERS")
           ->capture_default_str();
       AddKafkaClientFlags(sub, &flags->kafka);
-      sub.add_option("--topic-pin", flags->topic_pin, "Topic for pin records")
-          ->envname("PINPIPE_TOPIC_PIN")
-          ->capture_default_str();
-      sub.add_option("--topic-geo", flags->topic_geo, "Topic for geo records")
-          ->envname("PINPIPE_TOPIC_GEO")
-          ->capture_default_str();
-      sub.add_option("--topic-user", flags->topic_user, "Topic for user records")
-          ->envname("PINPIPE_TOPIC_USER")
-          ->capture_default_str();
+      AddTopicFlags(sub, {&flags->topic_pin, &flags->topic_geo, &flags->topic_user},
+                    "Topic for {} records");
       sub.add_option("--partitions", flags->partitions,
                      "Partitions per topic (the same for all, so keys line up)")
           ->envname("PINPIPE_PARTITIONS")
