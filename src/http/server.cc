@@ -796,7 +796,7 @@ struct Server::Impl {
   size_t next_slot = 0;  // slot 0's thread only
   uint16_t port = 0;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  std::vector<std::thread> threads;
+  std::vector<std::jthread> threads;  // joined by Stop(); io_context::stop() ends them
 
   core::Mutex lifecycle_mu;
   bool started GUARDED_BY(lifecycle_mu) = false;

@@ -33,7 +33,7 @@ void AppendCopyField(std::string& out, std::string_view value) {
 class CopyIn::Sender {
  public:
   Sender(Connection* conn, size_t max_queued) : conn_(conn), max_queued_(max_queued) {
-    thread_ = std::thread([this] { Loop(); });
+    thread_ = std::jthread([this] { Loop(); });
   }
   ~Sender() { Close(/*discard=*/true).IgnoreError(); }
   Sender(const Sender&) = delete;
@@ -102,7 +102,7 @@ class CopyIn::Sender {
   std::vector<std::string> free_ GUARDED_BY(mu_);  // sent buffers, for reuse
   bool closing_ GUARDED_BY(mu_) = false;
   Status error_ GUARDED_BY(mu_);
-  std::thread thread_;  // started by the constructor, once every field above is built
+  std::jthread thread_;  // started by the constructor, once the fields above exist; Close() joins
 };
 
 CopyIn::CopyIn(Connection* conn, CopyInOptions options) : conn_(conn) {
